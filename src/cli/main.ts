@@ -5,6 +5,12 @@ import { exitCodeOf, messageOf } from '../errors.js';
 // Subcommand modules: each exports `register(program: Command): void`.
 const COMMANDS: (() => Promise<{ register(program: Command): void }>)[] = [
   // (each issue adds its command here)
+  () => import('./encode.js'),
+  () => import('./similarity.js'),
+  () => import('./download.js'),
+  () => import('./inspect.js'),
+  () => import('./synth.js'),
+  () => import('./tokenize.js'),
 ];
 
 export async function main(argv: string[]): Promise<number> {

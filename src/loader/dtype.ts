@@ -1,8 +1,9 @@
 // Element types we accept in checkpoints, and their decoding to float32 / int32.
 import { CheckpointError } from '../errors.js';
 
-export type DType = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32';
-export const DTYPE_SIZE: Record<DType, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4 };
+export type DType = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+export const DTYPE_SIZE: Record<DType, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+export const FLOAT_DTYPES: readonly DType[] = ['F32', 'F16', 'BF16', 'F64'];
 
 export function isDType(s: unknown): s is DType {
   return typeof s === 'string' && Object.hasOwn(DTYPE_SIZE, s);
@@ -76,6 +77,13 @@ export function decodeInt32(bytes: Uint8Array, dtype: DType, file: string, name:
     }
     return out;
   }
+  if (dtype === 'I16' || dtype === 'I8' || dtype === 'U8' || dtype === 'BOOL') {
+    const out = new Int32Array(bytes.byteLength / DTYPE_SIZE[dtype]);
+    for (let i = 0; i < out.length; i++) {
+      out[i] = dtype === 'I16' ? dv.getInt16(2 * i, true) : dtype === 'I8' ? dv.getInt8(i) : dv.getUint8(i);
+    }
+    return out;
+  }
   // Float tensors used as ids (some reference files): round-trip exact integers only.
   const f = decodeFloat32(bytes, dtype, file, name);
   const out = new Int32Array(f.length);
@@ -84,4 +92,40 @@ export function decodeInt32(bytes: Uint8Array, dtype: DType, file: string, name:
     out[i] = f[i]!;
   }
   return out;
+}
+
+// float32 → half / bfloat16 bits, round to nearest even (what torch's `.half()` / `.bfloat16()` do).
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+export function toBFloat16Bits(x: number): number {
+  f32[0] = x;
+  const b = u32[0]!;
+  if ((b & 0x7fffffff) > 0x7f800000) return ((b >>> 16) | 0x40) & 0xffff; // NaN stays (quiet) NaN
+  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+export function toFloat16Bits(x: number): number {
+  f32[0] = x;
+  const b = u32[0]!;
+  const sign = (b >>> 16) & 0x8000;
+  const exp = (b >>> 23) & 0xff;
+  let mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00; // overflow → ±inf
+  if (e <= 0) {
+    // subnormal half (or zero): shift the implicit-1 mantissa right, rounding to nearest even.
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    return sign | (half + (rem > mid || (rem === mid && half & 1) ? 1 : 0));
+  }
+  const half = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  // A carry out of the mantissa correctly bumps the exponent (up to inf).
+  return sign | (half + (rem > 0x1000 || (rem === 0x1000 && half & 1) ? 1 : 0));
 }

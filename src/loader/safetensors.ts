@@ -1,8 +1,11 @@
-// safetensors reader (https://huggingface.co/docs/safetensors): 8-byte LE header length, a JSON header,
-// then the tensors' bytes. Everything is validated before any offset is trusted, as the Rust reference does.
-import { readFileSync } from 'node:fs';
+// safetensors (https://huggingface.co/docs/safetensors): 8-byte LE header length, a JSON header,
+// then the tensors' bytes. Everything is validated before any offset is trusted, as the Rust reference does:
+// header ≤ 100 MB, UTF-8 JSON object, known dtypes, `end - start = numel × size`, offsets tiling the data
+// section from 0 with no gap or overlap, and the data section exactly filling the file.
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { CheckpointError, InputError } from '../errors.js';
 import { DTYPE_SIZE, type DType, isDType } from './dtype.js';
+import type { ByteSource } from './source.js';
 
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -21,6 +24,22 @@ export interface SafetensorsFile {
   tensors: Map<string, RawTensor>;
 }
 
+/** A validated header entry: the tensor's bytes are `[dataStart + start, dataStart + end)` of the file. */
+export interface SafetensorsEntry {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  start: number;
+  end: number;
+}
+
+export interface SafetensorsHeader {
+  metadata: Record<string, string>;
+  /** Sorted by offset. */
+  entries: SafetensorsEntry[];
+  dataStart: number;
+}
+
 export function readFile(file: string): Uint8Array {
   try {
     return readFileSync(file);
@@ -34,31 +53,36 @@ export function readSafetensors(file: string): SafetensorsFile {
   return parseSafetensors(readFile(file), file);
 }
 
-export function parseSafetensors(buf: Uint8Array, file: string): SafetensorsFile {
-  const fail = (msg: string): never => {
+function failer(file: string) {
+  return (msg: string): never => {
     throw new CheckpointError(`invalid safetensors: ${msg}`, file);
   };
-  if (buf.byteLength < 8) fail(`file is ${buf.byteLength} bytes, shorter than the 8-byte header length`);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const n = dv.getBigUint64(0, true);
+}
+
+/** Reads and validates the header through `src` (only the first 8 + N bytes are read). */
+export function readSafetensorsHeader(src: ByteSource): SafetensorsHeader {
+  const fail = failer(src.name);
+  if (src.size < 8) fail(`file is ${src.size} bytes, shorter than the 8-byte header length`);
+  const lenBytes = src.read(0, 8);
+  const n = new DataView(lenBytes.buffer, lenBytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds ${MAX_HEADER_BYTES} bytes`);
   const headerLen = Number(n);
-  if (8 + headerLen > buf.byteLength) fail(`header length ${headerLen} runs past the end of the ${buf.byteLength}-byte file`);
+  if (8 + headerLen > src.size) fail(`header length ${headerLen} runs past the end of the ${src.size}-byte file`);
+  return parseHeader(src.read(8, headerLen), src.size - 8 - headerLen, src.name);
+}
 
+function parseHeader(bytes: Uint8Array, dataLen: number, file: string): SafetensorsHeader {
+  const fail = failer(file);
   let header: unknown;
   try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + headerLen));
-    header = JSON.parse(text);
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (e) {
     fail(`header is not UTF-8 JSON (${e instanceof Error ? e.message : e})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
 
-  const dataStart = 8 + headerLen;
-  const dataLen = buf.byteLength - dataStart;
   const metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: DType; shape: number[]; start: number; end: number }[] = [];
-
+  const entries: SafetensorsEntry[] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof info !== 'object' || info === null || Array.isArray(info)) fail('__metadata__ is not an object');
@@ -96,7 +120,6 @@ export function parseSafetensors(buf: Uint8Array, file: string): SafetensorsFile
     entries.push({ name, dtype: dtype as DType, shape: dims, start, end });
   }
 
-  // Offsets must tile the data section exactly: contiguous from 0, no gaps, no overlap, nothing left over.
   entries.sort((a, b) => a.start - b.start || a.end - b.end);
   let expected = 0;
   for (const e of entries) {
@@ -106,10 +129,88 @@ export function parseSafetensors(buf: Uint8Array, file: string): SafetensorsFile
   if (expected !== dataLen) {
     fail(`tensors cover ${expected} bytes but the data section is ${dataLen} bytes${expected > dataLen ? ' (file truncated?)' : ''}`);
   }
+  return { metadata, entries, dataStart: 8 + bytes.byteLength };
+}
 
+export function parseSafetensors(buf: Uint8Array, file: string): SafetensorsFile {
+  const fail = failer(file);
+  if (buf.byteLength < 8) fail(`file is ${buf.byteLength} bytes, shorter than the 8-byte header length`);
+  const n = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds ${MAX_HEADER_BYTES} bytes`);
+  const headerLen = Number(n);
+  if (8 + headerLen > buf.byteLength) fail(`header length ${headerLen} runs past the end of the ${buf.byteLength}-byte file`);
+  const { metadata, entries, dataStart } = parseHeader(buf.subarray(8, 8 + headerLen), buf.byteLength - 8 - headerLen, file);
   const tensors = new Map<string, RawTensor>();
   for (const e of entries) {
     tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, bytes: buf.subarray(dataStart + e.start, dataStart + e.end) });
   }
   return { file, metadata, tensors };
+}
+
+// ---- writer -------------------------------------------------------------------------------------------
+
+export interface TensorToWrite {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  /** Little-endian bytes, or a function producing them when the writer gets to this tensor (streaming). */
+  bytes: Uint8Array | (() => Uint8Array);
+}
+
+function headerBytes(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const t of tensors) {
+    if (t.name === '__metadata__' || Object.hasOwn(header, t.name)) throw new InputError(`duplicate or reserved tensor name ${t.name}`);
+    const size = t.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[t.dtype];
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + size] };
+    offset += size;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  // Pad with spaces so the data section starts 8-byte aligned (the Rust writer does the same).
+  const padded = Math.ceil(json.byteLength / 8) * 8;
+  const out = new Uint8Array(8 + padded).fill(0x20, 8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
+  out.set(json, 8);
+  return out;
+}
+
+function tensorBytes(t: TensorToWrite): Uint8Array {
+  const b = typeof t.bytes === 'function' ? t.bytes() : t.bytes;
+  const size = t.shape.reduce((a, c) => a * c, 1) * DTYPE_SIZE[t.dtype];
+  if (b.byteLength !== size) throw new InputError(`tensor ${t.name}: ${b.byteLength} bytes given, shape [${t.shape}] × ${t.dtype} needs ${size}`);
+  return b;
+}
+
+/** The whole file in memory (tests, small models). */
+export function serializeSafetensors(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): Uint8Array {
+  const parts = [headerBytes(tensors, metadata), ...tensors.map(tensorBytes)];
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
+/** Streams the file: one tensor's bytes in memory at a time when `bytes` are functions. */
+export function writeSafetensors(file: string, tensors: readonly TensorToWrite[], metadata?: Record<string, string>): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'w');
+  } catch (e) {
+    throw new InputError(`cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`, file);
+  }
+  try {
+    const writeAll = (b: Uint8Array) => {
+      let done = 0;
+      while (done < b.byteLength) done += writeSync(fd, b, done, b.byteLength - done);
+    };
+    writeAll(headerBytes(tensors, metadata));
+    for (const t of tensors) writeAll(tensorBytes(t));
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,0 +1,204 @@
+// A thin wrapper over benny 3.7.1 (benchmark.js underneath): each case runs as its own benny suite so
+// it gets its own sampling budget, its own setup/teardown, and nothing else held in memory meanwhile.
+// Results are copied out of benny's summary into our own JSON shape (schema.ts).
+//
+// Three things benny does that a wrapper has to handle:
+// - benny calls a case function once, un-awaited, to find out whether it returns a promise; a probe
+//   flag answers that call without doing the work, so no hidden run overlaps the first timed sample.
+// - a rejected promise inside benny is never caught (the deferred never resolves): errors are caught
+//   here, the sample loop is let finish, and the error is re-thrown afterwards.
+// - benny rounds `ops` to distinct integers, which is 0 for a multi-second case: ops/s here is
+//   1 / mean of benchmark.js's own samples.
+import benny from 'benny';
+import type { Budget, CaseResult, SuiteResult, BenchResults, Mode } from './schema.js';
+import { RESULTS_SCHEMA } from './schema.js';
+import { machineInfo } from './machine.js';
+
+export type { Budget, CaseResult, SuiteResult, BenchResults, Mode };
+
+export interface BenchCase {
+  name: string;
+  /** What distinguishes this case in tables and charts (backend, batch, seqLen, format, ...). */
+  params?: Record<string, string | number>;
+  /** Units of work one call does (sentences, tokens, flops, bytes): reported per second. */
+  work?: Record<string, number>;
+  setup?: () => Promise<void> | void;
+  fn: () => Promise<unknown> | unknown;
+  teardown?: () => Promise<void> | void;
+  budget?: Partial<Budget>;
+}
+
+export interface SuiteContext {
+  readonly mode: Mode;
+  runCase(c: BenchCase): Promise<CaseResult>;
+  /** Record a case that was not run, and why (a module not there yet, over the time budget, ...). */
+  skipCase(name: string, reason: string, params?: Record<string, string | number>): CaseResult;
+  note(key: string, value: unknown): void;
+  log(message: string): void;
+}
+
+export interface Suite {
+  name: string;
+  title: string;
+  /** Runs its cases through ctx; returns { skip } when the whole suite cannot run here. */
+  run(ctx: SuiteContext): Promise<void | { skip: string }>;
+}
+
+export const DEFAULT_BUDGET: Record<Mode, Budget> = {
+  quick: { warmup: 1, minSamples: 3, maxTime: 1, initCount: 1 },
+  full: { warmup: 1, minSamples: 5, maxTime: 5, initCount: 1 },
+};
+
+/** A budget for a case expected to take `estimateS` seconds per call: few samples when it is slow. */
+export function budgetFor(mode: Mode, estimateS: number): Budget {
+  const base = DEFAULT_BUDGET[mode];
+  if (estimateS > 20) return { ...base, warmup: 0, minSamples: 1, maxTime: 0 };
+  if (estimateS > 4) return { ...base, warmup: 1, minSamples: 2, maxTime: 0 };
+  if (estimateS > 0.5) return { ...base, minSamples: mode === 'quick' ? 2 : 3, maxTime: mode === 'quick' ? 0 : 2 };
+  return base;
+}
+
+function stats(sample: readonly number[]) {
+  const sorted = [...sample].sort((a, b) => a - b);
+  const n = sorted.length;
+  const median = n === 0 ? NaN : n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+  return { min: sorted[0] ?? NaN, max: sorted[n - 1] ?? NaN, median };
+}
+
+function emptyResult(
+  name: string,
+  params: Record<string, string | number>,
+  status: 'skipped' | 'error',
+  reason: string,
+  budget?: Budget,
+): CaseResult {
+  return {
+    name, params, status, reason,
+    samples: 0, opsPerSec: 0, meanS: NaN, medianS: NaN, minS: NaN, maxS: NaN, sdS: NaN, marginPct: NaN,
+    sampleS: [], work: {}, throughput: {}, budget: budget ?? null, wallS: 0,
+  };
+}
+
+const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Time one case with benny under `budget`; errors come back as a result with status 'error'. */
+export async function runCase(c: BenchCase, mode: Mode): Promise<CaseResult> {
+  const budget: Budget = { ...DEFAULT_BUDGET[mode], ...c.budget };
+  const params = c.params ?? {};
+  const t0 = performance.now();
+  let failure: unknown = null;
+  let setUp = false;
+  try {
+    await c.setup?.();
+    setUp = true;
+    for (let i = 0; i < budget.warmup; i++) await c.fn();
+    let probed = false;
+    const timed = async (): Promise<void> => {
+      if (!probed) {
+        probed = true; // benny's type probe: answer without running the case
+        return;
+      }
+      if (failure !== null) return;
+      try {
+        await c.fn();
+      } catch (e) {
+        failure = e;
+      }
+    };
+    const summary = await benny.suite(
+      c.name,
+      benny.add(c.name, () => timed, {
+        minSamples: budget.minSamples,
+        maxTime: budget.maxTime,
+        initCount: budget.initCount,
+      }),
+    );
+    if (failure !== null) throw failure;
+    const r = summary.results[0];
+    if (!r || r.details.sampleResults.length === 0) throw new Error('benny returned no samples');
+    const sample = r.details.sampleResults;
+    const { min, max, median } = stats(sample);
+    const meanS = r.details.mean;
+    const work = c.work ?? {};
+    const throughput: Record<string, number> = {};
+    for (const [unit, amount] of Object.entries(work)) throughput[`${unit}PerSec`] = amount / meanS;
+    return {
+      name: c.name, params, status: 'ok',
+      samples: sample.length, opsPerSec: 1 / meanS, meanS, medianS: median, minS: min, maxS: max,
+      sdS: r.details.standardDeviation, marginPct: r.details.relativeMarginOfError,
+      sampleS: [...sample], work, throughput, budget, wallS: (performance.now() - t0) / 1000,
+    };
+  } catch (e) {
+    return { ...emptyResult(c.name, params, 'error', errorMessage(e), budget), wallS: (performance.now() - t0) / 1000 };
+  } finally {
+    if (setUp || c.setup === undefined) await c.teardown?.();
+  }
+}
+
+export interface RunOptions {
+  mode: Mode;
+  settings?: Record<string, unknown>;
+  /** Progress lines go here (stderr by default), so stdout stays for the report. */
+  log?: (message: string) => void;
+}
+
+/** Run suites one after another; a suite that throws is recorded as an error and the rest still run. */
+export async function runSuites(suites: readonly Suite[], opts: RunOptions): Promise<BenchResults> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
+  const started = performance.now();
+  const out: SuiteResult[] = [];
+  for (const s of suites) {
+    const t0 = performance.now();
+    const result: SuiteResult = { name: s.name, title: s.title, status: 'ok', cases: [], notes: {}, elapsedS: 0 };
+    const ctx: SuiteContext = {
+      mode: opts.mode,
+      runCase: async (c) => {
+        log(`[${s.name}] ${c.name} ...`);
+        const r = await runCase(c, opts.mode);
+        log(
+          r.status === 'ok'
+            ? `[${s.name}] ${c.name}: ${(r.meanS * 1000).toFixed(2)} ms/op ±${r.marginPct.toFixed(1)}% (${r.samples} samples)`
+            : `[${s.name}] ${c.name}: ${r.status}: ${r.reason}`,
+        );
+        result.cases.push(r);
+        return r;
+      },
+      skipCase: (name, reason, params = {}) => {
+        const r = emptyResult(name, params, 'skipped', reason);
+        log(`[${s.name}] ${name}: skipped: ${reason}`);
+        result.cases.push(r);
+        return r;
+      },
+      note: (key, value) => {
+        result.notes[key] = value;
+      },
+      log: (m) => log(`[${s.name}] ${m}`),
+    };
+    try {
+      const r = await s.run(ctx);
+      if (r && 'skip' in r) {
+        result.status = 'skipped';
+        result.reason = r.skip;
+        log(`[${s.name}] skipped: ${r.skip}`);
+      }
+    } catch (e) {
+      result.status = 'error';
+      result.reason = errorMessage(e);
+      log(`[${s.name}] error: ${result.reason}`);
+    }
+    if (result.status === 'ok' && result.cases.some((c) => c.status === 'error')) {
+      result.status = 'error';
+      result.reason = result.cases.filter((c) => c.status === 'error').map((c) => `${c.name}: ${c.reason}`).join('; ');
+    }
+    result.elapsedS = (performance.now() - t0) / 1000;
+    out.push(result);
+  }
+  return {
+    schema: RESULTS_SCHEMA,
+    mode: opts.mode,
+    machine: machineInfo(),
+    settings: opts.settings ?? {},
+    suites: out,
+    elapsedS: (performance.now() - started) / 1000,
+  };
+}

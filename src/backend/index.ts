@@ -1,0 +1,122 @@
+// Picks and initialises the tfjs backend. Optional backends are loaded with dynamic import() of a
+// variable specifier, so neither tsc nor the bundler needs them present.
+//   tensorflow: @tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node (libtensorflow, multi-threaded)
+//   webgpu:     @tensorflow/tfjs-backend-webgpu over the `webgpu` package (Dawn), when an adapter exists
+//   wasm:       @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD; the default here)
+//   cpu:        @tensorflow/tfjs-backend-cpu (plain JS; slow, a reference)
+import * as tf from '@tensorflow/tfjs-core';
+import { InputError, UsageError } from '../errors.js';
+
+export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+export interface BackendChoice {
+  /** The tfjs backend now active: `tensorflow`, `webgpu`, `wasm` or `cpu`. */
+  name: string;
+  /** Why it was chosen (for `auto`: why each better one was not). */
+  reason: string;
+}
+
+/** A backend that is not installed or cannot start here; `exitCode` 2 like other bad input. */
+export class BackendUnavailable extends InputError {
+  override name = 'BackendUnavailable';
+}
+
+const importOptional = (specifier: string): Promise<unknown> => import(specifier);
+
+function short(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return (msg.split('\n')[0] ?? msg).slice(0, 200);
+}
+
+async function activate(name: string): Promise<void> {
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(name);
+  } catch (e) {
+    throw new BackendUnavailable(`backend ${name} failed to initialise: ${short(e)}`);
+  }
+  if (!ok) throw new BackendUnavailable(`backend ${name} failed to initialise`);
+  await tf.ready();
+}
+
+async function tensorflow(): Promise<string> {
+  const tried: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      await importOptional(pkg);
+      await activate('tensorflow');
+      return `${pkg} (libtensorflow)`;
+    } catch (e) {
+      tried.push(`${pkg}: ${e instanceof BackendUnavailable ? e.message : 'not installed'}`);
+    }
+  }
+  throw new BackendUnavailable(
+    `backend tensorflow needs @tensorflow/tfjs-node (npm install @tensorflow/tfjs-node) or, with CUDA, ` +
+      `@tensorflow/tfjs-node-gpu (${tried.join('; ')})`,
+  );
+}
+
+interface DawnModule {
+  create(flags: string[]): { requestAdapter(): Promise<unknown> };
+  globals: Record<string, unknown>;
+}
+
+async function webgpu(): Promise<string> {
+  let dawn: DawnModule;
+  try {
+    dawn = (await importOptional('webgpu')) as DawnModule;
+  } catch {
+    throw new BackendUnavailable('backend webgpu needs the optional packages webgpu and @tensorflow/tfjs-backend-webgpu (npm install webgpu @tensorflow/tfjs-backend-webgpu)');
+  }
+  const g = globalThis as { navigator?: { gpu?: unknown } };
+  const gpu = g.navigator?.gpu ?? dawn.create([]);
+  const adapter = await (gpu as { requestAdapter(): Promise<unknown> }).requestAdapter();
+  if (!adapter) throw new BackendUnavailable('backend webgpu: no WebGPU adapter found (Dawn found no Vulkan/Metal/D3D12 GPU)');
+  // tfjs-backend-webgpu looks for navigator.gpu when it is imported.
+  if (!g.navigator?.gpu) {
+    for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) Object.assign(globalThis, { [k]: v });
+    Object.defineProperty(globalThis, 'navigator', { value: { ...g.navigator, gpu }, configurable: true, writable: true });
+  }
+  try {
+    await importOptional('@tensorflow/tfjs-backend-webgpu');
+  } catch {
+    throw new BackendUnavailable('backend webgpu needs @tensorflow/tfjs-backend-webgpu (npm install @tensorflow/tfjs-backend-webgpu)');
+  }
+  await activate('webgpu');
+  return 'WebGPU adapter found';
+}
+
+async function wasm(): Promise<string> {
+  await import('@tensorflow/tfjs-backend-wasm');
+  await activate('wasm');
+  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+  const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+  return `WebAssembly (XNNPACK${simd ? ', SIMD' : ''}${threads ? ', threads' : ', 1 thread'})`;
+}
+
+async function cpu(): Promise<string> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  await activate('cpu');
+  // Its one-time "install tfjs-node" banner would land in CLI output; the choice is reported instead.
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+  return 'plain JavaScript kernels';
+}
+
+const SETUP: Record<Exclude<BackendName, 'auto'>, () => Promise<string>> = { tensorflow, webgpu, wasm, cpu };
+
+/** Activates the backend `name` (for `auto`, the best one present: tensorflow → webgpu → wasm → cpu). */
+export async function setupBackend(name: BackendName = 'auto'): Promise<BackendChoice> {
+  if (!BACKEND_NAMES.includes(name)) throw new UsageError(`unknown backend "${name}" (choose from ${BACKEND_NAMES.join(', ')})`);
+  if (name !== 'auto') return { name, reason: await SETUP[name]() };
+  const skipped: string[] = [];
+  for (const candidate of ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const) {
+    try {
+      const why = await SETUP[candidate]();
+      return { name: candidate, reason: `auto: ${[...skipped, `${candidate}: ${why}`].join('; ')}` };
+    } catch (e) {
+      skipped.push(`${candidate} unavailable (${short(e)})`);
+    }
+  }
+  throw new BackendUnavailable(`no tfjs backend could start: ${skipped.join('; ')}`);
+}

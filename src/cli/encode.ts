@@ -1,0 +1,89 @@
+// `sbert encode`: sentences in (file or stdin), one embedding per sentence out, in input order, streamed
+// in chunks so that memory stays bounded however long the input is.
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { once } from 'node:events';
+import { type Command, Option } from 'commander';
+import { InputError, UsageError } from '../errors.js';
+import { SentenceEncoder } from '../encoder/sentence-encoder.js';
+import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
+import { chunks, type InputFormat, readSentences } from './input.js';
+import { npyHeader } from './npy.js';
+import { addModelOptions, type ModelOptions, positiveInt, reportBackend } from './options.js';
+import { createProgressBar } from './progress.js';
+
+interface EncodeCliOptions extends ModelOptions {
+  pooling?: PoolingMode | 'none';
+  normalize?: boolean;
+  batchSize: number;
+  input?: string;
+  inputFormat: InputFormat;
+  format: 'jsonl' | 'npy';
+  output?: string;
+}
+
+/** Sentences encoded per chunk: enough for length sorting and all workers, small enough to bound memory. */
+const CHUNK = 2048;
+
+/** The shortest decimal that reads back as the same float32. */
+const f32 = (x: number): string => String(Number(x.toPrecision(9)));
+
+async function write(out: Writable, data: string | Uint8Array): Promise<void> {
+  if (!out.write(data)) await once(out, 'drain');
+}
+
+export function register(program: Command): void {
+  addModelOptions(program.command('encode').description('embed sentences (one per line, or JSONL strings)'))
+    .addOption(new Option('--pooling <mode>', 'pooling (default: the model\'s, else mean); none = every token\'s last hidden state').choices([...POOLING_MODES, 'none']))
+    .option('--normalize', 'L2-normalise the embeddings')
+    .option('--batch-size <n>', 'sentences per forward', positiveInt, 32)
+    .option('--workers <n>', 'worker threads (default: one per core for large inputs)', positiveInt)
+    .option('--input <file>', 'read sentences from FILE instead of stdin')
+    .addOption(new Option('--input-format <fmt>', 'input format').choices(['lines', 'jsonl']).default('lines'))
+    .addOption(new Option('--format <fmt>', 'output format').choices(['jsonl', 'npy']).default('jsonl'))
+    .option('--output <file>', 'write to FILE instead of stdout')
+    .action(async (o: EncodeCliOptions) => {
+      if (o.format === 'npy' && o.pooling === 'none') throw new UsageError('--format npy needs pooled embeddings, not --pooling none');
+      const enc = await SentenceEncoder.load(o.model, { backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });
+      reportBackend(enc.backend);
+      const out: Writable = o.output ? createWriteStream(o.output) : process.stdout;
+      const bar = createProgressBar({ unit: 'sentences', label: 'encode' });
+      try {
+        // .npy needs the row count in its header: read the (small) text first, then stream the vectors.
+        let source: AsyncIterable<string> = readSentences(o.input, o.inputFormat);
+        let total: number | undefined;
+        if (o.format === 'npy') {
+          const all: string[] = [];
+          for await (const s of source) all.push(s);
+          source = (async function* () { yield* all; })();
+          total = all.length;
+          if (total > 0) await write(out, npyHeader(total, enc.dimension));
+        }
+        bar.start(total ?? 0);
+        let done = 0;
+        for await (const chunk of chunks(source, CHUNK)) {
+          if (total === undefined) bar.setTotal(done + chunk.length);
+          const opts = { batchSize: o.batchSize, onProgress: (n: number) => bar.update(done + n) };
+          if (o.pooling === 'none') {
+            for (const tokens of await enc.encodeTokens(chunk, opts)) {
+              await write(out, `{"tokens":[${tokens.map((t) => `[${Array.from(t, f32).join(',')}]`).join(',')}]}\n`);
+            }
+          } else {
+            const vectors = await enc.encode(chunk, { ...opts, pooling: o.pooling, normalize: o.normalize });
+            for (const v of vectors) {
+              await write(out, o.format === 'npy' ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : `{"embedding":[${Array.from(v, f32).join(',')}]}\n`);
+            }
+          }
+          done += chunk.length;
+        }
+        if (done === 0) throw new InputError('no sentences to encode (empty input)', o.input ?? '<stdin>');
+      } finally {
+        bar.stop();
+        await enc.dispose();
+        if (o.output) {
+          out.end();
+          await once(out, 'close');
+        }
+      }
+    });
+}

@@ -1,0 +1,104 @@
+// `sbert inspect PATH [--json]`: what a weights file or model folder holds, and how its keys map.
+import { existsSync, statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { openCheckpoint } from '../loader/checkpoint.js';
+import { type BertConfig, toHfConfig } from '../loader/config.js';
+import { bertShapes, keyStyle, knownNames, mapKeys, POOLER_KEYS } from '../loader/keys.js';
+import { loadModelDir, resolveModelDir } from '../loader/model-dir.js';
+import type { CheckpointFormat } from '../loader/tensor.js';
+
+export interface InspectReport {
+  path: string;
+  weightsFile: string;
+  format: CheckpointFormat;
+  dtypes: string[];
+  tensors: { name: string; dtype: string; shape: number[] }[];
+  config?: Record<string, unknown>;
+  pooling?: string;
+  maxSeqLength?: number;
+  keyStyle: 'hf' | 'uer';
+  missing: string[];
+  unexpected: string[];
+  renamed: [string, string][];
+  ignoredConfigKeys: string[];
+}
+
+/** Inspects a weights file (every tensor decoded, so a bad view fails here too) or a model folder (fully loaded). */
+export function inspect(path: string): InspectReport {
+  const isFile = existsSync(path) && statSync(path).isFile();
+  const dir = isFile ? undefined : resolveModelDir(path);
+  const model = dir ? loadModelDir(dir) : undefined;
+  const ckpt = openCheckpoint(model?.weightsFile ?? path);
+  try {
+    const names = [...ckpt.tensors.keys()];
+    const tensors = [...ckpt.tensors.values()].map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape }));
+    if (model) {
+      return {
+        path: dir!,
+        weightsFile: model.weightsFile,
+        format: model.format,
+        dtypes: model.dtypes,
+        tensors,
+        config: toHfConfig(model.config),
+        ...(model.pooling ? { pooling: model.pooling.mode } : {}),
+        ...(model.maxSeqLength !== undefined ? { maxSeqLength: model.maxSeqLength } : {}),
+        keyStyle: keyStyle(names),
+        ...model.report,
+      };
+    }
+    for (const t of ckpt.tensors.values()) if (['F32', 'F16', 'BF16', 'F64'].includes(t.dtype)) t.float32();
+    // No config: take the layer count from the keys themselves.
+    const keys = mapKeys(names, knownNames(1 << 20));
+    const layers = Math.max(-1, ...[...keys.canonical.keys()].map((n) => Number(/^encoder\.layer\.(\d+)\./.exec(n)?.[1] ?? -1))) + 1;
+    const required = [...bertShapes({ numHiddenLayers: layers } as BertConfig).keys(), ...POOLER_KEYS];
+    return {
+      path,
+      weightsFile: path,
+      format: ckpt.format,
+      dtypes: [...new Set(tensors.map((t) => t.dtype))],
+      tensors,
+      keyStyle: keys.style,
+      missing: required.filter((n) => !keys.canonical.has(n)),
+      unexpected: keys.unexpected,
+      renamed: keys.renamed,
+      ignoredConfigKeys: [],
+    };
+  } finally {
+    ckpt.close();
+  }
+}
+
+function text(r: InspectReport): string {
+  const lines = [`path:    ${r.path}`, `weights: ${r.weightsFile}`, `format:  ${r.format}   dtypes: ${r.dtypes.join(', ')}   keys: ${r.keyStyle}`];
+  if (r.config) {
+    const c = r.config;
+    lines.push(
+      `config:  ${c.num_hidden_layers} layers, hidden ${c.hidden_size}, ${c.num_attention_heads} heads, intermediate ${c.intermediate_size}, ` +
+        `vocab ${c.vocab_size}, positions ${c.max_position_embeddings}, token types ${c.type_vocab_size}, ${c.hidden_act}, eps ${c.layer_norm_eps}`,
+    );
+  }
+  if (r.pooling) lines.push(`pooling: ${r.pooling}`);
+  if (r.maxSeqLength !== undefined) lines.push(`max_seq_length: ${r.maxSeqLength}`);
+  const width = Math.max(...r.tensors.map((t) => t.name.length));
+  lines.push(`tensors (${r.tensors.length}):`);
+  for (const t of r.tensors) lines.push(`  ${t.name.padEnd(width)}  ${t.dtype.padEnd(4)}  [${t.shape.join(', ')}]`);
+  const pooler = r.missing.every((m) => (POOLER_KEYS as readonly string[]).includes(m)) && r.missing.length ? ' (pooler: optional)' : '';
+  lines.push(`missing (${r.missing.length})${pooler}${r.missing.length ? ': ' + r.missing.join(', ') : ''}`);
+  lines.push(`unexpected (${r.unexpected.length})${r.unexpected.length ? ': ' + r.unexpected.join(', ') : ''}`);
+  lines.push(`renamed (${r.renamed.length})${r.renamed.length ? ':' : ''}`);
+  for (const [a, b] of r.renamed) lines.push(`  ${a} → ${b}`);
+  if (r.ignoredConfigKeys.length) lines.push(`ignored config keys: ${r.ignoredConfigKeys.join(', ')}`);
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('inspect')
+    .description('format, dtypes, tensor names and shapes, config summary, missing / unexpected / renamed keys')
+    .argument('<path>', 'a weights file (safetensors, torch zip or legacy) or a model folder / hub id')
+    .option('--json', 'print a JSON report')
+    .action((path: string, opts: { json?: boolean }) => {
+      const r = inspect(path);
+      process.stdout.write(`${opts.json ? JSON.stringify(r, null, 2) : text(r)}\n`);
+    });
+}

@@ -1,0 +1,29 @@
+// Options shared by the commands that run the model.
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { BACKEND_NAMES, type BackendName } from '../backend/index.js';
+import { DEFAULT_MODEL_ID } from '../hub/paths.js';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export interface ModelOptions {
+  model: string;
+  backend: BackendName;
+  workers?: number;
+  maxLength?: number;
+}
+
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .option('--model <dir|id>', 'model folder, or hub id looked up under weights/<id>/ (downloaded when missing)', DEFAULT_MODEL_ID)
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
+    .option('--max-length <n>', 'truncate inputs to N tokens (default: the model\'s max_seq_length)', positiveInt);
+}
+
+/** One line on stderr saying which backend runs the model (quiet when SBERT_QUIET=1). */
+export function reportBackend(choice: { name: string; reason: string }): void {
+  if (process.env.SBERT_QUIET !== '1') process.stderr.write(`sbert: backend ${choice.name} (${choice.reason})\n`);
+}

@@ -1,0 +1,38 @@
+// Length-sorted batching, as sentence-transformers' encode() does: long sentences together, short ones
+// together, so little compute goes to padding; results are put back in input order by the caller.
+import type { Encoding } from '../tokenizer/index.js';
+
+/** One padded batch, flattened row-major [batch, length], ready for the model (or a worker). */
+export interface BatchJob {
+  ids: Int32Array;
+  mask: Int32Array;
+  types: Int32Array;
+  batch: number;
+  length: number;
+  /** Input positions of the rows. */
+  rows: number[];
+}
+
+/** Indices of `encodings` in batches of `batchSize`, longest first. */
+export function planBatches(encodings: readonly Encoding[], batchSize: number): number[][] {
+  const order = encodings.map((_, i) => i).sort((a, b) => encodings[b]!.inputIds.length - encodings[a]!.inputIds.length || a - b);
+  const batches: number[][] = [];
+  for (let i = 0; i < order.length; i += batchSize) batches.push(order.slice(i, i + batchSize));
+  return batches;
+}
+
+/** Pads the rows to the longest one (pad id, mask 0, type 0). */
+export function padBatch(encodings: readonly Encoding[], rows: number[], padId: number): BatchJob {
+  const length = Math.max(...rows.map((r) => encodings[r]!.inputIds.length));
+  const n = rows.length * length;
+  const ids = new Int32Array(n).fill(padId);
+  const mask = new Int32Array(n);
+  const types = new Int32Array(n);
+  rows.forEach((r, b) => {
+    const e = encodings[r]!;
+    ids.set(e.inputIds, b * length);
+    mask.set(e.attentionMask, b * length);
+    types.set(e.tokenTypeIds, b * length);
+  });
+  return { ids, mask, types, batch: rows.length, length, rows };
+}

@@ -1,0 +1,154 @@
+// SentenceEncoder: sentence-transformers' encode() on our engine. Text → tokenizer → length-sorted padded
+// batches → BertModel (in process, or on a pool of worker threads) → pooling → vectors in input order.
+import { availableParallelism } from 'node:os';
+import { type BackendChoice, type BackendName, setupBackend } from '../backend/index.js';
+import { UsageError } from '../errors.js';
+import { DEFAULT_MODEL_ID } from '../hub/paths.js';
+import { ensureModel } from '../hub/ensure.js';
+import { type LoadedModel, loadModelDir } from '../loader/index.js';
+import { BertModel } from '../model/bert.js';
+import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
+import { BertTokenizer, type Encoding } from '../tokenizer/index.js';
+import { type BatchJob, padBatch, planBatches } from './batches.js';
+import { type BatchSettings, type OutputMode, runBatch } from './run-batch.js';
+import { shareWeights } from './shared-weights.js';
+import { WorkerPool } from './worker-pool.js';
+
+export interface EncoderLoadOptions {
+  /** tfjs backend; `auto` picks tensorflow → webgpu → wasm → cpu, whichever is present. */
+  backend?: BackendName;
+  /** Worker threads for large encodes; default: one per core when a call has ≥ 256 sentences, else 1. */
+  workers?: number;
+  /** Truncate longer inputs to this many tokens (default: the model's `max_seq_length`). */
+  maxSeqLength?: number;
+  /** Hub revision when `idOrDir` must be downloaded. */
+  revision?: string;
+  /** No notices or progress bars on stderr (e.g. while downloading). */
+  quiet?: boolean;
+}
+
+export interface EncodeOptions {
+  batchSize?: number;
+  /** L2-normalise the pooled vectors (default: the model's `Normalize` module, else false). */
+  normalize?: boolean;
+  /** Overrides the model's pooling (`1_Pooling/config.json`, else mean). */
+  pooling?: PoolingMode;
+  /** Called after each batch with the number of sentences done so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Sentences per call below which a worker pool does not pay for its start-up. */
+export const POOL_THRESHOLD = 256;
+
+export class SentenceEncoder {
+  private model?: BertModel;
+  private pool?: Promise<WorkerPool>;
+  private disposed = false;
+
+  private constructor(
+    readonly loaded: LoadedModel,
+    readonly tokenizer: BertTokenizer,
+    readonly backend: BackendChoice,
+    readonly maxSeqLength: number,
+    private readonly workers: number | undefined,
+  ) {}
+
+  /** A model folder or hub id (looked up under `weights/<id>/`, downloaded when missing). */
+  static async load(idOrDir: string = DEFAULT_MODEL_ID, opts: EncoderLoadOptions = {}): Promise<SentenceEncoder> {
+    if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 1)) {
+      throw new UsageError(`workers must be a positive integer, got ${opts.workers}`);
+    }
+    const dir = await ensureModel(idOrDir, { revision: opts.revision, quiet: opts.quiet });
+    const loaded = loadModelDir(dir);
+    const tokenizer = BertTokenizer.fromDir(loaded.tokenizerDir);
+    const backend = await setupBackend(opts.backend ?? 'auto');
+    const limit = Math.min(loaded.config.maxPositionEmbeddings, tokenizer.settings.modelMaxLength);
+    const maxSeqLength = opts.maxSeqLength ?? loaded.maxSeqLength ?? limit;
+    if (!(Number.isInteger(maxSeqLength) && maxSeqLength >= 2 && maxSeqLength <= loaded.config.maxPositionEmbeddings)) {
+      throw new UsageError(`max sequence length must be an integer in [2, ${loaded.config.maxPositionEmbeddings}], got ${maxSeqLength}`);
+    }
+    return new SentenceEncoder(loaded, tokenizer, backend, maxSeqLength, opts.workers);
+  }
+
+  get dimension(): number {
+    return this.loaded.config.hiddenSize;
+  }
+
+  get pooling(): PoolingMode {
+    return this.loaded.pooling?.mode ?? 'mean';
+  }
+
+  /** One vector per sentence, in input order. */
+  async encode(sentences: readonly string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
+    const pooling = opts.pooling ?? this.pooling;
+    if (!POOLING_MODES.includes(pooling)) throw new UsageError(`unknown pooling "${pooling}" (choose from ${POOLING_MODES.join(', ')})`);
+    return this.run(sentences, { pooling, normalize: opts.normalize ?? this.loaded.normalize ?? false }, opts);
+  }
+
+  /** The last hidden state of each sentence's tokens ([CLS] … [SEP], unpadded): one [tokens, hidden] array per sentence. */
+  async encodeTokens(sentences: readonly string[], opts: Omit<EncodeOptions, 'pooling' | 'normalize'> = {}): Promise<Float32Array[][]> {
+    const flat = await this.run(sentences, { pooling: 'none', normalize: false }, opts);
+    const H = this.dimension;
+    return flat.map((rows) => Array.from({ length: rows.length / H }, (_, t) => rows.subarray(t * H, (t + 1) * H)));
+  }
+
+  tokenize(sentences: readonly string[]): Encoding[] {
+    return sentences.map((s) => {
+      if (typeof s !== 'string') throw new UsageError(`sentences must be strings, got ${typeof s}`);
+      return this.tokenizer.encode(s, { maxLength: this.maxSeqLength });
+    });
+  }
+
+  private async run(sentences: readonly string[], settings: BatchSettings, opts: EncodeOptions): Promise<Float32Array[]> {
+    if (this.disposed) throw new UsageError('this SentenceEncoder was disposed');
+    const batchSize = opts.batchSize ?? 32;
+    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new UsageError(`batchSize must be a positive integer, got ${batchSize}`);
+    const encodings = this.tokenize(sentences);
+    const jobs = planBatches(encodings, batchSize).map((rows) => padBatch(encodings, rows, this.tokenizer.padId));
+    const out = new Array<Float32Array>(sentences.length);
+    let done = 0;
+    const place = (job: BatchJob, data: Float32Array) => {
+      const per = data.length / job.batch;
+      job.rows.forEach((r, b) => {
+        const row = data.slice(b * per, (b + 1) * per);
+        // Token-level output: keep only the sentence's own tokens.
+        out[r] = settings.pooling === 'none' ? row.subarray(0, encodings[r]!.inputIds.length * this.dimension) : row;
+      });
+      done += job.batch;
+      opts.onProgress?.(done, sentences.length);
+    };
+    const workers = this.workers ?? (sentences.length >= POOL_THRESHOLD ? availableParallelism() : 1);
+    if (workers > 1) {
+      const pool = await this.startPool(workers);
+      await Promise.all(jobs.map(async (job) => place(job, await pool.run(job, settings))));
+    } else {
+      const model = this.localModel();
+      for (const job of jobs) place(job, await runBatch(model, job, settings));
+    }
+    return out;
+  }
+
+  private localModel(): BertModel {
+    this.model ??= BertModel.load(this.loaded.config, this.loaded.weights);
+    return this.model;
+  }
+
+  private startPool(size: number): Promise<WorkerPool> {
+    this.pool ??= WorkerPool.start(size, {
+      backend: this.backend.name as BackendName,
+      config: this.loaded.config,
+      weights: shareWeights(this.loaded.weights),
+      source: this.loaded.weightsFile,
+    });
+    return this.pool;
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.model?.dispose();
+    this.model = undefined;
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await (await pool).close();
+  }
+}

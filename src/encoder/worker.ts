@@ -1,0 +1,41 @@
+// A worker thread of the encoding pool: its own tfjs backend and BertModel over the shared weights.
+import { parentPort, workerData } from 'node:worker_threads';
+import { type BackendName, setupBackend } from '../backend/index.js';
+import type { BertConfig } from '../loader/config.js';
+import { BertModel } from '../model/bert.js';
+import type { BatchJob } from './batches.js';
+import { type BatchSettings, runBatch } from './run-batch.js';
+import { type SharedWeights, unshareWeights } from './shared-weights.js';
+
+export interface WorkerInit {
+  backend: BackendName;
+  config: BertConfig;
+  weights: SharedWeights;
+  source: string;
+}
+export type WorkerRequest = { id: number; job: Omit<BatchJob, 'rows'>; settings: BatchSettings };
+export type WorkerReply =
+  | { type: 'ready'; backend: string }
+  | { type: 'result'; id: number; data: Float32Array }
+  | { type: 'error'; id: number; message: string };
+
+const port = parentPort;
+if (!port) throw new Error('encoder worker must run in a worker thread');
+
+const init = workerData as WorkerInit;
+const send = (msg: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+const fail = (id: number, e: unknown) => send({ type: 'error', id, message: e instanceof Error ? e.message : String(e) });
+
+try {
+  const choice = await setupBackend(init.backend);
+  const model = BertModel.load(init.config, unshareWeights(init.weights, init.source));
+  port.on('message', (req: WorkerRequest) => {
+    runBatch(model, req.job, req.settings).then(
+      (data) => send({ type: 'result', id: req.id, data }, [data.buffer as ArrayBuffer]),
+      (e) => fail(req.id, e),
+    );
+  });
+  send({ type: 'ready', backend: choice.name });
+} catch (e) {
+  fail(-1, e);
+}

@@ -1,0 +1,296 @@
+// `downloadModel`: fetch the files a BERT sentence encoder needs from the hub (or a mirror) into a folder.
+// Each file is written to `<name>.incomplete`, resumed with Range after a dropped connection or an
+// interrupted run, checked against the hub's size and sha256 / git sha1, and only then renamed to `<name>`.
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { HubClient, type FileMeta } from './client.js';
+import { HubError, HubUnreachableError, networkReason } from './errors.js';
+import { defaultModelDir } from './paths.js';
+
+export interface DownloadProgress {
+  /** The file being fetched (hub path, e.g. `1_Pooling/config.json`). */
+  file: string;
+  fileBytes: number;
+  fileTotal: number;
+  /** Bytes of all selected files done so far (files already on disk count as done). */
+  bytes: number;
+  totalBytes: number;
+}
+
+export interface DownloadOptions {
+  revision?: string;
+  /** Target folder; default `weights/<id>/`. */
+  dir?: string;
+  endpoint?: string;
+  token?: string;
+  onProgress?: (p: DownloadProgress) => void;
+  /** Tries per file after a dropped connection before giving up (the partial file stays for the next run). */
+  retries?: number;
+  /** Abort a transfer that receives nothing for this long (ms); it is then resumed. */
+  stallTimeoutMs?: number;
+  timeoutMs?: number;
+}
+
+export interface DownloadResult {
+  id: string;
+  dir: string;
+  /** The commit the files came from, when the hub said. */
+  commit?: string;
+  files: string[];
+  /** Bytes transferred by this call (0 when everything was already there). */
+  downloadedBytes: number;
+  totalBytes: number;
+}
+
+/** Config and weights first; tokenizer and sentence-transformers files when the repository has them. */
+const WEIGHT_FILES = ['model.safetensors', 'pytorch_model.bin'];
+const OPTIONAL_FILES = [
+  'vocab.txt',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'modules.json',
+  'sentence_bert_config.json',
+  'config_sentence_transformers.json',
+  '1_Pooling/config.json',
+];
+
+const HUB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
+
+export function isHubId(s: string): boolean {
+  return HUB_ID.test(s) && !s.includes('..');
+}
+
+export async function downloadModel(id: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
+  if (!isHubId(id)) throw new HubError(`"${id}" is not a hub model id (expected ORG/NAME, e.g. uer/sbert-base-chinese-nli)`);
+  const revision = opts.revision ?? 'main';
+  const client = new HubClient({
+    id,
+    revision,
+    endpoint: opts.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co',
+    token: opts.token ?? process.env.HF_TOKEN,
+    timeoutMs: opts.timeoutMs,
+  });
+  const dir = opts.dir ?? defaultModelDir(id);
+
+  const { metas, commit } = await resolveFiles(client);
+
+  // Nothing is written until every file is known to exist: a bad id or token leaves no trace.
+  const totalBytes = metas.reduce((s, m) => s + (m.size ?? 0), 0);
+  let doneBytes = 0;
+  let downloadedBytes = 0;
+  for (const meta of metas) {
+    const dest = join(dir, ...meta.file.split('/'));
+    if (await upToDate(dest, meta)) {
+      doneBytes += meta.size ?? statSync(dest).size;
+      opts.onProgress?.({ file: meta.file, fileBytes: meta.size ?? 0, fileTotal: meta.size ?? 0, bytes: doneBytes, totalBytes });
+      continue;
+    }
+    const base = doneBytes;
+    const got = await fetchFile(client, meta, dest, opts, (fileBytes) =>
+      opts.onProgress?.({ file: meta.file, fileBytes, fileTotal: meta.size ?? 0, bytes: base + fileBytes, totalBytes }),
+    );
+    downloadedBytes += got.transferred;
+    doneBytes += got.size;
+  }
+  return { id, dir, commit, files: metas.map((m) => m.file), downloadedBytes, totalBytes };
+}
+
+/** Which files to fetch, with their metadata: from the API listing, or by probing with HEAD when it is unavailable. */
+async function resolveFiles(client: HubClient): Promise<{ metas: FileMeta[]; commit?: string }> {
+  const listing = await client.listFiles();
+  if (listing) {
+    const have = new Set(listing.files);
+    // Pin every file to the commit the listing came from, so a push in between cannot mix versions.
+    const rev = listing.commit ?? client.revision;
+    if (!have.has('config.json')) throw new HubError(`model ${client.id} (revision ${client.revision}) at ${client.endpoint} has no config.json`);
+    const weights = WEIGHT_FILES.find((f) => have.has(f));
+    if (!weights) throw new HubError(`model ${client.id} (revision ${client.revision}) at ${client.endpoint} has no ${WEIGHT_FILES.join(' or ')}`);
+    const wanted = ['config.json', weights, ...OPTIONAL_FILES.filter((f) => have.has(f))];
+    const metas = await Promise.all(
+      wanted.map(async (f) => {
+        const m = await client.head(f, rev);
+        if (!m) throw new HubError(`model ${client.id} (revision ${client.revision}): file ${f} is listed but not found at ${client.endpoint}`);
+        return m;
+      }),
+    );
+    checkTokenizer(client, metas);
+    return { metas, commit: listing.commit };
+  }
+  // No listing (a mirror without the API, or the API refused): probe. config.json decides not-found / auth errors.
+  const config = await client.head('config.json');
+  if (!config) throw new HubError(`model ${client.id} (revision ${client.revision}) not found at ${client.endpoint}`);
+  let weights: FileMeta | null = null;
+  for (const f of WEIGHT_FILES) if ((weights = await client.head(f))) break;
+  if (!weights) throw new HubError(`model ${client.id} (revision ${client.revision}) at ${client.endpoint} has no ${WEIGHT_FILES.join(' or ')}`);
+  const optional = await Promise.all(OPTIONAL_FILES.map((f) => client.head(f)));
+  const metas = [config, weights, ...optional.filter((m): m is FileMeta => m !== null)];
+  checkTokenizer(client, metas);
+  return { metas };
+}
+
+function checkTokenizer(client: HubClient, metas: FileMeta[]): void {
+  if (!metas.some((m) => m.file === 'vocab.txt' || m.file === 'tokenizer.json')) {
+    throw new HubError(`model ${client.id} (revision ${client.revision}) at ${client.endpoint} has no vocab.txt or tokenizer.json`);
+  }
+}
+
+/** A file already under its final name is kept when its size and (when the hub gives one) hash match. */
+async function upToDate(dest: string, meta: FileMeta): Promise<boolean> {
+  if (!existsSync(dest)) return false;
+  const size = (await stat(dest)).size;
+  if (meta.size !== undefined && size !== meta.size) return false;
+  return (await hashMismatch(dest, meta, size)) === null;
+}
+
+/** null when the file matches the hub's hash (or there is none to check), else a description of the mismatch. */
+async function hashMismatch(path: string, meta: FileMeta, size: number): Promise<string | null> {
+  if (!meta.sha256 && !meta.gitSha1) return null;
+  const h = createHash(meta.sha256 ? 'sha256' : 'sha1');
+  // A regular git file's ETag is the blob id: sha1("blob <size>\0" + content).
+  if (!meta.sha256) h.update(`blob ${size}\0`);
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  const got = h.digest('hex');
+  const want = meta.sha256 ?? meta.gitSha1;
+  return got === want ? null : `${meta.sha256 ? 'sha256' : 'git sha1'} ${got} != expected ${want}`;
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Download one file through `<dest>.incomplete`, resuming it across dropped connections. */
+async function fetchFile(
+  client: HubClient,
+  meta: FileMeta,
+  dest: string,
+  opts: DownloadOptions,
+  onBytes: (fileBytes: number) => void,
+): Promise<{ size: number; transferred: number }> {
+  const part = `${dest}.incomplete`;
+  await mkdir(dirname(dest), { recursive: true });
+  const retries = opts.retries ?? 5;
+  const stallMs = opts.stallTimeoutMs ?? 60_000;
+  let expected = meta.size;
+  let transferred = 0;
+  let lastFailure = '';
+
+  for (let attempt = 0; ; attempt++) {
+    if (attempt > retries) {
+      const have = await fileSize(part);
+      throw new HubError(
+        `${meta.file}: download from ${client.endpoint} interrupted at ${have} of ${expected ?? '?'} bytes (${lastFailure}) after ${retries + 1} tries; run the same command again to resume`,
+      );
+    }
+    if (attempt > 0) await sleep(Math.min(100 * 2 ** (attempt - 1), 2000));
+    let offset = await fileSize(part);
+    if (expected !== undefined && offset > expected) {
+      await rm(part, { force: true });
+      offset = 0;
+    }
+    if (expected !== undefined && offset === expected) break;
+
+    const stall = new AbortController();
+    let timer = setTimeout(() => stall.abort(), stallMs);
+    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+    let res: Response;
+    try {
+      res = await client.fetch(meta.url, { headers, redirect: 'follow', signal: stall.signal });
+    } catch (err) {
+      clearTimeout(timer);
+      if (!(err instanceof HubUnreachableError) || attempt >= retries) throw err;
+      lastFailure = err.reason;
+      continue;
+    }
+
+    try {
+      if (res.status === 416) {
+        // Our partial is not a prefix the server can continue: start over.
+        await res.body?.cancel();
+        await rm(part, { force: true });
+        lastFailure = 'HTTP 416';
+        continue;
+      }
+      if (res.status >= 500 || res.status === 429) {
+        await res.body?.cancel();
+        lastFailure = `HTTP ${res.status}`;
+        continue;
+      }
+      if (!res.ok || !res.body) {
+        await res.body?.cancel();
+        throw client.statusError(res, meta.file);
+      }
+      let append = false;
+      const length = res.headers.get('content-length') ?? '';
+      let bodyTotal = /^\d+$/.test(length) ? Number(length) : NaN;
+      if (res.status === 206) {
+        const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
+        if (!m || Number(m[1]) !== offset) {
+          await res.body.cancel();
+          await rm(part, { force: true });
+          lastFailure = 'bad Content-Range';
+          continue;
+        }
+        append = true;
+        bodyTotal = m[3] === '*' ? NaN : Number(m[3]);
+      }
+      if (Number.isFinite(bodyTotal)) {
+        if (expected === undefined) expected = bodyTotal;
+        else if (bodyTotal !== expected) {
+          await res.body.cancel();
+          await rm(part, { force: true });
+          throw new HubError(`${meta.file}: ${client.endpoint} sent ${bodyTotal} bytes but announced ${expected}; partial download removed`);
+        }
+      }
+      // 200 to a Range request: the server restarts from byte 0.
+      const fh = await open(part, append ? 'a' : 'w');
+      let written = append ? offset : 0;
+      try {
+        for await (const chunk of res.body) {
+          clearTimeout(timer);
+          timer = setTimeout(() => stall.abort(), stallMs);
+          await fh.write(chunk);
+          written += chunk.byteLength;
+          transferred += chunk.byteLength;
+          onBytes(written);
+        }
+      } catch (err) {
+        // Connection dropped or stalled mid-body: keep what arrived, resume with Range.
+        lastFailure = networkReason(err);
+        continue;
+      } finally {
+        await fh.close();
+      }
+      if (expected === undefined || (await fileSize(part)) >= expected) break;
+      lastFailure = 'short body';
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // An empty file needs no request at all, but still goes through the same verify-and-rename path.
+  if (!existsSync(part)) await writeFile(part, new Uint8Array(0));
+  const size = await fileSize(part);
+  if (expected !== undefined && size !== expected) {
+    await rm(part, { force: true });
+    throw new HubError(`${meta.file}: got ${size} bytes from ${client.endpoint}, expected ${expected}; partial download removed`);
+  }
+  const mismatch = await hashMismatch(part, meta, size);
+  if (mismatch) {
+    await rm(part, { force: true });
+    throw new HubError(`${meta.file}: checksum mismatch from ${client.endpoint} (${mismatch}); partial download removed, run again`);
+  }
+  const fh = await open(part, 'r+');
+  await fh.sync();
+  await fh.close();
+  await rename(part, dest);
+  return { size, transferred };
+}

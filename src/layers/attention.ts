@@ -1,0 +1,30 @@
+// BertAttention (modeling_bert.py): self-attention, then its output block.
+import type * as tf from '@tensorflow/tfjs-core';
+import type { BertConfig } from '../loader/config.js';
+import type { Weights } from '../loader/weights.js';
+import type { HookRun, HookScope } from './hook.js';
+import { type AttentionResult, BertSelfAttention } from './self-attention.js';
+import { BertSelfOutput } from './self-output.js';
+
+export class BertAttention {
+  private constructor(
+    readonly self: BertSelfAttention,
+    readonly output: BertSelfOutput,
+  ) {}
+
+  /** `w`: `encoder.layer.{i}.attention`; `hp`: `blocks.{i}`. */
+  static load(w: Weights, c: BertConfig, hp: HookScope): BertAttention {
+    return new BertAttention(BertSelfAttention.load(w.scope('self'), c, hp.scope('attn')), BertSelfOutput.load(w.scope('output'), c, hp));
+  }
+
+  /** → `context`: the block's output [B, L, H] (after its LayerNorm), `probs` [B, heads, L, L]. */
+  forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun): AttentionResult {
+    const { context, probs } = this.self.forward(x, mask, hooks);
+    return { context: this.output.forward(context, x, hooks), probs };
+  }
+
+  dispose(): void {
+    this.self.dispose();
+    this.output.dispose();
+  }
+}

@@ -1,0 +1,47 @@
+// BertEncoder (modeling_bert.py): the stack of BertLayers, collecting hidden states and attentions on request.
+import type * as tf from '@tensorflow/tfjs-core';
+import type { BertConfig } from '../loader/config.js';
+import type { Weights } from '../loader/weights.js';
+import type { HookRun, HookScope } from './hook.js';
+import { BertLayer } from './layer.js';
+
+export interface EncoderResult {
+  lastHiddenState: tf.Tensor3D;
+  /** The input, then each layer's output (HF `hidden_states`), when asked for. */
+  hiddenStates?: tf.Tensor3D[];
+  /** Each layer's attention probabilities (HF `attentions`), when asked for. */
+  attentions?: tf.Tensor4D[];
+}
+
+export class BertEncoder {
+  private constructor(readonly layers: readonly BertLayer[]) {}
+
+  /** `w`: `encoder`; `hp`: the model's root scope (points go under `blocks.{i}.`). */
+  static load(w: Weights, c: BertConfig, hp: HookScope): BertEncoder {
+    const layers = Array.from({ length: c.numHiddenLayers }, (_, i) =>
+      BertLayer.load(w.scope(`layer.${i}`), c, hp.scope(`blocks.${i}`, i)),
+    );
+    return new BertEncoder(layers);
+  }
+
+  forward(
+    x: tf.Tensor3D,
+    mask: tf.Tensor4D,
+    opts: { hooks?: HookRun; outputHiddenStates?: boolean; outputAttentions?: boolean } = {},
+  ): EncoderResult {
+    const hiddenStates = opts.outputHiddenStates ? [x] : undefined;
+    const attentions: tf.Tensor4D[] | undefined = opts.outputAttentions ? [] : undefined;
+    let h = x;
+    for (const layer of this.layers) {
+      const { hidden, probs } = layer.forward(h, mask, opts.hooks);
+      h = hidden;
+      hiddenStates?.push(h);
+      attentions?.push(probs);
+    }
+    return { lastHiddenState: h, ...(hiddenStates && { hiddenStates }), ...(attentions && { attentions }) };
+  }
+
+  dispose(): void {
+    for (const l of this.layers) l.dispose();
+  }
+}

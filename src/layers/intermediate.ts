@@ -1,0 +1,40 @@
+// BertIntermediate (modeling_bert.py): dense H → I, then the config's activation.
+import type * as tf from '@tensorflow/tfjs-core';
+import type { BertConfig, HiddenAct } from '../loader/config.js';
+import type { Weights } from '../loader/weights.js';
+import { activation } from './activations.js';
+import type { HookPoint, HookRun, HookScope } from './hook.js';
+import { Linear } from './linear.js';
+
+export class BertIntermediate {
+  private constructor(
+    readonly dense: Linear,
+    readonly hiddenAct: HiddenAct,
+    readonly hookPre: HookPoint,
+    readonly hookPost: HookPoint,
+  ) {}
+
+  /** `w`: `encoder.layer.{i}.intermediate`; `hp`: `blocks.{i}.mlp`. */
+  static load(w: Weights, c: BertConfig, hp: HookScope): BertIntermediate {
+    return new BertIntermediate(
+      Linear.load(w.scope('dense'), c.hiddenSize, c.intermediateSize),
+      c.hiddenAct,
+      hp.point('hook_pre'),
+      hp.point('hook_post'),
+    );
+  }
+
+  /** [B, L, H] → [B, L, I] */
+  forward(x: tf.Tensor3D, hooks?: HookRun): tf.Tensor3D {
+    // relu rides in the matmul unless someone wants the pre-activation.
+    if (this.hiddenAct === 'relu' && !hooks?.wants(this.hookPre)) {
+      return this.hookPost.run(this.dense.forward(x, 'relu'), hooks);
+    }
+    const pre = this.hookPre.run(this.dense.forward(x), hooks);
+    return this.hookPost.run(activation(this.hiddenAct)(pre), hooks);
+  }
+
+  dispose(): void {
+    this.dense.dispose();
+  }
+}

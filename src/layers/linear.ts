@@ -1,0 +1,74 @@
+// nn.Linear (https://github.com/huggingface/transformers/blob/main/src/transformers/models/bert/modeling_bert.py)
+// with its weight stored pre-transposed as [in, out]: tfjs-wasm's matmul (XNNPACK) runs ~10× slower with
+// `transposeB`, and on 3-D inputs, so the input is flattened to [rows, in] and multiplied once, bias fused.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Weights } from '../loader/weights.js';
+
+/** HF `[out, in]` → row-major `[in, out]`. */
+export function transposeRowMajor(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const src = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[src + c]!;
+  }
+  return out;
+}
+
+export class Linear {
+  constructor(
+    /** [in, out] */
+    readonly weight: tf.Tensor2D,
+    /** [out] */
+    readonly bias: tf.Tensor1D,
+  ) {}
+
+  get inFeatures(): number {
+    return this.weight.shape[0];
+  }
+
+  get outFeatures(): number {
+    return this.weight.shape[1];
+  }
+
+  static load(w: Weights, inFeatures: number, outFeatures: number): Linear {
+    return Linear.fused([w], inFeatures, outFeatures);
+  }
+
+  /**
+   * Several `nn.Linear`s over the same input as one: their `[out_k, in]` weights become the column
+   * blocks of a single `[in, Σ out_k]` matrix (Q, K and V in one matmul).
+   */
+  static fused(ws: readonly Weights[], inFeatures: number, outFeatures: number): Linear {
+    const total = outFeatures * ws.length;
+    const weight = new Float32Array(inFeatures * total);
+    const bias = new Float32Array(total);
+    ws.forEach((w, k) => {
+      const wt = w.get('weight', [outFeatures, inFeatures]).data;
+      for (let o = 0; o < outFeatures; o++) {
+        const src = o * inFeatures;
+        const col = k * outFeatures + o;
+        for (let i = 0; i < inFeatures; i++) weight[i * total + col] = wt[src + i]!;
+      }
+      bias.set(w.get('bias', [outFeatures]).data, k * outFeatures);
+    });
+    return new Linear(tf.tensor2d(weight, [inFeatures, total]), tf.tensor1d(bias));
+  }
+
+  /** [..., in] → [..., out]; `relu` is fused into the matmul (exact: it only clamps). */
+  forward<R extends tf.Rank>(x: tf.Tensor<R>, activation: 'linear' | 'relu' = 'linear'): tf.Tensor<R> {
+    const shape = x.shape;
+    const rows = x.size / this.inFeatures;
+    const y = tf.fused.matMul({
+      a: tf.reshape(x, [rows, this.inFeatures]),
+      b: this.weight,
+      bias: this.bias,
+      activation,
+    });
+    return tf.reshape(y, [...shape.slice(0, -1), this.outFeatures]) as tf.Tensor as tf.Tensor<R>;
+  }
+
+  dispose(): void {
+    this.weight.dispose();
+    this.bias.dispose();
+  }
+}

@@ -1,0 +1,65 @@
+// BertSelfAttention (modeling_bert.py, eager attention): Q, K, V projections (one fused matmul here),
+// scores = Q·Kᵀ · d^-½ + additive mask, softmax over keys, probabilities · V, heads merged.
+import * as tf from '@tensorflow/tfjs-core';
+import type { BertConfig } from '../loader/config.js';
+import type { Weights } from '../loader/weights.js';
+import type { HookPoint, HookRun, HookScope } from './hook.js';
+import { Linear } from './linear.js';
+
+export interface AttentionResult {
+  /** [B, L, H], heads merged */
+  context: tf.Tensor3D;
+  /** [B, heads, L, L] softmax probabilities (HF `attentions`) */
+  probs: tf.Tensor4D;
+}
+
+export class BertSelfAttention {
+  private constructor(
+    /** query | key | value as one [H, 3H] matmul */
+    readonly qkv: Linear,
+    readonly numHeads: number,
+    readonly headDim: number,
+    readonly hookQ: HookPoint,
+    readonly hookK: HookPoint,
+    readonly hookV: HookPoint,
+    readonly hookAttnScores: HookPoint,
+    readonly hookPattern: HookPoint,
+    readonly hookZ: HookPoint,
+  ) {}
+
+  /** `w`: `encoder.layer.{i}.attention.self`; `hp`: `blocks.{i}.attn`. */
+  static load(w: Weights, c: BertConfig, hp: HookScope): BertSelfAttention {
+    const H = c.hiddenSize;
+    return new BertSelfAttention(
+      Linear.fused([w.scope('query'), w.scope('key'), w.scope('value')], H, H),
+      c.numAttentionHeads,
+      H / c.numAttentionHeads,
+      hp.point('hook_q'),
+      hp.point('hook_k'),
+      hp.point('hook_v'),
+      hp.point('hook_attn_scores'),
+      hp.point('hook_pattern'),
+      hp.point('hook_z'),
+    );
+  }
+
+  /** x: [B, L, H]; mask: additive [B, 1, 1, L] (0 or finfo(float32).min). */
+  forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun): AttentionResult {
+    const [B, L, H] = x.shape;
+    const [nh, d] = [this.numHeads, this.headDim];
+    const [q, k, v] = tf.split(this.qkv.forward(x), 3, 2) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+    // [B, L, H] → [B, L, heads, d] (the hook's view) → [B, heads, L, d]
+    const heads = (t: tf.Tensor3D, point: HookPoint): tf.Tensor4D =>
+      tf.transpose(point.run(tf.reshape(t, [B, L, nh, d]) as tf.Tensor4D, hooks), [0, 2, 1, 3]);
+    const [qh, kh, vh] = [heads(q, this.hookQ), heads(k, this.hookK), heads(v, this.hookV)];
+    // torch multiplies by the Python float d^-½, which it rounds to float32 first, as tf.mul does.
+    const scores = this.hookAttnScores.run(tf.add(tf.mul(tf.matMul(qh, kh, false, true), d ** -0.5), mask) as tf.Tensor4D, hooks);
+    const probs = this.hookPattern.run(tf.softmax(scores), hooks); // [B, heads, L, L]
+    const z = this.hookZ.run(tf.transpose(tf.matMul(probs, vh), [0, 2, 1, 3]), hooks); // [B, L, heads, d]
+    return { context: tf.reshape(z, [B, L, H]), probs };
+  }
+
+  dispose(): void {
+    this.qkv.dispose();
+  }
+}

@@ -1,0 +1,83 @@
+// UER-py's own `config.json` (e.g. models/bert/base_config.json, or the dual-stream sbert config with
+// `stream_0` / `stream_1`) → the same BertConfig. UER configs omit what the weights already say (vocab size,
+// segment count), so those come from the checkpoint's shapes.
+import { CheckpointError } from '../errors.js';
+import { type BertConfig, checkConfig, type HiddenAct, type ParsedConfig } from './config.js';
+
+export function isUerConfig(json: unknown): boolean {
+  if (typeof json !== 'object' || json === null) return false;
+  const o = json as Record<string, unknown>;
+  return 'stream_0' in o || 'layers_num' in o || 'heads_num' in o;
+}
+
+export interface UerShapes {
+  /** Rows of the word embedding and of UER's `seg` embedding (which has a padding row 0). */
+  vocabRows?: number;
+  segRows?: number;
+}
+
+const USED = new Set([
+  'emb_size', 'hidden_size', 'feedforward_size', 'heads_num', 'layers_num', 'max_seq_length', 'vocab_size', 'hidden_act',
+  'embedding', 'encoder', 'mask', 'layernorm_positioning', 'feed_forward', 'remove_embedding_layernorm',
+  'relative_position_embedding', 'layer_norm_eps', 'stream_0', 'stream_1', 'type_vocab_size',
+]);
+
+export function parseUerConfig(file: string, json: unknown, shapes: UerShapes): ParsedConfig {
+  const root = json as Record<string, unknown>;
+  // Dual-stream (sbert) models: stream 0 is the encoder the HF conversion keeps.
+  const dual = typeof root.stream_0 === 'object' && root.stream_0 !== null;
+  const obj = (dual ? root.stream_0 : root) as Record<string, unknown>;
+  const where = dual ? 'stream_0.' : '';
+  const fail = (msg: string): never => {
+    throw new CheckpointError(msg, file);
+  };
+  const int = (key: string, fallback?: number): number => {
+    const v = obj[key] ?? fallback;
+    if (v === undefined) fail(`missing required key "${where}${key}"`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > 1e8) fail(`"${where}${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+    return v as number;
+  };
+  const refuse = (key: string, bad: (v: unknown) => boolean, why: string) => {
+    if (obj[key] !== undefined && bad(obj[key])) fail(`"${where}${key}": ${JSON.stringify(obj[key])} is not supported (${why})`);
+  };
+  refuse('layernorm_positioning', (v) => v !== 'post', 'BERT is post-LayerNorm');
+  refuse('feed_forward', (v) => v !== 'dense', 'BERT uses a dense feed-forward');
+  refuse('remove_embedding_layernorm', (v) => v !== false, 'BERT has an embedding LayerNorm');
+  refuse('relative_position_embedding', (v) => v !== false, 'BERT uses absolute positions');
+  refuse('encoder', (v) => v !== 'transformer', 'only the transformer encoder');
+  refuse('mask', (v) => v !== 'fully_visible', 'BERT attends to every token');
+  refuse(
+    'embedding',
+    (v) => !(Array.isArray(v) || typeof v === 'string') || !['word', 'pos', 'seg'].every((e) => v.includes(e)),
+    'BERT needs word, pos and seg embeddings',
+  );
+
+  const hidden = int('hidden_size');
+  if (obj.emb_size !== undefined && obj.emb_size !== hidden) fail(`"${where}emb_size" ${String(obj.emb_size)} ≠ hidden_size ${hidden} (factorized embeddings are not BERT)`);
+  const vocab = int('vocab_size', shapes.vocabRows);
+  const segRows = shapes.segRows ?? 3;
+  if (segRows < 2) fail(`the seg embedding has ${segRows} rows; UER's has a padding row 0 plus the segments`);
+  const act = obj.hidden_act ?? 'gelu';
+  if (typeof act !== 'string') fail(`"${where}hidden_act" must be a string`);
+  // The model runs as its HF conversion would (HF LayerNorm, eps 1e-12), which is what the published
+  // converted checkpoints compute; UER-py's own LayerNorm differs slightly (std + 1e-6).
+  const eps = obj.layer_norm_eps ?? 1e-12;
+  if (typeof eps !== 'number') fail(`"${where}layer_norm_eps" must be a number`);
+  const config: BertConfig = checkConfig(file, {
+    vocabSize: vocab,
+    hiddenSize: hidden,
+    numHiddenLayers: int('layers_num'),
+    numAttentionHeads: int('heads_num'),
+    intermediateSize: int('feedforward_size'),
+    hiddenAct: act as HiddenAct,
+    maxPositionEmbeddings: int('max_seq_length'),
+    typeVocabSize: segRows - 1,
+    layerNormEps: eps as number,
+    padTokenId: 0,
+  });
+  const ignored = [
+    ...Object.keys(obj).filter((k) => !USED.has(k)).map((k) => where + k),
+    ...(dual ? Object.keys(root).filter((k) => k !== 'stream_0') : []),
+  ];
+  return { config, ignored };
+}

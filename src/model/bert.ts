@@ -1,0 +1,103 @@
+// BertModel (modeling_bert.py) without the pooler: embeddings, then the encoder, with HF's additive
+// attention mask. Weights come with canonical HF names without the `bert.` prefix (the loader strips it).
+import * as tf from '@tensorflow/tfjs-core';
+import { InputError } from '../errors.js';
+import type { BertConfig } from '../loader/config.js';
+import type { Weights } from '../loader/weights.js';
+import { BertEmbeddings } from '../layers/embeddings.js';
+import { BertEncoder } from '../layers/encoder.js';
+import { type HookPoint, type Hooks, HookScope, HookSet } from '../layers/hook.js';
+
+/** torch.finfo(torch.float32).min, what HF adds to the scores of masked keys. */
+export const FLOAT32_MIN = -3.4028234663852886e38;
+
+export interface BertInputs {
+  /** int32 [B, L] */
+  inputIds: tf.Tensor2D;
+  /** int32 [B, L], 1 = token, 0 = padding */
+  attentionMask: tf.Tensor2D;
+  /** int32 [B, L]; zeros when absent */
+  tokenTypeIds?: tf.Tensor2D;
+}
+
+export interface BertOutput {
+  /** [B, L, H] */
+  lastHiddenState: tf.Tensor3D;
+  /** numHiddenLayers + 1 tensors [B, L, H]: the embeddings output, then each layer's (HF `hidden_states`) */
+  hiddenStates?: tf.Tensor3D[];
+  /** numHiddenLayers tensors [B, heads, L, L] (HF `attentions`) */
+  attentions?: tf.Tensor4D[];
+}
+
+export interface ForwardOptions {
+  outputHiddenStates?: boolean;
+  outputAttentions?: boolean;
+  /** Functions by hook name (see `hookNames()`); each may read or replace its tensor. */
+  hooks?: Hooks;
+}
+
+export class BertModel {
+  private constructor(
+    readonly config: BertConfig,
+    readonly embeddings: BertEmbeddings,
+    readonly encoder: BertEncoder,
+    private readonly points: readonly HookPoint[],
+  ) {}
+
+  /** Uploads the weights: Linear weights pre-transposed to [in, out], Q/K/V fused into one matrix. */
+  static load(config: BertConfig, weights: Weights): BertModel {
+    const hp = new HookScope();
+    const embeddings = BertEmbeddings.load(weights.scope('embeddings'), config, hp);
+    try {
+      const encoder = BertEncoder.load(weights.scope('encoder'), config, hp);
+      return new BertModel(config, embeddings, encoder, hp.points);
+    } catch (e) {
+      embeddings.dispose();
+      throw e;
+    }
+  }
+
+  /** Every hook point, in the order a forward reaches them. */
+  hookNames(): string[] {
+    return this.points.map((p) => p.name);
+  }
+
+  forward(inputs: BertInputs, opts: ForwardOptions = {}): BertOutput {
+    this.check(inputs);
+    const hooks = opts.hooks && Object.keys(opts.hooks).length > 0 ? new HookSet(opts.hooks, this.points) : undefined;
+    return tf.tidy(() => {
+      const { inputIds, attentionMask } = inputs;
+      const tokenTypeIds = inputs.tokenTypeIds ?? tf.zerosLike(inputIds);
+      const [B, L] = inputIds.shape;
+      // [B, L] 1/0 → [B, 1, 1, L] 0/min, added to every head's scores for every query.
+      const mask = tf.mul(tf.sub(1, tf.reshape(tf.cast(attentionMask, 'float32'), [B, 1, 1, L])), FLOAT32_MIN) as tf.Tensor4D;
+      const x = this.embeddings.forward(inputIds, tokenTypeIds, hooks);
+      const out = this.encoder.forward(x, mask, { ...opts, hooks });
+      return out as BertOutput & tf.TensorContainerObject;
+    });
+  }
+
+  private check({ inputIds, attentionMask, tokenTypeIds }: BertInputs): void {
+    const [B, L] = inputIds.shape;
+    const fail = (msg: string): never => {
+      throw new InputError(msg);
+    };
+    if (inputIds.rank !== 2 || B === 0 || L === 0) fail(`input_ids must be a non-empty [batch, length] tensor, got [${inputIds.shape}]`);
+    if (L > this.config.maxPositionEmbeddings) {
+      fail(`sequence of ${L} tokens exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}`);
+    }
+    for (const [name, t] of [['attention_mask', attentionMask], ['token_type_ids', tokenTypeIds]] as const) {
+      if (t && (t.rank !== 2 || t.shape[0] !== B || t.shape[1] !== L)) {
+        fail(`${name} has shape [${t.shape}], expected [${B},${L}] like input_ids`);
+      }
+    }
+    for (const [name, t] of [['input_ids', inputIds], ['token_type_ids', tokenTypeIds]] as const) {
+      if (t && t.dtype !== 'int32') fail(`${name} must be int32, got ${t.dtype}`);
+    }
+  }
+
+  dispose(): void {
+    this.embeddings.dispose();
+    this.encoder.dispose();
+  }
+}

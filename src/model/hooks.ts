@@ -1,0 +1,162 @@
+// TransformerLens-style access to a forward's internals: run with a cache of named activations, run
+// with hooks that read or replace them, and head ablation / masking built on those hooks.
+// Names (from `model.hookNames()`): `embed.hook_embed`, `embed.hook_pos_embed`, `embed.hook_token_type_embed`,
+// `hook_full_embed`, and per block `blocks.{i}.`: `attn.hook_q|k|v|z` [B, L, heads, d_head],
+// `attn.hook_attn_scores`, `attn.hook_pattern` [B, heads, L, L], `hook_attn_out`, `hook_resid_mid`,
+// `ln1.hook_normalized`, `mlp.hook_pre`, `mlp.hook_post`, `hook_mlp_out`, `hook_resid_post`,
+// `hook_normalized_resid_post` (= HF hidden_states[i + 1]).
+import * as tf from '@tensorflow/tfjs-core';
+import { UsageError } from '../errors.js';
+import type { HookContext, HookFn, Hooks } from '../layers/hook.js';
+import type { BertInputs, BertModel, BertOutput } from './bert.js';
+
+export type { HookContext, HookFn, Hooks };
+
+/** Activations by full hook name; owns its tensors until `dispose()`. */
+export class ActivationCache {
+  constructor(
+    readonly tensors: Map<string, tf.Tensor>,
+    /** Every hook name of the model (for the shorthand). */
+    readonly hookNames: readonly string[],
+  ) {}
+
+  has(name: string, layer?: number): boolean {
+    return this.tensors.has(this.resolve(name, layer));
+  }
+
+  /**
+   * `get('blocks.0.attn.hook_pattern')`, or TransformerLens's shorthand `get('pattern', 0)`,
+   * `get('resid_post', 3)`, `get('full_embed')`: the one point under `blocks.{layer}.` (or top level)
+   * whose name ends in `hook_<short>`.
+   */
+  get(name: string, layer?: number): tf.Tensor {
+    const full = this.resolve(name, layer);
+    const t = this.tensors.get(full);
+    if (!t) throw new UsageError(`hook point ${full} was not cached (pass it in names)`);
+    return t;
+  }
+
+  /** The full hook name for a full name or a shorthand. */
+  resolve(name: string, layer?: number): string {
+    if (layer === undefined && this.hookNames.includes(name)) return name;
+    const short = name.startsWith('hook_') ? name : `hook_${name}`;
+    const prefix = layer === undefined ? '' : `blocks.${layer}.`;
+    const matches = this.hookNames.filter(
+      (n) =>
+        n.startsWith(prefix) &&
+        (layer !== undefined || !n.startsWith('blocks.')) &&
+        (n === prefix + short || n.endsWith(`.${short}`)),
+    );
+    if (matches.length === 1) return matches[0]!;
+    const what = layer === undefined ? `"${name}"` : `"${name}" in layer ${layer}`;
+    throw new UsageError(matches.length ? `${what} is ambiguous: ${matches.join(', ')}` : `no hook point ${what}`);
+  }
+
+  keys(): string[] {
+    return [...this.tensors.keys()];
+  }
+
+  dispose(): void {
+    for (const t of this.tensors.values()) t.dispose();
+    this.tensors.clear();
+  }
+}
+
+export interface CacheOptions {
+  /** Which points to cache (all when absent): full names, or a predicate on them. */
+  names?: readonly string[] | ((name: string) => boolean);
+  /** More hooks to run in the same forward (they run before the caching one, so it sees their result). */
+  hooks?: Hooks;
+  outputHiddenStates?: boolean;
+  outputAttentions?: boolean;
+}
+
+function hookList(h: HookFn | readonly HookFn[] | undefined): HookFn[] {
+  return h === undefined ? [] : typeof h === 'function' ? [h] : [...h];
+}
+
+/** One forward, caching the selected activations (cloned: the cache and the output are disposed independently). */
+export function runWithCache(model: BertModel, inputs: BertInputs, opts: CacheOptions = {}): { output: BertOutput; cache: ActivationCache } {
+  const all = model.hookNames();
+  const sel = opts.names;
+  const wanted = sel === undefined ? all : typeof sel === 'function' ? all.filter(sel) : [...sel];
+  for (const n of wanted) if (!all.includes(n)) throw new UsageError(`unknown hook point "${n}"`);
+  const tensors = new Map<string, tf.Tensor>();
+  const hooks: Hooks = { ...opts.hooks };
+  for (const name of wanted) {
+    const store: HookFn = (t) => {
+      tensors.get(name)?.dispose();
+      tensors.set(name, tf.keep(tf.clone(t)));
+    };
+    hooks[name] = [...hookList(hooks[name]), store];
+  }
+  try {
+    const output = model.forward(inputs, { outputHiddenStates: opts.outputHiddenStates, outputAttentions: opts.outputAttentions, hooks });
+    return { output, cache: new ActivationCache(tensors, all) };
+  } catch (e) {
+    for (const t of tensors.values()) t.dispose();
+    throw e;
+  }
+}
+
+/** One forward with hooks (each may read or replace its tensor). */
+export function runWithHooks(
+  model: BertModel,
+  inputs: BertInputs,
+  hooks: Hooks,
+  opts: { outputHiddenStates?: boolean; outputAttentions?: boolean } = {},
+): BertOutput {
+  return model.forward(inputs, { ...opts, hooks });
+}
+
+/** Merges hook tables: functions for the same point run in the order given. */
+export function combineHooks(...tables: Hooks[]): Hooks {
+  const out: Hooks = {};
+  for (const t of tables) for (const [k, v] of Object.entries(t)) out[k] = [...hookList(out[k]), ...hookList(v)];
+  return out;
+}
+
+export interface HeadRef {
+  layer: number;
+  head: number;
+}
+
+function checkHead(model: BertModel, { layer, head }: HeadRef): void {
+  const c = model.config;
+  if (!Number.isInteger(layer) || layer < 0 || layer >= c.numHiddenLayers) throw new UsageError(`layer ${layer} out of range 0..${c.numHiddenLayers - 1}`);
+  if (!Number.isInteger(head) || head < 0 || head >= c.numAttentionHeads) throw new UsageError(`head ${head} out of range 0..${c.numAttentionHeads - 1}`);
+}
+
+/**
+ * Zero-ablation: the heads' outputs `z` (before the attention output projection) are set to 0,
+ * so nothing upstream of `blocks.{layer}.attn.hook_z` changes.
+ */
+export function ablateHeads(model: BertModel, heads: readonly HeadRef[]): Hooks {
+  const byLayer = new Map<number, number[]>();
+  for (const h of heads) {
+    checkHead(model, h);
+    byLayer.set(h.layer, [...(byLayer.get(h.layer) ?? []), h.head]);
+  }
+  const nh = model.config.numAttentionHeads;
+  const hooks: Hooks = {};
+  for (const [layer, hs] of byLayer) {
+    const keep = Array.from({ length: nh }, (_, i) => (hs.includes(i) ? 0 : 1));
+    hooks[`blocks.${layer}.attn.hook_z`] = (z) => tf.mul(z, tf.tensor4d(keep, [1, 1, nh, 1])); // z: [B, L, heads, d]
+  }
+  return hooks;
+}
+
+/**
+ * HF's `head_mask`: `mask[layer][head]` multiplies that head's attention probabilities (0 masks it,
+ * 1 keeps it). As in HF, the returned attentions and `hook_pattern` show the masked probabilities.
+ */
+export function headMask(model: BertModel, mask: readonly (readonly number[])[]): Hooks {
+  const { numHiddenLayers: nl, numAttentionHeads: nh } = model.config;
+  if (mask.length !== nl || mask.some((r) => r.length !== nh)) throw new UsageError(`head mask must be [${nl}][${nh}]`);
+  const hooks: Hooks = {};
+  mask.forEach((row, layer) => {
+    if (row.every((v) => v === 1)) return;
+    hooks[`blocks.${layer}.attn.hook_pattern`] = (p) => tf.mul(p, tf.tensor4d([...row], [1, nh, 1, 1])); // p: [B, heads, L, L]
+  });
+  return hooks;
+}

@@ -1,0 +1,226 @@
+// BERT's tokenizer as HF BertTokenizerFast runs it (what sentence-transformers uses): [CLS] A [SEP] (B [SEP]),
+// longest_first truncation, padding to the longest in a batch, code-point offsets.
+import { UsageError } from '../errors.js';
+import { charTables } from './chars.js';
+import { readTokenizerFiles, tokenizerFilesIn, type TokenizerFiles, type TokenizerSettings } from './files.js';
+import type { Vocab } from './vocab.js';
+import { WordPiece, type TokenSink } from './wordpiece.js';
+
+export type { TokenizerSettings, TokenizerFiles } from './files.js';
+
+export interface Encoding {
+  inputIds: number[];
+  tokenTypeIds: number[];
+  attentionMask: number[];
+  tokens: string[];
+  /** [start, end) in Unicode code points of the text the token came from; [0, 0] for special tokens. */
+  offsets: [number, number][];
+}
+
+export interface EncodeOptions {
+  /** Truncate to this many tokens, special tokens included (HF `truncation=True, max_length=N`). */
+  maxLength?: number;
+}
+
+export class BertTokenizer {
+  readonly settings: TokenizerSettings;
+  readonly vocab: Vocab;
+  readonly padId: number;
+  readonly clsId: number;
+  readonly sepId: number;
+  readonly unkId: number;
+  private readonly wordpiece: WordPiece;
+  private readonly specialIds: Set<number>;
+
+  private constructor(files: TokenizerFiles) {
+    const { vocab, settings, addedTokens } = readTokenizerFiles(files);
+    this.settings = settings;
+    this.vocab = vocab;
+    const idOf = (t: string): number => addedTokens.find((a) => a.content === t)!.id;
+    this.padId = idOf(settings.padToken);
+    this.clsId = idOf(settings.clsToken);
+    this.sepId = idOf(settings.sepToken);
+    this.unkId = idOf(settings.unkToken);
+    this.specialIds = new Set(addedTokens.map((t) => t.id));
+    const tables = charTables({
+      cleanText: settings.cleanText,
+      handleChineseChars: settings.tokenizeChineseChars,
+      stripAccents: settings.stripAccents ?? settings.doLowerCase,
+      lowercase: settings.doLowerCase,
+    });
+    this.wordpiece = new WordPiece(vocab, tables, this.unkId, settings.maxInputCharsPerWord, addedTokens);
+  }
+
+  /** From a model folder: tokenizer.json, else vocab.txt, with tokenizer_config.json when present. */
+  static fromDir(dir: string): BertTokenizer {
+    return new BertTokenizer(tokenizerFilesIn(dir));
+  }
+
+  static fromFiles(files: TokenizerFiles): BertTokenizer {
+    return new BertTokenizer(files);
+  }
+
+  get vocabSize(): number {
+    return this.vocab.size;
+  }
+
+  idToToken(id: number): string {
+    const t = this.vocab.token(id);
+    if (t === undefined) throw new RangeError(`token id ${id} is outside the vocabulary (size ${this.vocab.size})`);
+    return t;
+  }
+
+  /** Word pieces of `text` without special tokens: ids and code-point offsets. */
+  tokenizeRaw(text: string): TokenSink {
+    const out: TokenSink = { ids: [], starts: [], ends: [] };
+    this.wordpiece.tokenize(text, out);
+    return out;
+  }
+
+  encode(text: string, opts: EncodeOptions = {}): Encoding {
+    const a = this.tokenizeRaw(text);
+    if (opts.maxLength !== undefined) truncate(a, checkMaxLength(opts.maxLength, 2) - 2);
+    return this.build(a, null);
+  }
+
+  /** [CLS] first [SEP] second [SEP]; an empty `second` means no pair, as in HF (`if text_pair` is falsy). */
+  encodePair(first: string, second: string, opts: EncodeOptions = {}): Encoding {
+    if (second === '') return this.encode(first, opts);
+    const a = this.tokenizeRaw(first);
+    const b = this.tokenizeRaw(second);
+    if (opts.maxLength !== undefined) {
+      const [n1, n2] = longestFirst(a.ids.length, b.ids.length, checkMaxLength(opts.maxLength, 3) - 3);
+      truncate(a, n1);
+      truncate(b, n2);
+    }
+    return this.build(a, b);
+  }
+
+  /** Encodes each text; with `padding` (default true) pads all to the longest with [PAD] (mask 0). */
+  encodeBatch(texts: string[], opts: EncodeOptions & { padding?: boolean } = {}): Encoding[] {
+    const encs = texts.map((t) => this.encode(t, opts));
+    return opts.padding === false ? encs : this.pad(encs);
+  }
+
+  /** Pairs [a, b] (b null: a single text), padded like `encodeBatch`. */
+  encodePairBatch(pairs: [string, string | null][], opts: EncodeOptions & { padding?: boolean } = {}): Encoding[] {
+    const encs = pairs.map(([a, b]) => (b === null ? this.encode(a, opts) : this.encodePair(a, b, opts)));
+    return opts.padding === false ? encs : this.pad(encs);
+  }
+
+  /** Pads encodings in place to the longest one. */
+  pad(encs: Encoding[]): Encoding[] {
+    const len = encs.reduce((m, e) => Math.max(m, e.inputIds.length), 0);
+    const padToken = this.settings.padToken;
+    for (const e of encs) {
+      for (let i = e.inputIds.length; i < len; i++) {
+        e.inputIds.push(this.padId);
+        e.tokenTypeIds.push(0);
+        e.attentionMask.push(0);
+        e.tokens.push(padToken);
+        e.offsets.push([0, 0]);
+      }
+    }
+    return encs;
+  }
+
+  /**
+   * Ids back to text, like HF's WordPiece decoder with cleanup: pieces joined by spaces, `##` pieces glued to
+   * the previous one, then the spaces before . ? ! , and English clitics removed (" n't" → "n't", ...).
+   * CJK characters therefore come back space-separated, as in HF.
+   */
+  decode(ids: number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    const prefix = this.vocab.prefix;
+    let text = '';
+    let first = true;
+    for (const id of ids) {
+      if (opts.skipSpecialTokens && this.specialIds.has(id)) continue;
+      let t = this.idToToken(id);
+      if (!first) t = prefix && t.startsWith(prefix) ? t.slice(prefix.length) : ` ${t}`;
+      first = false;
+      text += cleanup(t);
+    }
+    return text;
+  }
+
+  private build(a: TokenSink, b: TokenSink | null): Encoding {
+    const e: Encoding = { inputIds: [], tokenTypeIds: [], attentionMask: [], tokens: [], offsets: [] };
+    this.pushSpecial(e, this.clsId, 0);
+    this.pushSegment(e, a, 0);
+    this.pushSpecial(e, this.sepId, 0);
+    if (b) {
+      this.pushSegment(e, b, 1);
+      this.pushSpecial(e, this.sepId, 1);
+    }
+    return e;
+  }
+
+  private pushSpecial(e: Encoding, id: number, type: number): void {
+    e.inputIds.push(id);
+    e.tokenTypeIds.push(type);
+    e.attentionMask.push(1);
+    e.tokens.push(this.vocab.token(id)!);
+    e.offsets.push([0, 0]);
+  }
+
+  private pushSegment(e: Encoding, s: TokenSink, type: number): void {
+    const { ids, starts, ends } = s;
+    const vocab = this.vocab;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      e.inputIds.push(id);
+      e.tokenTypeIds.push(type);
+      e.attentionMask.push(1);
+      e.tokens.push(vocab.token(id)!);
+      e.offsets.push([starts[i]!, ends[i]!]);
+    }
+  }
+}
+
+function checkMaxLength(n: number, specials: number): number {
+  if (!Number.isInteger(n) || n < specials) {
+    throw new UsageError(`max length must be an integer of at least ${specials} (room for the special tokens), got ${n}`);
+  }
+  return n;
+}
+
+function truncate(s: TokenSink, n: number): void {
+  if (s.ids.length <= n) return;
+  s.ids.length = n;
+  s.starts.length = n;
+  s.ends.length = n;
+}
+
+/**
+ * Lengths after HF tokenizers' `longest_first` truncation to `max` tokens in all: the shorter sequence keeps
+ * its length if the longer can take the rest; otherwise each gets half (the longer one the odd token).
+ */
+export function longestFirst(n1: number, n2: number, max: number): [number, number] {
+  if (n1 + n2 <= max) return [n1, n2];
+  const swap = n1 > n2;
+  let short = swap ? n2 : n1;
+  let long: number;
+  if (short > max) long = short;
+  else long = Math.max(short, max - short);
+  if (short + long > max) {
+    short = Math.floor(max / 2);
+    long = short + (max % 2);
+  }
+  const [a, b] = swap ? [long, short] : [short, long];
+  return [Math.min(n1, a), Math.min(n2, b)];
+}
+
+function cleanup(t: string): string {
+  return t
+    .replaceAll(' .', '.')
+    .replaceAll(' ?', '?')
+    .replaceAll(' !', '!')
+    .replaceAll(' ,', ',')
+    .replaceAll(" ' ", "'")
+    .replaceAll(" n't", "n't")
+    .replaceAll(" 'm", "'m")
+    .replaceAll(' do not', " don't")
+    .replaceAll(" 's", "'s")
+    .replaceAll(" 've", "'ve")
+    .replaceAll(" 're", "'re");
+}

@@ -1,0 +1,138 @@
+// Character classes of HF tokenizers' BertNormalizer + BertPreTokenizer, per code point, cached in tables.
+// https://github.com/huggingface/tokenizers/blob/main/tokenizers/src/normalizers/bert.rs
+// https://github.com/huggingface/tokenizers/blob/main/tokenizers/src/pre_tokenizers/bert.rs
+
+/** What the basic tokenizer does with one input code point. */
+export const KEEP = 0; // part of a word, unchanged by normalisation
+export const PUNCT = 1; // a word of its own, unchanged
+export const SPACE = 2; // word separator, removed
+export const DROP = 3; // removed by clean_text (NUL, U+FFFD, control/format/unassigned/private-use)
+export const CJK = 4; // CJK ideograph: a word of its own, unchanged
+export const SLOW = 5; // normalisation changes it: see `CharTables.slow`
+const UNKNOWN = 255;
+
+/** A code point that lower-casing or accent stripping changes: what it becomes and how the pieces split. */
+export interface SlowChar {
+  isolate: boolean; // a CJK ideograph: spaces were put around it before normalisation
+  out: number[]; // code points after NFD / drop Mn / lower-case (may be empty)
+  cls: number[]; // KEEP | PUNCT | SPACE for each of `out`, classified after normalisation (as the pre-tokenizer sees them)
+}
+
+export interface NormalizerFlags {
+  cleanText: boolean;
+  handleChineseChars: boolean;
+  stripAccents: boolean;
+  lowercase: boolean;
+}
+
+// Rust's is_control: everything in the C* categories except \t \n \r (which count as whitespace).
+// Cs only reaches us as a lone surrogate in a JS string (Rust strings cannot hold one): dropped too.
+const RE_CONTROL = /^[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}]$/u;
+const RE_WHITESPACE = /^\p{White_Space}$/u; // Rust char::is_whitespace
+const RE_PUNCT = /^\p{P}$/u;
+const RE_MN = /^\p{Mn}$/u;
+
+export function isControl(c: number): boolean {
+  if (c === 9 || c === 10 || c === 13) return false;
+  return RE_CONTROL.test(String.fromCodePoint(c));
+}
+
+export function isWhitespace(c: number): boolean {
+  if (c === 9 || c === 10 || c === 13 || c === 32) return true;
+  if (c < 128) return false;
+  return RE_WHITESPACE.test(String.fromCodePoint(c));
+}
+
+/** ASCII symbols 33-47, 58-64, 91-96, 123-126 count as punctuation (like `$`, `^`, `|`), plus Unicode P*. */
+export function isPunctuation(c: number): boolean {
+  if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)) return true;
+  if (c < 128) return false;
+  return RE_PUNCT.test(String.fromCodePoint(c));
+}
+
+/** The CJK blocks of tokenizers' is_chinese_char (note its 0x2B920 start, where BERT's Python says 0x2B820). */
+export function isCjk(c: number): boolean {
+  return (
+    (c >= 0x4e00 && c <= 0x9fff) ||
+    (c >= 0x3400 && c <= 0x4dbf) ||
+    (c >= 0x20000 && c <= 0x2a6df) ||
+    (c >= 0x2a700 && c <= 0x2b73f) ||
+    (c >= 0x2b740 && c <= 0x2b81f) ||
+    (c >= 0x2b920 && c <= 0x2ceaf) ||
+    (c >= 0xf900 && c <= 0xfaff) ||
+    (c >= 0x2f800 && c <= 0x2fa1f)
+  );
+}
+
+/**
+ * One code point through strip_accents (NFD, drop Mn) then lowercase, in that order, as BertNormalizer does.
+ * Lower-casing is per code point (Rust char::to_lowercase), so there is no final-sigma rule.
+ */
+export function normalizeChar(c: number, stripAccents: boolean, lowercase: boolean): number[] {
+  let cps = [c];
+  if (stripAccents) {
+    cps = [];
+    for (const ch of String.fromCodePoint(c).normalize('NFD')) {
+      if (!RE_MN.test(ch)) cps.push(ch.codePointAt(0)!);
+    }
+  }
+  if (lowercase) {
+    const lowered: number[] = [];
+    for (const p of cps) {
+      // A lone surrogate has no case; toLowerCase would keep it anyway.
+      for (const ch of String.fromCodePoint(p).toLowerCase()) lowered.push(ch.codePointAt(0)!);
+    }
+    cps = lowered;
+  }
+  return cps;
+}
+
+function postClass(c: number): number {
+  if (isWhitespace(c)) return SPACE;
+  if (isPunctuation(c)) return PUNCT;
+  return KEEP;
+}
+
+/** Lazily filled per-code-point classes for one set of normaliser flags. */
+export class CharTables {
+  /** Class of each BMP code point (255 = not computed yet). */
+  readonly bmp = new Uint8Array(65536).fill(UNKNOWN);
+  readonly astral = new Map<number, number>();
+  readonly slow = new Map<number, SlowChar>();
+
+  constructor(readonly flags: NormalizerFlags) {
+    for (let c = 0; c < 128; c++) this.bmp[c] = this.compute(c);
+  }
+
+  classOf(c: number): number {
+    if (c < 65536) {
+      const k = this.bmp[c]!;
+      return k !== UNKNOWN ? k : (this.bmp[c] = this.compute(c));
+    }
+    let k = this.astral.get(c);
+    if (k === undefined) this.astral.set(c, (k = this.compute(c)));
+    return k;
+  }
+
+  private compute(c: number): number {
+    const f = this.flags;
+    if (f.cleanText && (c === 0 || c === 0xfffd || isControl(c))) return DROP;
+    if (isWhitespace(c)) return SPACE;
+    const raw = f.handleChineseChars && isCjk(c) ? CJK : isPunctuation(c) ? PUNCT : KEEP;
+    if (!f.stripAccents && !f.lowercase) return raw;
+    const out = normalizeChar(c, f.stripAccents, f.lowercase);
+    if (out.length === 1 && out[0] === c) return raw;
+    this.slow.set(c, { isolate: raw === CJK, out, cls: out.map(postClass) });
+    return SLOW;
+  }
+}
+
+const shared = new Map<string, CharTables>();
+
+/** Tables are shared between tokenizers with the same flags (they are filled as text is seen). */
+export function charTables(flags: NormalizerFlags): CharTables {
+  const key = `${+flags.cleanText}${+flags.handleChineseChars}${+flags.stripAccents}${+flags.lowercase}`;
+  let t = shared.get(key);
+  if (!t) shared.set(key, (t = new CharTables(flags)));
+  return t;
+}

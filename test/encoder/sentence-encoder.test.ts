@@ -1,0 +1,101 @@
+// SentenceEncoder against sentence-transformers' own encode() output (st.mean / st.mean_normalized).
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture } from '../fixtures.js';
+import { syntheticModelDir } from '../synthetic.js';
+import { SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
+import { maxAbsRows, shuffledWithDuplicates, stRefs } from './helpers.js';
+
+describe('SentenceEncoder on tiny (sentence-transformers folder)', () => {
+  const refs = stRefs('tiny');
+  let enc: SentenceEncoder;
+  let tensorsBefore = 0;
+  let beforeModel = 0;
+
+  beforeAll(async () => {
+    enc = await SentenceEncoder.load(fixture('tiny', 'st'), { backend: 'wasm', workers: 1 });
+    beforeModel = tf.memory().numTensors;
+    await enc.encode(['warm-up: the model is uploaded on first use']);
+    tensorsBefore = tf.memory().numTensors;
+  });
+  afterAll(async () => {
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    await enc.dispose();
+    expect(tf.memory().numTensors).toBe(beforeModel);
+  });
+
+  it('equals st.mean in input order for shuffled, duplicated and empty sentences', async () => {
+    const order = shuffledWithDuplicates(refs.sentences.length);
+    expect(refs.sentences).toContain('');
+    const got = await enc.encode(order.map((i) => refs.sentences[i]!), { batchSize: 4 });
+    expect(maxAbsRows(got, order.map((i) => refs.mean[i]!))).toBeLessThanOrEqual(1e-5);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+
+  it('normalize: equals st.mean_normalized', async () => {
+    const got = await enc.encode(refs.sentences, { normalize: true });
+    expect(maxAbsRows(got, refs.normalized)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('the batch size does not change the numbers (≤ 1e-5)', async () => {
+    const one = await enc.encode(refs.sentences, { batchSize: 1 });
+    const all = await enc.encode(refs.sentences, { batchSize: 64 });
+    expect(maxAbsRows(one, all)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('concurrent encode calls give what sequential ones give', async () => {
+    const a = refs.sentences.slice(0, 7);
+    const b = refs.sentences.slice(7);
+    const [ca, cb] = await Promise.all([enc.encode(a, { batchSize: 2 }), enc.encode(b, { batchSize: 3 })]);
+    expect(maxAbsRows([...ca, ...cb], refs.mean)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('encodeTokens: one [tokens, hidden] array per sentence, mean of which is st.mean', async () => {
+    const toks = await enc.encodeTokens(refs.sentences);
+    const means = toks.map((rows) => {
+      const m = new Float32Array(enc.dimension);
+      for (const r of rows) for (let j = 0; j < m.length; j++) m[j]! += r[j]! / rows.length;
+      return m;
+    });
+    expect(toks.map((t) => t.length)).toEqual(refs.sentences.map((s) => enc.tokenizer.encode(s).inputIds.length));
+    expect(maxAbsRows(means, refs.mean)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('pooling and option errors are usage errors', async () => {
+    await expect(enc.encode(['x'], { batchSize: 0 })).rejects.toThrow(/batchSize/);
+    await expect(enc.encode(['x'], { pooling: 'median' as never })).rejects.toThrow(/unknown pooling "median"/);
+  });
+});
+
+describe('SentenceEncoder with 2 worker threads', () => {
+  it('gives the same numbers as 1 worker (tiny, ≤ 1e-6) and st.mean', async () => {
+    const refs = stRefs('tiny');
+    const sentences = shuffledWithDuplicates(refs.sentences.length).map((i) => refs.sentences[i]!);
+    const one = await SentenceEncoder.load(fixture('tiny', 'hf'), { backend: 'wasm', workers: 1 });
+    const two = await SentenceEncoder.load(fixture('tiny', 'hf'), { backend: 'wasm', workers: 2 });
+    try {
+      const a = await one.encode(sentences, { batchSize: 3 });
+      const b = await two.encode(sentences, { batchSize: 3 });
+      expect(maxAbsRows(a, b)).toBeLessThanOrEqual(1e-6);
+    } finally {
+      await one.dispose();
+      await two.dispose();
+    }
+  });
+});
+
+describe('SentenceEncoder on synthetic BERT-base', () => {
+  it('equals st.mean and st.mean_normalized (≤ 1e-5), in input order', async () => {
+    const refs = stRefs('base');
+    const enc = await SentenceEncoder.load(syntheticModelDir('base'), { backend: 'wasm', workers: 1 });
+    try {
+      const order = shuffledWithDuplicates(refs.sentences.length);
+      const got = await enc.encode(order.map((i) => refs.sentences[i]!), { batchSize: 8 });
+      expect(maxAbsRows(got, order.map((i) => refs.mean[i]!))).toBeLessThanOrEqual(1e-5);
+      const norm = await enc.encode(refs.sentences, { normalize: true, batchSize: 32 });
+      expect(maxAbsRows(norm, refs.normalized)).toBeLessThanOrEqual(1e-5);
+    } finally {
+      await enc.dispose();
+    }
+  });
+});

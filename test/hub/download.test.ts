@@ -1,0 +1,322 @@
+// downloadModel / ensureModel against a fake hub on 127.0.0.1 serving the tiny fixtures.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { downloadModel, type DownloadProgress } from '../../src/hub/download.js';
+import { ensureModel } from '../../src/hub/ensure.js';
+import { HubError, HubUnreachableError } from '../../src/hub/errors.js';
+import { fixture } from '../fixtures.js';
+import { closedPort, COMMIT, FakeHub, type FakeHubOptions, type FakeRepo } from './fake-hub.js';
+
+const ID = 'uer/sbert-base-chinese-nli';
+const read = (...p: string[]): Buffer => readFileSync(fixture('tiny', ...p));
+
+/** uer/sbert-base-chinese-nli as the hub has it: HF weights + vocab, sentence-transformers files, and files we skip. */
+function uerRepo(): FakeRepo {
+  return {
+    files: {
+      'config.json': read('uer-converted', 'config.json'),
+      'pytorch_model.bin': read('uer-converted', 'pytorch_model.bin'),
+      'vocab.txt': read('uer-converted', 'vocab.txt'),
+      'tokenizer_config.json': read('st', 'tokenizer_config.json'),
+      'modules.json': read('st', 'modules.json'),
+      'sentence_bert_config.json': read('st', 'sentence_bert_config.json'),
+      'config_sentence_transformers.json': read('st', 'config_sentence_transformers.json'),
+      '1_Pooling/config.json': read('st', '1_Pooling', 'config.json'),
+      'README.md': read('st', 'README.md'),
+      '.gitattributes': Buffer.from('*.bin filter=lfs diff=lfs merge=lfs -text\n'),
+      'tf_model.h5': Buffer.from('not wanted'),
+    },
+  };
+}
+const WANTED = [
+  '1_Pooling/config.json',
+  'config.json',
+  'config_sentence_transformers.json',
+  'modules.json',
+  'pytorch_model.bin',
+  'sentence_bert_config.json',
+  'tokenizer_config.json',
+  'vocab.txt',
+];
+
+/** Every file under dir, relative, sorted. */
+function listTree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split('\\').join('/'))
+    .sort();
+}
+
+function expectSameFiles(dir: string, repo: FakeRepo, files: string[]): void {
+  expect(listTree(dir)).toEqual([...files].sort());
+  for (const f of files) expect(readFileSync(join(dir, f)).equals(repo.files[f]!), f).toBe(true);
+}
+
+let tmp: string;
+let hub: FakeHub | undefined;
+const saved = {
+  HF_ENDPOINT: process.env.HF_ENDPOINT,
+  HF_TOKEN: process.env.HF_TOKEN,
+  SBERT_WEIGHTS: process.env.SBERT_WEIGHTS,
+  HF_HUB_CACHE: process.env.HF_HUB_CACHE,
+};
+
+async function startHub(opts: Partial<FakeHubOptions> = {}): Promise<FakeHub> {
+  hub = await new FakeHub({ repos: { [ID]: uerRepo() }, ...opts }).start();
+  return hub;
+}
+
+beforeEach(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'sbert-hub-'));
+  delete process.env.HF_ENDPOINT;
+  delete process.env.HF_TOKEN;
+  // Never pick up a real huggingface_hub cache on the machine running the tests.
+  process.env.HF_HUB_CACHE = join(tmp, 'hf-cache');
+});
+afterEach(async () => {
+  await hub?.close();
+  hub = undefined;
+  rmSync(tmp, { recursive: true, force: true });
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+
+describe('downloadModel', () => {
+  it('fetches config, weights, vocab and sentence-transformers files, pinned to the listed commit', async () => {
+    const h = await startHub();
+    const dir = join(tmp, 'm');
+    const events: DownloadProgress[] = [];
+    const res = await downloadModel(ID, { endpoint: h.url, dir, onProgress: (p) => events.push(p) });
+    const repo = h.opts.repos[ID]!;
+    expectSameFiles(dir, repo, WANTED);
+    const total = WANTED.reduce((s, f) => s + repo.files[f]!.length, 0);
+    expect(res).toMatchObject({ dir, commit: COMMIT, totalBytes: total, downloadedBytes: total });
+    expect([...res.files].sort()).toEqual(WANTED);
+    expect(events.at(-1)).toMatchObject({ bytes: total, totalBytes: total });
+    // Every file request used the commit, not the moving branch; the weights went through the LFS redirect.
+    const fileReqs = h.requests.filter((r) => r.path.includes('/resolve/'));
+    expect(fileReqs.length).toBeGreaterThan(0);
+    for (const r of fileReqs) expect(r.path).toContain(`/resolve/${COMMIT}/`);
+    expect(h.bodyGets().map((r) => r.path)).toContain(`/cdn/${ID}/pytorch_model.bin`);
+    expect(h.requests.every((r) => r.authorization === undefined)).toBe(true);
+  });
+
+  it('prefers model.safetensors over pytorch_model.bin and takes tokenizer.json when there is no vocab.txt', async () => {
+    const st: FakeRepo = {
+      files: {
+        'config.json': read('st', 'config.json'),
+        'model.safetensors': read('st', 'model.safetensors'),
+        'pytorch_model.bin': read('uer-converted', 'pytorch_model.bin'),
+        'tokenizer.json': read('st', 'tokenizer.json'),
+        'special_tokens_map.json': Buffer.alloc(0),
+      },
+    };
+    const h = await startHub({ repos: { 'x/st': st } });
+    const dir = join(tmp, 'st');
+    await downloadModel('x/st', { endpoint: h.url, dir });
+    expectSameFiles(dir, st, ['config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json']);
+    expect(h.requests.some((r) => r.path.endsWith('pytorch_model.bin'))).toBe(false);
+  });
+
+  it('resumes with Range after the connection drops mid-file and ends byte-identical', async () => {
+    const h = await startHub({ drop: { file: 'pytorch_model.bin', bytes: 1_000_000, times: 2 } });
+    const dir = join(tmp, 'm');
+    const res = await downloadModel(ID, { endpoint: h.url, dir });
+    expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
+    const gets = h.bodyGets().filter((r) => r.path === `/cdn/${ID}/pytorch_model.bin`);
+    // First GET from 0, then resumed twice, each from where the previous one stopped.
+    expect(gets.map((r) => r.range)).toEqual([undefined, 'bytes=1000000-', 'bytes=2000000-']);
+    // Nothing was fetched twice.
+    expect(res.downloadedBytes).toBe(res.totalBytes);
+  });
+
+  it('resumes a .incomplete file left by an interrupted run', async () => {
+    const h = await startHub();
+    const dir = join(tmp, 'm');
+    const weights = h.opts.repos[ID]!.files['pytorch_model.bin']!;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'pytorch_model.bin.incomplete'), weights.subarray(0, 700_000));
+    const res = await downloadModel(ID, { endpoint: h.url, dir });
+    expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
+    expect(h.bodyGets().filter((r) => r.path === `/cdn/${ID}/pytorch_model.bin`).map((r) => r.range)).toEqual(['bytes=700000-']);
+    expect(res.downloadedBytes).toBe(res.totalBytes - 700_000);
+  });
+
+  it('aborts a transfer that stalls and resumes it', async () => {
+    const h = await startHub({ stall: { file: 'pytorch_model.bin', bytes: 800_000, times: 1 } });
+    const dir = join(tmp, 'm');
+    await downloadModel(ID, { endpoint: h.url, dir, stallTimeoutMs: 300 });
+    expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
+    expect(h.bodyGets().filter((r) => r.path === `/cdn/${ID}/pytorch_model.bin`).map((r) => r.range)).toEqual([undefined, 'bytes=800000-']);
+  });
+
+  it('treats a hub that never answers as unreachable', async () => {
+    const h = await startHub({ noApi: true, silentHead: true });
+    const dir = join(tmp, 'm');
+    await expect(downloadModel(ID, { endpoint: h.url, dir, timeoutMs: 300 })).rejects.toThrow(
+      new RegExp(`^cannot reach the model hub at ${h.url} \\(timed out\\); .*HF_ENDPOINT`),
+    );
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('gives up after the retries, keeping the partial file for the next run', async () => {
+    const h = await startHub({ drop: { file: 'pytorch_model.bin', bytes: 100_000, times: 100 } });
+    const dir = join(tmp, 'm');
+    await expect(downloadModel(ID, { endpoint: h.url, dir, retries: 2 })).rejects.toThrow(
+      /^pytorch_model\.bin: download from .* interrupted at 300000 of 2851318 bytes .* after 3 tries; run the same command again to resume$/,
+    );
+    expect(existsSync(join(dir, 'pytorch_model.bin'))).toBe(false);
+    expect(readFileSync(join(dir, 'pytorch_model.bin.incomplete')).length).toBe(300_000);
+  });
+
+  it('rejects a corrupted LFS body by sha256 and removes the partial', async () => {
+    const h = await startHub({ corrupt: ['pytorch_model.bin'] });
+    const dir = join(tmp, 'm');
+    const err = await downloadModel(ID, { endpoint: h.url, dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HubError);
+    expect((err as Error).message).toMatch(/^pytorch_model\.bin: checksum mismatch from .*\(sha256 [0-9a-f]{64} != expected [0-9a-f]{64}\)/);
+    expect(listTree(dir).filter((f) => f.startsWith('pytorch_model.bin'))).toEqual([]);
+  });
+
+  it('rejects a corrupted regular file by its git blob sha1', async () => {
+    const h = await startHub({ corrupt: ['vocab.txt'] });
+    const dir = join(tmp, 'm');
+    await expect(downloadModel(ID, { endpoint: h.url, dir })).rejects.toThrow(/^vocab\.txt: checksum mismatch .*git sha1/);
+    expect(listTree(dir).filter((f) => f.startsWith('vocab.txt'))).toEqual([]);
+  });
+
+  it('discards a stale .incomplete that does not match, then succeeds on the next run', async () => {
+    const h = await startHub();
+    const dir = join(tmp, 'm');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'pytorch_model.bin.incomplete'), Buffer.alloc(500_000, 7));
+    await expect(downloadModel(ID, { endpoint: h.url, dir })).rejects.toThrow(/checksum mismatch.*partial download removed/);
+    expect(existsSync(join(dir, 'pytorch_model.bin.incomplete'))).toBe(false);
+    await downloadModel(ID, { endpoint: h.url, dir });
+    expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
+  });
+
+  it('skips files already present and verified, and replaces a damaged one', async () => {
+    const h = await startHub();
+    const dir = join(tmp, 'm');
+    await downloadModel(ID, { endpoint: h.url, dir });
+    const before = h.bodyGets().length;
+    const again = await downloadModel(ID, { endpoint: h.url, dir });
+    expect(again.downloadedBytes).toBe(0);
+    expect(h.bodyGets().length).toBe(before);
+    // Same size, different bytes: caught by the hash and fetched again.
+    const vocab = readFileSync(join(dir, 'vocab.txt'));
+    vocab[0]! ^= 1;
+    writeFileSync(join(dir, 'vocab.txt'), vocab);
+    const third = await downloadModel(ID, { endpoint: h.url, dir });
+    expect(third.downloadedBytes).toBe(h.opts.repos[ID]!.files['vocab.txt']!.length);
+    expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
+  });
+
+  it('probes with HEAD when the listing API is missing (mirrors)', async () => {
+    const h = await startHub({ noApi: true });
+    const dir = join(tmp, 'm');
+    const res = await downloadModel(ID, { endpoint: h.url, dir });
+    expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
+    expect(res.commit).toBeUndefined();
+    expect(h.requests.some((r) => r.method === 'HEAD' && r.path === `/${ID}/resolve/main/special_tokens_map.json`)).toBe(true);
+  });
+
+  it('says clearly when the model or revision does not exist, and writes nothing', async () => {
+    for (const noApi of [false, true]) {
+      const h = await startHub({ noApi });
+      const dir = join(tmp, 'none');
+      await expect(downloadModel('nobody/nothing', { endpoint: h.url, dir })).rejects.toThrow(
+        new HubError(`model nobody/nothing (revision main) not found at ${h.url}`),
+      );
+      await expect(downloadModel(ID, { endpoint: h.url, dir, revision: 'v9' })).rejects.toThrow(
+        new HubError(`revision v9 of model ${ID} not found at ${h.url}`),
+      );
+      expect(existsSync(dir)).toBe(false);
+      await h.close();
+      hub = undefined;
+    }
+  });
+
+  it('needs HF_TOKEN for a private model and honours it', async () => {
+    const priv = { ...uerRepo(), token: 'hf_secret' };
+    const h = await startHub({ repos: { 'me/private': priv } });
+    const dir = join(tmp, 'p');
+    await expect(downloadModel('me/private', { endpoint: h.url, dir })).rejects.toThrow(
+      new HubError(`model me/private (revision main) at ${h.url} needs authentication (HTTP 401): set HF_TOKEN to a token that can read it`),
+    );
+    await expect(downloadModel('me/private', { endpoint: h.url, dir, token: 'hf_wrong' })).rejects.toThrow(/rejected HF_TOKEN \(HTTP 401\)/);
+    expect(existsSync(dir)).toBe(false);
+    process.env.HF_TOKEN = 'hf_secret';
+    const first = h.requests.length;
+    await downloadModel('me/private', { endpoint: h.url, dir });
+    expectSameFiles(dir, priv, WANTED);
+    expect(h.requests.slice(first).filter((r) => !r.path.startsWith('/cdn/')).every((r) => r.authorization === 'Bearer hf_secret')).toBe(true);
+  });
+
+  it('honours HF_ENDPOINT', async () => {
+    const h = await startHub();
+    process.env.HF_ENDPOINT = `${h.url}/`;
+    const dir = join(tmp, 'm');
+    await downloadModel(ID, { dir });
+    expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
+    expect(h.requests[0]!.path).toBe(`/api/models/${ID}/revision/main`);
+  });
+
+  it('says in one line how to proceed when the hub cannot be reached', async () => {
+    const dir = join(tmp, 'm');
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const err = await downloadModel(ID, { endpoint, dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HubUnreachableError);
+    const msg = (err as Error).message;
+    expect(msg).not.toContain('\n');
+    expect(msg.startsWith(`cannot reach the model hub at ${endpoint} (ECONNREFUSED); `)).toBe(true);
+    for (const hint of ['HF_ENDPOINT=https://hf-mirror.com', `sbert download ${ID}`, `weights/${ID}/`, '--model DIR']) expect(msg).toContain(hint);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('ensureModel', () => {
+  it('uses a folder as is, downloads a missing id into weights/<id>/ once, then finds it offline', async () => {
+    expect(await ensureModel(fixture('tiny', 'st'))).toBe(fixture('tiny', 'st'));
+    const h = await startHub();
+    process.env.SBERT_WEIGHTS = join(tmp, 'weights');
+    process.env.HF_ENDPOINT = h.url;
+    const dir = await ensureModel(ID, { quiet: true });
+    expect(dir).toBe(join(tmp, 'weights', 'uer', 'sbert-base-chinese-nli'));
+    expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
+    const seen = h.requests.length;
+    process.env.HF_ENDPOINT = `http://127.0.0.1:${await closedPort()}`;
+    expect(await ensureModel(ID, { quiet: true })).toBe(dir);
+    expect(h.requests.length).toBe(seen);
+  });
+
+  it('fails in one line when the model is not local and the hub is unreachable', async () => {
+    process.env.SBERT_WEIGHTS = join(tmp, 'weights');
+    process.env.HF_ENDPOINT = `http://127.0.0.1:${await closedPort()}`;
+    await expect(ensureModel(ID, { quiet: true })).rejects.toThrow(/^cannot reach the model hub at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*--model DIR$/);
+    await expect(ensureModel('./no/such/dir', { quiet: true })).rejects.toThrow(/^\.\/no\/such\/dir: no such model folder/);
+    const h = await startHub();
+    process.env.HF_ENDPOINT = h.url;
+    await expect(ensureModel('no/such', { quiet: true })).rejects.toThrow(
+      new HubError(`no/such: no such model folder, and model no/such (revision main) not found at ${h.url}`),
+    );
+  });
+
+  it('finds a complete snapshot in the huggingface_hub cache without the network', async () => {
+    process.env.SBERT_WEIGHTS = join(tmp, 'weights');
+    process.env.HF_ENDPOINT = `http://127.0.0.1:${await closedPort()}`;
+    const repo = join(tmp, 'hf-cache', 'models--uer--sbert-base-chinese-nli');
+    const snap = join(repo, 'snapshots', COMMIT);
+    mkdirSync(snap, { recursive: true });
+    mkdirSync(join(repo, 'refs'));
+    writeFileSync(join(repo, 'refs', 'main'), COMMIT);
+    for (const f of ['config.json', 'pytorch_model.bin', 'vocab.txt']) symlinkSync(fixture('tiny', 'uer-converted', f), join(snap, f));
+    expect(await ensureModel(ID, { quiet: true })).toBe(snap);
+  });
+});

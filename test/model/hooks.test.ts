@@ -1,0 +1,200 @@
+// Hook points (issue 6) on the tiny fixture: caches equal HF's tensors, patching and ablation change
+// exactly what follows, identity hooks change nothing, and nothing leaks.
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture } from '../fixtures.js';
+import { UsageError } from '../../src/errors.js';
+import type { BertInputs, BertModel, BertOutput } from '../../src/model/bert.js';
+import { ablateHeads, headMask, runWithCache, runWithHooks } from '../../src/model/hooks.js';
+import { disposeInputs, inputsFrom, loadHfDir, maxAbsDiff, readRefs, ref, useBackend } from './helpers.js';
+
+const refs = readRefs(fixture('tiny', 'refs.safetensors'));
+const mask = ref(refs, 'attention_mask');
+const [B, L] = mask.shape as [number, number];
+const lengths = Array.from({ length: B }, (_, b) => mask.data.subarray(b * L, (b + 1) * L).reduce((a, v) => a + v, 0));
+
+const disposeOutput = (o: BertOutput): void => tf.dispose(o as unknown as tf.TensorContainer);
+const data = async (t: tf.Tensor): Promise<Float32Array> => (await t.data()) as Float32Array;
+
+/** Rows of the reference batch cut to `len` tokens (no padding). */
+function sentences(idx: number[], len: number): BertInputs {
+  const full = inputsFrom(refs);
+  const pick = (t: tf.Tensor2D): tf.Tensor2D => tf.tidy(() => tf.slice(tf.gather(t, idx), [0, 0], [idx.length, len]));
+  const out = { inputIds: pick(full.inputIds), attentionMask: pick(full.attentionMask), tokenTypeIds: pick(full.tokenTypeIds!) };
+  disposeInputs(full);
+  return out;
+}
+
+describe('hook points (tiny, wasm)', () => {
+  let model: BertModel;
+  let inputs: BertInputs;
+  let before = 0;
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    before = tf.memory().numTensors;
+    model = loadHfDir(fixture('tiny', 'hf'));
+    inputs = inputsFrom(refs);
+  });
+  afterAll(() => {
+    disposeInputs(inputs);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('hookNames() is generated from the model, in data-flow order', () => {
+    const names = model.hookNames();
+    const perBlock = ['attn.hook_q', 'attn.hook_k', 'attn.hook_v', 'attn.hook_attn_scores', 'attn.hook_pattern', 'attn.hook_z',
+      'hook_attn_out', 'hook_resid_mid', 'ln1.hook_normalized', 'mlp.hook_pre', 'mlp.hook_post', 'hook_mlp_out',
+      'hook_resid_post', 'hook_normalized_resid_post'];
+    expect(names).toEqual([
+      'embed.hook_embed', 'embed.hook_pos_embed', 'embed.hook_token_type_embed', 'hook_full_embed',
+      ...[0, 1].flatMap((i) => perBlock.map((p) => `blocks.${i}.${p}`)),
+    ]);
+  });
+
+  it('cached activations equal HF hidden_states, attentions, query and intermediate (≤ 1e-5)', async () => {
+    const n0 = tf.memory().numTensors;
+    const { output, cache } = runWithCache(model, inputs, { outputHiddenStates: true });
+    expect(cache.keys().length).toBe(model.hookNames().length);
+    const errs: Record<string, number> = {
+      'hook_full_embed': maxAbsDiff(await data(cache.get('hook_full_embed')), ref(refs, 'hidden_states.0'), mask),
+    };
+    for (let i = 0; i < 2; i++) {
+      errs[`${i}.normalized_resid_post`] = maxAbsDiff(await data(cache.get('normalized_resid_post', i)), ref(refs, `hidden_states.${i + 1}`), mask);
+      errs[`${i}.pattern`] = maxAbsDiff(await data(cache.get('pattern', i)), ref(refs, `attentions.${i}`), mask, 2);
+      errs[`${i}.mlp.post`] = maxAbsDiff(await data(cache.get(`blocks.${i}.mlp.hook_post`)), ref(refs, `layer.${i}.intermediate`), mask);
+      errs[`${i}.q`] = maxAbsDiff(await data(cache.get('q', i)), ref(refs, `layer.${i}.query`), mask);
+      errs[`${i}.ln1`] = maxAbsDiff(await data(cache.get('normalized', i)), ref(refs, `layer.${i}.attention_output`), mask);
+      // The forward's own outputs are the same tensors' values.
+      expect(await data(output.hiddenStates![i + 1]!)).toEqual(await data(cache.get(`blocks.${i}.hook_normalized_resid_post`)));
+    }
+    console.log('[wasm] cache vs HF max abs:', JSON.stringify(errs));
+    for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThanOrEqual(1e-5);
+
+    expect(cache.get('q', 0).shape).toEqual([B, L, 4, 8]);
+    expect(cache.get('z', 1).shape).toEqual([B, L, 4, 8]);
+    expect(cache.get('attn_scores', 0).shape).toEqual([B, 4, L, L]);
+    expect(cache.get('pos_embed').shape).toEqual([B, L, 32]);
+    // Scores are pre-softmax: scaled, with HF's finfo.min on padded keys; softmax of them is the pattern.
+    const scores = await data(cache.get('attn_scores', 1));
+    const lastKey = L - 1; // row 0 is short, so its last key is padding
+    expect(mask.data[lastKey]).toBe(0);
+    expect(scores[lastKey]).toBeLessThan(-3e38);
+    const p = tf.softmax(cache.get('attn_scores', 1));
+    expect(maxAbsDiff(await data(p), { shape: p.shape, data: await data(cache.get('pattern', 1)) })).toBe(0);
+    p.dispose();
+    // Residual stream arithmetic as the names promise.
+    const mid = tf.add(cache.get('attn_out', 0), cache.get('hook_full_embed'));
+    expect(await data(mid)).toEqual(await data(cache.get('resid_mid', 0)));
+    mid.dispose();
+
+    expect(() => cache.get('resid_post')).toThrow(UsageError); // needs a layer
+    expect(() => cache.get('no_such', 0)).toThrow(/no hook point/);
+    cache.dispose();
+    disposeOutput(output);
+    expect(tf.memory().numTensors).toBe(n0);
+  });
+
+  it('caches only the names asked for', () => {
+    const n0 = tf.memory().numTensors;
+    const { output, cache } = runWithCache(model, inputs, { names: (n) => n.endsWith('hook_pattern') });
+    expect(cache.keys()).toEqual(['blocks.0.attn.hook_pattern', 'blocks.1.attn.hook_pattern']);
+    expect(() => cache.get('q', 0)).toThrow(/not cached/);
+    expect(() => runWithCache(model, inputs, { names: ['blocks.9.hook_resid_post'] })).toThrow(UsageError);
+    cache.dispose();
+    disposeOutput(output);
+    expect(tf.memory().numTensors).toBe(n0);
+  });
+
+  it('a hook returning its input (or nothing) leaves every output bit-identical', async () => {
+    const plain = model.forward(inputs, { outputHiddenStates: true, outputAttentions: true });
+    const hooks = Object.fromEntries(model.hookNames().map((n, i) => [n, (t: tf.Tensor) => (i % 2 ? t : undefined)]));
+    const hooked = runWithHooks(model, inputs, hooks, { outputHiddenStates: true, outputAttentions: true });
+    for (let i = 0; i < 3; i++) expect(await data(hooked.hiddenStates![i]!)).toEqual(await data(plain.hiddenStates![i]!));
+    for (let i = 0; i < 2; i++) expect(await data(hooked.attentions![i]!)).toEqual(await data(plain.attentions![i]!));
+    disposeOutput(plain);
+    disposeOutput(hooked);
+  });
+
+  it('with no hooks set, hook points add no kernels; a reading hook adds none either', async () => {
+    const count = async (f: () => BertOutput): Promise<number> => {
+      const info = await tf.profile(() => {
+        const o = f();
+        return o.lastHiddenState;
+      });
+      (info.result as tf.Tensor).dispose();
+      return info.kernels.length;
+    };
+    const plain = await count(() => model.forward(inputs));
+    const empty = await count(() => runWithHooks(model, inputs, {}));
+    const reading = await count(() => runWithHooks(model, inputs, { 'blocks.1.hook_resid_post': () => undefined }));
+    expect(empty).toBe(plain);
+    expect(reading).toBe(plain);
+  });
+
+  it('patching resid (normalized_resid_post of layer 0) of A with B makes every later hidden state equal B’s', async () => {
+    const len = lengths[0]!;
+    const bIdx = lengths.findIndex((l, i) => i > 0 && l === len);
+    expect(bIdx).toBeGreaterThan(0);
+    const a = sentences([0], len);
+    const b = sentences([bIdx], len);
+    const { output: outB, cache } = runWithCache(model, b, { names: ['blocks.0.hook_normalized_resid_post'], outputHiddenStates: true });
+    const patched = runWithHooks(model, a, { 'blocks.0.hook_normalized_resid_post': () => cache.get('normalized_resid_post', 0) }, { outputHiddenStates: true });
+    const plainA = model.forward(a, { outputHiddenStates: true });
+    expect(await data(patched.hiddenStates![0]!)).toEqual(await data(plainA.hiddenStates![0]!)); // before: A's
+    for (const i of [1, 2]) expect(await data(patched.hiddenStates![i]!)).toEqual(await data(outB.hiddenStates![i]!));
+    expect(maxAbsDiff(await data(plainA.lastHiddenState), { shape: [], data: await data(outB.lastHiddenState) })).toBeGreaterThan(1e-2);
+    // The caller's cached tensor survives the patched run's disposal.
+    disposeOutput(patched);
+    expect(cache.get('normalized_resid_post', 0).isDisposed).toBe(false);
+    cache.dispose();
+    [outB, plainA].forEach(disposeOutput);
+    disposeInputs(a);
+    disposeInputs(b);
+  });
+
+  it('zero-ablating a head changes only what follows it', async () => {
+    const names = ['blocks.1.attn.hook_pattern', 'blocks.1.attn.hook_z', 'blocks.1.hook_attn_out'];
+    const plain = runWithCache(model, inputs, { names, outputHiddenStates: true });
+    const abl = runWithCache(model, inputs, { names, outputHiddenStates: true, hooks: ablateHeads(model, [{ layer: 1, head: 2 }]) });
+    for (const i of [0, 1]) expect(await data(abl.output.hiddenStates![i]!)).toEqual(await data(plain.output.hiddenStates![i]!));
+    expect(await data(abl.cache.get('pattern', 1))).toEqual(await data(plain.cache.get('pattern', 1)));
+    const z = (await abl.cache.get('z', 1).array()) as number[][][][];
+    const z0 = (await plain.cache.get('z', 1).array()) as number[][][][];
+    for (let b = 0; b < B; b++) {
+      for (let l = 0; l < L; l++) {
+        expect(z[b]![l]![2]!.every((v) => v === 0)).toBe(true);
+        for (const h of [0, 1, 3]) expect(z[b]![l]![h]).toEqual(z0[b]![l]![h]);
+      }
+    }
+    const diff = maxAbsDiff(await data(abl.output.hiddenStates![2]!), { shape: [], data: await data(plain.output.hiddenStates![2]!) });
+    expect(diff).toBeGreaterThan(1e-3);
+    for (const r of [plain, abl]) {
+      r.cache.dispose();
+      disposeOutput(r.output);
+    }
+    expect(() => ablateHeads(model, [{ layer: 2, head: 0 }])).toThrow(UsageError);
+  });
+
+  it("HF head_mask semantics: masked heads' probabilities are 0, the others unchanged", async () => {
+    const plain = model.forward(inputs, { outputAttentions: true, outputHiddenStates: true });
+    const masked = runWithHooks(model, inputs, headMask(model, [[1, 0, 1, 1], [1, 1, 1, 1]]), { outputAttentions: true, outputHiddenStates: true });
+    const att = (await masked.attentions![0]!.array()) as number[][][][];
+    const att0 = (await plain.attentions![0]!.array()) as number[][][][];
+    expect(att[0]![1]!.flat().every((v) => v === 0)).toBe(true);
+    expect(att[0]![0]).toEqual(att0[0]![0]);
+    expect(await data(masked.hiddenStates![0]!)).toEqual(await data(plain.hiddenStates![0]!));
+    expect(maxAbsDiff(await data(masked.hiddenStates![1]!), { shape: [], data: await data(plain.hiddenStates![1]!) })).toBeGreaterThan(1e-3);
+    disposeOutput(plain);
+    disposeOutput(masked);
+  });
+
+  it('bad hooks fail clearly and leak nothing', () => {
+    const n0 = tf.memory().numTensors;
+    expect(() => runWithHooks(model, inputs, { 'blocks.7.hook_resid_post': () => undefined })).toThrow(/unknown hook point/);
+    expect(() => runWithHooks(model, inputs, { 'blocks.0.hook_resid_post': (t) => tf.sum(t) })).toThrow(/expected float32 \[14,18,32\]/);
+    expect(() => runWithCache(model, inputs, { hooks: { 'blocks.1.attn.hook_z': (t) => tf.reshape(t, [-1]) } })).toThrow(UsageError);
+    expect(tf.memory().numTensors).toBe(n0);
+  });
+});
