@@ -33,6 +33,8 @@ export interface SuiteContext {
   runCase(c: BenchCase): Promise<CaseResult>;
   /** Record a case that was not run, and why (a module not there yet, over the time budget, ...). */
   skipCase(name: string, reason: string, params?: Record<string, string | number>): CaseResult;
+  /** Record a result measured elsewhere (the PyTorch anchor's own timer). */
+  record(r: CaseResult): void;
   note(key: string, value: unknown): void;
   log(message: string): void;
 }
@@ -76,6 +78,34 @@ function emptyResult(
     name, params, status, reason,
     samples: 0, opsPerSec: 0, meanS: NaN, medianS: NaN, minS: NaN, maxS: NaN, sdS: NaN, marginPct: NaN,
     sampleS: [], work: {}, throughput: {}, budget: budget ?? null, wallS: 0,
+  };
+}
+
+// benchmark.js's two-sided 95% t-table, so margins from other timers compare with benny's.
+const T_TABLE = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
+  2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+
+/** A result from raw per-call samples (seconds) timed outside benny, with benchmark.js's statistics. */
+export function resultFromSamples(
+  name: string,
+  params: Record<string, string | number>,
+  sample: readonly number[],
+  work: Record<string, number>,
+  budget: Budget | null,
+): CaseResult {
+  if (sample.length === 0) return emptyResult(name, params, 'error', 'no samples', budget ?? undefined);
+  const n = sample.length;
+  const meanS = sample.reduce((a, b) => a + b, 0) / n;
+  const variance = n > 1 ? sample.reduce((a, x) => a + (x - meanS) ** 2, 0) / (n - 1) : 0;
+  const sdS = Math.sqrt(variance);
+  const critical = T_TABLE[Math.max(1, n - 1) - 1] ?? 1.96;
+  const { min, max, median } = stats(sample);
+  const throughput: Record<string, number> = {};
+  for (const [unit, amount] of Object.entries(work)) throughput[`${unit}PerSec`] = amount / meanS;
+  return {
+    name, params, status: 'ok', samples: n, opsPerSec: 1 / meanS, meanS, medianS: median, minS: min, maxS: max, sdS,
+    marginPct: ((critical * sdS) / Math.sqrt(n) / meanS) * 100, sampleS: [...sample], work, throughput, budget,
+    wallS: sample.reduce((a, b) => a + b, 0),
   };
 }
 
@@ -168,6 +198,10 @@ export async function runSuites(suites: readonly Suite[], opts: RunOptions): Pro
         log(`[${s.name}] ${name}: skipped: ${reason}`);
         result.cases.push(r);
         return r;
+      },
+      record: (r) => {
+        log(`[${s.name}] ${r.name}: ${(r.meanS * 1000).toFixed(2)} ms/op ±${r.marginPct.toFixed(1)}% (${r.samples} samples)`);
+        result.cases.push(r);
       },
       note: (key, value) => {
         result.notes[key] = value;

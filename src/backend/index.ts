@@ -4,6 +4,8 @@
 //   webgpu:     @tensorflow/tfjs-backend-webgpu over the `webgpu` package (Dawn), when an adapter exists
 //   wasm:       @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD; the default here)
 //   cpu:        @tensorflow/tfjs-backend-cpu (plain JS; slow, a reference)
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, UsageError } from '../errors.js';
 
@@ -62,6 +64,22 @@ interface DawnModule {
   globals: Record<string, unknown>;
 }
 
+/**
+ * Dawn reaches GPUs on Linux through the Vulkan loader; without it there is no adapter, and creating
+ * a Dawn instance would only print a native warning to stderr. So look for the loader first.
+ */
+function vulkanLoaderPresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu',
+    '/usr/lib64', '/usr/lib', '/lib64', '/lib', '/usr/local/lib',
+  ];
+  return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
+}
+
+let dawnGpu: { requestAdapter(): Promise<unknown> } | undefined;
+
 async function webgpu(): Promise<string> {
   let dawn: DawnModule;
   try {
@@ -70,7 +88,10 @@ async function webgpu(): Promise<string> {
     throw new BackendUnavailable('backend webgpu needs the optional packages webgpu and @tensorflow/tfjs-backend-webgpu (npm install webgpu @tensorflow/tfjs-backend-webgpu)');
   }
   const g = globalThis as { navigator?: { gpu?: unknown } };
-  const gpu = g.navigator?.gpu ?? dawn.create([]);
+  if (!g.navigator?.gpu && !vulkanLoaderPresent()) {
+    throw new BackendUnavailable('backend webgpu: no WebGPU adapter (no Vulkan loader libvulkan.so.1 on this machine)');
+  }
+  const gpu = g.navigator?.gpu ?? (dawnGpu ??= dawn.create([]));
   const adapter = await (gpu as { requestAdapter(): Promise<unknown> }).requestAdapter();
   if (!adapter) throw new BackendUnavailable('backend webgpu: no WebGPU adapter found (Dawn found no Vulkan/Metal/D3D12 GPU)');
   // tfjs-backend-webgpu looks for navigator.gpu when it is imported.

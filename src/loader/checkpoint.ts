@@ -20,14 +20,27 @@ export function readSafetensorsCheckpoint(src: ByteSource): Checkpoint {
   return { file: src.name, format: 'safetensors', tensors, metadata, close: () => src.close() };
 }
 
-/** Opens `src` as safetensors, torch zip or legacy torch, by content (not by file name). */
+/** Opens `src` as safetensors, torch zip or legacy torch, by content (the file name only breaks ties). */
 export function openCheckpointSource(src: ByteSource): Checkpoint {
   try {
+    if (src.size === 0) throw new CheckpointError('file is empty', src.name);
     const head = src.read(0, Math.min(4, src.size));
     if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return readTorchZip(src);
-    if (head.length >= 2 && head[0] === 0x80 && head[1]! <= 5) return readTorchLegacy(src);
-    if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b) return readTorchZip(src);
-    return readSafetensorsCheckpoint(src);
+    if (head[0] === 0x80 && (head[1] ?? 0) <= 5) return readTorchLegacy(src);
+    if (src.name.endsWith('.safetensors')) return readSafetensorsCheckpoint(src);
+    // Unknown first bytes and no .safetensors name: a zip whose first entry is damaged still has its
+    // central directory at the end, so try that before reading the bytes as a safetensors header.
+    try {
+      return readTorchZip(src);
+    } catch (zipErr) {
+      if (!(zipErr instanceof CheckpointError) || !/no end-of-central-directory/.test(zipErr.message)) throw zipErr;
+    }
+    try {
+      return readSafetensorsCheckpoint(src);
+    } catch (stErr) {
+      const hex = [...head].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+      throw new CheckpointError(`not a safetensors, torch zip or legacy torch file (starts with ${hex}; as safetensors: ${(stErr as Error).message.replace(`${src.name}: `, '')})`, src.name);
+    }
   } catch (e) {
     src.close();
     if (e instanceof CheckpointError) throw e;

@@ -58,8 +58,11 @@ function readJson(file: string): unknown {
 
 const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
 
-/** A folder, a hub id under `weights/<id>/` (cwd), or an HF cache repo folder / id in the HF cache. */
-export function resolveModelDir(idOrDir: string): string {
+/**
+ * A folder; an HF cache repo folder (`models--org--name`, → its `refs/main` snapshot); or a hub id, looked
+ * up under `weights/<id>/` relative to `cwd`, then `weights/models--org--name/` and the HF hub cache.
+ */
+export function resolveModelDir(idOrDir: string, cwd = process.cwd()): string {
   const snapshot = (repo: string): string => {
     const snaps = join(repo, 'snapshots');
     const ref = join(repo, 'refs', 'main');
@@ -73,15 +76,16 @@ export function resolveModelDir(idOrDir: string): string {
     return join(snaps, revs[0]!);
   };
   const asDir = (p: string) => (isDir(join(p, 'snapshots')) && !existsSync(join(p, 'config.json')) ? snapshot(p) : p);
-  if (isDir(idOrDir)) return resolve(asDir(idOrDir));
-  if (existsSync(idOrDir)) throw new InputError('is a file; expected a model folder or a hub id', idOrDir);
+  const given = resolve(cwd, idOrDir);
+  if (isDir(given)) return asDir(given);
+  if (existsSync(given)) throw new InputError('is a file; expected a model folder or a hub id', idOrDir);
   if (/^[\w.-]+(\/[\w.-]+)?$/.test(idOrDir) && !idOrDir.includes('..')) {
-    const local = join('weights', idOrDir);
-    if (isDir(local)) return resolve(asDir(local));
+    const local = join(cwd, 'weights', idOrDir);
+    if (isDir(local)) return asDir(local);
     const cacheName = `models--${idOrDir.replace('/', '--')}`;
     const hubCache =
       process.env.HF_HUB_CACHE ?? join(process.env.HF_HOME ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface'), 'hub');
-    for (const c of [join('weights', cacheName), join(hubCache, cacheName)]) if (isDir(join(c, 'snapshots'))) return resolve(snapshot(c));
+    for (const c of [join(cwd, 'weights', cacheName), resolve(cwd, hubCache, cacheName)]) if (isDir(join(c, 'snapshots'))) return snapshot(c);
     throw new InputError(`no such folder, and hub id not found under weights/${idOrDir}/ (run \`sbert download ${idOrDir}\`)`, idOrDir);
   }
   throw new InputError('no such folder', idOrDir);
@@ -119,7 +123,7 @@ function sentenceTransformers(dir: string): StLayout | undefined {
   const modulesFile = join(dir, 'modules.json');
   if (!existsSync(modulesFile)) return undefined;
   const mods = readJson(modulesFile);
-  if (!Array.isArray(mods)) throw new CheckpointError('modules.json is not a list', modulesFile);
+  if (!Array.isArray(mods)) throw new CheckpointError('not a list of modules', modulesFile);
   const out: StLayout = { modelDir: dir };
   let transformer = false;
   for (const m of mods as Record<string, unknown>[]) {
@@ -132,7 +136,7 @@ function sentenceTransformers(dir: string): StLayout | undefined {
     } else if (/\.Pooling$/.test(type)) out.pooling = poolingOf(join(dir, path, 'config.json'));
     else if (/\.Normalize$/.test(type)) out.normalize = true;
   }
-  if (!transformer) throw new CheckpointError('modules.json has no Transformer module', modulesFile);
+  if (!transformer) throw new CheckpointError('no Transformer module listed', modulesFile);
   for (const f of [join(out.modelDir, 'sentence_bert_config.json'), join(dir, 'sentence_bert_config.json')]) {
     if (!existsSync(f)) continue;
     const sb = readJson(f) as Record<string, unknown>;

@@ -132,7 +132,7 @@ interface ZipOptions {
   prefix?: string;
   /** Write Zip64 records even when not needed (to exercise readers). */
   zip64?: boolean;
-  /** Extra entries (name relative to the prefix → bytes), e.g. a `byteorder` of "big". */
+  /** Extra entries (name relative to the prefix, or absolute with a leading '/') → bytes. */
   extra?: Record<string, Uint8Array>;
   byteorder?: string;
   /** Replaces the generated data.pkl (to write malformed or hostile pickles in tests). */
@@ -153,7 +153,8 @@ export function writeTorchZip(file: string, storages: readonly TorchStorage[], t
   };
   const central: { name: Uint8Array; crc: number; size: number; offset: number }[] = [];
   const entry = (name: string, data: Uint8Array) => {
-    const nameBytes = enc.encode(`${prefix}/${name}`);
+    // Names starting with '/' are written as they are (outside the archive folder).
+    const nameBytes = enc.encode(name.startsWith('/') ? name.slice(1) : `${prefix}/${name}`);
     const offset = pos;
     // Pad so data starts 64-byte aligned, like torch's .storage_alignment (an extra field of zeros).
     let pad = (64 - ((pos + 30 + nameBytes.length + 4) % 64)) % 64;

@@ -1,6 +1,7 @@
 // Character classes of HF tokenizers' BertNormalizer + BertPreTokenizer, per code point, cached in tables.
 // https://github.com/huggingface/tokenizers/blob/main/tokenizers/src/normalizers/bert.rs
 // https://github.com/huggingface/tokenizers/blob/main/tokenizers/src/pre_tokenizers/bert.rs
+import { NONSPACING_MARK, OTHER, PUNCTUATION } from './unicode9.js';
 
 /** What the basic tokenizer does with one input code point. */
 export const KEEP = 0; // part of a word, unchanged by normalisation
@@ -25,16 +26,29 @@ export interface NormalizerFlags {
   lowercase: boolean;
 }
 
-// Rust's is_control: everything in the C* categories except \t \n \r (which count as whitespace).
-// Cs only reaches us as a lone surrogate in a JS string (Rust strings cannot hold one): dropped too.
-const RE_CONTROL = /^[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}]$/u;
+// Categories come from Unicode 9.0 tables, as in HF (the `unicode_categories` crate); whitespace and
+// lower-casing from the current Unicode, as Rust's std gives them to HF.
 const RE_WHITESPACE = /^\p{White_Space}$/u; // Rust char::is_whitespace
-const RE_PUNCT = /^\p{P}$/u;
-const RE_MN = /^\p{Mn}$/u;
 
+function inRanges(table: readonly number[], c: number): boolean {
+  let lo = 0;
+  let hi = table.length / 2 - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (c < table[2 * mid]!) hi = mid - 1;
+    else if (c > table[2 * mid + 1]!) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/**
+ * BertNormalizer's is_control: Cc, Cf, Co, except \t \n \r (whitespace). Unassigned code points are kept.
+ * A lone surrogate (which a Rust string cannot hold, so HF never sees one) is dropped too.
+ */
 export function isControl(c: number): boolean {
   if (c === 9 || c === 10 || c === 13) return false;
-  return RE_CONTROL.test(String.fromCodePoint(c));
+  return inRanges(OTHER, c) || (c >= 0xd800 && c <= 0xdfff);
 }
 
 export function isWhitespace(c: number): boolean {
@@ -47,7 +61,11 @@ export function isWhitespace(c: number): boolean {
 export function isPunctuation(c: number): boolean {
   if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)) return true;
   if (c < 128) return false;
-  return RE_PUNCT.test(String.fromCodePoint(c));
+  return inRanges(PUNCTUATION, c);
+}
+
+export function isNonspacingMark(c: number): boolean {
+  return inRanges(NONSPACING_MARK, c);
 }
 
 /** The CJK blocks of tokenizers' is_chinese_char (note its 0x2B920 start, where BERT's Python says 0x2B820). */
@@ -73,7 +91,8 @@ export function normalizeChar(c: number, stripAccents: boolean, lowercase: boole
   if (stripAccents) {
     cps = [];
     for (const ch of String.fromCodePoint(c).normalize('NFD')) {
-      if (!RE_MN.test(ch)) cps.push(ch.codePointAt(0)!);
+      const p = ch.codePointAt(0)!;
+      if (!isNonspacingMark(p)) cps.push(p);
     }
   }
   if (lowercase) {

@@ -122,7 +122,9 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
     }
     if (Array.isArray(tj.added_tokens)) {
       for (const t of tj.added_tokens as Json[]) {
-        if (typeof t?.content === 'string' && typeof t.id === 'number') added.push({ content: t.content, id: t.id });
+        if (typeof t?.content !== 'string' || !Number.isInteger(t.id) || (t.id as number) < 0) continue;
+        added.push({ content: t.content, id: t.id as number });
+        v.addToken(t.content, t.id as number);
       }
     }
   } else if (f.vocab) {

@@ -12,7 +12,7 @@ export class Vocab {
   /** Longest token and continuation piece, in UTF-16 units: no longer substring can match. */
   readonly maxLen: number;
   readonly maxContLen: number;
-  private readonly tokens: string[];
+  private readonly tokens: (string | undefined)[];
 
   constructor(
     tokens: string[],
@@ -38,6 +38,13 @@ export class Vocab {
 
   get size(): number {
     return this.tokens.length;
+  }
+
+  /** An added token from tokenizer.json whose id lies outside `model.vocab` (HF keeps those apart). */
+  addToken(content: string, id: number): void {
+    if (this.tokens[id] !== undefined) return;
+    this.tokens[id] = content;
+    if (!this.ids.has(content)) this.ids.set(content, id);
   }
 
   token(id: number): string | undefined {

@@ -1,0 +1,50 @@
+// What suites share within one run: the mode, the backends asked for, the synthetic model (written once,
+// parsed once), the tokenizer, and what one suite hands to a later one (the PyTorch anchor reruns the
+// shapes the forward suite measured and checks the tfjs outputs it kept).
+import { loadModelDir, type LoadedModel } from '../src/loader/index.js';
+import { BertTokenizer } from '../src/tokenizer/index.js';
+import { fixture } from '../test/fixtures.js';
+import { syntheticBertBase, type SyntheticModel } from './checkpoints.js';
+import type { Mode } from './schema.js';
+import type { IdBatch } from './inputs.js';
+
+/** A workload the anchor can rerun: its batches, and the tfjs case it mirrors. */
+export interface AnchorCase {
+  name: string;
+  params: Record<string, string | number>;
+  batches: IdBatch[];
+  work: Record<string, number>;
+  /** Seconds one tfjs call took (for the anchor's sampling budget). */
+  tfjsS: number;
+}
+
+export interface BenchEnv {
+  mode: Mode;
+  /** tfjs backends to try, in this order. */
+  backends: string[];
+  log: (m: string) => void;
+  model(): SyntheticModel;
+  /** The safetensors checkpoint parsed once (≈ 410 MB of float32), shared by the forward suites. */
+  loaded(): LoadedModel;
+  tokenizer(): BertTokenizer;
+  anchorCases: AnchorCase[];
+  /** Mean-pooled tfjs outputs by anchor case name, [batch × hidden] flattened, for the PyTorch check. */
+  pooled: Map<string, Float32Array>;
+}
+
+export function createEnv(mode: Mode, backends: string[], log: (m: string) => void): BenchEnv {
+  let model: SyntheticModel | undefined;
+  let loaded: LoadedModel | undefined;
+  let tok: BertTokenizer | undefined;
+  const env: BenchEnv = {
+    mode,
+    backends,
+    log,
+    model: () => (model ??= syntheticBertBase(log)),
+    loaded: () => (loaded ??= loadModelDir(env.model().dirs.safetensors)),
+    tokenizer: () => (tok ??= BertTokenizer.fromDir(fixture('base', 'hf'))),
+    anchorCases: [],
+    pooled: new Map(),
+  };
+  return env;
+}

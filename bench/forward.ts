@@ -1,0 +1,179 @@
+// Forward throughput of BERT-base (synthetic weights, SYNTHETIC.md) on STS-B test sentences, the way
+// sentence-transformers' encode() batches them: length-sorted, batch 32, padded to each batch's longest,
+// mean-pooled and read back. Also: how much of the forward is matmul, and the matmul-only ceiling.
+//
+//   npx tsc -p tsconfig.json && node dist/bench/forward.js [--backend wasm] [--sentences 256] [--batch-size 32]
+//     [--hooks] (adds a forward with a full activation cache, for the cost of hooks)
+//
+// Three figures:
+// - sentences/s: wall time of the whole pass (tokenization excluded, pooling and read-back included);
+// - the kernel-time breakdown of one pass from tf.profile (matmul kernels vs the rest);
+// - the ceiling: the same-shaped matmuls timed alone, on the model's own weights; 256 / that time is
+//   what a forward that did nothing but its matmuls would reach.
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { type BackendName, setupBackend } from '../src/backend/index.js';
+import { parseHfConfig } from '../src/loader/config.js';
+import { synthesize } from '../src/loader/synth.js';
+import { BertModel, type BertInputs } from '../src/model/bert.js';
+import { runWithCache } from '../src/model/hooks.js';
+import { pool } from '../src/model/pooling.js';
+import { BertTokenizer } from '../src/tokenizer/index.js';
+import { corpus, fixture } from '../test/fixtures.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const backend = arg('backend', 'wasm') as BackendName;
+const nSentences = Number(arg('sentences', '256'));
+const batchSize = Number(arg('batch-size', '32'));
+const withHooks = process.argv.includes('--hooks');
+
+/** The first n sentences of the STS-B test split, both columns, in file order. */
+function stsSentences(n: number): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync(corpus('sts-b.test.tsv'), 'utf8').split('\n')) {
+    const [a, b] = line.split('\t');
+    for (const s of [a, b]) if (s && out.length < n) out.push(s);
+  }
+  return out;
+}
+
+interface Batch {
+  ids: number[][];
+  rows: number;
+  len: number;
+}
+
+/** Longest first (as ST sorts), padded to each batch's longest. */
+function makeBatches(tok: BertTokenizer, sentences: string[]): Batch[] {
+  const enc = sentences.map((s) => tok.encode(s, { maxLength: 512 }).inputIds).sort((a, b) => b.length - a.length);
+  const batches: Batch[] = [];
+  for (let i = 0; i < enc.length; i += batchSize) {
+    const ids = enc.slice(i, i + batchSize);
+    batches.push({ ids, rows: ids.length, len: ids[0]!.length });
+  }
+  return batches;
+}
+
+function toInputs(b: Batch): BertInputs {
+  const ids = new Int32Array(b.rows * b.len);
+  const mask = new Int32Array(b.rows * b.len);
+  b.ids.forEach((row, r) => {
+    ids.set(row, r * b.len);
+    mask.fill(1, r * b.len, r * b.len + row.length);
+  });
+  return {
+    inputIds: tf.tensor2d(ids, [b.rows, b.len], 'int32'),
+    attentionMask: tf.tensor2d(mask, [b.rows, b.len], 'int32'),
+    tokenTypeIds: tf.zeros([b.rows, b.len], 'int32'),
+  };
+}
+
+async function encodeAll(model: BertModel, batches: Batch[], cache = false): Promise<number> {
+  const t0 = performance.now();
+  for (const b of batches) {
+    const inputs = toInputs(b);
+    let out;
+    if (cache) {
+      const r = runWithCache(model, inputs);
+      out = r.output;
+      r.cache.dispose();
+    } else {
+      out = model.forward(inputs);
+    }
+    const pooled = pool(out.lastHiddenState, inputs.attentionMask, 'mean');
+    await pooled.data();
+    tf.dispose([pooled, out.lastHiddenState, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds!]);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+/** Kernel time by kernel name over one pass (tf.profile). */
+async function profile(model: BertModel, batches: Batch[]): Promise<Map<string, number>> {
+  const byKernel = new Map<string, number>();
+  for (const b of batches) {
+    const inputs = toInputs(b);
+    const info = await tf.profile(() => model.forward(inputs).lastHiddenState);
+    for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+    tf.dispose([info.result as tf.Tensor, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds!]);
+  }
+  return byKernel;
+}
+
+/** The forward's matmuls alone, same shapes, same weight tensors: the ceiling. */
+async function matmulsAlone(model: BertModel, batches: Batch[]): Promise<number> {
+  const c = model.config;
+  const [H, nh] = [c.hiddenSize, c.numAttentionHeads];
+  const d = H / nh;
+  let total = 0;
+  for (const b of batches) {
+    const N = b.rows * b.len;
+    const x = tf.randomNormal([N, H]);
+    const xi = tf.randomNormal([N, c.intermediateSize]);
+    const q = tf.randomNormal([b.rows, nh, b.len, d]);
+    const p = tf.randomNormal([b.rows, nh, b.len, b.len]);
+    const t0 = performance.now();
+    const outs: tf.Tensor[] = [];
+    for (const layer of model.encoder.layers) {
+      const lin = (a: tf.Tensor2D, l: { weight: tf.Tensor2D; bias: tf.Tensor1D }) => tf.fused.matMul({ a, b: l.weight, bias: l.bias });
+      outs.push(lin(x as tf.Tensor2D, layer.attention.self.qkv));
+      outs.push(tf.matMul(q, q, false, true), tf.matMul(p, q));
+      outs.push(lin(x as tf.Tensor2D, layer.attention.output.dense));
+      outs.push(lin(x as tf.Tensor2D, layer.intermediate.dense));
+      outs.push(lin(xi as tf.Tensor2D, layer.output.dense));
+      await outs[outs.length - 1]!.data(); // keeps an async backend honest; wasm is synchronous
+      tf.dispose(outs.splice(0));
+    }
+    total += (performance.now() - t0) / 1000;
+    tf.dispose([x, xi, q, p]);
+  }
+  return total;
+}
+
+const MATMUL_KERNELS = new Set(['_FusedMatMul', 'BatchMatMul']);
+
+async function main(): Promise<void> {
+  const choice = await setupBackend(backend);
+  const configFile = fixture('base', 'hf', 'config.json');
+  const { config } = parseHfConfig(configFile, JSON.parse(readFileSync(configFile, 'utf8')));
+  let t = performance.now();
+  const model = BertModel.load(config, synthesize(config));
+  const loadS = (performance.now() - t) / 1000;
+  const tok = BertTokenizer.fromDir(fixture('base', 'hf'));
+  const batches = makeBatches(tok, stsSentences(nSentences));
+  const tokens = batches.reduce((s, b) => s + b.rows * b.len, 0);
+  const real = batches.reduce((s, b) => s + b.ids.reduce((a, r) => a + r.length, 0), 0);
+  console.log(`backend ${choice.name} (${choice.reason}); BERT-base synthetic, loaded in ${loadS.toFixed(1)} s`);
+  console.log(`${nSentences} sentences, ${batches.length} batches of ≤ ${batchSize}, lengths ${batches.map((b) => b.len).join('/')}; ${tokens} padded tokens (${real} real)`);
+
+  await encodeAll(model, batches.slice(0, 1)); // warm-up: XNNPACK packs each weight on first use
+  const runs: number[] = [];
+  for (let i = 0; i < Number(arg('runs', '2')); i++) runs.push(await encodeAll(model, batches));
+  const best = Math.min(...runs);
+  console.log(`forward: ${runs.map((s) => (nSentences / s).toFixed(2)).join(', ')} sentences/s (best ${(nSentences / best).toFixed(2)}; ${best.toFixed(2)} s per pass)`);
+
+  const kernels = await profile(model, batches);
+  const all = [...kernels.values()].reduce((a, b) => a + b, 0);
+  const mm = [...kernels].filter(([k]) => MATMUL_KERNELS.has(k)).reduce((a, [, v]) => a + v, 0);
+  const top = [...kernels].sort((a, b) => b[1] - a[1]).slice(0, 12);
+  console.log(`kernel time ${(all / 1000).toFixed(2)} s: matmul ${((100 * mm) / all).toFixed(1)} %, outside matmuls ${((100 * (all - mm)) / all).toFixed(1)} %`);
+  console.log('  ' + top.map(([k, v]) => `${k} ${(v / 1000).toFixed(3)}s`).join(', '));
+
+  const alone = await matmulsAlone(model, batches);
+  console.log(`matmuls alone: ${alone.toFixed(2)} s per pass → ceiling ${(nSentences / alone).toFixed(2)} sentences/s; ` +
+    `forward reaches ${((100 * alone) / best).toFixed(0)} % of it; share of wall time outside matmuls ${((100 * (best - alone)) / best).toFixed(1)} %`);
+
+  if (withHooks) {
+    const cached = await encodeAll(model, batches, true);
+    console.log(`with a full activation cache (every hook point): ${(nSentences / cached).toFixed(2)} sentences/s (${((100 * (cached - best)) / best).toFixed(1)} % slower)`);
+  }
+  model.dispose();
+}
+
+main().catch((e: unknown) => {
+  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(2);
+});

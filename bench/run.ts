@@ -1,0 +1,82 @@
+// The benchmark entry point (`npm run bench`, `npm run bench:quick`):
+//   node dist/bench/run.js [--quick] [--suites tokenizer,load,...] [--backends wasm,cpu,...]
+// Runs every suite (those not selected are listed as skipped), saves bench/results/<date>-<mode>.json and
+// .html (plus latest-<mode>.*), and prints the README's markdown tables on stdout; progress goes to stderr.
+// Exit 1 only when a suite errored: slow numbers never fail a run.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT } from '../test/fixtures.js';
+import { createEnv } from './env.js';
+import { runSuites, type Suite } from './harness.js';
+import { htmlReport, markdownReport } from './report.js';
+import { RESULTS_DIR, SUITES, saveResults, type Mode } from './schema.js';
+import { encodeSuite } from './suites/encode.js';
+import { forwardSuite } from './suites/forward.js';
+import { loadSuite } from './suites/load.js';
+import { matmulSuite } from './suites/matmul.js';
+import { pytorchSuite } from './suites/pytorch.js';
+import { tokenizerSuite } from './suites/tokenizer.js';
+
+const ALL_BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    suites: { type: 'string' },
+    backends: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write(`usage: node dist/bench/run.js [--quick] [--suites ${SUITES.join(',')}] [--backends ${ALL_BACKENDS.join(',')}]\n`);
+  process.exit(0);
+}
+const mode: Mode = values.quick ? 'quick' : 'full';
+const list = (s: string | undefined, all: readonly string[]): string[] => {
+  if (!s) return [...all];
+  const picked = s.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = picked.filter((x) => !all.includes(x));
+  if (bad.length) {
+    process.stderr.write(`error: unknown ${bad.join(', ')} (choose from ${all.join(', ')})\n`);
+    process.exit(1);
+  }
+  return picked;
+};
+const selected = list(values.suites, SUITES);
+const backends = list(values.backends, ALL_BACKENDS);
+
+// benny prints "Running ... suite" with console.log: send it to stderr with the rest of the progress,
+// so stdout carries only the report.
+console.log = (...args: unknown[]) => console.error(...args);
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+const env = createEnv(mode, backends, log);
+const factories: Record<(typeof SUITES)[number], () => Suite> = {
+  tokenizer: () => tokenizerSuite(env),
+  load: () => loadSuite(env),
+  forward: () => forwardSuite(env),
+  matmul: () => matmulSuite(env),
+  encode: () => encodeSuite(env),
+  pytorch: () => pytorchSuite(env),
+};
+const suites: Suite[] = SUITES.map((name) =>
+  selected.includes(name) ? factories[name]() : { name, title: name, run: async () => ({ skip: 'not selected (--suites)' }) },
+);
+
+const results = await runSuites(suites, {
+  mode,
+  log,
+  settings: { mode, suites: selected, backends, budgets: 'see each case', node_options: process.env.NODE_OPTIONS ?? null },
+});
+const file = saveResults(ROOT, results);
+const html = htmlReport(results);
+writeFileSync(file.replace(/\.json$/, '.html'), html);
+writeFileSync(join(RESULTS_DIR(ROOT), `latest-${mode}.html`), html);
+process.stdout.write(markdownReport(results) + '\n');
+log(`results: ${file} (+ .html), ${results.elapsedS.toFixed(0)} s`);
+const failed = results.suites.filter((s) => s.status === 'error');
+if (failed.length) {
+  log(`error: ${failed.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+  process.exit(1);
+}

@@ -1,0 +1,66 @@
+// End to end: SentenceEncoder.encode of the distinct STS-B test sentences (2 456; 64 in quick mode),
+// batch 32, mean pooling, on wasm, with 1 worker (in process) and N worker threads (N = cores, at least 2).
+// The encoder is imported at run time so this suite reports "skipped" rather than failing the build
+// where it is absent. A small encode in setup starts the pool and warms the kernels before timing.
+import { availableParallelism } from 'node:os';
+import type { BenchEnv } from '../env.js';
+import { batchesFlops } from '../flops.js';
+import type { Suite } from '../harness.js';
+import { sentenceBatches, stsSentences } from '../inputs.js';
+
+/** The slice of SentenceEncoder this suite uses. */
+interface Encoder {
+  encode(sentences: readonly string[], opts?: { batchSize?: number }): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+interface EncoderClass {
+  load(dir: string, opts: { backend?: 'wasm'; workers?: number; quiet?: boolean }): Promise<Encoder>;
+}
+
+export const ENCODER_MODULE = '../../src/encoder/sentence-encoder.js';
+
+async function importEncoder(): Promise<EncoderClass | string> {
+  const specifier: string = ENCODER_MODULE; // a variable: tsc must not require the module to exist
+  try {
+    const m = (await import(specifier)) as { SentenceEncoder?: EncoderClass };
+    return m.SentenceEncoder ?? `${specifier} has no SentenceEncoder export`;
+  } catch (e) {
+    return `SentenceEncoder not available (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
+  }
+}
+
+export function encodeSuite(env: BenchEnv): Suite {
+  return {
+    name: 'encode',
+    title: 'End-to-end SentenceEncoder.encode, STS-B test sentences, wasm',
+    async run(ctx) {
+      if (!env.backends.includes('wasm')) return { skip: 'wasm backend not requested' };
+      const SentenceEncoder = await importEncoder();
+      if (typeof SentenceEncoder === 'string') return { skip: SentenceEncoder };
+      const sentences = stsSentences('test', true).slice(0, ctx.mode === 'quick' ? 64 : undefined);
+      const batches = sentenceBatches(env.tokenizer(), sentences, 32);
+      const work = {
+        sentences: sentences.length,
+        tokens: batches.reduce((a, b) => a + b.tokens, 0),
+        flops: batchesFlops(env.model().config, batches.map((b) => [b.batch, b.length])),
+      };
+      const dir = env.model().dirs.safetensors;
+      const n = Math.max(2, availableParallelism());
+      for (const workers of [1, n]) {
+        let enc: Encoder | undefined;
+        await ctx.runCase({
+          name: `encode ${sentences.length} sentences, ${workers} worker${workers > 1 ? 's' : ''}`,
+          params: { backend: 'wasm', input: 'sts-b-encode', sentences: sentences.length, workers, batch: 32 },
+          work,
+          setup: async () => {
+            enc = await SentenceEncoder.load(dir, { backend: 'wasm', workers, quiet: true });
+            await enc.encode(sentences.slice(0, 8 * workers), { batchSize: 4 });
+          },
+          fn: () => enc!.encode(sentences, { batchSize: 32 }),
+          teardown: () => enc?.dispose(),
+          budget: { warmup: 0, minSamples: 1, maxTime: 0 },
+        });
+      }
+    },
+  };
+}

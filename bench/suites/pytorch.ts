@@ -1,0 +1,116 @@
+// The side-by-side anchor: the same batches (same ids, same weights file) through PyTorch on CPU, in the
+// same run, via bench/anchors/pytorch_bert.py. Needs a python3 with torch (Debian: python3-torch +
+// libopenblas0-pthread, run by /usr/bin/python3); where there is none the suite says so and skips.
+// Threads: one torch intra-op thread + OpenBLAS threads = cores, the fastest with Debian's torch; in full
+// mode the three combinations are measured first on one batch and the fastest is used.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../../test/fixtures.js';
+import type { AnchorCase, BenchEnv } from '../env.js';
+import { budgetFor, resultFromSamples, type Suite } from '../harness.js';
+import { gridBatch, toRows } from '../inputs.js';
+
+export const ANCHOR_SCRIPT = join(ROOT, 'bench', 'anchors', 'pytorch_bert.py');
+
+/** The first interpreter that imports torch: $SBERT_PYTHON, /usr/bin/python3, python3 on PATH. */
+export function findTorchPython(): { python: string; torch: string } | { missing: string } {
+  const tried: string[] = [];
+  for (const py of [process.env.SBERT_PYTHON, '/usr/bin/python3', 'python3']) {
+    if (!py || tried.includes(py)) continue;
+    tried.push(py);
+    if (py.startsWith('/') && !existsSync(py)) continue;
+    const r = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+    if (r.status === 0) return { python: py, torch: r.stdout.trim() };
+  }
+  return { missing: `no python3 with torch (tried ${tried.join(', ')}; Debian: apt-get install python3-torch libopenblas0-pthread)` };
+}
+
+interface AnchorOutput {
+  torch: string;
+  settings: Record<string, unknown>;
+  weights: string;
+  cases: { name: string; sampleS: number[] }[];
+  checks: Record<string, number[]>;
+}
+
+function runAnchor(
+  python: string,
+  weights: string,
+  cases: object[],
+  threads: { intra: number; openblas: number },
+  timeoutS: number,
+): AnchorOutput {
+  const dir = mkdtempSync(join(tmpdir(), 'sbert-bench-anchor-'));
+  try {
+    const file = join(dir, 'cases.json');
+    writeFileSync(file, JSON.stringify({ cases }));
+    const r = spawnSync(python, [ANCHOR_SCRIPT, '--cases', file, '--weights', weights, '--threads', String(threads.intra)], {
+      encoding: 'utf8',
+      timeout: timeoutS * 1000,
+      maxBuffer: 64 << 20,
+      env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads.openblas), OMP_NUM_THREADS: String(threads.intra) },
+    });
+    if (r.error) throw new Error(`${ANCHOR_SCRIPT}: ${r.error.message}`);
+    if (r.status !== 0) throw new Error(`${ANCHOR_SCRIPT}: exit ${r.status}: ${(r.stderr || '').trim().split('\n').pop()}`);
+    return JSON.parse(r.stdout) as AnchorOutput;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+};
+
+export function pytorchSuite(env: BenchEnv): Suite {
+  return {
+    name: 'pytorch',
+    title: 'PyTorch on CPU, same batches and weights (anchor)',
+    async run(ctx) {
+      const found = findTorchPython();
+      if ('missing' in found) return { skip: found.missing };
+      if (env.anchorCases.length === 0) return { skip: 'no tfjs forward case ran to mirror' };
+      const weights = env.model().files.safetensors;
+      const cores = availableParallelism();
+      let threads = { intra: 1, openblas: cores };
+      if (ctx.mode === 'full' && cores > 1) {
+        const probe = [{ name: 'b8×l64', batches: [toRows(gridBatch(8, 64))], budget: { warmup: 1, minSamples: 3, maxTime: 0 } }];
+        const sweep: Record<string, number> = {};
+        let best = Infinity;
+        for (const t of [{ intra: 1, openblas: cores }, { intra: cores, openblas: 1 }, { intra: cores, openblas: cores }]) {
+          const s = Math.min(...runAnchor(found.python, weights, probe, t, 300).cases[0]!.sampleS);
+          sweep[`intra ${t.intra} + openblas ${t.openblas}`] = s;
+          if (s < best) (best = s), (threads = t);
+        }
+        ctx.note('threadSweep (best seconds, b8×l64)', sweep);
+      }
+      const budgets = env.anchorCases.map((c: AnchorCase) => budgetFor(ctx.mode, c.tfjsS / 2));
+      const cases = env.anchorCases.map((c, i) => ({
+        name: c.name,
+        batches: c.batches.map(toRows),
+        budget: budgets[i],
+        check: env.pooled.has(c.name),
+      }));
+      const out = runAnchor(found.python, weights, cases, threads, ctx.mode === 'quick' ? 120 : 3600);
+      ctx.note('torch', found.torch);
+      ctx.note('python', found.python);
+      ctx.note('settings', { ...out.settings, threadsChosen: threads });
+      const checks: Record<string, number> = {};
+      for (const [name, v] of Object.entries(out.checks)) checks[name] = maxAbsDiff(v, env.pooled.get(name)!);
+      ctx.note('meanPooledMaxAbsDiff (tfjs vs torch)', checks);
+      for (const c of env.anchorCases) {
+        const got = out.cases.find((o) => o.name === c.name);
+        if (!got) {
+          ctx.skipCase(c.name, 'the anchor returned no timing for it', { backend: 'pytorch', ...c.params });
+          continue;
+        }
+        ctx.record(resultFromSamples(`pytorch ${c.name}`, { backend: 'pytorch', ...c.params }, got.sampleS, c.work, budgets[env.anchorCases.indexOf(c)]!));
+      }
+    },
+  };
+}

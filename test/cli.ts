@@ -1,0 +1,42 @@
+// Runs the built CLI (`node bin/sbert.js`, compiled by test/global-setup.ts) in a child process.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from './fixtures.js';
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string | Buffer;
+  env?: Record<string, string>;
+  cwd?: string;
+  timeoutMs?: number;
+  encoding?: 'utf8' | 'buffer';
+}
+
+/** Asynchronous, so servers in the test process keep answering while the child runs. */
+export function sbert(args: string[], opts: RunOptions = {}): Promise<Run & { stdoutBytes: Buffer }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, SBERT_PROGRESS: '0', SBERT_QUIET: '1', ...opts.env };
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [join(ROOT, 'bin', 'sbert.js'), ...args],
+      { cwd: opts.cwd ?? ROOT, env, timeout: opts.timeoutMs ?? 120_000, encoding: 'buffer', maxBuffer: 1 << 30 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout: stdout.toString('utf8'), stdoutBytes: stdout, stderr: stderr.toString('utf8') });
+      },
+    );
+    child.stdin?.end(opts.input ?? '');
+  });
+}
+
+/** The one `error:` line a failing command must print (and nothing that looks like a stack trace). */
+export function errorLine(run: Run): string {
+  const lines = run.stderr.split('\n').filter((l) => l.startsWith('error:'));
+  if (lines.length !== 1 || /\n\s+at /.test(run.stderr)) throw new Error(`expected one error: line, got stderr:\n${run.stderr}`);
+  return lines[0]!;
+}

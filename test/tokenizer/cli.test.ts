@@ -1,0 +1,128 @@
+// `sbert tokenize` end to end: spawns the built CLI (`npm run build` first; built here when dist/ is missing).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, fixture } from '../fixtures.js';
+
+const BIN = join(ROOT, 'bin', 'sbert.js');
+const MODEL = fixture('tiny', 'hf');
+
+beforeAll(() => {
+  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'tokenize.js'))) {
+    const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
+  }
+});
+
+function sbert(args: string[], input: string, cwd = ROOT): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, 'tokenize', ...args], { cwd, input, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const outputs = (stdout: string): Record<string, unknown>[] =>
+  stdout
+    .split('\n')
+    .filter((l) => l)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+interface Case {
+  text: string;
+  tokens: string[];
+  input_ids: number[];
+  offsets: [number, number][];
+}
+interface PairCase {
+  a: string;
+  b: string | null;
+  max_length: number | null;
+  input_ids: number[];
+  token_type_ids: number[];
+  attention_mask: number[];
+}
+
+describe('sbert tokenize', () => {
+  it('prints what HF gives for each line: ids, types, mask, tokens, code-point offsets', () => {
+    const all = readFileSync(fixture('tokenizer', 'cases.jsonl'), 'utf8').split('\n').filter((l) => l);
+    const cases = [...all.slice(0, 60), ...all.slice(60, 2516).filter((_, i) => i % 50 === 0)].map((l) => JSON.parse(l) as Case);
+    const r = sbert(['--model', MODEL], cases.map((c) => JSON.stringify(c.text)).join('\n') + '\n');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = outputs(r.stdout);
+    expect(out.length).toBe(cases.length);
+    cases.forEach((c, i) => {
+      expect(out[i], c.text).toEqual({
+        input_ids: c.input_ids,
+        token_type_ids: c.input_ids.map(() => 0),
+        attention_mask: c.input_ids.map(() => 1),
+        tokens: c.tokens,
+        offsets: c.offsets,
+      });
+    });
+  });
+
+  it('--pairs and --max-length truncate longest_first like HF', () => {
+    const pairs = JSON.parse(readFileSync(fixture('tokenizer', 'pairs.json'), 'utf8')) as PairCase[];
+    const byMax = new Map<number | null, PairCase[]>();
+    for (const p of pairs) byMax.set(p.max_length, [...(byMax.get(p.max_length) ?? []), p]);
+    expect(byMax.size).toBeGreaterThan(2);
+    for (const [max, group] of byMax) {
+      const args = ['--model', MODEL, '--pairs', ...(max === null ? [] : ['--max-length', String(max)])];
+      const r = sbert(args, group.map((p) => JSON.stringify({ a: p.a, b: p.b })).join('\n'));
+      expect(r.code, r.stderr).toBe(0);
+      const out = outputs(r.stdout);
+      group.forEach((p, i) => {
+        expect([out[i]!.input_ids, out[i]!.token_type_ids, out[i]!.attention_mask], `${p.a} / ${p.b} / ${max}`).toEqual([
+          p.input_ids,
+          p.token_type_ids,
+          p.attention_mask,
+        ]);
+      });
+    }
+  });
+
+  it('reports a bad line on stderr with its number, prints the others, exits 2', () => {
+    const r = sbert(['--model', MODEL], '"那个人很开心"\n{not json\n42\n\n"你好"\n');
+    expect(r.code).toBe(2);
+    const err = r.stderr.trim().split('\n');
+    expect(err).toHaveLength(3);
+    expect(err[0]).toMatch(/^error: stdin line 2: invalid JSON/);
+    expect(err[1]).toMatch(/^error: stdin line 3: expected a JSON string/);
+    expect(err[2]).toMatch(/^error: stdin line 4: empty line/);
+    const out = outputs(r.stdout);
+    expect(out.map((o) => o.tokens)).toEqual([
+      ['[CLS]', '那', '个', '人', '很', '开', '心', '[SEP]'],
+      ['[CLS]', '你', '好', '[SEP]'],
+    ]);
+    const p = sbert(['--model', MODEL, '--pairs'], '{"a": "你", "b": 3}\n{"a": "你", "b": "好"}\n');
+    expect(p.code).toBe(2);
+    expect(p.stderr).toMatch(/^error: stdin line 1: "b" must be a string or null\n$/);
+    expect(outputs(p.stdout)[0]!.token_type_ids).toEqual([0, 0, 0, 1, 1]);
+  });
+
+  it('fails with exit 2 on a missing model or a folder without vocabulary, exit 1 on a bad --max-length', () => {
+    const missing = sbert(['--model', join(tmpdir(), 'no-such-model-dir')], '"x"\n');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^error: model not found: .*no-such-model-dir/);
+    expect(missing.stdout).toBe('');
+    const noVocab = sbert(['--model', fixture('tiny')], '"x"\n');
+    expect(noVocab.code).toBe(2);
+    expect(noVocab.stderr).toMatch(/^error: .*tiny: no tokenizer.json or vocab.txt/);
+    const badMax = sbert(['--model', MODEL, '--max-length', 'ten'], '"x"\n');
+    expect(badMax.code).toBe(1);
+    expect(badMax.stderr).toMatch(/^error: .*max-length/);
+    const pairMax = sbert(['--model', MODEL, '--pairs', '--max-length', '2'], '"x"\n');
+    expect(pairMax.code).toBe(1);
+    expect(pairMax.stderr).toMatch(/^error: --max-length must be at least 3 with --pairs/);
+  });
+
+  it('finds a hub id under weights/<id>/ in the working directory', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'sbert-tok-cli-'));
+    mkdirSync(join(cwd, 'weights', 'test-org'), { recursive: true });
+    symlinkSync(fixture('tiny', 'uer-converted'), join(cwd, 'weights', 'test-org', 'tiny'));
+    const r = sbert(['--model', 'test-org/tiny', '--max-length', '4'], '"那个人很开心"\n', cwd);
+    expect(r.code, r.stderr).toBe(0);
+    expect(outputs(r.stdout)[0]!.input_ids).toEqual([101, 6929, 702, 102]);
+  });
+});
