@@ -1,4 +1,4 @@
-// End to end: SentenceEncoder.encode of the distinct STS-B test sentences (2 456; 64 in quick mode),
+// End to end: SentenceEncoder.encode of the distinct STS-B test sentences (2 456; 16 in quick mode),
 // batch 32, mean pooling, on wasm, with 1 worker (in process) and N worker threads (N = cores, at least 2).
 // The encoder is imported at run time so this suite reports "skipped" rather than failing the build
 // where it is absent. A small encode in setup starts the pool and warms the kernels before timing.
@@ -37,8 +37,10 @@ export function encodeSuite(env: BenchEnv): Suite {
       if (!env.backends.includes('wasm')) return { skip: 'wasm backend not requested' };
       const SentenceEncoder = await importEncoder();
       if (typeof SentenceEncoder === 'string') return { skip: SentenceEncoder };
-      const sentences = stsSentences('test', true).slice(0, ctx.mode === 'quick' ? 64 : undefined);
-      const batches = sentenceBatches(env.tokenizer(), sentences, 32);
+      // quick: 16 sentences in batches of 8, so 2 workers still get a batch each
+      const sentences = stsSentences('test', true).slice(0, ctx.mode === 'quick' ? 16 : undefined);
+      const batchSize = ctx.mode === 'quick' ? 8 : 32;
+      const batches = sentenceBatches(env.tokenizer(), sentences, batchSize);
       const work = {
         sentences: sentences.length,
         tokens: batches.reduce((a, b) => a + b.tokens, 0),
@@ -50,13 +52,13 @@ export function encodeSuite(env: BenchEnv): Suite {
         let enc: Encoder | undefined;
         await ctx.runCase({
           name: `encode ${sentences.length} sentences, ${workers} worker${workers > 1 ? 's' : ''}`,
-          params: { backend: 'wasm', input: 'sts-b-encode', sentences: sentences.length, workers, batch: 32 },
+          params: { backend: 'wasm', input: 'sts-b-encode', sentences: sentences.length, workers, batch: batchSize },
           work,
           setup: async () => {
             enc = await SentenceEncoder.load(dir, { backend: 'wasm', workers, quiet: true });
             await enc.encode(sentences.slice(0, 8 * workers), { batchSize: 4 });
           },
-          fn: () => enc!.encode(sentences, { batchSize: 32 }),
+          fn: () => enc!.encode(sentences, { batchSize }),
           teardown: () => enc?.dispose(),
           budget: { warmup: 0, minSamples: 1, maxTime: 0 },
         });

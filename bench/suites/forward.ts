@@ -25,7 +25,7 @@ export const CAP_S: Record<Mode, number> = { quick: 10, full: 300 };
 /** First guesses of effective FLOP/s, replaced by the best measured rate as the grid runs. */
 const GUESS_FLOPS: Record<string, number> = { tensorflow: 50e9, webgpu: 300e9, wasm: 15e9, cpu: 1e9 };
 
-export const stsCount = (mode: Mode): number => (mode === 'quick' ? 64 : 256);
+export const stsCount = (mode: Mode): number => (mode === 'quick' ? 16 : 256);
 
 interface Uploaded {
   batches: { ids: tf.Tensor2D; mask: tf.Tensor2D }[];

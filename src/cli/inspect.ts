@@ -2,8 +2,8 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openCheckpoint } from '../loader/checkpoint.js';
-import { type BertConfig, toHfConfig } from '../loader/config.js';
-import { bertShapes, keyStyle, knownNames, mapKeys, POOLER_KEYS } from '../loader/keys.js';
+import { toHfConfig } from '../loader/config.js';
+import { bertNames, keyStyle, knownNames, mapKeys, POOLER_KEYS } from '../loader/keys.js';
 import { loadModelDir, resolveModelDir } from '../loader/model-dir.js';
 import type { CheckpointFormat } from '../loader/tensor.js';
 
@@ -15,6 +15,7 @@ export interface InspectReport {
   tensors: { name: string; dtype: string; shape: number[] }[];
   config?: Record<string, unknown>;
   pooling?: string;
+  normalize?: boolean;
   maxSeqLength?: number;
   keyStyle: 'hf' | 'uer';
   missing: string[];
@@ -41,6 +42,7 @@ export function inspect(path: string): InspectReport {
         tensors,
         config: toHfConfig(model.config),
         ...(model.pooling ? { pooling: model.pooling.mode } : {}),
+        ...(model.normalize ? { normalize: true } : {}),
         ...(model.maxSeqLength !== undefined ? { maxSeqLength: model.maxSeqLength } : {}),
         keyStyle: keyStyle(names),
         ...model.report,
@@ -50,7 +52,7 @@ export function inspect(path: string): InspectReport {
     // No config: take the layer count from the keys themselves.
     const keys = mapKeys(names, knownNames(1 << 20));
     const layers = Math.max(-1, ...[...keys.canonical.keys()].map((n) => Number(/^encoder\.layer\.(\d+)\./.exec(n)?.[1] ?? -1))) + 1;
-    const required = [...bertShapes({ numHiddenLayers: layers } as BertConfig).keys(), ...POOLER_KEYS];
+    const required = [...bertNames(layers), ...POOLER_KEYS];
     return {
       path,
       weightsFile: path,
@@ -77,7 +79,7 @@ function text(r: InspectReport): string {
         `vocab ${c.vocab_size}, positions ${c.max_position_embeddings}, token types ${c.type_vocab_size}, ${c.hidden_act}, eps ${c.layer_norm_eps}`,
     );
   }
-  if (r.pooling) lines.push(`pooling: ${r.pooling}`);
+  if (r.pooling) lines.push(`pooling: ${r.pooling}${r.normalize ? ', then L2-normalized' : ''}`);
   if (r.maxSeqLength !== undefined) lines.push(`max_seq_length: ${r.maxSeqLength}`);
   const width = Math.max(...r.tensors.map((t) => t.name.length));
   lines.push(`tensors (${r.tensors.length}):`);

@@ -11,6 +11,8 @@ const COMMANDS: (() => Promise<{ register(program: Command): void }>)[] = [
   () => import('./inspect.js'),
   () => import('./synth.js'),
   () => import('./tokenize.js'),
+  () => import('./compare.js'),
+  () => import('./attention.js'),
 ];
 
 export async function main(argv: string[]): Promise<number> {

@@ -101,7 +101,9 @@ export function describeKind(t: TensorKind): string {
  * Default tolerance on max abs error, per kind. The fixtures' float32 references are reproduced by an
  * independent float32 forward to ≤ 7e-6 and by a plain tfjs-wasm forward to ~1.2e-5 on full-size BERT-base,
  * so token-level tensors get 2e-5; probabilities live in [0, 1] and unit-norm vectors are small, so they
- * get 1e-5. Any real bug or perturbed weight is orders of magnitude beyond these.
+ * get 1e-5. `pool.mean_sqrt_len` is the mean times √n, so its tolerance (this one or --tolerance) is
+ * scaled by √(longest sentence) where it is compared. A real bug or a perturbed weight is orders of
+ * magnitude beyond these.
  */
 export function defaultTolerance(t: TensorKind): number {
   if (t.kind === 'attentions') return 1e-5;

@@ -1,5 +1,7 @@
 // One entry point for a weights file, whatever its container: sniffed from the first bytes.
-import { CheckpointError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { CheckpointError, InputError } from '../errors.js';
 import { decodeFloat32 } from './dtype.js';
 import { readSafetensorsHeader } from './safetensors.js';
 import { type ByteSource, FileSource } from './source.js';
@@ -50,5 +52,52 @@ export function openCheckpointSource(src: ByteSource): Checkpoint {
 }
 
 export function openCheckpoint(file: string): Checkpoint {
+  if (file.endsWith('.index.json')) return openShardedCheckpoint(file);
   return openCheckpointSource(new FileSource(file));
+}
+
+/**
+ * A sharded checkpoint (`model.safetensors.index.json` / `pytorch_model.bin.index.json`): its `weight_map`
+ * names, for every tensor, the shard file beside the index that holds it.
+ */
+export function openShardedCheckpoint(indexFile: string): Checkpoint {
+  let index: unknown;
+  try {
+    index = JSON.parse(readFileSync(indexFile, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code) throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code})`, indexFile);
+    throw new CheckpointError(`not valid JSON (${(e as Error).message})`, indexFile);
+  }
+  const map = (index as { weight_map?: unknown })?.weight_map;
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new CheckpointError('no "weight_map" object', indexFile);
+  const shards = new Map<string, Checkpoint>();
+  const tensors = new Map<string, TensorEntry>();
+  const closeAll = () => {
+    for (const c of shards.values()) c.close();
+  };
+  try {
+    for (const [name, shard] of Object.entries(map as Record<string, unknown>)) {
+      if (typeof shard !== 'string' || shard !== basename(shard) || shard === '..' || shard === '.') {
+        throw new CheckpointError(`weight_map entry ${name} names ${JSON.stringify(shard)}, not a file beside the index`, indexFile);
+      }
+      let c = shards.get(shard);
+      if (!c) {
+        c = openCheckpoint(join(dirname(indexFile), shard));
+        shards.set(shard, c);
+      }
+      const t = c.tensors.get(name);
+      if (!t) throw new CheckpointError(`tensor ${name} is not in its shard ${shard}`, indexFile);
+      tensors.set(name, t);
+    }
+  } catch (e) {
+    closeAll();
+    throw e;
+  }
+  const formats = new Set([...shards.values()].map((c) => c.format));
+  if (formats.size > 1) {
+    closeAll();
+    throw new CheckpointError(`shards mix formats (${[...formats].join(', ')})`, indexFile);
+  }
+  return { file: indexFile, format: [...formats][0] ?? 'safetensors', tensors, metadata: {}, close: closeAll };
 }

@@ -35,6 +35,13 @@ export function bertShapes(c: BertConfig): Map<string, number[]> {
   return m;
 }
 
+/** Canonical names of a `layers`-layer BertModel (no shapes needed), pooler excluded. */
+export function bertNames(layers: number): string[] {
+  const names = [...EMBEDDING_NAMES];
+  for (let l = 0; l < layers; l++) for (const s of LAYER_SUFFIXES) names.push(`encoder.layer.${l}.${s}`);
+  return names;
+}
+
 export type KeyStyle = 'hf' | 'uer';
 
 export interface KeyMap {

@@ -39,7 +39,13 @@ export interface LoadedModel {
 }
 
 /** Weights files we look for, in order of preference. */
-export const WEIGHT_FILES = ['model.safetensors', 'pytorch_model.bin', 'model.bin'] as const;
+export const WEIGHT_FILES = [
+  'model.safetensors',
+  'model.safetensors.index.json',
+  'pytorch_model.bin',
+  'pytorch_model.bin.index.json',
+  'model.bin',
+] as const;
 
 function readJson(file: string): unknown {
   let text: string;

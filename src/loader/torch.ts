@@ -191,6 +191,18 @@ function materialize(t: TensorRef, name: string, storage: Float32Array, file: st
 
 type StorageBytes = (ref: StorageRef) => Uint8Array;
 
+/** Tensors sharing a storage must agree on its element type and size (torch writes one record per storage). */
+function consistentStorages(refs: Map<string, TensorRef>, fail: (m: string) => never): void {
+  const seen = new Map<string, StorageRef>();
+  for (const [name, t] of refs) {
+    const s = seen.get(t.storage.key);
+    if (!s) seen.set(t.storage.key, t.storage);
+    else if (s.dtype !== t.storage.dtype || s.numel !== t.storage.numel) {
+      fail(`tensor ${name} sees storage ${t.storage.key} as ${t.storage.numel} × ${t.storage.dtype}, another tensor as ${s.numel} × ${s.dtype}`);
+    }
+  }
+}
+
 function checkpointOf(
   src: ByteSource,
   format: 'torch-zip' | 'torch-legacy',
@@ -251,6 +263,7 @@ export function readTorchZip(src: ByteSource): Checkpoint {
     persistentLoad: persistentLoader(src.name, where, false),
   });
   const refs = stateDict(value, src.name);
+  consistentStorages(refs, fail);
   // Check every storage exists with the right size before anything is read.
   for (const [name, t] of refs) {
     const e = zip.entries.get(`${prefix}/data/${t.storage.key}`);
@@ -295,6 +308,7 @@ function parseLegacy(src: ByteSource, head: Uint8Array, fail: (m: string) => nev
   const keys = unpickle(head, plain('storage keys'), obj.end);
   if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === 'string')) fail('storage keys are not a list of strings');
   const refs = stateDict(obj.value, src.name);
+  consistentStorages(refs, fail);
 
   // Storages follow in key order, each an int64 element count then the raw little-endian elements.
   const types = new Map<string, StorageRef>();

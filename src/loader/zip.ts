@@ -103,6 +103,8 @@ export class ZipReader {
       if (localOffset + 30 + compressedSize > cdOffset) fail(`entry ${name} (${compressedSize} bytes at ${localOffset}) overlaps the central directory`);
       if (method !== 0 && method !== 8) fail(`entry ${name} uses compression method ${method} (only stored or deflate)`);
       if (method === 0 && compressedSize !== size) fail(`stored entry ${name} has compressed size ${compressedSize} ≠ size ${size}`);
+      // Deflated entries (never written by torch) are inflated in one piece: cap them so a zip bomb cannot.
+      if (method === 8 && size > 0x7fffffff) fail(`deflated entry ${name} claims ${size} bytes (more than 2 GiB)`);
       this.entries.set(name, { name, method, crc, compressedSize, size, localOffset });
       p = end;
     }

@@ -78,22 +78,40 @@ export class BertTokenizer {
   }
 
   encode(text: string, opts: EncodeOptions = {}): Encoding {
-    const a = this.tokenizeRaw(text);
-    if (opts.maxLength !== undefined) truncate(a, checkMaxLength(opts.maxLength, 2) - 2);
-    return this.build(a, null);
+    // The sink starts with [CLS], so its arrays become the encoding's without copying.
+    const a: TokenSink = { ids: [this.clsId], starts: [0], ends: [0] };
+    this.wordpiece.tokenize(text, a);
+    if (opts.maxLength !== undefined) truncate(a, checkMaxLength(opts.maxLength, 2) - 1);
+    a.ids.push(this.sepId);
+    a.starts.push(0);
+    a.ends.push(0);
+    return this.finish(a, a.ids.length);
   }
 
   /** [CLS] first [SEP] second [SEP]; an empty `second` means no pair, as in HF (`if text_pair` is falsy). */
   encodePair(first: string, second: string, opts: EncodeOptions = {}): Encoding {
     if (second === '') return this.encode(first, opts);
-    const a = this.tokenizeRaw(first);
+    const a: TokenSink = { ids: [this.clsId], starts: [0], ends: [0] };
+    this.wordpiece.tokenize(first, a);
     const b = this.tokenizeRaw(second);
     if (opts.maxLength !== undefined) {
-      const [n1, n2] = longestFirst(a.ids.length, b.ids.length, checkMaxLength(opts.maxLength, 3) - 3);
-      truncate(a, n1);
+      const [n1, n2] = longestFirst(a.ids.length - 1, b.ids.length, checkMaxLength(opts.maxLength, 3) - 3);
+      truncate(a, n1 + 1);
       truncate(b, n2);
     }
-    return this.build(a, b);
+    a.ids.push(this.sepId);
+    a.starts.push(0);
+    a.ends.push(0);
+    const firstLength = a.ids.length;
+    for (let i = 0; i < b.ids.length; i++) {
+      a.ids.push(b.ids[i]!);
+      a.starts.push(b.starts[i]!);
+      a.ends.push(b.ends[i]!);
+    }
+    a.ids.push(this.sepId);
+    a.starts.push(0);
+    a.ends.push(0);
+    return this.finish(a, firstLength);
   }
 
   /** Encodes each text; with `padding` (default true) pads all to the longest with [PAD] (mask 0). */
@@ -143,37 +161,20 @@ export class BertTokenizer {
     return text;
   }
 
-  private build(a: TokenSink, b: TokenSink | null): Encoding {
-    const e: Encoding = { inputIds: [], tokenTypeIds: [], attentionMask: [], tokens: [], offsets: [] };
-    this.pushSpecial(e, this.clsId, 0);
-    this.pushSegment(e, a, 0);
-    this.pushSpecial(e, this.sepId, 0);
-    if (b) {
-      this.pushSegment(e, b, 1);
-      this.pushSpecial(e, this.sepId, 1);
-    }
-    return e;
-  }
-
-  private pushSpecial(e: Encoding, id: number, type: number): void {
-    e.inputIds.push(id);
-    e.tokenTypeIds.push(type);
-    e.attentionMask.push(1);
-    e.tokens.push(this.vocab.token(id)!);
-    e.offsets.push([0, 0]);
-  }
-
-  private pushSegment(e: Encoding, s: TokenSink, type: number): void {
+  /** The encoding of a full sequence (specials included): type 0 up to `firstLength`, then 1. */
+  private finish(s: TokenSink, firstLength: number): Encoding {
     const { ids, starts, ends } = s;
+    const n = ids.length;
+    const tokenTypeIds = new Array<number>(n).fill(0, 0, firstLength).fill(1, firstLength);
+    const attentionMask = new Array<number>(n).fill(1);
+    const tokens = new Array<string>(n);
+    const offsets = new Array<[number, number]>(n);
     const vocab = this.vocab;
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      e.inputIds.push(id);
-      e.tokenTypeIds.push(type);
-      e.attentionMask.push(1);
-      e.tokens.push(vocab.token(id)!);
-      e.offsets.push([starts[i]!, ends[i]!]);
+    for (let i = 0; i < n; i++) {
+      tokens[i] = vocab.token(ids[i]!)!;
+      offsets[i] = [starts[i]!, ends[i]!];
     }
+    return { inputIds: ids, tokenTypeIds, attentionMask, tokens, offsets };
   }
 }
 

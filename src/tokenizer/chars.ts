@@ -7,7 +7,7 @@ import { NONSPACING_MARK, OTHER, PUNCTUATION } from './unicode9.js';
 export const KEEP = 0; // part of a word, unchanged by normalisation
 export const PUNCT = 1; // a word of its own, unchanged
 export const SPACE = 2; // word separator, removed
-export const DROP = 3; // removed by clean_text (NUL, U+FFFD, control/format/unassigned/private-use)
+export const DROP = 3; // removed by clean_text (NUL, U+FFFD, Cc/Cf/Co, lone surrogates)
 export const CJK = 4; // CJK ideograph: a word of its own, unchanged
 export const SLOW = 5; // normalisation changes it: see `CharTables.slow`
 const UNKNOWN = 255;

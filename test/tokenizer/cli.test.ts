@@ -1,25 +1,15 @@
-// `sbert tokenize` end to end: spawns the built CLI (`npm run build` first; built here when dist/ is missing).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+// `sbert tokenize` end to end: spawns the built CLI (built by test/global-setup.ts).
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, fixture } from '../fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { sbert as run } from '../cli.js';
+import { fixture } from '../fixtures.js';
 
-const BIN = join(ROOT, 'bin', 'sbert.js');
 const MODEL = fixture('tiny', 'hf');
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'tokenize.js'))) {
-    const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
-  }
-});
-
-function sbert(args: string[], input: string, cwd = ROOT): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, 'tokenize', ...args], { cwd, input, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const sbert = (args: string[], input: string, cwd?: string): ReturnType<typeof run> =>
+  run(['tokenize', ...args], { input, ...(cwd ? { cwd } : {}) });
 
 const outputs = (stdout: string): Record<string, unknown>[] =>
   stdout
@@ -43,10 +33,10 @@ interface PairCase {
 }
 
 describe('sbert tokenize', () => {
-  it('prints what HF gives for each line: ids, types, mask, tokens, code-point offsets', () => {
+  it('prints what HF gives for each line: ids, types, mask, tokens, code-point offsets', async () => {
     const all = readFileSync(fixture('tokenizer', 'cases.jsonl'), 'utf8').split('\n').filter((l) => l);
     const cases = [...all.slice(0, 60), ...all.slice(60, 2516).filter((_, i) => i % 50 === 0)].map((l) => JSON.parse(l) as Case);
-    const r = sbert(['--model', MODEL], cases.map((c) => JSON.stringify(c.text)).join('\n') + '\n');
+    const r = await sbert(['--model', MODEL], cases.map((c) => JSON.stringify(c.text)).join('\n') + '\n');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = outputs(r.stdout);
@@ -62,14 +52,14 @@ describe('sbert tokenize', () => {
     });
   });
 
-  it('--pairs and --max-length truncate longest_first like HF', () => {
+  it('--pairs and --max-length truncate longest_first like HF', async () => {
     const pairs = JSON.parse(readFileSync(fixture('tokenizer', 'pairs.json'), 'utf8')) as PairCase[];
     const byMax = new Map<number | null, PairCase[]>();
     for (const p of pairs) byMax.set(p.max_length, [...(byMax.get(p.max_length) ?? []), p]);
     expect(byMax.size).toBeGreaterThan(2);
     for (const [max, group] of byMax) {
       const args = ['--model', MODEL, '--pairs', ...(max === null ? [] : ['--max-length', String(max)])];
-      const r = sbert(args, group.map((p) => JSON.stringify({ a: p.a, b: p.b })).join('\n'));
+      const r = await sbert(args, group.map((p) => JSON.stringify({ a: p.a, b: p.b })).join('\n'));
       expect(r.code, r.stderr).toBe(0);
       const out = outputs(r.stdout);
       group.forEach((p, i) => {
@@ -82,8 +72,8 @@ describe('sbert tokenize', () => {
     }
   });
 
-  it('reports a bad line on stderr with its number, prints the others, exits 2', () => {
-    const r = sbert(['--model', MODEL], '"那个人很开心"\n{not json\n42\n\n"你好"\n');
+  it('reports a bad line on stderr with its number, prints the others, exits 2', async () => {
+    const r = await sbert(['--model', MODEL], '"那个人很开心"\n{not json\n42\n\n"你好"\n');
     expect(r.code).toBe(2);
     const err = r.stderr.trim().split('\n');
     expect(err).toHaveLength(3);
@@ -95,33 +85,33 @@ describe('sbert tokenize', () => {
       ['[CLS]', '那', '个', '人', '很', '开', '心', '[SEP]'],
       ['[CLS]', '你', '好', '[SEP]'],
     ]);
-    const p = sbert(['--model', MODEL, '--pairs'], '{"a": "你", "b": 3}\n{"a": "你", "b": "好"}\n');
+    const p = await sbert(['--model', MODEL, '--pairs'], '{"a": "你", "b": 3}\n{"a": "你", "b": "好"}\n');
     expect(p.code).toBe(2);
     expect(p.stderr).toMatch(/^error: stdin line 1: "b" must be a string or null\n$/);
     expect(outputs(p.stdout)[0]!.token_type_ids).toEqual([0, 0, 0, 1, 1]);
   });
 
-  it('fails with exit 2 on a missing model or a folder without vocabulary, exit 1 on a bad --max-length', () => {
-    const missing = sbert(['--model', join(tmpdir(), 'no-such-model-dir')], '"x"\n');
+  it('fails with exit 2 on a missing model or a folder without vocabulary, exit 1 on a bad --max-length', async () => {
+    const missing = await sbert(['--model', join(tmpdir(), 'no-such-model-dir')], '"x"\n');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^error: model not found: .*no-such-model-dir/);
     expect(missing.stdout).toBe('');
-    const noVocab = sbert(['--model', fixture('tiny')], '"x"\n');
+    const noVocab = await sbert(['--model', fixture('tiny')], '"x"\n');
     expect(noVocab.code).toBe(2);
     expect(noVocab.stderr).toMatch(/^error: .*tiny: no tokenizer.json or vocab.txt/);
-    const badMax = sbert(['--model', MODEL, '--max-length', 'ten'], '"x"\n');
+    const badMax = await sbert(['--model', MODEL, '--max-length', 'ten'], '"x"\n');
     expect(badMax.code).toBe(1);
     expect(badMax.stderr).toMatch(/^error: .*max-length/);
-    const pairMax = sbert(['--model', MODEL, '--pairs', '--max-length', '2'], '"x"\n');
+    const pairMax = await sbert(['--model', MODEL, '--pairs', '--max-length', '2'], '"x"\n');
     expect(pairMax.code).toBe(1);
     expect(pairMax.stderr).toMatch(/^error: --max-length must be at least 3 with --pairs/);
   });
 
-  it('finds a hub id under weights/<id>/ in the working directory', () => {
+  it('finds a hub id under weights/<id>/ in the working directory', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'sbert-tok-cli-'));
     mkdirSync(join(cwd, 'weights', 'test-org'), { recursive: true });
     symlinkSync(fixture('tiny', 'uer-converted'), join(cwd, 'weights', 'test-org', 'tiny'));
-    const r = sbert(['--model', 'test-org/tiny', '--max-length', '4'], '"那个人很开心"\n', cwd);
+    const r = await sbert(['--model', 'test-org/tiny', '--max-length', '4'], '"那个人很开心"\n', cwd);
     expect(r.code, r.stderr).toBe(0);
     expect(outputs(r.stdout)[0]!.input_ids).toEqual([101, 6929, 702, 102]);
   });

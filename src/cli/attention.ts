@@ -1,0 +1,78 @@
+// `sbert attention --model M TEXT [--layer L] [--head H] --out FILE.png|FILE.html`: attention maps of one
+// text as a PNG heatmap or a self-contained HTML head view.
+import { writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { BACKEND_NAMES, type BackendName, setupBackend } from '../backend/index.js';
+import { InputError, UsageError } from '../errors.js';
+import { DEFAULT_MODEL_ID } from '../hub/paths.js';
+import { loadModelDir, resolveModelDir } from '../loader/index.js';
+import { BertModel } from '../model/bert.js';
+import { BertTokenizer } from '../tokenizer/index.js';
+import { attentionMaps } from '../viz/extract.js';
+import { labelFont } from '../viz/font.js';
+import { renderHeatmapPng } from '../viz/heatmap.js';
+import { renderHeadViewHtml } from '../viz/headview.js';
+import { selectPanels } from '../viz/maps.js';
+import { positiveInt, reportBackend } from './options.js';
+
+function index(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer ≥ 0');
+  return n;
+}
+
+interface AttentionCliOptions {
+  model: string;
+  layer?: number;
+  head?: number;
+  out: string;
+  backend: BackendName;
+  maxLength?: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('attention')
+    .description('draw the attention maps of TEXT: a PNG heatmap, or an offline HTML head view (all layers and heads)')
+    .argument('<text>', 'the text to look at')
+    .option('--model <dir|id>', 'model folder, or hub id looked up under weights/<id>/', DEFAULT_MODEL_ID)
+    .option('--layer <l>', 'layer (0-based); PNG without --head: every head of this layer', index)
+    .option('--head <h>', 'head (0-based); PNG without --layer: this head in every layer', index)
+    .requiredOption('--out <file>', 'FILE.png (heatmap; neither --layer nor --head: each layer\'s mean over heads) or FILE.html')
+    .option('--max-length <n>', 'truncate TEXT to N tokens', positiveInt)
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
+    .action(async (text: string, o: AttentionCliOptions) => {
+      const kind = extname(o.out).toLowerCase();
+      if (kind !== '.png' && kind !== '.html' && kind !== '.htm') throw new UsageError(`--out must end in .png or .html, got "${o.out}"`);
+      const loaded = loadModelDir(resolveModelDir(o.model));
+      const tokenizer = BertTokenizer.fromDir(loaded.tokenizerDir);
+      const { numHiddenLayers: nl, numAttentionHeads: nh } = loaded.config;
+      // Check the options before the forward, so a typo costs nothing.
+      if (o.layer !== undefined && o.layer >= nl) throw new UsageError(`--layer must be in 0..${nl - 1}, got ${o.layer}`);
+      if (o.head !== undefined && o.head >= nh) throw new UsageError(`--head must be in 0..${nh - 1}, got ${o.head}`);
+
+      reportBackend(await setupBackend(o.backend));
+      const model = BertModel.load(loaded.config, loaded.weights);
+      let maps;
+      try {
+        maps = await attentionMaps(model, tokenizer, text, { maxLength: o.maxLength });
+      } finally {
+        model.dispose();
+      }
+      let bytes: Buffer | string;
+      if (kind === '.png') {
+        if (labelFont().file === null && process.env.SBERT_QUIET !== '1') {
+          process.stderr.write('sbert: warning: no CJK font found (install @embedpdf/fonts-sc or fonts-wqy-microhei, or set SBERT_CJK_FONT); Chinese labels may draw as boxes\n');
+        }
+        bytes = renderHeatmapPng(maps.tokens, selectPanels(maps, { layer: o.layer, head: o.head }), text);
+      } else {
+        bytes = renderHeadViewHtml(maps, { title: text, layer: o.layer, head: o.head });
+      }
+      try {
+        writeFileSync(o.out, bytes);
+      } catch (e) {
+        throw new InputError(`cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`, o.out);
+      }
+    });
+}

@@ -1,0 +1,63 @@
+// `sbert inspect` and `sbert synth` as a user runs them (needs `npx tsc -p tsconfig.json` first).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { InspectReport } from '../../src/cli/inspect.js';
+import { fixture, ROOT } from '../fixtures.js';
+import { scratch } from './helpers.js';
+
+const built = existsSync(join(ROOT, 'dist', 'src', 'cli', 'inspect.js'));
+const sbert = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'sbert.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+const tmp = scratch('cli');
+/** stdout parsed as JSON, after checking the command succeeded (stderr shown otherwise). */
+function json(r: ReturnType<typeof sbert>): InspectReport {
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+describe.skipIf(!built)('sbert inspect / synth', () => {
+  it('inspect prints format, dtypes, config, tensors and renamed keys', () => {
+    const r = sbert('inspect', fixture('tiny', 'zip-prefixed'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('format:  torch-zip   dtypes: F32');
+    expect(r.stdout).toContain('config:  2 layers, hidden 32, 4 heads, intermediate 64, vocab 21128');
+    expect(r.stdout).toMatch(/bert\.encoder\.layer\.0\.intermediate\.dense\.weight\s+F32\s+\[64, 32\]/);
+    expect(r.stdout).toContain('renamed (39):');
+    expect(r.stdout).toContain('  bert.pooler.dense.bias → pooler.dense.bias');
+  });
+
+  it('inspect --json on a file and on a UER folder', () => {
+    const j = json(sbert('inspect', '--json', fixture('tiny', 'uer-converted', 'pytorch_model.bin')));
+    expect(j.format).toBe('torch-zip');
+    expect(j.tensors).toHaveLength(37);
+    expect(j.tensors.find((t) => t.name === 'embeddings.token_type_embeddings.weight')?.shape).toEqual([2, 32]);
+    expect(j.missing).toEqual(['pooler.dense.weight', 'pooler.dense.bias']);
+    const u = json(sbert('inspect', '--json', fixture('tiny', 'uer')));
+    expect(u.keyStyle).toBe('uer');
+    expect(u.config?.type_vocab_size).toBe(2);
+    expect(u.unexpected).toHaveLength(37);
+  });
+
+  it('synth writes a loadable folder; bad dtype is a usage error; missing config exits 2', () => {
+    const out = join(tmp, 'tiny-bf16');
+    const r = sbert('synth', '--config', fixture('tiny', 'hf', 'config.json'), '--out', out, '--dtype', 'bf16');
+    expect(r.status, r.stderr).toBe(0);
+    const j = json(sbert('inspect', '--json', out));
+    expect(j.dtypes).toEqual(['BF16']);
+    expect(j.tensors).toHaveLength(37);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).hidden_size).toBe(32);
+    const bad = sbert('synth', '--config', fixture('tiny', 'hf', 'config.json'), '--out', out, '--dtype', 'f8');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^error: --dtype must be f32, f16 or bf16/);
+    const missing = sbert('synth', '--config', join(tmp, 'nope.json'), '--out', out);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toBe(`error: ${join(tmp, 'nope.json')}: no such file\n`);
+  });
+
+  it('inspect of a missing path exits 2', () => {
+    const r = sbert('inspect', join(tmp, 'nothing-here'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: .*nothing-here: no such folder/);
+  });
+});
