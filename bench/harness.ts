@@ -79,7 +79,7 @@ function emptyResult(
   return {
     name, params, status, reason,
     samples: 0, opsPerSec: 0, meanS: NaN, medianS: NaN, minS: NaN, maxS: NaN, sdS: NaN, marginPct: NaN,
-    sampleS: [], work: {}, throughput: {}, budget: budget ?? null, wallS: 0,
+    sampleS: [], work: {}, throughput: {}, budget: budget ?? null, wallS: 0, cpuPerWall: null,
   };
 }
 
@@ -107,7 +107,7 @@ export function resultFromSamples(
   return {
     name, params, status: 'ok', samples: n, opsPerSec: 1 / meanS, meanS, medianS: median, minS: min, maxS: max, sdS,
     marginPct: ((critical * sdS) / Math.sqrt(n) / meanS) * 100, sampleS: [...sample], work, throughput, budget,
-    wallS: sample.reduce((a, b) => a + b, 0),
+    wallS: sample.reduce((a, b) => a + b, 0), cpuPerWall: null,
   };
 }
 
@@ -137,6 +137,8 @@ export async function runCase(c: BenchCase, mode: Mode): Promise<CaseResult> {
         failure = e;
       }
     };
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
     const summary = await benny.suite(
       c.name,
       benny.add(c.name, () => timed, {
@@ -145,6 +147,8 @@ export async function runCase(c: BenchCase, mode: Mode): Promise<CaseResult> {
         initCount: budget.initCount,
       }),
     );
+    const cpu = process.cpuUsage(cpu0);
+    const cpuPerWall = (cpu.user + cpu.system) / 1e6 / ((performance.now() - wall0) / 1000);
     if (failure !== null) throw failure;
     const r = summary.results[0];
     if (!r || r.details.sampleResults.length === 0) throw new Error('benny returned no samples');
@@ -158,7 +162,7 @@ export async function runCase(c: BenchCase, mode: Mode): Promise<CaseResult> {
       name: c.name, params, status: 'ok',
       samples: sample.length, opsPerSec: 1 / meanS, meanS, medianS: median, minS: min, maxS: max,
       sdS: r.details.standardDeviation, marginPct: r.details.relativeMarginOfError,
-      sampleS: [...sample], work, throughput, budget, wallS: (performance.now() - t0) / 1000,
+      sampleS: [...sample], work, throughput, budget, wallS: (performance.now() - t0) / 1000, cpuPerWall,
     };
   } catch (e) {
     return { ...emptyResult(c.name, params, 'error', errorMessage(e), budget), wallS: (performance.now() - t0) / 1000 };

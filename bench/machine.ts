@@ -1,7 +1,7 @@
 // What machine and software a result came from, so two result files can be compared honestly.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cpus, arch, platform, release, totalmem, type as osType, availableParallelism } from 'node:os';
+import { cpus, arch, loadavg, platform, release, totalmem, type as osType, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../test/fixtures.js';
 
@@ -16,6 +16,8 @@ export interface MachineInfo {
   packages: Record<string, string>;
   git: { commit: string | null; dirty: boolean | null };
   date: string;
+  /** 1, 5 and 15-minute load averages when the run ended: above the core count, other work shared the CPUs. */
+  loadAverage: number[];
 }
 
 const PACKAGES = [
@@ -62,5 +64,6 @@ export function machineInfo(): MachineInfo {
     packages,
     git: { commit: git(['rev-parse', 'HEAD']), dirty: status === null ? null : status.length > 0 },
     date: new Date().toISOString(),
+    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }

@@ -36,6 +36,11 @@ export interface CaseResult {
   throughput: Record<string, number>;
   budget: Budget | null;
   wallS: number;
+  /**
+   * This process's CPU seconds (all its threads) per wall second while sampling: about 1 for a
+   * single-threaded case on an idle core, lower when other processes took the CPU; null when not measured.
+   */
+  cpuPerWall: number | null;
 }
 
 export interface SuiteResult {

@@ -48,11 +48,12 @@ export function encodeSuite(env: BenchEnv): Suite {
       };
       const dir = env.model().dirs.safetensors;
       const n = Math.max(2, availableParallelism());
+      const params = { backend: 'wasm', input: 'sts-b-encode', sentences: sentences.length, batch: batchSize };
       for (const workers of [1, n]) {
         let enc: Encoder | undefined;
-        await ctx.runCase({
+        const r = await ctx.runCase({
           name: `encode ${sentences.length} sentences, ${workers} worker${workers > 1 ? 's' : ''}`,
-          params: { backend: 'wasm', input: 'sts-b-encode', sentences: sentences.length, workers, batch: batchSize },
+          params: { ...params, workers },
           work,
           setup: async () => {
             enc = await SentenceEncoder.load(dir, { backend: 'wasm', workers, quiet: true });
@@ -62,6 +63,11 @@ export function encodeSuite(env: BenchEnv): Suite {
           teardown: () => enc?.dispose(),
           budget: { warmup: 0, minSamples: 1, maxTime: 0 },
         });
+        // PyTorch runs the same padded batches (ids only: tokenization and pooling are not timed there).
+        if (workers === 1 && r.status === 'ok') {
+          const { backend: _, ...same } = params;
+          env.anchorCases.push({ name: `encode ${sentences.length} sentences`, params: same, batches, work, tfjsS: r.meanS });
+        }
       }
     },
   };

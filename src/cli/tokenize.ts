@@ -1,22 +1,12 @@
 // `sbert tokenize`: JSONL texts on stdin → one JSON encoding per line on stdout, as HF BertTokenizerFast gives it.
 // A bad line gets an `error:` line on stderr (naming its number) and no output; the others go on; exit 2 at the end.
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { InvalidArgumentError, type Command } from 'commander';
 import { InputError, UsageError, messageOf } from '../errors.js';
+import { resolveModelDir } from '../loader/model-dir.js';
 import { BertTokenizer, type Encoding } from '../tokenizer/index.js';
 
 const DEFAULT_MODEL = 'uer/sbert-base-chinese-nli';
-
-/** A model folder, or a hub id under weights/<id>/ (the shared resolver will replace this). */
-function tokenizerDir(model: string): string {
-  const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
-  if (isDir(model)) return model;
-  const local = join('weights', model);
-  if (isDir(local)) return local;
-  throw new InputError(`model not found: neither ${model} nor ${local} is a directory (see \`sbert download\`)`);
-}
 
 function parseMaxLength(v: string): number {
   const n = Number(v);
@@ -60,7 +50,7 @@ async function run(opts: { model: string; maxLength?: number; pairs?: boolean })
   if (pairs && opts.maxLength !== undefined && opts.maxLength < 3) {
     throw new UsageError('--max-length must be at least 3 with --pairs');
   }
-  const tok = BertTokenizer.fromDir(tokenizerDir(opts.model));
+  const tok = BertTokenizer.fromDir(resolveModelDir(opts.model));
   const encodeOpts = opts.maxLength === undefined ? {} : { maxLength: opts.maxLength };
 
   let buffered: string[] = [];

@@ -17,8 +17,8 @@ async function compareJson(model: string, reference: string, extra: string[] = [
   return { code: run.code, json: JSON.parse(run.stdout) as JsonReport, stderr: run.stderr };
 }
 
-/** A copy of tiny/hf whose tensor `name` has `delta` added to every element. */
-function perturbedTiny(name: string, delta: number): string {
+/** A copy of tiny/hf whose tensor `name` is scaled by `factor` (not a shift: LayerNorm would cancel a uniform one). */
+function perturbedTiny(name: string, factor: number): string {
   const src = fixture('tiny', 'hf');
   const dir = mkdtempSync(join(TMP, 'perturbed-'));
   for (const f of readdirSync(src)) if (f !== 'model.safetensors') copyFileSync(join(src, f), join(dir, f));
@@ -26,8 +26,8 @@ function perturbedTiny(name: string, delta: number): string {
   expect(st.tensors.has(name)).toBe(true);
   const tensors = [...st.tensors.values()].map((t) => {
     if (t.name !== name) return { name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.bytes };
-    const x = new Float32Array(t.bytes.slice().buffer);
-    for (let i = 0; i < x.length; i++) x[i]! += delta;
+    const x = new Float32Array(new Uint8Array(t.bytes).buffer); // a copy (Buffer#slice would alias the file)
+    for (let i = 0; i < x.length; i++) x[i]! *= factor;
     return { name: t.name, dtype: t.dtype, shape: t.shape, bytes: new Uint8Array(x.buffer) };
   });
   writeSafetensors(join(dir, 'model.safetensors'), tensors);
@@ -84,7 +84,7 @@ describe('sbert compare passes every fixture reference with the default toleranc
 
 describe('sbert compare fails on perturbed weights, naming the first diverging tensor', () => {
   it('layer 1 FFN output weight: hidden_states.2 first, everything before it still within tolerance', async () => {
-    const dir = perturbedTiny('encoder.layer.1.output.dense.weight', 1e-3);
+    const dir = perturbedTiny('encoder.layer.1.output.dense.weight', 1.001);
     const { code, json } = await compareJson(dir, fixture('tiny', 'refs.safetensors'));
     expect(code).toBe(3);
     expect(json.ok).toBe(false);
@@ -102,7 +102,7 @@ describe('sbert compare fails on perturbed weights, naming the first diverging t
   });
 
   it('layer 0 key weight: the query still agrees, attentions.0 is first to diverge', async () => {
-    const dir = perturbedTiny('encoder.layer.0.attention.self.key.weight', 1e-3);
+    const dir = perturbedTiny('encoder.layer.0.attention.self.key.weight', 1.001);
     const { code, json } = await compareJson(dir, fixture('tiny', 'refs.safetensors'));
     expect(code).toBe(3);
     expect(json.tensors['layer.0.query']!.ok).toBe(true);

@@ -94,7 +94,7 @@ describe('sbert tokenize', () => {
   it('fails with exit 2 on a missing model or a folder without vocabulary, exit 1 on a bad --max-length', async () => {
     const missing = await sbert(['--model', join(tmpdir(), 'no-such-model-dir')], '"x"\n');
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^error: model not found: .*no-such-model-dir/);
+    expect(missing.stderr).toMatch(/^error: .*no-such-model-dir: no such folder/);
     expect(missing.stdout).toBe('');
     const noVocab = await sbert(['--model', fixture('tiny')], '"x"\n');
     expect(noVocab.code).toBe(2);
