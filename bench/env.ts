@@ -18,10 +18,21 @@ export interface AnchorCase {
   tfjsS: number;
 }
 
+/** Command-line overrides of the mode's defaults. */
+export interface BenchOverrides {
+  /** Forward grid shapes, [batch, seqLen]. */
+  grid?: [number, number][];
+  /** STS-B test sentences for the forward's sentence case and for encode. */
+  sentences?: number;
+  /** Batch size of the sentence cases. */
+  batchSize?: number;
+}
+
 export interface BenchEnv {
   mode: Mode;
   /** tfjs backends to try, in this order. */
   backends: string[];
+  overrides: BenchOverrides;
   log: (m: string) => void;
   model(): SyntheticModel;
   /** The safetensors checkpoint parsed once (≈ 410 MB of float32), shared by the forward suites. */
@@ -32,13 +43,14 @@ export interface BenchEnv {
   pooled: Map<string, Float32Array>;
 }
 
-export function createEnv(mode: Mode, backends: string[], log: (m: string) => void): BenchEnv {
+export function createEnv(mode: Mode, backends: string[], log: (m: string) => void, overrides: BenchOverrides = {}): BenchEnv {
   let model: SyntheticModel | undefined;
   let loaded: LoadedModel | undefined;
   let tok: BertTokenizer | undefined;
   const env: BenchEnv = {
     mode,
     backends,
+    overrides,
     log,
     model: () => (model ??= syntheticBertBase(log)),
     loaded: () => (loaded ??= loadModelDir(env.model().dirs.safetensors)),

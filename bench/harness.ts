@@ -79,7 +79,7 @@ function emptyResult(
   return {
     name, params, status, reason,
     samples: 0, opsPerSec: 0, meanS: NaN, medianS: NaN, minS: NaN, maxS: NaN, sdS: NaN, marginPct: NaN,
-    sampleS: [], work: {}, throughput: {}, budget: budget ?? null, wallS: 0, cpuPerWall: null,
+    sampleS: [], work: {}, throughput: {}, budget: budget ?? null, wallS: 0, cpuSPerCall: null, cpuPerWall: null,
   };
 }
 
@@ -107,7 +107,7 @@ export function resultFromSamples(
   return {
     name, params, status: 'ok', samples: n, opsPerSec: 1 / meanS, meanS, medianS: median, minS: min, maxS: max, sdS,
     marginPct: ((critical * sdS) / Math.sqrt(n) / meanS) * 100, sampleS: [...sample], work, throughput, budget,
-    wallS: sample.reduce((a, b) => a + b, 0), cpuPerWall: null,
+    wallS: sample.reduce((a, b) => a + b, 0), cpuSPerCall: null, cpuPerWall: null,
   };
 }
 
@@ -125,20 +125,24 @@ export async function runCase(c: BenchCase, mode: Mode): Promise<CaseResult> {
     setUp = true;
     for (let i = 0; i < budget.warmup; i++) await c.fn();
     let probed = false;
+    let cpuS = 0;
+    let calls = 0;
     const timed = async (): Promise<void> => {
       if (!probed) {
         probed = true; // benny's type probe: answer without running the case
         return;
       }
       if (failure !== null) return;
+      const c0 = process.cpuUsage();
       try {
         await c.fn();
       } catch (e) {
         failure = e;
       }
+      const used = process.cpuUsage(c0);
+      cpuS += (used.user + used.system) / 1e6;
+      calls++;
     };
-    const cpu0 = process.cpuUsage();
-    const wall0 = performance.now();
     const summary = await benny.suite(
       c.name,
       benny.add(c.name, () => timed, {
@@ -147,14 +151,13 @@ export async function runCase(c: BenchCase, mode: Mode): Promise<CaseResult> {
         initCount: budget.initCount,
       }),
     );
-    const cpu = process.cpuUsage(cpu0);
-    const cpuPerWall = (cpu.user + cpu.system) / 1e6 / ((performance.now() - wall0) / 1000);
     if (failure !== null) throw failure;
     const r = summary.results[0];
     if (!r || r.details.sampleResults.length === 0) throw new Error('benny returned no samples');
     const sample = r.details.sampleResults;
     const { min, max, median } = stats(sample);
     const meanS = r.details.mean;
+    const cpuSPerCall = calls > 0 ? cpuS / calls : null;
     const work = c.work ?? {};
     const throughput: Record<string, number> = {};
     for (const [unit, amount] of Object.entries(work)) throughput[`${unit}PerSec`] = amount / meanS;
@@ -162,7 +165,8 @@ export async function runCase(c: BenchCase, mode: Mode): Promise<CaseResult> {
       name: c.name, params, status: 'ok',
       samples: sample.length, opsPerSec: 1 / meanS, meanS, medianS: median, minS: min, maxS: max,
       sdS: r.details.standardDeviation, marginPct: r.details.relativeMarginOfError,
-      sampleS: [...sample], work, throughput, budget, wallS: (performance.now() - t0) / 1000, cpuPerWall,
+      sampleS: [...sample], work, throughput, budget, wallS: (performance.now() - t0) / 1000,
+      cpuSPerCall, cpuPerWall: cpuSPerCall === null ? null : cpuSPerCall / meanS,
     };
   } catch (e) {
     return { ...emptyResult(c.name, params, 'error', errorMessage(e), budget), wallS: (performance.now() - t0) / 1000 };

@@ -39,6 +39,14 @@ export function machineLine(r: BenchResults): string {
 
 export function markdownReport(r: BenchResults): string {
   const out: string[] = [`### Benchmarks (${machineLine(r)})`, ''];
+  const load = r.machine.loadAverage?.[0];
+  if (load !== undefined && load > r.machine.cores * 0.75) {
+    out.push(
+      `Note: other processes shared the CPUs during this run (load average ${load.toFixed(1)} on ${r.machine.cores} cores at the end); ` +
+        `each case's \`cpuPerWall\` in the JSON shows how much CPU it got. Figures are lower than on an idle machine.`,
+      '',
+    );
+  }
   const torch = suite(r, 'pytorch');
   const torchNote =
     torch?.status === 'ok'
@@ -63,7 +71,9 @@ export function markdownReport(r: BenchResults): string {
   }
   out.push(
     `Synthetic BERT-base (12 layers, hidden 768), float32. Effective GFLOP/s counts the matmul FLOPs of the padded batch ` +
-      `(per layer 2·B·L·(4H² + 2HI) + 2·2·B·h·L²·d). Ratio = sbert-tfjs sentences/s ÷ PyTorch sentences/s (above 1: faster). ${torchNote}.`,
+      `(per layer 2·B·L·(4H² + 2HI) + 2·2·B·h·L²·d). Ratio = sbert-tfjs sentences/s ÷ PyTorch sentences/s on the same padded batches ` +
+      `(above 1: faster); tfjs-wasm runs one thread per process, PyTorch's matmuls use every core through OpenBLAS; ` +
+      `PyTorch times the model only (ids in), encode rows include tokenization and pooling. ${torchNote}.`,
     '',
     table(['case', 'sentences/s', 'tokens/s', 'eff. GFLOP/s', 'PyTorch sent/s', 'ratio', 'time per call ±95% (samples)'], rows),
     '',
@@ -72,16 +82,18 @@ export function markdownReport(r: BenchResults): string {
   const split = suite(r, 'matmul')?.notes.split as Record<string, number>[] | undefined;
   if (split?.length) {
     out.push(
-      'Where the time goes in one wasm forward (matmul-only time = the same matmuls alone, same run):',
+      'Where the time goes in one wasm forward: "matmuls alone" runs the same matmuls (same shapes, fused bias) without ' +
+        'anything else, in the same run; tf.profile splits one forward by kernel time. The ceiling is batch ÷ matmul-alone time.',
       '',
       table(
-        ['batch × length', 'forward', 'matmuls', 'matmul share', 'rest (LayerNorm, softmax, GELU, transposes, …)', 'matmul GFLOP/s', 'ceiling sentences/s'],
+        ['batch × length', 'forward', 'matmuls alone', 'matmul share (CPU time)', 'rest (LayerNorm, softmax, GELU, transposes, …)', 'matmul share by tf.profile', 'matmul GFLOP/s', 'ceiling sentences/s'],
         split.map((s) => [
           `${s.batch} × ${s.seqLen}`,
-          `${fmt(s.forwardS! * 1000, 0)} ms`,
-          `${fmt(s.matmulS! * 1000, 0)} ms`,
+          `${fmt(s.forwardS! * 1000, 0)} ms (${fmt((s.forwardCpuS ?? NaN) * 1000, 0)} ms CPU)`,
+          `${fmt(s.matmulS! * 1000, 0)} ms (${fmt((s.matmulCpuS ?? NaN) * 1000, 0)} ms CPU)`,
           pct(s.matmulShare!),
           pct(s.restShare!),
+          s.profiledMatmulShare === undefined ? '–' : pct(s.profiledMatmulShare),
           fmt(s.matmulGflops),
           fmt(s.ceilingSentencesPerSec),
         ]),
@@ -100,12 +112,12 @@ export function markdownReport(r: BenchResults): string {
       '',
     );
   }
-  const load = ok(suite(r, 'load'));
-  if (load.length) {
+  const loads = ok(suite(r, 'load'));
+  if (loads.length) {
     out.push(
       table(
         ['checkpoint load (synthetic BERT-base)', 'MB', 'seconds', 'MB/s'],
-        load.map((c) => [c.name, fmt(c.work.bytes! / 1e6, 0), fmt(c.meanS, 2), fmt(c.throughput.bytesPerSec! / 1e6, 0)]),
+        loads.map((c) => [c.name, fmt(c.work.bytes! / 1e6, 0), fmt(c.meanS, 2), fmt(c.throughput.bytesPerSec! / 1e6, 0)]),
       ),
       '',
     );
@@ -117,6 +129,10 @@ export function markdownReport(r: BenchResults): string {
   const checks = torch?.notes['meanPooledMaxAbsDiff (tfjs vs torch)'] as Record<string, number> | undefined;
   if (checks && Object.keys(checks).length) {
     out.push(`Same numbers on both sides: mean-pooled output max abs difference tfjs vs PyTorch: ${Object.entries(checks).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}.`, '');
+  }
+  const sweep = torch?.notes['threadSweep (best seconds, b8×l64)'] as Record<string, number> | undefined;
+  if (sweep) {
+    out.push(`PyTorch thread settings measured on one 8 × 64 batch (best of 3): ${Object.entries(sweep).map(([k, v]) => `${k}: ${fmt(v * 1000, 0)} ms`).join('; ')}; the fastest was used.`, '');
   }
   out.push(`Settings: ${JSON.stringify(r.settings)}`, '');
   return out.join('\n');
@@ -186,8 +202,10 @@ export function htmlReport(r: BenchResults): string {
     const labels = [...new Set(cases.map((c) => c.name.replace(/^\S+ /, '')))];
     return labels.map((label) => ({
       label,
-      bars: cases.filter((c) => c.name.replace(/^\S+ /, '') === label).map((c) => ({ series: String(c.params.backend), value: c.throughput.tokensPerSec! })),
-    }));
+      bars: cases
+        .filter((c) => c.name.replace(/^\S+ /, '') === label && c.throughput.tokensPerSec !== undefined)
+        .map((c) => ({ series: String(c.params.backend), value: c.throughput.tokensPerSec! })),
+    })).filter((g) => g.bars.length > 0);
   };
   const charts = [
     barChart('One forward, synthetic BERT-base', 'tokens/s', groupBy([...forward, ...pytorch])),

@@ -1,5 +1,6 @@
 // The benchmark entry point (`npm run bench`, `npm run bench:quick`):
 //   node dist/bench/run.js [--quick] [--suites tokenizer,load,...] [--backends wasm,cpu,...]
+//     [--grid 1x16,8x64] [--sentences N] [--batch-size N]   (override the mode's shapes, e.g. batch 128 on a GPU)
 // Runs every suite (those not selected are listed as skipped), saves bench/results/<date>-<mode>.json and
 // .html (plus latest-<mode>.*), and prints the README's markdown tables on stdout; progress goes to stderr.
 // Exit 1 only when a suite errored: slow numbers never fail a run.
@@ -25,11 +26,17 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     suites: { type: 'string' },
     backends: { type: 'string' },
+    grid: { type: 'string' },
+    sentences: { type: 'string' },
+    'batch-size': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stdout.write(`usage: node dist/bench/run.js [--quick] [--suites ${SUITES.join(',')}] [--backends ${ALL_BACKENDS.join(',')}]\n`);
+  process.stdout.write(
+    `usage: node dist/bench/run.js [--quick] [--suites ${SUITES.join(',')}] [--backends ${ALL_BACKENDS.join(',')}]\n` +
+      `         [--grid 1x16,8x64,...] [--sentences N] [--batch-size N]\n`,
+  );
   process.exit(0);
 }
 const mode: Mode = values.quick ? 'quick' : 'full';
@@ -51,7 +58,25 @@ const backends = list(values.backends, ALL_BACKENDS);
 console.log = (...args: unknown[]) => console.error(...args);
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-const env = createEnv(mode, backends, log);
+const positive = (name: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 1)) {
+    process.stderr.write(`error: --${name} must be a positive integer, got ${v}\n`);
+    process.exit(1);
+  }
+  return n;
+};
+const grid = values.grid?.split(',').map((shape): [number, number] => {
+  const m = /^(\d+)x(\d+)$/.exec(shape.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 2 || Number(m[2]) > 512) {
+    process.stderr.write(`error: --grid takes BATCHxLENGTH shapes (length 2..512), got "${shape}"\n`);
+    process.exit(1);
+  }
+  return [Number(m[1]), Number(m[2])];
+});
+const overrides = { grid, sentences: positive('sentences', values.sentences), batchSize: positive('batch-size', values['batch-size']) };
+const env = createEnv(mode, backends, log, overrides);
 const factories: Record<(typeof SUITES)[number], () => Suite> = {
   tokenizer: () => tokenizerSuite(env),
   load: () => loadSuite(env),
@@ -67,7 +92,7 @@ const suites: Suite[] = SUITES.map((name) =>
 const results = await runSuites(suites, {
   mode,
   log,
-  settings: { mode, suites: selected, backends, budgets: 'see each case', node_options: process.env.NODE_OPTIONS ?? null },
+  settings: { mode, suites: selected, backends, ...overrides, budgets: 'see each case', node_options: process.env.NODE_OPTIONS ?? null },
 });
 const file = saveResults(ROOT, results);
 const html = htmlReport(results);

@@ -37,9 +37,11 @@ export interface CaseResult {
   budget: Budget | null;
   wallS: number;
   /**
-   * This process's CPU seconds (all its threads) per wall second while sampling: about 1 for a
-   * single-threaded case on an idle core, lower when other processes took the CPU; null when not measured.
+   * This process's CPU seconds (all its threads, GC included) per call, averaged over the timed calls:
+   * for a single-threaded case, a cost that other processes on a shared machine barely inflate.
    */
+  cpuSPerCall: number | null;
+  /** cpuSPerCall / meanS: about 1 for a single-threaded case on an idle core, lower when others took the CPU. */
   cpuPerWall: number | null;
 }
 
@@ -98,6 +100,7 @@ export function validateResults(r: unknown, expectedSuites: readonly string[] = 
     if (typeof m.packages?.benny !== 'string') errs.push('machine.packages[benny]');
     if (!m.git || !('commit' in m.git)) errs.push('machine.git');
     if (typeof m.date !== 'string' || Number.isNaN(Date.parse(m.date))) errs.push('machine.date');
+    if (!Array.isArray(m.loadAverage)) errs.push('machine.loadAverage');
   }
   if (typeof o.settings !== 'object' || o.settings === null) errs.push('no settings');
   if (!Array.isArray(o.suites)) return [...errs, 'no suites'];
@@ -122,6 +125,7 @@ export function validateResults(r: unknown, expectedSuites: readonly string[] = 
           if (t === undefined || Math.abs(t - amount / c.meanS) > 1e-6 * Math.abs(t)) errs.push(`${where}: ${unit}PerSec`);
         }
       } else if (!c.reason) errs.push(`${where}: ${c.status} without a reason`);
+      if (!('cpuPerWall' in c) || !('cpuSPerCall' in c)) errs.push(`${where}: cpuPerWall/cpuSPerCall`);
     }
   }
   return errs;

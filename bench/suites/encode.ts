@@ -14,7 +14,7 @@ interface Encoder {
   dispose(): Promise<void>;
 }
 interface EncoderClass {
-  load(dir: string, opts: { backend?: 'wasm'; workers?: number; quiet?: boolean }): Promise<Encoder>;
+  load(dir: string, opts: { backend?: string; workers?: number; quiet?: boolean }): Promise<Encoder>;
 }
 
 export const ENCODER_MODULE = '../../src/encoder/sentence-encoder.js';
@@ -32,14 +32,16 @@ async function importEncoder(): Promise<EncoderClass | string> {
 export function encodeSuite(env: BenchEnv): Suite {
   return {
     name: 'encode',
-    title: 'End-to-end SentenceEncoder.encode, STS-B test sentences, wasm',
+    title: 'End-to-end SentenceEncoder.encode, STS-B test sentences',
     async run(ctx) {
-      if (!env.backends.includes('wasm')) return { skip: 'wasm backend not requested' };
+      // wasm, the default, with worker threads; otherwise the first backend asked for (webgpu: one process)
+      const backend = env.backends.includes('wasm') ? 'wasm' : env.backends[0];
+      if (!backend) return { skip: 'no backend requested' };
       const SentenceEncoder = await importEncoder();
       if (typeof SentenceEncoder === 'string') return { skip: SentenceEncoder };
       // quick: 16 sentences in batches of 8, so 2 workers still get a batch each
-      const sentences = stsSentences('test', true).slice(0, ctx.mode === 'quick' ? 16 : undefined);
-      const batchSize = ctx.mode === 'quick' ? 8 : 32;
+      const sentences = stsSentences('test', true).slice(0, env.overrides.sentences ?? (ctx.mode === 'quick' ? 16 : undefined));
+      const batchSize = env.overrides.batchSize ?? (ctx.mode === 'quick' ? 8 : 32);
       const batches = sentenceBatches(env.tokenizer(), sentences, batchSize);
       const work = {
         sentences: sentences.length,
@@ -48,15 +50,15 @@ export function encodeSuite(env: BenchEnv): Suite {
       };
       const dir = env.model().dirs.safetensors;
       const n = Math.max(2, availableParallelism());
-      const params = { backend: 'wasm', input: 'sts-b-encode', sentences: sentences.length, batch: batchSize };
-      for (const workers of [1, n]) {
+      const params = { backend, input: 'sts-b-encode', sentences: sentences.length, batch: batchSize };
+      for (const workers of backend === 'wasm' ? [1, n] : [1]) {
         let enc: Encoder | undefined;
         const r = await ctx.runCase({
           name: `encode ${sentences.length} sentences, ${workers} worker${workers > 1 ? 's' : ''}`,
           params: { ...params, workers },
           work,
           setup: async () => {
-            enc = await SentenceEncoder.load(dir, { backend: 'wasm', workers, quiet: true });
+            enc = await SentenceEncoder.load(dir, { backend, workers, quiet: true });
             await enc.encode(sentences.slice(0, 8 * workers), { batchSize: 4 });
           },
           fn: () => enc!.encode(sentences, { batchSize }),

@@ -2,7 +2,8 @@
 // same-shaped tensors: fused QKV [BL,H]·[H,3H] + bias, Q·Kᵀ and P·V per head, attention output, FFN in
 // and out, 12 layers), timed in the same run. Matmul share = matmul time / forward time; the rest is
 // LayerNorm, softmax, GELU, transposes, reshapes, the mask and the embeddings. The matmul-only time is
-// also the ceiling: no forward with these matmuls can run faster.
+// also the ceiling: no forward with these matmuls can run faster. A tf.profile of one forward gives the
+// same split from kernel times (bench/forward.ts, the model's own script, reports it the same way).
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '../../src/backend/index.js';
 import type { BertConfig } from '../../src/loader/config.js';
@@ -50,6 +51,26 @@ export async function matmulsOnly(c: BertConfig, o: ReturnType<typeof matmulOper
     if (l === c.numHiddenLayers - 1) await outs[5]!.data();
     tf.dispose(outs);
   }
+}
+
+const MATMUL_KERNELS = new Set(['_FusedMatMul', 'BatchMatMul']);
+
+/**
+ * Kernel time of one forward by kernel, from tf.profile (the second view of the split, as bench/forward.ts
+ * reports it): the share of matmul kernels, and the kernels that take the most time.
+ */
+export async function kernelProfile(model: BertModel, ids: tf.Tensor2D, mask: tf.Tensor2D) {
+  const info = await tf.profile(() => model.forward({ inputIds: ids, attentionMask: mask }).lastHiddenState);
+  tf.dispose(info.result as tf.Tensor);
+  const byKernel = new Map<string, number>();
+  for (const k of info.kernels) {
+    if (k.name.endsWith('__op')) continue; // op wrappers, not kernels
+    byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
+  }
+  const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
+  const matmul = [...byKernel].filter(([k]) => MATMUL_KERNELS.has(k)).reduce((a, [, v]) => a + v, 0);
+  const top = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => ({ kernel: k, ms: Math.round(v * 10) / 10 }));
+  return { kernelMs: total, matmulShare: matmul / total, top };
 }
 
 export function matmulSuite(env: BenchEnv): Suite {
@@ -103,16 +124,26 @@ export function matmulSuite(env: BenchEnv): Suite {
             budget,
           });
           if (fwd.status === 'ok' && mm.status === 'ok') {
+            ids = tf.tensor2d(g.inputIds, [b, l], 'int32');
+            mask = tf.tensor2d(g.attentionMask, [b, l], 'int32');
+            const prof = await kernelProfile(model, ids, mask);
+            tf.dispose([ids, mask]);
             split.push({
               batch: b,
               seqLen: l,
               forwardS: fwd.meanS,
               matmulS: mm.meanS,
-              matmulShare: mm.meanS / fwd.meanS,
-              restShare: 1 - mm.meanS / fwd.meanS,
+              // shares from CPU time per call (wasm is single-threaded: what a shared machine inflates least)
+              forwardCpuS: fwd.cpuSPerCall,
+              matmulCpuS: mm.cpuSPerCall,
+              matmulShare: (mm.cpuSPerCall ?? mm.meanS) / (fwd.cpuSPerCall ?? fwd.meanS),
+              restShare: 1 - (mm.cpuSPerCall ?? mm.meanS) / (fwd.cpuSPerCall ?? fwd.meanS),
+              matmulShareWall: mm.meanS / fwd.meanS,
               matmulGflops: flops / mm.meanS / 1e9,
               forwardGflops: flops / fwd.meanS / 1e9,
               ceilingSentencesPerSec: b / mm.meanS,
+              profiledMatmulShare: prof.matmulShare,
+              profiledTopKernels: prof.top,
             });
           }
         }

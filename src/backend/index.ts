@@ -50,7 +50,8 @@ async function tensorflow(): Promise<string> {
       await activate('tensorflow');
       return `${pkg} (libtensorflow)`;
     } catch (e) {
-      tried.push(`${pkg}: ${e instanceof BackendUnavailable ? e.message : 'not installed'}`);
+      const missing = (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
+      tried.push(`${pkg}: ${e instanceof BackendUnavailable ? e.message : missing ? 'not installed' : short(e)}`);
     }
   }
   throw new BackendUnavailable(

@@ -16,6 +16,8 @@ import { renderHeadViewHtml } from '../viz/headview.js';
 import { selectPanels } from '../viz/maps.js';
 import { positiveInt, reportBackend } from './options.js';
 
+export const MAX_HTML_TOKENS = 256;
+
 function index(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer ≥ 0');
@@ -67,6 +69,10 @@ export function register(program: Command): void {
         }
         bytes = renderHeatmapPng(maps.tokens, selectPanels(maps, { layer: o.layer, head: o.head }), text);
       } else {
+        // L² lines per head: past this the page is tens of MB and the lines a solid block.
+        if (maps.tokens.length > MAX_HTML_TOKENS) {
+          throw new InputError(`TEXT has ${maps.tokens.length} tokens; the HTML head view shows at most ${MAX_HTML_TOKENS} (use --max-length ${MAX_HTML_TOKENS}, or a .png)`);
+        }
         bytes = renderHeadViewHtml(maps, { title: text, layer: o.layer, head: o.head });
       }
       try {

@@ -21,7 +21,7 @@ const HOOK_OF = {
 /** Sentences per forward: bounds memory when a reference asks for every attention map of a big batch. */
 const ROWS_PER_FORWARD = 16;
 
-export function bertSource(model: BertModel, file = 'reference'): ActivationSource {
+export function bertSource(model: BertModel, file = 'reference', rowsPerForward = ROWS_PER_FORWARD): ActivationSource {
   const { numHiddenLayers: N } = model.config;
   return async (inputs: RefBatch, names: string[]) => {
     const hookNames = new Set<string>();
@@ -39,8 +39,8 @@ export function bertSource(model: BertModel, file = 'reference'): ActivationSour
 
     const { batch: B, length: L } = inputs;
     const out = new Map<string, OurTensor>();
-    for (let r0 = 0; r0 < B; r0 += ROWS_PER_FORWARD) {
-      const rows = Math.min(ROWS_PER_FORWARD, B - r0);
+    for (let r0 = 0; r0 < B; r0 += rowsPerForward) {
+      const rows = Math.min(rowsPerForward, B - r0);
       const part = (a: Int32Array): tf.Tensor2D => tf.tensor2d(a.subarray(r0 * L, (r0 + rows) * L), [rows, L], 'int32');
       const batch = { inputIds: part(inputs.inputIds), attentionMask: part(inputs.attentionMask), tokenTypeIds: part(inputs.tokenTypeIds) };
       const { output, cache } = runWithCache(model, batch, { names: [...hookNames], outputHiddenStates: hidden, outputAttentions: attentions });

@@ -30,28 +30,10 @@ export class Linear {
     return this.weight.shape[1];
   }
 
+  /** `w` holds HF's `weight` [out, in] and `bias` [out]. */
   static load(w: Weights, inFeatures: number, outFeatures: number): Linear {
-    return Linear.fused([w], inFeatures, outFeatures);
-  }
-
-  /**
-   * Several `nn.Linear`s over the same input as one: their `[out_k, in]` weights become the column
-   * blocks of a single `[in, Σ out_k]` matrix (Q, K and V in one matmul).
-   */
-  static fused(ws: readonly Weights[], inFeatures: number, outFeatures: number): Linear {
-    const total = outFeatures * ws.length;
-    const weight = new Float32Array(inFeatures * total);
-    const bias = new Float32Array(total);
-    ws.forEach((w, k) => {
-      const wt = w.get('weight', [outFeatures, inFeatures]).data;
-      for (let o = 0; o < outFeatures; o++) {
-        const src = o * inFeatures;
-        const col = k * outFeatures + o;
-        for (let i = 0; i < inFeatures; i++) weight[i * total + col] = wt[src + i]!;
-      }
-      bias.set(w.get('bias', [outFeatures]).data, k * outFeatures);
-    });
-    return new Linear(tf.tensor2d(weight, [inFeatures, total]), tf.tensor1d(bias));
+    const weight = transposeRowMajor(w.get('weight', [outFeatures, inFeatures]).data, outFeatures, inFeatures);
+    return new Linear(tf.tensor2d(weight, [inFeatures, outFeatures]), tf.tensor1d(w.get('bias', [outFeatures]).data));
   }
 
   /** [..., in] → [..., out]; `relu` is fused into the matmul (exact: it only clamps). */

@@ -1,5 +1,7 @@
-// BertSelfAttention (modeling_bert.py, eager attention): Q, K, V projections (one fused matmul here),
-// scores = Q·Kᵀ · d^-½ + additive mask, softmax over keys, probabilities · V, heads merged.
+// BertSelfAttention (modeling_bert.py, eager attention): Q, K, V projections, scores = Q·Kᵀ · d^-½ +
+// additive mask, softmax over keys, probabilities · V, heads merged.
+// Q, K and V stay three matmuls: on tfjs-wasm one fused [H, 3H] matmul is no faster (XNNPACK runs ~30
+// GFLOP/s at either width) and its output must then be split, a strided copy of 3·B·L·H floats.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
@@ -15,8 +17,9 @@ export interface AttentionResult {
 
 export class BertSelfAttention {
   private constructor(
-    /** query | key | value as one [H, 3H] matmul */
-    readonly qkv: Linear,
+    readonly query: Linear,
+    readonly key: Linear,
+    readonly value: Linear,
     readonly numHeads: number,
     readonly headDim: number,
     readonly hookQ: HookPoint,
@@ -31,7 +34,9 @@ export class BertSelfAttention {
   static load(w: Weights, c: BertConfig, hp: HookScope): BertSelfAttention {
     const H = c.hiddenSize;
     return new BertSelfAttention(
-      Linear.fused([w.scope('query'), w.scope('key'), w.scope('value')], H, H),
+      Linear.load(w.scope('query'), H, H),
+      Linear.load(w.scope('key'), H, H),
+      Linear.load(w.scope('value'), H, H),
       c.numAttentionHeads,
       H / c.numAttentionHeads,
       hp.point('hook_q'),
@@ -47,11 +52,10 @@ export class BertSelfAttention {
   forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun): AttentionResult {
     const [B, L, H] = x.shape;
     const [nh, d] = [this.numHeads, this.headDim];
-    const [q, k, v] = tf.split(this.qkv.forward(x), 3, 2) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
     // [B, L, H] → [B, L, heads, d] (the hook's view) → [B, heads, L, d]
-    const heads = (t: tf.Tensor3D, point: HookPoint): tf.Tensor4D =>
-      tf.transpose(point.run(tf.reshape(t, [B, L, nh, d]) as tf.Tensor4D, hooks), [0, 2, 1, 3]);
-    const [qh, kh, vh] = [heads(q, this.hookQ), heads(k, this.hookK), heads(v, this.hookV)];
+    const heads = (proj: Linear, point: HookPoint): tf.Tensor4D =>
+      tf.transpose(point.run(tf.reshape(proj.forward(x), [B, L, nh, d]) as tf.Tensor4D, hooks), [0, 2, 1, 3]);
+    const [qh, kh, vh] = [heads(this.query, this.hookQ), heads(this.key, this.hookK), heads(this.value, this.hookV)];
     // torch multiplies by the Python float d^-½, which it rounds to float32 first, as tf.mul does.
     const scores = this.hookAttnScores.run(tf.add(tf.mul(tf.matMul(qh, kh, false, true), d ** -0.5), mask) as tf.Tensor4D, hooks);
     const probs = this.hookPattern.run(tf.softmax(scores), hooks); // [B, heads, L, L]
@@ -60,6 +64,8 @@ export class BertSelfAttention {
   }
 
   dispose(): void {
-    this.qkv.dispose();
+    this.query.dispose();
+    this.key.dispose();
+    this.value.dispose();
   }
 }

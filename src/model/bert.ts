@@ -65,6 +65,18 @@ export class BertModel {
   forward(inputs: BertInputs, opts: ForwardOptions = {}): BertOutput {
     this.check(inputs);
     const hooks = opts.hooks && Object.keys(opts.hooks).length > 0 ? new HookSet(opts.hooks, this.points) : undefined;
+    try {
+      return this.run(inputs, opts, hooks);
+    } catch (e) {
+      // tfjs's CPU-side kernels check gather indices; say which input was out of range.
+      const m = /GatherV2: the index value (-?\d+) is not in \[0, (\d+)\]/.exec(e instanceof Error ? e.message : '');
+      if (!m) throw e;
+      const which = Number(m[2]) + 1 === this.config.vocabSize ? 'input_ids' : 'token_type_ids';
+      throw new InputError(`${which} holds ${m[1]}, outside [0, ${m[2]}]`);
+    }
+  }
+
+  private run(inputs: BertInputs, opts: ForwardOptions, hooks: HookSet | undefined): BertOutput {
     return tf.tidy(() => {
       const { inputIds, attentionMask } = inputs;
       const tokenTypeIds = inputs.tokenTypeIds ?? tf.zerosLike(inputIds);

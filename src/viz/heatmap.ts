@@ -26,7 +26,6 @@ const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.m
 const label = (t: string): string => ([...t].length > MAX_LABEL_CHARS ? [...t].slice(0, MAX_LABEL_CHARS - 1).join('') + '…' : t);
 
 interface Plan extends HeatmapLayout {
-  font: string;
   rowLabelW: number;
   colLabelH: number;
   titleH: number;
@@ -38,10 +37,9 @@ interface Plan extends HeatmapLayout {
 function plan(tokens: string[], panels: Panel[], measure: SKRSContext2D): Plan {
   const L = tokens.length;
   const single = panels.length === 1;
-  const cell = single ? clamp(Math.round(640 / L), 6, 44) : clamp(Math.round(300 / L), 4, 28);
-  const raw = Math.floor(cell * 0.72);
-  const fontSize = raw < 7 ? 0 : Math.min(single ? 18 : 13, raw);
-  const font = `${Math.max(fontSize, 12)}px ${labelFont().family}`;
+  const cell = single ? clamp(Math.round(640 / L), 2, 44) : clamp(Math.round(420 / L), 1, 28); // 512 tokens stay ≤ 1024 px
+  const raw = Math.floor(cell * 0.75);
+  const fontSize = raw < 8 ? 0 : Math.min(single ? 18 : 13, raw); // below 8 px labels are unreadable: none
   measure.font = `${fontSize}px ${labelFont().family}`;
   const labels = tokens.map(label);
   const widths = labels.map((t) => (fontSize ? measure.measureText(t).width : 0));
@@ -60,7 +58,7 @@ function plan(tokens: string[], panels: Panel[], measure: SKRSContext2D): Plan {
   }));
   const width = MARGIN + cols * panelW + (cols - 1) * GAP + GAP + BAR.width + BAR.labels + MARGIN;
   const height = Math.max(MARGIN + CAPTION + rows * panelH + (rows - 1) * GAP + MARGIN, MARGIN + CAPTION + 200 + MARGIN);
-  return { width, height, cell, fontSize, grids, font, rowLabelW, colLabelH, titleH, upright, labels };
+  return { width, height, cell, fontSize, grids, rowLabelW, colLabelH, titleH, upright, labels };
 }
 
 /** The picture's geometry, without drawing it (tests find cells with it). */
@@ -84,7 +82,14 @@ export function renderHeatmapPng(tokens: string[], panels: Panel[], caption = ''
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'left';
   ctx.font = `15px ${family}`;
-  ctx.fillText(caption ? `${caption}    rows: query (attending) · columns: key (attended)` : 'rows: query (attending) · columns: key (attended)', MARGIN, MARGIN + CAPTION / 2 - 4);
+  const axes = 'rows: query (attending) · columns: key (attended)';
+  let text = [...caption];
+  const fits = (t: string[]): boolean => ctx.measureText(`${t.join('')}…    ${axes}`).width <= p.width - 2 * MARGIN;
+  if (!fits(text)) {
+    while (text.length > 0 && !fits(text)) text = text.slice(0, Math.floor(text.length * 0.9));
+    text.push('…');
+  }
+  ctx.fillText(text.length ? `${text.join('')}    ${axes}` : axes, MARGIN, MARGIN + CAPTION / 2 - 4);
 
   const img = ctx.createImageData(L * p.cell, L * p.cell);
   panels.forEach((panel, i) => {

@@ -34,6 +34,9 @@ describe('runCase', () => {
     expect(r.opsPerSec * r.meanS).toBeCloseTo(1, 12);
     expect(r.throughput.itemsPerSec).toBeCloseTo(3 / r.meanS, 9);
     expect(r.sampleS).toHaveLength(2);
+    // CPU time is measured around each timed call (no value asserted: a sleep uses almost none)
+    expect(Number.isFinite(r.cpuSPerCall)).toBe(true);
+    expect(r.cpuSPerCall).toBeGreaterThanOrEqual(0);
     expect(r.minS).toBeLessThanOrEqual(r.medianS);
     expect(r.medianS).toBeLessThanOrEqual(r.maxS);
   });

@@ -1,0 +1,62 @@
+// The report joins each tfjs case with the PyTorch case that ran the same batches and prints the ratio;
+// the HTML renders offline (no script, no external URL).
+import { describe, expect, it } from 'vitest';
+import { resultFromSamples } from '../../bench/harness.js';
+import { machineInfo } from '../../bench/machine.js';
+import { htmlReport, markdownReport } from '../../bench/report.js';
+import { RESULTS_SCHEMA, SUITES, validateResults, type BenchResults, type SuiteResult } from '../../bench/schema.js';
+
+function results(): BenchResults {
+  const params = { input: 'grid', batch: 8, seqLen: 64 };
+  const work = { sentences: 8, tokens: 512, flops: 1e11 };
+  const suites: SuiteResult[] = SUITES.map((name) => ({ name, title: name, status: 'skipped', reason: 'not in this test', cases: [], notes: {}, elapsedS: 0 }));
+  const forward = suites.find((s) => s.name === 'forward')!;
+  Object.assign(forward, { status: 'ok', reason: undefined });
+  forward.cases.push(resultFromSamples('wasm grid b8×l64', { backend: 'wasm', ...params }, [4, 4], work, null));
+  forward.cases.push(resultFromSamples('wasm grid b1×l16', { backend: 'wasm', input: 'grid', batch: 1, seqLen: 16 }, [0.5], { sentences: 1 }, null));
+  const torch = suites.find((s) => s.name === 'pytorch')!;
+  Object.assign(torch, { status: 'ok', reason: undefined, notes: { torch: '1.13', settings: { intraOpThreads: 1, OPENBLAS_NUM_THREADS: '2' } } });
+  torch.cases.push(resultFromSamples('pytorch grid b8×l64', { backend: 'pytorch', ...params }, [1, 1], work, null));
+  const matmul = suites.find((s) => s.name === 'matmul')!;
+  Object.assign(matmul, { status: 'ok', reason: undefined });
+  matmul.notes.split = [{ batch: 8, seqLen: 64, forwardS: 4, matmulS: 3, forwardCpuS: 4, matmulCpuS: 3, matmulShare: 0.75, restShare: 0.25, profiledMatmulShare: 0.8, matmulGflops: 33.3, ceilingSentencesPerSec: 2.67 }];
+  return { schema: RESULTS_SCHEMA, mode: 'quick', machine: { ...machineInfo(), loadAverage: [0, 0, 0] }, settings: {}, suites, elapsedS: 1 };
+}
+
+describe('markdownReport', () => {
+  const r = results();
+  const md = markdownReport(r);
+  const row = (name: string) => md.split('\n').find((l) => l.startsWith(`| ${name} |`))!.split('|').map((c) => c.trim());
+
+  it('is made from a valid results object', () => {
+    expect(validateResults(r)).toEqual([]);
+  });
+
+  it('puts PyTorch beside the tfjs case with the same batches, and the ratio', () => {
+    // wasm: 8 sentences in 4 s = 2/s; PyTorch: 8 in 1 s = 8/s → 0.25×
+    const cells = row('wasm grid b8×l64');
+    expect(cells[2]).toBe('2.0');
+    expect(cells[3]).toBe('128'); // tokens/s
+    expect(cells[4]).toBe('25.0'); // 1e11 FLOPs / 4 s = 25 GFLOP/s
+    expect(cells[5]).toBe('8.0');
+    expect(cells[6]).toBe('0.25×');
+    // no PyTorch case ran 1 × 16: no ratio invented
+    expect(row('wasm grid b1×l16')[6]).toBe('–');
+  });
+
+  it('shows where the time goes and what was not run', () => {
+    expect(row('8 × 64')[4]).toBe('75%');
+    expect(row('8 × 64')[5]).toBe('25%');
+    expect(md).toContain('- tokenizer: skipped: not in this test');
+  });
+
+  it('renders offline HTML with inline SVG and no external resources', () => {
+    const html = htmlReport(r);
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|src=|href=/);
+    // tokens/s bars: wasm 512 tokens in 4 s, PyTorch in 1 s; the case without a token count gets no bar
+    expect(html).toContain('wasm 128.0');
+    expect(html).toContain('pytorch 512.0');
+    expect(html).not.toContain('NaN');
+  });
+});
