@@ -41,6 +41,8 @@ export interface BenchEnv {
   anchorCases: AnchorCase[];
   /** Mean-pooled tfjs outputs by anchor case name, [batch × hidden] flattened, for the PyTorch check. */
   pooled: Map<string, Float32Array>;
+  /** Backends whose runtime aborted in this process (wasm out of heap), with the first failure. */
+  deadBackends: Map<string, string>;
 }
 
 export function createEnv(mode: Mode, backends: string[], log: (m: string) => void, overrides: BenchOverrides = {}): BenchEnv {
@@ -57,6 +59,7 @@ export function createEnv(mode: Mode, backends: string[], log: (m: string) => vo
     tokenizer: () => (tok ??= BertTokenizer.fromDir(fixture('base', 'hf'))),
     anchorCases: [],
     pooled: new Map(),
+    deadBackends: new Map(),
   };
   return env;
 }

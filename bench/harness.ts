@@ -33,7 +33,7 @@ export interface SuiteContext {
   runCase(c: BenchCase): Promise<CaseResult>;
   /** Record a case that was not run, and why (a module not there yet, over the time budget, ...). */
   skipCase(name: string, reason: string, params?: Record<string, string | number>): CaseResult;
-  /** Record a result measured elsewhere (the PyTorch anchor's own timer). */
+  /** Record a result measured elsewhere (the PyTorch anchor's own timer, a child process). */
   record(r: CaseResult): void;
   note(key: string, value: unknown): void;
   log(message: string): void;
@@ -210,7 +210,6 @@ export async function runSuites(suites: readonly Suite[], opts: RunOptions): Pro
         return r;
       },
       record: (r) => {
-        log(`[${s.name}] ${r.name}: ${(r.meanS * 1000).toFixed(2)} ms/op ±${r.marginPct.toFixed(1)}% (${r.samples} samples)`);
         result.cases.push(r);
       },
       note: (key, value) => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from '../test/fixtures.js';
 import { createEnv } from './env.js';
+import { isolated, writeHandoff } from './isolate.js';
 import { runSuites, type Suite } from './harness.js';
 import { htmlReport, markdownReport } from './report.js';
 import { RESULTS_DIR, SUITES, saveResults, type Mode } from './schema.js';
@@ -29,13 +30,15 @@ const { values } = parseArgs({
     grid: { type: 'string' },
     sentences: { type: 'string' },
     'batch-size': { type: 'string' },
+    'in-process': { type: 'boolean', default: false },
+    child: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
     `usage: node dist/bench/run.js [--quick] [--suites ${SUITES.join(',')}] [--backends ${ALL_BACKENDS.join(',')}]\n` +
-      `         [--grid 1x16,8x64,...] [--sentences N] [--batch-size N]\n`,
+      `         [--grid 1x16,8x64,...] [--sentences N] [--batch-size N] [--in-process]\n`,
   );
   process.exit(0);
 }
@@ -85,14 +88,32 @@ const factories: Record<(typeof SUITES)[number], () => Suite> = {
   encode: () => encodeSuite(env),
   pytorch: () => pytorchSuite(env),
 };
-const suites: Suite[] = SUITES.map((name) =>
-  selected.includes(name) ? factories[name]() : { name, title: name, run: async () => ({ skip: 'not selected (--suites)' }) },
-);
+
+if (values.child) {
+  // A child run (bench/isolate.ts): one suite, its result handed to the parent through a file.
+  const name = selected[0] as (typeof SUITES)[number];
+  const r = await runSuites([factories[name]()], { mode, log });
+  writeHandoff(values.child, r.suites[0]!, env);
+  process.exit(0);
+}
+
+// tfjs suites run each in a child process unless --in-process: a backend runtime is never shared between them.
+const ISOLATED = new Set(['forward', 'matmul', 'encode']);
+const passOn = process.argv.slice(2).filter((a, i, all) => a !== '--suites' && all[i - 1] !== '--suites');
+const suites: Suite[] = SUITES.map((name) => {
+  if (!selected.includes(name)) return { name, title: name, run: async () => ({ skip: 'not selected (--suites)' }) };
+  const s = factories[name]();
+  return ISOLATED.has(name) && !values['in-process'] ? isolated(s, env, process.argv[1]!, passOn) : s;
+});
 
 const results = await runSuites(suites, {
   mode,
   log,
-  settings: { mode, suites: selected, backends, ...overrides, budgets: 'see each case', node_options: process.env.NODE_OPTIONS ?? null },
+  settings: {
+    mode, suites: selected, backends, ...overrides,
+    isolation: values['in-process'] ? 'one process' : 'forward, matmul and encode each in a child process',
+    budgets: 'per case, in each case result', node_options: process.env.NODE_OPTIONS ?? null,
+  },
 });
 const file = saveResults(ROOT, results);
 const html = htmlReport(results);

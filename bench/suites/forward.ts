@@ -76,6 +76,7 @@ export async function runShapes(
 ): Promise<void> {
   const config = model.config;
   let rate = GUESS_FLOPS[backend] ?? 10e9;
+  const heap: Record<string, number> = {};
   for (const s of shapes) {
     const flops = batchesFlops(config, s.batches.map((b) => [b.batch, b.length]));
     const tokens = s.batches.reduce((a, b) => a + b.tokens, 0);
@@ -83,6 +84,11 @@ export async function runShapes(
     const params = { backend, ...s.params };
     const name = `${backend} ${s.name}`;
     const cap = capS(ctx.mode, backend);
+    const dead = env.deadBackends.get(backend);
+    if (dead) {
+      ctx.skipCase(name, `not run: the ${backend} runtime failed earlier in this process (${dead})`, params);
+      continue;
+    }
     if (estimateS > cap) {
       ctx.skipCase(name, `estimated ${estimateS.toFixed(0)} s per call at ${(rate / 1e9).toFixed(1)} GFLOP/s, over the ${cap} s cap of ${ctx.mode} mode for ${backend}`, params);
       continue;
@@ -98,13 +104,32 @@ export async function runShapes(
       teardown: () => up?.dispose(),
       budget: budgetFor(ctx.mode, estimateS),
     });
-    if (r.status !== 'ok') continue;
+    const bytes = wasmHeapBytes();
+    if (bytes !== undefined) heap[s.name] = bytes;
+    if (r.status !== 'ok') {
+      if (RUNTIME_DEAD.test(r.reason ?? '')) env.deadBackends.set(backend, `${s.name}: ${r.reason}`);
+      continue;
+    }
     rate = Math.max(rate === GUESS_FLOPS[backend] ? 0 : rate, r.throughput.flopsPerSec!);
     if (s.anchor && !env.anchorCases.some((a) => a.name === s.name)) {
       env.anchorCases.push({ name: s.name, params: s.params, batches: s.batches, work, tfjsS: r.meanS });
       if (s.batches.length === 1 && s.batches[0]!.tokens <= 512) env.pooled.set(s.name, await meanPooled(model, s.batches[0]!));
     }
   }
+  if (Object.keys(heap).length) ctx.note(`${backend} heap bytes after each case`, heap);
+}
+
+/**
+ * Errors after which a backend's runtime is unusable in this process (an Emscripten abort, e.g. the wasm
+ * heap reaching its 4 GB limit): later cases on it are skipped with this reason instead of failing too.
+ */
+export const RUNTIME_DEAD = /Aborted\(|memory access out of bounds|out of memory/i;
+
+/** The wasm backend's heap size (it only grows): how much memory the largest forward so far needed. */
+export function wasmHeapBytes(): number | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const w = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
+  return w?.HEAPU8?.length;
 }
 
 export function forwardSuite(env: BenchEnv): Suite {

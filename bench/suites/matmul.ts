@@ -79,6 +79,8 @@ export function matmulSuite(env: BenchEnv): Suite {
     title: 'Where the time goes in one wasm forward: matmuls vs the rest',
     async run(ctx) {
       if (!env.backends.includes('wasm')) return { skip: 'wasm backend not requested' };
+      const dead = env.deadBackends.get('wasm');
+      if (dead) return { skip: `the wasm runtime failed earlier in this process (${dead})` };
       try {
         await setupBackend('wasm');
       } catch (e) {

@@ -109,7 +109,9 @@ export function pytorchSuite(env: BenchEnv): Suite {
           ctx.skipCase(c.name, 'the anchor returned no timing for it', { backend: 'pytorch', ...c.params });
           continue;
         }
-        ctx.record(resultFromSamples(`pytorch ${c.name}`, { backend: 'pytorch', ...c.params }, got.sampleS, c.work, budgets[env.anchorCases.indexOf(c)]!));
+        const r = resultFromSamples(`pytorch ${c.name}`, { backend: 'pytorch', ...c.params }, got.sampleS, c.work, budgets[env.anchorCases.indexOf(c)]!);
+        ctx.log(`${r.name}: ${(r.meanS * 1000).toFixed(2)} ms/op ±${r.marginPct.toFixed(1)}% (${r.samples} samples)`);
+        ctx.record(r);
       }
     },
   };

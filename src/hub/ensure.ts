@@ -1,9 +1,9 @@
 // `ensureModel`: turn `--model` (a folder or a hub id) into a folder on disk, downloading the model when
 // it is nowhere local, as sentence-transformers does.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProgressBar, formatBytes } from '../cli/progress.js';
+import { resolveModelDir } from '../loader/model-dir.js';
 import { downloadModel, isHubId, type DownloadOptions } from './download.js';
 import { HubError, HubUnreachableError } from './errors.js';
 import { defaultModelDir } from './paths.js';
@@ -27,27 +27,22 @@ export function isCompleteModelDir(dir: string): boolean {
   );
 }
 
-/** The snapshot of `id` in the huggingface_hub cache (~/.cache/huggingface/hub), when it is complete. */
-export function hfCacheDir(id: string, revision = 'main'): string | undefined {
-  const hubCache =
-    process.env.HF_HUB_CACHE ??
-    join(process.env.HF_HOME ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface'), 'hub');
-  const repo = join(hubCache, `models--${id.split('/').join('--')}`);
-  let commit = revision;
-  const ref = join(repo, 'refs', revision);
-  if (existsSync(ref)) commit = readFileSync(ref, 'utf8').trim();
-  const snap = join(repo, 'snapshots', commit);
-  return isDir(snap) && isCompleteModelDir(snap) ? snap : undefined;
+function tryResolve(id: string): string | undefined {
+  try {
+    return resolveModelDir(id);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A folder for `idOrDir`: the folder itself, weights/<id>/, the HF cache, or a fresh download into weights/<id>/. */
 export async function ensureModel(idOrDir: string, opts: EnsureOptions = {}): Promise<string> {
-  if (isDir(idOrDir)) return idOrDir;
+  if (isDir(idOrDir)) return resolveModelDir(idOrDir);
   if (!isHubId(idOrDir)) throw new HubError(`${idOrDir}: no such model folder (and not a hub id such as uer/sbert-base-chinese-nli)`);
   const local = defaultModelDir(idOrDir);
-  if (isCompleteModelDir(local)) return local;
-  const cached = hfCacheDir(idOrDir, opts.revision);
-  if (cached) return cached;
+  // weights/<id>/ or a huggingface_hub cache snapshot, when a finished download is there.
+  const found = tryResolve(idOrDir);
+  if (found && isCompleteModelDir(found)) return found;
 
   const endpoint = opts.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
   if (!opts.quiet) process.stderr.write(`sbert: ${idOrDir} is not in ${local}; downloading it from ${endpoint}\n`);

@@ -1,12 +1,4 @@
-// Where downloaded models live: weights/<id>/ under the working directory (or $SBERT_WEIGHTS/<id>/).
-import { join, resolve } from 'node:path';
+// The default model, and where downloads go (weights/<id>/, see src/loader/paths.ts).
+export { defaultModelDir, weightsRoot } from '../loader/paths.js';
 
 export const DEFAULT_MODEL_ID = 'uer/sbert-base-chinese-nli';
-
-export function weightsRoot(): string {
-  return resolve(process.env.SBERT_WEIGHTS ?? 'weights');
-}
-
-export function defaultModelDir(id: string): string {
-  return join(weightsRoot(), ...id.split('/'));
-}

@@ -10,6 +10,7 @@ import { openCheckpoint } from './checkpoint.js';
 import { bertShapes, type KeyMap, keyStyle, knownNames, mapKeys, POOLER_KEYS } from './keys.js';
 import type { Checkpoint, CheckpointFormat } from './tensor.js';
 import { isUerConfig, parseUerConfig } from './uer.js';
+import { weightsRoot } from './paths.js';
 import { Weights, type WeightTensor } from './weights.js';
 
 export type PoolingMode = 'mean' | 'cls' | 'max' | 'mean_sqrt_len';
@@ -86,12 +87,12 @@ export function resolveModelDir(idOrDir: string, cwd = process.cwd()): string {
   if (isDir(given)) return asDir(given);
   if (existsSync(given)) throw new InputError('is a file; expected a model folder or a hub id', idOrDir);
   if (/^[\w.-]+(\/[\w.-]+)?$/.test(idOrDir) && !idOrDir.includes('..')) {
-    const local = join(cwd, 'weights', idOrDir);
+    const local = join(weightsRoot(cwd), idOrDir);
     if (isDir(local)) return asDir(local);
     const cacheName = `models--${idOrDir.replace('/', '--')}`;
     const hubCache =
       process.env.HF_HUB_CACHE ?? join(process.env.HF_HOME ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface'), 'hub');
-    for (const c of [join(cwd, 'weights', cacheName), resolve(cwd, hubCache, cacheName)]) if (isDir(join(c, 'snapshots'))) return snapshot(c);
+    for (const c of [join(weightsRoot(cwd), cacheName), resolve(cwd, hubCache, cacheName)]) if (isDir(join(c, 'snapshots'))) return snapshot(c);
     throw new InputError(`no such folder, and hub id not found under weights/${idOrDir}/ (run \`sbert download ${idOrDir}\`)`, idOrDir);
   }
   throw new InputError('no such folder', idOrDir);

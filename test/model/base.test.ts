@@ -60,6 +60,35 @@ describe('BERT-base, synthetic weights, vs HF transformers (wasm)', () => {
     for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThanOrEqual(tol(k));
   });
 
+  it('batch invariance: sentences encoded alone equal their rows of the padded batch (≤ 1e-5)', async () => {
+    const mask = ref(refs, 'attention_mask');
+    const L = mask.shape[1]!;
+    const batch = inputsFrom(refs);
+    const full = model.forward(batch);
+    const fullData = await full.lastHiddenState.data();
+    const H = model.config.hiddenSize;
+    let worst = 0;
+    for (const b of [0, 12, 17]) {
+      const len = mask.data.subarray(b * L, (b + 1) * L).reduce((a, v) => a + v, 0);
+      const one = inputsFrom(refs, '', [b, b + 1]);
+      const alone = tf.tidy(() => ({
+        inputIds: tf.slice(one.inputIds, [0, 0], [1, len]),
+        attentionMask: tf.slice(one.attentionMask, [0, 0], [1, len]),
+        tokenTypeIds: tf.slice(one.tokenTypeIds!, [0, 0], [1, len]),
+      }));
+      const out = model.forward(alone);
+      const row = fullData.subarray(b * L * H, b * L * H + len * H) as Float32Array;
+      worst = Math.max(worst, maxAbsDiff(await out.lastHiddenState.data(), { shape: [], data: row }));
+      tf.dispose(out.lastHiddenState);
+      disposeInputs(one);
+      disposeInputs(alone);
+    }
+    console.log(`[wasm] base batch invariance max abs ${worst}`);
+    expect(worst).toBeLessThanOrEqual(1e-5);
+    tf.dispose(full.lastHiddenState);
+    disposeInputs(batch);
+  });
+
   it('the 512-token text of refs_long: last_hidden_state ≤ 2e-5, pool.mean ≤ 1e-5', async () => {
     const long = readRefs(fixture('base', 'refs_long.safetensors'));
     const inputs = inputsFrom(long, 'long.');
