@@ -113,16 +113,30 @@ export function resultFromSamples(
 
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** Time one case with benny under `budget`; errors come back as a result with status 'error'. */
+/** Time one case with benny under `budget`; errors (teardown's too) come back as a result with status 'error'. */
 export async function runCase(c: BenchCase, mode: Mode): Promise<CaseResult> {
+  let setUp = false;
+  const r = await timeCase(c, mode, () => void (setUp = true));
+  if (setUp || c.setup === undefined) {
+    try {
+      await c.teardown?.();
+    } catch (e) {
+      const msg = `teardown: ${errorMessage(e)}`;
+      if (r.status === 'ok') return { ...r, status: 'error', reason: msg };
+      r.reason = `${r.reason}; ${msg}`;
+    }
+  }
+  return r;
+}
+
+async function timeCase(c: BenchCase, mode: Mode, onSetUp: () => void): Promise<CaseResult> {
   const budget: Budget = { ...DEFAULT_BUDGET[mode], ...c.budget };
   const params = c.params ?? {};
   const t0 = performance.now();
   let failure: unknown = null;
-  let setUp = false;
   try {
     await c.setup?.();
-    setUp = true;
+    onSetUp();
     for (let i = 0; i < budget.warmup; i++) await c.fn();
     let probed = false;
     let cpuS = 0;
@@ -170,8 +184,6 @@ export async function runCase(c: BenchCase, mode: Mode): Promise<CaseResult> {
     };
   } catch (e) {
     return { ...emptyResult(c.name, params, 'error', errorMessage(e), budget), wallS: (performance.now() - t0) / 1000 };
-  } finally {
-    if (setUp || c.setup === undefined) await c.teardown?.();
   }
 }
 

@@ -31,6 +31,9 @@ export function writeHandoff(file: string, suite: SuiteResult, env: BenchEnv): v
 }
 
 /** In the parent: `suite` run by `node <run.js> --child FILE --suites <name> ...args`. */
+/** A child that runs longer than this is killed and its suite reported as an error (a hung worker pool, ...). */
+export const CHILD_TIMEOUT_S = { quick: 300, full: 3600 } as const;
+
 export function isolated(suite: Suite, env: BenchEnv, script: string, args: readonly string[]): Suite {
   return {
     name: suite.name,
@@ -38,14 +41,24 @@ export function isolated(suite: Suite, env: BenchEnv, script: string, args: read
     async run(ctx) {
       const dir = mkdtempSync(join(tmpdir(), 'sbert-bench-child-'));
       const file = join(dir, 'handoff.json');
+      let timedOut = 0;
       try {
         const code = await new Promise<number | null>((resolve, reject) => {
-          const child = spawn(process.execPath, [script, '--child', file, '--suites', suite.name, ...args], {
+          const child = spawn(process.execPath, [script, ...args, '--child', file, '--suites', suite.name], {
             stdio: ['ignore', 'ignore', 'inherit'], // progress lines stream through; the child prints no report
           });
+          const limitS = CHILD_TIMEOUT_S[ctx.mode];
+          const timer = setTimeout(() => {
+            timedOut = limitS;
+            child.kill('SIGKILL');
+          }, limitS * 1000);
           child.on('error', reject);
-          child.on('exit', (c, signal) => resolve(signal ? -1 : c));
+          child.on('exit', (c, signal) => {
+            clearTimeout(timer);
+            resolve(signal ? -1 : c);
+          });
         });
+        if (timedOut) throw new Error(`the child process for suite ${suite.name} ran over ${timedOut} s and was killed`);
         let h: Handoff;
         try {
           h = JSON.parse(readFileSync(file, 'utf8')) as Handoff;

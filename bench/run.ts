@@ -99,7 +99,7 @@ if (values.child) {
 
 // tfjs suites run each in a child process unless --in-process: a backend runtime is never shared between them.
 const ISOLATED = new Set(['forward', 'matmul', 'encode']);
-const passOn = process.argv.slice(2).filter((a, i, all) => a !== '--suites' && all[i - 1] !== '--suites');
+const passOn = process.argv.slice(2).filter((a, i, all) => a !== '--suites' && all[i - 1] !== '--suites' && !a.startsWith('--suites='));
 const suites: Suite[] = SUITES.map((name) => {
   if (!selected.includes(name)) return { name, title: name, run: async () => ({ skip: 'not selected (--suites)' }) };
   const s = factories[name]();

@@ -7,7 +7,7 @@ import { setupBackend, type BackendName } from '../../src/backend/index.js';
 import { BertModel } from '../../src/model/bert.js';
 import { pool } from '../../src/model/pooling.js';
 import type { BenchEnv } from '../env.js';
-import { batchesFlops } from '../flops.js';
+import { BERT_BASE, batchesFlops } from '../flops.js';
 import { budgetFor, type Suite, type SuiteContext } from '../harness.js';
 import { gridBatch, sentenceBatches, stsSentences, type IdBatch } from '../inputs.js';
 import type { Mode } from '../schema.js';
@@ -107,7 +107,10 @@ export async function runShapes(
     const bytes = wasmHeapBytes();
     if (bytes !== undefined) heap[s.name] = bytes;
     if (r.status !== 'ok') {
-      if (RUNTIME_DEAD.test(r.reason ?? '')) env.deadBackends.set(backend, `${s.name}: ${r.reason}`);
+      if (RUNTIME_DEAD.test(r.reason ?? '')) {
+        if (bytes !== undefined) r.reason += ` (wasm heap at ${Math.round(bytes / 2 ** 20)} MiB; wasm32's limit is 4096 MiB)`;
+        env.deadBackends.set(backend, `${s.name}: ${r.reason}`);
+      }
       continue;
     }
     rate = Math.max(rate === GUESS_FLOPS[backend] ? 0 : rate, r.throughput.flopsPerSec!);
@@ -130,6 +133,17 @@ export function wasmHeapBytes(): number | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
   const w = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
   return w?.HEAPU8?.length;
+}
+
+/**
+ * Smallest first: by the largest batch's token count (what the memory of one forward grows with), then
+ * by FLOPs. Rates measured on small shapes set the estimates for big ones, and if a runtime dies at a
+ * size it cannot hold, everything smaller has already been measured.
+ */
+function bySize(a: { batches: IdBatch[] }, b: { batches: IdBatch[] }): number {
+  const peak = (s: { batches: IdBatch[] }) => Math.max(...s.batches.map((x) => x.batch * x.length));
+  const flops = (s: { batches: IdBatch[] }) => batchesFlops(BERT_BASE, s.batches.map((x) => [x.batch, x.length]));
+  return peak(a) - peak(b) || flops(a) - flops(b);
 }
 
 export function forwardSuite(env: BenchEnv): Suite {
@@ -160,7 +174,6 @@ export function forwardSuite(env: BenchEnv): Suite {
         try {
           const shapes = [
             ...[...(env.overrides.grid ?? gridFor(ctx.mode, backend))]
-              .sort((a, b) => a[0] * a[1] - b[0] * b[1])
               .map(([b, l]) => ({
                 name: `grid b${b}×l${l}`,
                 params: { input: 'grid', batch: b, seqLen: l },
@@ -175,7 +188,7 @@ export function forwardSuite(env: BenchEnv): Suite {
               sentences: sts.length,
               anchor: anchorBackend === undefined ? ran === 1 : backend === anchorBackend,
             },
-          ];
+          ].sort(bySize);
           await runShapes(ctx, env, backend, model, shapes);
         } finally {
           model.dispose();

@@ -62,6 +62,24 @@ describe('runCase', () => {
   });
 });
 
+describe('runCase teardown', () => {
+  it('turns a teardown that throws into an error result instead of an exception', async () => {
+    const r = await runCase(
+      {
+        name: 'teardown throws',
+        fn: async () => sleep(60),
+        teardown: () => {
+          throw new Error('dispose failed');
+        },
+        budget: { warmup: 0, minSamples: 1, maxTime: 0 },
+      },
+      'quick',
+    );
+    expect(r.status).toBe('error');
+    expect(r.reason).toBe('teardown: dispose failed');
+  });
+});
+
 describe('resultFromSamples', () => {
   it('computes benchmark.js statistics', () => {
     const r = resultFromSamples('x', { backend: 'pytorch' }, [1, 2, 3], { sentences: 8 }, null);
