@@ -3,7 +3,7 @@
 // change or break the suites after it. The child writes its SuiteResult, plus what later suites need
 // from it (the anchor's batches, the pooled outputs), to a JSON file; the parent replays it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnchorCase, BenchEnv } from './env.js';
@@ -15,6 +15,14 @@ interface Handoff {
   suite: SuiteResult;
   anchorCases: (Omit<AnchorCase, 'batches'> & { batches: (Omit<IdBatch, 'inputIds' | 'attentionMask'> & { inputIds: number[]; attentionMask: number[] })[] })[];
   pooled: [string, number[]][];
+}
+
+/** In the child: end when the parent does (its end of our stdin closes), so no orphan keeps running. */
+export function exitWithParent(): void {
+  if (!fstatSync(0).isFIFO()) return; // not started by isolated() (e.g. by hand): nothing to watch
+  process.stdin.on('close', () => process.exit(1));
+  process.stdin.on('end', () => process.exit(1));
+  process.stdin.resume();
 }
 
 /** In the child: what the parent needs after the suite ran. */
@@ -45,8 +53,11 @@ export function isolated(suite: Suite, env: BenchEnv, script: string, args: read
       try {
         const code = await new Promise<number | null>((resolve, reject) => {
           const child = spawn(process.execPath, [script, ...args, '--child', file, '--suites', suite.name], {
-            stdio: ['ignore', 'ignore', 'inherit'], // progress lines stream through; the child prints no report
+            // stdin: a pipe the child watches, so it ends with its parent; progress lines stream through stderr
+            stdio: ['pipe', 'ignore', 'inherit'],
           });
+          const stop = () => child.kill('SIGKILL');
+          process.once('exit', stop);
           const limitS = CHILD_TIMEOUT_S[ctx.mode];
           const timer = setTimeout(() => {
             timedOut = limitS;
@@ -55,6 +66,7 @@ export function isolated(suite: Suite, env: BenchEnv, script: string, args: read
           child.on('error', reject);
           child.on('exit', (c, signal) => {
             clearTimeout(timer);
+            process.off('exit', stop);
             resolve(signal ? -1 : c);
           });
         });

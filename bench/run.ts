@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from '../test/fixtures.js';
 import { createEnv } from './env.js';
-import { isolated, writeHandoff } from './isolate.js';
+import { exitWithParent, isolated, writeHandoff } from './isolate.js';
 import { runSuites, type Suite } from './harness.js';
 import { htmlReport, markdownReport } from './report.js';
 import { RESULTS_DIR, SUITES, saveResults, type Mode } from './schema.js';
@@ -60,6 +60,8 @@ const backends = list(values.backends, ALL_BACKENDS);
 // so stdout carries only the report.
 console.log = (...args: unknown[]) => console.error(...args);
 const log = (m: string) => process.stderr.write(`${m}\n`);
+// On Ctrl-C / kill, exit through 'exit' so child processes are killed too (bench/isolate.ts).
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
 
 const positive = (name: string, v: string | undefined): number | undefined => {
   if (v === undefined) return undefined;
@@ -91,6 +93,7 @@ const factories: Record<(typeof SUITES)[number], () => Suite> = {
 
 if (values.child) {
   // A child run (bench/isolate.ts): one suite, its result handed to the parent through a file.
+  exitWithParent();
   const name = selected[0] as (typeof SUITES)[number];
   const r = await runSuites([factories[name]()], { mode, log });
   writeHandoff(values.child, r.suites[0]!, env);

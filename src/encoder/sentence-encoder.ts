@@ -7,10 +7,11 @@ import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { ensureModel } from '../hub/ensure.js';
 import { type LoadedModel, loadModelDir } from '../loader/index.js';
 import { BertModel } from '../model/bert.js';
+import { splitByLength } from '../model/batching.js';
 import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
 import { BertTokenizer, type Encoding } from '../tokenizer/index.js';
 import { type BatchJob, padBatch, planBatches } from './batches.js';
-import { type BatchSettings, type OutputMode, runBatch } from './run-batch.js';
+import { type BatchSettings, runBatch } from './run-batch.js';
 import { shareWeights } from './shared-weights.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -36,6 +37,8 @@ export interface EncodeOptions {
   /** Called after each batch with the number of sentences done so far. */
   onProgress?: (done: number, total: number) => void;
 }
+
+const CPU_BACKENDS = new Set(['wasm', 'cpu', 'tensorflow']);
 
 /** Sentences per call below which a worker pool does not pay for its start-up. */
 export const POOL_THRESHOLD = 256;
@@ -104,7 +107,7 @@ export class SentenceEncoder {
     const batchSize = opts.batchSize ?? 32;
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new UsageError(`batchSize must be a positive integer, got ${batchSize}`);
     const encodings = this.tokenize(sentences);
-    const jobs = planBatches(encodings, batchSize).map((rows) => padBatch(encodings, rows, this.tokenizer.padId));
+    const jobs = planBatches(encodings, batchSize).flatMap((rows) => this.chunks(encodings, rows));
     const out = new Array<Float32Array>(sentences.length);
     let done = 0;
     const place = (job: BatchJob, data: Float32Array) => {
@@ -126,6 +129,16 @@ export class SentenceEncoder {
       for (const job of jobs) place(job, await runBatch(model, job, settings));
     }
     return out;
+  }
+
+  /**
+   * On CPU backends a sorted batch is cut where padding would cost more than another forward (the
+   * numbers do not change: rows are independent); GPUs prefer the whole batch.
+   */
+  private chunks(encodings: Encoding[], rows: number[]): BatchJob[] {
+    if (!CPU_BACKENDS.has(this.backend.name)) return [padBatch(encodings, rows, this.tokenizer.padId)];
+    const lengths = rows.map((r) => encodings[r]!.inputIds.length);
+    return splitByLength(lengths).map(([from, to]) => padBatch(encodings, rows.slice(from, to), this.tokenizer.padId));
   }
 
   private localModel(): BertModel {
