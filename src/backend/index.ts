@@ -22,6 +22,12 @@ export interface BackendChoice {
 /** A backend that is not installed or cannot start here; `exitCode` 2 like other bad input. */
 export class BackendUnavailable extends InputError {
   override name = 'BackendUnavailable';
+  /** A few words for `auto`'s report (the message says how to fix it). */
+  readonly brief: string;
+  constructor(message: string, brief?: string) {
+    super(message);
+    this.brief = brief ?? message.replace(/^backend \w+:? /, '');
+  }
 }
 
 const importOptional = (specifier: string): Promise<unknown> => import(specifier);
@@ -57,6 +63,7 @@ async function tensorflow(): Promise<string> {
   throw new BackendUnavailable(
     `backend tensorflow needs @tensorflow/tfjs-node (npm install @tensorflow/tfjs-node) or, with CUDA, ` +
       `@tensorflow/tfjs-node-gpu (${tried.join('; ')})`,
+    tried.every((t) => t.endsWith('not installed')) ? 'tfjs-node not installed' : tried.join('; '),
   );
 }
 
@@ -135,9 +142,9 @@ export async function setupBackend(name: BackendName = 'auto'): Promise<BackendC
   for (const candidate of ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const) {
     try {
       const why = await SETUP[candidate]();
-      return { name: candidate, reason: `auto: ${[...skipped, `${candidate}: ${why}`].join('; ')}` };
+      return { name: candidate, reason: `auto: ${why}${skipped.length ? `; ${skipped.join('; ')}` : ''}` };
     } catch (e) {
-      skipped.push(`${candidate} unavailable (${short(e)})`);
+      skipped.push(`${candidate} unavailable (${e instanceof BackendUnavailable ? e.brief : short(e)})`);
     }
   }
   throw new BackendUnavailable(`no tfjs backend could start: ${skipped.join('; ')}`);

@@ -60,9 +60,9 @@ describe('setupBackend', () => {
     expect(tf.getBackend()).toBe(choice.name);
     expect(['tensorflow', 'webgpu', 'wasm']).toContain(choice.name);
     if (choice.name === 'wasm') {
-      expect(choice.reason).toMatch(/tensorflow unavailable \(.*tfjs-node/);
-      expect(choice.reason).toMatch(/webgpu unavailable/);
-      expect(choice.reason).toMatch(/wasm: WebAssembly/);
+      expect(choice.reason).toMatch(/^auto: WebAssembly/);
+      expect(choice.reason).toMatch(/tensorflow unavailable \(tfjs-node not installed\)/);
+      expect(choice.reason).toMatch(/webgpu unavailable \(no WebGPU adapter/);
     }
   });
 

@@ -8,7 +8,7 @@ import { parseHfConfig } from '../../src/loader/config.js';
 import { synthesize } from '../../src/loader/synth.js';
 import { BertModel } from '../../src/model/bert.js';
 import { l2Normalize, pool } from '../../src/model/pooling.js';
-import { disposeInputs, inputsFrom, maxAbsDiff, readRefs, ref, rows, useBackend } from './helpers.js';
+import { disposeInputs, inputsFrom, maxAbsDiff, readRefs, ref, rows, useBackend, MAIN_BACKEND } from './helpers.js';
 
 describe('BERT-base, synthetic weights, vs HF transformers (wasm)', () => {
   let model: BertModel;
@@ -16,7 +16,7 @@ describe('BERT-base, synthetic weights, vs HF transformers (wasm)', () => {
   const refs = readRefs(fixture('base', 'refs.safetensors'));
 
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend(MAIN_BACKEND);
     before = tf.memory().numTensors;
     const file = fixture('base', 'hf', 'config.json');
     const { config } = parseHfConfig(file, JSON.parse(readFileSync(file, 'utf8')));

@@ -2,16 +2,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { setupBackend } from '../../src/backend/index.js';
+import { type BackendName, setupBackend } from '../../src/backend/index.js';
 import { parseHfConfig, type BertConfig } from '../../src/loader/config.js';
 import { decodeFloat32, decodeInt32 } from '../../src/loader/dtype.js';
 import { readSafetensors } from '../../src/loader/safetensors.js';
 import { Weights, type WeightTensor } from '../../src/loader/weights.js';
 import { BertModel, type BertInputs } from '../../src/model/bert.js';
 
-export const BACKENDS = ['wasm', 'cpu'] as const;
+// SBERT_TEST_BACKENDS (a comma list, e.g. `webgpu` on a GPU machine) runs the model tests on other backends;
+// the first one also runs the wasm-only tests (base, hooks, layouts).
+const fromEnv = process.env.SBERT_TEST_BACKENDS?.split(',').map((b) => b.trim()).filter(Boolean) as BackendName[] | undefined;
+export const BACKENDS: readonly BackendName[] = fromEnv?.length ? fromEnv : ['wasm', 'cpu'];
+export const MAIN_BACKEND: BackendName = fromEnv?.length ? fromEnv[0]! : 'wasm';
 
-export async function useBackend(name: (typeof BACKENDS)[number]): Promise<void> {
+export async function useBackend(name: BackendName): Promise<void> {
   await setupBackend(name);
 }
 

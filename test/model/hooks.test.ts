@@ -6,7 +6,7 @@ import { fixture } from '../fixtures.js';
 import { UsageError } from '../../src/errors.js';
 import type { BertInputs, BertModel, BertOutput } from '../../src/model/bert.js';
 import { ablateHeads, headMask, runWithCache, runWithHooks } from '../../src/model/hooks.js';
-import { disposeInputs, inputsFrom, loadHfDir, maxAbsDiff, readRefs, ref, useBackend } from './helpers.js';
+import { disposeInputs, inputsFrom, loadHfDir, maxAbsDiff, readRefs, ref, useBackend, MAIN_BACKEND } from './helpers.js';
 
 const refs = readRefs(fixture('tiny', 'refs.safetensors'));
 const mask = ref(refs, 'attention_mask');
@@ -31,7 +31,7 @@ describe('hook points (tiny, wasm)', () => {
   let before = 0;
 
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend(MAIN_BACKEND);
     before = tf.memory().numTensors;
     model = loadHfDir(fixture('tiny', 'hf'));
     inputs = inputsFrom(refs);

@@ -5,7 +5,7 @@ import { fixture } from '../fixtures.js';
 import { loadModelDir } from '../../src/loader/index.js';
 import { BertModel } from '../../src/model/bert.js';
 import { pool } from '../../src/model/pooling.js';
-import { disposeInputs, inputsFrom, maxAbsDiff, readRefs, ref, useBackend } from './helpers.js';
+import { disposeInputs, inputsFrom, maxAbsDiff, readRefs, ref, useBackend, MAIN_BACKEND } from './helpers.js';
 
 const refs = readRefs(fixture('tiny', 'refs.safetensors'));
 const LAYOUTS: [string, string][] = [
@@ -14,7 +14,7 @@ const LAYOUTS: [string, string][] = [
 ];
 
 describe('tiny in every layout (wasm)', () => {
-  beforeAll(() => useBackend('wasm'));
+  beforeAll(() => useBackend(MAIN_BACKEND));
 
   for (const [layout, prefix] of LAYOUTS) {
     it(`${layout}: last_hidden_state and mean pool within 1e-5 of ${prefix || 'the float32 '}references`, async () => {
