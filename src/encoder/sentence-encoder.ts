@@ -6,7 +6,8 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { ensureModel } from '../hub/ensure.js';
 import { type LoadedModel, loadModelDir } from '../loader/index.js';
-import { BertModel } from '../model/bert.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { type BertInputs, BertModel } from '../model/bert.js';
 import { splitByLength } from '../model/batching.js';
 import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
 import { BertTokenizer, type Encoding } from '../tokenizer/index.js';
@@ -44,7 +45,7 @@ const CPU_BACKENDS = new Set(['wasm', 'cpu', 'tensorflow']);
 export const POOL_THRESHOLD = 256;
 
 export class SentenceEncoder {
-  private model?: BertModel;
+  private local?: BertModel;
   private pool?: Promise<WorkerPool>;
   private disposed = false;
 
@@ -125,7 +126,7 @@ export class SentenceEncoder {
       const pool = await this.startPool(workers);
       await Promise.all(jobs.map(async (job) => place(job, await pool.run(job, settings))));
     } else {
-      const model = this.localModel();
+      const model = this.model;
       for (const job of jobs) place(job, await runBatch(model, job, settings));
     }
     return out;
@@ -141,9 +142,23 @@ export class SentenceEncoder {
     return splitByLength(lengths).map(([from, to]) => padBatch(encodings, rows.slice(from, to), this.tokenizer.padId));
   }
 
-  private localModel(): BertModel {
-    this.model ??= BertModel.load(this.loaded.config, this.loaded.weights);
-    return this.model;
+  /** The BertModel in this thread (uploaded on first use), for hooks, caches and patching. */
+  get model(): BertModel {
+    if (this.disposed) throw new UsageError('this SentenceEncoder was disposed');
+    this.local ??= BertModel.load(this.loaded.config, this.loaded.weights);
+    return this.local;
+  }
+
+  /** Padded int32 model inputs for `sentences` (in order; the caller disposes them). */
+  inputs(sentences: readonly string[]): BertInputs {
+    const encodings = this.tokenize(sentences);
+    const job = padBatch(encodings, encodings.map((_, i) => i), this.tokenizer.padId);
+    const shape: [number, number] = [job.batch, job.length];
+    return {
+      inputIds: tf.tensor2d(job.ids, shape, 'int32'),
+      attentionMask: tf.tensor2d(job.mask, shape, 'int32'),
+      tokenTypeIds: tf.tensor2d(job.types, shape, 'int32'),
+    };
   }
 
   private startPool(size: number): Promise<WorkerPool> {
@@ -158,8 +173,8 @@ export class SentenceEncoder {
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    this.model?.dispose();
-    this.model = undefined;
+    this.local?.dispose();
+    this.local = undefined;
     const pool = this.pool;
     this.pool = undefined;
     if (pool) await (await pool).close();

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../fixtures.js';
 import { syntheticModelDir } from '../synthetic.js';
 import { SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
+import { runWithCache } from '../../src/model/hooks.js';
 import { maxAbsRows, shuffledWithDuplicates, stRefs } from './helpers.js';
 
 describe('SentenceEncoder on tiny (sentence-transformers folder)', () => {
@@ -59,6 +60,16 @@ describe('SentenceEncoder on tiny (sentence-transformers folder)', () => {
     });
     expect(toks.map((t) => t.length)).toEqual(refs.sentences.map((s) => enc.tokenizer.encode(s).inputIds.length));
     expect(maxAbsRows(means, refs.mean)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('model + inputs: the hook API on the encoder\'s own model (cached resid_post = last hidden state)', async () => {
+    const inputs = enc.inputs(refs.sentences.slice(0, 3));
+    const { output, cache } = runWithCache(enc.model, inputs, { names: (n) => n.endsWith('hook_normalized_resid_post') });
+    const last = cache.get(`blocks.${enc.model.config.numHiddenLayers - 1}.hook_normalized_resid_post`);
+    expect(await last.data()).toEqual(await output.lastHiddenState.data());
+    cache.dispose();
+    tf.dispose([output.lastHiddenState, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds!]);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
   it('pooling and option errors are usage errors', async () => {
