@@ -14,7 +14,7 @@ export interface AnchorCase {
   params: Record<string, string | number>;
   batches: IdBatch[];
   work: Record<string, number>;
-  /** Seconds one tfjs call took (for the anchor's sampling budget). */
+  /** Seconds one tfjs call took, or was estimated to take when it did not run (sets the anchor's sampling budget). */
   tfjsS: number;
 }
 

@@ -17,9 +17,10 @@ function fmt(x: number | undefined, digits = 1): string {
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 
 /** The PyTorch case that ran the same batches as `c` (same input, batch, length / sentence count). */
+const SAME_BATCHES = ['input', 'batch', 'seqLen', 'sentences'] as const;
+
 function anchorFor(r: BenchResults, c: CaseResult): CaseResult | undefined {
-  const keys = ['input', 'batch', 'seqLen', 'sentences'] as const;
-  return ok(suite(r, 'pytorch')).find((p) => keys.every((k) => p.params[k] === c.params[k]));
+  return ok(suite(r, 'pytorch')).find((p) => SAME_BATCHES.every((k) => p.params[k] === c.params[k]));
 }
 
 function table(head: string[], rows: string[][]): string {
@@ -68,6 +69,11 @@ export function markdownReport(r: BenchResults): string {
       p ? `${fmt(t.sentencesPerSec! / p.throughput.sentencesPerSec!, 2)}×` : '–',
       `${fmt(c.meanS * 1000, 0)} ms ±${fmt(c.marginPct, 0)}% (${c.samples})`,
     ]);
+  }
+  // Shapes PyTorch ran but no tfjs backend finished (errors and skips are listed below the tables).
+  for (const p of ok(torch)) {
+    if (throughputCases.some((c) => SAME_BATCHES.every((k) => p.params[k] === c.params[k]))) continue;
+    rows.push([`${p.name.replace(/^pytorch /, '')} (no tfjs result)`, '–', '–', '–', fmt(p.throughput.sentencesPerSec), '–', '–']);
   }
   out.push(
     `Synthetic BERT-base (12 layers, hidden 768), float32. Effective GFLOP/s counts the matmul FLOPs of the padded batch ` +

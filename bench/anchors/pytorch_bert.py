@@ -203,6 +203,7 @@ def main():
     ap.add_argument("--config", help="HF config.json (default: BERT-base shape)")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     ap.add_argument("--verify", help="a fixture refs.safetensors: run its input_ids and report max abs error")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, or auto (cuda when available); GPU timings synchronize")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -216,11 +217,15 @@ def main():
         with open(args.config) as f:
             config.update({k: v for k, v in json.load(f).items() if k in BERT_BASE})
 
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
+                          "cpu" if args.device == "auto" else args.device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     t0 = time.perf_counter()
-    model = Bert(config, load_weights(config, args.weights))
+    model = Bert(config, {k: v.to(device) for k, v in load_weights(config, args.weights).items()})
     load_s = time.perf_counter() - t0
     out = {
-        "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
+        "torch": torch.__version__, "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
+        "numpy": np.__version__, "python": platform.python_version(),
         "settings": {
             "intraOpThreads": torch.get_num_threads(), "interOpThreads": torch.get_num_interop_threads(),
             "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
@@ -233,18 +238,20 @@ def main():
     with torch.inference_mode():
         if args.verify:
             refs = read_safetensors(args.verify)
-            ids, mask = (torch.from_numpy(refs[k].astype(np.int64)) for k in ("input_ids", "attention_mask"))
+            ids, mask = (torch.from_numpy(refs[k].astype(np.int64)).to(device) for k in ("input_ids", "attention_mask"))
             hidden = model.forward(ids, mask)
-            want = torch.from_numpy(np.array(refs["last_hidden_state"]))
+            want = torch.from_numpy(np.array(refs["last_hidden_state"])).to(device)
             keep = mask.bool()
             out["verify"] = {"file": args.verify, "lastHiddenStateMaxAbs": float((hidden - want)[keep].abs().max())}
         for case in spec.get("cases", []):
-            batches = [(torch.tensor(b["input_ids"], dtype=torch.int64), torch.tensor(b["attention_mask"], dtype=torch.int64))
+            batches = [(torch.tensor(b["input_ids"], dtype=torch.int64, device=device),
+                        torch.tensor(b["attention_mask"], dtype=torch.int64, device=device))
                        for b in case["batches"]]
 
             def run():
                 for ids, mask in batches:
                     model.forward(ids, mask)
+                sync()
 
             budget = case.get("budget", {})
             samples = time_case(run, budget.get("warmup", 1), budget.get("minSamples", 3), budget.get("maxTime", 1.0))

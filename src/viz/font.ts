@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { GlobalFonts } from '@napi-rs/canvas';
+import { canvasModule } from './canvas.js';
 
 /** The name we register the CJK font under, so nothing installed can shadow it. */
 const FAMILY = 'SbertCJK';
@@ -48,7 +48,7 @@ export function labelFont(): LabelFont {
   if (cached) return cached;
   const candidates = [process.env.SBERT_CJK_FONT, bundledFont(), ...SYSTEM_FONTS].filter((f): f is string => !!f);
   for (const file of candidates) {
-    if (existsSync(file) && GlobalFonts.registerFromPath(file, FAMILY)) {
+    if (existsSync(file) && canvasModule().GlobalFonts.registerFromPath(file, FAMILY)) {
       cached = { family: `${FAMILY}, ${FALLBACK}`, file };
       return cached;
     }

@@ -1,6 +1,7 @@
 // Attention heatmaps as a PNG: one panel per map, rows = query (attending) tokens, columns = key
 // (attended) tokens, token labels on both axes, absolute 0..1 colour scale shared by every panel.
-import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import type { SKRSContext2D } from '@napi-rs/canvas';
+import { canvasModule } from './canvas.js';
 import { colorOf, cssColor } from './colormap.js';
 import { labelFont } from './font.js';
 import type { Panel } from './maps.js';
@@ -63,15 +64,15 @@ function plan(tokens: string[], panels: Panel[], measure: SKRSContext2D): Plan {
 
 /** The picture's geometry, without drawing it (tests find cells with it). */
 export function heatmapLayout(tokens: string[], panels: Panel[]): HeatmapLayout {
-  const { width, height, cell, fontSize, grids } = plan(tokens, panels, createCanvas(1, 1).getContext('2d'));
+  const { width, height, cell, fontSize, grids } = plan(tokens, panels, canvasModule().createCanvas(1, 1).getContext('2d'));
   return { width, height, cell, fontSize, grids };
 }
 
 export function renderHeatmapPng(tokens: string[], panels: Panel[], caption = ''): Buffer {
   if (panels.length === 0) throw new RangeError('no attention maps to draw');
   const L = tokens.length;
-  const p = plan(tokens, panels, createCanvas(1, 1).getContext('2d'));
-  const canvas = createCanvas(p.width, p.height);
+  const p = plan(tokens, panels, canvasModule().createCanvas(1, 1).getContext('2d'));
+  const canvas = canvasModule().createCanvas(p.width, p.height);
   const ctx = canvas.getContext('2d');
   ctx.lang = 'zh-Hans';
   ctx.fillStyle = '#fff';

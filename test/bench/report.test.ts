@@ -44,6 +44,14 @@ describe('markdownReport', () => {
     expect(row('wasm grid b1×l16')[6]).toBe('–');
   });
 
+  it('lists a shape only PyTorch finished, without tfjs figures', () => {
+    const r2 = results();
+    const torch = r2.suites.find((s) => s.name === 'pytorch')!;
+    torch.cases.push(resultFromSamples('pytorch grid b32×l64', { backend: 'pytorch', input: 'grid', batch: 32, seqLen: 64 }, [2], { sentences: 32 }, null));
+    const line = markdownReport(r2).split('\n').find((l) => l.startsWith('| grid b32×l64 (no tfjs result) |'))!;
+    expect(line.split('|').map((c) => c.trim()).slice(1, 8)).toEqual(['grid b32×l64 (no tfjs result)', '–', '–', '–', '16.0', '–', '–']);
+  });
+
   it('shows where the time goes and what was not run', () => {
     expect(row('8 × 64')[4]).toBe('75%');
     expect(row('8 × 64')[5]).toBe('25%');

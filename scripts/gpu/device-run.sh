@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs on the lent GPU machine (no Node, no network; ../shared/GPU.md), from the repo root, after
+# scripts/gpu/pack.sh filled .device/ (pass it with the device tool's carry: [".device"]):
+#   1. Node, the packages and the fixtures unpacked; the backend `auto` picks
+#   2. the model's fixture tests on the GPU backend (vitest, SBERT_TEST_BACKENDS)
+#   3. `sbert compare` on every fixture reference (tiny, activations, fp16/bf16, synthetic BERT-base)
+#   4. the GPU benchmark: STS-B test encode at batch 32 and 128, PyTorch (CUDA) on the same batches
+# Each step writes its output under $OUT; a failing step does not stop the others.
+# Locally (to rehearse): SBERT_GPU_BACKEND=wasm OUT=/tmp/gpu-out bash scripts/gpu/device-run.sh
+set -u
+OUT=${OUT:-/tmp/gpu-out}
+BACKEND=${SBERT_GPU_BACKEND:-webgpu}
+STEPS=${*:-setup tests compare bench}
+B=/tmp/sbert-bundle
+mkdir -p "$OUT" "$B"
+log() { echo "[$(date +%T)] $*" | tee -a "$OUT/steps.log"; }
+
+if ! command -v node >/dev/null || [ -n "${SBERT_GPU_FORCE_NODE:-}" ]; then
+  mkdir -p /tmp/nodebin && xz -dc .device/node.xz > /tmp/nodebin/node && chmod +x /tmp/nodebin/node
+  export PATH=/tmp/nodebin:$PATH
+  for f in .device/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json} XDG_RUNTIME_DIR=/tmp
+[ -d "$B/node_modules" ] || tar -xJf .device/bundle.tar.xz -C "$B"
+[ -e node_modules ] || ln -s "$B/node_modules" node_modules
+[ -d dist ] || cp -r "$B/dist" dist
+export SBERT_FIXTURES=$B/shared/fixtures SBERT_PROGRESS=0
+F=$SBERT_FIXTURES
+sbert() { node bin/sbert.js "$@"; }
+
+for step in $STEPS; do
+  case $step in
+  setup)
+    log "setup: node $(node -v)"
+    (nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv) > "$OUT/gpu.txt" 2>&1
+    python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())' >> "$OUT/gpu.txt" 2>&1
+    echo 那个人很开心 | timeout 120 node bin/sbert.js encode --model "$F/tiny/st" --backend auto > /dev/null 2> "$OUT/auto.txt"
+    log "auto: $(cat "$OUT/auto.txt")"
+    ;;
+  tests)
+    log "tests on $BACKEND"
+    SBERT_TEST_BACKENDS=$BACKEND timeout 300 node node_modules/vitest/vitest.mjs run test/model test/backend \
+      > "$OUT/vitest-$BACKEND.txt" 2>&1
+    log "tests exit $? ($(grep -E 'Tests +[0-9]' "$OUT/vitest-$BACKEND.txt" | tail -1))"
+    ;;
+  compare)
+    [ -f /tmp/base/model.safetensors ] || { sbert synth --config "$F/base/hf/config.json" --out /tmp/base && cp "$F/base/hf/"tokenizer* /tmp/base/; }
+    while read -r name model ref; do
+      timeout 120 node bin/sbert.js compare --backend "$BACKEND" --model "$model" --reference "$ref" --json > "$OUT/compare-$name.json" 2> "$OUT/compare-$name.err"
+      log "compare $name exit $? $(head -c 300 "$OUT/compare-$name.err")"
+    done <<LIST
+tiny $F/tiny/hf $F/tiny/refs.safetensors
+tiny-long $F/tiny/hf $F/tiny/refs_long.safetensors
+tiny-fp16 $F/tiny/fp16 $F/tiny/refs.safetensors
+tiny-bf16 $F/tiny/bf16 $F/tiny/refs.safetensors
+gelu_new $F/activations/gelu_new/hf $F/activations/gelu_new/refs.safetensors
+gelu_pytorch_tanh $F/activations/gelu_pytorch_tanh/hf $F/activations/gelu_pytorch_tanh/refs.safetensors
+relu $F/activations/relu/hf $F/activations/relu/refs.safetensors
+base /tmp/base $F/base/refs.safetensors
+base-long /tmp/base $F/base/refs_long.safetensors
+LIST
+    ;;
+  bench)
+    log "bench on $BACKEND"
+    timeout 400 node dist/bench/gpu.js --backend "$BACKEND" --model /tmp/base --out "$OUT" --python "${SBERT_GPU_PYTHON:-python3}" \
+      ${SBERT_GPU_SENTENCES:+--sentences $SBERT_GPU_SENTENCES} > "$OUT/bench.md" 2> "$OUT/bench.err"
+    log "bench exit $?"
+    ;;
+  esac
+done
+ls -la "$OUT" >> "$OUT/steps.log"
