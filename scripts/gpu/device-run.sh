@@ -37,6 +37,7 @@ for step in $STEPS; do
     python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())' >> "$OUT/gpu.txt" 2>&1
     echo 那个人很开心 | timeout 120 node bin/sbert.js encode --model "$F/tiny/st" --backend auto > /dev/null 2> "$OUT/auto.txt"
     log "auto: $(cat "$OUT/auto.txt")"
+    [ -f /tmp/base/model.safetensors ] || { sbert synth --config "$F/base/hf/config.json" --out /tmp/base && cp "$F/base/hf/"tokenizer* /tmp/base/; }
     ;;
   tests)
     log "tests on $BACKEND"
@@ -47,7 +48,6 @@ for step in $STEPS; do
     log "tests exit $? ($(grep -E 'Tests +[0-9]' "$OUT/vitest-$BACKEND.txt" | tail -1))"
     ;;
   compare)
-    [ -f /tmp/base/model.safetensors ] || { sbert synth --config "$F/base/hf/config.json" --out /tmp/base && cp "$F/base/hf/"tokenizer* /tmp/base/; }
     while read -r name model ref; do
       timeout 60 node bin/sbert.js compare --backend "$BACKEND" --model "$model" --reference "$ref" --json > "$OUT/compare-$name.json" 2> "$OUT/compare-$name.err"
       log "compare $name exit $? $(head -c 300 "$OUT/compare-$name.err")"
