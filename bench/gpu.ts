@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SentenceEncoder } from '../src/encoder/sentence-encoder.js';
+import { BertTokenizer } from '../src/tokenizer/index.js';
 import type { BackendName } from '../src/backend/index.js';
 import { ROOT } from '../test/fixtures.js';
 import { syntheticModelDir } from '../test/synthetic.js';
@@ -31,6 +32,33 @@ const batchSizes = values.batches!.split(',').map(Number);
 const all = stsSentences('test', true);
 const sentences = values.sentences ? all.slice(0, Number(values.sentences)) : all;
 mkdirSync(values.out!, { recursive: true });
+const tokenizer = BertTokenizer.fromDir(model);
+
+// PyTorch first (same machine, same padded batches, CUDA when it has it), before tfjs takes the GPU.
+let torch: { device: string; torch: string; rows: { batch: number; sentencesPerSecond: number }[] } | { error: string };
+try {
+  const cases = batchSizes.map((bs) => ({
+    name: `batch ${bs}`,
+    batches: sentenceBatches(tokenizer, sentences, bs, 512).map(toRows),
+    budget: { warmup: 1, minSamples: 2, maxTime: 0 },
+  }));
+  const casesFile = join(values.out!, 'gpu-cases.json');
+  writeFileSync(casesFile, JSON.stringify({ cases }));
+  const stdout = execFileSync(
+    values.python!,
+    [join(ROOT, 'bench', 'anchors', 'pytorch_bert.py'), '--cases', casesFile, '--weights', join(model, 'model.safetensors'), '--config', join(model, 'config.json'), '--device', 'auto'],
+    { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const res = JSON.parse(stdout) as { torch: string; device: string; cases: { name: string; sampleS: number[] }[] };
+  torch = {
+    device: res.device,
+    torch: res.torch,
+    rows: res.cases.map((c, i) => ({ batch: batchSizes[i]!, sentencesPerSecond: sentences.length / Math.min(...c.sampleS) })),
+  };
+} catch (e) {
+  torch = { error: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
+}
+
 
 const enc = await SentenceEncoder.load(model, { backend: values.backend as BackendName, workers: 1, quiet: true });
 log(`backend ${enc.backend.name} (${enc.backend.reason}); ${sentences.length} sentences`);
@@ -59,31 +87,6 @@ for (const batchSize of batchSizes) {
   log(`batch ${batchSize}: ${row.sentencesPerSecond.toFixed(1)} sentences/s (cold pass ${cold.toFixed(1)} s)`);
 }
 await enc.dispose();
-
-// PyTorch on the same machine, same padded batches, CUDA when it has it.
-let torch: { device: string; torch: string; rows: { batch: number; sentencesPerSecond: number }[] } | { error: string };
-try {
-  const cases = batchSizes.map((bs) => ({
-    name: `batch ${bs}`,
-    batches: sentenceBatches(enc.tokenizer, sentences, bs, enc.maxSeqLength).map(toRows),
-    budget: { warmup: 1, minSamples: 2, maxTime: 0 },
-  }));
-  const casesFile = join(values.out!, 'gpu-cases.json');
-  writeFileSync(casesFile, JSON.stringify({ cases }));
-  const stdout = execFileSync(
-    values.python!,
-    [join(ROOT, 'bench', 'anchors', 'pytorch_bert.py'), '--cases', casesFile, '--weights', join(model, 'model.safetensors'), '--config', join(model, 'config.json'), '--device', 'auto'],
-    { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const res = JSON.parse(stdout) as { torch: string; device: string; cases: { name: string; sampleS: number[] }[] };
-  torch = {
-    device: res.device,
-    torch: res.torch,
-    rows: res.cases.map((c, i) => ({ batch: batchSizes[i]!, sentencesPerSecond: sentences.length / Math.min(...c.sampleS) })),
-  };
-} catch (e) {
-  torch = { error: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
-}
 
 const result = { date: new Date().toISOString(), machine: machineInfo(), backend: enc.backend, sentences: sentences.length, rows, torch };
 writeFileSync(join(values.out!, 'gpu-latest.json'), `${JSON.stringify(result, null, 2)}\n`);

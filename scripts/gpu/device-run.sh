@@ -8,7 +8,8 @@
 # Each step writes its output under $OUT; a failing step does not stop the others.
 # Locally (to rehearse): SBERT_GPU_BACKEND=wasm OUT=/tmp/gpu-out bash scripts/gpu/device-run.sh
 set -u
-OUT=${OUT:-/tmp/gpu-out}
+FINAL=${OUT:-/tmp/gpu-out}
+OUT=/tmp/gpu-work  # everything lands here; $FINAL gets steps.log, bench.md and one .tgz (the device tool returns few files)
 BACKEND=${SBERT_GPU_BACKEND:-webgpu}
 STEPS=${*:-setup tests bench compare}
 B=/tmp/sbert-bundle
@@ -72,3 +73,5 @@ LIST
   esac
 done
 ls -la "$OUT" >> "$OUT/steps.log"
+mkdir -p "$FINAL" && cp "$OUT/steps.log" "$OUT/bench.md" "$FINAL/" 2>/dev/null
+tar -czf "$FINAL/gpu-results.tgz" -C "$OUT" --exclude gpu-cases.json .

@@ -6,6 +6,7 @@ import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import { BertEmbeddings } from '../layers/embeddings.js';
 import { BertEncoder } from '../layers/encoder.js';
+import { floatMask } from './mask.js';
 import { type HookPoint, type Hooks, HookScope, HookSet } from '../layers/hook.js';
 
 /** torch.finfo(torch.float32).min, what HF adds to the scores of masked keys. */
@@ -82,7 +83,7 @@ export class BertModel {
       const tokenTypeIds = inputs.tokenTypeIds ?? tf.zerosLike(inputIds);
       const [B, L] = inputIds.shape;
       // [B, L] 1/0 → [B, 1, 1, L] 0/min, added to every head's scores for every query.
-      const mask = tf.mul(tf.sub(1, tf.reshape(tf.cast(attentionMask, 'float32'), [B, 1, 1, L])), FLOAT32_MIN) as tf.Tensor4D;
+      const mask = tf.mul(tf.sub(1, tf.reshape(floatMask(attentionMask), [B, 1, 1, L])), FLOAT32_MIN) as tf.Tensor4D;
       const x = this.embeddings.forward(inputIds, tokenTypeIds, hooks);
       const out = this.encoder.forward(x, mask, { ...opts, hooks });
       return out as BertOutput & tf.TensorContainerObject;

@@ -1,5 +1,6 @@
 // Sentence-transformers' Pooling module (sentence_transformers/models/Pooling.py) and F.normalize.
 import * as tf from '@tensorflow/tfjs-core';
+import { floatMask } from './mask.js';
 
 export type PoolingMode = 'mean' | 'cls' | 'max' | 'mean_sqrt_len';
 export const POOLING_MODES: readonly PoolingMode[] = ['mean', 'cls', 'max', 'mean_sqrt_len'];
@@ -9,10 +10,10 @@ export function pool(hidden: tf.Tensor3D, mask: tf.Tensor2D, mode: PoolingMode):
   return tf.tidy(() => {
     const [B, L, H] = hidden.shape;
     if (mode === 'cls') return tf.reshape(tf.slice(hidden, [0, 0, 0], [B, 1, H]), [B, H]);
-    const m = tf.reshape(tf.cast(mask, 'float32'), [B, L, 1]);
+    const m = tf.reshape(floatMask(mask), [B, L, 1]);
     if (mode === 'max') {
       // ST sets padded positions to -1e9 before the max.
-      return tf.max(tf.where(tf.cast(m, 'bool'), hidden, tf.scalar(-1e9) as tf.Tensor as tf.Tensor3D), 1) as tf.Tensor2D;
+      return tf.max(tf.where(tf.greater(m, 0), hidden, tf.scalar(-1e9) as tf.Tensor as tf.Tensor3D), 1) as tf.Tensor2D;
     }
     const sum = tf.sum(tf.mul(hidden, m), 1);
     const count = tf.maximum(tf.sum(m, 1), 1e-9); // [B, 1]; ST's clamp(min=1e-9)
