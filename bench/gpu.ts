@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { planBatches } from '../src/encoder/batches.js';
 import { SentenceEncoder } from '../src/encoder/sentence-encoder.js';
 import { BertTokenizer } from '../src/tokenizer/index.js';
 import type { BackendName } from '../src/backend/index.js';
@@ -35,12 +36,14 @@ mkdirSync(values.out!, { recursive: true });
 const tokenizer = BertTokenizer.fromDir(model);
 
 // PyTorch first (same machine, same padded batches, CUDA when it has it), before tfjs takes the GPU.
+let torchChecks: Record<string, number[]> = {};
 let torch: { device: string; torch: string; rows: { batch: number; sentencesPerSecond: number }[] } | { error: string };
 try {
   const cases = batchSizes.map((bs) => ({
     name: `batch ${bs}`,
     batches: sentenceBatches(tokenizer, sentences, bs, 512).map(toRows),
     budget: { warmup: 1, minSamples: 2, maxTime: 0 },
+    check: true,
   }));
   const casesFile = join(values.out!, 'gpu-cases.json');
   writeFileSync(casesFile, JSON.stringify({ cases }));
@@ -49,7 +52,8 @@ try {
     [join(ROOT, 'bench', 'anchors', 'pytorch_bert.py'), '--cases', casesFile, '--weights', join(model, 'model.safetensors'), '--config', join(model, 'config.json'), '--device', 'auto'],
     { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const res = JSON.parse(stdout) as { torch: string; device: string; cases: { name: string; sampleS: number[] }[] };
+  const res = JSON.parse(stdout) as { torch: string; device: string; cases: { name: string; sampleS: number[] }[]; checks: Record<string, number[]> };
+  torchChecks = res.checks;
   torch = {
     device: res.device,
     torch: res.torch,
@@ -62,17 +66,29 @@ try {
 
 const enc = await SentenceEncoder.load(model, { backend: values.backend as BackendName, workers: 1, quiet: true });
 log(`backend ${enc.backend.name} (${enc.backend.reason}); ${sentences.length} sentences`);
-interface Row { batch: number; sentencesPerSecond: number; coldSeconds: number; seconds: number[]; tokens: number; padded: number }
+interface Row { batch: number; sentencesPerSecond: number; coldSeconds: number; seconds: number[]; tokens: number; padded: number; maxAbsVsTorch?: number }
+const encodings = sentences.map((s) => tokenizer.encode(s, { maxLength: 512 }));
 const rows: Row[] = [];
 for (const batchSize of batchSizes) {
   const t0 = performance.now();
   await enc.encode(sentences, { batchSize });
   const cold = (performance.now() - t0) / 1000;
   const seconds: number[] = [];
+  let vectors: Float32Array[] = [];
   for (let i = 0; i < 2; i++) {
     const t = performance.now();
-    await enc.encode(sentences, { batchSize });
+    vectors = await enc.encode(sentences, { batchSize });
     seconds.push((performance.now() - t) / 1000);
+  }
+  // The first (longest) batch's mean-pooled vectors against PyTorch's, computed on the same device.
+  const want = torchChecks[`batch ${batchSize}`];
+  let maxAbsVsTorch: number | undefined;
+  if (want) {
+    maxAbsVsTorch = 0;
+    planBatches(encodings, batchSize)[0]!.forEach((r, i) => {
+      const v = vectors[r]!;
+      for (let j = 0; j < v.length; j++) maxAbsVsTorch = Math.max(maxAbsVsTorch!, Math.abs(v[j]! - want[i * v.length + j]!));
+    });
   }
   const batches = sentenceBatches(enc.tokenizer, sentences, batchSize, enc.maxSeqLength);
   const row = {
@@ -82,19 +98,24 @@ for (const batchSize of batchSizes) {
     seconds,
     tokens: batches.reduce((a, b) => a + b.tokens, 0),
     padded: batches.reduce((a, b) => a + b.batch * b.length, 0),
+    maxAbsVsTorch,
   };
   rows.push(row);
-  log(`batch ${batchSize}: ${row.sentencesPerSecond.toFixed(1)} sentences/s (cold pass ${cold.toFixed(1)} s)`);
+  log(`batch ${batchSize}: ${row.sentencesPerSecond.toFixed(1)} sentences/s (cold pass ${cold.toFixed(1)} s), max abs vs PyTorch ${maxAbsVsTorch?.toExponential(2) ?? 'n/a'}`);
 }
 await enc.dispose();
 
 const result = { date: new Date().toISOString(), machine: machineInfo(), backend: enc.backend, sentences: sentences.length, rows, torch };
 writeFileSync(join(values.out!, 'gpu-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
 const t = 'rows' in torch ? torch : undefined;
-console.log(`| backend | batch | sentences/s | PyTorch${t ? ` (${t.device}, torch ${t.torch})` : ''} sentences/s | ratio |`);
-console.log('|---|---|---|---|---|');
+const lines: string[] = [];
+lines.push(`| backend | batch | sentences/s | PyTorch${t ? ` (${t.device}, torch ${t.torch})` : ''} sentences/s | ratio | max abs vs PyTorch (first batch) |`);
+lines.push('|---|---|---|---|---|---|');
 for (const r of rows) {
   const p = t?.rows.find((x) => x.batch === r.batch);
-  console.log(`| ${enc.backend.name} | ${r.batch} | ${r.sentencesPerSecond.toFixed(0)} | ${p ? p.sentencesPerSecond.toFixed(0) : 'n/a'} | ${p ? (r.sentencesPerSecond / p.sentencesPerSecond).toFixed(2) : 'n/a'} |`);
+  lines.push(`| ${enc.backend.name} | ${r.batch} | ${r.sentencesPerSecond.toFixed(0)} | ${p ? p.sentencesPerSecond.toFixed(0) : 'n/a'} | ${p ? (r.sentencesPerSecond / p.sentencesPerSecond).toFixed(2) : 'n/a'} | ${r.maxAbsVsTorch?.toExponential(1) ?? 'n/a'} |`);
 }
-if (!t) console.log(`\nPyTorch: ${'error' in torch ? torch.error : ''}`);
+if (!t) lines.push(`\nPyTorch: ${'error' in torch ? torch.error : ''}`);
+// Dawn prints its own diagnostics on stdout, so the table also goes to a file of its own.
+writeFileSync(join(values.out!, 'gpu-table.md'), `${lines.join('\n')}\n`);
+console.log(lines.join('\n'));

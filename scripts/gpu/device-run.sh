@@ -67,8 +67,9 @@ LIST
   bench)
     log "bench on $BACKEND"
     timeout 300 node dist/bench/gpu.js --backend "$BACKEND" --model /tmp/base --out "$OUT" --python "${SBERT_GPU_PYTHON:-python3}" \
-      ${SBERT_GPU_SENTENCES:+--sentences $SBERT_GPU_SENTENCES} > "$OUT/bench.md" 2> "$OUT/bench.err"
-    log "bench exit $?"
+      ${SBERT_GPU_SENTENCES:+--sentences $SBERT_GPU_SENTENCES} > "$OUT/bench-stdout.txt" 2> "$OUT/bench.err"
+    log "bench exit $?; Dawn errors on stdout: $(grep -c -E 'validation|out of memory' "$OUT/bench-stdout.txt")"
+    cp "$OUT/gpu-table.md" "$OUT/bench.md" 2>/dev/null
     ;;
   esac
 done

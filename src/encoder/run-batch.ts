@@ -1,5 +1,6 @@
 // One padded batch through the model and the pooling, read back asynchronously (safe on WebGPU).
 import * as tf from '@tensorflow/tfjs-core';
+import { trimGpuBufferPool } from '../backend/gpu-buffers.js';
 import type { BertModel } from '../model/bert.js';
 import { l2Normalize, pool, type PoolingMode } from '../model/pooling.js';
 import type { BatchJob } from './batches.js';
@@ -29,5 +30,6 @@ export async function runBatch(model: BertModel, job: Omit<BatchJob, 'rows'>, s:
     return (await out.data()) as Float32Array;
   } finally {
     out.dispose();
+    trimGpuBufferPool();
   }
 }

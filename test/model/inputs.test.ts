@@ -19,8 +19,11 @@ for (const backend of BACKENDS) {
         [() => ({ inputIds: ids([[101, 21128, 102]]), attentionMask: ids([[1, 1, 1]]) }), /input_ids holds 21128, outside \[0, 21127\]/],
         [() => ({ inputIds: ids([[101, 102]]), attentionMask: ids([[1, 1]]), tokenTypeIds: ids([[0, 2]]) }), /token_type_ids holds 2, outside \[0, 1\]/],
       ];
+      // WebGPU's gather reads out-of-range rows as zeros without an error; the range check needs the ids on
+      // the CPU, which a GPU forward must not wait for (the encoder's own ids are in range by construction).
+      const checked = backend === 'webgpu' ? cases.filter(([, msg]) => !/outside/.test(msg.source)) : cases;
       const n0 = tf.memory().numTensors;
-      for (const [make, msg] of cases) {
+      for (const [make, msg] of checked) {
         const inputs = make();
         expect(() => model.forward(inputs)).toThrow(msg);
         expect(() => model.forward(inputs)).toThrow(InputError);
