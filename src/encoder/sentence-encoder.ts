@@ -40,6 +40,7 @@ export interface EncodeOptions {
 }
 
 const CPU_BACKENDS = new Set(['wasm', 'cpu', 'tensorflow']);
+const GPU_BACKENDS = new Set(['webgpu']);
 
 /** Sentences per call below which a worker pool does not pay for its start-up. */
 export const POOL_THRESHOLD = 256;
@@ -127,7 +128,17 @@ export class SentenceEncoder {
       await Promise.all(jobs.map(async (job) => place(job, await pool.run(job, settings))));
     } else {
       const model = this.model;
-      for (const job of jobs) place(job, await runBatch(model, job, settings));
+      // A GPU overlaps: queue a few batches before waiting for the first one's result (on CPU backends
+      // the forward computes while it is queued, so one at a time loses nothing).
+      const window = GPU_BACKENDS.has(this.backend.name) ? 4 : 1;
+      const inflight: Promise<void>[] = [];
+      for (const job of jobs) {
+        const p = runBatch(model, job, settings).then((data) => place(job, data));
+        p.catch(() => {}); // awaited below; this only keeps an early failure from being reported as unhandled
+        inflight.push(p);
+        if (inflight.length >= window) await inflight.shift();
+      }
+      await Promise.all(inflight);
     }
     return out;
   }
