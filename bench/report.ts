@@ -11,6 +11,7 @@ const ok = (s: SuiteResult | undefined): CaseResult[] => (s ? s.cases.filter((c)
 function fmt(x: number | undefined, digits = 1): string {
   if (x === undefined || !Number.isFinite(x)) return '–';
   if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (x !== 0 && Math.abs(x) < 1) return x.toPrecision(2); // 0.028 sentences/s, not 0.0
   return x.toFixed(digits);
 }
 
@@ -213,10 +214,15 @@ export function htmlReport(r: BenchResults): string {
         .map((c) => ({ series: String(c.params.backend), value: c.throughput.tokensPerSec! })),
     })).filter((g) => g.bars.length > 0);
   };
+  const isEncode = (c: CaseResult) => c.params.input === 'sts-b-encode';
   const charts = [
-    barChart('One forward, synthetic BERT-base', 'tokens/s', groupBy([...forward, ...pytorch])),
+    barChart('One forward, synthetic BERT-base', 'tokens/s', groupBy([...forward, ...pytorch.filter((c) => !isEncode(c))])),
     barChart('End-to-end encode, STS-B test', 'sentences/s', [
-      ...ok(suite(r, 'encode')).map((c) => ({ label: `${c.params.workers} worker(s)`, bars: [{ series: 'wasm', value: c.throughput.sentencesPerSec! }] })),
+      ...ok(suite(r, 'encode')).map((c) => ({
+        label: `${c.params.workers} worker(s)`,
+        bars: [{ series: String(c.params.backend), value: c.throughput.sentencesPerSec! }],
+      })),
+      ...pytorch.filter(isEncode).map((c) => ({ label: 'PyTorch, 1 process', bars: [{ series: 'pytorch', value: c.throughput.sentencesPerSec! }] })),
     ]),
   ];
   const split = suite(r, 'matmul')?.notes.split as Record<string, number>[] | undefined;
