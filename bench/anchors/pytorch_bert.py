@@ -185,15 +185,17 @@ def mean_pool(hidden, mask):
 # --- timing ---------------------------------------------------------------------------------------
 
 def time_case(fn, warmup, min_samples, max_time):
-    """benchmark.js's rule: at least min_samples, then stop once max_time seconds have passed."""
+    """benchmark.js's rule: at least min_samples, then stop once max_time seconds have passed.
+    Returns wall seconds per call, and this process's CPU seconds (all threads) per call."""
     for _ in range(warmup):
         fn()
-    samples, start = [], time.perf_counter()
+    samples, cpu, start = [], [], time.perf_counter()
     while len(samples) < min_samples or time.perf_counter() - start < max_time:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         samples.append(time.perf_counter() - t0)
-    return samples
+        cpu.append(time.process_time() - c0)
+    return samples, cpu
 
 
 def main():
@@ -254,8 +256,8 @@ def main():
                 sync()
 
             budget = case.get("budget", {})
-            samples = time_case(run, budget.get("warmup", 1), budget.get("minSamples", 3), budget.get("maxTime", 1.0))
-            out["cases"].append({"name": case["name"], "sampleS": samples})
+            samples, cpu = time_case(run, budget.get("warmup", 1), budget.get("minSamples", 3), budget.get("maxTime", 1.0))
+            out["cases"].append({"name": case["name"], "sampleS": samples, "cpuS": cpu})
             if case.get("check"):
                 ids, mask = batches[0]
                 out["checks"][case["name"]] = mean_pool(model.forward(ids, mask), mask).flatten().tolist()

@@ -31,7 +31,7 @@ interface AnchorOutput {
   torch: string;
   settings: Record<string, unknown>;
   weights: string;
-  cases: { name: string; sampleS: number[] }[];
+  cases: { name: string; sampleS: number[]; cpuS?: number[] }[];
   checks: Record<string, number[]>;
 }
 
@@ -110,6 +110,10 @@ export function pytorchSuite(env: BenchEnv): Suite {
           continue;
         }
         const r = resultFromSamples(`pytorch ${c.name}`, { backend: 'pytorch', ...c.params }, got.sampleS, c.work, budgets[env.anchorCases.indexOf(c)]!);
+        if (got.cpuS?.length) {
+          r.cpuSPerCall = got.cpuS.reduce((a, b) => a + b, 0) / got.cpuS.length;
+          r.cpuPerWall = r.cpuSPerCall / r.meanS;
+        }
         ctx.log(`${r.name}: ${(r.meanS * 1000).toFixed(2)} ms/op ±${r.marginPct.toFixed(1)}% (${r.samples} samples)`);
         ctx.record(r);
       }

@@ -1,5 +1,5 @@
 // BertEncoder (modeling_bert.py): the stack of BertLayers, collecting hidden states and attentions on request.
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import type { HookRun, HookScope } from './hook.js';
@@ -33,10 +33,16 @@ export class BertEncoder {
     const attentions: tf.Tensor4D[] | undefined = opts.outputAttentions ? [] : undefined;
     let h = x;
     for (const layer of this.layers) {
-      const { hidden, probs } = layer.forward(h, mask, opts.hooks);
-      h = hidden;
+      // One tidy per layer: its intermediates (QKV, scores, the FFN's [tokens, 3072] activations) are freed
+      // as soon as the layer is done, so peak memory is one layer's worth, not the whole model's (wasm32's
+      // heap stops at 4 GiB: a whole-model tidy ran out at batch 32 × 64 tokens).
+      const out = tf.tidy((): tf.TensorContainerObject => {
+        const { hidden, probs } = layer.forward(h, mask, opts.hooks, attentions !== undefined);
+        return probs ? { hidden, probs } : { hidden };
+      }) as { hidden: tf.Tensor3D; probs?: tf.Tensor4D };
+      h = out.hidden;
       hiddenStates?.push(h);
-      attentions?.push(probs);
+      if (out.probs) attentions?.push(out.probs);
     }
     return { lastHiddenState: h, ...(hiddenStates && { hiddenStates }), ...(attentions && { attentions }) };
   }

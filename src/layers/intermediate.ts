@@ -1,5 +1,5 @@
 // BertIntermediate (modeling_bert.py): dense H → I, then the config's activation.
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig, HiddenAct } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import { activation } from './activations.js';
@@ -30,8 +30,11 @@ export class BertIntermediate {
     if (this.hiddenAct === 'relu' && !hooks?.wants(this.hookPre)) {
       return this.hookPost.run(this.dense.forward(x, 'relu'), hooks);
     }
-    const pre = this.hookPre.run(this.dense.forward(x), hooks);
-    return this.hookPost.run(activation(this.hiddenAct)(pre), hooks);
+    // The pre-activation [tokens, intermediate] is freed once the activation exists.
+    return tf.tidy(() => {
+      const pre = this.hookPre.run(this.dense.forward(x), hooks);
+      return this.hookPost.run(activation(this.hiddenAct)(pre), hooks);
+    });
   }
 
   dispose(): void {

@@ -14,12 +14,15 @@ export class LayerNorm {
   }
 
   forward<R extends tf.Rank>(x: tf.Tensor<R>): tf.Tensor<R> {
-    const axis = x.rank - 1;
-    const mean = tf.mean(x, axis, true);
-    const centered = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centered), axis, true);
-    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
-    return tf.add(tf.mul(normed, this.weight), this.bias);
+    // A tidy of its own: the four [tokens, hidden] temporaries go as soon as the output exists.
+    return tf.tidy(() => {
+      const axis = x.rank - 1;
+      const mean = tf.mean(x, axis, true);
+      const centered = tf.sub(x, mean);
+      const variance = tf.mean(tf.square(centered), axis, true);
+      const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
+      return tf.add(tf.mul(normed, this.weight), this.bias);
+    });
   }
 
   dispose(): void {

@@ -1,5 +1,5 @@
 // BertLayer (modeling_bert.py): attention block, then the feed-forward block (post-LayerNorm).
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import { BertAttention } from './attention.js';
@@ -10,8 +10,8 @@ import { BertOutput } from './output.js';
 export interface LayerResult {
   /** [B, L, H] = HF hidden_states[i + 1] */
   hidden: tf.Tensor3D;
-  /** [B, heads, L, L] */
-  probs: tf.Tensor4D;
+  /** [B, heads, L, L], when asked for */
+  probs?: tf.Tensor4D;
 }
 
 export class BertLayer {
@@ -30,10 +30,14 @@ export class BertLayer {
     );
   }
 
-  forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun): LayerResult {
-    const { context, probs } = this.attention.forward(x, mask, hooks);
-    const hidden = this.output.forward(this.intermediate.forward(context, hooks), context, hooks);
-    return { hidden, probs };
+  /** `keepProbs`: return the attention probabilities (else they are freed before the FFN runs). */
+  forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun, keepProbs = true): LayerResult {
+    const att = tf.tidy((): tf.TensorContainerObject => {
+      const { context, probs } = this.attention.forward(x, mask, hooks);
+      return keepProbs ? { context, probs } : { context };
+    }) as { context: tf.Tensor3D; probs?: tf.Tensor4D };
+    const hidden = tf.tidy(() => this.output.forward(this.intermediate.forward(att.context, hooks), att.context, hooks));
+    return { hidden, probs: att.probs };
   }
 
   dispose(): void {

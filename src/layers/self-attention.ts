@@ -57,8 +57,17 @@ export class BertSelfAttention {
       tf.transpose(point.run(tf.reshape(proj.forward(x), [B, L, nh, d]) as tf.Tensor4D, hooks), [0, 2, 1, 3]);
     const [qh, kh, vh] = [heads(this.query, this.hookQ), heads(this.key, this.hookK), heads(this.value, this.hookV)];
     // torch multiplies by the Python float d^-½, which it rounds to float32 first, as tf.mul does.
-    const scores = this.hookAttnScores.run(tf.add(tf.mul(tf.matMul(qh, kh, false, true), d ** -0.5), mask) as tf.Tensor4D, hooks);
+    // The [B, heads, L, L] temporaries are freed as soon as the next one exists: at 32 × 512 tokens each is
+    // 400 MB, and wasm32's heap ends at 4 GiB.
+    const raw = tf.matMul(qh, kh, false, true);
+    const scaled = tf.mul(raw, d ** -0.5);
+    raw.dispose();
+    const masked = tf.add(scaled, mask) as tf.Tensor4D;
+    scaled.dispose();
+    const scores = this.hookAttnScores.run(masked, hooks);
     const probs = this.hookPattern.run(tf.softmax(scores), hooks); // [B, heads, L, L]
+    if (scores !== probs) scores.dispose();
+    if (masked !== scores && masked !== probs) masked.dispose();
     const z = this.hookZ.run(tf.transpose(tf.matMul(probs, vh), [0, 2, 1, 3]), hooks); // [B, L, heads, d]
     return { context: tf.reshape(z, [B, L, H]), probs };
   }
