@@ -1,5 +1,6 @@
 // Length-sorted batching, as sentence-transformers' encode() does: long sentences together, short ones
 // together, so little compute goes to padding; results are put back in input order by the caller.
+import { splitByLength } from '../model/batching.js';
 import type { Encoding } from '../tokenizer/index.js';
 
 /** One padded batch, flattened row-major [batch, length], ready for the model (or a worker). */
@@ -35,4 +36,18 @@ export function padBatch(encodings: readonly Encoding[], rows: number[], padId: 
     types.set(e.tokenTypeIds, b * length);
   });
   return { ids, mask, types, batch: rows.length, length, rows };
+}
+
+/**
+ * A sorted batch (lengths longest first) cut for a CPU backend: where padding would cost more than another
+ * forward (`splitByLength`), and so that no piece is over `maxTokens` padded tokens (long texts in large
+ * batches would otherwise outgrow wasm32's 4 GiB heap). [from, to) ranges over the batch's rows.
+ */
+export function cpuChunks(lengths: readonly number[], maxTokens: number): [number, number][] {
+  return splitByLength(lengths).flatMap(([from, to]) => {
+    const step = Math.max(1, Math.floor(maxTokens / lengths[from]!));
+    const out: [number, number][] = [];
+    for (let i = from; i < to; i += step) out.push([i, Math.min(i + step, to)]);
+    return out;
+  });
 }

@@ -8,10 +8,9 @@ import { ensureModel } from '../hub/ensure.js';
 import { type LoadedModel, loadModelDir } from '../loader/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BertInputs, BertModel } from '../model/bert.js';
-import { splitByLength } from '../model/batching.js';
 import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
 import { BertTokenizer, type Encoding } from '../tokenizer/index.js';
-import { type BatchJob, padBatch, planBatches } from './batches.js';
+import { type BatchJob, cpuChunks, padBatch, planBatches } from './batches.js';
 import { type BatchSettings, runBatch } from './run-batch.js';
 import { shareWeights } from './shared-weights.js';
 import { WorkerPool } from './worker-pool.js';
@@ -41,6 +40,8 @@ export interface EncodeOptions {
 
 const CPU_BACKENDS = new Set(['wasm', 'cpu', 'tensorflow']);
 const GPU_BACKENDS = new Set(['webgpu']);
+/** Padded tokens per forward on CPU backends (16 × 512; BERT-base then peaks near 1.5 GiB of wasm heap). */
+const MAX_FORWARD_TOKENS = 8192;
 
 /** Sentences per call below which a worker pool does not pay for its start-up. */
 export const POOL_THRESHOLD = 256;
@@ -150,7 +151,7 @@ export class SentenceEncoder {
   private chunks(encodings: Encoding[], rows: number[]): BatchJob[] {
     if (!CPU_BACKENDS.has(this.backend.name)) return [padBatch(encodings, rows, this.tokenizer.padId)];
     const lengths = rows.map((r) => encodings[r]!.inputIds.length);
-    return splitByLength(lengths).map(([from, to]) => padBatch(encodings, rows.slice(from, to), this.tokenizer.padId));
+    return cpuChunks(lengths, MAX_FORWARD_TOKENS).map(([from, to]) => padBatch(encodings, rows.slice(from, to), this.tokenizer.padId));
   }
 
   /** The BertModel in this thread (uploaded on first use), for hooks, caches and patching. */

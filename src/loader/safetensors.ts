@@ -186,13 +186,7 @@ function tensorBytes(t: TensorToWrite): Uint8Array {
 /** The whole file in memory (tests, small models). */
 export function serializeSafetensors(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): Uint8Array {
   const parts = [headerBytes(tensors, metadata), ...tensors.map(tensorBytes)];
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  return Buffer.concat(parts);
 }
 
 /** Streams the file: one tensor's bytes in memory at a time when `bytes` are functions. */

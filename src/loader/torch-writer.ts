@@ -283,11 +283,5 @@ export function legacyBytes(storages: readonly TorchStorage[], tensors: readonly
     new DataView(count.buffer).setBigInt64(0, BigInt(s.numel), true);
     parts.push(count, typeof s.bytes === 'function' ? s.bytes() : s.bytes);
   }
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  return Buffer.concat(parts);
 }

@@ -102,3 +102,11 @@ export function rows(r: Ref, from: number, to: number): Ref {
   const per = r.shape.slice(1).reduce((a, b) => a * b, 1);
   return { shape: [to - from, ...r.shape.slice(1)], data: r.data.subarray(from * per, to * per) };
 }
+
+/** The number of real tokens in row `b` of a [B, L] attention mask. */
+export function maskLength(mask: Ref, b: number): number {
+  const L = mask.shape[1]!;
+  let n = 0;
+  for (let i = b * L; i < (b + 1) * L; i++) n += mask.data[i]!;
+  return n;
+}

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sbert as run } from '../cli.js';
+import type { Case, PairCase } from './cases.js';
 import { fixture } from '../fixtures.js';
 
 const MODEL = fixture('tiny', 'hf');
@@ -17,20 +18,6 @@ const outputs = (stdout: string): Record<string, unknown>[] =>
     .filter((l) => l)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-interface Case {
-  text: string;
-  tokens: string[];
-  input_ids: number[];
-  offsets: [number, number][];
-}
-interface PairCase {
-  a: string;
-  b: string | null;
-  max_length: number | null;
-  input_ids: number[];
-  token_type_ids: number[];
-  attention_mask: number[];
-}
 
 describe('sbert tokenize', () => {
   it('prints what HF gives for each line: ids, types, mask, tokens, code-point offsets', async () => {

@@ -6,22 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BertTokenizer, type Encoding } from '../../src/tokenizer/index.js';
 import { fixture } from '../fixtures.js';
+import type { Case, PairCase } from './cases.js';
 
-interface Case {
-  source: string;
-  text: string;
-  tokens: string[];
-  input_ids: number[];
-  offsets: [number, number][];
-}
-interface PairCase {
-  a: string;
-  b: string | null;
-  max_length: number | null;
-  input_ids: number[];
-  token_type_ids: number[];
-  attention_mask: number[];
-}
 interface Batch {
   texts: string[];
   input_ids: number[][];
