@@ -6,6 +6,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { CheckpointError, InputError } from '../errors.js';
 import { DTYPE_SIZE, type DType, isDType } from './dtype.js';
 import type { ByteSource } from './source.js';
+import { concatBytes } from './bytes.js';
 
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -186,7 +187,7 @@ function tensorBytes(t: TensorToWrite): Uint8Array {
 /** The whole file in memory (tests, small models). */
 export function serializeSafetensors(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): Uint8Array {
   const parts = [headerBytes(tensors, metadata), ...tensors.map(tensorBytes)];
-  return Buffer.concat(parts);
+  return concatBytes(parts);
 }
 
 /** Streams the file: one tensor's bytes in memory at a time when `bytes` are functions. */

@@ -4,6 +4,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { DTYPE_SIZE, type DType } from './dtype.js';
+import { concatBytes } from './bytes.js';
 
 /** Emits pickle opcodes (protocol 2), the way CPython's pickler does for torch state dicts. */
 export class PickleWriter {
@@ -283,5 +284,5 @@ export function legacyBytes(storages: readonly TorchStorage[], tensors: readonly
     new DataView(count.buffer).setBigInt64(0, BigInt(s.numel), true);
     parts.push(count, typeof s.bytes === 'function' ? s.bytes() : s.bytes);
   }
-  return Buffer.concat(parts);
+  return concatBytes(parts);
 }
