@@ -1,8 +1,10 @@
 // Sentence-transformers' Pooling module (sentence_transformers/models/Pooling.py) and F.normalize.
 import * as tf from '@tensorflow/tfjs-core';
+import type { PoolingMode } from '../loader/model-dir.js';
 import { floatMask } from './mask.js';
 
-export type PoolingMode = 'mean' | 'cls' | 'max' | 'mean_sqrt_len';
+// One definition of the modes (the loader's, which reads them from 1_Pooling/config.json).
+export type { PoolingMode };
 export const POOLING_MODES: readonly PoolingMode[] = ['mean', 'cls', 'max', 'mean_sqrt_len'];
 
 /** hidden: [B, L, H]; mask: [B, L] (1 = token) → [B, H] */
