@@ -1,6 +1,8 @@
 // The GPU benchmark (issue 8): SentenceEncoder.encode of the 2 456 distinct STS-B test sentences on a GPU
 // backend at batch 32 and 128, with PyTorch on the same machine running the same padded batches beside it.
-//   node dist/bench/gpu.js [--backend webgpu] [--model DIR] [--batches 32,128] [--out DIR] [--python python3]
+//   node dist/bench/gpu.js [--backend webgpu] [--model DIR] [--batches 32,128] [--matmul tfjs,tiled] [--out DIR]
+//                          [--python python3]
+// --matmul: the Linear layers' matmul on webgpu, each measured in turn (src/backend/webgpu-linear.ts).
 // Each batch size: one untimed pass (WebGPU compiles a shader per new shape), then two timed passes; the
 // best is reported. PyTorch times the forward only (ids already on the device, no tokenization or
 // pooling), float32, eager, with torch.cuda.synchronize() — so the ratio flatters PyTorch slightly.
@@ -12,6 +14,7 @@ import { planBatches } from '../src/encoder/batches.js';
 import { SentenceEncoder } from '../src/encoder/sentence-encoder.js';
 import { BertTokenizer } from '../src/tokenizer/index.js';
 import type { BackendName } from '../src/backend/index.js';
+import { setWebgpuMatmul, WEBGPU_MATMULS, type WebgpuMatmul } from '../src/backend/webgpu-linear.js';
 import { ROOT } from '../test/fixtures.js';
 import { syntheticModelDir } from '../test/synthetic.js';
 import { sentenceBatches, stsSentences, toRows } from './inputs.js';
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'webgpu' },
     model: { type: 'string' },
     batches: { type: 'string', default: '32,128' },
+    matmul: { type: 'string', default: 'tfjs,tiled' },
     out: { type: 'string', default: join(ROOT, 'bench', 'results') },
     python: { type: 'string', default: 'python3' },
     sentences: { type: 'string' },
@@ -30,6 +34,8 @@ const { values } = parseArgs({
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const model = values.model ?? syntheticModelDir('base');
 const batchSizes = values.batches!.split(',').map(Number);
+const matmuls = values.matmul!.split(',') as WebgpuMatmul[];
+for (const m of matmuls) if (!WEBGPU_MATMULS.includes(m)) throw new Error(`--matmul: unknown "${m}" (choose from ${WEBGPU_MATMULS.join(', ')})`);
 const all = stsSentences('test', true);
 const sentences = values.sentences ? all.slice(0, Number(values.sentences)) : all;
 mkdirSync(values.out!, { recursive: true });
@@ -66,9 +72,12 @@ try {
 
 const enc = await SentenceEncoder.load(model, { backend: values.backend as BackendName, workers: 1, quiet: true });
 log(`backend ${enc.backend.name} (${enc.backend.reason}); ${sentences.length} sentences`);
-interface Row { batch: number; sentencesPerSecond: number; coldSeconds: number; seconds: number[]; tokens: number; padded: number; maxAbsVsTorch?: number }
+interface Row { matmul: WebgpuMatmul; batch: number; sentencesPerSecond: number; coldSeconds: number; seconds: number[]; tokens: number; padded: number; maxAbsVsTorch?: number }
 const encodings = sentences.map((s) => tokenizer.encode(s, { maxLength: 512 }));
 const rows: Row[] = [];
+// The matmul choice only matters on webgpu; elsewhere one pass under the first name.
+for (const matmul of enc.backend.name === 'webgpu' ? matmuls : matmuls.slice(0, 1)) {
+setWebgpuMatmul(matmul);
 for (const batchSize of batchSizes) {
   const t0 = performance.now();
   await enc.encode(sentences, { batchSize });
@@ -92,6 +101,7 @@ for (const batchSize of batchSizes) {
   }
   const batches = sentenceBatches(enc.tokenizer, sentences, batchSize, enc.maxSeqLength);
   const row = {
+    matmul,
     batch: batchSize,
     sentencesPerSecond: sentences.length / Math.min(...seconds),
     coldSeconds: cold,
@@ -101,7 +111,8 @@ for (const batchSize of batchSizes) {
     maxAbsVsTorch,
   };
   rows.push(row);
-  log(`batch ${batchSize}: ${row.sentencesPerSecond.toFixed(1)} sentences/s (cold pass ${cold.toFixed(1)} s), max abs vs PyTorch ${maxAbsVsTorch?.toExponential(2) ?? 'n/a'}`);
+  log(`${matmul} matmul, batch ${batchSize}: ${row.sentencesPerSecond.toFixed(1)} sentences/s (cold pass ${cold.toFixed(1)} s), max abs vs PyTorch ${maxAbsVsTorch?.toExponential(2) ?? 'n/a'}`);
+}
 }
 await enc.dispose();
 
@@ -109,11 +120,11 @@ const result = { date: new Date().toISOString(), machine: machineInfo(), backend
 writeFileSync(join(values.out!, 'gpu-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
 const t = 'rows' in torch ? torch : undefined;
 const lines: string[] = [];
-lines.push(`| backend | batch | sentences/s | PyTorch${t ? ` (${t.device}, torch ${t.torch})` : ''} sentences/s | ratio | max abs vs PyTorch (first batch) |`);
-lines.push('|---|---|---|---|---|---|');
+lines.push(`| backend | matmul | batch | sentences/s | PyTorch${t ? ` (${t.device}, torch ${t.torch})` : ''} sentences/s | ratio | max abs vs PyTorch (first batch) |`);
+lines.push('|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const p = t?.rows.find((x) => x.batch === r.batch);
-  lines.push(`| ${enc.backend.name} | ${r.batch} | ${r.sentencesPerSecond.toFixed(0)} | ${p ? p.sentencesPerSecond.toFixed(0) : 'n/a'} | ${p ? (r.sentencesPerSecond / p.sentencesPerSecond).toFixed(2) : 'n/a'} | ${r.maxAbsVsTorch?.toExponential(1) ?? 'n/a'} |`);
+  lines.push(`| ${enc.backend.name} | ${r.matmul} | ${r.batch} | ${r.sentencesPerSecond.toFixed(0)} | ${p ? p.sentencesPerSecond.toFixed(0) : 'n/a'} | ${p ? (r.sentencesPerSecond / p.sentencesPerSecond).toFixed(2) : 'n/a'} | ${r.maxAbsVsTorch?.toExponential(1) ?? 'n/a'} |`);
 }
 if (!t) lines.push(`\nPyTorch: ${'error' in torch ? torch.error : ''}`);
 // Dawn prints its own diagnostics on stdout, so the table also goes to a file of its own.

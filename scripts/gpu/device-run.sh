@@ -2,16 +2,18 @@
 # Runs on the lent GPU machine (no Node, no network; ../shared/GPU.md), from the repo root, after
 # scripts/gpu/pack.sh filled .device/ (pass it with the device tool's carry: [".device"]):
 #   1. Node, the packages and the fixtures unpacked; the backend `auto` picks
-#   2. the model's fixture tests on the GPU backend (vitest, SBERT_TEST_BACKENDS)
-#   3. `sbert compare` on every fixture reference (tiny, activations, fp16/bf16, synthetic BERT-base)
-#   4. the GPU benchmark: STS-B test encode at batch 32 and 128, PyTorch (CUDA) on the same batches
+#   2. the GPU benchmark: STS-B test encode at batch 32 and 128 with tfjs's and the tiled matmul, PyTorch (CUDA)
+#      on the same batches
+#   3. the Linear-shape matmul benchmark (tfjs-webgpu vs src/backend/webgpu-linear.ts), GFLOP/s
+#   4. the model's fixture tests on the GPU backend (vitest, SBERT_TEST_BACKENDS), with each matmul
+#   5. `sbert compare` on every fixture reference (tiny, activations, fp16/bf16, synthetic BERT-base)
 # Each step writes its output under $OUT; a failing step does not stop the others.
 # Locally (to rehearse): SBERT_GPU_BACKEND=wasm OUT=/tmp/gpu-out bash scripts/gpu/device-run.sh
 set -u
 FINAL=${OUT:-/tmp/gpu-out}
 OUT=/tmp/gpu-work  # everything lands here; $FINAL gets steps.log, bench.md and one .tgz (the device tool returns few files)
 BACKEND=${SBERT_GPU_BACKEND:-webgpu}
-STEPS=${*:-setup tests bench compare}
+STEPS=${*:-setup bench matmul tests compare}
 B=/tmp/sbert-bundle
 mkdir -p "$OUT" "$B"
 log() { echo "[$(date +%T)] $*" | tee -a "$OUT/steps.log"; }
@@ -47,6 +49,15 @@ for step in $STEPS; do
       --exclude test/model/layouts.test.ts --exclude test/model/batching.test.ts \
       > "$OUT/vitest-$BACKEND.txt" 2>&1
     log "tests exit $? ($(grep -E 'Tests +[0-9]' "$OUT/vitest-$BACKEND.txt" | tail -1))"
+    NO_COLOR=1 SBERT_TEST_BACKENDS=$BACKEND SBERT_WEBGPU_MATMUL=tiled timeout 180 node node_modules/vitest/vitest.mjs run test/model \
+      --exclude test/model/layouts.test.ts --exclude test/model/batching.test.ts \
+      > "$OUT/vitest-$BACKEND-tiled.txt" 2>&1
+    log "tests (tiled matmul) exit $? ($(grep -E 'Tests +[0-9]' "$OUT/vitest-$BACKEND-tiled.txt" | tail -1))"
+    ;;
+  matmul)
+    log "matmul on $BACKEND"
+    timeout 150 node dist/bench/gpu-matmul.js --backend "$BACKEND" --out "$OUT" > "$OUT/matmul-stdout.txt" 2> "$OUT/matmul.err"
+    log "matmul exit $?"
     ;;
   compare)
     while read -r name model ref; do
@@ -66,7 +77,7 @@ LIST
     ;;
   bench)
     log "bench on $BACKEND"
-    timeout 300 node dist/bench/gpu.js --backend "$BACKEND" --model /tmp/base --out "$OUT" --python "${SBERT_GPU_PYTHON:-python3}" \
+    timeout 420 node dist/bench/gpu.js --backend "$BACKEND" --model /tmp/base --out "$OUT" --python "${SBERT_GPU_PYTHON:-python3}" \
       ${SBERT_GPU_SENTENCES:+--sentences $SBERT_GPU_SENTENCES} > "$OUT/bench-stdout.txt" 2> "$OUT/bench.err"
     log "bench exit $?; Dawn errors on stdout: $(grep -c -E 'validation|out of memory' "$OUT/bench-stdout.txt")"
     cp "$OUT/gpu-table.md" "$OUT/bench.md" 2>/dev/null
@@ -74,5 +85,5 @@ LIST
   esac
 done
 ls -la "$OUT" >> "$OUT/steps.log"
-mkdir -p "$FINAL" && cp "$OUT/steps.log" "$OUT/bench.md" "$FINAL/" 2>/dev/null
+mkdir -p "$FINAL" && cp "$OUT/steps.log" "$OUT/bench.md" "$OUT/gpu-matmul.md" "$FINAL/" 2>/dev/null
 tar -czf "$FINAL/gpu-results.tgz" -C "$OUT" --exclude gpu-cases.json .

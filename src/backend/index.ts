@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, UsageError } from '../errors.js';
+import { webgpuMatmul } from './webgpu-linear.js';
 
 export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
@@ -67,9 +68,27 @@ async function tensorflow(): Promise<string> {
   );
 }
 
+interface Adapter {
+  info?: { vendor?: string; architecture?: string; description?: string };
+  isFallbackAdapter?: boolean;
+}
+interface Gpu {
+  requestAdapter(): Promise<Adapter | null>;
+}
 interface DawnModule {
-  create(flags: string[]): { requestAdapter(): Promise<unknown> };
+  create(flags: string[]): Gpu;
   globals: Record<string, unknown>;
+}
+
+/** The adapter in a few words, and whether it is a CPU implementation (Mesa's lavapipe, SwiftShader, WARP). */
+export function describeAdapter(a: Adapter): { name: string; software: boolean } {
+  const info = a.info ?? {};
+  const name = (info.description || [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unnamed').split(' (')[0]!.trim();
+  const software =
+    a.isFallbackAdapter === true ||
+    info.architecture === 'software' ||
+    /llvmpipe|lavapipe|swiftshader|microsoft basic render|warp/i.test(`${info.vendor ?? ''} ${info.description ?? ''}`);
+  return { name, software };
 }
 
 /**
@@ -86,9 +105,14 @@ function vulkanLoaderPresent(): boolean {
   return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
 }
 
-let dawnGpu: { requestAdapter(): Promise<unknown> } | undefined;
+let dawnGpu: Gpu | undefined;
 
-async function webgpu(): Promise<string> {
+/**
+ * `auto` passes `auto = true`: a software adapter then counts as absent, since it runs far slower than wasm.
+ * Asked for by name, a software adapter is used (that is how the webgpu paths are tested without a GPU).
+ */
+async function webgpu(auto = false): Promise<string> {
+  const matmul = webgpuMatmul(); // a bad SBERT_WEBGPU_MATMUL fails here, before any GPU work
   let dawn: DawnModule;
   try {
     dawn = (await importOptional('webgpu')) as DawnModule;
@@ -100,8 +124,12 @@ async function webgpu(): Promise<string> {
     throw new BackendUnavailable('backend webgpu: no WebGPU adapter (no Vulkan loader libvulkan.so.1 on this machine)');
   }
   const gpu = g.navigator?.gpu ?? (dawnGpu ??= dawn.create([]));
-  const adapter = await (gpu as { requestAdapter(): Promise<unknown> }).requestAdapter();
+  const adapter = await (gpu as Gpu).requestAdapter();
   if (!adapter) throw new BackendUnavailable('backend webgpu: no WebGPU adapter found (Dawn found no Vulkan/Metal/D3D12 GPU)');
+  const { name, software } = describeAdapter(adapter);
+  if (software && auto) {
+    throw new BackendUnavailable(`backend webgpu: only a software adapter (${name}), slower than wasm; pass --backend webgpu to use it anyway`, `software adapter ${name} only`);
+  }
   // tfjs-backend-webgpu looks for navigator.gpu when it is imported.
   if (!g.navigator?.gpu) {
     for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) Object.assign(globalThis, { [k]: v });
@@ -113,7 +141,7 @@ async function webgpu(): Promise<string> {
     throw new BackendUnavailable('backend webgpu needs @tensorflow/tfjs-backend-webgpu (npm install @tensorflow/tfjs-backend-webgpu)');
   }
   await activate('webgpu');
-  return 'WebGPU adapter found';
+  return `WebGPU adapter ${name}${software ? ' (software, slow)' : ''}${matmul === 'tfjs' ? '' : `, ${matmul} matmul`}`;
 }
 
 async function wasm(): Promise<string> {
@@ -132,7 +160,7 @@ async function cpu(): Promise<string> {
   return 'plain JavaScript kernels';
 }
 
-const SETUP: Record<Exclude<BackendName, 'auto'>, () => Promise<string>> = { tensorflow, webgpu, wasm, cpu };
+const SETUP: Record<Exclude<BackendName, 'auto'>, (auto?: boolean) => Promise<string>> = { tensorflow, webgpu, wasm, cpu };
 
 /** Activates the backend `name` (for `auto`, the best one present: tensorflow → webgpu → wasm → cpu). */
 export async function setupBackend(name: BackendName = 'auto'): Promise<BackendChoice> {
@@ -141,9 +169,10 @@ export async function setupBackend(name: BackendName = 'auto'): Promise<BackendC
   const skipped: string[] = [];
   for (const candidate of ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const) {
     try {
-      const why = await SETUP[candidate]();
+      const why = await SETUP[candidate](true);
       return { name: candidate, reason: `auto: ${why}${skipped.length ? `; ${skipped.join('; ')}` : ''}` };
     } catch (e) {
+      if (e instanceof UsageError) throw e; // a setting that is wrong everywhere, not an absent backend
       skipped.push(`${candidate} unavailable (${e instanceof BackendUnavailable ? e.brief : short(e)})`);
     }
   }

@@ -2,6 +2,7 @@
 // with its weight stored pre-transposed as [in, out]: tfjs-wasm's matmul (XNNPACK) runs ~10× slower with
 // `transposeB`, and on 3-D inputs, so the input is flattened to [rows, in] and multiplied once, bias fused.
 import * as tf from '@tensorflow/tfjs-core';
+import { tiledLinear, tiledLinearApplies } from '../backend/webgpu-linear.js';
 import type { Weights } from '../loader/weights.js';
 
 /** HF `[out, in]` → row-major `[in, out]`. */
@@ -40,12 +41,13 @@ export class Linear {
   forward<R extends tf.Rank>(x: tf.Tensor<R>, activation: 'linear' | 'relu' = 'linear'): tf.Tensor<R> {
     const shape = x.shape;
     const rows = x.size / this.inFeatures;
-    const y = tf.fused.matMul({
-      a: tf.reshape(x, [rows, this.inFeatures]),
-      b: this.weight,
-      bias: this.bias,
-      activation,
-    });
+    const x2 = tf.reshape(x, [rows, this.inFeatures]) as tf.Tensor2D;
+    const y = tiledLinearApplies(this.inFeatures, this.outFeatures)
+      ? tf.tidy(() => {
+          const z = tiledLinear(x2, this.weight, this.bias);
+          return activation === 'relu' ? tf.relu(z) : z;
+        })
+      : tf.fused.matMul({ a: x2, b: this.weight, bias: this.bias, activation });
     return tf.reshape(y, [...shape.slice(0, -1), this.outFeatures]) as tf.Tensor as tf.Tensor<R>;
   }
 

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { InputError, UsageError, exitCodeOf } from '../../src/errors.js';
-import { type BackendName, setupBackend } from '../../src/backend/index.js';
+import { type BackendName, describeAdapter, setupBackend } from '../../src/backend/index.js';
 
 async function installed(pkg: string): Promise<boolean> {
   try {
@@ -62,8 +62,29 @@ describe('setupBackend', () => {
     if (choice.name === 'wasm') {
       expect(choice.reason).toMatch(/^auto: WebAssembly/);
       expect(choice.reason).toMatch(/tensorflow unavailable \(tfjs-node not installed\)/);
-      expect(choice.reason).toMatch(/webgpu unavailable \(no WebGPU adapter/);
+      expect(choice.reason).toMatch(/webgpu unavailable \((no WebGPU adapter|software adapter )/);
     }
+  });
+
+  it('auto passes over a software WebGPU adapter (lavapipe, SwiftShader) that --backend webgpu would take', async () => {
+    const explicit = await setupBackend('webgpu').catch(() => null);
+    const software = explicit?.reason.includes('(software, slow)') ?? false;
+    const choice = await setupBackend('auto');
+    if (software) {
+      expect(choice.name).not.toBe('webgpu');
+      expect(choice.reason).toMatch(/webgpu unavailable \(software adapter llvmpipe/);
+    }
+    await setupBackend('wasm');
+  });
+
+  it('describeAdapter tells software adapters from GPUs', () => {
+    expect(describeAdapter({ info: { vendor: 'mesa', architecture: 'software', description: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)' } }))
+      .toEqual({ name: 'llvmpipe: Mesa 25.0.7', software: true });
+    expect(describeAdapter({ info: { vendor: 'google', architecture: '', description: 'SwiftShader Device (Subzero)' } }).software).toBe(true);
+    expect(describeAdapter({ isFallbackAdapter: true, info: { vendor: 'x' } }).software).toBe(true);
+    expect(describeAdapter({ info: { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' } }))
+      .toEqual({ name: 'NVIDIA H200', software: false });
+    expect(describeAdapter({})).toEqual({ name: 'unnamed', software: false });
   });
 
   it('an unknown name is a usage error', async () => {

@@ -13,7 +13,7 @@ const LAYOUTS: [string, string][] = [
   ['fp16', 'fp16.'], ['bf16', 'bf16.'],
 ];
 
-describe('tiny in every layout (wasm)', () => {
+describe(`tiny in every layout (${MAIN_BACKEND})`, () => {
   beforeAll(() => useBackend(MAIN_BACKEND));
 
   for (const [layout, prefix] of LAYOUTS) {
@@ -28,7 +28,7 @@ describe('tiny in every layout (wasm)', () => {
       const poolKey = prefix === 'st.' ? 'st.mean' : `${prefix}pool.mean`;
       const e1 = maxAbsDiff(await out.lastHiddenState.data(), ref(refs, hiddenKey), ref(refs, 'attention_mask'));
       const e2 = maxAbsDiff(await mean.data(), ref(refs, poolKey));
-      console.log(`[wasm] ${layout}: ${hiddenKey} ${e1}, ${poolKey} ${e2}`);
+      console.log(`[${MAIN_BACKEND}] ${layout}: ${hiddenKey} ${e1}, ${poolKey} ${e2}`);
       expect(e1).toBeLessThanOrEqual(1e-5);
       expect(e2).toBeLessThanOrEqual(1e-5);
       tf.dispose([out.lastHiddenState, mean]);

@@ -1,0 +1,95 @@
+// y = x · W + b at BERT-base's Linear shapes on a GPU backend: tfjs-webgpu's own fused matmul against the
+// tiled program of src/backend/webgpu-linear.ts (64- and 128-row tiles), in GFLOP/s, each checked against tfjs.
+//   node dist/bench/gpu-matmul.js [--backend webgpu] [--rows 512,1024,3072] [--square 4096] [--reps 20] [--out DIR]
+// (--square 0 leaves out the square product, which takes minutes on a software adapter)
+// Timing: `reps` products queued back to back, then one small read-back, which waits for the whole queue
+// (WebGPU runs a queue in order); the best of three such rounds after a warm-up round (shader compiles).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { type BackendName, setupBackend } from '../src/backend/index.js';
+import { setTiledLinearRows, tiledLinear, type TileRows } from '../src/backend/webgpu-linear.js';
+import { ROOT } from '../test/fixtures.js';
+import { machineInfo } from './machine.js';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'webgpu' },
+    rows: { type: 'string', default: '512,1024,3072' },
+    reps: { type: 'string', default: '20' },
+    square: { type: 'string', default: '4096' },
+    out: { type: 'string', default: join(ROOT, 'bench', 'results') },
+  },
+});
+const log = (m: string) => process.stderr.write(`${m}\n`);
+const choice = await setupBackend(values.backend as BackendName);
+log(`backend ${choice.name} (${choice.reason})`);
+const reps = Number(values.reps);
+
+// [K, N] of BERT-base's Linears: Q/K/V/attention.output.dense, intermediate.dense, output.dense; then a square.
+const SHAPES: [number, number][] = [[768, 768], [768, 3072], [3072, 768]];
+const cases: [number, number, number][] = values.rows!.split(',').map(Number).flatMap((m) => SHAPES.map(([k, n]) => [m, k, n] as [number, number, number]));
+const square = Number(values.square);
+if (square > 0) cases.push([square, square, square]);
+
+type Variant = 'tfjs' | `tiled-${TileRows}`;
+const VARIANTS: Variant[] = choice.name === 'webgpu' ? ['tfjs', 'tiled-auto', 'tiled-64', 'tiled-128'] : ['tfjs'];
+
+function run(v: Variant, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  if (v === 'tfjs') return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
+  const rows = v.slice('tiled-'.length);
+  setTiledLinearRows(rows === 'auto' ? 'auto' : (Number(rows) as 64 | 128));
+  return tiledLinear(x, w, b);
+}
+
+async function time(v: Variant, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): Promise<number> {
+  const best: number[] = [];
+  for (let round = 0; round < 4; round++) {
+    const t0 = performance.now();
+    let last: tf.Tensor2D | undefined;
+    for (let i = 0; i < reps; i++) {
+      last?.dispose();
+      last = run(v, x, w, b);
+    }
+    const probe = tf.slice(last!, [0, 0], [1, 1]);
+    await probe.data();
+    tf.dispose([probe, last!]);
+    if (round > 0) best.push((performance.now() - t0) / 1000 / reps);
+  }
+  return Math.min(...best);
+}
+
+interface Row { m: number; k: number; n: number; variant: Variant; seconds: number; gflops: number; maxAbsVsTfjs: number }
+const rows: Row[] = [];
+for (const [m, k, n] of cases) {
+  const x = tf.randomNormal([m, k], 0, 1, 'float32', 1) as tf.Tensor2D;
+  const w = tf.randomNormal([k, n], 0, 0.05, 'float32', 2) as tf.Tensor2D;
+  const b = tf.randomNormal([n], 0, 1, 'float32', 3) as tf.Tensor1D;
+  const ref = run('tfjs', x, w, b);
+  const want = await ref.data();
+  ref.dispose();
+  for (const v of VARIANTS) {
+    const y = run(v, x, w, b);
+    const got = await y.data();
+    y.dispose();
+    let maxAbsVsTfjs = 0;
+    for (let i = 0; i < got.length; i++) maxAbsVsTfjs = Math.max(maxAbsVsTfjs, Math.abs(got[i]! - want[i]!));
+    const seconds = await time(v, x, w, b);
+    const row = { m, k, n, variant: v, seconds, gflops: (2 * m * k * n) / seconds / 1e9, maxAbsVsTfjs };
+    rows.push(row);
+    log(`${m}×${k}×${n} ${v}: ${row.gflops.toFixed(0)} GFLOP/s (${(seconds * 1e3).toFixed(3)} ms), max abs vs tfjs ${maxAbsVsTfjs.toExponential(1)}`);
+  }
+  tf.dispose([x, w, b]);
+}
+setTiledLinearRows('auto');
+
+mkdirSync(values.out!, { recursive: true });
+writeFileSync(join(values.out!, 'gpu-matmul.json'), `${JSON.stringify({ date: new Date().toISOString(), machine: machineInfo(), backend: choice, reps, rows }, null, 2)}\n`);
+const lines = [`| M × K × N | ${VARIANTS.join(' | ')} |`, `|---|${VARIANTS.map(() => '---').join('|')}|`];
+for (const [m, k, n] of cases) {
+  const cells = VARIANTS.map((v) => rows.find((r) => r.m === m && r.k === k && r.n === n && r.variant === v)!);
+  lines.push(`| ${m} × ${k} × ${n} | ${cells.map((r) => `${r.gflops.toFixed(0)}${r.maxAbsVsTfjs > 1e-3 ? ' (WRONG)' : ''}`).join(' | ')} |`);
+}
+writeFileSync(join(values.out!, 'gpu-matmul.md'), `GFLOP/s, ${choice.name} (${choice.reason})\n\n${lines.join('\n')}\n`);
+console.log(lines.join('\n'));

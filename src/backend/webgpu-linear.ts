@@ -1,0 +1,202 @@
+// y = x · W + b as one WGSL program for the webgpu backend: the Linear layers (Q, K, V, attention output,
+// intermediate, output) are ≈ 90% of a short-sequence BERT forward, and tfjs-webgpu's generic matmul
+// (32 × 32 tiles, 64 threads) reached only ≈ 2.6 TFLOP/s on an H200. This one computes a 64·I × 128 tile per
+// 256-thread workgroup, 4·I × 8 outputs per thread as vec4 FMAs from workgroup memory, so each value read from
+// workgroup memory feeds 4–8 FMAs instead of 2. Summation runs over k in order, in float32, like a plain loop.
+//
+// Opt-in while unmeasured on a GPU (SBERT_WEBGPU_MATMUL=tiled, or setWebgpuMatmul('tiled')): bench/gpu.ts
+// times both on the lent GPU machine. Registered as the tfjs kernel `SbertLinear` so tidy/dispose work.
+import * as tf from '@tensorflow/tfjs-core';
+import { UsageError } from '../errors.js';
+
+export type WebgpuMatmul = 'tfjs' | 'tiled';
+export const WEBGPU_MATMULS: readonly WebgpuMatmul[] = ['tfjs', 'tiled'];
+
+const KERNEL = 'SbertLinear';
+const BK = 16; // k per workgroup-memory tile
+const BN = 128; // output columns per workgroup (16 threads × 2 vec4 groups × 4)
+
+let choice: WebgpuMatmul | undefined;
+
+function fromEnv(): WebgpuMatmul {
+  const v = process.env.SBERT_WEBGPU_MATMUL;
+  if (v === undefined || v === '') return 'tfjs';
+  if (!(WEBGPU_MATMULS as readonly string[]).includes(v)) {
+    throw new UsageError(`SBERT_WEBGPU_MATMUL="${v}" is not one of ${WEBGPU_MATMULS.join(', ')}`);
+  }
+  return v as WebgpuMatmul;
+}
+
+/** Which matmul the Linear layers use on webgpu (default: SBERT_WEBGPU_MATMUL, else `tfjs`). */
+export function webgpuMatmul(): WebgpuMatmul {
+  return (choice ??= fromEnv());
+}
+
+export function setWebgpuMatmul(m: WebgpuMatmul): void {
+  if (!WEBGPU_MATMULS.includes(m)) throw new UsageError(`unknown webgpu matmul "${m}" (choose from ${WEBGPU_MATMULS.join(', ')})`);
+  choice = m;
+}
+
+/** True when `linear()` would run the tiled program for these sizes on the active backend. */
+export function tiledLinearApplies(inFeatures: number, outFeatures: number): boolean {
+  return tf.getBackend() === 'webgpu' && webgpuMatmul() === 'tiled' && inFeatures % 4 === 0 && outFeatures % 4 === 0;
+}
+
+// The parts of tfjs-backend-webgpu's program interface this program fills in (webgpu_program.d.ts).
+interface Program {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
+  dispatch: [number, number, number];
+  variableNames: string[];
+  variableComponents: number[];
+  outputComponent: number;
+  workgroupSize: [number, number, number];
+  uniforms: string;
+  getUserCode(): string;
+}
+interface WebgpuBackend {
+  runWebGPUProgram(p: Program, inputs: tf.TensorInfo[], dtype: 'float32', uniforms: { type: 'int32'; data: number[] }[]): tf.TensorInfo;
+}
+
+// Unrolled here rather than looped in WGSL: accumulators in named registers, never an indexed local array.
+const acc = (i: number, r: number, j: number): string => `acc${i}${r}${j}`;
+const each = (I: number, f: (i: number, r: number, j: number) => string): string => {
+  const out: string[] = [];
+  for (let i = 0; i < I; i++) for (let r = 0; r < 4; r++) for (let j = 0; j < 2; j++) out.push(f(i, r, j));
+  return out.join('\n        ');
+};
+// Thread (tx, ty) owns rows ty·4 + 64·i + r and the vec4 columns tx + 16·j of its tile.
+const decl = (I: number): string => each(I, (i, r, j) => `var ${acc(i, r, j)} = vec4<f32>(0.0);`);
+// One k step of the tile, for k = kk (a constant: the k loop is unrolled, so workgroup reads need no clamping).
+const fmas = (I: number, kk: number): string => {
+  const out = [`let b0_${kk} = Bs[${kk}][tx];`, `let b1_${kk} = Bs[${kk}][tx + 16];`];
+  for (let i = 0; i < I; i++) {
+    out.push(`let a${i}_${kk} = As[${kk}][ty + ${16 * i}];`);
+    for (let r = 0; r < 4; r++) {
+      for (let j = 0; j < 2; j++) out.push(`${acc(i, r, j)} = fma(vec4<f32>(a${i}_${kk}.${'xyzw'[r]}), b${j}_${kk}, ${acc(i, r, j)});`);
+    }
+  }
+  return out.join('\n          ');
+};
+const stores = (I: number): string => {
+  const out: string[] = [];
+  for (let j = 0; j < 2; j++) {
+    out.push(`let c${j} = col0 / 4 + tx + ${16 * j};`, `if (c${j} < N4) {`, `  let bias${j} = b[c${j}];`);
+    for (let i = 0; i < I; i++) {
+      for (let r = 0; r < 4; r++) {
+        const row = `row0 + ty * 4 + ${64 * i + r}`;
+        out.push(`  if (${row} < M) { result[(${row}) * N4 + c${j}] = ${acc(i, r, j)} + bias${j}; }`);
+      }
+    }
+    out.push('}');
+  }
+  return out.join('\n        ');
+};
+
+/** WGSL for a [64·I, 128] output tile; rows beyond M and k beyond K read as zero, so any M and K % 4 == 0 work. */
+function program(m: number, n: number, tileRows: TileRows): Program {
+  // 128-row tiles once there are enough rows to keep the GPU busy (a first guess: bench/gpu-matmul.ts measures).
+  const I = tileRows === 'auto' ? (m >= 1024 ? 2 : 1) : tileRows / 64;
+  const BM = 64 * I;
+  return {
+    outputShape: [m, n],
+    shaderKey: `sbertLinear_${I}`,
+    dispatchLayout: { x: [1], y: [0] },
+    dispatch: [Math.ceil(n / BN), Math.ceil(m / BM), 1],
+    variableNames: ['x', 'w', 'b'],
+    variableComponents: [4, 4, 4],
+    outputComponent: 4,
+    workgroupSize: [16, 16, 1],
+    uniforms: 'dimM : i32, dimK : i32, dimN : i32,',
+    getUserCode: () => `
+      var<workgroup> As : array<array<vec4<f32>, ${BM / 4}>, ${BK}>;  // As[k][row / 4][row % 4]
+      var<workgroup> Bs : array<array<vec4<f32>, ${BN / 4}>, ${BK}>;  // Bs[k][col / 4]
+
+      // Out-of-range rows and k read as zeros, so partial tiles add nothing.
+      fn loadA(row : i32, k4 : i32, M : i32, K4 : i32) -> vec4<f32> {
+        if (row < M && k4 < K4) { return x[row * K4 + k4]; }
+        return vec4<f32>(0.0);
+      }
+      fn loadW(k : i32, c4 : i32, K : i32, N4 : i32) -> vec4<f32> {
+        if (k < K && c4 < N4) { return w[k * N4 + c4]; }
+        return vec4<f32>(0.0);
+      }
+      // The A tile is stored k-major (As[k][row / 4][row % 4]) so the FMA loop reads four rows as one vec4.
+      fn storeA(r : i32, kq : i32, v : vec4<f32>) {
+        As[kq * 4 + 0][r / 4][r % 4] = v.x;
+        As[kq * 4 + 1][r / 4][r % 4] = v.y;
+        As[kq * 4 + 2][r / 4][r % 4] = v.z;
+        As[kq * 4 + 3][r / 4][r % 4] = v.w;
+      }
+
+      fn main() {
+        let tx = i32(localId.x);
+        let ty = i32(localId.y);
+        let t = i32(localIndex);
+        let row0 = i32(workgroupId.y) * ${BM};
+        let col0 = i32(workgroupId.x) * ${BN};
+        let M = uniforms.dimM;
+        let K = uniforms.dimK;
+        let N4 = uniforms.dimN / 4;
+        let K4 = K / 4;
+        ${decl(I)}
+        // Thread t fetches A vec4s (row t / 4 + 64·s, k quad t % 4) and two W vec4s (k row t / 32 + 8·s,
+        // column quad t % 32) per tile, one tile ahead: the next tile's loads are in flight during the FMAs.
+        ${[...Array(I).keys()].map((s) => `var pa${s} = loadA(row0 + t / 4 + ${64 * s}, t % 4, M, K4);`).join('\n        ')}
+        var pb0 = loadW(t / 32, col0 / 4 + t % 32, K, N4);
+        var pb1 = loadW(t / 32 + 8, col0 / 4 + t % 32, K, N4);
+        for (var k0 = 0; k0 < K; k0 = k0 + ${BK}) {
+          ${[...Array(I).keys()].map((s) => `storeA(t / 4 + ${64 * s}, t % 4, pa${s});`).join('\n          ')}
+          Bs[t / 32][t % 32] = pb0;
+          Bs[t / 32 + 8][t % 32] = pb1;
+          workgroupBarrier();
+          let k1 = k0 + ${BK};
+          if (k1 < K) {
+            ${[...Array(I).keys()].map((s) => `pa${s} = loadA(row0 + t / 4 + ${64 * s}, k1 / 4 + t % 4, M, K4);`).join('\n            ')}
+            pb0 = loadW(k1 + t / 32, col0 / 4 + t % 32, K, N4);
+            pb1 = loadW(k1 + t / 32 + 8, col0 / 4 + t % 32, K, N4);
+          }
+          ${[...Array(BK).keys()].map((kk) => fmas(I, kk)).join('\n          ')}
+          workgroupBarrier();
+        }
+        ${stores(I)}
+      }
+    `,
+  };
+}
+
+export type TileRows = 'auto' | 64 | 128;
+let tileRows: TileRows = 'auto';
+
+/** Forces the output tile's height (for bench/gpu-matmul.ts); `auto` picks by the number of rows. */
+export function setTiledLinearRows(r: TileRows): void {
+  tileRows = r;
+}
+
+let registered = false;
+
+function register(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerKernel({
+    kernelName: KERNEL,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend }) => {
+      const { x, w, b } = inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b: tf.TensorInfo };
+      const [m, k] = x.shape as [number, number];
+      const n = w.shape[1]!;
+      return (backend as unknown as WebgpuBackend).runWebGPUProgram(program(m, n, tileRows), [x, w, b], 'float32', [
+        { type: 'int32', data: [m] },
+        { type: 'int32', data: [k] },
+        { type: 'int32', data: [n] },
+      ]);
+    },
+  });
+}
+
+/** [M, K] · [K, N] + [N] on the tiled webgpu program (callers check `tiledLinearApplies` first). */
+export function tiledLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  register();
+  return tf.engine().runKernel(KERNEL, { x, w, b }) as tf.Tensor2D;
+}

@@ -1,0 +1,117 @@
+// The tiled WGSL Linear (src/backend/webgpu-linear.ts) against a float64 product and tfjs-webgpu's own matmul,
+// at shapes that cut every tile edge. Needs a WebGPU adapter: a GPU, or Mesa's lavapipe on a CPU machine
+// (`eval "$(scripts/lavapipe.sh)"`, which .ci/run does when it can fetch it); skipped, and says so, without one.
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setupBackend } from '../../src/backend/index.js';
+import { setTiledLinearRows, setWebgpuMatmul, tiledLinear, tiledLinearApplies, webgpuMatmul } from '../../src/backend/webgpu-linear.js';
+import { Linear } from '../../src/layers/linear.js';
+
+const adapter = await setupBackend('webgpu').then(
+  () => null,
+  (e: unknown) => (e instanceof Error ? e.message : String(e)),
+);
+await setupBackend('wasm');
+if (adapter) console.log(`webgpu-linear tests skipped: ${adapter}`);
+
+/** Deterministic values in [-1, 1) (a small LCG), so failures reproduce. */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+function reference(x: Float32Array, w: Float32Array, b: Float32Array, m: number, k: number, n: number): Float64Array {
+  const y = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let acc = b[j]!;
+      for (let p = 0; p < k; p++) acc += x[i * k + p]! * w[p * n + j]!;
+      y[i * n + j] = acc;
+    }
+  }
+  return y;
+}
+
+describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
+  beforeAll(async () => {
+    await setupBackend('webgpu');
+  });
+  afterAll(async () => {
+    setWebgpuMatmul('tfjs');
+    setTiledLinearRows('auto');
+    await setupBackend('wasm');
+  });
+
+  // [M, K, N]: single row; rows past one 64-row tile; K not a multiple of the 16-deep k tile; N below and past
+  // one 128-column tile; enough rows for the 128-row tiles (auto); BERT-base's intermediate shape.
+  const CASES: [number, number, number][] = [[1, 8, 4], [65, 36, 132], [130, 20, 8], [1030, 64, 260], [7, 768, 3072]];
+
+  for (const rows of ['auto', 64, 128] as const) {
+    it(`equals a float64 product (≤ 1e-5 relative) and tfjs's matmul (≤ 1e-6), tile rows ${rows}`, async () => {
+      setTiledLinearRows(rows);
+      const n0 = tf.memory().numTensors;
+      for (const [m, k, n] of CASES) {
+        const xs = values(m * k, m + k), ws = values(k * n, k + n), bs = values(n, n);
+        const want = reference(xs, ws, bs, m, k, n);
+        const [x, w, b] = [tf.tensor2d(xs, [m, k]), tf.tensor2d(ws, [k, n]), tf.tensor1d(bs)];
+        const y = tiledLinear(x, w, b);
+        const t = tf.fused.matMul({ a: x, b: w, bias: b });
+        expect(y.shape).toEqual([m, n]);
+        const [got, tfjs] = [await y.data(), await t.data()];
+        let err = 0, vsTfjs = 0, scale = 1;
+        for (let i = 0; i < got.length; i++) {
+          err = Math.max(err, Math.abs(got[i]! - want[i]!));
+          vsTfjs = Math.max(vsTfjs, Math.abs(got[i]! - tfjs[i]!));
+          scale = Math.max(scale, Math.abs(want[i]!));
+        }
+        expect(err / scale, `${m}×${k}×${n}`).toBeLessThanOrEqual(1e-5);
+        expect(vsTfjs, `${m}×${k}×${n}`).toBeLessThanOrEqual(1e-6);
+        tf.dispose([x, w, b, y, t]);
+      }
+      expect(tf.memory().numTensors).toBe(n0);
+    });
+  }
+
+  it('Linear uses it when chosen, with relu applied after (exact either way)', async () => {
+    const k = 12, n = 20, m = 9;
+    const lin = new Linear(tf.tensor2d(values(k * n, 5), [k, n]), tf.tensor1d(values(n, 6)));
+    const x = tf.tensor3d(values(m * k, 7), [3, 3, k]);
+    setWebgpuMatmul('tfjs');
+    expect(tiledLinearApplies(k, n)).toBe(false);
+    // Linear.forward leaves its reshapes to the caller's tidy, as the layers call it.
+    const [plain, plainRelu] = tf.tidy(() => [lin.forward(x), lin.forward(x, 'relu')]);
+    setWebgpuMatmul('tiled');
+    expect(webgpuMatmul()).toBe('tiled');
+    expect(tiledLinearApplies(k, n)).toBe(true);
+    expect(tiledLinearApplies(k, 6 + 1)).toBe(false); // N % 4 ≠ 0: tfjs's matmul instead
+    const n0 = tf.memory().numTensors;
+    const [tiled, tiledRelu] = tf.tidy(() => [lin.forward(x), lin.forward(x, 'relu')]);
+    expect(tiled.shape).toEqual([3, 3, n]);
+    expect(tf.memory().numTensors).toBe(n0 + 2);
+    // (webgpu has no synchronous read-back in Node: data(), never dataSync())
+    const maxDiff = async (a: tf.Tensor, b: tf.Tensor) => {
+      const [x, y] = [(await a.data()) as Float32Array, (await b.data()) as Float32Array];
+      return x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0);
+    };
+    expect(await maxDiff(plain, tiled)).toBeLessThanOrEqual(1e-6);
+    expect(await maxDiff(plainRelu, tiledRelu)).toBeLessThanOrEqual(1e-6);
+    expect(Math.min(...((await tiledRelu.data()) as Float32Array))).toBe(0); // some outputs were negative and were clamped
+    tf.dispose([plain, plainRelu, tiled, tiledRelu, x]);
+    lin.dispose();
+  });
+});
+
+describe('tiled Linear selection', () => {
+  it('never applies off webgpu, and unknown choices are usage errors', async () => {
+    await setupBackend('wasm');
+    setWebgpuMatmul('tiled');
+    expect(tiledLinearApplies(768, 768)).toBe(false);
+    setWebgpuMatmul('tfjs');
+    expect(() => setWebgpuMatmul('fast' as 'tiled')).toThrow(/unknown webgpu matmul "fast"/);
+  });
+});
