@@ -45,7 +45,7 @@ for step in $STEPS; do
   tests)
     log "tests on $BACKEND"
     # (not the layouts test, whose checkpoint folders the bundle leaves out, nor the backend-free batching one)
-    NO_COLOR=1 SBERT_TEST_BACKENDS=$BACKEND timeout 240 node node_modules/vitest/vitest.mjs run test/model test/backend \
+    NO_COLOR=1 SBERT_TEST_BACKENDS=$BACKEND SBERT_WEBGPU_MATMUL=tfjs timeout 240 node node_modules/vitest/vitest.mjs run test/model test/backend \
       --exclude test/model/layouts.test.ts --exclude test/model/batching.test.ts \
       > "$OUT/vitest-$BACKEND.txt" 2>&1
     log "tests exit $? ($(grep -E 'Tests +[0-9]' "$OUT/vitest-$BACKEND.txt" | tail -1))"

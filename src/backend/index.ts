@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, UsageError } from '../errors.js';
-import { webgpuMatmul } from './webgpu-linear.js';
+import { resolveWebgpuMatmul, webgpuMatmul } from './webgpu-linear.js';
 
 export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
@@ -112,7 +112,7 @@ let dawnGpu: Gpu | undefined;
  * Asked for by name, a software adapter is used (that is how the webgpu paths are tested without a GPU).
  */
 async function webgpu(auto = false): Promise<string> {
-  const matmul = webgpuMatmul(); // a bad SBERT_WEBGPU_MATMUL fails here, before any GPU work
+  webgpuMatmul(); // a bad SBERT_WEBGPU_MATMUL fails here, before any GPU work
   let dawn: DawnModule;
   try {
     dawn = (await importOptional('webgpu')) as DawnModule;
@@ -141,7 +141,7 @@ async function webgpu(auto = false): Promise<string> {
     throw new BackendUnavailable('backend webgpu needs @tensorflow/tfjs-backend-webgpu (npm install @tensorflow/tfjs-backend-webgpu)');
   }
   await activate('webgpu');
-  return `WebGPU adapter ${name}${software ? ' (software, slow)' : ''}${matmul === 'tfjs' ? '' : `, ${matmul} matmul`}`;
+  return `WebGPU adapter ${name}${software ? ' (software, slow)' : ''}; ${await resolveWebgpuMatmul()}`;
 }
 
 async function wasm(): Promise<string> {

@@ -4,42 +4,110 @@
 // 256-thread workgroup, 4·I × 8 outputs per thread as vec4 FMAs from workgroup memory, so each value read from
 // workgroup memory feeds 4–8 FMAs instead of 2. Summation runs over k in order, in float32, like a plain loop.
 //
-// Opt-in while unmeasured on a GPU (SBERT_WEBGPU_MATMUL=tiled, or setWebgpuMatmul('tiled')): bench/gpu.ts
-// times both on the lent GPU machine. Registered as the tfjs kernel `SbertLinear` so tidy/dispose work.
+// Which matmul runs is measured, not assumed: with SBERT_WEBGPU_MATMUL unset (or `auto`), setting up the webgpu
+// backend times both on this device at a BERT-sized product and keeps the faster (tfjs's may win on some
+// GPUs); `tfjs` or `tiled` forces one. Registered as the tfjs kernel `SbertLinear` so tidy/dispose work.
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
 
-export type WebgpuMatmul = 'tfjs' | 'tiled';
-export const WEBGPU_MATMULS: readonly WebgpuMatmul[] = ['tfjs', 'tiled'];
+export type WebgpuMatmul = 'auto' | 'tfjs' | 'tiled';
+export const WEBGPU_MATMULS: readonly WebgpuMatmul[] = ['auto', 'tfjs', 'tiled'];
 
 const KERNEL = 'SbertLinear';
 const BK = 16; // k per workgroup-memory tile
 const BN = 128; // output columns per workgroup (16 threads × 2 vec4 groups × 4)
 
-let choice: WebgpuMatmul | undefined;
+let setting: WebgpuMatmul | undefined;
+let tuned: Tuning | undefined;
+
+export interface Tuning {
+  use: 'tfjs' | 'tiled';
+  /** The product timed, [M, K, N], and each kernel's best time in ms. */
+  shape: [number, number, number];
+  tfjsMs: number;
+  tiledMs: number;
+}
 
 function fromEnv(): WebgpuMatmul {
   const v = process.env.SBERT_WEBGPU_MATMUL;
-  if (v === undefined || v === '') return 'tfjs';
+  if (v === undefined || v === '') return 'auto';
   if (!(WEBGPU_MATMULS as readonly string[]).includes(v)) {
     throw new UsageError(`SBERT_WEBGPU_MATMUL="${v}" is not one of ${WEBGPU_MATMULS.join(', ')}`);
   }
   return v as WebgpuMatmul;
 }
 
-/** Which matmul the Linear layers use on webgpu (default: SBERT_WEBGPU_MATMUL, else `tfjs`). */
+/** The setting: SBERT_WEBGPU_MATMUL, else `auto` (or what setWebgpuMatmul chose). */
 export function webgpuMatmul(): WebgpuMatmul {
-  return (choice ??= fromEnv());
+  return (setting ??= fromEnv());
 }
 
 export function setWebgpuMatmul(m: WebgpuMatmul): void {
   if (!WEBGPU_MATMULS.includes(m)) throw new UsageError(`unknown webgpu matmul "${m}" (choose from ${WEBGPU_MATMULS.join(', ')})`);
-  choice = m;
+  setting = m;
 }
 
-/** True when `linear()` would run the tiled program for these sizes on the active backend. */
+/** The matmul the Linear layers run on webgpu now (`auto` before tuning means tfjs's). */
+export function activeWebgpuMatmul(): 'tfjs' | 'tiled' {
+  const s = webgpuMatmul();
+  return s === 'auto' ? (tuned?.use ?? 'tfjs') : s;
+}
+
+/** True when Linear would run the tiled program for these sizes on the active backend. */
 export function tiledLinearApplies(inFeatures: number, outFeatures: number): boolean {
-  return tf.getBackend() === 'webgpu' && webgpuMatmul() === 'tiled' && inFeatures % 4 === 0 && outFeatures % 4 === 0;
+  return tf.getBackend() === 'webgpu' && activeWebgpuMatmul() === 'tiled' && inFeatures % 4 === 0 && outFeatures % 4 === 0;
+}
+
+/** Best of `rounds` per-product times (ms) of `reps` products queued back to back, then one read-back. */
+async function timeProducts(f: () => tf.Tensor2D, reps: number, rounds: number): Promise<number> {
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    let last: tf.Tensor2D | undefined;
+    for (let i = 0; i < reps; i++) {
+      last?.dispose();
+      last = f();
+    }
+    const probe = tf.slice(last!, [0, 0], [1, 1]);
+    await probe.data(); // a queue runs in order: this waits for every product
+    tf.dispose([probe, last!]);
+    best = Math.min(best, (performance.now() - t0) / reps);
+  }
+  return best;
+}
+
+/**
+ * Times tfjs's matmul and the tiled one on the active webgpu device and, when the setting is `auto`, uses the
+ * faster from then on. Once per process: [512, 768] · [768, 3072] first, which a software adapter takes
+ * seconds over and decides on; a GPU, done in a few ms, is timed again at [2048, 768] · [768, 3072] (BERT-base's
+ * intermediate.dense at a batch of ≈ 2 000 tokens).
+ */
+export async function tuneWebgpuMatmul(): Promise<Tuning> {
+  if (tuned) return tuned;
+  if (tf.getBackend() !== 'webgpu') throw new Error('tuneWebgpuMatmul: the webgpu backend is not active');
+  const measure = async (m: number, k: number, n: number, reps: number, rounds: number): Promise<Tuning> => {
+    const [x, w, b] = [tf.randomUniform([m, k], -1, 1, 'float32', 1) as tf.Tensor2D, tf.randomUniform([k, n], -0.05, 0.05, 'float32', 2) as tf.Tensor2D, tf.zeros([n]) as tf.Tensor1D];
+    const viaTfjs = () => tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
+    const viaTiled = () => tiledLinear(x, w, b);
+    await timeProducts(viaTfjs, 1, 1); // compile both shaders first
+    await timeProducts(viaTiled, 1, 1);
+    const tfjsMs = await timeProducts(viaTfjs, reps, rounds);
+    const tiledMs = await timeProducts(viaTiled, reps, rounds);
+    tf.dispose([x, w, b]);
+    return { use: tiledMs < tfjsMs ? 'tiled' : 'tfjs', shape: [m, k, n], tfjsMs, tiledMs };
+  };
+  let t = await measure(512, 768, 3072, 1, 1);
+  if (Math.max(t.tfjsMs, t.tiledMs) < 20) t = await measure(2048, 768, 3072, 10, 3);
+  tuned = t;
+  return t;
+}
+
+/** What the backend report says about the matmul: the forced one, or the tuning's outcome. */
+export async function resolveWebgpuMatmul(): Promise<string> {
+  const s = webgpuMatmul();
+  if (s !== 'auto') return `${s} matmul (forced)`;
+  const t = await tuneWebgpuMatmul();
+  return `${t.use} matmul (measured: tiled ${t.tiledMs.toFixed(2)} ms, tfjs ${t.tfjsMs.toFixed(2)} ms at ${t.shape.join('×')})`;
 }
 
 // The parts of tfjs-backend-webgpu's program interface this program fills in (webgpu_program.d.ts).

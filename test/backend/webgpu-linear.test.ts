@@ -4,7 +4,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../../src/backend/index.js';
-import { setTiledLinearRows, setWebgpuMatmul, tiledLinear, tiledLinearApplies, webgpuMatmul } from '../../src/backend/webgpu-linear.js';
+import {
+  activeWebgpuMatmul, setTiledLinearRows, setWebgpuMatmul, tiledLinear, tiledLinearApplies, tuneWebgpuMatmul, webgpuMatmul,
+} from '../../src/backend/webgpu-linear.js';
 import { Linear } from '../../src/layers/linear.js';
 
 const adapter = await setupBackend('webgpu').then(
@@ -42,7 +44,7 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
     await setupBackend('webgpu');
   });
   afterAll(async () => {
-    setWebgpuMatmul('tfjs');
+    setWebgpuMatmul('auto');
     setTiledLinearRows('auto');
     await setupBackend('wasm');
   });
@@ -106,12 +108,35 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
   });
 });
 
+describe.skipIf(adapter !== null)('auto: the faster matmul, measured on this device', () => {
+  afterAll(async () => {
+    await setupBackend('wasm');
+  });
+
+  it('times both kernels once, keeps the faster, and says so in the backend report', async () => {
+    setWebgpuMatmul('auto');
+    const choice = await setupBackend('webgpu');
+    const t = await tuneWebgpuMatmul();
+    expect(t.tfjsMs).toBeGreaterThan(0);
+    expect(t.tiledMs).toBeGreaterThan(0);
+    expect(t.use).toBe(t.tiledMs < t.tfjsMs ? 'tiled' : 'tfjs');
+    expect(activeWebgpuMatmul()).toBe(t.use);
+    expect(choice.reason).toContain(`${t.use} matmul (measured: tiled ${t.tiledMs.toFixed(2)} ms, tfjs ${t.tfjsMs.toFixed(2)} ms`);
+    expect(await tuneWebgpuMatmul()).toBe(t); // once per process
+    setWebgpuMatmul('tfjs');
+    expect(activeWebgpuMatmul()).toBe('tfjs');
+    expect((await setupBackend('webgpu')).reason).toMatch(/; tfjs matmul \(forced\)$/);
+    setWebgpuMatmul('auto');
+  });
+});
+
 describe('tiled Linear selection', () => {
   it('never applies off webgpu, and unknown choices are usage errors', async () => {
     await setupBackend('wasm');
     setWebgpuMatmul('tiled');
     expect(tiledLinearApplies(768, 768)).toBe(false);
-    setWebgpuMatmul('tfjs');
+    setWebgpuMatmul('auto');
+    expect(webgpuMatmul()).toBe('auto');
     expect(() => setWebgpuMatmul('fast' as 'tiled')).toThrow(/unknown webgpu matmul "fast"/);
   });
 });
