@@ -1,4 +1,4 @@
-// Full-size BERT-base (12 × 768, synthetic weights from SYNTHETIC.md) against HF transformers, on wasm
+// Full-size BERT-base (12 × 768, synthetic weights from SYNTHETIC.md) against HF transformers, on MAIN_BACKEND (wasm unless SBERT_TEST_BACKENDS says otherwise)
 // (the cpu backend runs the same code on tiny; on base it would take minutes).
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,7 +10,7 @@ import { BertModel } from '../../src/model/bert.js';
 import { l2Normalize, pool } from '../../src/model/pooling.js';
 import { disposeInputs, inputsFrom, maxAbsDiff, readRefs, ref, rows, useBackend, MAIN_BACKEND, maskLength } from './helpers.js';
 
-describe('BERT-base, synthetic weights, vs HF transformers (wasm)', () => {
+describe(`BERT-base, synthetic weights, vs HF transformers (${MAIN_BACKEND})`, () => {
   let model: BertModel;
   let before = 0;
   const refs = readRefs(fixture('base', 'refs.safetensors'));
@@ -52,7 +52,7 @@ describe('BERT-base, synthetic weights, vs HF transformers (wasm)', () => {
     }
     tf.dispose(out as unknown as tf.TensorContainer);
     disposeInputs(inputs);
-    console.log('[wasm] base max abs:', JSON.stringify(errs));
+    console.log(`[${MAIN_BACKEND}] base max abs:`, JSON.stringify(errs));
     // Hidden-state values (cls is one, max picks them) get the issue's 2e-5; averages 1e-5;
     // mean_sqrt_len = mean·√n carries the mean's error times √n (n ≤ 14 tokens here).
     const tol = (k: string): number =>
@@ -83,7 +83,7 @@ describe('BERT-base, synthetic weights, vs HF transformers (wasm)', () => {
       disposeInputs(one);
       disposeInputs(alone);
     }
-    console.log(`[wasm] base batch invariance max abs ${worst}`);
+    console.log(`[${MAIN_BACKEND}] base batch invariance max abs ${worst}`);
     expect(worst).toBeLessThanOrEqual(1e-5);
     tf.dispose(full.lastHiddenState);
     disposeInputs(batch);
@@ -96,7 +96,7 @@ describe('BERT-base, synthetic weights, vs HF transformers (wasm)', () => {
     const mean = pool(out.lastHiddenState, inputs.attentionMask, 'mean');
     const e1 = maxAbsDiff(await out.lastHiddenState.data(), ref(long, 'long.last_hidden_state'));
     const e2 = maxAbsDiff(await mean.data(), ref(long, 'long.pool.mean'));
-    console.log(`[wasm] base long max abs: last_hidden_state ${e1}, pool.mean ${e2}`);
+    console.log(`[${MAIN_BACKEND}] base long max abs: last_hidden_state ${e1}, pool.mean ${e2}`);
     expect(e1).toBeLessThanOrEqual(2e-5);
     expect(e2).toBeLessThanOrEqual(1e-5);
     tf.dispose([out.lastHiddenState, mean]);

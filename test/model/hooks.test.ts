@@ -25,7 +25,7 @@ function sentences(idx: number[], len: number): BertInputs {
   return out;
 }
 
-describe('hook points (tiny, wasm)', () => {
+describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
   let model: BertModel;
   let inputs: BertInputs;
   let before = 0;
@@ -69,7 +69,7 @@ describe('hook points (tiny, wasm)', () => {
       // The forward's own outputs are the same tensors' values.
       expect(await data(output.hiddenStates![i + 1]!)).toEqual(await data(cache.get(`blocks.${i}.hook_normalized_resid_post`)));
     }
-    console.log('[wasm] cache vs HF max abs:', JSON.stringify(errs));
+    console.log(`[${MAIN_BACKEND}] cache vs HF max abs:`, JSON.stringify(errs));
     for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThanOrEqual(1e-5);
 
     expect(cache.get('q', 0).shape).toEqual([B, L, 4, 8]);
