@@ -2,14 +2,15 @@
 // tiled program of src/backend/webgpu-linear.ts (64- and 128-row tiles), in GFLOP/s, each checked against tfjs.
 //   node dist/bench/gpu-matmul.js [--backend webgpu] [--rows 512,1024,3072] [--square 4096] [--reps 20] [--out DIR]
 // (--square 0 leaves out the square product, which takes minutes on a software adapter)
-// Timing: `reps` products queued back to back, then one small read-back, which waits for the whole queue
-// (WebGPU runs a queue in order); the best of three such rounds after a warm-up round (shader compiles).
+// Timing (timeProducts, as the backend's own choice uses): `reps` products queued back to back, then one small
+// read-back, which waits for the whole queue (WebGPU runs a queue in order); the best of three such rounds
+// after a warm-up round.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendName, setupBackend } from '../src/backend/index.js';
-import { setTiledLinearRows, tiledLinear, type TileRows } from '../src/backend/webgpu-linear.js';
+import { setTiledLinearRows, tiledLinear, timeProducts, type TileRows } from '../src/backend/webgpu-linear.js';
 import { ROOT } from '../test/fixtures.js';
 import { machineInfo } from './machine.js';
 
@@ -43,23 +44,6 @@ function run(v: Variant, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Ten
   return tiledLinear(x, w, b);
 }
 
-async function time(v: Variant, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): Promise<number> {
-  const best: number[] = [];
-  for (let round = 0; round < 4; round++) {
-    const t0 = performance.now();
-    let last: tf.Tensor2D | undefined;
-    for (let i = 0; i < reps; i++) {
-      last?.dispose();
-      last = run(v, x, w, b);
-    }
-    const probe = tf.slice(last!, [0, 0], [1, 1]);
-    await probe.data();
-    tf.dispose([probe, last!]);
-    if (round > 0) best.push((performance.now() - t0) / 1000 / reps);
-  }
-  return Math.min(...best);
-}
-
 interface Row { m: number; k: number; n: number; variant: Variant; seconds: number; gflops: number; maxAbsVsTfjs: number }
 const rows: Row[] = [];
 for (const [m, k, n] of cases) {
@@ -75,7 +59,8 @@ for (const [m, k, n] of cases) {
     y.dispose();
     let maxAbsVsTfjs = 0;
     for (let i = 0; i < got.length; i++) maxAbsVsTfjs = Math.max(maxAbsVsTfjs, Math.abs(got[i]! - want[i]!));
-    const seconds = await time(v, x, w, b);
+    await timeProducts(() => run(v, x, w, b), reps, 1); // warm-up round
+    const seconds = (await timeProducts(() => run(v, x, w, b), reps, 3)) / 1000;
     const row = { m, k, n, variant: v, seconds, gflops: (2 * m * k * n) / seconds / 1e9, maxAbsVsTfjs };
     rows.push(row);
     log(`${m}×${k}×${n} ${v}: ${row.gflops.toFixed(0)} GFLOP/s (${(seconds * 1e3).toFixed(3)} ms), max abs vs tfjs ${maxAbsVsTfjs.toExponential(1)}`);

@@ -59,7 +59,7 @@ export function tiledLinearApplies(inFeatures: number, outFeatures: number): boo
 }
 
 /** Best of `rounds` per-product times (ms) of `reps` products queued back to back, then one read-back. */
-async function timeProducts(f: () => tf.Tensor2D, reps: number, rounds: number): Promise<number> {
+export async function timeProducts(f: () => tf.Tensor2D, reps: number, rounds: number): Promise<number> {
   let best = Infinity;
   for (let r = 0; r < rounds; r++) {
     const t0 = performance.now();
