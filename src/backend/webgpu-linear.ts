@@ -1,8 +1,9 @@
 // y = x · W + b as one WGSL program for the webgpu backend: the Linear layers (Q, K, V, attention output,
 // intermediate, output) are ≈ 90% of a short-sequence BERT forward, and tfjs-webgpu's generic matmul
 // (32 × 32 tiles, 64 threads) reached only ≈ 2.6 TFLOP/s on an H200. This one computes a 64·I × 128 tile per
-// 256-thread workgroup, 4·I × 8 outputs per thread as vec4 FMAs from workgroup memory, so each value read from
-// workgroup memory feeds 4–8 FMAs instead of 2. Summation runs over k in order, in float32, like a plain loop.
+// 256-thread workgroup, 4·I × 8 outputs per thread as vec4 FMAs on vec4 reads of workgroup memory, with the
+// next k tile's global loads in flight meanwhile. Every workgroup-memory write is a whole vec4 of one thread's
+// (no two threads write parts of one vector). Summation runs over k in order, in float32, like a plain loop.
 //
 // Which matmul runs is measured, not assumed: with SBERT_WEBGPU_MATMUL unset (or `auto`), setting up the webgpu
 // backend times both on this device at a BERT-sized product and keeps the faster (tfjs's may win on some
@@ -136,16 +137,22 @@ const each = (I: number, f: (i: number, r: number, j: number) => string): string
 };
 // Thread (tx, ty) owns rows ty·4 + 64·i + r and the vec4 columns tx + 16·j of its tile.
 const decl = (I: number): string => each(I, (i, r, j) => `var ${acc(i, r, j)} = vec4<f32>(0.0);`);
-// One k step of the tile, for k = kk (a constant: the k loop is unrolled, so workgroup reads need no clamping).
-const fmas = (I: number, kk: number): string => {
-  const out = [`let b0_${kk} = Bs[${kk}][tx];`, `let b1_${kk} = Bs[${kk}][tx + 16];`];
+// Four k steps of the tile, k = 4·q … 4·q + 3 in order (q is a constant: the loop is unrolled, so workgroup
+// reads need no clamping): each of the thread's rows is one vec4 read of As (its four k values), each W row
+// two vec4 reads of Bs.
+const fmas = (I: number, q: number): string => {
+  const out: string[] = [];
+  for (let k = 0; k < 4; k++) for (let j = 0; j < 2; j++) out.push(`let b${j}_${k} = Bs[${4 * q + k}][tx + ${16 * j}];`);
   for (let i = 0; i < I; i++) {
-    out.push(`let a${i}_${kk} = As[${kk}][ty + ${16 * i}];`);
     for (let r = 0; r < 4; r++) {
-      for (let j = 0; j < 2; j++) out.push(`${acc(i, r, j)} = fma(vec4<f32>(a${i}_${kk}.${'xyzw'[r]}), b${j}_${kk}, ${acc(i, r, j)});`);
+      out.push(`{ let a = As[ty * 4 + ${64 * i + r}][${q}];`);
+      for (let k = 0; k < 4; k++) {
+        for (let j = 0; j < 2; j++) out.push(`  ${acc(i, r, j)} = fma(vec4<f32>(a.${'xyzw'[k]}), b${j}_${k}, ${acc(i, r, j)});`);
+      }
+      out.push('}');
     }
   }
-  return out.join('\n          ');
+  return `{\n          ${out.join('\n          ')}\n          }`;
 };
 const stores = (I: number): string => {
   const out: string[] = [];
@@ -178,7 +185,7 @@ function program(m: number, n: number, tileRows: TileRows): Program {
     workgroupSize: [16, 16, 1],
     uniforms: 'dimM : i32, dimK : i32, dimN : i32,',
     getUserCode: () => `
-      var<workgroup> As : array<array<vec4<f32>, ${BM / 4}>, ${BK}>;  // As[k][row / 4][row % 4]
+      var<workgroup> As : array<array<vec4<f32>, ${BK / 4}>, ${BM}>;  // As[row][k / 4]
       var<workgroup> Bs : array<array<vec4<f32>, ${BN / 4}>, ${BK}>;  // Bs[k][col / 4]
 
       // Out-of-range rows and k read as zeros, so partial tiles add nothing.
@@ -190,14 +197,6 @@ function program(m: number, n: number, tileRows: TileRows): Program {
         if (k < K && c4 < N4) { return w[k * N4 + c4]; }
         return vec4<f32>(0.0);
       }
-      // The A tile is stored k-major (As[k][row / 4][row % 4]) so the FMA loop reads four rows as one vec4.
-      fn storeA(r : i32, kq : i32, v : vec4<f32>) {
-        As[kq * 4 + 0][r / 4][r % 4] = v.x;
-        As[kq * 4 + 1][r / 4][r % 4] = v.y;
-        As[kq * 4 + 2][r / 4][r % 4] = v.z;
-        As[kq * 4 + 3][r / 4][r % 4] = v.w;
-      }
-
       fn main() {
         let tx = i32(localId.x);
         let ty = i32(localId.y);
@@ -215,7 +214,7 @@ function program(m: number, n: number, tileRows: TileRows): Program {
         var pb0 = loadW(t / 32, col0 / 4 + t % 32, K, N4);
         var pb1 = loadW(t / 32 + 8, col0 / 4 + t % 32, K, N4);
         for (var k0 = 0; k0 < K; k0 = k0 + ${BK}) {
-          ${[...Array(I).keys()].map((s) => `storeA(t / 4 + ${64 * s}, t % 4, pa${s});`).join('\n          ')}
+          ${[...Array(I).keys()].map((s) => `As[t / 4 + ${64 * s}][t % 4] = pa${s};`).join('\n          ')}
           Bs[t / 32][t % 32] = pb0;
           Bs[t / 32 + 8][t % 32] = pb1;
           workgroupBarrier();
@@ -225,7 +224,7 @@ function program(m: number, n: number, tileRows: TileRows): Program {
             pb0 = loadW(k1 + t / 32, col0 / 4 + t % 32, K, N4);
             pb1 = loadW(k1 + t / 32 + 8, col0 / 4 + t % 32, K, N4);
           }
-          ${[...Array(BK).keys()].map((kk) => fmas(I, kk)).join('\n          ')}
+          ${[...Array(BK / 4).keys()].map((q) => fmas(I, q)).join('\n          ')}
           workgroupBarrier();
         }
         ${stores(I)}
