@@ -8,7 +8,9 @@
 #   4. the model's fixture tests on the GPU backend (vitest, SBERT_TEST_BACKENDS), with each matmul
 #   5. `sbert compare` on every fixture reference (tiny, activations, fp16/bf16, synthetic BERT-base)
 # Each step writes its output under $OUT; a failing step does not stop the others.
-# Locally (to rehearse): SBERT_GPU_BACKEND=wasm OUT=/tmp/gpu-out bash scripts/gpu/device-run.sh
+# Locally (to rehearse): SBERT_GPU_BACKEND=wasm OUT=/tmp/gpu-out bash scripts/gpu/device-run.sh, or on webgpu
+# over lavapipe: eval "$(scripts/lavapipe.sh)"; SBERT_GPU_SENTENCES=24 SBERT_GPU_MATMUL_ARGS="--rows 128
+# --square 0 --reps 1" OUT=/tmp/gpu-out bash scripts/gpu/device-run.sh setup bench matmul tests
 set -u
 FINAL=${OUT:-/tmp/gpu-out}
 OUT=/tmp/gpu-work  # everything lands here; $FINAL gets steps.log, bench.md and one .tgz (the device tool returns few files)
@@ -56,7 +58,8 @@ for step in $STEPS; do
     ;;
   matmul)
     log "matmul on $BACKEND"
-    timeout 150 node dist/bench/gpu-matmul.js --backend "$BACKEND" --out "$OUT" > "$OUT/matmul-stdout.txt" 2> "$OUT/matmul.err"
+    # shellcheck disable=SC2086  # (rehearsing on lavapipe: SBERT_GPU_MATMUL_ARGS="--rows 128 --square 0 --reps 1")
+    timeout 150 node dist/bench/gpu-matmul.js --backend "$BACKEND" --out "$OUT" ${SBERT_GPU_MATMUL_ARGS:-} > "$OUT/matmul-stdout.txt" 2> "$OUT/matmul.err"
     log "matmul exit $?"
     ;;
   compare)
