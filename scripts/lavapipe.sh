@@ -20,7 +20,7 @@ if [ ! -f "$icd" ]; then
   o=(-oDir::Etc::SourceList="$apt/sources.list" -oDir::Etc::SourceParts=/nonexistent -oDir::State::Lists="$apt/lists"
      -oDir::Cache="$apt/cache" -oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDebug::NoLocking=1
      -oAcquire::http::Timeout=20 -oAcquire::Retries=1)
-  apt-get "${o[@]}" -qq update >&2
+  apt-get "${o[@]}" -qq --error-on=any update >&2
   (cd "$root/debs" && apt-get "${o[@]}" -qq download mesa-vulkan-drivers/bookworm-backports libvulkan1 libllvm15 >&2)
   for f in "$root"/debs/*.deb; do dpkg -x "$f" "$root"; done
   printf '{"file_format_version":"1.0.0","ICD":{"library_path":"%s/libvulkan_lvp.so","api_version":"1.4.0"}}\n' "$lib" > "$icd"
