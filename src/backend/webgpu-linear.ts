@@ -27,6 +27,13 @@ export interface Tuning {
   shape: [number, number, number];
   tfjsMs: number;
   tiledMs: number;
+  /** max |tiled − tfjs| / max |tfjs| over that product: a driver that miscompiled the tiled kernel shows here. */
+  relDiff: number;
+}
+
+/** The faster kernel, but never a tiled one that disagrees with tfjs's (NaN disagrees too). */
+export function chooseMatmul(tfjsMs: number, tiledMs: number, relDiff: number): 'tfjs' | 'tiled' {
+  return relDiff <= 1e-5 && tiledMs < tfjsMs ? 'tiled' : 'tfjs';
 }
 
 function fromEnv(): WebgpuMatmul {
@@ -87,15 +94,21 @@ export async function tuneWebgpuMatmul(): Promise<Tuning> {
   if (tuned) return tuned;
   if (tf.getBackend() !== 'webgpu') throw new Error('tuneWebgpuMatmul: the webgpu backend is not active');
   const measure = async (m: number, k: number, n: number, reps: number, rounds: number): Promise<Tuning> => {
-    const [x, w, b] = [tf.randomUniform([m, k], -1, 1, 'float32', 1) as tf.Tensor2D, tf.randomUniform([k, n], -0.05, 0.05, 'float32', 2) as tf.Tensor2D, tf.zeros([n]) as tf.Tensor1D];
+    const x = tf.randomUniform([m, k], -1, 1, 'float32', 1) as tf.Tensor2D;
+    const w = tf.randomUniform([k, n], -0.05, 0.05, 'float32', 2) as tf.Tensor2D;
+    const b = tf.randomUniform([n], -1, 1, 'float32', 3) as tf.Tensor1D;
     const viaTfjs = () => tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
     const viaTiled = () => tiledLinear(x, w, b);
-    await timeProducts(viaTfjs, 1, 1); // compile both shaders first
-    await timeProducts(viaTiled, 1, 1);
+    const [diff, scale] = tf.tidy(() => {
+      const want = viaTfjs();
+      return [tf.max(tf.abs(tf.sub(viaTiled(), want))), tf.max(tf.abs(want))];
+    });
+    const relDiff = (await diff.data())[0]! / Math.max((await scale.data())[0]!, 1e-30);
+    tf.dispose([diff, scale]);
     const tfjsMs = await timeProducts(viaTfjs, reps, rounds);
     const tiledMs = await timeProducts(viaTiled, reps, rounds);
     tf.dispose([x, w, b]);
-    return { use: tiledMs < tfjsMs ? 'tiled' : 'tfjs', shape: [m, k, n], tfjsMs, tiledMs };
+    return { use: chooseMatmul(tfjsMs, tiledMs, relDiff), shape: [m, k, n], tfjsMs, tiledMs, relDiff };
   };
   let t = await measure(512, 768, 3072, 1, 1);
   if (Math.max(t.tfjsMs, t.tiledMs) < 20) t = await measure(2048, 768, 3072, 10, 3);
@@ -108,7 +121,9 @@ export async function resolveWebgpuMatmul(): Promise<string> {
   const s = webgpuMatmul();
   if (s !== 'auto') return `${s} matmul (forced)`;
   const t = await tuneWebgpuMatmul();
-  return `${t.use} matmul (measured: tiled ${t.tiledMs.toFixed(2)} ms, tfjs ${t.tfjsMs.toFixed(2)} ms at ${t.shape.join('×')})`;
+  const times = `tiled ${t.tiledMs.toFixed(2)} ms, tfjs ${t.tfjsMs.toFixed(2)} ms at ${t.shape.join('×')}`;
+  if (!(t.relDiff <= 1e-5)) return `tfjs matmul (the tiled kernel disagreed with it on this device, relative difference ${t.relDiff.toExponential(1)}: not used; ${times})`;
+  return `${t.use} matmul (measured: ${times})`;
 }
 
 // The parts of tfjs-backend-webgpu's program interface this program fills in (webgpu_program.d.ts).

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../../src/backend/index.js';
 import {
-  activeWebgpuMatmul, setTiledLinearRows, setWebgpuMatmul, tiledLinear, tiledLinearApplies, tuneWebgpuMatmul, webgpuMatmul,
+  activeWebgpuMatmul, chooseMatmul, setTiledLinearRows, setWebgpuMatmul, tiledLinear, tiledLinearApplies, tuneWebgpuMatmul, webgpuMatmul,
 } from '../../src/backend/webgpu-linear.js';
 import { Linear } from '../../src/layers/linear.js';
 
@@ -119,6 +119,7 @@ describe.skipIf(adapter !== null)('auto: the faster matmul, measured on this dev
     const t = await tuneWebgpuMatmul();
     expect(t.tfjsMs).toBeGreaterThan(0);
     expect(t.tiledMs).toBeGreaterThan(0);
+    expect(t.relDiff).toBeLessThanOrEqual(1e-6); // the two kernels agree on this device
     expect(t.use).toBe(t.tiledMs < t.tfjsMs ? 'tiled' : 'tfjs');
     expect(activeWebgpuMatmul()).toBe(t.use);
     expect(choice.reason).toContain(`${t.use} matmul (measured: tiled ${t.tiledMs.toFixed(2)} ms, tfjs ${t.tfjsMs.toFixed(2)} ms`);
@@ -131,6 +132,13 @@ describe.skipIf(adapter !== null)('auto: the faster matmul, measured on this dev
 });
 
 describe('tiled Linear selection', () => {
+  it('chooseMatmul: the faster, unless the tiled result disagrees with tfjs (or is NaN)', () => {
+    expect(chooseMatmul(2, 1, 1e-7)).toBe('tiled');
+    expect(chooseMatmul(1, 2, 0)).toBe('tfjs');
+    expect(chooseMatmul(2, 1, 3e-2)).toBe('tfjs');
+    expect(chooseMatmul(2, 1, Number.NaN)).toBe('tfjs');
+  });
+
   it('never applies off webgpu, and unknown choices are usage errors', async () => {
     await setupBackend('wasm');
     setWebgpuMatmul('tiled');
