@@ -26,6 +26,8 @@ export interface BenchOverrides {
   sentences?: number;
   /** Batch size of the sentence cases. */
   batchSize?: number;
+  /** --backends was given: time what it names even on a software WebGPU adapter. */
+  backendsNamed?: boolean;
 }
 
 export interface BenchEnv {

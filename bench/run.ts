@@ -80,7 +80,12 @@ const grid = values.grid?.split(',').map((shape): [number, number] => {
   }
   return [Number(m[1]), Number(m[2])];
 });
-const overrides = { grid, sentences: positive('sentences', values.sentences), batchSize: positive('batch-size', values['batch-size']) };
+const overrides = {
+  grid,
+  sentences: positive('sentences', values.sentences),
+  batchSize: positive('batch-size', values['batch-size']),
+  backendsNamed: values.backends !== undefined,
+};
 const env = createEnv(mode, backends, log, overrides);
 const factories: Record<(typeof SUITES)[number], () => Suite> = {
   tokenizer: () => tokenizerSuite(env),

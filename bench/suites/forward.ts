@@ -171,6 +171,11 @@ export function forwardSuite(env: BenchEnv): Suite {
           ctx.skipCase(`${backend} (backend)`, `backend not available: ${e instanceof Error ? e.message : String(e)}`, { backend });
           continue;
         }
+        // A software adapter (lavapipe) is a correctness tool, not a benchmark target, unless asked for by name.
+        if (chosen.reason.includes('(software, slow)') && !env.overrides.backendsNamed) {
+          ctx.skipCase(`${backend} (backend)`, `software adapter only (${chosen.reason}); --backends ${backend} times it anyway`, { backend });
+          continue;
+        }
         ran++;
         const before = tf.memory().numTensors;
         const t0 = performance.now();
