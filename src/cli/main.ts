@@ -15,9 +15,21 @@ const COMMANDS: (() => Promise<{ register(program: Command): void }>)[] = [
   () => import('./attention.js'),
 ];
 
+const ENVIRONMENT = `
+Environment:
+  SBERT_WEIGHTS         the folder hub ids resolve under (default: ./weights)
+  HF_ENDPOINT, HF_TOKEN the hub to download from, and its token (download, --model with a hub id)
+  HF_HUB_CACHE, HF_HOME an existing huggingface_hub cache, read without the network
+  SBERT_WEBGPU_MATMUL   auto (default: time both on the device, keep the faster) | tfjs | tiled
+  SBERT_PROGRESS=0      no progress bars (they show only on a terminal anyway)
+  SBERT_QUIET=1         no "sbert: backend ..." line or warnings on stderr
+  SBERT_DEBUG=1         a stack trace after an error
+  SBERT_CJK_FONT        a font file (.ttf/.otf/.ttc) for Chinese labels in attention PNGs`;
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('sbert')
     .description('BERT sentence encoders on TensorFlow.js, loaded straight from PyTorch checkpoints')
+    .addHelpText('after', ENVIRONMENT)
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str.startsWith('error:') ? str : `error: ${str}`) });
   for (const load of COMMANDS) (await load()).register(program);

@@ -1,0 +1,26 @@
+// `sbert --help` lists every environment variable the library and CLI read, so none is undocumented.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { sbert } from '../cli.js';
+import { ROOT } from '../fixtures.js';
+
+function envVarsRead(dir: string): Set<string> {
+  const names = new Set<string>();
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+    const text = readFileSync(join(entry.parentPath, entry.name), 'utf8');
+    for (const m of text.matchAll(/process\.env\.(SBERT_[A-Z_]+|HF_[A-Z_]+)/g)) names.add(m[1]!);
+  }
+  return names;
+}
+
+describe('sbert --help', () => {
+  it('names each SBERT_* / HF_* variable that src/ reads', async () => {
+    const read = envVarsRead(join(ROOT, 'src'));
+    expect(read.size).toBeGreaterThanOrEqual(7); // SBERT_WEIGHTS, SBERT_WEBGPU_MATMUL, HF_ENDPOINT, … (the scan works)
+    const run = await sbert(['--help']);
+    expect(run.code).toBe(0);
+    for (const name of read) expect(run.stdout, name).toContain(name);
+  });
+});
