@@ -19,6 +19,11 @@ STEPS=${*:-setup bench matmul tests compare}
 B=/tmp/sbert-bundle
 mkdir -p "$OUT" "$B"
 log() { echo "[$(date +%T)] $*" | tee -a "$OUT/steps.log"; }
+# After every step, so a call cut off by its time limit still returns what the finished steps measured.
+publish() {
+  mkdir -p "$FINAL" && cp "$OUT/steps.log" "$OUT/bench.md" "$OUT/gpu-matmul.md" "$FINAL/" 2>/dev/null
+  tar -czf "$FINAL/gpu-results.tgz" -C "$OUT" --exclude gpu-cases.json .
+}
 
 if ! command -v node >/dev/null || [ -n "${SBERT_GPU_FORCE_NODE:-}" ]; then
   mkdir -p /tmp/nodebin && xz -dc .device/node.xz > /tmp/nodebin/node && chmod +x /tmp/nodebin/node
@@ -86,7 +91,7 @@ LIST
     cp "$OUT/gpu-table.md" "$OUT/bench.md" 2>/dev/null
     ;;
   esac
+  publish
 done
 ls -la "$OUT" >> "$OUT/steps.log"
-mkdir -p "$FINAL" && cp "$OUT/steps.log" "$OUT/bench.md" "$OUT/gpu-matmul.md" "$FINAL/" 2>/dev/null
-tar -czf "$FINAL/gpu-results.tgz" -C "$OUT" --exclude gpu-cases.json .
+publish
