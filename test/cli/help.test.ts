@@ -1,9 +1,10 @@
-// `sbert --help` lists every environment variable the library and CLI read, so none is undocumented.
+// `sbert --help` lists every environment variable the library and CLI read, so none is undocumented; a bad
+// value is a clear usage error.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sbert } from '../cli.js';
-import { ROOT } from '../fixtures.js';
+import { errorLine, sbert } from '../cli.js';
+import { fixture, ROOT } from '../fixtures.js';
 
 function envVarsRead(dir: string): Set<string> {
   const names = new Set<string>();
@@ -22,5 +23,14 @@ describe('sbert --help', () => {
     const run = await sbert(['--help']);
     expect(run.code).toBe(0);
     for (const name of read) expect(run.stdout, name).toContain(name);
+  });
+});
+
+describe('environment values', () => {
+  it('a bad SBERT_WEBGPU_MATMUL is a usage error naming the variable and the choices (exit 1), on any machine', async () => {
+    const run = await sbert(['encode', '--model', fixture('tiny', 'st')], { input: '你好\n', env: { SBERT_WEBGPU_MATMUL: 'fast' } });
+    expect(run.code).toBe(1);
+    expect(errorLine(run)).toBe('error: SBERT_WEBGPU_MATMUL="fast" is not one of auto, tfjs, tiled');
+    expect(run.stdout).toBe('');
   });
 });
