@@ -186,8 +186,10 @@ const stores = (I: number): string => {
 
 /** WGSL for a [64·I, 128] output tile; rows beyond M and k beyond K read as zero, so any M and K % 4 == 0 work. */
 function program(m: number, n: number, tileRows: TileRows): Program {
-  // 128-row tiles once there are enough rows to keep the GPU busy (a first guess: bench/gpu-matmul.ts measures).
-  const I = tileRows === 'auto' ? (m >= 1024 ? 2 : 1) : tileRows / 64;
+  // 128-row tiles do more work per value loaded, but only while there are enough workgroups to fill the GPU
+  // (a big one has ≈ 130 multiprocessors, each running 2+ workgroups): under 256 of them, 64-row tiles. A first
+  // guess; bench/gpu-matmul.ts measures both heights at BERT's shapes.
+  const I = tileRows === 'auto' ? (Math.ceil(m / 128) * Math.ceil(n / BN) >= 256 ? 2 : 1) : tileRows / 64;
   const BM = 64 * I;
   return {
     outputShape: [m, n],
@@ -251,7 +253,7 @@ function program(m: number, n: number, tileRows: TileRows): Program {
 export type TileRows = 'auto' | 64 | 128;
 let tileRows: TileRows = 'auto';
 
-/** Forces the output tile's height (for bench/gpu-matmul.ts); `auto` picks by the number of rows. */
+/** Forces the output tile's height (for bench/gpu-matmul.ts); `auto` picks by the number of workgroups. */
 export function setTiledLinearRows(r: TileRows): void {
   tileRows = r;
 }
