@@ -145,13 +145,12 @@ interface WebgpuBackend {
 
 // Unrolled here rather than looped in WGSL: accumulators in named registers, never an indexed local array.
 const acc = (i: number, r: number, j: number): string => `acc${i}${r}${j}`;
-const each = (I: number, f: (i: number, r: number, j: number) => string): string => {
+// Thread (tx, ty) owns rows ty·4 + 64·i + r and the vec4 columns tx + 16·j of its tile.
+const decl = (I: number): string => {
   const out: string[] = [];
-  for (let i = 0; i < I; i++) for (let r = 0; r < 4; r++) for (let j = 0; j < 2; j++) out.push(f(i, r, j));
+  for (let i = 0; i < I; i++) for (let r = 0; r < 4; r++) for (let j = 0; j < 2; j++) out.push(`var ${acc(i, r, j)} = vec4<f32>(0.0);`);
   return out.join('\n        ');
 };
-// Thread (tx, ty) owns rows ty·4 + 64·i + r and the vec4 columns tx + 16·j of its tile.
-const decl = (I: number): string => each(I, (i, r, j) => `var ${acc(i, r, j)} = vec4<f32>(0.0);`);
 // Four k steps of the tile, k = 4·q … 4·q + 3 in order (q is a constant: the loop is unrolled, so workgroup
 // reads need no clamping): each of the thread's rows is one vec4 read of As (its four k values), each W row
 // two vec4 reads of Bs.

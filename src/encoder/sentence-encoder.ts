@@ -38,7 +38,7 @@ export interface EncodeOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-const CPU_BACKENDS = new Set(['wasm', 'cpu', 'tensorflow']);
+/** Backends that run the forward on a GPU; the rest (wasm, cpu, tensorflow) compute on the CPU. */
 const GPU_BACKENDS = new Set(['webgpu']);
 /** Padded tokens per forward on CPU backends (16 × 512; BERT-base then peaks near 1.5 GiB of wasm heap). */
 const MAX_FORWARD_TOKENS = 8192;
@@ -149,7 +149,7 @@ export class SentenceEncoder {
    * numbers do not change: rows are independent); GPUs prefer the whole batch.
    */
   private chunks(encodings: Encoding[], rows: number[]): BatchJob[] {
-    if (!CPU_BACKENDS.has(this.backend.name)) return [padBatch(encodings, rows, this.tokenizer.padId)];
+    if (GPU_BACKENDS.has(this.backend.name)) return [padBatch(encodings, rows, this.tokenizer.padId)];
     const lengths = rows.map((r) => encodings[r]!.inputIds.length);
     return cpuChunks(lengths, MAX_FORWARD_TOKENS).map(([from, to]) => padBatch(encodings, rows.slice(from, to), this.tokenizer.padId));
   }
