@@ -8,6 +8,7 @@ import {
   activeWebgpuMatmul, chooseMatmul, setTiledLinearRows, setWebgpuMatmul, tiledLinear, tiledLinearApplies, tuneWebgpuMatmul, webgpuMatmul,
 } from '../../src/backend/webgpu-linear.js';
 import { Linear } from '../../src/layers/linear.js';
+import { maxDiff, values } from '../values.js';
 
 const adapter = await setupBackend('webgpu').then(
   () => null,
@@ -15,17 +16,6 @@ const adapter = await setupBackend('webgpu').then(
 );
 await setupBackend('wasm');
 if (adapter) console.log(`webgpu-linear tests skipped: ${adapter}`);
-
-/** Deterministic values in [-1, 1) (a small LCG), so failures reproduce. */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 function reference(x: Float32Array, w: Float32Array, b: Float32Array, m: number, k: number, n: number): Float64Array {
   const y = new Float64Array(m * n);
@@ -58,7 +48,7 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
       setTiledLinearRows(rows);
       const n0 = tf.memory().numTensors;
       for (const [m, k, n] of CASES) {
-        const xs = values(m * k, m + k), ws = values(k * n, k + n), bs = values(n, n);
+        const xs = values(m * k, -1, 1, m + k), ws = values(k * n, -1, 1, k + n), bs = values(n, -1, 1, n);
         const want = reference(xs, ws, bs, m, k, n);
         const [x, w, b] = [tf.tensor2d(xs, [m, k]), tf.tensor2d(ws, [k, n]), tf.tensor1d(bs)];
         const y = tiledLinear(x, w, b);
@@ -81,8 +71,8 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
 
   it('Linear uses it when chosen, with relu applied after (exact either way)', async () => {
     const k = 12, n = 20, m = 9;
-    const lin = new Linear(tf.tensor2d(values(k * n, 5), [k, n]), tf.tensor1d(values(n, 6)));
-    const x = tf.tensor3d(values(m * k, 7), [3, 3, k]);
+    const lin = new Linear(tf.tensor2d(values(k * n, -1, 1, 5), [k, n]), tf.tensor1d(values(n, -1, 1, 6)));
+    const x = tf.tensor3d(values(m * k, -1, 1, 7), [3, 3, k]);
     setWebgpuMatmul('tfjs');
     expect(tiledLinearApplies(k, n)).toBe(false);
     // Linear.forward leaves its reshapes to the caller's tidy, as the layers call it.
@@ -96,12 +86,8 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
     expect(tiled.shape).toEqual([3, 3, n]);
     expect(tf.memory().numTensors).toBe(n0 + 2);
     // (webgpu has no synchronous read-back in Node: data(), never dataSync())
-    const maxDiff = async (a: tf.Tensor, b: tf.Tensor) => {
-      const [x, y] = [(await a.data()) as Float32Array, (await b.data()) as Float32Array];
-      return x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0);
-    };
-    expect(await maxDiff(plain, tiled)).toBeLessThanOrEqual(1e-6);
-    expect(await maxDiff(plainRelu, tiledRelu)).toBeLessThanOrEqual(1e-6);
+    expect(maxDiff(await plain.data(), await tiled.data())).toBeLessThanOrEqual(1e-6);
+    expect(maxDiff(await plainRelu.data(), await tiledRelu.data())).toBeLessThanOrEqual(1e-6);
     expect(Math.min(...((await tiledRelu.data()) as Float32Array))).toBe(0); // some outputs were negative and were clamped
     tf.dispose([plain, plainRelu, tiled, tiledRelu, x]);
     lin.dispose();

@@ -1,6 +1,7 @@
 // References for the encoder tests: the fixture sentences and sentence-transformers' embeddings of them.
 import { readFileSync } from 'node:fs';
 import { fixture } from '../fixtures.js';
+import { maxDiff } from '../values.js';
 import { readSafetensors } from '../../src/loader/safetensors.js';
 import { decodeFloat32 } from '../../src/loader/dtype.js';
 
@@ -25,17 +26,10 @@ export function stRefs(name: 'tiny' | 'base'): StRefs {
   return { sentences: meta.sentences, mean: rows('st.mean'), normalized: rows('st.mean_normalized') };
 }
 
-export function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
 /** Max over rows of max |got − want|; NaN if any row is missing. */
 export function maxAbsRows(got: ArrayLike<number>[], want: ArrayLike<number>[]): number {
   if (got.length !== want.length) throw new Error(`${got.length} rows vs ${want.length}`);
-  return Math.max(...got.map((g, i) => maxAbs(g, want[i]!)));
+  return Math.max(...got.map((g, i) => maxDiff(g, want[i]!)));
 }
 
 /** A deterministic permutation with duplicates: every index at least once, some twice. */

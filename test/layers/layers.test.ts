@@ -7,6 +7,7 @@ import { gelu, geluTanh } from '../../src/layers/activations.js';
 import { HookPoint, HookScope, HookSet } from '../../src/layers/hook.js';
 import { LayerNorm } from '../../src/layers/layer-norm.js';
 import { Linear } from '../../src/layers/linear.js';
+import { maxDiff, values } from '../values.js';
 
 /** erf in float64: Maclaurin series below 3, continued fraction for erfc above. */
 function erf64(x: number): number {
@@ -25,23 +26,6 @@ function erf64(x: number): number {
   for (let k = 60; k >= 1; k--) f = k / 2 / (a + f);
   return s * (1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + f));
 }
-
-/** A deterministic pseudo-random float32 array in [lo, hi). */
-function values(n: number, lo: number, hi: number, seed = 1): Float32Array {
-  const out = new Float32Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + ((hi - lo) * x) / 2 ** 32;
-  }
-  return out;
-}
-
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-};
 
 for (const backend of ['wasm', 'cpu'] as const) {
   describe(`layers (${backend})`, () => {
