@@ -16,12 +16,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type BackendName, setupBackend } from '../src/backend/index.js';
 import { parseHfConfig } from '../src/loader/config.js';
 import { synthesize } from '../src/loader/synth.js';
+import type { Linear } from '../src/layers/linear.js';
 import { BertModel, type BertInputs } from '../src/model/bert.js';
 import { runWithCache } from '../src/model/hooks.js';
 import { splitByLength } from '../src/model/batching.js';
 import { pool } from '../src/model/pooling.js';
 import { BertTokenizer } from '../src/tokenizer/index.js';
 import { corpus, fixture } from '../test/fixtures.js';
+import { MATMUL_KERNELS } from './suites/matmul.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -110,20 +112,31 @@ async function encodeAll(model: BertModel, batches: Batch[], cache = false): Pro
   }
 }
 
-/** Kernel time by kernel name over one pass (tf.profile). */
-async function profile(model: BertModel, batches: Batch[]): Promise<Map<string, number>> {
+/**
+ * Kernel time by kernel name over one pass (tf.profile; on webgpu from GPU timestamp queries, each kernel
+ * submitted alone), and how many kernels one pass runs (each costs a dispatch on a GPU).
+ */
+async function profile(model: BertModel, batches: Batch[]): Promise<{ byKernel: Map<string, number>; count: number }> {
   const byKernel = new Map<string, number>();
+  let count = 0;
   for (const b of batches) {
     const inputs = toInputs(b);
     const info = await tf.profile(() => model.forward(inputs).lastHiddenState);
-    // Backends without kernel timers (webgpu without timestamp queries) report { error } instead of a number.
-    for (const k of info.kernels) if (typeof k.kernelTimeMs === 'number') byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + k.kernelTimeMs);
+    for (const k of info.kernels) {
+      if (k.name.endsWith('__op')) continue; // tf.profile lists op wrappers too
+      count++;
+      // Backends without kernel timers (webgpu without timestamp queries) report { error } instead of a number.
+      if (typeof k.kernelTimeMs === 'number') byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + k.kernelTimeMs);
+    }
     tf.dispose([info.result as tf.Tensor, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds!]);
   }
-  return byKernel;
+  return { byKernel, count };
 }
 
-/** The forward's matmuls alone, same shapes, same weight tensors: the ceiling. Inputs are made before timing. */
+/**
+ * The forward's matmuls alone, same shapes, same weight tensors and the same Linear kernel (on webgpu
+ * possibly the tiled one): the ceiling. Inputs are made before timing.
+ */
 async function matmulsAlone(model: BertModel, batches: Batch[]): Promise<{ wall: number; cpu: number }> {
   const c = model.config;
   const [H, nh] = [c.hiddenSize, c.numAttentionHeads];
@@ -137,7 +150,7 @@ async function matmulsAlone(model: BertModel, batches: Batch[]): Promise<{ wall:
       p: tf.randomNormal([b.rows, nh, b.len, b.len]),
     };
   });
-  const lin = (a: tf.Tensor2D, l: { weight: tf.Tensor2D; bias: tf.Tensor1D }) => tf.fused.matMul({ a, b: l.weight, bias: l.bias });
+  const lin = (a: tf.Tensor2D, l: Linear) => l.forward(a);
   const t = await timed(async () => {
     for (const { x, xi, q, p } of inputs) {
       for (const layer of model.encoder.layers) {
@@ -152,8 +165,6 @@ async function matmulsAlone(model: BertModel, batches: Batch[]): Promise<{ wall:
   tf.dispose(inputs.flatMap((i) => [i.x, i.xi, i.q, i.p]));
   return t;
 }
-
-const MATMUL_KERNELS = new Set(['_FusedMatMul', 'BatchMatMul']);
 
 async function main(): Promise<void> {
   const choice = await setupBackend(backend);
@@ -177,13 +188,15 @@ async function main(): Promise<void> {
   const best = runs.reduce((a, b) => (b.cpu < a.cpu ? b : a));
   for (const r of runs) console.log(`forward: ${rate(r)} (${r.wall.toFixed(2)} s wall, ${r.cpu.toFixed(2)} s CPU per pass)`);
 
-  const kernels = await profile(model, batches);
-  const kernelOnly = [...kernels].filter(([k]) => !k.endsWith('__op')); // tf.profile lists op wrappers too
+  const { byKernel, count } = await profile(model, batches);
+  const kernelOnly = [...byKernel];
   const all = kernelOnly.reduce((a, [, v]) => a + v, 0);
   const mm = kernelOnly.filter(([k]) => MATMUL_KERNELS.has(k)).reduce((a, [, v]) => a + v, 0);
   const top = kernelOnly.sort((a, b) => b[1] - a[1]).slice(0, 14);
   if (all > 0) console.log(`tf.profile kernel time ${(all / 1000).toFixed(2)} s: matmul ${((100 * mm) / all).toFixed(1)} %, outside matmuls ${((100 * (all - mm)) / all).toFixed(1)} %`);
   if (all > 0) console.log('  ' + top.map(([k, v]) => `${k} ${(v / 1000).toFixed(3)}s`).join(', '));
+  // On a GPU the forward's wall time minus its kernel time is dispatch and host work (what fewer kernels save).
+  console.log(`kernels per pass: ${count} (${(count / batches.length).toFixed(0)} per forward); kernel time ${(all / 1000).toFixed(2)} s of ${best.wall.toFixed(2)} s wall per pass`);
 
   const alone = await matmulsAlone(model, batches);
   console.log(`matmuls alone (same shapes, same weights): ${alone.wall.toFixed(2)} s wall, ${alone.cpu.toFixed(2)} s CPU per pass → ceiling ${rate(alone)}`);

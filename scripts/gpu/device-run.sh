@@ -4,9 +4,11 @@
 #   1. Node, the packages and the fixtures unpacked; the backend `auto` picks
 #   2. the GPU benchmark: STS-B test encode at batch 32 and 128 with tfjs's and the tiled matmul, PyTorch (CUDA)
 #      on the same batches
-#   3. the Linear-shape matmul benchmark (tfjs-webgpu vs src/backend/webgpu-linear.ts), GFLOP/s
-#   4. the model's fixture tests on the GPU backend (vitest, SBERT_TEST_BACKENDS), with each matmul
-#   5. `sbert compare` on every fixture reference (tiny, activations, fp16/bf16, synthetic BERT-base)
+#   3. where a forward's time goes: GPU kernel time by kernel (timestamp queries), kernels per forward, wall
+#      time, the matmuls-alone ceiling (bench/forward.ts), with each matmul
+#   4. the Linear-shape matmul benchmark (tfjs-webgpu vs src/backend/webgpu-linear.ts), GFLOP/s
+#   5. the model's fixture tests on the GPU backend (vitest, SBERT_TEST_BACKENDS), with each matmul
+#   6. `sbert compare` on every fixture reference (tiny, activations, fp16/bf16, synthetic BERT-base)
 # Each step writes its output under $OUT; a failing step does not stop the others.
 # Locally (to rehearse): SBERT_GPU_BACKEND=wasm OUT=/tmp/gpu-out bash scripts/gpu/device-run.sh, or on webgpu
 # over lavapipe: eval "$(scripts/lavapipe.sh)"; SBERT_GPU_SENTENCES=24 SBERT_GPU_MATMUL_ARGS="--rows 128
@@ -15,13 +17,13 @@ set -u
 FINAL=${OUT:-/tmp/gpu-out}
 OUT=/tmp/gpu-work  # everything lands here; $FINAL gets steps.log, bench.md and one .tgz (the device tool returns few files)
 BACKEND=${SBERT_GPU_BACKEND:-webgpu}
-STEPS=${*:-setup bench matmul tests compare}
+STEPS=${*:-setup bench profile matmul tests compare}
 B=/tmp/sbert-bundle
 mkdir -p "$OUT" "$B"
 log() { echo "[$(date +%T)] $*" | tee -a "$OUT/steps.log"; }
 # After every step, so a call cut off by its time limit still returns what the finished steps measured.
 publish() {
-  mkdir -p "$FINAL" && cp "$OUT/steps.log" "$OUT/bench.md" "$OUT/gpu-matmul.md" "$FINAL/" 2>/dev/null
+  mkdir -p "$FINAL" && cp "$OUT/steps.log" "$OUT/bench.md" "$OUT/profile.md" "$OUT/gpu-matmul.md" "$FINAL/" 2>/dev/null
   tar -czf "$FINAL/gpu-results.tgz" -C "$OUT" --exclude gpu-cases.json .
 }
 
@@ -60,6 +62,14 @@ for step in $STEPS; do
       --exclude test/model/layouts.test.ts --exclude test/model/batching.test.ts \
       > "$OUT/vitest-$BACKEND-tiled.txt" 2>&1
     log "tests (tiled matmul) exit $? ($(grep -E 'Tests +[0-9]' "$OUT/vitest-$BACKEND-tiled.txt" | tail -1))"
+    ;;
+  profile)
+    for m in tfjs tiled; do
+      SBERT_WEBGPU_MATMUL=$m timeout 120 node dist/bench/forward.js --backend "$BACKEND" \
+        --sentences "${SBERT_GPU_PROFILE_SENTENCES:-512}" --batch-size 128 --runs 2 > "$OUT/profile-$m.txt" 2>&1
+      log "profile on $BACKEND, $m matmul: exit $?"
+      { echo "## $m matmul"; echo '```'; grep -v -E 'Warning|artificially' "$OUT/profile-$m.txt"; echo '```'; } >> "$OUT/profile.md"
+    done
     ;;
   matmul)
     log "matmul on $BACKEND"

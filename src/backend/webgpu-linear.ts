@@ -14,7 +14,7 @@ import { UsageError } from '../errors.js';
 export type WebgpuMatmul = 'auto' | 'tfjs' | 'tiled';
 export const WEBGPU_MATMULS: readonly WebgpuMatmul[] = ['auto', 'tfjs', 'tiled'];
 
-const KERNEL = 'SbertLinear';
+export const TILED_LINEAR_KERNEL = 'SbertLinear';
 const BK = 16; // k per workgroup-memory tile
 const BN = 128; // output columns per workgroup (16 threads × 2 vec4 groups × 4)
 
@@ -263,7 +263,7 @@ function register(): void {
   if (registered) return;
   registered = true;
   tf.registerKernel({
-    kernelName: KERNEL,
+    kernelName: TILED_LINEAR_KERNEL,
     backendName: 'webgpu',
     kernelFunc: ({ inputs, backend }) => {
       const { x, w, b } = inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b: tf.TensorInfo };
@@ -281,5 +281,5 @@ function register(): void {
 /** [M, K] · [K, N] + [N] on the tiled webgpu program (callers check `tiledLinearApplies` first). */
 export function tiledLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
   register();
-  return tf.engine().runKernel(KERNEL, { x, w, b }) as tf.Tensor2D;
+  return tf.engine().runKernel(TILED_LINEAR_KERNEL, { x, w, b }) as tf.Tensor2D;
 }
