@@ -2,7 +2,7 @@
 // Used by tests (malformed-input suite), benchmarks (400 MB synthetic checkpoints) and anyone exporting a
 // state dict for PyTorch. Kept apart from the readers: nothing on the load path imports it.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { DTYPE_SIZE, type DType } from './dtype.js';
 import { concatBytes } from './bytes.js';
 
@@ -138,6 +138,8 @@ interface ZipOptions {
   byteorder?: string;
   /** Replaces the generated data.pkl (to write malformed or hostile pickles in tests). */
   dataPkl?: Uint8Array;
+  /** Deflate every entry (torch never does; a checkpoint re-zipped with zipfile.ZIP_DEFLATED does). */
+  deflate?: boolean;
 }
 
 /** Streams a torch zip checkpoint: local headers without sizes (bit 3 + data descriptors), as torch does. */
@@ -152,8 +154,10 @@ export function writeTorchZip(file: string, storages: readonly TorchStorage[], t
     while (done < b.byteLength) done += writeSync(fd, b, done, b.byteLength - done);
     pos += b.byteLength;
   };
-  const central: { name: Uint8Array; crc: number; size: number; offset: number }[] = [];
+  const central: { name: Uint8Array; crc: number; size: number; stored: number; offset: number }[] = [];
+  const method = opts.deflate ? 8 : 0;
   const entry = (name: string, data: Uint8Array) => {
+    const body = opts.deflate ? new Uint8Array(deflateRawSync(data)) : data;
     // Names starting with '/' are written as they are (outside the archive folder).
     const nameBytes = enc.encode(name.startsWith('/') ? name.slice(1) : `${prefix}/${name}`);
     const offset = pos;
@@ -163,6 +167,7 @@ export function writeTorchZip(file: string, storages: readonly TorchStorage[], t
     h.setUint32(0, 0x04034b50, true);
     h.setUint16(4, zip64 ? 45 : 20, true);
     h.setUint16(6, 0x08, true); // sizes in the data descriptor
+    h.setUint16(8, method, true);
     h.setUint16(26, nameBytes.length, true);
     h.setUint16(28, pad + 4, true);
     write(new Uint8Array(h.buffer));
@@ -171,20 +176,20 @@ export function writeTorchZip(file: string, storages: readonly TorchStorage[], t
     new DataView(ex.buffer).setUint16(0, 0x4646, true); // 'FF', torch's padding id
     new DataView(ex.buffer).setUint16(2, pad, true);
     write(ex);
-    write(data);
+    write(body);
     const crc = crc32(data) >>> 0;
     const dd = new DataView(new ArrayBuffer(zip64 ? 24 : 16));
     dd.setUint32(0, 0x08074b50, true);
     dd.setUint32(4, crc, true);
     if (zip64) {
-      dd.setBigUint64(8, BigInt(data.byteLength), true);
+      dd.setBigUint64(8, BigInt(body.byteLength), true);
       dd.setBigUint64(16, BigInt(data.byteLength), true);
     } else {
-      dd.setUint32(8, data.byteLength, true);
+      dd.setUint32(8, body.byteLength, true);
       dd.setUint32(12, data.byteLength, true);
     }
     write(new Uint8Array(dd.buffer));
-    central.push({ name: nameBytes, crc, size: data.byteLength, offset });
+    central.push({ name: nameBytes, crc, size: data.byteLength, stored: body.byteLength, offset });
     pad = 0;
   };
   try {
@@ -205,8 +210,9 @@ export function writeTorchZip(file: string, storages: readonly TorchStorage[], t
       h.setUint16(4, big ? 45 : 20, true);
       h.setUint16(6, big ? 45 : 20, true);
       h.setUint16(8, 0x08, true);
+      h.setUint16(10, method, true);
       h.setUint32(16, c.crc, true);
-      h.setUint32(20, big ? 0xffffffff : c.size, true);
+      h.setUint32(20, big ? 0xffffffff : c.stored, true);
       h.setUint32(24, big ? 0xffffffff : c.size, true);
       h.setUint16(28, c.name.length, true);
       h.setUint16(30, big ? 28 : 0, true);
@@ -218,7 +224,7 @@ export function writeTorchZip(file: string, storages: readonly TorchStorage[], t
         x.setUint16(0, 0x0001, true);
         x.setUint16(2, 24, true);
         x.setBigUint64(4, BigInt(c.size), true);
-        x.setBigUint64(12, BigInt(c.size), true);
+        x.setBigUint64(12, BigInt(c.stored), true);
         x.setBigUint64(20, BigInt(c.offset), true);
         write(new Uint8Array(x.buffer));
       }

@@ -1,6 +1,6 @@
 // A minimal zip reader for torch checkpoints (https://pkware.cachefly.net/webdocs/casestudies/APPNOTE.TXT):
 // the central directory is the truth (torch's local headers carry no sizes), Zip64 records are honoured,
-// entries are stored (method 0; deflate is accepted for small entries). Only byte ranges are read.
+// entries are stored (method 0; deflate is accepted, CRC-checked). Only byte ranges are read.
 import { crc32, inflateRawSync } from 'node:zlib';
 import { CheckpointError } from '../errors.js';
 import type { ByteSource } from './source.js';
@@ -122,7 +122,7 @@ export class ZipReader {
     return start;
   }
 
-  /** An entry's bytes; `verify` checks its CRC-32 (cheap for small entries such as data.pkl). */
+  /** An entry's bytes; `verify` checks a stored entry's CRC-32 (cheap for small entries such as data.pkl). */
   read(e: ZipEntry, verify = false): Uint8Array {
     const raw = this.src.read(this.dataOffset(e), e.compressedSize);
     let data = raw;
@@ -130,11 +130,13 @@ export class ZipReader {
       try {
         data = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
       } catch (err) {
-        throw new CheckpointError(`invalid zip: cannot inflate ${e.name} (${(err as Error).message})`, this.src.name);
+        const why = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `more than the ${e.size} bytes it declares` : (err as Error).message;
+        throw new CheckpointError(`invalid zip: cannot inflate ${e.name} (${why})`, this.src.name);
       }
       if (data.byteLength !== e.size) throw new CheckpointError(`invalid zip: ${e.name} inflates to ${data.byteLength} bytes, expected ${e.size}`, this.src.name);
     }
-    if (verify && (crc32(data) >>> 0) !== e.crc) throw new CheckpointError(`invalid zip: CRC mismatch in ${e.name} (corrupted file?)`, this.src.name);
+    // Deflated bytes are checked always: a damaged stream can inflate to the right length with wrong values.
+    if ((verify || e.method === 8) && (crc32(data) >>> 0) !== e.crc) throw new CheckpointError(`invalid zip: CRC mismatch in ${e.name} (corrupted file?)`, this.src.name);
     return data;
   }
 }

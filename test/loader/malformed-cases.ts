@@ -363,6 +363,44 @@ export function buildCases(root: string): { cases: Case[]; controls: Control[] }
   folder('UER config, factorized embeddings', { 'model.bin': readFileSync(uerBin), 'config.json': JSON.stringify({ ...uerCfg, emb_size: 4 }) });
   folder('UER checkpoint missing its encoder', { 'model.bin': readFileSync(uerBin), 'config.json': JSON.stringify(uerCfg) });
   {
+    // Deflated entries (never written by torch; a re-zipped checkpoint has them): damage the compressed
+    // bytes of a storage, or the size it claims to inflate to.
+    const good = new Uint8Array(readFileSync(zipFile(state.storages, state.tensors, { deflate: true })));
+    const z = new ZipReader(new MemorySource(good, 'x'));
+    const storage = [...z.entries.values()].find((e) => e.name.includes('/data/') && e.compressedSize > 16)!;
+    const at = z.dataOffset(storage);
+    const garbled = good.slice();
+    garbled.fill(0xff, at, at + 8); // a reserved block type: not a deflate stream
+    fileCase('torch zip, deflated: a storage\'s stream garbled', 'bin', garbled);
+    const flipped = good.slice();
+    flipped[at + (storage.compressedSize >> 1)] ^= 0x10;
+    fileCase('torch zip, deflated: a byte of a storage\'s stream flipped', 'bin', flipped);
+    const centralHeader = (name: string): number => {
+      let cd = good.length - 22 - 46;
+      while (new DataView(good.buffer).getUint32(cd, true) !== 0x02014b50 || new TextDecoder().decode(good.subarray(cd + 46, cd + 46 + name.length)) !== name) cd--;
+      return cd;
+    };
+    for (const e of [storage, z.entries.get('archive/data.pkl')!]) {
+      for (const [what, delta] of [['more', 4], ['fewer', -4]] as const) {
+        const b = good.slice();
+        new DataView(b.buffer).setUint32(centralHeader(e.name) + 24, e.size + delta, true);
+        fileCase(`torch zip, deflated: ${e.name.split('/').pop()} claims ${what} bytes than it inflates to`, 'bin', b);
+      }
+    }
+    {
+      // A stream that inflates cleanly to the right length, but not to the bytes its CRC-32 was taken of:
+      // storage 0 written with one value changed, then given the original's CRC.
+      const changed = state.storages.map((st, i) => (i === 0 ? { ...st, bytes: (() => { const f = tensors[0]!.data.slice(); f[5]! += 1; return bytesOf(f); })() } : st));
+      const other = new Uint8Array(readFileSync(zipFile(changed, state.tensors, { deflate: true })));
+      const first = z.entries.get('archive/data/0')!;
+      let cd = other.length - 22 - 46;
+      while (new DataView(other.buffer).getUint32(cd, true) !== 0x02014b50 || new TextDecoder().decode(other.subarray(cd + 46, cd + 46 + first.name.length)) !== first.name) cd--;
+      new DataView(other.buffer).setUint32(cd + 16, first.crc, true);
+      fileCase('torch zip, deflated: a storage inflates to other values than its CRC-32 was taken of', 'bin', other);
+    }
+    truncations('torch zip, deflated', 'bin', good, [at, at + (storage.compressedSize >> 1), at + storage.compressedSize]);
+  }
+  {
     const p = join(root, 'not-there');
     cases.push({ what: 'folder: does not exist', path: p, run: () => loadModelDir(p) });
   }
@@ -374,6 +412,8 @@ export function buildCases(root: string): { cases: Case[]; controls: Control[] }
   controls.push({ what: 'torch zip, archive folder "weird_stem"', path: zipFile(state.storages, state.tensors, { prefix: 'weird_stem' }), expected: prefixed });
   controls.push({ what: 'torch zip, Zip64', path: zipFile(state.storages, state.tensors, { zip64: true }), expected: prefixed });
   controls.push({ what: 'torch zip, no byteorder entry (older torch)', path: zipFile(state.storages, state.tensors, { byteorder: '' }), expected: prefixed });
+  controls.push({ what: 'torch zip, deflated entries', path: zipFile(state.storages, state.tensors, { deflate: true }), expected: prefixed });
+  controls.push({ what: 'torch zip, deflated entries, Zip64', path: zipFile(state.storages, state.tensors, { deflate: true, zip64: true }), expected: prefixed });
   controls.push({ what: 'legacy', path: file('bin', legacy), expected: prefixed });
   {
     // One 72-element storage shared by a transposed [8, 8] view, a [2, 8] slice of it and an [8] tail.

@@ -17,7 +17,7 @@ const { cases, controls } = buildCases(root);
 describe(`malformed inputs (${cases.length} cases)`, () => {
   it('has a case for every kind of damage', () => {
     console.log(`malformed-input cases: ${cases.length}`);
-    for (const kind of ['safetensors:', 'safetensors truncated', 'torch zip:', 'torch zip truncated', 'torch zip (Zip64)', 'legacy:', 'legacy truncated', ': pickle', 'data.pkl truncated', ': view', 'folder:']) {
+    for (const kind of ['safetensors:', 'safetensors truncated', 'torch zip:', 'torch zip truncated', 'torch zip (Zip64)', 'torch zip, deflated:', 'torch zip, deflated truncated', 'legacy:', 'legacy truncated', ': pickle', 'data.pkl truncated', ': view', 'folder:']) {
       expect(cases.some((c) => c.what.includes(kind)), kind).toBe(true);
     }
   });
@@ -61,6 +61,25 @@ describe(`malformed inputs (${cases.length} cases)`, () => {
     const st = cases.find((x) => x.what === 'safetensors: header length 2^60')!;
     expect(() => st.run()).toThrow(CheckpointError);
     expect(msg('safetensors: header length 2^60')).toMatch(/header length 1152921504606846976 exceeds/);
+  });
+
+  it('damaged deflated entries are named: a bad stream, a wrong size, wrong values (CRC)', () => {
+    const msg = (what: string) => {
+      try {
+        cases.find((x) => x.what === what)!.run();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    expect(msg('torch zip, deflated: a storage\'s stream garbled')).toMatch(/cannot inflate .*data\/\d+/);
+    expect(msg('torch zip, deflated: a byte of a storage\'s stream flipped')).toMatch(/cannot inflate|CRC/);
+    expect(msg('torch zip, deflated: a storage inflates to other values than its CRC-32 was taken of')).toMatch(/CRC mismatch in archive\/data\/0/);
+    expect(msg('torch zip, deflated: data.pkl claims more bytes than it inflates to')).toMatch(/data\.pkl inflates to \d+ bytes, expected \d+/);
+    expect(msg('torch zip, deflated: data.pkl claims fewer bytes than it inflates to')).toMatch(/cannot inflate archive\/data\.pkl \(more than the \d+ bytes it declares\)/);
+    // a storage's declared size is also checked against its dtype × numel, which names the storage first
+    expect(msg('torch zip, deflated: 0 claims more bytes than it inflates to')).toMatch(/storage archive\/data\/0 is 1284 bytes, expected 320 × F32 = 1280/);
+    expect(msg('torch zip, deflated: 0 claims fewer bytes than it inflates to')).toMatch(/storage archive\/data\/0 is 1276 bytes/);
   });
 
   const cli = join(ROOT, 'bin', 'sbert.js');
