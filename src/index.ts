@@ -7,6 +7,7 @@ export { downloadModel, ensureModel, HubError, HubUnreachableError, DEFAULT_MODE
 export { BertTokenizer, utf16Offsets, Vocab, type Encoding, type EncodeOptions, type TokenizerSettings, type TokenizerFiles } from './tokenizer/index.js';
 export { SentenceEncoder, POOL_THRESHOLD, type EncoderLoadOptions, type EncodeOptions as SentenceEncodeOptions } from './encoder/sentence-encoder.js';
 export { runComparison, bertSource, compareReference, loadReference, compareTensors, defaultTolerance, formatTable as formatComparison, toJson as comparisonJson, type ComparisonReport, type TensorResult, type ActivationSource, type CompareOptions, type Reference, type RefGroup, type RefBatch } from './compare/index.js';
+export { dumpActivations, dumpKeys, MAX_DUMP_BYTES, type DumpOptions } from './compare/index.js';
 export { attentionMaps, selectPanels, renderHeatmapPng, heatmapLayout, renderHeadViewHtml, type AttentionMaps, type Panel } from './viz/index.js';
 export { BertModel, FLOAT32_MIN, type BertInputs, type BertOutput, type ForwardOptions } from './model/bert.js';
 export { pool, l2Normalize, POOLING_MODES, type PoolingMode } from './model/pooling.js';

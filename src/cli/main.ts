@@ -13,6 +13,7 @@ const COMMANDS: (() => Promise<{ register(program: Command): void }>)[] = [
   () => import('./tokenize.js'),
   () => import('./compare.js'),
   () => import('./attention.js'),
+  () => import('./dump.js'),
 ];
 
 const ENVIRONMENT = `

@@ -5,3 +5,4 @@ export { loadReference, type Reference, type RefGroup, type RefBatch, type RefTe
 export { compareTensors, describeIndex, type Diff, type Layout } from './diff.js';
 export { defaultTolerance, dataFlowRank, parseKey } from './catalog.js';
 export { formatTable, toJson, type JsonReport } from './report.js';
+export { dumpActivations, dumpKeys, selectKeys, selectHooks, MAX_DUMP_BYTES, type DumpOptions } from './dump.js';

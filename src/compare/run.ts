@@ -21,15 +21,24 @@ const HOOK_OF = {
 /** Sentences per forward: bounds memory when a reference asks for every attention map of a big batch. */
 const ROWS_PER_FORWARD = 16;
 
+/**
+ * `names` are reference keys (`hidden_states.3`, `pool.mean`, …) or, for `sbert dump`, hook point names
+ * (`blocks.0.attn.hook_pattern`), returned as the hook caches them.
+ */
 export function bertSource(model: BertModel, file = 'reference', rowsPerForward = ROWS_PER_FORWARD): ActivationSource {
   const { numHiddenLayers: N } = model.config;
+  const allHooks = new Set(model.hookNames());
   return async (inputs: RefBatch, names: string[]) => {
     const hookNames = new Set<string>();
     let hidden = false;
     let attentions = false;
     for (const name of names) {
       const t = parseKey(name)?.tensor;
-      if (!t) throw new Error(`not a reference tensor name: ${name}`);
+      if (!t && allHooks.has(name)) {
+        hookNames.add(name);
+        continue;
+      }
+      if (!t) throw new Error(`not a reference tensor or hook point name: ${name}`);
       const layer = t.kind === 'hidden_states' ? t.index - 1 : 'layer' in t ? t.layer : 0;
       if (layer >= N) throw new InputError(`${name} is beyond the model's ${N} layers`, file);
       if (t.kind === 'hidden_states') hidden = true;
@@ -46,10 +55,13 @@ export function bertSource(model: BertModel, file = 'reference', rowsPerForward 
       const { output, cache } = runWithCache(model, batch, { names: [...hookNames], outputHiddenStates: hidden, outputAttentions: attentions });
       try {
         for (const name of names) {
-          const t = parseKey(name)!.tensor;
+          const t = parseKey(name)?.tensor ?? { kind: 'hook' as const };
           let ours: tf.Tensor;
           let owned = false;
           switch (t.kind) {
+            case 'hook':
+              ours = cache.get(name);
+              break;
             case 'hidden_states':
               ours = output.hiddenStates![t.index]!;
               break;

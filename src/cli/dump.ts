@@ -1,0 +1,77 @@
+// `sbert dump --model M [TEXT ...] --out FILE.safetensors [--tensors LIST] [--hooks LIST|all]`: runs the
+// model on the texts (one padded batch) and writes the ids and every activation it computed, under the
+// reference keys `sbert compare` reads, so PyTorch, numpy or `sbert compare` can check them.
+import { getBackend, version_core as tfjsVersion } from '@tensorflow/tfjs-core';
+import { type Command, Option } from 'commander';
+import { BACKEND_NAMES, type BackendName, setupBackend } from '../backend/index.js';
+import { dumpActivations } from '../compare/dump.js';
+import { UsageError } from '../errors.js';
+import { DEFAULT_MODEL_ID } from '../hub/paths.js';
+import { loadModelDir, resolveModelDir } from '../loader/index.js';
+import { writeSafetensors } from '../loader/safetensors.js';
+import { BertModel } from '../model/bert.js';
+import { BertTokenizer } from '../tokenizer/index.js';
+import { type InputFormat, readSentences } from './input.js';
+import { positiveInt, reportBackend } from './options.js';
+
+/** Texts longer than this (all together, as JSON) are left out of the file's metadata. */
+const MAX_METADATA_TEXT = 1 << 20;
+
+const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+interface DumpCliOptions {
+  model: string;
+  out: string;
+  input?: string;
+  inputFormat: InputFormat;
+  maxLength?: number;
+  tensors?: string[];
+  hooks?: string[];
+  backend: BackendName;
+}
+
+export function register(program: Command): void {
+  program
+    .command('dump')
+    .description('run the model on texts and write the ids, hidden states, attentions, layer internals and pools to a .safetensors file (the reference format of sbert compare)')
+    .argument('[texts...]', 'the texts (one padded batch); without them, read --input or stdin')
+    .option('--model <dir|id>', 'model folder, or hub id looked up under weights/<id>/', DEFAULT_MODEL_ID)
+    .requiredOption('--out <file>', 'the .safetensors file to write')
+    .option('--input <file>', 'read the texts from FILE (default: stdin) when none are given as arguments')
+    .addOption(new Option('--input-format <fmt>', 'one text per line, or one JSON string per line').choices(['lines', 'jsonl']).default('lines'))
+    .option('--max-length <n>', 'truncate each text to N tokens (default: the model\'s position limit)', positiveInt)
+    .option('--tensors <list>', 'comma-separated keys or families to write (default: all): hidden_states, attentions, layer, last_hidden_state, pool, or keys such as attentions.0, layer.1.intermediate', list)
+    .option('--hooks <list>', 'also write these TransformerLens hook points (blocks.0.attn.hook_pattern, ...), or all', list)
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
+    .action(async (args: string[], o: DumpCliOptions) => {
+      if (!o.out.endsWith('.safetensors')) throw new UsageError(`--out must end in .safetensors, got "${o.out}"`);
+      const texts = [...args];
+      if (!texts.length) for await (const t of readSentences(o.input, o.inputFormat)) texts.push(t);
+      if (!texts.length) throw new UsageError('no texts: give them as arguments, or one per line on stdin or in --input');
+
+      const loaded = loadModelDir(resolveModelDir(o.model));
+      const tokenizer = BertTokenizer.fromDir(loaded.tokenizerDir);
+      const maxLength = Math.min(o.maxLength ?? Infinity, loaded.config.maxPositionEmbeddings);
+      const encodings = tokenizer.encodeBatch(texts, { maxLength });
+      reportBackend(await setupBackend(o.backend));
+      const model = BertModel.load(loaded.config, loaded.weights);
+      try {
+        const tensors = await dumpActivations(model, encodings, { tensors: o.tensors, hooks: o.hooks });
+        const textJson = JSON.stringify(texts);
+        writeSafetensors(o.out, tensors, {
+          format: 'sbert-tfjs dump',
+          model: loaded.dir,
+          backend: getBackend(),
+          tfjs: tfjsVersion,
+          date: new Date().toISOString(),
+          texts: textJson.length <= MAX_METADATA_TEXT ? textJson : `(${texts.length} texts, left out: over ${MAX_METADATA_TEXT} characters)`,
+        });
+        const L = encodings[0]!.inputIds.length;
+        if (process.env.SBERT_QUIET !== '1') {
+          process.stderr.write(`sbert: wrote ${tensors.length - 3} tensors for ${texts.length} texts × ${L} tokens to ${o.out}\n`);
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+}
