@@ -11,7 +11,7 @@ import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { loadModelDir, resolveModelDir } from '../loader/index.js';
 import { BertModel } from '../model/bert.js';
 import { BertTokenizer } from '../tokenizer/index.js';
-import { reportBackend } from './options.js';
+import { commaList, reportBackend } from './options.js';
 
 export const EXIT_MISMATCH = 3;
 
@@ -20,8 +20,6 @@ function tolerance(value: string): number {
   if (value.trim() === '' || !Number.isFinite(x) || x < 0) throw new InvalidArgumentError('expected a number ≥ 0, such as 1e-5');
   return x;
 }
-
-const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 interface CompareCliOptions {
   model: string;
@@ -40,7 +38,7 @@ export function register(program: Command): void {
     .requiredOption('--reference <file>', 'reference .safetensors (the fixtures\' format; scripts/dump_reference.py writes one)')
     .option('--json', 'print {"tensors": {name: {"max_abs", "mean_abs", ...}}, "ok": bool, ...}')
     .option('--tolerance <x>', 'max abs error allowed for every tensor (default: 2e-5; 1e-5 for attentions and normalized pools; pool.mean_sqrt_len scaled by √length)', tolerance)
-    .option('--groups <names>', 'comma-separated batches to compare: main, pairs, long, fp16, bf16 (default: all but fp16/bf16, or just fp16/bf16 for a checkpoint stored in that dtype)', list)
+    .option('--groups <names>', 'comma-separated batches to compare: main, pairs, long, fp16, bf16 (default: all but fp16/bf16, or just fp16/bf16 for a checkpoint stored in that dtype)', commaList)
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
     .action(async (o: CompareCliOptions) => {
       const reference = loadReference(o.reference);

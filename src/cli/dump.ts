@@ -12,12 +12,10 @@ import { writeSafetensors } from '../loader/safetensors.js';
 import { BertModel } from '../model/bert.js';
 import { BertTokenizer } from '../tokenizer/index.js';
 import { type InputFormat, readSentences } from './input.js';
-import { positiveInt, reportBackend } from './options.js';
+import { commaList, positiveInt, reportBackend } from './options.js';
 
 /** Texts longer than this (all together, as JSON) are left out of the file's metadata. */
 const MAX_METADATA_TEXT = 1 << 20;
-
-const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 interface DumpCliOptions {
   model: string;
@@ -40,8 +38,8 @@ export function register(program: Command): void {
     .option('--input <file>', 'read the texts from FILE (default: stdin) when none are given as arguments')
     .addOption(new Option('--input-format <fmt>', 'one text per line, or one JSON string per line').choices(['lines', 'jsonl']).default('lines'))
     .option('--max-length <n>', 'truncate each text to N tokens (default: the model\'s position limit)', positiveInt)
-    .option('--tensors <list>', 'comma-separated keys or families to write (default: all): hidden_states, attentions, layer, last_hidden_state, pool, or keys such as attentions.0, layer.1.intermediate', list)
-    .option('--hooks <list>', 'also write these TransformerLens hook points (blocks.0.attn.hook_pattern, ...), or all', list)
+    .option('--tensors <list>', 'comma-separated keys or families to write (default: all): hidden_states, attentions, layer, last_hidden_state, pool, or keys such as attentions.0, layer.1.intermediate', commaList)
+    .option('--hooks <list>', 'also write these TransformerLens hook points (blocks.0.attn.hook_pattern, ...), or all', commaList)
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
     .action(async (args: string[], o: DumpCliOptions) => {
       if (!o.out.endsWith('.safetensors')) throw new UsageError(`--out must end in .safetensors, got "${o.out}"`);

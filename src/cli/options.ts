@@ -9,6 +9,9 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** A comma-separated option value: `a, b,c` → ['a', 'b', 'c']. */
+export const commaList = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+
 export interface ModelOptions {
   model: string;
   backend: BackendName;

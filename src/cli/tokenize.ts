@@ -3,10 +3,9 @@
 import { createInterface } from 'node:readline';
 import { InvalidArgumentError, type Command } from 'commander';
 import { InputError, UsageError, messageOf } from '../errors.js';
+import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { resolveModelDir } from '../loader/model-dir.js';
 import { BertTokenizer, type Encoding } from '../tokenizer/index.js';
-
-const DEFAULT_MODEL = 'uer/sbert-base-chinese-nli';
 
 function parseMaxLength(v: string): number {
   const n = Number(v);
@@ -89,7 +88,7 @@ export function register(program: Command): void {
   program
     .command('tokenize')
     .description('tokenize JSONL texts from stdin (one JSON string per line, or {"a", "b"} with --pairs) like HF BertTokenizerFast')
-    .option('--model <dir-or-id>', 'model folder, or hub id looked up under weights/<id>/', DEFAULT_MODEL)
+    .option('--model <dir-or-id>', 'model folder, or hub id looked up under weights/<id>/', DEFAULT_MODEL_ID)
     .option('--max-length <n>', 'truncate to n tokens, special tokens included (longest_first for pairs)', parseMaxLength)
     .option('--pairs', 'lines are {"a": ..., "b": ...} sentence pairs (b may be null)')
     .action(run);

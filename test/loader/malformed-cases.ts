@@ -362,6 +362,13 @@ export function buildCases(root: string): { cases: Case[]; controls: Control[] }
   folder('UER config, pre-LayerNorm', { 'model.bin': readFileSync(uerBin), 'config.json': JSON.stringify({ ...uerCfg, layernorm_positioning: 'pre' }) });
   folder('UER config, factorized embeddings', { 'model.bin': readFileSync(uerBin), 'config.json': JSON.stringify({ ...uerCfg, emb_size: 4 }) });
   folder('UER checkpoint missing its encoder', { 'model.bin': readFileSync(uerBin), 'config.json': JSON.stringify(uerCfg) });
+  /** Where the central directory header of entry `name` starts (searching back from the end record). */
+  const centralHeader = (zip: Uint8Array, name: string): number => {
+    const dv = new DataView(zip.buffer, zip.byteOffset);
+    let cd = zip.length - 22 - 46;
+    while (dv.getUint32(cd, true) !== 0x02014b50 || new TextDecoder().decode(zip.subarray(cd + 46, cd + 46 + name.length)) !== name) cd--;
+    return cd;
+  };
   {
     // Deflated entries (never written by torch; a re-zipped checkpoint has them): damage the compressed
     // bytes of a storage, or the size it claims to inflate to.
@@ -375,27 +382,22 @@ export function buildCases(root: string): { cases: Case[]; controls: Control[] }
     const flipped = good.slice();
     flipped[at + (storage.compressedSize >> 1)] ^= 0x10;
     fileCase('torch zip, deflated: a byte of a storage\'s stream flipped', 'bin', flipped);
-    const centralHeader = (name: string): number => {
-      let cd = good.length - 22 - 46;
-      while (new DataView(good.buffer).getUint32(cd, true) !== 0x02014b50 || new TextDecoder().decode(good.subarray(cd + 46, cd + 46 + name.length)) !== name) cd--;
-      return cd;
-    };
     for (const e of [storage, z.entries.get('archive/data.pkl')!]) {
       for (const [what, delta] of [['more', 4], ['fewer', -4]] as const) {
         const b = good.slice();
-        new DataView(b.buffer).setUint32(centralHeader(e.name) + 24, e.size + delta, true);
+        new DataView(b.buffer).setUint32(centralHeader(good, e.name) + 24, e.size + delta, true);
         fileCase(`torch zip, deflated: ${e.name.split('/').pop()} claims ${what} bytes than it inflates to`, 'bin', b);
       }
     }
     {
       // A stream that inflates cleanly to the right length, but not to the bytes its CRC-32 was taken of:
       // storage 0 written with one value changed, then given the original's CRC.
-      const changed = state.storages.map((st, i) => (i === 0 ? { ...st, bytes: (() => { const f = tensors[0]!.data.slice(); f[5]! += 1; return bytesOf(f); })() } : st));
+      const values = tensors[0]!.data.slice();
+      values[5]! += 1;
+      const changed = state.storages.map((st, i) => (i === 0 ? { ...st, bytes: bytesOf(values) } : st));
       const other = new Uint8Array(readFileSync(zipFile(changed, state.tensors, { deflate: true })));
       const first = z.entries.get('archive/data/0')!;
-      let cd = other.length - 22 - 46;
-      while (new DataView(other.buffer).getUint32(cd, true) !== 0x02014b50 || new TextDecoder().decode(other.subarray(cd + 46, cd + 46 + first.name.length)) !== first.name) cd--;
-      new DataView(other.buffer).setUint32(cd + 16, first.crc, true);
+      new DataView(other.buffer).setUint32(centralHeader(other, first.name) + 16, first.crc, true);
       fileCase('torch zip, deflated: a storage inflates to other values than its CRC-32 was taken of', 'bin', other);
     }
     truncations('torch zip, deflated', 'bin', good, [at, at + (storage.compressedSize >> 1), at + storage.compressedSize]);
