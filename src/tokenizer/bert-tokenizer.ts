@@ -41,7 +41,7 @@ export class BertTokenizer {
     this.clsId = idOf(settings.clsToken);
     this.sepId = idOf(settings.sepToken);
     this.unkId = idOf(settings.unkToken);
-    this.specialIds = new Set(addedTokens.map((t) => t.id));
+    this.specialIds = new Set(addedTokens.filter((t) => t.special).map((t) => t.id));
     const tables = charTables({
       cleanText: settings.cleanText,
       handleChineseChars: settings.tokenizeChineseChars,

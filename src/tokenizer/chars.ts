@@ -146,6 +146,36 @@ export class CharTables {
   }
 }
 
+/**
+ * BertNormalizer over text[from, to), as a string: control characters dropped, whitespace → ' ' (clean_text),
+ * spaces around CJK ideographs, accents stripped, lower-cased. `origin` holds, per UTF-16 unit of the
+ * result, the original code point it came from (counted from `cp0`), as HF's alignments do. Only needed
+ * around added tokens matched in normalised form; the tokenizer otherwise normalises on the fly.
+ */
+export function normalizeText(tables: CharTables, text: string, from: number, to: number, cp0: number): { text: string; origin: Int32Array } {
+  let out = '';
+  const origin: number[] = [];
+  let cp = cp0;
+  for (let i = from; i < to; cp++) {
+    const c = text.codePointAt(i)!;
+    const ch = String.fromCodePoint(c);
+    i += ch.length;
+    const k = tables.classOf(c);
+    let piece: string;
+    if (k === DROP) piece = '';
+    else if (k === SPACE) piece = tables.flags.cleanText ? ' ' : ch;
+    else if (k === CJK) piece = ` ${ch} `;
+    else if (k === SLOW) {
+      const info = tables.slow.get(c)!;
+      piece = String.fromCodePoint(...info.out);
+      if (info.isolate) piece = ` ${piece} `;
+    } else piece = ch;
+    out += piece;
+    for (let j = 0; j < piece.length; j++) origin.push(cp);
+  }
+  return { text: out, origin: Int32Array.from(origin) };
+}
+
 const shared = new Map<string, CharTables>();
 
 /** Tables are shared between tokenizers with the same flags (they are filled as text is seen). */

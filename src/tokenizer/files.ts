@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError, InputError } from '../errors.js';
 import { Vocab } from './vocab.js';
-import type { AddedToken } from './wordpiece.js';
+import type { AddedToken } from './added.js';
 
 export interface TokenizerSettings {
   doLowerCase: boolean;
@@ -89,7 +89,7 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
     maxInputCharsPerWord: 100,
   };
   let vocab: Vocab | undefined;
-  const added: { content: string; id?: number }[] = [];
+  const added: (Omit<AddedToken, 'id'> & { id?: number })[] = [];
 
   if (f.tokenizerJson) {
     const file = f.tokenizerJson;
@@ -123,7 +123,8 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
     if (Array.isArray(tj.added_tokens)) {
       for (const t of tj.added_tokens as Json[]) {
         if (typeof t?.content !== 'string' || !Number.isInteger(t.id) || (t.id as number) < 0) continue;
-        added.push({ content: t.content, id: t.id as number });
+        const flag = (k: string): boolean => bool(t[k], file, `added token ${JSON.stringify(t.content)}: ${k}`) ?? false;
+        added.push({ content: t.content, id: t.id as number, singleWord: flag('single_word'), lstrip: flag('lstrip'), rstrip: flag('rstrip'), normalized: flag('normalized'), special: flag('special') });
         v.addToken(t.content, t.id as number);
       }
     }
@@ -151,12 +152,12 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
   // Special tokens are matched whole in the raw text, like HF's added tokens (vocab.txt: the five specials).
   const source = f.tokenizerJson ?? f.vocab!;
   for (const name of [settings.padToken, settings.unkToken, settings.clsToken, settings.sepToken, settings.maskToken]) {
-    if (!added.some((t) => t.content === name)) added.push({ content: name });
+    if (!added.some((t) => t.content === name)) added.push({ content: name, special: true });
   }
   const addedTokens: AddedToken[] = [];
   for (const t of added) {
     const id = t.id ?? vocab.ids.get(t.content);
-    if (id !== undefined) addedTokens.push({ content: t.content, id });
+    if (id !== undefined) addedTokens.push({ ...t, id });
   }
   for (const name of [settings.unkToken, settings.clsToken, settings.sepToken, settings.padToken]) {
     if (!addedTokens.some((t) => t.content === name)) throw new CheckpointError(`special token ${name} is not in the vocabulary`, source);

@@ -1,9 +1,13 @@
 // Text → WordPiece ids with code-point offsets, in one pass over the text: added-token split, BertNormalizer,
-// BertPreTokenizer and the WordPiece model, fused so that no normalised copy of the text is ever built.
+// BertPreTokenizer and the WordPiece model, fused so that no normalised copy of the text is ever built
+// (except around added tokens matched in normalised form, as HF matches them).
 // Every normalised character remembers the original code point it came from, which is what HF's alignments
 // give: a token's offsets run from its first character's origin to its last one's (+1).
-import { CJK, KEEP, PUNCT, SLOW, SPACE, type CharTables } from './chars.js';
+import { AddedMatcher, type AddedToken } from './added.js';
+import { CJK, KEEP, normalizeText, PUNCT, SLOW, SPACE, type CharTables } from './chars.js';
 import type { Vocab } from './vocab.js';
+
+export type { AddedToken };
 
 /** Tokens of one text: parallel arrays, appended to. */
 export interface TokenSink {
@@ -12,16 +16,24 @@ export interface TokenSink {
   ends: number[];
 }
 
-/** A token matched whole in the raw text before normalisation ([CLS], [MASK], ... and added tokens). */
-export interface AddedToken {
-  content: string;
-  id: number;
+/** Code points in text[from, to). */
+function codePoints(text: string, from: number, to: number): number {
+  let n = to - from;
+  for (let i = from + 1; i < to; i++) {
+    const u = text.charCodeAt(i);
+    if (u >= 0xdc00 && u < 0xe000) {
+      const h = text.charCodeAt(i - 1);
+      if (h >= 0xd800 && h < 0xdc00) n--;
+    }
+  }
+  return n;
 }
 
 export class WordPiece {
   private orig = new Int32Array(256); // origin code point of each UTF-16 unit of the current word
-  private readonly addedFirst = new Uint8Array(65536); // first UTF-16 unit of some added token
-  private readonly added = new Map<number, { content: string; id: number; cps: number }[]>();
+  /** Tokens matched in the raw text, and those matched in the normalised text (by their normalised form). */
+  private readonly raw: AddedMatcher;
+  private readonly normalized: AddedMatcher;
 
   constructor(
     readonly vocab: Vocab,
@@ -30,26 +42,51 @@ export class WordPiece {
     readonly maxInputCharsPerWord: number,
     addedTokens: AddedToken[],
   ) {
-    for (const t of addedTokens) {
-      if (t.content.length === 0) continue;
-      const first = t.content.charCodeAt(0);
-      this.addedFirst[first] = 1;
-      let list = this.added.get(first);
-      if (!list) this.added.set(first, (list = []));
-      list.push({ content: t.content, id: t.id, cps: [...t.content].length });
-      list.sort((a, b) => b.content.length - a.content.length); // longest first: leftmost-longest matching
-    }
+    this.raw = new AddedMatcher(addedTokens.filter((t) => !t.normalized).map((token) => ({ pattern: token.content, token })));
+    this.normalized = new AddedMatcher(
+      addedTokens.filter((t) => t.normalized).map((token) => ({ pattern: normalizeText(tables, token.content, 0, token.content.length, 0).text, token })),
+    );
   }
 
   /** Appends the tokens of `text` to `out`; offsets are code-point indices into `text`. */
   tokenize(text: string, out: TokenSink): void {
-    const n = text.length;
-    if (this.orig.length < 4 * n + 8) this.orig = new Int32Array(4 * n + 8);
+    const splits = this.raw.split(text);
+    let cp = 0;
+    for (const sp of splits) {
+      const cps = splits.length === 1 && !sp.token ? 0 : codePoints(text, sp.start, sp.end);
+      if (sp.token) {
+        out.ids.push(sp.token.id);
+        out.starts.push(cp);
+        out.ends.push(cp + cps);
+      } else if (this.normalized.size === 0) {
+        this.run(text, sp.start, sp.end, cp, undefined, out);
+      } else {
+        // HF normalises this piece, then looks for the normalised forms of tokens with `normalized: true`.
+        const { text: norm, origin } = normalizeText(this.tables, text, sp.start, sp.end, cp);
+        for (const np of this.normalized.split(norm)) {
+          if (np.token) {
+            out.ids.push(np.token.id);
+            out.starts.push(origin[np.start]!);
+            out.ends.push(origin[np.end - 1]! + 1);
+          } else {
+            this.run(norm, np.start, np.end, 0, origin, out);
+          }
+        }
+      }
+      cp += cps;
+    }
+  }
+
+  /**
+   * Tokens of text[from, to) (no added tokens in it). Offsets count code points from `cp0`, or, for a
+   * normalised piece, come from `origin` (the original code point of each UTF-16 unit).
+   */
+  private run(text: string, from: number, to: number, cp0: number, origin: Int32Array | undefined, out: TokenSink): void {
+    const n = to;
+    if (this.orig.length < 4 * (to - from) + 8) this.orig = new Int32Array(4 * (to - from) + 8);
     const orig = this.orig;
     const tables = this.tables;
     const bmp = tables.bmp;
-    const addedFirst = this.addedFirst;
-
     // The current word: a plain slice text[wStart, wEnd) while `clean`, else the string `wStr`.
     let wLen = 0; // UTF-16 units in the word
     let wStart = 0;
@@ -70,8 +107,9 @@ export class WordPiece {
       wLen = 0;
     };
 
-    let cp = 0; // code-point index of text[i] in the original text
-    for (let i = 0; i < n; ) {
+    let cp = cp0; // code-point index of text[i] in the original text
+    for (let i = from; i < n; ) {
+      if (origin) cp = origin[i]!;
       let c = text.charCodeAt(i);
       let w = 1;
       if (c >= 0xd800 && c < 0xdc00 && i + 1 < n) {
@@ -79,18 +117,6 @@ export class WordPiece {
         if (d >= 0xdc00 && d < 0xe000) {
           c = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
           w = 2;
-        }
-      }
-      if (c < 65536 && addedFirst[c] === 1) {
-        const m = this.matchAdded(text, i, c);
-        if (m) {
-          flush();
-          out.ids.push(m.id);
-          out.starts.push(cp);
-          out.ends.push(cp + m.cps);
-          i += m.content.length;
-          cp += m.cps;
-          continue;
         }
       }
       let k = c < 65536 ? bmp[c]! : tables.classOf(c);
@@ -150,13 +176,6 @@ export class WordPiece {
       cp++;
     }
     flush();
-  }
-
-  private matchAdded(text: string, i: number, first: number): { content: string; id: number; cps: number } | undefined {
-    for (const t of this.added.get(first)!) {
-      if (text.startsWith(t.content, i)) return t;
-    }
-    return undefined;
   }
 
   /** A one-character word (punctuation, CJK ideograph). */
