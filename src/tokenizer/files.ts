@@ -61,6 +61,21 @@ function readText(file: string): string {
   }
 }
 
+/** One added token with its flags (HF's AddedToken serialization); undefined for an entry without content or id. */
+function addedToken(t: Json | undefined, id: unknown, file: string): AddedToken | undefined {
+  if (typeof t?.content !== 'string' || !Number.isSafeInteger(id) || (id as number) < 0) return undefined;
+  const flag = (k: string): boolean => bool(t[k], file, `added token ${JSON.stringify(t.content)}: ${k}`) ?? false;
+  return {
+    content: t.content,
+    id: id as number,
+    singleWord: flag('single_word'),
+    lstrip: flag('lstrip'),
+    rstrip: flag('rstrip'),
+    normalized: flag('normalized'),
+    special: flag('special'),
+  };
+}
+
 /** A special token in tokenizer_config.json is a string or an AddedToken object {content: ...}. */
 function tokenName(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -122,10 +137,8 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
     }
     if (Array.isArray(tj.added_tokens)) {
       for (const t of tj.added_tokens as Json[]) {
-        if (typeof t?.content !== 'string' || !Number.isInteger(t.id) || (t.id as number) < 0) continue;
-        const flag = (k: string): boolean => bool(t[k], file, `added token ${JSON.stringify(t.content)}: ${k}`) ?? false;
-        added.push({ content: t.content, id: t.id as number, singleWord: flag('single_word'), lstrip: flag('lstrip'), rstrip: flag('rstrip'), normalized: flag('normalized'), special: flag('special') });
-        v.addToken(t.content, t.id as number);
+        const a = addedToken(t, t?.id, file);
+        if (a) added.push(a);
       }
     }
   } else if (f.vocab) {
@@ -147,7 +160,16 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
     settings.sepToken = tokenName(tc.sep_token) ?? settings.sepToken;
     settings.padToken = tokenName(tc.pad_token) ?? settings.padToken;
     settings.maskToken = tokenName(tc.mask_token) ?? settings.maskToken;
+    // A slow tokenizer's added tokens (transformers ≥ 4.34); with a tokenizer.json, its own list rules.
+    const decoder = tc.added_tokens_decoder;
+    if (!f.tokenizerJson && typeof decoder === 'object' && decoder !== null) {
+      for (const [id, t] of Object.entries(decoder as Record<string, Json>)) {
+        const a = addedToken(t, /^\d+$/.test(id) ? Number(id) : undefined, file);
+        if (a) added.push(a);
+      }
+    }
   }
+  for (const t of added) if (t.id !== undefined) vocab.addToken(t.content, t.id);
 
   // Special tokens are matched whole in the raw text, like HF's added tokens (vocab.txt: the five specials).
   const source = f.tokenizerJson ?? f.vocab!;

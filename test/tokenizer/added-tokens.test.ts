@@ -113,6 +113,20 @@ describe('added tokens with flags, as HF tokenizers splits them', () => {
     expect(tok.decode(ids)).toBe('[CLS] [E1] covid [SEP]');
   });
 
+  it('vocab.txt + tokenizer_config.json: added tokens come from added_tokens_decoder (ignored beside a tokenizer.json)', () => {
+    const config = join(tmp, 'tokenizer_config.json');
+    const flags = { lstrip: false, normalized: false, rstrip: false, single_word: false };
+    writeFileSync(config, JSON.stringify({
+      do_lower_case: true,
+      added_tokens_decoder: { 0: { content: '[PAD]', ...flags, special: true }, [FIRST_ID]: { content: '[E1]', ...flags, special: true }, [FIRST_ID + 1]: { content: 'covid', ...flags, normalized: true, special: false } },
+    }));
+    const slow = BertTokenizer.fromFiles({ vocab: fixture('vocab.txt'), tokenizerConfig: config });
+    expect(slow.encode('[E1]那个人 COVID').inputIds).toEqual([plain.clsId, FIRST_ID, ...plain.tokenizeRaw('那个人').ids, FIRST_ID + 1, plain.sepId]);
+    expect(slow.idToToken(FIRST_ID)).toBe('[E1]');
+    const fast = BertTokenizer.fromFiles({ tokenizerJson: fixture('tiny', 'hf', 'tokenizer.json'), tokenizerConfig: config });
+    expect(fast.encode('[E1]').inputIds).toEqual(plain.encode('[E1]').inputIds);
+  });
+
   it('a flag that is not a boolean is an error naming the file', () => {
     const file = join(tmp, 'bad-flag.json');
     writeFileSync(file, JSON.stringify({ ...base, added_tokens: [...base.added_tokens, { id: FIRST_ID, content: 'x', lstrip: 'yes' }] }));
