@@ -1,6 +1,8 @@
 // `sbert inspect PATH [--json]`: what a weights file or model folder holds, and how its keys map.
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { groupLabel } from '../compare/compare.js';
+import { loadReference } from '../compare/reference.js';
 import { openCheckpoint } from '../loader/checkpoint.js';
 import { toHfConfig } from '../loader/config.js';
 import { bertNames, keyStyle, knownNames, mapKeys, POOLER_KEYS } from '../loader/keys.js';
@@ -22,6 +24,12 @@ export interface InspectReport {
   unexpected: string[];
   renamed: [string, string][];
   ignoredConfigKeys: string[];
+  /** For an activation file (`sbert dump`, scripts/dump_reference.py) rather than weights: its batches. */
+  reference?: {
+    groups: { name: string; batch: number; length: number; tensors: number }[];
+    unknown: string[];
+    metadata: Record<string, string>;
+  };
 }
 
 /** Inspects a weights file (every tensor decoded, so a bad view fails here too) or a model folder (fully loaded). */
@@ -51,6 +59,26 @@ export function inspect(path: string): InspectReport {
     for (const t of ckpt.tensors.values()) if (['F32', 'F16', 'BF16', 'F64'].includes(t.dtype)) t.float32();
     // No config: take the layer count from the keys themselves.
     const keys = mapKeys(names, knownNames(1 << 20));
+    if (keys.canonical.size === 0 && names.some((n) => n === 'input_ids' || n.endsWith('.input_ids'))) {
+      const ref = loadReference(path);
+      return {
+        path,
+        weightsFile: path,
+        format: ckpt.format,
+        dtypes: [...new Set(tensors.map((t) => t.dtype))],
+        tensors,
+        keyStyle: keys.style,
+        missing: [],
+        unexpected: [],
+        renamed: [],
+        ignoredConfigKeys: [],
+        reference: {
+          groups: ref.groups.map((g) => ({ name: groupLabel(g.name), batch: g.inputs.batch, length: g.inputs.length, tensors: g.tensors.length })),
+          unknown: ref.unknown,
+          metadata: ckpt.metadata,
+        },
+      };
+    }
     const layers = Math.max(-1, ...[...keys.canonical.keys()].map((n) => Number(/^encoder\.layer\.(\d+)\./.exec(n)?.[1] ?? -1))) + 1;
     const required = [...bertNames(layers), ...POOLER_KEYS];
     return {
@@ -71,7 +99,7 @@ export function inspect(path: string): InspectReport {
 }
 
 function text(r: InspectReport): string {
-  const lines = [`path:    ${r.path}`, `weights: ${r.weightsFile}`, `format:  ${r.format}   dtypes: ${r.dtypes.join(', ')}   keys: ${r.keyStyle}`];
+  const lines = [`path:    ${r.path}`, `weights: ${r.weightsFile}`, `format:  ${r.format}   dtypes: ${r.dtypes.join(', ')}${r.reference ? '' : `   keys: ${r.keyStyle}`}`];
   if (r.config) {
     const c = r.config;
     lines.push(
@@ -84,6 +112,13 @@ function text(r: InspectReport): string {
   const width = Math.max(...r.tensors.map((t) => t.name.length));
   lines.push(`tensors (${r.tensors.length}):`);
   for (const t of r.tensors) lines.push(`  ${t.name.padEnd(width)}  ${t.dtype.padEnd(4)}  [${t.shape.join(', ')}]`);
+  if (r.reference) {
+    const { groups, unknown, metadata } = r.reference;
+    lines.push(`activations (sbert compare --reference reads them): ${groups.map((g) => `${g.name} ${g.batch} × ${g.length} tokens, ${g.tensors} tensors`).join('; ')}`);
+    if (unknown.length) lines.push(`other tensors (${unknown.length}): ${unknown.join(', ')}`);
+    for (const [k, v] of Object.entries(metadata)) lines.push(`metadata ${k}: ${v.length > 200 ? `${v.slice(0, 200)}…` : v}`);
+    return lines.join('\n');
+  }
   const pooler = r.missing.every((m) => (POOLER_KEYS as readonly string[]).includes(m)) && r.missing.length ? ' (pooler: optional)' : '';
   lines.push(`missing (${r.missing.length})${pooler}${r.missing.length ? ': ' + r.missing.join(', ') : ''}`);
   lines.push(`unexpected (${r.unexpected.length})${r.unexpected.length ? ': ' + r.unexpected.join(', ') : ''}`);

@@ -39,6 +39,21 @@ describe.skipIf(!built)('sbert inspect / synth', () => {
     expect(u.unexpected).toHaveLength(37);
   });
 
+  it('inspect of an activation file (a reference) names its batches and metadata, not missing weights', () => {
+    const j = json(sbert('inspect', '--json', fixture('tiny', 'refs.safetensors')));
+    expect(j.reference?.groups).toEqual([
+      { name: 'main', batch: 14, length: 18, tensors: 19 },
+      { name: 'pairs', batch: 3, length: 25, tensors: 2 },
+      { name: 'fp16', batch: 14, length: 18, tensors: 2 },
+      { name: 'bf16', batch: 14, length: 18, tensors: 2 },
+    ]);
+    expect(j.missing).toEqual([]);
+    expect(j.reference?.metadata.producer).toMatch(/^transformers 5\.17/);
+    const r = sbert('inspect', fixture('tiny', 'refs.safetensors'));
+    expect(r.stdout).toContain('activations (sbert compare --reference reads them): main 14 × 18 tokens, 19 tensors; pairs 3 × 25 tokens, 2 tensors');
+    expect(r.stdout).not.toContain('missing');
+  });
+
   it('synth writes a loadable folder; bad dtype is a usage error; missing config exits 2', () => {
     const out = join(tmp, 'tiny-bf16');
     const r = sbert('synth', '--config', fixture('tiny', 'hf', 'config.json'), '--out', out, '--dtype', 'bf16');
