@@ -7,6 +7,7 @@ const COMMANDS: (() => Promise<{ register(program: Command): void }>)[] = [
   // (each issue adds its command here)
   () => import('./encode.js'),
   () => import('./similarity.js'),
+  () => import('./search.js'),
   () => import('./download.js'),
   () => import('./inspect.js'),
   () => import('./synth.js'),

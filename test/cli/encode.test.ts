@@ -8,7 +8,7 @@ import { fixture } from '../fixtures.js';
 import { syntheticModelDir } from '../synthetic.js';
 import { maxAbsRows, shuffledWithDuplicates, stRefs } from '../encoder/helpers.js';
 import { readNpy } from '../../src/cli/npy.js';
-import { cosine } from '../../src/cli/similarity.js';
+import { cosine } from '../../src/encoder/similarity.js';
 
 const refs = stRefs('tiny');
 const tmp = mkdtempSync(join(tmpdir(), 'sbert-encode-'));
