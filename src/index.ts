@@ -6,6 +6,7 @@ export { resolveModelDir, loadModelDir, openCheckpoint, readSafetensors, writeSa
 export { downloadModel, ensureModel, HubError, HubUnreachableError, DEFAULT_MODEL_ID, type DownloadOptions, type DownloadProgress, type DownloadResult } from './hub/index.js';
 export { BertTokenizer, utf16Offsets, Vocab, type Encoding, type EncodeOptions, type TokenizerSettings, type TokenizerFiles } from './tokenizer/index.js';
 export { cosine, cosSim, semanticSearch, type SearchHit } from './encoder/similarity.js';
+export { pearson, spearman, ranks, stsMetrics, STS_SIMILARITIES, type StsResult, type StsSimilarity } from './encoder/sts.js';
 export { SentenceEncoder, POOL_THRESHOLD, type EncoderLoadOptions, type EncodeOptions as SentenceEncodeOptions } from './encoder/sentence-encoder.js';
 export { runComparison, bertSource, compareReference, loadReference, compareTensors, defaultTolerance, formatTable as formatComparison, toJson as comparisonJson, type ComparisonReport, type TensorResult, type ActivationSource, type CompareOptions, type Reference, type RefGroup, type RefBatch } from './compare/index.js';
 export { dumpActivations, dumpKeys, MAX_DUMP_BYTES, type DumpOptions } from './compare/index.js';

@@ -8,6 +8,7 @@ const COMMANDS: (() => Promise<{ register(program: Command): void }>)[] = [
   () => import('./encode.js'),
   () => import('./similarity.js'),
   () => import('./search.js'),
+  () => import('./evaluate.js'),
   () => import('./download.js'),
   () => import('./inspect.js'),
   () => import('./synth.js'),

@@ -1,0 +1,69 @@
+// `sbert evaluate --data PAIRS.tsv [--json]`: STS evaluation of the model's embeddings, as
+// sentence-transformers' EmbeddingSimilarityEvaluator does it: Pearson and Spearman correlation of each
+// pair's cosine (and −manhattan, −euclidean, dot) similarity with the gold score.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { SentenceEncoder } from '../encoder/sentence-encoder.js';
+import { STS_SIMILARITIES, stsMetrics } from '../encoder/sts.js';
+import { InputError } from '../errors.js';
+import { addModelOptions, type ModelOptions, positiveInt, reportBackend } from './options.js';
+
+interface StsPairs {
+  a: string[];
+  b: string[];
+  gold: number[];
+}
+
+/** `sentence1 TAB sentence2 TAB score` per line (the Chinese STS-B layout; empty lines skipped). */
+export function readStsPairs(file: string): StsPairs {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a TSV file' : `cannot read (${code})`, file);
+  }
+  const pairs: StsPairs = { a: [], b: [], gold: [] };
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '') return;
+    const cols = line.split('\t');
+    const score = Number(cols[2]);
+    if (cols.length < 3 || cols[2]!.trim() === '' || !Number.isFinite(score)) {
+      throw new InputError(`line ${i + 1}: expected "sentence1<TAB>sentence2<TAB>score", got ${JSON.stringify(line.slice(0, 80))}`, file);
+    }
+    pairs.a.push(cols[0]!);
+    pairs.b.push(cols[1]!);
+    pairs.gold.push(score);
+  });
+  if (pairs.gold.length < 2) throw new InputError(`needs at least 2 scored pairs, found ${pairs.gold.length}`, file);
+  if (pairs.gold.every((g) => g === pairs.gold[0])) throw new InputError('every gold score is the same: no correlation to measure', file);
+  return pairs;
+}
+
+export function register(program: Command): void {
+  addModelOptions(program.command('evaluate').description('STS evaluation: Pearson and Spearman correlation of embedding similarities with gold scores (EmbeddingSimilarityEvaluator)'))
+    .requiredOption('--data <file>', 'sentence pairs with gold scores: sentence1<TAB>sentence2<TAB>score per line (e.g. Chinese STS-B)')
+    .option('--batch-size <n>', 'sentences per forward', positiveInt, 32)
+    .option('--workers <n>', 'worker threads (default: one per core for large inputs)', positiveInt)
+    .option('--json', 'print {"pairs", "cosine": {"pearson", "spearman"}, "manhattan", "euclidean", "dot"}')
+    .action(async (o: ModelOptions & { data: string; batchSize: number; json?: boolean }) => {
+      const pairs = readStsPairs(o.data);
+      const enc = await SentenceEncoder.load(o.model, { backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });
+      try {
+        reportBackend(enc.backend);
+        // As the evaluator: each column encoded on its own.
+        const a = await enc.encode(pairs.a, { batchSize: o.batchSize });
+        const b = await enc.encode(pairs.b, { batchSize: o.batchSize });
+        const r = stsMetrics(a, b, pairs.gold);
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify(r)}\n`);
+        } else {
+          process.stdout.write(`${r.pairs} pairs from ${o.data}\n${'similarity'.padEnd(12)}pearson   spearman\n`);
+          for (const k of STS_SIMILARITIES) process.stdout.write(`${k.padEnd(12)}${r[k].pearson.toFixed(4).padStart(7)}   ${r[k].spearman.toFixed(4).padStart(8)}\n`);
+        }
+      } finally {
+        await enc.dispose();
+      }
+    });
+}
