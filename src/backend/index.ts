@@ -7,8 +7,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { BackendUnavailable } from './unavailable.js';
 import { resolveWebgpuMatmul, webgpuMatmul } from './webgpu-linear.js';
+
+export { BackendUnavailable };
+import { checkFusedLayerNorm } from './webgpu-layer-norm.js';
+import { layerNormComposite } from '../layers/layer-norm.js';
 
 export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
@@ -18,17 +23,6 @@ export interface BackendChoice {
   name: string;
   /** Why it was chosen (for `auto`: why each better one was not). */
   reason: string;
-}
-
-/** A backend that is not installed or cannot start here; `exitCode` 2 like other bad input. */
-export class BackendUnavailable extends InputError {
-  override name = 'BackendUnavailable';
-  /** A few words for `auto`'s report (the message says how to fix it). */
-  readonly brief: string;
-  constructor(message: string, brief?: string) {
-    super(message);
-    this.brief = brief ?? message.replace(/^backend \w+:? /, '');
-  }
 }
 
 const importOptional = (specifier: string): Promise<unknown> => import(specifier);
@@ -141,7 +135,15 @@ async function webgpu(auto = false): Promise<string> {
     throw new BackendUnavailable('backend webgpu needs @tensorflow/tfjs-backend-webgpu (npm install @tensorflow/tfjs-backend-webgpu)');
   }
   await activate('webgpu');
-  return `WebGPU adapter ${name}${software ? ' (software, slow)' : ''}; ${await resolveWebgpuMatmul()}`;
+  return `WebGPU adapter ${name}${software ? ' (software, slow)' : ''}; ${await resolveWebgpuMatmul()}${await resolveFusedLayerNorm()}`;
+}
+
+/** What the backend report says about LayerNorm on webgpu (nothing when tfjs's kernels are forced). */
+async function resolveFusedLayerNorm(): Promise<string> {
+  if (webgpuMatmul() === 'tfjs') return '';
+  const { diff, error } = await checkFusedLayerNorm(layerNormComposite);
+  if (error) return `; LayerNorm as tfjs ops (the fused program failed on this device: ${error})`;
+  return diff <= 1e-5 ? `; fused LayerNorm (agrees with tfjs's ops to ${diff.toExponential(1)})` : `; LayerNorm as tfjs ops (the fused program disagreed by ${diff.toExponential(1)} on this device)`;
 }
 
 async function wasm(): Promise<string> {

@@ -9,7 +9,11 @@
 // backend times both on this device at a BERT-sized product and keeps the faster (tfjs's may win on some
 // GPUs); `tfjs` or `tiled` forces one. Registered as the tfjs kernel `SbertLinear` so tidy/dispose work.
 import * as tf from '@tensorflow/tfjs-core';
+import { backend_util } from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
+import { gelu } from '../layers/activations.js';
+import { BackendUnavailable } from './unavailable.js';
+import { trustedDiff, withDeviceErrors } from './webgpu-errors.js';
 
 export type WebgpuMatmul = 'auto' | 'tfjs' | 'tiled';
 export const WEBGPU_MATMULS: readonly WebgpuMatmul[] = ['auto', 'tfjs', 'tiled'];
@@ -27,13 +31,15 @@ export interface Tuning {
   shape: [number, number, number];
   tfjsMs: number;
   tiledMs: number;
-  /** max |tiled − tfjs| / max |tfjs| over that product: a driver that miscompiled the tiled kernel shows here. */
+  /** From `verifyTiledLinear`: a driver that miscompiled the tiled kernel shows here. */
   relDiff: number;
+  /** The device's error when it rejected the tiled program (then it was neither timed nor used). */
+  error?: string;
 }
 
 /** The faster kernel, but never a tiled one that disagrees with tfjs's (NaN disagrees too). */
 export function chooseMatmul(tfjsMs: number, tiledMs: number, relDiff: number): 'tfjs' | 'tiled' {
-  return relDiff <= 1e-5 && tiledMs < tfjsMs ? 'tiled' : 'tfjs';
+  return trustedDiff(relDiff) <= 1e-5 && tiledMs < tfjsMs ? 'tiled' : 'tfjs';
 }
 
 function fromEnv(): WebgpuMatmul {
@@ -84,31 +90,73 @@ export async function timeProducts(f: () => tf.Tensor2D, reps: number, rounds: n
   return best;
 }
 
+let verified: Verification | undefined;
+
+export interface Verification {
+  /** The largest max |tiled − tfjs| / max |tfjs| over every variant (Infinity on a device error). */
+  relDiff: number;
+  /** The device's error when it rejected a variant of the tiled program. */
+  error: string | null;
+}
+
+/**
+ * Every variant of the tiled program that may run (64- and 128-row tiles × no activation, ReLU, GELU)
+ * against tfjs's ops on this device, at a small shape that cuts every tile edge, once per process. A program
+ * the driver rejects (or miscompiles) fails here instead of reading back zeros in a forward.
+ */
+export async function verifyTiledLinear(): Promise<Verification> {
+  if (verified) return verified;
+  if (tf.getBackend() !== 'webgpu') throw new Error('verifyTiledLinear: the webgpu backend is not active');
+  const [m, k, n] = [130, 36, 132];
+  const x = tf.randomUniform([m, k], -2, 2, 'float32', 11) as tf.Tensor2D;
+  const w = tf.randomUniform([k, n], -0.5, 0.5, 'float32', 12) as tf.Tensor2D;
+  const b = tf.randomUniform([n], -1, 1, 'float32', 13) as tf.Tensor1D;
+  const tfjs: Record<LinearActivation, () => tf.Tensor> = {
+    linear: () => tf.fused.matMul({ a: x, b: w, bias: b }),
+    relu: () => tf.fused.matMul({ a: x, b: w, bias: b, activation: 'relu' }),
+    gelu: () => gelu(tf.fused.matMul({ a: x, b: w, bias: b })),
+  };
+  const before = tileRows;
+  const { value, error } = await withDeviceErrors(async () => {
+    let worst = 0;
+    for (const rows of [64, 128] as const) {
+      tileRows = rows;
+      for (const act of Object.keys(tfjs) as LinearActivation[]) {
+        const [diff, scale] = tf.tidy(() => {
+          const want = tfjs[act]();
+          return [tf.max(tf.abs(tf.sub(tiledLinear(x, w, b, act), want))), tf.max(tf.abs(want))];
+        });
+        worst = Math.max(worst, trustedDiff((await diff.data())[0]! / Math.max((await scale.data())[0]!, 1e-30)));
+        tf.dispose([diff, scale]);
+      }
+    }
+    return worst;
+  }).finally(() => {
+    tileRows = before;
+    tf.dispose([x, w, b]);
+  });
+  verified = { relDiff: error ? Infinity : value, error };
+  return verified;
+}
+
 /**
  * Times tfjs's matmul and the tiled one on the active webgpu device and, when the setting is `auto`, uses the
- * faster from then on. Once per process: [512, 768] · [768, 3072] first, which a software adapter takes
- * seconds over and decides on; a GPU, done in a few ms, is timed again at [2048, 768] · [768, 3072] (BERT-base's
- * intermediate.dense at a batch of ≈ 2 000 tokens).
+ * faster from then on, if the tiled program passed `verifyTiledLinear`. Once per process: [512, 768] · [768,
+ * 3072] first, which a software adapter takes seconds over and decides on; a GPU, done in a few ms, is timed
+ * again at [2048, 768] · [768, 3072] (BERT-base's intermediate.dense at a batch of ≈ 2 000 tokens).
  */
 export async function tuneWebgpuMatmul(): Promise<Tuning> {
   if (tuned) return tuned;
-  if (tf.getBackend() !== 'webgpu') throw new Error('tuneWebgpuMatmul: the webgpu backend is not active');
+  const check = await verifyTiledLinear();
+  if (check.error) return (tuned = { use: 'tfjs', shape: [0, 0, 0], tfjsMs: NaN, tiledMs: NaN, relDiff: check.relDiff, error: check.error });
   const measure = async (m: number, k: number, n: number, reps: number, rounds: number): Promise<Tuning> => {
     const x = tf.randomUniform([m, k], -1, 1, 'float32', 1) as tf.Tensor2D;
     const w = tf.randomUniform([k, n], -0.05, 0.05, 'float32', 2) as tf.Tensor2D;
     const b = tf.randomUniform([n], -1, 1, 'float32', 3) as tf.Tensor1D;
-    const viaTfjs = () => tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
-    const viaTiled = () => tiledLinear(x, w, b);
-    const [diff, scale] = tf.tidy(() => {
-      const want = viaTfjs();
-      return [tf.max(tf.abs(tf.sub(viaTiled(), want))), tf.max(tf.abs(want))];
-    });
-    const relDiff = (await diff.data())[0]! / Math.max((await scale.data())[0]!, 1e-30);
-    tf.dispose([diff, scale]);
-    const tfjsMs = await timeProducts(viaTfjs, reps, rounds);
-    const tiledMs = await timeProducts(viaTiled, reps, rounds);
+    const tfjsMs = await timeProducts(() => tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D, reps, rounds);
+    const tiledMs = await timeProducts(() => tiledLinear(x, w, b), reps, rounds);
     tf.dispose([x, w, b]);
-    return { use: chooseMatmul(tfjsMs, tiledMs, relDiff), shape: [m, k, n], tfjsMs, tiledMs, relDiff };
+    return { use: chooseMatmul(tfjsMs, tiledMs, check.relDiff), shape: [m, k, n], tfjsMs, tiledMs, relDiff: check.relDiff };
   };
   let t = await measure(512, 768, 3072, 1, 1);
   if (Math.max(t.tfjsMs, t.tiledMs) < 20) t = await measure(2048, 768, 3072, 10, 3);
@@ -116,11 +164,22 @@ export async function tuneWebgpuMatmul(): Promise<Tuning> {
   return t;
 }
 
-/** What the backend report says about the matmul: the forced one, or the tuning's outcome. */
+/**
+ * What the backend report says about the matmul: the tuning's outcome, or the forced one. Forcing `tiled` on a
+ * device that rejects or miscompiles it is an error, not a forward of zeros.
+ */
 export async function resolveWebgpuMatmul(): Promise<string> {
   const s = webgpuMatmul();
-  if (s !== 'auto') return `${s} matmul (forced)`;
+  if (s === 'tfjs') return 'tfjs matmul (forced)';
+  if (s === 'tiled') {
+    const v = await verifyTiledLinear();
+    if (v.error || !(v.relDiff <= 1e-5)) {
+      throw new BackendUnavailable(`SBERT_WEBGPU_MATMUL=tiled, but the tiled kernel ${v.error ? `failed on this device: ${v.error}` : `disagrees with tfjs's matmul here (relative difference ${v.relDiff.toExponential(1)})`}`);
+    }
+    return 'tiled matmul (forced)';
+  }
   const t = await tuneWebgpuMatmul();
+  if (t.error) return `tfjs matmul (the tiled kernel failed on this device: ${t.error})`;
   const times = `tiled ${t.tiledMs.toFixed(2)} ms, tfjs ${t.tfjsMs.toFixed(2)} ms at ${t.shape.join('×')}`;
   if (!(t.relDiff <= 1e-5)) return `tfjs matmul (the tiled kernel disagreed with it on this device, relative difference ${t.relDiff.toExponential(1)}: not used; ${times})`;
   return `${t.use} matmul (measured: ${times})`;
@@ -175,7 +234,7 @@ const stores = (I: number): string => {
     for (let i = 0; i < I; i++) {
       for (let r = 0; r < 4; r++) {
         const row = `row0 + ty * 4 + ${64 * i + r}`;
-        out.push(`  if (${row} < M) { result[(${row}) * N4 + c${j}] = ${acc(i, r, j)} + bias${j}; }`);
+        out.push(`  if (${row} < M) { result[(${row}) * N4 + c${j}] = activation(${acc(i, r, j)} + bias${j}); }`);
       }
     }
     out.push('}');
@@ -183,8 +242,25 @@ const stores = (I: number): string => {
   return out.join('\n        ');
 };
 
+/** What the epilogue applies to x·W + b: nothing, ReLU, or exact GELU (what tfjs's ops give, fused). */
+export type LinearActivation = 'linear' | 'relu' | 'gelu';
+
+// GELU as src/layers/activations.ts composes it from tfjs ops (same operation order), with erf as
+// tfjs-webgpu evaluates it: Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7), tfjs's own constants.
+const ACTIVATIONS: Record<LinearActivation, string> = {
+  linear: 'return v;',
+  relu: 'return max(v, vec4<f32>(0.0));',
+  gelu: `
+        let a = v * ${Math.SQRT1_2};
+        let absA = abs(a);
+        let t = 1.0 / (1.0 + ${backend_util.ERF_P} * absA);
+        let poly = ((((${backend_util.ERF_A5} * t + ${backend_util.ERF_A4}) * t + ${backend_util.ERF_A3}) * t + ${backend_util.ERF_A2}) * t + ${backend_util.ERF_A1}) * t;
+        let erf = sign(a) * (1.0 - poly * exp(-absA * absA));
+        return (v * 0.5) * (erf + 1.0);`,
+};
+
 /** WGSL for a [64·I, 128] output tile; rows beyond M and k beyond K read as zero, so any M and K % 4 == 0 work. */
-function program(m: number, n: number, tileRows: TileRows): Program {
+function program(m: number, n: number, tileRows: TileRows, act: LinearActivation): Program {
   // 128-row tiles do more work per value loaded, but only while there are enough workgroups to fill the GPU
   // (a big one has ≈ 130 multiprocessors, each running 2+ workgroups): under 256 of them, 64-row tiles. A first
   // guess; bench/gpu-matmul.ts measures both heights at BERT's shapes.
@@ -192,7 +268,7 @@ function program(m: number, n: number, tileRows: TileRows): Program {
   const BM = 64 * I;
   return {
     outputShape: [m, n],
-    shaderKey: `sbertLinear_${I}`,
+    shaderKey: `sbertLinear_${I}_${act}`,
     dispatchLayout: { x: [1], y: [0] },
     dispatch: [Math.ceil(n / BN), Math.ceil(m / BM), 1],
     variableNames: ['x', 'w', 'b'],
@@ -204,6 +280,7 @@ function program(m: number, n: number, tileRows: TileRows): Program {
       var<workgroup> As : array<array<vec4<f32>, ${BK / 4}>, ${BM}>;  // As[row][k / 4]
       var<workgroup> Bs : array<array<vec4<f32>, ${BN / 4}>, ${BK}>;  // Bs[k][col / 4]
 
+      fn activation(v : vec4<f32>) -> vec4<f32> { ${ACTIVATIONS[act]} }
       // Out-of-range rows and k read as zeros, so partial tiles add nothing.
       fn loadA(row : i32, k4 : i32, M : i32, K4 : i32) -> vec4<f32> {
         if (row < M && k4 < K4) { return x[row * K4 + k4]; }
@@ -265,11 +342,12 @@ function register(): void {
   tf.registerKernel({
     kernelName: TILED_LINEAR_KERNEL,
     backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend }) => {
+    kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, w, b } = inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b: tf.TensorInfo };
       const [m, k] = x.shape as [number, number];
       const n = w.shape[1]!;
-      return (backend as unknown as WebgpuBackend).runWebGPUProgram(program(m, n, tileRows), [x, w, b], 'float32', [
+      const act = (attrs as { activation?: LinearActivation }).activation ?? 'linear';
+      return (backend as unknown as WebgpuBackend).runWebGPUProgram(program(m, n, tileRows, act), [x, w, b], 'float32', [
         { type: 'int32', data: [m] },
         { type: 'int32', data: [k] },
         { type: 'int32', data: [n] },
@@ -278,8 +356,8 @@ function register(): void {
   });
 }
 
-/** [M, K] · [K, N] + [N] on the tiled webgpu program (callers check `tiledLinearApplies` first). */
-export function tiledLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+/** activation([M, K] · [K, N] + [N]) on the tiled webgpu program (callers check `tiledLinearApplies` first). */
+export function tiledLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: LinearActivation = 'linear'): tf.Tensor2D {
   register();
-  return tf.engine().runKernel(TILED_LINEAR_KERNEL, { x, w, b }) as tf.Tensor2D;
+  return tf.engine().runKernel(TILED_LINEAR_KERNEL, { x, w, b }, { activation } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }

@@ -23,7 +23,7 @@ Environment:
   SBERT_WEIGHTS         the folder hub ids resolve under (default: ./weights)
   HF_ENDPOINT, HF_TOKEN the hub to download from, and its token (download, --model with a hub id)
   HF_HUB_CACHE, HF_HOME an existing huggingface_hub cache, read without the network
-  SBERT_WEBGPU_MATMUL   auto (default: time both on the device, keep the faster) | tfjs | tiled
+  SBERT_WEBGPU_MATMUL   auto (default: time both on the device, keep the faster) | tiled | tfjs (tfjs's kernels only)
   SBERT_PROGRESS=0      no progress bars (they show only on a terminal anyway)
   SBERT_QUIET=1         no "sbert: backend ..." line or warnings on stderr
   SBERT_DEBUG=1         a stack trace after an error

@@ -2,7 +2,7 @@
 // A bad line gets an `error:` line on stderr (naming its number) and no output; the others go on; exit 2 at the end.
 import { createInterface } from 'node:readline';
 import { InvalidArgumentError, type Command } from 'commander';
-import { InputError, UsageError, messageOf } from '../errors.js';
+import { UsageError, messageOf } from '../errors.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { resolveModelDir } from '../loader/model-dir.js';
 import { BertTokenizer, type Encoding } from '../tokenizer/index.js';

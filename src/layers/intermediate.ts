@@ -26,9 +26,9 @@ export class BertIntermediate {
 
   /** [B, L, H] → [B, L, I] */
   forward(x: tf.Tensor3D, hooks?: HookRun): tf.Tensor3D {
-    // relu rides in the matmul unless someone wants the pre-activation.
-    if (this.hiddenAct === 'relu' && !hooks?.wants(this.hookPre)) {
-      return this.hookPost.run(this.dense.forward(x, 'relu'), hooks);
+    // relu and gelu ride with the matmul (Linear's epilogue) unless someone wants the pre-activation.
+    if ((this.hiddenAct === 'relu' || this.hiddenAct === 'gelu') && !hooks?.wants(this.hookPre)) {
+      return this.hookPost.run(this.dense.forward(x, this.hiddenAct), hooks);
     }
     // The pre-activation [tokens, intermediate] is freed once the activation exists.
     return tf.tidy(() => {

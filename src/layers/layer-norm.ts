@@ -1,6 +1,22 @@
 // nn.LayerNorm over the last axis, as torch computes it: biased variance, eps inside the square root.
+// On webgpu (unless SBERT_WEBGPU_MATMUL=tfjs) the residual add and the whole norm run as one program
+// (src/backend/webgpu-layer-norm.ts); elsewhere as tfjs ops.
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedLayerNorm, fusedLayerNormApplies } from '../backend/webgpu-layer-norm.js';
 import type { Weights } from '../loader/weights.js';
+
+/** torch's LayerNorm from tfjs ops (the fused program is checked against this). */
+export function layerNormComposite<R extends tf.Rank>(x: tf.Tensor<R>, weight: tf.Tensor1D, bias: tf.Tensor1D, eps: number): tf.Tensor<R> {
+  // A tidy of its own: the four [tokens, hidden] temporaries go as soon as the output exists.
+  return tf.tidy(() => {
+    const axis = x.rank - 1;
+    const mean = tf.mean(x, axis, true);
+    const centered = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(centered), axis, true);
+    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, eps)));
+    return tf.add(tf.mul(normed, weight), bias);
+  });
+}
 
 export class LayerNorm {
   constructor(
@@ -13,16 +29,18 @@ export class LayerNorm {
     return new LayerNorm(tf.tensor1d(w.get('weight', [size]).data), tf.tensor1d(w.get('bias', [size]).data), eps);
   }
 
-  forward<R extends tf.Rank>(x: tf.Tensor<R>): tf.Tensor<R> {
-    // A tidy of its own: the four [tokens, hidden] temporaries go as soon as the output exists.
-    return tf.tidy(() => {
-      const axis = x.rank - 1;
-      const mean = tf.mean(x, axis, true);
-      const centered = tf.sub(x, mean);
-      const variance = tf.mean(tf.square(centered), axis, true);
-      const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
-      return tf.add(tf.mul(normed, this.weight), this.bias);
-    });
+  /** LayerNorm(x), or LayerNorm(x + residual) (same shape). */
+  forward<R extends tf.Rank>(x: tf.Tensor<R>, residual?: tf.Tensor<R>): tf.Tensor<R> {
+    if (fusedLayerNormApplies()) {
+      const size = this.weight.shape[0];
+      return tf.tidy(() => {
+        const flat = (t: tf.Tensor) => tf.reshape(t, [-1, size]) as tf.Tensor2D;
+        const y = fusedLayerNorm(flat(x), residual && flat(residual), this.weight, this.bias, this.eps);
+        return tf.reshape(y, x.shape) as tf.Tensor<R>;
+      });
+    }
+    if (!residual) return layerNormComposite(x, this.weight, this.bias, this.eps);
+    return tf.tidy(() => layerNormComposite(tf.add(x, residual) as tf.Tensor<R>, this.weight, this.bias, this.eps));
   }
 
   dispose(): void {

@@ -29,6 +29,8 @@ export class BertOutput {
   /** intermediate: [B, L, I]; residual: [B, L, H] → [B, L, H] */
   forward(intermediate: tf.Tensor3D, residual: tf.Tensor3D, hooks?: HookRun): tf.Tensor3D {
     const mlpOut = this.hookMlpOut.run(this.dense.forward(intermediate), hooks);
+    // The sum is a tensor of its own only when a hook wants it; otherwise it rides in the LayerNorm.
+    if (!hooks?.wants(this.hookResidPost)) return this.hookNormalizedResidPost.run(this.layerNorm.forward(mlpOut, residual), hooks);
     const residPost = this.hookResidPost.run(tf.add(mlpOut, residual) as tf.Tensor3D, hooks);
     return this.hookNormalizedResidPost.run(this.layerNorm.forward(residPost), hooks);
   }

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../../src/backend/index.js';
 import {
-  activeWebgpuMatmul, chooseMatmul, setTiledLinearRows, setWebgpuMatmul, tiledLinear, tiledLinearApplies, tuneWebgpuMatmul, webgpuMatmul,
+  activeWebgpuMatmul, chooseMatmul, setTiledLinearRows, setWebgpuMatmul, tiledLinear, tiledLinearApplies, tuneWebgpuMatmul, verifyTiledLinear, webgpuMatmul,
 } from '../../src/backend/webgpu-linear.js';
 import { Linear } from '../../src/layers/linear.js';
 import { maxDiff, values } from '../values.js';
@@ -16,6 +16,17 @@ const adapter = await setupBackend('webgpu').then(
 );
 await setupBackend('wasm');
 if (adapter) console.log(`webgpu-linear tests skipped: ${adapter}`);
+
+/** erf to ≈ 1e-15 for |x| < 3 (its Maclaurin series), to check the epilogue's approximation against. */
+function erf(x: number): number {
+  let sum = 0;
+  let term = x;
+  for (let n = 0; n < 80; n++) {
+    sum += term / (2 * n + 1);
+    term *= (-x * x) / (n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
 
 function reference(x: Float32Array, w: Float32Array, b: Float32Array, m: number, k: number, n: number): Float64Array {
   const y = new Float64Array(m * n);
@@ -69,28 +80,37 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
     });
   }
 
-  it('Linear uses it when chosen, with relu applied after (exact either way)', async () => {
+  it('Linear uses it when chosen, ReLU and GELU in its epilogue, equal to tfjs\'s matmul then the activation', async () => {
     const k = 12, n = 20, m = 9;
     const lin = new Linear(tf.tensor2d(values(k * n, -1, 1, 5), [k, n]), tf.tensor1d(values(n, -1, 1, 6)));
     const x = tf.tensor3d(values(m * k, -1, 1, 7), [3, 3, k]);
+    const acts = ['linear', 'relu', 'gelu'] as const;
     setWebgpuMatmul('tfjs');
     expect(tiledLinearApplies(k, n)).toBe(false);
     // Linear.forward leaves its reshapes to the caller's tidy, as the layers call it.
-    const [plain, plainRelu] = tf.tidy(() => [lin.forward(x), lin.forward(x, 'relu')]);
+    const plain = tf.tidy(() => acts.map((a) => lin.forward(x, a)));
     setWebgpuMatmul('tiled');
     expect(webgpuMatmul()).toBe('tiled');
     expect(tiledLinearApplies(k, n)).toBe(true);
     expect(tiledLinearApplies(k, 6 + 1)).toBe(false); // N % 4 ≠ 0: tfjs's matmul instead
     const n0 = tf.memory().numTensors;
-    const [tiled, tiledRelu] = tf.tidy(() => [lin.forward(x), lin.forward(x, 'relu')]);
-    expect(tiled.shape).toEqual([3, 3, n]);
-    expect(tf.memory().numTensors).toBe(n0 + 2);
+    const tiled = tf.tidy(() => acts.map((a) => lin.forward(x, a)));
+    expect(tiled[0]!.shape).toEqual([3, 3, n]);
+    expect(tf.memory().numTensors).toBe(n0 + 3);
     // (webgpu has no synchronous read-back in Node: data(), never dataSync())
-    expect(maxDiff(await plain.data(), await tiled.data())).toBeLessThanOrEqual(1e-6);
-    expect(maxDiff(await plainRelu.data(), await tiledRelu.data())).toBeLessThanOrEqual(1e-6);
-    expect(Math.min(...((await tiledRelu.data()) as Float32Array))).toBe(0); // some outputs were negative and were clamped
-    tf.dispose([plain, plainRelu, tiled, tiledRelu, x]);
+    for (let i = 0; i < acts.length; i++) expect(maxDiff(await plain[i]!.data(), await tiled[i]!.data()), acts[i]).toBeLessThanOrEqual(1e-6);
+    const [lin0, relu, gelu] = (await Promise.all(tiled.map((t) => t.data()))) as Float32Array[];
+    expect(Math.min(...relu!)).toBe(0); // some outputs were negative and were clamped
+    // GELU: x·Φ(x), so below zero it is small and negative, above it close to x for large x
+    lin0!.forEach((v, i) => expect(Math.abs(gelu![i]! - 0.5 * v * (1 + erf(v / Math.SQRT2)))).toBeLessThanOrEqual(1e-6));
+    tf.dispose([...plain, ...tiled, x]);
     lin.dispose();
+  });
+
+  it('every variant of the program (tile heights × activations) passes the device check', async () => {
+    const v = await verifyTiledLinear();
+    expect(v.error).toBeNull();
+    expect(v.relDiff).toBeLessThanOrEqual(1e-6);
   });
 });
 
@@ -109,6 +129,7 @@ describe.skipIf(adapter !== null)('auto: the faster matmul, measured on this dev
     expect(t.use).toBe(t.tiledMs < t.tfjsMs ? 'tiled' : 'tfjs');
     expect(activeWebgpuMatmul()).toBe(t.use);
     expect(choice.reason).toContain(`${t.use} matmul (measured: tiled ${t.tiledMs.toFixed(2)} ms, tfjs ${t.tfjsMs.toFixed(2)} ms`);
+    expect(choice.reason).toMatch(/; fused LayerNorm \(agrees with tfjs's ops to \d\.\de-\d+\)$/);
     expect(await tuneWebgpuMatmul()).toBe(t); // once per process
     setWebgpuMatmul('tfjs');
     expect(activeWebgpuMatmul()).toBe('tfjs');
@@ -123,6 +144,7 @@ describe('tiled Linear selection', () => {
     expect(chooseMatmul(1, 2, 0)).toBe('tfjs');
     expect(chooseMatmul(2, 1, 3e-2)).toBe('tfjs');
     expect(chooseMatmul(2, 1, Number.NaN)).toBe('tfjs');
+    expect(chooseMatmul(2, 1, -1)).toBe('tfjs'); // a garbage reading (say, from a program the driver rejected)
   });
 
   it('never applies off webgpu, and unknown choices are usage errors', async () => {
