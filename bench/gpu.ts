@@ -2,7 +2,8 @@
 // backend at batch 32 and 128, with PyTorch on the same machine running the same padded batches beside it.
 //   node dist/bench/gpu.js [--backend webgpu] [--model DIR] [--batches 32,128] [--matmul tfjs,tiled] [--out DIR]
 //                          [--python python3]
-// --matmul: the Linear layers' matmul on webgpu, each measured in turn (src/backend/webgpu-linear.ts).
+// --matmul: each measured in turn on webgpu: `tfjs` = tfjs-webgpu's kernels only; `tiled` = our tiled matmul
+// for the Linear layers, with LayerNorm and the activation fused (src/backend/webgpu-linear.ts, webgpu-layer-norm.ts).
 // Each batch size: one untimed pass (WebGPU compiles a shader per new shape), then two timed passes; the
 // best is reported. PyTorch times the forward only (ids already on the device, no tokenization or
 // pooling), float32, eager, with torch.cuda.synchronize() — so the ratio flatters PyTorch slightly.
@@ -120,7 +121,7 @@ const result = { date: new Date().toISOString(), machine: machineInfo(), backend
 writeFileSync(join(values.out!, 'gpu-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
 const t = 'rows' in torch ? torch : undefined;
 const lines: string[] = [];
-lines.push(`| backend | matmul | batch | sentences/s | PyTorch${t ? ` (${t.device}, torch ${t.torch})` : ''} sentences/s | ratio | max abs vs PyTorch (first batch) |`);
+lines.push(`| backend | kernels (SBERT_WEBGPU_MATMUL) | batch | sentences/s | PyTorch${t ? ` (${t.device}, torch ${t.torch})` : ''} sentences/s | ratio | max abs vs PyTorch (first batch) |`);
 lines.push('|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const p = t?.rows.find((x) => x.batch === r.batch);
