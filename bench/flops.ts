@@ -2,6 +2,7 @@
 // Counted as 2 FLOPs per multiply-add of the matmuls only (the convention of GEMM benchmarks);
 // LayerNorm, softmax, GELU and the embedding lookup are left out: they are O(B·L·H) against the
 // matmuls' O(B·L·H²), so "effective" GFLOP/s shows how close the whole forward gets to matmul speed.
+import { TILED_LINEAR_KERNEL } from '../src/backend/webgpu-linear.js';
 
 export interface BertShape {
   hiddenSize: number;
@@ -34,3 +35,6 @@ export const BERT_BASE: BertShape = {
   numAttentionHeads: 12,
   intermediateSize: 3072,
 };
+
+/** The kernels that multiply matrices: tfjs's, and ours (the tiled Linear on webgpu). */
+export const MATMUL_KERNELS = new Set(['_FusedMatMul', 'BatchMatMul', TILED_LINEAR_KERNEL]);

@@ -23,7 +23,7 @@ import { splitByLength } from '../src/model/batching.js';
 import { pool } from '../src/model/pooling.js';
 import { BertTokenizer } from '../src/tokenizer/index.js';
 import { corpus, fixture } from '../test/fixtures.js';
-import { MATMUL_KERNELS } from './suites/matmul.js';
+import { MATMUL_KERNELS } from './flops.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -6,11 +6,10 @@
 // same split from kernel times (bench/forward.ts, the model's own script, reports it the same way).
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '../../src/backend/index.js';
-import { TILED_LINEAR_KERNEL } from '../../src/backend/webgpu-linear.js';
 import type { BertConfig } from '../../src/loader/config.js';
 import { BertModel } from '../../src/model/bert.js';
 import type { BenchEnv } from '../env.js';
-import { bertForwardFlops } from '../flops.js';
+import { bertForwardFlops, MATMUL_KERNELS } from '../flops.js';
 import { budgetFor, type Suite } from '../harness.js';
 import { gridBatch } from '../inputs.js';
 import type { Mode } from '../schema.js';
@@ -55,8 +54,6 @@ export async function matmulsOnly(c: BertConfig, o: ReturnType<typeof matmulOper
   }
 }
 
-/** tfjs's matmul kernels, and ours (the tiled Linear on webgpu). */
-export const MATMUL_KERNELS = new Set(['_FusedMatMul', 'BatchMatMul', TILED_LINEAR_KERNEL]);
 
 /**
  * Kernel time of one forward by kernel, from tf.profile (the second view of the split, as bench/forward.ts

@@ -9,28 +9,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { trustedDiff, withDeviceErrors } from './webgpu-errors.js';
 import { webgpuMatmul } from './webgpu-linear.js';
+import { registerWebgpuKernel, type WebgpuProgram } from './webgpu-program.js';
 
 export const LAYER_NORM_KERNEL = 'SbertLayerNorm';
 const THREADS = 256;
 /** Rows per dispatch row (WebGPU allows 65 535 workgroups per dimension; a batch may have more tokens). */
 const ROWS_X = 32768;
 
-interface Program {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[]; y: number[] };
-  dispatch: [number, number, number];
-  variableNames: string[];
-  workgroupSize: [number, number, number];
-  uniforms: string;
-  getUserCode(): string;
-}
-type Uniform = { type: 'int32' | 'float32'; data: number[] };
-interface WebgpuBackend {
-  runWebGPUProgram(p: Program, inputs: tf.TensorInfo[], dtype: 'float32', uniforms: Uniform[]): tf.TensorInfo;
-}
-
-function program(rows: number, cols: number, residual: boolean): Program {
+function program(rows: number, cols: number, residual: boolean): WebgpuProgram {
   const value = residual ? 'x[i] + r[i]' : 'x[i]';
   return {
     outputShape: [rows, cols],
@@ -75,29 +61,17 @@ function program(rows: number, cols: number, residual: boolean): Program {
   };
 }
 
-let registered = false;
-function register(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerKernel({
-    kernelName: LAYER_NORM_KERNEL,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, r, g, b } = inputs as { x: tf.TensorInfo; r?: tf.TensorInfo; g: tf.TensorInfo; b: tf.TensorInfo };
-      const [rows, cols] = x.shape as [number, number];
-      const eps = (attrs as { eps: number }).eps;
-      return (backend as unknown as WebgpuBackend).runWebGPUProgram(program(rows, cols, r !== undefined), r ? [x, r, g, b] : [x, g, b], 'float32', [
-        { type: 'int32', data: [rows] },
-        { type: 'int32', data: [cols] },
-        { type: 'float32', data: [eps] },
-      ]);
-    },
-  });
-}
-
 /** LayerNorm(x + residual) of [rows, cols] on webgpu (callers check `fusedLayerNormApplies` first). */
 export function fusedLayerNorm(x: tf.Tensor2D, residual: tf.Tensor2D | undefined, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
-  register();
+  registerWebgpuKernel(LAYER_NORM_KERNEL, (inputs, attrs) => {
+    const { x: xi, r, g, b } = inputs as { x: tf.TensorInfo; r?: tf.TensorInfo; g: tf.TensorInfo; b: tf.TensorInfo };
+    const [rows, cols] = xi.shape as [number, number];
+    return {
+      program: program(rows, cols, r !== undefined),
+      inputs: r ? [xi, r, g, b] : [xi, g, b],
+      uniforms: [{ type: 'int32', data: [rows] }, { type: 'int32', data: [cols] }, { type: 'float32', data: [attrs.eps as number] }],
+    };
+  });
   const inputs: tf.NamedTensorMap = residual ? { x, r: residual, g: gamma, b: beta } : { x, g: gamma, b: beta };
   return tf.engine().runKernel(LAYER_NORM_KERNEL, inputs, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }

@@ -14,6 +14,7 @@ import { UsageError } from '../errors.js';
 import { gelu } from '../layers/activations.js';
 import { BackendUnavailable } from './unavailable.js';
 import { trustedDiff, withDeviceErrors } from './webgpu-errors.js';
+import { registerWebgpuKernel, type WebgpuProgram } from './webgpu-program.js';
 
 export type WebgpuMatmul = 'auto' | 'tfjs' | 'tiled';
 export const WEBGPU_MATMULS: readonly WebgpuMatmul[] = ['auto', 'tfjs', 'tiled'];
@@ -185,23 +186,6 @@ export async function resolveWebgpuMatmul(): Promise<string> {
   return `${t.use} matmul (measured: ${times})`;
 }
 
-// The parts of tfjs-backend-webgpu's program interface this program fills in (webgpu_program.d.ts).
-interface Program {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
-  dispatch: [number, number, number];
-  variableNames: string[];
-  variableComponents: number[];
-  outputComponent: number;
-  workgroupSize: [number, number, number];
-  uniforms: string;
-  getUserCode(): string;
-}
-interface WebgpuBackend {
-  runWebGPUProgram(p: Program, inputs: tf.TensorInfo[], dtype: 'float32', uniforms: { type: 'int32'; data: number[] }[]): tf.TensorInfo;
-}
-
 // Unrolled here rather than looped in WGSL: accumulators in named registers, never an indexed local array.
 const acc = (i: number, r: number, j: number): string => `acc${i}${r}${j}`;
 // Thread (tx, ty) owns rows ty·4 + 64·i + r and the vec4 columns tx + 16·j of its tile.
@@ -260,7 +244,7 @@ const ACTIVATIONS: Record<LinearActivation, string> = {
 };
 
 /** WGSL for a [64·I, 128] output tile; rows beyond M and k beyond K read as zero, so any M and K % 4 == 0 work. */
-function program(m: number, n: number, tileRows: TileRows, act: LinearActivation): Program {
+function program(m: number, n: number, tileRows: TileRows, act: LinearActivation): WebgpuProgram {
   // 128-row tiles do more work per value loaded, but only while there are enough workgroups to fill the GPU
   // (a big one has ≈ 130 multiprocessors, each running 2+ workgroups): under 256 of them, 64-row tiles. A first
   // guess; bench/gpu-matmul.ts measures both heights at BERT's shapes.
@@ -334,30 +318,14 @@ export function setTiledLinearRows(r: TileRows): void {
   tileRows = r;
 }
 
-let registered = false;
-
-function register(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerKernel({
-    kernelName: TILED_LINEAR_KERNEL,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, w, b } = inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b: tf.TensorInfo };
-      const [m, k] = x.shape as [number, number];
-      const n = w.shape[1]!;
-      const act = (attrs as { activation?: LinearActivation }).activation ?? 'linear';
-      return (backend as unknown as WebgpuBackend).runWebGPUProgram(program(m, n, tileRows, act), [x, w, b], 'float32', [
-        { type: 'int32', data: [m] },
-        { type: 'int32', data: [k] },
-        { type: 'int32', data: [n] },
-      ]);
-    },
-  });
-}
-
 /** activation([M, K] · [K, N] + [N]) on the tiled webgpu program (callers check `tiledLinearApplies` first). */
 export function tiledLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: LinearActivation = 'linear'): tf.Tensor2D {
-  register();
+  registerWebgpuKernel(TILED_LINEAR_KERNEL, (inputs, attrs) => {
+    const { x, w, b } = inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b: tf.TensorInfo };
+    const [m, k] = x.shape as [number, number];
+    const n = w.shape[1]!;
+    const int = (v: number) => ({ type: 'int32' as const, data: [v] });
+    return { program: program(m, n, tileRows, attrs.activation as LinearActivation), inputs: [x, w, b], uniforms: [int(m), int(k), int(n)] };
+  });
   return tf.engine().runKernel(TILED_LINEAR_KERNEL, { x, w, b }, { activation } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }

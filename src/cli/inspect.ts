@@ -59,40 +59,15 @@ export function inspect(path: string): InspectReport {
     for (const t of ckpt.tensors.values()) if (['F32', 'F16', 'BF16', 'F64'].includes(t.dtype)) t.float32();
     // No config: take the layer count from the keys themselves.
     const keys = mapKeys(names, knownNames(1 << 20));
+    const file = { path, weightsFile: path, format: ckpt.format, dtypes: [...new Set(tensors.map((t) => t.dtype))], tensors, keyStyle: keys.style, ignoredConfigKeys: [] };
     if (keys.canonical.size === 0 && names.some((n) => n === 'input_ids' || n.endsWith('.input_ids'))) {
       const ref = loadReference(path);
-      return {
-        path,
-        weightsFile: path,
-        format: ckpt.format,
-        dtypes: [...new Set(tensors.map((t) => t.dtype))],
-        tensors,
-        keyStyle: keys.style,
-        missing: [],
-        unexpected: [],
-        renamed: [],
-        ignoredConfigKeys: [],
-        reference: {
-          groups: ref.groups.map((g) => ({ name: groupLabel(g.name), batch: g.inputs.batch, length: g.inputs.length, tensors: g.tensors.length })),
-          unknown: ref.unknown,
-          metadata: ckpt.metadata,
-        },
-      };
+      const groups = ref.groups.map((g) => ({ name: groupLabel(g.name), batch: g.inputs.batch, length: g.inputs.length, tensors: g.tensors.length }));
+      return { ...file, missing: [], unexpected: [], renamed: [], reference: { groups, unknown: ref.unknown, metadata: ckpt.metadata } };
     }
     const layers = Math.max(-1, ...[...keys.canonical.keys()].map((n) => Number(/^encoder\.layer\.(\d+)\./.exec(n)?.[1] ?? -1))) + 1;
     const required = [...bertNames(layers), ...POOLER_KEYS];
-    return {
-      path,
-      weightsFile: path,
-      format: ckpt.format,
-      dtypes: [...new Set(tensors.map((t) => t.dtype))],
-      tensors,
-      keyStyle: keys.style,
-      missing: required.filter((n) => !keys.canonical.has(n)),
-      unexpected: keys.unexpected,
-      renamed: keys.renamed,
-      ignoredConfigKeys: [],
-    };
+    return { ...file, missing: required.filter((n) => !keys.canonical.has(n)), unexpected: keys.unexpected, renamed: keys.renamed };
   } finally {
     ckpt.close();
   }
