@@ -60,6 +60,14 @@ export class AddedMatcher {
     this.size = size;
   }
 
+  /** False when no pattern can start anywhere in `s` (the common case: then there is nothing to split). */
+  mayMatch(s: string): boolean {
+    if (this.size === 0) return false;
+    const first = this.first;
+    for (let i = 0; i < s.length; i++) if (first[s.charCodeAt(i)] === 1) return true;
+    return false;
+  }
+
   /** Pieces covering all of `s`, in order (one piece without a token when nothing matches). */
   split(s: string): Split[] {
     const splits: Split[] = [];

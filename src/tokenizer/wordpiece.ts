@@ -50,6 +50,7 @@ export class WordPiece {
 
   /** Appends the tokens of `text` to `out`; offsets are code-point indices into `text`. */
   tokenize(text: string, out: TokenSink): void {
+    if (!this.raw.mayMatch(text) && this.normalized.size === 0) return this.run(text, 0, text.length, 0, undefined, out);
     const splits = this.raw.split(text);
     let cp = 0;
     for (const sp of splits) {
