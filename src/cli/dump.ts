@@ -5,13 +5,13 @@ import { getBackend, version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { type Command, Option } from 'commander';
 import { BACKEND_NAMES, type BackendName, setupBackend } from '../backend/index.js';
 import { dumpActivations } from '../compare/dump.js';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { loadModelDir, resolveModelDir } from '../loader/index.js';
 import { writeSafetensors } from '../loader/safetensors.js';
 import { BertModel } from '../model/bert.js';
 import { BertTokenizer } from '../tokenizer/index.js';
-import { type InputFormat, readSentences } from './input.js';
+import { type InputFormat, parseTextLine, readSentences, type TextItem } from './input.js';
 import { commaList, positiveInt, reportBackend } from './options.js';
 
 /** Texts longer than this (all together, as JSON) are left out of the file's metadata. */
@@ -25,6 +25,7 @@ interface DumpCliOptions {
   maxLength?: number;
   tensors?: string[];
   hooks?: string[];
+  pairs?: boolean;
   backend: BackendName;
 }
 
@@ -37,20 +38,34 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'the .safetensors file to write')
     .option('--input <file>', 'read the texts from FILE (default: stdin) when none are given as arguments')
     .addOption(new Option('--input-format <fmt>', 'one text per line, or one JSON string per line').choices(['lines', 'jsonl']).default('lines'))
+    .option('--pairs', 'sentence pairs: JSONL {"a": ..., "b": ...} lines from --input or stdin (token_type_ids 1 on b)')
     .option('--max-length <n>', 'truncate each text to N tokens (default: the model\'s position limit)', positiveInt)
     .option('--tensors <list>', 'comma-separated keys or families to write (default: all): hidden_states, attentions, layer, last_hidden_state, pool, or keys such as attentions.0, layer.1.intermediate', commaList)
     .option('--hooks <list>', 'also write these TransformerLens hook points (blocks.0.attn.hook_pattern, ...), or all', commaList)
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
     .action(async (args: string[], o: DumpCliOptions) => {
       if (!o.out.endsWith('.safetensors')) throw new UsageError(`--out must end in .safetensors, got "${o.out}"`);
-      const texts = [...args];
-      if (!texts.length) for await (const t of readSentences(o.input, o.inputFormat)) texts.push(t);
-      if (!texts.length) throw new UsageError('no texts: give them as arguments, or one per line on stdin or in --input');
+      if (o.pairs && args.length) throw new UsageError('--pairs reads {"a", "b"} lines from --input or stdin, not arguments');
+      const items: TextItem[] = args.map((a) => ({ a, b: null }));
+      if (!items.length) {
+        let n = 0;
+        for await (const line of readSentences(o.input, o.pairs ? 'lines' : o.inputFormat)) {
+          n++;
+          if (!o.pairs) items.push({ a: line, b: null });
+          else if (line.trim() !== '') {
+            const item = parseTextLine(line, true);
+            if (typeof item === 'string') throw new InputError(`line ${n}: ${item}`, o.input ?? '<stdin>');
+            items.push(item);
+          }
+        }
+      }
+      if (!items.length) throw new UsageError('no texts: give them as arguments, or one per line on stdin or in --input');
 
       const loaded = loadModelDir(resolveModelDir(o.model));
       const tokenizer = BertTokenizer.fromDir(loaded.tokenizerDir);
       const maxLength = Math.min(o.maxLength ?? Infinity, loaded.config.maxPositionEmbeddings);
-      const encodings = tokenizer.encodeBatch(texts, { maxLength });
+      const encodings = tokenizer.encodePairBatch(items.map((i) => [i.a, i.b]), { maxLength });
+      const texts = o.pairs ? items : items.map((i) => i.a);
       reportBackend(await setupBackend(o.backend));
       const model = BertModel.load(loaded.config, loaded.weights);
       try {
@@ -66,7 +81,7 @@ export function register(program: Command): void {
         });
         const L = encodings[0]!.inputIds.length;
         if (process.env.SBERT_QUIET !== '1') {
-          process.stderr.write(`sbert: wrote ${tensors.length - 3} tensors for ${texts.length} texts × ${L} tokens to ${o.out}\n`);
+          process.stderr.write(`sbert: wrote ${tensors.length - 3} tensors for ${texts.length} ${o.pairs ? 'pairs' : 'texts'} × ${L} tokens to ${o.out}\n`);
         }
       } finally {
         model.dispose();

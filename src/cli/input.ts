@@ -1,7 +1,7 @@
 // Sentences from a file or stdin, one per line or one JSON string per line, read incrementally.
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, messageOf, UsageError } from '../errors.js';
 
 export type InputFormat = 'lines' | 'jsonl';
 
@@ -63,4 +63,25 @@ export async function* chunks<T>(source: AsyncIterable<T>, size: number): AsyncG
     }
   }
   if (buf.length > 0) yield buf;
+}
+
+/** One input text, or a sentence pair (`b` null for a single text). */
+export type TextItem = { a: string; b: string | null };
+
+/** A JSONL line: a JSON string, or with `pairs` also {"a": ..., "b": ...}; a string result is what is wrong. */
+export function parseTextLine(line: string, pairs: boolean): TextItem | string {
+  if (line.trim() === '') return 'empty line, expected a JSON string';
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (err) {
+    return `invalid JSON (${messageOf(err)})`;
+  }
+  if (typeof v === 'string') return { a: v, b: null };
+  if (!pairs) return `expected a JSON string, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}${typeof v === 'object' && v ? ' (use --pairs for {"a": ..., "b": ...})' : ''}`;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'expected a JSON string or an object {"a": ..., "b": ...}';
+  const { a, b } = v as Record<string, unknown>;
+  if (typeof a !== 'string') return '"a" must be a string';
+  if (b !== undefined && b !== null && typeof b !== 'string') return '"b" must be a string or null';
+  return { a, b: typeof b === 'string' ? b : null };
 }

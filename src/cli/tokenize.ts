@@ -2,9 +2,10 @@
 // A bad line gets an `error:` line on stderr (naming its number) and no output; the others go on; exit 2 at the end.
 import { createInterface } from 'node:readline';
 import { InvalidArgumentError, type Command } from 'commander';
-import { UsageError, messageOf } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { resolveModelDir } from '../loader/model-dir.js';
+import { parseTextLine } from './input.js';
 import { BertTokenizer, type Encoding } from '../tokenizer/index.js';
 
 function parseMaxLength(v: string): number {
@@ -13,25 +14,6 @@ function parseMaxLength(v: string): number {
     throw new InvalidArgumentError('expected an integer of at least 2 (3 with --pairs)');
   }
   return n;
-}
-
-type Item = { a: string; b: string | null };
-
-function parseLine(line: string, pairs: boolean): Item | string {
-  if (line.trim() === '') return 'empty line, expected a JSON string';
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch (err) {
-    return `invalid JSON (${messageOf(err)})`;
-  }
-  if (typeof v === 'string') return { a: v, b: null };
-  if (!pairs) return `expected a JSON string, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}${typeof v === 'object' && v ? ' (use --pairs for {"a": ..., "b": ...})' : ''}`;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'expected a JSON string or an object {"a": ..., "b": ...}';
-  const { a, b } = v as Record<string, unknown>;
-  if (typeof a !== 'string') return '"a" must be a string';
-  if (b !== undefined && b !== null && typeof b !== 'string') return '"b" must be a string or null';
-  return { a, b: typeof b === 'string' ? b : null };
 }
 
 function toJson(e: Encoding): string {
@@ -67,7 +49,7 @@ async function run(opts: { model: string; maxLength?: number; pairs?: boolean })
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const line of lines) {
     lineNo++;
-    const item = parseLine(line, pairs);
+    const item = parseTextLine(line, pairs);
     if (typeof item === 'string') {
       await flush(); // keep stdout and stderr in input order for a reader of both
       process.stderr.write(`error: stdin line ${lineNo}: ${item}\n`);

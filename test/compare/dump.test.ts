@@ -119,7 +119,30 @@ describe('sbert dump', () => {
     expect(dump.get('blocks.1.hook_resid_post')!.shape).toEqual([2, 11, 32]);
   });
 
-  it('fails with one error line: bad selection (1), no texts (1), wrong --out (1), missing model (2)', async () => {
+  it('--pairs: the fixture\'s sentence pairs give its pairs.* ids and tensors (≤ 1e-5)', async () => {
+    const pairs = (JSON.parse(readFileSync(fixture('tiny', 'refs.json'), 'utf8')) as { pairs: [string, string][] }).pairs;
+    const out = join(TMP, 'pairs.safetensors');
+    const input = pairs.map(([a, b]) => JSON.stringify({ a, b })).join('\n');
+    const run = await sbert(['dump', '--pairs', '--model', TINY, '--out', out, '--tensors', 'last_hidden_state,pool.mean', '--backend', 'wasm'], { input });
+    expect(run.code, run.stderr).toBe(0);
+    const dump = readDump(out);
+    const refs = readDump(fixture('tiny', 'refs.safetensors'));
+    for (const k of ['input_ids', 'attention_mask', 'token_type_ids']) expect([...dump.get(k)!.data], k).toEqual([...refs.get(`pairs.${k}`)!.data]);
+    expect(Math.max(...dump.get('token_type_ids')!.data)).toBe(1);
+    const mask = dump.get('attention_mask')!.data;
+    const H = 32;
+    const got = dump.get('last_hidden_state')!.data;
+    const want = refs.get('pairs.last_hidden_state')!.data;
+    let worst = 0;
+    for (let t = 0; t < mask.length; t++) if (mask[t]) for (let c = 0; c < H; c++) worst = Math.max(worst, Math.abs(got[t * H + c]! - want[t * H + c]!));
+    expect(worst).toBeLessThanOrEqual(1e-5);
+    const pm = dump.get('pool.mean')!.data;
+    const pw = refs.get('pairs.pool.mean')!.data;
+    expect(Math.max(...[...pm].map((x, i) => Math.abs(x - pw[i]!)))).toBeLessThanOrEqual(1e-5);
+    expect(JSON.parse(readSafetensors(out).metadata.texts!)).toEqual(pairs.map(([a, b]) => ({ a, b })));
+  });
+
+  it('fails with one error line: bad selection, no texts, wrong --out, pairs as arguments (1); missing model, bad pair line (2)', async () => {
     const out = join(TMP, 'bad.safetensors');
     const cases: [string[], number, RegExp][] = [
       [['dump', 'x', '--model', TINY, '--out', out, '--tensors', 'attn'], 1, /--tensors: "attn" names no tensor/],
@@ -127,11 +150,15 @@ describe('sbert dump', () => {
       [['dump', '--model', TINY, '--out', out], 1, /no texts/],
       [['dump', 'x', '--model', TINY, '--out', join(TMP, 'x.npy')], 1, /--out must end in \.safetensors/],
       [['dump', 'x', '--model', join(TMP, 'nowhere'), '--out', out], 2, /nowhere/],
+      [['dump', 'x', '--pairs', '--model', TINY, '--out', out], 1, /--pairs reads \{"a", "b"\} lines/],
     ];
     for (const [args, code, message] of cases) {
       const run = await sbert([...args, '--backend', 'wasm']);
       expect(run.code, args.join(' ')).toBe(code);
       expect(errorLine(run)).toMatch(message);
     }
+    const badPair = await sbert(['dump', '--pairs', '--model', TINY, '--out', out, '--backend', 'wasm'], { input: '{"a": "x", "b": 3}\n' });
+    expect(badPair.code).toBe(2);
+    expect(errorLine(badPair)).toMatch(/<stdin>: line 1: "b" must be a string or null/);
   });
 });
