@@ -12,6 +12,7 @@ import { BackendUnavailable } from './unavailable.js';
 import { resolveWebgpuMatmul, webgpuMatmul } from './webgpu-linear.js';
 
 export { BackendUnavailable };
+import { checkFusedAttention } from './webgpu-attention.js';
 import { checkFusedLayerNorm } from './webgpu-layer-norm.js';
 import { layerNormComposite } from '../layers/layer-norm.js';
 
@@ -135,15 +136,17 @@ async function webgpu(auto = false): Promise<string> {
     throw new BackendUnavailable('backend webgpu needs @tensorflow/tfjs-backend-webgpu (npm install @tensorflow/tfjs-backend-webgpu)');
   }
   await activate('webgpu');
-  return `WebGPU adapter ${name}${software ? ' (software, slow)' : ''}; ${await resolveWebgpuMatmul()}${await resolveFusedLayerNorm()}`;
+  return `WebGPU adapter ${name}${software ? ' (software, slow)' : ''}; ${await resolveWebgpuMatmul()}${await resolveFusedKernels()}`;
 }
 
-/** What the backend report says about LayerNorm on webgpu (nothing when tfjs's kernels are forced). */
-async function resolveFusedLayerNorm(): Promise<string> {
+/** What the backend report says about the fused LayerNorm and attention (nothing when tfjs's kernels are forced). */
+async function resolveFusedKernels(): Promise<string> {
   if (webgpuMatmul() === 'tfjs') return '';
-  const { diff, error } = await checkFusedLayerNorm(layerNormComposite);
-  if (error) return `; LayerNorm as tfjs ops (the fused program failed on this device: ${error})`;
-  return diff <= 1e-5 ? `; fused LayerNorm (agrees with tfjs's ops to ${diff.toExponential(1)})` : `; LayerNorm as tfjs ops (the fused program disagreed by ${diff.toExponential(1)} on this device)`;
+  const say = (what: string, { diff, error }: { diff: number; error: string | null }, against: string): string => {
+    if (error) return `; ${what} as tfjs ops (the fused program failed on this device: ${error})`;
+    return diff <= 1e-5 ? `; fused ${what} (agrees with ${against} to ${diff.toExponential(1)})` : `; ${what} as tfjs ops (the fused program disagreed by ${diff.toExponential(1)} on this device)`;
+  };
+  return say('LayerNorm', await checkFusedLayerNorm(layerNormComposite), "tfjs's ops") + say('attention', await checkFusedAttention(), 'a float64 attention');
 }
 
 async function wasm(): Promise<string> {

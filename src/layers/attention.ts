@@ -17,10 +17,10 @@ export class BertAttention {
     return new BertAttention(BertSelfAttention.load(w.scope('self'), c, hp.scope('attn')), BertSelfOutput.load(w.scope('output'), c, hp));
   }
 
-  /** → `context`: the block's output [B, L, H] (after its LayerNorm), `probs` [B, heads, L, L]. */
-  forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun): AttentionResult {
-    const { context, probs } = this.self.forward(x, mask, hooks);
-    return { context: this.output.forward(context, x, hooks), probs };
+  /** → `context`: the block's output [B, L, H] (after its LayerNorm), `probs` [B, heads, L, L] if kept. */
+  forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun, keepProbs = true): AttentionResult {
+    const { context, probs } = this.self.forward(x, mask, hooks, keepProbs);
+    return { context: this.output.forward(context, x, hooks), ...(probs && { probs }) };
   }
 
   dispose(): void {

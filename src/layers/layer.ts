@@ -33,8 +33,8 @@ export class BertLayer {
   /** `keepProbs`: return the attention probabilities (else they are freed before the FFN runs). */
   forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun, keepProbs = true): LayerResult {
     const att = tf.tidy((): tf.TensorContainerObject => {
-      const { context, probs } = this.attention.forward(x, mask, hooks);
-      return keepProbs ? { context, probs } : { context };
+      const { context, probs } = this.attention.forward(x, mask, hooks, keepProbs);
+      return keepProbs && probs ? { context, probs } : { context };
     }) as { context: tf.Tensor3D; probs?: tf.Tensor4D };
     const hidden = tf.tidy(() => this.output.forward(this.intermediate.forward(att.context, hooks), att.context, hooks));
     return { hidden, probs: att.probs };

@@ -3,6 +3,7 @@
 // Q, K and V stay three matmuls: on tfjs-wasm one fused [H, 3H] matmul is no faster (XNNPACK runs ~30
 // GFLOP/s at either width) and its output must then be split, a strided copy of 3·B·L·H floats.
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedAttention, fusedAttentionApplies } from '../backend/webgpu-attention.js';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import type { HookPoint, HookRun, HookScope } from './hook.js';
@@ -11,8 +12,8 @@ import { Linear } from './linear.js';
 export interface AttentionResult {
   /** [B, L, H], heads merged */
   context: tf.Tensor3D;
-  /** [B, heads, L, L] softmax probabilities (HF `attentions`) */
-  probs: tf.Tensor4D;
+  /** [B, heads, L, L] softmax probabilities (HF `attentions`); absent when not asked for and never made */
+  probs?: tf.Tensor4D;
 }
 
 export class BertSelfAttention {
@@ -48,10 +49,19 @@ export class BertSelfAttention {
     );
   }
 
-  /** x: [B, L, H]; mask: additive [B, 1, 1, L] (0 or finfo(float32).min). */
-  forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun): AttentionResult {
+  /**
+   * x: [B, L, H]; mask: additive [B, 1, 1, L] (0 or finfo(float32).min). `keepProbs` false: the caller drops
+   * the probabilities, so where no hook wants a piece of the attention it may run as one fused program.
+   */
+  forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun, keepProbs = true): AttentionResult {
     const [B, L, H] = x.shape;
     const [nh, d] = [this.numHeads, this.headDim];
+    const points = [this.hookQ, this.hookK, this.hookV, this.hookAttnScores, this.hookPattern, this.hookZ];
+    if (!keepProbs && fusedAttentionApplies(L, d) && !points.some((p) => hooks?.wants(p))) {
+      const flat = (proj: Linear) => proj.forward(tf.reshape(x, [B * L, H]) as tf.Tensor2D);
+      const z = fusedAttention(flat(this.query), flat(this.key), flat(this.value), tf.reshape(mask, [B, L]) as tf.Tensor2D, nh, d ** -0.5);
+      return { context: tf.reshape(z, [B, L, H]) };
+    }
     // [B, L, H] → [B, L, heads, d] (the hook's view) → [B, heads, L, d]
     const heads = (proj: Linear, point: HookPoint): tf.Tensor4D =>
       tf.transpose(point.run(tf.reshape(proj.forward(x), [B, L, nh, d]) as tf.Tensor4D, hooks), [0, 2, 1, 3]);

@@ -129,7 +129,7 @@ describe.skipIf(adapter !== null)('auto: the faster matmul, measured on this dev
     expect(t.use).toBe(t.tiledMs < t.tfjsMs ? 'tiled' : 'tfjs');
     expect(activeWebgpuMatmul()).toBe(t.use);
     expect(choice.reason).toContain(`${t.use} matmul (measured: tiled ${t.tiledMs.toFixed(2)} ms, tfjs ${t.tfjsMs.toFixed(2)} ms`);
-    expect(choice.reason).toMatch(/; fused LayerNorm \(agrees with tfjs's ops to \d\.\de-\d+\)$/);
+    expect(choice.reason).toMatch(/; fused LayerNorm \(agrees with tfjs's ops to \d\.\de-\d+\); fused attention \(agrees with a float64 attention to \d\.\de-\d+\)$/);
     expect(await tuneWebgpuMatmul()).toBe(t); // once per process
     setWebgpuMatmul('tfjs');
     expect(activeWebgpuMatmul()).toBe('tfjs');

@@ -1,0 +1,113 @@
+// The fused WGSL attention (src/backend/webgpu-attention.ts) against a float64 attention, at lengths below,
+// at and past one 64-thread sweep up to 512, with padding; and when BertSelfAttention takes it. Needs a WebGPU
+// adapter (a GPU, or lavapipe: `eval "$(scripts/lavapipe.sh)"`); skipped, and says so, without one.
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setupBackend } from '../../src/backend/index.js';
+import { ATTENTION_KERNEL, checkFusedAttention, fusedAttention, fusedAttentionApplies } from '../../src/backend/webgpu-attention.js';
+import { setWebgpuMatmul } from '../../src/backend/webgpu-linear.js';
+import { FLOAT32_MIN } from '../../src/model/bert.js';
+import { fixture } from '../fixtures.js';
+import { loadHfDir } from '../model/helpers.js';
+import { maxDiff, values } from '../values.js';
+
+const adapter = await setupBackend('webgpu').then(
+  () => null,
+  (e: unknown) => (e instanceof Error ? e.message : String(e)),
+);
+await setupBackend('wasm');
+if (adapter) console.log(`webgpu attention tests skipped: ${adapter}`);
+
+/** softmax(q·kᵀ·scale + mask)·v in float64; q, k, v [B·L, n·d], mask [B, L]. */
+function reference(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, B: number, L: number, n: number, d: number): Float64Array {
+  const H = n * d;
+  const out = new Float64Array(B * L * H);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < n; h++) {
+      for (let i = 0; i < L; i++) {
+        const s: number[] = [];
+        for (let j = 0; j < L; j++) {
+          let dot = 0;
+          for (let c = 0; c < d; c++) dot += q[(b * L + i) * H + h * d + c]! * k[(b * L + j) * H + h * d + c]!;
+          s.push(dot / Math.sqrt(d) + mask[b * L + j]!);
+        }
+        const m = Math.max(...s);
+        const e = s.map((x) => Math.exp(x - m));
+        const total = e.reduce((a, x) => a + x, 0);
+        for (let c = 0; c < d; c++) {
+          let o = 0;
+          for (let j = 0; j < L; j++) o += (e[j]! / total) * v[(b * L + j) * H + h * d + c]!;
+          out[(b * L + i) * H + h * d + c] = o;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+describe.skipIf(adapter !== null)('fused attention on webgpu', () => {
+  beforeAll(async () => {
+    setWebgpuMatmul('auto');
+    await setupBackend('webgpu');
+  });
+  afterAll(async () => {
+    setWebgpuMatmul('auto');
+    await setupBackend('wasm');
+  });
+
+  // [B, L, heads, d, real tokens of the last sentence]: one token; ragged sizes; past 64 keys; BERT-base heads at 512.
+  const CASES: [number, number, number, number, number][] = [[3, 1, 2, 8, 1], [2, 37, 3, 20, 30], [2, 130, 4, 64, 77], [1, 512, 2, 64, 512]];
+
+  it('equals a float64 attention (≤ 1e-5, every query row), padding masked as BertModel masks it', async () => {
+    const n0 = tf.memory().numTensors;
+    for (const [B, L, n, d, real] of CASES) {
+      const size = B * L * n * d;
+      const [qs, ks, vs] = [values(size, -2, 2, L), values(size, -2, 2, L + 1), values(size, -1, 1, L + 2)];
+      const ms = Float32Array.from({ length: B * L }, (_, i) => (i >= (B - 1) * L + real ? FLOAT32_MIN : 0));
+      const [q, k, v] = [qs, ks, vs].map((a) => tf.tensor2d(a, [B * L, n * d]));
+      const mask = tf.tensor2d(ms, [B, L]);
+      const y = fusedAttention(q!, k!, v!, mask, n, d ** -0.5);
+      expect(y.shape).toEqual([B * L, n * d]);
+      const got = (await y.data()) as Float32Array;
+      const want = reference(qs, ks, vs, ms, B, L, n, d);
+      expect(maxDiff(got, want), `${B}×${L}, ${n} heads of ${d}`).toBeLessThanOrEqual(1e-5);
+      tf.dispose([q!, k!, v!, mask, y]);
+    }
+    expect(tf.memory().numTensors).toBe(n0);
+  });
+
+  it('BertSelfAttention takes it only when nothing asks for the probabilities or an attention hook', async () => {
+    expect((await checkFusedAttention()).error).toBeNull();
+    expect(fusedAttentionApplies(512, 64)).toBe(true);
+    expect(fusedAttentionApplies(513, 64)).toBe(false);
+    expect(fusedAttentionApplies(16, 256)).toBe(false);
+    const model = loadHfDir(fixture('tiny', 'hf'));
+    const inputIds = tf.tensor2d([[101, 800, 702, 782, 102, 0]], [1, 6], 'int32');
+    const attentionMask = tf.tensor2d([[1, 1, 1, 1, 1, 0]], [1, 6], 'int32');
+    const run = async (f: () => tf.Tensor) => {
+      const p = await tf.profile(f);
+      const fused = p.kernels.filter((k) => k.name === ATTENTION_KERNEL).length; // read now: tf.profile reuses its object
+      const out = p.result as tf.Tensor;
+      const data = (await out.data()) as Float32Array;
+      out.dispose();
+      return { fused, data };
+    };
+    const plain = await run(() => model.forward({ inputIds, attentionMask }).lastHiddenState);
+    expect(plain.fused).toBe(2); // both layers
+    const withProbs = await run(() => {
+      const o = model.forward({ inputIds, attentionMask }, { outputAttentions: true });
+      tf.dispose(o.attentions);
+      return o.lastHiddenState;
+    });
+    expect(withProbs.fused).toBe(0);
+    const hooked = await run(() => model.forward({ inputIds, attentionMask }, { hooks: { 'blocks.1.attn.hook_pattern': (t) => t } }).lastHiddenState);
+    expect(hooked.fused).toBe(1); // layer 0 still fused
+    setWebgpuMatmul('tfjs');
+    const tfjs = await run(() => model.forward({ inputIds, attentionMask }).lastHiddenState);
+    expect(tfjs.fused).toBe(0);
+    setWebgpuMatmul('auto');
+    for (const other of [withProbs, hooked, tfjs]) expect(maxDiff(plain.data.subarray(0, 5 * 32), other.data.subarray(0, 5 * 32))).toBeLessThanOrEqual(2e-6);
+    tf.dispose([inputIds, attentionMask]);
+    model.dispose();
+  });
+});
