@@ -120,8 +120,8 @@ export function fusedAttentionApplies(len: number, headSize: number): boolean {
   );
 }
 
-/** softmax(q·kᵀ · scale + mask) · v in float64, per batch row and head, for the device check. */
-function reference(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, B: number, L: number, n: number, d: number, scale: number): Float64Array {
+/** softmax(q·kᵀ · scale + mask) · v in float64, per batch row and head (the device check's yardstick). */
+export function attentionReference(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, B: number, L: number, n: number, d: number, scale: number): Float64Array {
   const H = n * d;
   const out = new Float64Array(B * L * H);
   for (let b = 0; b < B; b++) {
@@ -159,7 +159,7 @@ export async function checkFusedAttention(): Promise<{ diff: number; error: stri
   const [qs, ks, vs] = [rand(B * L * n * d, 1), rand(B * L * n * d, 2), rand(B * L * n * d, 3)];
   // sentence 1 has 30 real tokens; the rest is padding, masked with float32's min as BertModel does
   const ms = Float32Array.from({ length: B * L }, (_, i) => (i >= L + 30 ? -3.4028234663852886e38 : 0));
-  const want = reference(qs, ks, vs, ms, B, L, n, d, scale);
+  const want = attentionReference(qs, ks, vs, ms, B, L, n, d, scale);
   const { value: got, error } = await withDeviceErrors(async () => {
     const [q, k, v] = [qs, ks, vs].map((a) => tf.tensor2d(a, [B * L, n * d]));
     const mask = tf.tensor2d(ms, [B, L]);

@@ -2,58 +2,36 @@
 // at and past one 64-thread sweep up to 512, with padding; and when BertSelfAttention takes it. Needs a WebGPU
 // adapter (a GPU, or lavapipe: `eval "$(scripts/lavapipe.sh)"`); skipped, and says so, without one.
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupBackend } from '../../src/backend/index.js';
-import { ATTENTION_KERNEL, checkFusedAttention, fusedAttention, fusedAttentionApplies } from '../../src/backend/webgpu-attention.js';
+import { describe, expect, it } from 'vitest';
+import { ATTENTION_KERNEL, attentionReference, checkFusedAttention, fusedAttention, fusedAttentionApplies } from '../../src/backend/webgpu-attention.js';
 import { setWebgpuMatmul } from '../../src/backend/webgpu-linear.js';
 import { FLOAT32_MIN } from '../../src/model/bert.js';
 import { fixture } from '../fixtures.js';
 import { loadHfDir } from '../model/helpers.js';
 import { maxDiff, values } from '../values.js';
+import { onWebgpu, webgpuUnavailable } from './webgpu.js';
 
-const adapter = await setupBackend('webgpu').then(
-  () => null,
-  (e: unknown) => (e instanceof Error ? e.message : String(e)),
-);
-await setupBackend('wasm');
-if (adapter) console.log(`webgpu attention tests skipped: ${adapter}`);
+const adapter = await webgpuUnavailable('webgpu attention');
 
-/** softmax(q·kᵀ·scale + mask)·v in float64; q, k, v [B·L, n·d], mask [B, L]. */
-function reference(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, B: number, L: number, n: number, d: number): Float64Array {
-  const H = n * d;
-  const out = new Float64Array(B * L * H);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < n; h++) {
-      for (let i = 0; i < L; i++) {
-        const s: number[] = [];
-        for (let j = 0; j < L; j++) {
-          let dot = 0;
-          for (let c = 0; c < d; c++) dot += q[(b * L + i) * H + h * d + c]! * k[(b * L + j) * H + h * d + c]!;
-          s.push(dot / Math.sqrt(d) + mask[b * L + j]!);
-        }
-        const m = Math.max(...s);
-        const e = s.map((x) => Math.exp(x - m));
-        const total = e.reduce((a, x) => a + x, 0);
-        for (let c = 0; c < d; c++) {
-          let o = 0;
-          for (let j = 0; j < L; j++) o += (e[j]! / total) * v[(b * L + j) * H + h * d + c]!;
-          out[(b * L + i) * H + h * d + c] = o;
-        }
-      }
-    }
-  }
-  return out;
-}
+const reference = (q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, B: number, L: number, n: number, d: number) =>
+  attentionReference(q, k, v, mask, B, L, n, d, d ** -0.5);
+
+it('the float64 reference equals tfjs\'s own attention ops (wasm), padding included', async () => {
+  const [B, L, n, d] = [2, 9, 3, 8];
+  const size = B * L * n * d;
+  const [qs, ks, vs] = [values(size, -2, 2, 1), values(size, -2, 2, 2), values(size, -1, 1, 3)];
+  const ms = Float32Array.from({ length: B * L }, (_, i) => (i >= L + 6 ? FLOAT32_MIN : 0));
+  const heads = (a: Float32Array) => tf.transpose(tf.tensor4d(a, [B, L, n, d]), [0, 2, 1, 3]);
+  const y = tf.tidy(() => {
+    const scores = tf.add(tf.mul(tf.matMul(heads(qs), heads(ks), false, true), d ** -0.5), tf.tensor4d(ms, [B, 1, 1, L]));
+    return tf.transpose(tf.matMul(tf.softmax(scores), heads(vs)), [0, 2, 1, 3]);
+  });
+  expect(maxDiff((await y.data()) as Float32Array, reference(qs, ks, vs, ms, B, L, n, d))).toBeLessThanOrEqual(1e-6);
+  y.dispose();
+});
 
 describe.skipIf(adapter !== null)('fused attention on webgpu', () => {
-  beforeAll(async () => {
-    setWebgpuMatmul('auto');
-    await setupBackend('webgpu');
-  });
-  afterAll(async () => {
-    setWebgpuMatmul('auto');
-    await setupBackend('wasm');
-  });
+  onWebgpu();
 
   // [B, L, heads, d, real tokens of the last sentence]: one token; ragged sizes; past 64 keys; BERT-base heads at 512.
   const CASES: [number, number, number, number, number][] = [[3, 1, 2, 8, 1], [2, 37, 3, 20, 30], [2, 130, 4, 64, 77], [1, 512, 2, 64, 512]];

@@ -2,19 +2,14 @@
 // with and without the residual, at widths below, at and past one 256-thread sweep. Needs a WebGPU adapter
 // (a GPU, or lavapipe: `eval "$(scripts/lavapipe.sh)"`); skipped, and says so, without one.
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupBackend } from '../../src/backend/index.js';
+import { describe, expect, it } from 'vitest';
 import { checkFusedLayerNorm, fusedLayerNorm, fusedLayerNormApplies, LAYER_NORM_KERNEL } from '../../src/backend/webgpu-layer-norm.js';
 import { setWebgpuMatmul } from '../../src/backend/webgpu-linear.js';
 import { LayerNorm, layerNormComposite } from '../../src/layers/layer-norm.js';
 import { maxDiff, values } from '../values.js';
+import { onWebgpu, webgpuUnavailable } from './webgpu.js';
 
-const adapter = await setupBackend('webgpu').then(
-  () => null,
-  (e: unknown) => (e instanceof Error ? e.message : String(e)),
-);
-await setupBackend('wasm');
-if (adapter) console.log(`webgpu LayerNorm tests skipped: ${adapter}`);
+const adapter = await webgpuUnavailable('webgpu LayerNorm');
 
 /** torch's LayerNorm in float64: biased variance, eps inside the root. */
 function reference(x: Float32Array, r: Float32Array | undefined, g: Float32Array, b: Float32Array, rows: number, cols: number, eps: number): Float64Array {
@@ -29,14 +24,7 @@ function reference(x: Float32Array, r: Float32Array | undefined, g: Float32Array
 }
 
 describe.skipIf(adapter !== null)('fused LayerNorm on webgpu', () => {
-  beforeAll(async () => {
-    setWebgpuMatmul('auto');
-    await setupBackend('webgpu');
-  });
-  afterAll(async () => {
-    setWebgpuMatmul('auto');
-    await setupBackend('wasm');
-  });
+  onWebgpu();
 
   // [rows, cols]: one row of BERT-tiny width; a ragged width; BERT-base width; wider than 1 000.
   const CASES: [number, number][] = [[1, 32], [37, 300], [65, 768], [3, 1030]];

@@ -9,13 +9,9 @@ import {
 } from '../../src/backend/webgpu-linear.js';
 import { Linear } from '../../src/layers/linear.js';
 import { maxDiff, values } from '../values.js';
+import { webgpuUnavailable } from './webgpu.js';
 
-const adapter = await setupBackend('webgpu').then(
-  () => null,
-  (e: unknown) => (e instanceof Error ? e.message : String(e)),
-);
-await setupBackend('wasm');
-if (adapter) console.log(`webgpu-linear tests skipped: ${adapter}`);
+const adapter = await webgpuUnavailable('webgpu-linear');
 
 /** erf to ≈ 1e-15 for |x| < 3 (its Maclaurin series), to check the epilogue's approximation against. */
 function erf(x: number): number {
