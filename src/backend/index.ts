@@ -8,13 +8,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
+import { layerNormComposite } from '../layers/layer-norm.js';
 import { BackendUnavailable } from './unavailable.js';
+import { checkFusedAttention } from './webgpu-attention.js';
+import { type DeviceCheck, passed } from './webgpu-errors.js';
+import { checkFusedLayerNorm } from './webgpu-layer-norm.js';
 import { resolveWebgpuMatmul, webgpuMatmul } from './webgpu-linear.js';
 
 export { BackendUnavailable };
-import { checkFusedAttention } from './webgpu-attention.js';
-import { checkFusedLayerNorm } from './webgpu-layer-norm.js';
-import { layerNormComposite } from '../layers/layer-norm.js';
 
 export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
@@ -142,9 +143,10 @@ async function webgpu(auto = false): Promise<string> {
 /** What the backend report says about the fused LayerNorm and attention (nothing when tfjs's kernels are forced). */
 async function resolveFusedKernels(): Promise<string> {
   if (webgpuMatmul() === 'tfjs') return '';
-  const say = (what: string, { diff, error }: { diff: number; error: string | null }, against: string): string => {
-    if (error) return `; ${what} as tfjs ops (the fused program failed on this device: ${error})`;
-    return diff <= 1e-5 ? `; fused ${what} (agrees with ${against} to ${diff.toExponential(1)})` : `; ${what} as tfjs ops (the fused program disagreed by ${diff.toExponential(1)} on this device)`;
+  const say = (what: string, check: DeviceCheck, against: string): string => {
+    if (check.error) return `; ${what} as tfjs ops (the fused program failed on this device: ${check.error})`;
+    const d = check.diff.toExponential(1);
+    return passed(check) ? `; fused ${what} (agrees with ${against} to ${d})` : `; ${what} as tfjs ops (the fused program disagreed by ${d} on this device)`;
   };
   return say('LayerNorm', await checkFusedLayerNorm(layerNormComposite), "tfjs's ops") + say('attention', await checkFusedAttention(), 'a float64 attention');
 }

@@ -9,8 +9,8 @@
 // head size ≤ 128, on our kernels (SBERT_WEBGPU_MATMUL not `tfjs`), and after `checkFusedAttention` found it
 // equal to a float64 attention on this device.
 import * as tf from '@tensorflow/tfjs-core';
-import { trustedDiff, withDeviceErrors } from './webgpu-errors.js';
-import { webgpuMatmul } from './webgpu-linear.js';
+import { type DeviceCheck, passed, trustedDiff, withDeviceErrors } from './webgpu-errors.js';
+import { ownKernelsAllowed } from './webgpu-linear.js';
 import { registerWebgpuKernel, type WebgpuProgram } from './webgpu-program.js';
 
 export const ATTENTION_KERNEL = 'SbertAttention';
@@ -111,13 +111,11 @@ export function fusedAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, m
   return tf.engine().runKernel(ATTENTION_KERNEL, { q, k, v, mask }, { heads, scale } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
-let agreement: { diff: number; error: string | null } | undefined;
+let agreement: DeviceCheck | undefined;
 
 /** True when attention of `len` tokens and head size `headSize` may run as the fused program here. */
 export function fusedAttentionApplies(len: number, headSize: number): boolean {
-  return (
-    tf.getBackend() === 'webgpu' && webgpuMatmul() !== 'tfjs' && len <= MAX_LEN && headSize <= MAX_HEAD && agreement !== undefined && agreement.diff <= 1e-5
-  );
+  return ownKernelsAllowed() && len <= MAX_LEN && headSize <= MAX_HEAD && passed(agreement);
 }
 
 /** softmax(q·kᵀ · scale + mask) · v in float64, per batch row and head (the device check's yardstick). */
@@ -151,7 +149,7 @@ export function attentionReference(q: Float32Array, k: Float32Array, v: Float32A
  * them padding, 3 heads of 20: sizes that fill no loop evenly) with the device's errors captured, and
  * enables it only if the max abs difference is ≤ 1e-5 and the device reported no error.
  */
-export async function checkFusedAttention(): Promise<{ diff: number; error: string | null }> {
+export async function checkFusedAttention(): Promise<DeviceCheck> {
   if (agreement) return agreement;
   const [B, L, n, d] = [2, 37, 3, 20];
   const scale = d ** -0.5;

@@ -29,6 +29,22 @@ export async function withDeviceErrors<T>(f: () => Promise<T>): Promise<{ value:
   return { value: value as T, error: e ? e.message.split('\n').find((l) => l.trim()) ?? 'device error' : null };
 }
 
+/** What checking one of our programs against a reference on the device found. */
+export interface DeviceCheck {
+  /** Max abs (or, for the matmul, relative) difference; Infinity on a device error. */
+  diff: number;
+  /** The device's error when it rejected or failed the program. */
+  error: string | null;
+}
+
+/** How far our programs may be from their reference on the device and still be used. */
+export const CHECK_TOLERANCE = 1e-5;
+
+/** True for a check that ran, without a device error, within CHECK_TOLERANCE. */
+export function passed(c: DeviceCheck | undefined): boolean {
+  return c !== undefined && c.error === null && c.diff <= CHECK_TOLERANCE;
+}
+
 /** A max-abs difference as a check may trust it: NaN, negative or infinite readings count as disagreement. */
 export function trustedDiff(d: number): number {
   return d >= 0 && Number.isFinite(d) ? d : Infinity;

@@ -7,8 +7,8 @@
 // It runs where the tiled matmul may (SBERT_WEBGPU_MATMUL not `tfjs`, which keeps tfjs's kernels throughout)
 // and only after `checkFusedLayerNorm` found it agreeing with tfjs's composite on this device.
 import * as tf from '@tensorflow/tfjs-core';
-import { trustedDiff, withDeviceErrors } from './webgpu-errors.js';
-import { webgpuMatmul } from './webgpu-linear.js';
+import { type DeviceCheck, passed, trustedDiff, withDeviceErrors } from './webgpu-errors.js';
+import { ownKernelsAllowed } from './webgpu-linear.js';
 import { registerWebgpuKernel, type WebgpuProgram } from './webgpu-program.js';
 
 export const LAYER_NORM_KERNEL = 'SbertLayerNorm';
@@ -76,11 +76,11 @@ export function fusedLayerNorm(x: tf.Tensor2D, residual: tf.Tensor2D | undefined
   return tf.engine().runKernel(LAYER_NORM_KERNEL, inputs, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
-let agreement: { diff: number; error: string | null } | undefined;
+let agreement: DeviceCheck | undefined;
 
 /** True when LayerNorm runs as the fused program: webgpu, our kernels allowed, checked on this device. */
 export function fusedLayerNormApplies(): boolean {
-  return tf.getBackend() === 'webgpu' && webgpuMatmul() !== 'tfjs' && agreement !== undefined && agreement.diff <= 1e-5;
+  return ownKernelsAllowed() && passed(agreement);
 }
 
 /** LayerNorm from tfjs ops, as src/layers/layer-norm.ts composes it (passed in: layers build on backends). */
@@ -91,7 +91,7 @@ export type LayerNormReference = (x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.T
  * and enables it only if they agree (max abs difference ≤ 1e-5 on unit-scale outputs) and the device reported
  * no error compiling or running it. Returns the difference (Infinity on an error) and the error.
  */
-export async function checkFusedLayerNorm(reference: LayerNormReference): Promise<{ diff: number; error: string | null }> {
+export async function checkFusedLayerNorm(reference: LayerNormReference): Promise<DeviceCheck> {
   if (agreement) return agreement;
   const [rows, cols, eps] = [37, 300, 1e-12];
   const { value: diff, error } = await withDeviceErrors(async () => {

@@ -13,7 +13,7 @@ import { backend_util } from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
 import { gelu } from '../layers/activations.js';
 import { BackendUnavailable } from './unavailable.js';
-import { trustedDiff, withDeviceErrors } from './webgpu-errors.js';
+import { CHECK_TOLERANCE, type DeviceCheck, passed, trustedDiff, withDeviceErrors } from './webgpu-errors.js';
 import { registerWebgpuKernel, type WebgpuProgram } from './webgpu-program.js';
 
 export type WebgpuMatmul = 'auto' | 'tfjs' | 'tiled';
@@ -40,7 +40,7 @@ export interface Tuning {
 
 /** The faster kernel, but never a tiled one that disagrees with tfjs's (NaN disagrees too). */
 export function chooseMatmul(tfjsMs: number, tiledMs: number, relDiff: number): 'tfjs' | 'tiled' {
-  return trustedDiff(relDiff) <= 1e-5 && tiledMs < tfjsMs ? 'tiled' : 'tfjs';
+  return trustedDiff(relDiff) <= CHECK_TOLERANCE && tiledMs < tfjsMs ? 'tiled' : 'tfjs';
 }
 
 function fromEnv(): WebgpuMatmul {
@@ -68,6 +68,11 @@ export function activeWebgpuMatmul(): 'tfjs' | 'tiled' {
   return s === 'auto' ? (tuned?.use ?? 'tfjs') : s;
 }
 
+/** Our WGSL programs may run: the webgpu backend is active and SBERT_WEBGPU_MATMUL is not `tfjs`. */
+export function ownKernelsAllowed(): boolean {
+  return tf.getBackend() === 'webgpu' && webgpuMatmul() !== 'tfjs';
+}
+
 /** True when Linear would run the tiled program for these sizes on the active backend. */
 export function tiledLinearApplies(inFeatures: number, outFeatures: number): boolean {
   return tf.getBackend() === 'webgpu' && activeWebgpuMatmul() === 'tiled' && inFeatures % 4 === 0 && outFeatures % 4 === 0;
@@ -91,21 +96,15 @@ export async function timeProducts(f: () => tf.Tensor2D, reps: number, rounds: n
   return best;
 }
 
-let verified: Verification | undefined;
-
-export interface Verification {
-  /** The largest max |tiled − tfjs| / max |tfjs| over every variant (Infinity on a device error). */
-  relDiff: number;
-  /** The device's error when it rejected a variant of the tiled program. */
-  error: string | null;
-}
+/** `diff`: the largest max |tiled − tfjs| / max |tfjs| over every variant. */
+let verified: DeviceCheck | undefined;
 
 /**
  * Every variant of the tiled program that may run (64- and 128-row tiles × no activation, ReLU, GELU)
  * against tfjs's ops on this device, at a small shape that cuts every tile edge, once per process. A program
  * the driver rejects (or miscompiles) fails here instead of reading back zeros in a forward.
  */
-export async function verifyTiledLinear(): Promise<Verification> {
+export async function verifyTiledLinear(): Promise<DeviceCheck> {
   if (verified) return verified;
   if (tf.getBackend() !== 'webgpu') throw new Error('verifyTiledLinear: the webgpu backend is not active');
   const [m, k, n] = [130, 36, 132];
@@ -136,7 +135,7 @@ export async function verifyTiledLinear(): Promise<Verification> {
     tileRows = before;
     tf.dispose([x, w, b]);
   });
-  verified = { relDiff: error ? Infinity : value, error };
+  verified = { diff: error ? Infinity : value, error };
   return verified;
 }
 
@@ -149,7 +148,7 @@ export async function verifyTiledLinear(): Promise<Verification> {
 export async function tuneWebgpuMatmul(): Promise<Tuning> {
   if (tuned) return tuned;
   const check = await verifyTiledLinear();
-  if (check.error) return (tuned = { use: 'tfjs', shape: [0, 0, 0], tfjsMs: NaN, tiledMs: NaN, relDiff: check.relDiff, error: check.error });
+  if (check.error) return (tuned = { use: 'tfjs', shape: [0, 0, 0], tfjsMs: NaN, tiledMs: NaN, relDiff: check.diff, error: check.error });
   const measure = async (m: number, k: number, n: number, reps: number, rounds: number): Promise<Tuning> => {
     const x = tf.randomUniform([m, k], -1, 1, 'float32', 1) as tf.Tensor2D;
     const w = tf.randomUniform([k, n], -0.05, 0.05, 'float32', 2) as tf.Tensor2D;
@@ -157,7 +156,7 @@ export async function tuneWebgpuMatmul(): Promise<Tuning> {
     const tfjsMs = await timeProducts(() => tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D, reps, rounds);
     const tiledMs = await timeProducts(() => tiledLinear(x, w, b), reps, rounds);
     tf.dispose([x, w, b]);
-    return { use: chooseMatmul(tfjsMs, tiledMs, check.relDiff), shape: [m, k, n], tfjsMs, tiledMs, relDiff: check.relDiff };
+    return { use: chooseMatmul(tfjsMs, tiledMs, check.diff), shape: [m, k, n], tfjsMs, tiledMs, relDiff: check.diff };
   };
   let t = await measure(512, 768, 3072, 1, 1);
   if (Math.max(t.tfjsMs, t.tiledMs) < 20) t = await measure(2048, 768, 3072, 10, 3);
@@ -174,15 +173,15 @@ export async function resolveWebgpuMatmul(): Promise<string> {
   if (s === 'tfjs') return 'tfjs matmul (forced)';
   if (s === 'tiled') {
     const v = await verifyTiledLinear();
-    if (v.error || !(v.relDiff <= 1e-5)) {
-      throw new BackendUnavailable(`SBERT_WEBGPU_MATMUL=tiled, but the tiled kernel ${v.error ? `failed on this device: ${v.error}` : `disagrees with tfjs's matmul here (relative difference ${v.relDiff.toExponential(1)})`}`);
+    if (!passed(v)) {
+      throw new BackendUnavailable(`SBERT_WEBGPU_MATMUL=tiled, but the tiled kernel ${v.error ? `failed on this device: ${v.error}` : `disagrees with tfjs's matmul here (relative difference ${v.diff.toExponential(1)})`}`);
     }
     return 'tiled matmul (forced)';
   }
   const t = await tuneWebgpuMatmul();
   if (t.error) return `tfjs matmul (the tiled kernel failed on this device: ${t.error})`;
   const times = `tiled ${t.tiledMs.toFixed(2)} ms, tfjs ${t.tfjsMs.toFixed(2)} ms at ${t.shape.join('×')}`;
-  if (!(t.relDiff <= 1e-5)) return `tfjs matmul (the tiled kernel disagreed with it on this device, relative difference ${t.relDiff.toExponential(1)}: not used; ${times})`;
+  if (!(t.relDiff <= CHECK_TOLERANCE)) return `tfjs matmul (the tiled kernel disagreed with it on this device, relative difference ${t.relDiff.toExponential(1)}: not used; ${times})`;
   return `${t.use} matmul (measured: ${times})`;
 }
 

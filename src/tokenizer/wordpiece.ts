@@ -7,8 +7,6 @@ import { AddedMatcher, type AddedToken } from './added.js';
 import { CJK, KEEP, normalizeText, PUNCT, SLOW, SPACE, type CharTables } from './chars.js';
 import type { Vocab } from './vocab.js';
 
-export type { AddedToken };
-
 /** Tokens of one text: parallel arrays, appended to. */
 export interface TokenSink {
   ids: number[];
@@ -193,15 +191,7 @@ export class WordPiece {
     const orig = this.orig;
     const first = orig[0]!;
     const last = orig[len - 1]! + 1;
-    let chars = len;
-    for (let j = 0; j < len; j++) {
-      const u = word.charCodeAt(j);
-      if (u >= 0xdc00 && u < 0xe000 && j > 0) {
-        const h = word.charCodeAt(j - 1);
-        if (h >= 0xd800 && h < 0xdc00) chars--;
-      }
-    }
-    if (chars > this.maxInputCharsPerWord) {
+    if (codePoints(word, 0, len) > this.maxInputCharsPerWord) {
       out.ids.push(this.unkId);
       out.starts.push(first);
       out.ends.push(last);

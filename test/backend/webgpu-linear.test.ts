@@ -106,7 +106,7 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
   it('every variant of the program (tile heights × activations) passes the device check', async () => {
     const v = await verifyTiledLinear();
     expect(v.error).toBeNull();
-    expect(v.relDiff).toBeLessThanOrEqual(1e-6);
+    expect(v.diff).toBeLessThanOrEqual(1e-6);
   });
 });
 
