@@ -1,5 +1,6 @@
 // y = x · W + b at BERT-base's Linear shapes on a GPU backend: tfjs-webgpu's own fused matmul against the
-// tiled program of src/backend/webgpu-linear.ts (64- and 128-row tiles), in GFLOP/s, each checked against tfjs.
+// tiled program of src/backend/webgpu-linear.ts (each output tile shape, and the one `auto` picks), in GFLOP/s,
+// each checked against tfjs.
 //   node dist/bench/gpu-matmul.js [--backend webgpu] [--rows 512,1024,3072] [--square 4096] [--reps 20] [--out DIR]
 // (--square 0 leaves out the square product, which takes minutes on a software adapter)
 // Timing (timeProducts, as the backend's own choice uses): `reps` products queued back to back, then one small
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendName, setupBackend } from '../src/backend/index.js';
-import { setTiledLinearRows, tiledLinear, timeProducts, type TileRows } from '../src/backend/webgpu-linear.js';
+import { autoTile, LINEAR_TILES, setTiledLinearTile, tiledLinear, timeProducts, type LinearTile } from '../src/backend/webgpu-linear.js';
 import { ROOT } from '../test/fixtures.js';
 import { machineInfo } from './machine.js';
 
@@ -34,13 +35,12 @@ const cases: [number, number, number][] = values.rows!.split(',').map(Number).fl
 const square = Number(values.square);
 if (square > 0) cases.push([square, square, square]);
 
-type Variant = 'tfjs' | `tiled-${TileRows}`;
-const VARIANTS: Variant[] = choice.name === 'webgpu' ? ['tfjs', 'tiled-auto', 'tiled-64', 'tiled-128'] : ['tfjs'];
+type Variant = 'tfjs' | LinearTile;
+const VARIANTS: Variant[] = choice.name === 'webgpu' ? ['tfjs', ...LINEAR_TILES] : ['tfjs'];
 
 function run(v: Variant, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
   if (v === 'tfjs') return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
-  const rows = v.slice('tiled-'.length);
-  setTiledLinearRows(rows === 'auto' ? 'auto' : (Number(rows) as 64 | 128));
+  setTiledLinearTile(v);
   return tiledLinear(x, w, b);
 }
 
@@ -67,14 +67,18 @@ for (const [m, k, n] of cases) {
   }
   tf.dispose([x, w, b]);
 }
-setTiledLinearRows('auto');
+setTiledLinearTile('auto');
 
 mkdirSync(values.out!, { recursive: true });
 writeFileSync(join(values.out!, 'gpu-matmul.json'), `${JSON.stringify({ date: new Date().toISOString(), machine: machineInfo(), backend: choice, reps, rows }, null, 2)}\n`);
-const lines = [`| M × K × N | ${VARIANTS.join(' | ')} |`, `|---|${VARIANTS.map(() => '---').join('|')}|`];
+// Tiles are rows × columns of output per workgroup; `auto` names the one autoTile picks for the shape.
+const tiled = VARIANTS.length > 1;
+const lines = [`| M × K × N | ${VARIANTS.join(' | ')}${tiled ? ' | auto picks' : ''} |`, `|---|${VARIANTS.map(() => '---').join('|')}${tiled ? '|---' : ''}|`];
 for (const [m, k, n] of cases) {
   const cells = VARIANTS.map((v) => rows.find((r) => r.m === m && r.k === k && r.n === n && r.variant === v)!);
-  lines.push(`| ${m} × ${k} × ${n} | ${cells.map((r) => `${r.gflops.toFixed(0)}${r.maxAbsVsTfjs > 1e-3 ? ' (WRONG)' : ''}`).join(' | ')} |`);
+  const best = Math.max(...cells.map((r) => r.gflops));
+  const cell = (r: Row) => `${r.gflops === best ? '**' : ''}${r.gflops.toFixed(0)}${r.gflops === best ? '**' : ''}${r.maxAbsVsTfjs > 1e-3 ? ' (WRONG)' : ''}`;
+  lines.push(`| ${m} × ${k} × ${n} | ${cells.map(cell).join(' | ')}${tiled ? ` | ${autoTile(m, n)}` : ''} |`);
 }
 writeFileSync(join(values.out!, 'gpu-matmul.md'), `GFLOP/s, ${choice.name} (${choice.reason})\n\n${lines.join('\n')}\n`);
 console.log(lines.join('\n'));

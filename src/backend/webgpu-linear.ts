@@ -1,8 +1,8 @@
 // y = x · W + b as one WGSL program for the webgpu backend: the Linear layers (Q, K, V, attention output,
 // intermediate, output) are ≈ 90% of a short-sequence BERT forward, and tfjs-webgpu's generic matmul
-// (32 × 32 tiles, 64 threads) reached only ≈ 2.6 TFLOP/s on an H200. This one computes a 64·I × 128 tile per
-// 256-thread workgroup, 4·I × 8 outputs per thread as vec4 FMAs on vec4 reads of workgroup memory, with the
-// next k tile's global loads in flight meanwhile. Every workgroup-memory write is a whole vec4 of one thread's
+// (32 × 32 tiles, 64 threads) reached only ≈ 2.6 TFLOP/s on an H200. This one computes a 64·I × 64·J tile per
+// 256-thread workgroup (I, J ∈ {1, 2}), 4·I × 4·J outputs per thread as vec4 FMAs on vec4 reads of workgroup
+// memory, with the next k tile's global loads in flight meanwhile. Every workgroup-memory write is a whole vec4 of one thread's
 // (no two threads write parts of one vector). Summation runs over k in order, in float32, like a plain loop.
 //
 // Which matmul runs is measured, not assumed: with SBERT_WEBGPU_MATMUL unset (or `auto`), setting up the webgpu
@@ -21,7 +21,6 @@ export const WEBGPU_MATMULS: readonly WebgpuMatmul[] = ['auto', 'tfjs', 'tiled']
 
 export const TILED_LINEAR_KERNEL = 'SbertLinear';
 const BK = 16; // k per workgroup-memory tile
-const BN = 128; // output columns per workgroup (16 threads × 2 vec4 groups × 4)
 
 let setting: WebgpuMatmul | undefined;
 let tuned: Tuning | undefined;
@@ -100,7 +99,7 @@ export async function timeProducts(f: () => tf.Tensor2D, reps: number, rounds: n
 let verified: DeviceCheck | undefined;
 
 /**
- * Every variant of the tiled program that may run (64- and 128-row tiles × no activation, ReLU, GELU)
+ * Every variant of the tiled program that may run (each tile shape × no activation, ReLU, GELU)
  * against tfjs's ops on this device, at a small shape that cuts every tile edge, once per process. A program
  * the driver rejects (or miscompiles) fails here instead of reading back zeros in a forward.
  */
@@ -116,11 +115,11 @@ export async function verifyTiledLinear(): Promise<DeviceCheck> {
     relu: () => tf.fused.matMul({ a: x, b: w, bias: b, activation: 'relu' }),
     gelu: () => gelu(tf.fused.matMul({ a: x, b: w, bias: b })),
   };
-  const before = tileRows;
+  const before = tileChoice;
   const { value, error } = await withDeviceErrors(async () => {
     let worst = 0;
-    for (const rows of [64, 128] as const) {
-      tileRows = rows;
+    for (const tile of LINEAR_TILES) {
+      tileChoice = tile;
       for (const act of Object.keys(tfjs) as LinearActivation[]) {
         const [diff, scale] = tf.tidy(() => {
           const want = tfjs[act]();
@@ -132,7 +131,7 @@ export async function verifyTiledLinear(): Promise<DeviceCheck> {
     }
     return worst;
   }).finally(() => {
-    tileRows = before;
+    tileChoice = before;
     tf.dispose([x, w, b]);
   });
   verified = { diff: error ? Infinity : value, error };
@@ -158,7 +157,8 @@ export async function tuneWebgpuMatmul(): Promise<Tuning> {
     tf.dispose([x, w, b]);
     return { use: chooseMatmul(tfjsMs, tiledMs, check.diff), shape: [m, k, n], tfjsMs, tiledMs, relDiff: check.diff };
   };
-  let t = await measure(512, 768, 3072, 1, 1);
+  // Two rounds: the first compiles each kernel's shader (tens of ms on a GPU, which would decide alone).
+  let t = await measure(512, 768, 3072, 1, 2);
   if (Math.max(t.tfjsMs, t.tiledMs) < 20) t = await measure(2048, 768, 3072, 10, 3);
   tuned = t;
   return t;
@@ -188,31 +188,31 @@ export async function resolveWebgpuMatmul(): Promise<string> {
 // Unrolled here rather than looped in WGSL: accumulators in named registers, never an indexed local array.
 const acc = (i: number, r: number, j: number): string => `acc${i}${r}${j}`;
 // Thread (tx, ty) owns rows ty·4 + 64·i + r and the vec4 columns tx + 16·j of its tile.
-const decl = (I: number): string => {
+const decl = (I: number, J: number): string => {
   const out: string[] = [];
-  for (let i = 0; i < I; i++) for (let r = 0; r < 4; r++) for (let j = 0; j < 2; j++) out.push(`var ${acc(i, r, j)} = vec4<f32>(0.0);`);
+  for (let i = 0; i < I; i++) for (let r = 0; r < 4; r++) for (let j = 0; j < J; j++) out.push(`var ${acc(i, r, j)} = vec4<f32>(0.0);`);
   return out.join('\n        ');
 };
 // Four k steps of the tile, k = 4·q … 4·q + 3 in order (q is a constant: the loop is unrolled, so workgroup
 // reads need no clamping): each of the thread's rows is one vec4 read of As (its four k values), each W row
-// two vec4 reads of Bs.
-const fmas = (I: number, q: number): string => {
+// J vec4 reads of Bs.
+const fmas = (I: number, J: number, q: number): string => {
   const out: string[] = [];
-  for (let k = 0; k < 4; k++) for (let j = 0; j < 2; j++) out.push(`let b${j}_${k} = Bs[${4 * q + k}][tx + ${16 * j}];`);
+  for (let k = 0; k < 4; k++) for (let j = 0; j < J; j++) out.push(`let b${j}_${k} = Bs[${4 * q + k}][tx + ${16 * j}];`);
   for (let i = 0; i < I; i++) {
     for (let r = 0; r < 4; r++) {
       out.push(`{ let a = As[ty * 4 + ${64 * i + r}][${q}];`);
       for (let k = 0; k < 4; k++) {
-        for (let j = 0; j < 2; j++) out.push(`  ${acc(i, r, j)} = fma(vec4<f32>(a.${'xyzw'[k]}), b${j}_${k}, ${acc(i, r, j)});`);
+        for (let j = 0; j < J; j++) out.push(`  ${acc(i, r, j)} = fma(vec4<f32>(a.${'xyzw'[k]}), b${j}_${k}, ${acc(i, r, j)});`);
       }
       out.push('}');
     }
   }
   return `{\n          ${out.join('\n          ')}\n          }`;
 };
-const stores = (I: number): string => {
+const stores = (I: number, J: number): string => {
   const out: string[] = [];
-  for (let j = 0; j < 2; j++) {
+  for (let j = 0; j < J; j++) {
     out.push(`let c${j} = col0 / 4 + tx + ${16 * j};`, `if (c${j} < N4) {`, `  let bias${j} = b[c${j}];`);
     for (let i = 0; i < I; i++) {
       for (let r = 0; r < 4; r++) {
@@ -242,16 +242,31 @@ const ACTIVATIONS: Record<LinearActivation, string> = {
         return (v * 0.5) * (erf + 1.0);`,
 };
 
-/** WGSL for a [64·I, 128] output tile; rows beyond M and k beyond K read as zero, so any M and K % 4 == 0 work. */
-function program(m: number, n: number, tileRows: TileRows, act: LinearActivation): WebgpuProgram {
-  // 128-row tiles do more work per value loaded, but only while there are enough workgroups to fill the GPU
-  // (a big one has ≈ 130 multiprocessors, each running 2+ workgroups): under 256 of them, 64-row tiles. A first
-  // guess; bench/gpu-matmul.ts measures both heights at BERT's shapes.
-  const I = tileRows === 'auto' ? (Math.ceil(m / 128) * Math.ceil(n / BN) >= 256 ? 2 : 1) : tileRows / 64;
-  const BM = 64 * I;
+/** Output tile shapes, rows × columns: each 256 threads, each thread 4·I × 4·J outputs. */
+export const LINEAR_TILES = ['64x64', '64x128', '128x64', '128x128'] as const;
+export type LinearTile = (typeof LINEAR_TILES)[number];
+
+/**
+ * The tile for an [m, n] output: the largest that still makes ≥ 256 workgroups (a big GPU has ≈ 130
+ * multiprocessors, each running 2+ workgroups; bigger tiles load less per FMA but leave it idle when few), else
+ * 64 × 64. Measured at BERT-base's shapes by bench/gpu-matmul.ts.
+ */
+export function autoTile(m: number, n: number): LinearTile {
+  const workgroups = (t: LinearTile) => {
+    const [rows, cols] = t.split('x').map(Number) as [number, number];
+    return Math.ceil(m / rows) * Math.ceil(n / cols);
+  };
+  return (['128x128', '64x128', '128x64'] as const).find((t) => workgroups(t) >= 256) ?? '64x64';
+}
+
+/** WGSL for a [64·I, 64·J] output tile; rows beyond M and k beyond K read as zero, so any M and K % 4 == 0 work. */
+function program(m: number, n: number, tile: LinearTile, act: LinearActivation): WebgpuProgram {
+  const [BM, BN] = tile.split('x').map(Number) as [number, number];
+  const [I, J] = [BM / 64, BN / 64];
+  const range = (c: number) => [...Array(c).keys()];
   return {
     outputShape: [m, n],
-    shaderKey: `sbertLinear_${I}_${act}`,
+    shaderKey: `sbertLinear_${tile}_${act}`,
     dispatchLayout: { x: [1], y: [0] },
     dispatch: [Math.ceil(n / BN), Math.ceil(m / BM), 1],
     variableNames: ['x', 'w', 'b'],
@@ -283,38 +298,34 @@ function program(m: number, n: number, tileRows: TileRows, act: LinearActivation
         let K = uniforms.dimK;
         let N4 = uniforms.dimN / 4;
         let K4 = K / 4;
-        ${decl(I)}
-        // Thread t fetches A vec4s (row t / 4 + 64·s, k quad t % 4) and two W vec4s (k row t / 32 + 8·s,
-        // column quad t % 32) per tile, one tile ahead: the next tile's loads are in flight during the FMAs.
-        ${[...Array(I).keys()].map((s) => `var pa${s} = loadA(row0 + t / 4 + ${64 * s}, t % 4, M, K4);`).join('\n        ')}
-        var pb0 = loadW(t / 32, col0 / 4 + t % 32, K, N4);
-        var pb1 = loadW(t / 32 + 8, col0 / 4 + t % 32, K, N4);
+        ${decl(I, J)}
+        // Thread t fetches I A vec4s (row t / 4 + 64·s, k quad t % 4) and J W vec4s (k row t / (16·J) + 16·s / J,
+        // column quad t % (16·J)) per tile, one tile ahead: the next tile's loads are in flight during the FMAs.
+        ${range(I).map((s) => `var pa${s} = loadA(row0 + t / 4 + ${64 * s}, t % 4, M, K4);`).join('\n        ')}
+        ${range(J).map((s) => `var pb${s} = loadW(t / ${16 * J} + ${(16 / J) * s}, col0 / 4 + t % ${16 * J}, K, N4);`).join('\n        ')}
         for (var k0 = 0; k0 < K; k0 = k0 + ${BK}) {
-          ${[...Array(I).keys()].map((s) => `As[t / 4 + ${64 * s}][t % 4] = pa${s};`).join('\n          ')}
-          Bs[t / 32][t % 32] = pb0;
-          Bs[t / 32 + 8][t % 32] = pb1;
+          ${range(I).map((s) => `As[t / 4 + ${64 * s}][t % 4] = pa${s};`).join('\n          ')}
+          ${range(J).map((s) => `Bs[t / ${16 * J} + ${(16 / J) * s}][t % ${16 * J}] = pb${s};`).join('\n          ')}
           workgroupBarrier();
           let k1 = k0 + ${BK};
           if (k1 < K) {
-            ${[...Array(I).keys()].map((s) => `pa${s} = loadA(row0 + t / 4 + ${64 * s}, k1 / 4 + t % 4, M, K4);`).join('\n            ')}
-            pb0 = loadW(k1 + t / 32, col0 / 4 + t % 32, K, N4);
-            pb1 = loadW(k1 + t / 32 + 8, col0 / 4 + t % 32, K, N4);
+            ${range(I).map((s) => `pa${s} = loadA(row0 + t / 4 + ${64 * s}, k1 / 4 + t % 4, M, K4);`).join('\n            ')}
+            ${range(J).map((s) => `pb${s} = loadW(k1 + t / ${16 * J} + ${(16 / J) * s}, col0 / 4 + t % ${16 * J}, K, N4);`).join('\n            ')}
           }
-          ${[...Array(BK / 4).keys()].map((q) => fmas(I, q)).join('\n          ')}
+          ${range(BK / 4).map((q) => fmas(I, J, q)).join('\n          ')}
           workgroupBarrier();
         }
-        ${stores(I)}
+        ${stores(I, J)}
       }
     `,
   };
 }
 
-export type TileRows = 'auto' | 64 | 128;
-let tileRows: TileRows = 'auto';
+let tileChoice: LinearTile | 'auto' = 'auto';
 
-/** Forces the output tile's height (for bench/gpu-matmul.ts); `auto` picks by the number of workgroups. */
-export function setTiledLinearRows(r: TileRows): void {
-  tileRows = r;
+/** Forces the output tile (for bench/gpu-matmul.ts and the tests); `auto` picks by `autoTile`. */
+export function setTiledLinearTile(t: LinearTile | 'auto'): void {
+  tileChoice = t;
 }
 
 /** activation([M, K] · [K, N] + [N]) on the tiled webgpu program (callers check `tiledLinearApplies` first). */
@@ -324,7 +335,7 @@ export function tiledLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, acti
     const [m, k] = x.shape as [number, number];
     const n = w.shape[1]!;
     const int = (v: number) => ({ type: 'int32' as const, data: [v] });
-    return { program: program(m, n, tileRows, attrs.activation as LinearActivation), inputs: [x, w, b], uniforms: [int(m), int(k), int(n)] };
+    return { program: program(m, n, tileChoice === 'auto' ? autoTile(m, n) : tileChoice, attrs.activation as LinearActivation), inputs: [x, w, b], uniforms: [int(m), int(k), int(n)] };
   });
   return tf.engine().runKernel(TILED_LINEAR_KERNEL, { x, w, b }, { activation } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }

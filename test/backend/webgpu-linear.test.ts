@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../../src/backend/index.js';
 import {
-  activeWebgpuMatmul, chooseMatmul, setTiledLinearRows, setWebgpuMatmul, tiledLinear, tiledLinearApplies, tuneWebgpuMatmul, verifyTiledLinear, webgpuMatmul,
+  activeWebgpuMatmul, autoTile, chooseMatmul, LINEAR_TILES, setTiledLinearTile, setWebgpuMatmul, tiledLinear, tiledLinearApplies, tuneWebgpuMatmul, verifyTiledLinear, webgpuMatmul,
 } from '../../src/backend/webgpu-linear.js';
 import { Linear } from '../../src/layers/linear.js';
 import { maxDiff, values } from '../values.js';
@@ -42,7 +42,7 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
   });
   afterAll(async () => {
     setWebgpuMatmul('auto');
-    setTiledLinearRows('auto');
+    setTiledLinearTile('auto');
     await setupBackend('wasm');
   });
 
@@ -50,9 +50,9 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
   // one 128-column tile; many rows; enough workgroups for auto's 128-row tiles; BERT-base's intermediate shape.
   const CASES: [number, number, number][] = [[1, 8, 4], [65, 36, 132], [130, 20, 8], [1030, 64, 260], [2050, 8, 2048], [7, 768, 3072]];
 
-  for (const rows of ['auto', 64, 128] as const) {
-    it(`equals a float64 product (≤ 1e-5 relative) and tfjs's matmul (≤ 1e-6), tile rows ${rows}`, async () => {
-      setTiledLinearRows(rows);
+  for (const tile of ['auto', ...LINEAR_TILES] as const) {
+    it(`equals a float64 product (≤ 1e-5 relative) and tfjs's matmul (≤ 1e-6), tile ${tile}`, async () => {
+      setTiledLinearTile(tile);
       const n0 = tf.memory().numTensors;
       for (const [m, k, n] of CASES) {
         const xs = values(m * k, -1, 1, m + k), ws = values(k * n, -1, 1, k + n), bs = values(n, -1, 1, n);
@@ -103,7 +103,7 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
     lin.dispose();
   });
 
-  it('every variant of the program (tile heights × activations) passes the device check', async () => {
+  it('every variant of the program (tile shapes × activations) passes the device check', async () => {
     const v = await verifyTiledLinear();
     expect(v.error).toBeNull();
     expect(v.diff).toBeLessThanOrEqual(1e-6);
@@ -141,6 +141,17 @@ describe('tiled Linear selection', () => {
     expect(chooseMatmul(2, 1, 3e-2)).toBe('tfjs');
     expect(chooseMatmul(2, 1, Number.NaN)).toBe('tfjs');
     expect(chooseMatmul(2, 1, -1)).toBe('tfjs'); // a garbage reading (say, from a program the driver rejected)
+  });
+
+  it('autoTile: the largest tile that still makes ≥ 256 workgroups, else 64 × 64', () => {
+    expect(autoTile(4096, 4096)).toBe('128x128'); // 32 × 32 workgroups
+    expect(autoTile(2048, 3072)).toBe('128x128'); // 16 × 24 = 384
+    expect(autoTile(4096, 768)).toBe('64x128'); // 128-row: 32 × 6 = 192; 64-row: 64 × 6 = 384
+    expect(autoTile(2048, 768)).toBe('64x64'); // 64 × 128 and 128 × 64 make 192; 64 × 64 makes 384
+    expect(autoTile(512, 3072)).toBe('64x64');
+    expect(autoTile(1, 4)).toBe('64x64'); // one workgroup: the smallest tile
+    expect(autoTile(8192, 256)).toBe('64x128'); // 128 × 128: 64 × 2 = 128; 64 × 128: 128 × 2 = 256
+    expect(autoTile(130, 8192)).toBe('128x64'); // ragged rows: 3 × 64 = 192 of 64 × 128, 2 × 128 = 256 of 128 × 64
   });
 
   it('never applies off webgpu, and unknown choices are usage errors', async () => {
