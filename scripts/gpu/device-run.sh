@@ -6,13 +6,14 @@
 #      on the same batches
 #   3. where a forward's time goes: GPU kernel time by kernel (timestamp queries), kernels per forward, wall
 #      time, the matmuls-alone ceiling (bench/forward.ts), with each matmul
-#   4. the Linear-shape matmul benchmark (tfjs-webgpu vs src/backend/webgpu-linear.ts), GFLOP/s
+#   4. the Linear-shape matmul benchmark (tfjs-webgpu vs src/backend/webgpu-linear.ts, each tile), GFLOP/s
 #   5. the model's fixture tests on the GPU backend (vitest, SBERT_TEST_BACKENDS), with each matmul
 #   6. `sbert compare` on every fixture reference (tiny, activations, fp16/bf16, synthetic BERT-base)
 # Each step writes its output under $OUT; a failing step does not stop the others.
 # Locally (to rehearse): SBERT_GPU_BACKEND=wasm OUT=/tmp/gpu-out bash scripts/gpu/device-run.sh, or on webgpu
 # over lavapipe: eval "$(scripts/lavapipe.sh)"; SBERT_GPU_SENTENCES=24 SBERT_GPU_MATMUL_ARGS="--rows 128
 # --square 0 --reps 1" OUT=/tmp/gpu-out bash scripts/gpu/device-run.sh setup bench matmul tests
+# Extra arguments: SBERT_GPU_BENCH_ARGS (bench/gpu.ts, e.g. "--matmul tiled"), SBERT_GPU_MATMUL_ARGS (gpu-matmul.js).
 set -u
 FINAL=${OUT:-/tmp/gpu-out}
 OUT=/tmp/gpu-work  # everything lands here; $FINAL gets steps.log, bench.md and one .tgz (the device tool returns few files)
@@ -96,7 +97,7 @@ LIST
   bench)
     log "bench on $BACKEND"
     timeout 420 node dist/bench/gpu.js --backend "$BACKEND" --model /tmp/base --out "$OUT" --python "${SBERT_GPU_PYTHON:-python3}" \
-      ${SBERT_GPU_SENTENCES:+--sentences $SBERT_GPU_SENTENCES} > "$OUT/bench-stdout.txt" 2> "$OUT/bench.err"
+      ${SBERT_GPU_SENTENCES:+--sentences $SBERT_GPU_SENTENCES} ${SBERT_GPU_BENCH_ARGS:-} > "$OUT/bench-stdout.txt" 2> "$OUT/bench.err"
     log "bench exit $?; Dawn errors on stdout: $(grep -c -E 'validation|out of memory' "$OUT/bench-stdout.txt")"
     cp "$OUT/gpu-table.md" "$OUT/bench.md" 2>/dev/null
     ;;

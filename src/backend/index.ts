@@ -13,7 +13,7 @@ import { BackendUnavailable } from './unavailable.js';
 import { checkFusedAttention } from './webgpu-attention.js';
 import { type DeviceCheck, passed } from './webgpu-errors.js';
 import { checkFusedLayerNorm } from './webgpu-layer-norm.js';
-import { resolveWebgpuMatmul, webgpuMatmul } from './webgpu-linear.js';
+import { linearTile, resolveWebgpuMatmul, webgpuMatmul } from './webgpu-linear.js';
 
 export { BackendUnavailable };
 
@@ -108,7 +108,8 @@ let dawnGpu: Gpu | undefined;
  * Asked for by name, a software adapter is used (that is how the webgpu paths are tested without a GPU).
  */
 async function webgpu(auto = false): Promise<string> {
-  webgpuMatmul(); // a bad SBERT_WEBGPU_MATMUL fails here, before any GPU work
+  webgpuMatmul(); // a bad SBERT_WEBGPU_MATMUL or SBERT_WEBGPU_TILE fails here, before any GPU work
+  linearTile();
   let dawn: DawnModule;
   try {
     dawn = (await importOptional('webgpu')) as DawnModule;

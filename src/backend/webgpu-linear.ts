@@ -247,16 +247,13 @@ export const LINEAR_TILES = ['64x64', '64x128', '128x64', '128x128'] as const;
 export type LinearTile = (typeof LINEAR_TILES)[number];
 
 /**
- * The tile for an [m, n] output: the largest that still makes ≥ 256 workgroups (a big GPU has ≈ 130
- * multiprocessors, each running 2+ workgroups; bigger tiles load less per FMA but leave it idle when few), else
- * 64 × 64. Measured at BERT-base's shapes by bench/gpu-matmul.ts.
+ * The tile for an [m, n] output: 64 × 64 (the most workgroups, the fewest registers), unless even 128 × 128 tiles
+ * make ≥ 384 workgroups (≈ 3 per multiprocessor of a 132-SM H100/H200), where the bigger tile's fewer loads per
+ * FMA pay. From bench/gpu-matmul.ts at BERT-base's shapes on an H100 and an H200 (docs/gpu.md): 64 × 64 beat
+ * tfjs's matmul at every shape there, the others lost to it at some; SBERT_WEBGPU_TILE forces one.
  */
 export function autoTile(m: number, n: number): LinearTile {
-  const workgroups = (t: LinearTile) => {
-    const [rows, cols] = t.split('x').map(Number) as [number, number];
-    return Math.ceil(m / rows) * Math.ceil(n / cols);
-  };
-  return (['128x128', '64x128', '128x64'] as const).find((t) => workgroups(t) >= 256) ?? '64x64';
+  return Math.ceil(m / 128) * Math.ceil(n / 128) >= 384 ? '128x128' : '64x64';
 }
 
 /** WGSL for a [64·I, 64·J] output tile; rows beyond M and k beyond K read as zero, so any M and K % 4 == 0 work. */
@@ -321,11 +318,29 @@ function program(m: number, n: number, tile: LinearTile, act: LinearActivation):
   };
 }
 
-let tileChoice: LinearTile | 'auto' = 'auto';
+let tileChoice: LinearTile | 'auto' | undefined;
 
-/** Forces the output tile (for bench/gpu-matmul.ts and the tests); `auto` picks by `autoTile`. */
+function tileFromEnv(): LinearTile | 'auto' {
+  const v = process.env.SBERT_WEBGPU_TILE;
+  if (v === undefined || v === '') return 'auto';
+  const choices: readonly string[] = ['auto', ...LINEAR_TILES];
+  if (!choices.includes(v)) throw new UsageError(`SBERT_WEBGPU_TILE="${v}" is not one of ${choices.join(', ')}`);
+  return v as LinearTile | 'auto';
+}
+
+/** The tiled Linear's output tile: SBERT_WEBGPU_TILE, else `auto` (`autoTile` per product), or what was set. */
+export function linearTile(): LinearTile | 'auto' {
+  return (tileChoice ??= tileFromEnv());
+}
+
+/** Forces the output tile (bench/gpu-matmul.ts, the tests); `auto` picks by `autoTile`. */
 export function setTiledLinearTile(t: LinearTile | 'auto'): void {
   tileChoice = t;
+}
+
+function tileFor(m: number, n: number): LinearTile {
+  const t = linearTile();
+  return t === 'auto' ? autoTile(m, n) : t;
 }
 
 /** activation([M, K] · [K, N] + [N]) on the tiled webgpu program (callers check `tiledLinearApplies` first). */
@@ -335,7 +350,7 @@ export function tiledLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, acti
     const [m, k] = x.shape as [number, number];
     const n = w.shape[1]!;
     const int = (v: number) => ({ type: 'int32' as const, data: [v] });
-    return { program: program(m, n, tileChoice === 'auto' ? autoTile(m, n) : tileChoice, attrs.activation as LinearActivation), inputs: [x, w, b], uniforms: [int(m), int(k), int(n)] };
+    return { program: program(m, n, tileFor(m, n), attrs.activation as LinearActivation), inputs: [x, w, b], uniforms: [int(m), int(k), int(n)] };
   });
   return tf.engine().runKernel(TILED_LINEAR_KERNEL, { x, w, b }, { activation } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
