@@ -247,13 +247,17 @@ export const LINEAR_TILES = ['64x64', '64x128', '128x64', '128x128'] as const;
 export type LinearTile = (typeof LINEAR_TILES)[number];
 
 /**
- * The tile for an [m, n] output: 64 × 64 (the most workgroups, the fewest registers), unless even 128 × 128 tiles
- * make ≥ 384 workgroups (≈ 3 per multiprocessor of a 132-SM H100/H200), where the bigger tile's fewer loads per
- * FMA pay. From bench/gpu-matmul.ts at BERT-base's shapes on an H100 and an H200 (docs/gpu.md): 64 × 64 beat
- * tfjs's matmul at every shape there, the others lost to it at some; SBERT_WEBGPU_TILE forces one.
+ * The tile for an [m, n] output: the largest that still makes ≥ 256 workgroups (a big GPU has ≈ 130
+ * multiprocessors, each running 2+ workgroups; bigger tiles load less per FMA but leave it idle when few), else
+ * 64 × 64. Chosen end to end on an H200 (docs/gpu.md): preferring 64 × 64 up to 384 workgroups of 128 × 128 won
+ * most products timed alone, yet encoded 9–25% slower. SBERT_WEBGPU_TILE forces one tile.
  */
 export function autoTile(m: number, n: number): LinearTile {
-  return Math.ceil(m / 128) * Math.ceil(n / 128) >= 384 ? '128x128' : '64x64';
+  const workgroups = (t: LinearTile) => {
+    const [rows, cols] = t.split('x').map(Number) as [number, number];
+    return Math.ceil(m / rows) * Math.ceil(n / cols);
+  };
+  return (['128x128', '64x128', '128x64'] as const).find((t) => workgroups(t) >= 256) ?? '64x64';
 }
 
 /** WGSL for a [64·I, 64·J] output tile; rows beyond M and k beyond K read as zero, so any M and K % 4 == 0 work. */

@@ -143,14 +143,15 @@ describe('tiled Linear selection', () => {
     expect(chooseMatmul(2, 1, -1)).toBe('tfjs'); // a garbage reading (say, from a program the driver rejected)
   });
 
-  it('autoTile: 64 × 64, unless 128 × 128 tiles still make ≥ 384 workgroups', () => {
+  it('autoTile: the largest tile that still makes ≥ 256 workgroups, else 64 × 64', () => {
     expect(autoTile(4096, 4096)).toBe('128x128'); // 32 × 32 workgroups
-    expect(autoTile(2048, 3072)).toBe('128x128'); // 16 × 24 = 384
-    expect(autoTile(2047, 3072)).toBe('128x128'); // a ragged last tile counts
-    expect(autoTile(1920, 3072)).toBe('64x64'); // 15 × 24 = 360
-    expect(autoTile(4096, 768)).toBe('64x64'); // 32 × 6 = 192
-    expect(autoTile(8192, 768)).toBe('128x128'); // 64 × 6 = 384
-    expect(autoTile(1, 4)).toBe('64x64');
+    expect(autoTile(1366, 3072)).toBe('128x128'); // a ragged last tile counts: 11 × 24 = 264
+    expect(autoTile(1280, 3072)).toBe('64x128'); // 10 × 24 = 240 of 128 × 128; 20 × 24 = 480 of 64 × 128
+    expect(autoTile(4096, 768)).toBe('64x128'); // 128-row: 32 × 6 = 192; 64-row: 64 × 6 = 384
+    expect(autoTile(2048, 768)).toBe('64x64'); // 64 × 128 and 128 × 64 make 192; 64 × 64 makes 384
+    expect(autoTile(512, 3072)).toBe('64x64');
+    expect(autoTile(1, 4)).toBe('64x64'); // one workgroup: the smallest tile
+    expect(autoTile(130, 8192)).toBe('128x64'); // ragged rows: 3 × 64 = 192 of 64 × 128, 2 × 128 = 256 of 128 × 64
   });
 
   it('never applies off webgpu, and unknown choices are usage errors', async () => {
