@@ -47,7 +47,7 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
   });
 
   // [M, K, N]: single row; rows past one 64-row tile; K not a multiple of the 16-deep k tile; N below and past
-  // one 128-column tile; many rows; enough workgroups for auto's 128-row tiles; BERT-base's intermediate shape.
+  // one 128-column tile; many rows; enough workgroups for auto's 128 × 128 tiles; BERT-base's intermediate shape.
   const CASES: [number, number, number][] = [[1, 8, 4], [65, 36, 132], [130, 20, 8], [1030, 64, 260], [2050, 8, 2048], [7, 768, 3072]];
 
   for (const tile of ['auto', ...LINEAR_TILES] as const) {
