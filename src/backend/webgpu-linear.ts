@@ -1,9 +1,10 @@
 // y = x · W + b as one WGSL program for the webgpu backend: the Linear layers (Q, K, V, attention output,
-// intermediate, output) are ≈ 90% of a short-sequence BERT forward, and tfjs-webgpu's generic matmul
-// (32 × 32 tiles, 64 threads) reached only ≈ 2.6 TFLOP/s on an H200. This one computes a 64·I × 64·J tile per
-// 256-thread workgroup (I, J ∈ {1, 2}), 4·I × 4·J outputs per thread as vec4 FMAs on vec4 reads of workgroup
-// memory, with the next k tile's global loads in flight meanwhile. Every workgroup-memory write is a whole vec4 of one thread's
-// (no two threads write parts of one vector). Summation runs over k in order, in float32, like a plain loop.
+// intermediate, output) are ≈ 90% of a short-sequence BERT forward, and tfjs-webgpu's generic matmul (32 × 32
+// tiles, 64 threads) reached 2.7–23 TFLOP/s at BERT-base's shapes and 4096² on an H200, this one 4.6–37 (docs/gpu.md).
+// It computes a 64·I × 64·J tile per 256-thread workgroup (I, J ∈ {1, 2}), 4·I × 4·J outputs per thread as vec4
+// FMAs on vec4 reads of workgroup memory, with the next k tile's global loads in flight meanwhile. Every
+// workgroup-memory write is a whole vec4 of one thread's (no two threads write parts of one vector).
+// Summation runs over k in order, in float32, like a plain loop.
 //
 // Which matmul runs is measured, not assumed: with SBERT_WEBGPU_MATMUL unset (or `auto`), setting up the webgpu
 // backend times both on this device at a BERT-sized product and keeps the faster (tfjs's may win on some
