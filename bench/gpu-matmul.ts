@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendName, setupBackend } from '../src/backend/index.js';
-import { autoTile, LINEAR_TILES, setTiledLinearTile, tiledLinear, timeProducts, type LinearTile } from '../src/backend/webgpu-linear.js';
+import { autoTile, LINEAR_TILES, tiledLinear, timeProducts, type LinearTile } from '../src/backend/webgpu-linear.js';
 import { ROOT } from '../test/fixtures.js';
 import { machineInfo } from './machine.js';
 
@@ -40,8 +40,7 @@ const VARIANTS: Variant[] = choice.name === 'webgpu' ? ['tfjs', ...LINEAR_TILES]
 
 function run(v: Variant, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
   if (v === 'tfjs') return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
-  setTiledLinearTile(v);
-  return tiledLinear(x, w, b);
+  return tiledLinear(x, w, b, 'linear', v);
 }
 
 interface Row { m: number; k: number; n: number; variant: Variant; seconds: number; gflops: number; maxAbsVsTfjs: number }
@@ -67,7 +66,6 @@ for (const [m, k, n] of cases) {
   }
   tf.dispose([x, w, b]);
 }
-setTiledLinearTile('auto');
 
 mkdirSync(values.out!, { recursive: true });
 writeFileSync(join(values.out!, 'gpu-matmul.json'), `${JSON.stringify({ date: new Date().toISOString(), machine: machineInfo(), backend: choice, reps, rows }, null, 2)}\n`);

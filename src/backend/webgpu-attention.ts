@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type DeviceCheck, passed, trustedDiff, withDeviceErrors } from './webgpu-errors.js';
 import { ownKernelsAllowed } from './webgpu-linear.js';
-import { registerWebgpuKernel, type WebgpuProgram } from './webgpu-program.js';
+import { registerWebgpuKernel, type WebgpuProgram, workgroupReduceWgsl } from './webgpu-program.js';
 
 export const ATTENTION_KERNEL = 'SbertAttention';
 const THREADS = 64;
@@ -19,17 +19,6 @@ const MAX_LEN = 512;
 const MAX_HEAD = 128;
 
 function program(batch: number, len: number, heads: number, width: number): WebgpuProgram {
-  // Reductions over the workgroup; every barrier sits in uniform control flow (loops bounded by uniforms).
-  const reduce = (op: string) => `
-        red[t] = v;
-        workgroupBarrier();
-        for (var s = ${THREADS / 2}; s > 0; s = s >> 1) {
-          if (t < s) { red[t] = ${op}(red[t], red[t + s]); }
-          workgroupBarrier();
-        }
-        let r = red[0];
-        workgroupBarrier();
-        return r;`;
   return {
     outputShape: [batch * len, width],
     shaderKey: 'sbertAttention',
@@ -42,11 +31,9 @@ function program(batch: number, len: number, heads: number, width: number): Webg
       var<workgroup> qs : array<f32, ${MAX_HEAD}>;
       var<workgroup> ps : array<f32, ${MAX_LEN}>;
       var<workgroup> red : array<f32, ${THREADS}>;
-      fn addUp(a : f32, b : f32) -> f32 { return a + b; }
-      fn workgroupMax(v : f32, t : i32) -> f32 {${reduce('max')}
-      }
-      fn workgroupSum(v : f32, t : i32) -> f32 {${reduce('addUp')}
-      }
+      // Reductions over the workgroup; every barrier sits in uniform control flow (loops bounded by uniforms).
+      ${workgroupReduceWgsl('workgroupMax', (a, b) => `max(${a}, ${b})`, THREADS, 'red')}
+      ${workgroupReduceWgsl('workgroupSum', (a, b) => `${a} + ${b}`, THREADS, 'red')}
       fn main() {
         let t = i32(localIndex);
         let L = uniforms.len;

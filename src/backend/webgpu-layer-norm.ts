@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type DeviceCheck, passed, trustedDiff, withDeviceErrors } from './webgpu-errors.js';
 import { ownKernelsAllowed } from './webgpu-linear.js';
-import { registerWebgpuKernel, type WebgpuProgram } from './webgpu-program.js';
+import { registerWebgpuKernel, type WebgpuProgram, workgroupReduceWgsl } from './webgpu-program.js';
 
 export const LAYER_NORM_KERNEL = 'SbertLayerNorm';
 const THREADS = 256;
@@ -30,17 +30,7 @@ function program(rows: number, cols: number, residual: boolean): WebgpuProgram {
     getUserCode: () => `
       var<workgroup> part : array<f32, ${THREADS}>;
       fn value(i : i32) -> f32 { return ${value}; }
-      fn workgroupSum(v : f32, t : i32) -> f32 {
-        part[t] = v;
-        workgroupBarrier();
-        for (var s = ${THREADS / 2}; s > 0; s = s >> 1) {
-          if (t < s) { part[t] = part[t] + part[t + s]; }
-          workgroupBarrier();
-        }
-        let total = part[0];
-        workgroupBarrier(); // read by all before the next sum writes
-        return total;
-      }
+      ${workgroupReduceWgsl('workgroupSum', (a, b) => `${a} + ${b}`, THREADS, 'part')}
       fn main() {
         let t = i32(localIndex);
         let row = i32(workgroupId.x + workgroupId.y * numWorkgroups.x);

@@ -43,18 +43,16 @@ export function chooseMatmul(tfjsMs: number, tiledMs: number, relDiff: number): 
   return trustedDiff(relDiff) <= CHECK_TOLERANCE && tiledMs < tfjsMs ? 'tiled' : 'tfjs';
 }
 
-function fromEnv(): WebgpuMatmul {
-  const v = process.env.SBERT_WEBGPU_MATMUL;
-  if (v === undefined || v === '') return 'auto';
-  if (!(WEBGPU_MATMULS as readonly string[]).includes(v)) {
-    throw new UsageError(`SBERT_WEBGPU_MATMUL="${v}" is not one of ${WEBGPU_MATMULS.join(', ')}`);
-  }
-  return v as WebgpuMatmul;
+/** Environment variable `name`'s value `v`, which must be one of `choices` (unset or empty: the first, `auto`). */
+function envChoice<T extends string>(name: string, v: string | undefined, choices: readonly T[]): T {
+  if (v === undefined || v === '') return choices[0]!;
+  if (!(choices as readonly string[]).includes(v)) throw new UsageError(`${name}="${v}" is not one of ${choices.join(', ')}`);
+  return v as T;
 }
 
 /** The setting: SBERT_WEBGPU_MATMUL, else `auto` (or what setWebgpuMatmul chose). */
 export function webgpuMatmul(): WebgpuMatmul {
-  return (setting ??= fromEnv());
+  return (setting ??= envChoice('SBERT_WEBGPU_MATMUL', process.env.SBERT_WEBGPU_MATMUL, WEBGPU_MATMULS));
 }
 
 export function setWebgpuMatmul(m: WebgpuMatmul): void {
@@ -116,25 +114,20 @@ export async function verifyTiledLinear(): Promise<DeviceCheck> {
     relu: () => tf.fused.matMul({ a: x, b: w, bias: b, activation: 'relu' }),
     gelu: () => gelu(tf.fused.matMul({ a: x, b: w, bias: b })),
   };
-  const before = tileChoice;
   const { value, error } = await withDeviceErrors(async () => {
     let worst = 0;
     for (const tile of LINEAR_TILES) {
-      tileChoice = tile;
       for (const act of Object.keys(tfjs) as LinearActivation[]) {
         const [diff, scale] = tf.tidy(() => {
           const want = tfjs[act]();
-          return [tf.max(tf.abs(tf.sub(tiledLinear(x, w, b, act), want))), tf.max(tf.abs(want))];
+          return [tf.max(tf.abs(tf.sub(tiledLinear(x, w, b, act, tile), want))), tf.max(tf.abs(want))];
         });
         worst = Math.max(worst, trustedDiff((await diff.data())[0]! / Math.max((await scale.data())[0]!, 1e-30)));
         tf.dispose([diff, scale]);
       }
     }
     return worst;
-  }).finally(() => {
-    tileChoice = before;
-    tf.dispose([x, w, b]);
-  });
+  }).finally(() => tf.dispose([x, w, b]));
   verified = { diff: error ? Infinity : value, error };
   return verified;
 }
@@ -247,6 +240,11 @@ const ACTIVATIONS: Record<LinearActivation, string> = {
 export const LINEAR_TILES = ['64x64', '64x128', '128x64', '128x128'] as const;
 export type LinearTile = (typeof LINEAR_TILES)[number];
 
+/** [rows, columns] of a tile. */
+function tileDims(t: LinearTile): [number, number] {
+  return t.split('x').map(Number) as [number, number];
+}
+
 /**
  * The tile for an [m, n] output: the largest that still makes ≥ 256 workgroups (a big GPU has ≈ 130
  * multiprocessors, each running 2+ workgroups; bigger tiles load less per FMA but leave it idle when few), else
@@ -255,7 +253,7 @@ export type LinearTile = (typeof LINEAR_TILES)[number];
  */
 export function autoTile(m: number, n: number): LinearTile {
   const workgroups = (t: LinearTile) => {
-    const [rows, cols] = t.split('x').map(Number) as [number, number];
+    const [rows, cols] = tileDims(t);
     return Math.ceil(m / rows) * Math.ceil(n / cols);
   };
   return (['128x128', '64x128', '128x64'] as const).find((t) => workgroups(t) >= 256) ?? '64x64';
@@ -263,7 +261,7 @@ export function autoTile(m: number, n: number): LinearTile {
 
 /** WGSL for a [64·I, 64·J] output tile; rows beyond M and k beyond K read as zero, so any M and K % 4 == 0 work. */
 function program(m: number, n: number, tile: LinearTile, act: LinearActivation): WebgpuProgram {
-  const [BM, BN] = tile.split('x').map(Number) as [number, number];
+  const [BM, BN] = tileDims(tile);
   const [I, J] = [BM / 64, BN / 64];
   const range = (c: number) => [...Array(c).keys()];
   return {
@@ -323,39 +321,25 @@ function program(m: number, n: number, tile: LinearTile, act: LinearActivation):
   };
 }
 
-let tileChoice: LinearTile | 'auto' | undefined;
+let tileSetting: LinearTile | 'auto' | undefined;
 
-function tileFromEnv(): LinearTile | 'auto' {
-  const v = process.env.SBERT_WEBGPU_TILE;
-  if (v === undefined || v === '') return 'auto';
-  const choices: readonly string[] = ['auto', ...LINEAR_TILES];
-  if (!choices.includes(v)) throw new UsageError(`SBERT_WEBGPU_TILE="${v}" is not one of ${choices.join(', ')}`);
-  return v as LinearTile | 'auto';
-}
-
-/** The tiled Linear's output tile: SBERT_WEBGPU_TILE, else `auto` (`autoTile` per product), or what was set. */
+/** The tiled Linear's output tile: SBERT_WEBGPU_TILE, else `auto` (`autoTile` per product). */
 export function linearTile(): LinearTile | 'auto' {
-  return (tileChoice ??= tileFromEnv());
+  return (tileSetting ??= envChoice('SBERT_WEBGPU_TILE', process.env.SBERT_WEBGPU_TILE, ['auto', ...LINEAR_TILES] as const));
 }
 
-/** Forces the output tile (bench/gpu-matmul.ts, the tests); `auto` picks by `autoTile`. */
-export function setTiledLinearTile(t: LinearTile | 'auto'): void {
-  tileChoice = t;
-}
-
-function tileFor(m: number, n: number): LinearTile {
-  const t = linearTile();
-  return t === 'auto' ? autoTile(m, n) : t;
-}
-
-/** activation([M, K] · [K, N] + [N]) on the tiled webgpu program (callers check `tiledLinearApplies` first). */
-export function tiledLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: LinearActivation = 'linear'): tf.Tensor2D {
+/**
+ * activation([M, K] · [K, N] + [N]) on the tiled webgpu program (callers check `tiledLinearApplies` first), in
+ * `tile` (default: the setting, `linearTile()`).
+ */
+export function tiledLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: LinearActivation = 'linear', tile: LinearTile | 'auto' = linearTile()): tf.Tensor2D {
   registerWebgpuKernel(TILED_LINEAR_KERNEL, (inputs, attrs) => {
     const { x, w, b } = inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b: tf.TensorInfo };
     const [m, k] = x.shape as [number, number];
     const n = w.shape[1]!;
+    const t = attrs.tile as LinearTile | 'auto';
     const int = (v: number) => ({ type: 'int32' as const, data: [v] });
-    return { program: program(m, n, tileFor(m, n), attrs.activation as LinearActivation), inputs: [x, w, b], uniforms: [int(m), int(k), int(n)] };
+    return { program: program(m, n, t === 'auto' ? autoTile(m, n) : t, attrs.activation as LinearActivation), inputs: [x, w, b], uniforms: [int(m), int(k), int(n)] };
   });
-  return tf.engine().runKernel(TILED_LINEAR_KERNEL, { x, w, b }, { activation } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  return tf.engine().runKernel(TILED_LINEAR_KERNEL, { x, w, b }, { activation, tile } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }

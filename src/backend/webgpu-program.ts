@@ -29,6 +29,26 @@ interface WebgpuBackend {
   runWebGPUProgram(p: WebgpuProgram, inputs: tf.TensorInfo[], dtype: 'float32', uniforms: WebgpuRun['uniforms']): tf.TensorInfo;
 }
 
+/**
+ * WGSL `fn name(v : f32, t : i32) -> f32`: `op` folded over the `threads` values of a workgroup (thread t
+ * gives v) by halving, through the workgroup array `scratch` the program declares, and returned to every
+ * thread. Every barrier is in it, so call it in uniform control flow.
+ */
+export function workgroupReduceWgsl(name: string, op: (a: string, b: string) => string, threads: number, scratch: string): string {
+  return `
+      fn ${name}(v : f32, t : i32) -> f32 {
+        ${scratch}[t] = v;
+        workgroupBarrier();
+        for (var s = ${threads / 2}; s > 0; s = s >> 1) {
+          if (t < s) { ${scratch}[t] = ${op(`${scratch}[t]`, `${scratch}[t + s]`)}; }
+          workgroupBarrier();
+        }
+        let r = ${scratch}[0];
+        workgroupBarrier(); // read by all before the next reduction writes
+        return r;
+      }`;
+}
+
 const registered = new Set<string>();
 
 /** Registers kernel `name` for webgpu once; `plan` turns its inputs and attributes into one program run. */

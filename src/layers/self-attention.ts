@@ -58,8 +58,8 @@ export class BertSelfAttention {
     const [nh, d] = [this.numHeads, this.headDim];
     const points = [this.hookQ, this.hookK, this.hookV, this.hookAttnScores, this.hookPattern, this.hookZ];
     if (!keepProbs && fusedAttentionApplies(L, d) && !points.some((p) => hooks?.wants(p))) {
-      const flat = (proj: Linear) => proj.forward(tf.reshape(x, [B * L, H]) as tf.Tensor2D);
-      const z = fusedAttention(flat(this.query), flat(this.key), flat(this.value), tf.reshape(mask, [B, L]) as tf.Tensor2D, nh, d ** -0.5);
+      const x2 = tf.reshape(x, [B * L, H]) as tf.Tensor2D;
+      const z = fusedAttention(this.query.forward(x2), this.key.forward(x2), this.value.forward(x2), tf.reshape(mask, [B, L]) as tf.Tensor2D, nh, d ** -0.5);
       return { context: tf.reshape(z, [B, L, H]) };
     }
     // [B, L, H] → [B, L, heads, d] (the hook's view) → [B, heads, L, d]

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../../src/backend/index.js';
 import {
-  activeWebgpuMatmul, autoTile, chooseMatmul, LINEAR_TILES, setTiledLinearTile, setWebgpuMatmul, tiledLinear, tiledLinearApplies, tuneWebgpuMatmul, verifyTiledLinear, webgpuMatmul,
+  activeWebgpuMatmul, autoTile, chooseMatmul, LINEAR_TILES, setWebgpuMatmul, tiledLinear, tiledLinearApplies, tuneWebgpuMatmul, verifyTiledLinear, webgpuMatmul,
 } from '../../src/backend/webgpu-linear.js';
 import { Linear } from '../../src/layers/linear.js';
 import { maxDiff, values } from '../values.js';
@@ -42,7 +42,6 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
   });
   afterAll(async () => {
     setWebgpuMatmul('auto');
-    setTiledLinearTile('auto');
     await setupBackend('wasm');
   });
 
@@ -52,13 +51,12 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
 
   for (const tile of ['auto', ...LINEAR_TILES] as const) {
     it(`equals a float64 product (≤ 1e-5 relative) and tfjs's matmul (≤ 1e-6), tile ${tile}`, async () => {
-      setTiledLinearTile(tile);
       const n0 = tf.memory().numTensors;
       for (const [m, k, n] of CASES) {
         const xs = values(m * k, -1, 1, m + k), ws = values(k * n, -1, 1, k + n), bs = values(n, -1, 1, n);
         const want = reference(xs, ws, bs, m, k, n);
         const [x, w, b] = [tf.tensor2d(xs, [m, k]), tf.tensor2d(ws, [k, n]), tf.tensor1d(bs)];
-        const y = tiledLinear(x, w, b);
+        const y = tiledLinear(x, w, b, 'linear', tile);
         const t = tf.fused.matMul({ a: x, b: w, bias: b });
         expect(y.shape).toEqual([m, n]);
         const [got, tfjs] = [await y.data(), await t.data()];
