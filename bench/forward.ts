@@ -137,8 +137,8 @@ async function profile(model: BertModel, batches: Batch[]): Promise<{ byKernel: 
 }
 
 /**
- * The forward's matmuls alone, same shapes, same weight tensors and the same Linear kernel (on webgpu
- * possibly the tiled one): the ceiling. Inputs are made before timing.
+ * The forward's matmuls alone, same shapes, same weight tensors, through the model's own Linear: the CPU
+ * backends' ceiling (a GPU's comes from its kernel timers). Inputs are made before timing.
  */
 async function matmulsAlone(model: BertModel, batches: Batch[]): Promise<{ wall: number; cpu: number }> {
   const c = model.config;

@@ -78,42 +78,42 @@ const encodings = sentences.map((s) => tokenizer.encode(s, { maxLength: 512 }));
 const rows: Row[] = [];
 // The matmul choice only matters on webgpu; elsewhere one pass under the first name.
 for (const matmul of enc.backend.name === 'webgpu' ? matmuls : matmuls.slice(0, 1)) {
-setWebgpuMatmul(matmul);
-for (const batchSize of batchSizes) {
-  const t0 = performance.now();
-  await enc.encode(sentences, { batchSize });
-  const cold = (performance.now() - t0) / 1000;
-  const seconds: number[] = [];
-  let vectors: Float32Array[] = [];
-  for (let i = 0; i < 2; i++) {
-    const t = performance.now();
-    vectors = await enc.encode(sentences, { batchSize });
-    seconds.push((performance.now() - t) / 1000);
+  setWebgpuMatmul(matmul);
+  for (const batchSize of batchSizes) {
+    const t0 = performance.now();
+    await enc.encode(sentences, { batchSize });
+    const cold = (performance.now() - t0) / 1000;
+    const seconds: number[] = [];
+    let vectors: Float32Array[] = [];
+    for (let i = 0; i < 2; i++) {
+      const t = performance.now();
+      vectors = await enc.encode(sentences, { batchSize });
+      seconds.push((performance.now() - t) / 1000);
+    }
+    // The first (longest) batch's mean-pooled vectors against PyTorch's, computed on the same device.
+    const want = torchChecks[`batch ${batchSize}`];
+    let maxAbsVsTorch: number | undefined;
+    if (want) {
+      maxAbsVsTorch = 0;
+      planBatches(encodings, batchSize)[0]!.forEach((r, i) => {
+        const v = vectors[r]!;
+        for (let j = 0; j < v.length; j++) maxAbsVsTorch = Math.max(maxAbsVsTorch!, Math.abs(v[j]! - want[i * v.length + j]!));
+      });
+    }
+    const batches = sentenceBatches(enc.tokenizer, sentences, batchSize, enc.maxSeqLength);
+    const row = {
+      matmul,
+      batch: batchSize,
+      sentencesPerSecond: sentences.length / Math.min(...seconds),
+      coldSeconds: cold,
+      seconds,
+      tokens: batches.reduce((a, b) => a + b.tokens, 0),
+      padded: batches.reduce((a, b) => a + b.batch * b.length, 0),
+      maxAbsVsTorch,
+    };
+    rows.push(row);
+    log(`${matmul} matmul, batch ${batchSize}: ${row.sentencesPerSecond.toFixed(1)} sentences/s (cold pass ${cold.toFixed(1)} s), max abs vs PyTorch ${maxAbsVsTorch?.toExponential(2) ?? 'n/a'}`);
   }
-  // The first (longest) batch's mean-pooled vectors against PyTorch's, computed on the same device.
-  const want = torchChecks[`batch ${batchSize}`];
-  let maxAbsVsTorch: number | undefined;
-  if (want) {
-    maxAbsVsTorch = 0;
-    planBatches(encodings, batchSize)[0]!.forEach((r, i) => {
-      const v = vectors[r]!;
-      for (let j = 0; j < v.length; j++) maxAbsVsTorch = Math.max(maxAbsVsTorch!, Math.abs(v[j]! - want[i * v.length + j]!));
-    });
-  }
-  const batches = sentenceBatches(enc.tokenizer, sentences, batchSize, enc.maxSeqLength);
-  const row = {
-    matmul,
-    batch: batchSize,
-    sentencesPerSecond: sentences.length / Math.min(...seconds),
-    coldSeconds: cold,
-    seconds,
-    tokens: batches.reduce((a, b) => a + b.tokens, 0),
-    padded: batches.reduce((a, b) => a + b.batch * b.length, 0),
-    maxAbsVsTorch,
-  };
-  rows.push(row);
-  log(`${matmul} matmul, batch ${batchSize}: ${row.sentencesPerSecond.toFixed(1)} sentences/s (cold pass ${cold.toFixed(1)} s), max abs vs PyTorch ${maxAbsVsTorch?.toExponential(2) ?? 'n/a'}`);
-}
 }
 await enc.dispose();
 

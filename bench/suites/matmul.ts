@@ -54,7 +54,6 @@ export async function matmulsOnly(c: BertConfig, o: ReturnType<typeof matmulOper
   }
 }
 
-
 /**
  * Kernel time of one forward by kernel, from tf.profile (the second view of the split, as bench/forward.ts
  * reports it): the share of matmul kernels, and the kernels that take the most time.
