@@ -2,7 +2,7 @@
 // Counted as 2 FLOPs per multiply-add of the matmuls only (the convention of GEMM benchmarks);
 // LayerNorm, softmax, GELU and the embedding lookup are left out: they are O(B·L·H) against the
 // matmuls' O(B·L·H²), so "effective" GFLOP/s shows how close the whole forward gets to matmul speed.
-import { TILED_LINEAR_KERNEL } from '../src/backend/webgpu-linear.js';
+import { TILED_LINEAR_KERNEL } from '../src/backend/webgpu/linear.js';
 
 export interface BertShape {
   hiddenSize: number;

@@ -1,5 +1,5 @@
 // y = x · W + b at BERT-base's Linear shapes on a GPU backend: tfjs-webgpu's own fused matmul against the
-// tiled program of src/backend/webgpu-linear.ts (each output tile shape, and the one `auto` picks), in GFLOP/s,
+// tiled program of src/backend/webgpu/linear.ts (each output tile shape, and the one `auto` picks), in GFLOP/s,
 // each checked against tfjs.
 //   node dist/bench/gpu-matmul.js [--backend webgpu] [--rows 512,1024,3072] [--square 4096] [--reps 20] [--out DIR]
 // (--square 0 leaves out the square product, which takes minutes on a software adapter)
@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendName, setupBackend } from '../src/backend/index.js';
-import { autoTile, LINEAR_TILES, tiledLinear, timeProducts, type LinearTile } from '../src/backend/webgpu-linear.js';
+import { tiledLinear } from '../src/backend/webgpu/linear.js';
+import { autoTile, LINEAR_TILES, type LinearTile } from '../src/backend/webgpu/linear-wgsl.js';
+import { timeProducts } from '../src/backend/webgpu/matmul-choice.js';
 import { ROOT } from '../test/fixtures.js';
 import { machineInfo } from './machine.js';
 

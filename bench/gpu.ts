@@ -3,7 +3,7 @@
 //   node dist/bench/gpu.js [--backend webgpu] [--model DIR] [--batches 32,128] [--matmul tfjs,tiled] [--out DIR]
 //                          [--python python3]
 // --matmul: each measured in turn on webgpu: `tfjs` = tfjs-webgpu's kernels only; `tiled` = our tiled matmul
-// for the Linear layers, with LayerNorm and the activation fused (src/backend/webgpu-linear.ts, webgpu-layer-norm.ts).
+// for the Linear layers, with LayerNorm and the activation fused (src/backend/webgpu/linear.ts, layer-norm.ts).
 // Each batch size: one untimed pass (WebGPU compiles a shader per new shape), then two timed passes; the
 // best is reported. PyTorch times the forward only (ids already on the device, no tokenization or
 // pooling), float32, eager, with torch.cuda.synchronize() — so the ratio flatters PyTorch slightly.
@@ -15,7 +15,7 @@ import { planBatches } from '../src/encoder/batches.js';
 import { SentenceEncoder } from '../src/encoder/sentence-encoder.js';
 import { BertTokenizer } from '../src/tokenizer/index.js';
 import type { BackendName } from '../src/backend/index.js';
-import { setWebgpuMatmul, WEBGPU_MATMULS, type WebgpuMatmul } from '../src/backend/webgpu-linear.js';
+import { setWebgpuMatmul, WEBGPU_MATMULS, type WebgpuMatmul } from '../src/backend/webgpu/settings.js';
 import { ROOT } from '../test/fixtures.js';
 import { syntheticModelDir } from '../test/synthetic.js';
 import { sentenceBatches, stsSentences, toRows } from './inputs.js';

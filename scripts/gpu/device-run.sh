@@ -6,7 +6,7 @@
 #      on the same batches
 #   3. where a forward's time goes: GPU kernel time by kernel (timestamp queries), kernels per forward, wall
 #      time, the matmuls-alone ceiling (bench/forward.ts), with each matmul
-#   4. the Linear-shape matmul benchmark (tfjs-webgpu vs src/backend/webgpu-linear.ts, each tile), GFLOP/s
+#   4. the Linear-shape matmul benchmark (tfjs-webgpu vs src/backend/webgpu/linear.ts, each tile), GFLOP/s
 #   5. the model's fixture tests on the GPU backend (vitest, SBERT_TEST_BACKENDS), with each matmul
 #   6. `sbert compare` on every fixture reference (tiny, activations, fp16/bf16, synthetic BERT-base)
 # Each step writes its output under $OUT; a failing step does not stop the others.

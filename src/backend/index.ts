@@ -8,12 +8,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
-import { layerNormComposite } from '../layers/layer-norm.js';
+import { layerNormComposite } from '../ops/layer-norm.js';
 import { BackendUnavailable } from './unavailable.js';
-import { checkFusedAttention } from './webgpu-attention.js';
-import { type DeviceCheck, passed } from './webgpu-errors.js';
-import { checkFusedLayerNorm } from './webgpu-layer-norm.js';
-import { linearTile, resolveWebgpuMatmul, webgpuMatmul } from './webgpu-linear.js';
+import { checkFusedAttention } from './webgpu/attention.js';
+import { type DeviceCheck, passed } from './webgpu/device-check.js';
+import { checkFusedLayerNorm } from './webgpu/layer-norm.js';
+import { resolveWebgpuMatmul } from './webgpu/matmul-choice.js';
+import { linearTile, webgpuMatmul } from './webgpu/settings.js';
 
 export { BackendUnavailable };
 

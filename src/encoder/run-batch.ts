@@ -1,6 +1,6 @@
 // One padded batch through the model and the pooling, read back asynchronously (safe on WebGPU).
 import * as tf from '@tensorflow/tfjs-core';
-import { trimGpuBufferPool } from '../backend/gpu-buffers.js';
+import { trimGpuBufferPool } from '../backend/webgpu/buffer-pool.js';
 import type { BertModel } from '../model/bert.js';
 import { l2Normalize, pool, type PoolingMode } from '../model/pooling.js';
 import type { BatchJob } from './batches.js';

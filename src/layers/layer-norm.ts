@@ -1,22 +1,10 @@
 // nn.LayerNorm over the last axis, as torch computes it: biased variance, eps inside the square root.
 // On webgpu (unless SBERT_WEBGPU_MATMUL=tfjs) the residual add and the whole norm run as one program
-// (src/backend/webgpu-layer-norm.ts); elsewhere as tfjs ops.
+// (src/backend/webgpu/layer-norm.ts); elsewhere as tfjs ops.
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedLayerNorm, fusedLayerNormApplies } from '../backend/webgpu-layer-norm.js';
+import { fusedLayerNorm, fusedLayerNormApplies } from '../backend/webgpu/layer-norm.js';
+import { layerNormComposite } from '../ops/layer-norm.js';
 import type { Weights } from '../loader/weights.js';
-
-/** torch's LayerNorm from tfjs ops (the fused program is checked against this). */
-export function layerNormComposite<R extends tf.Rank>(x: tf.Tensor<R>, weight: tf.Tensor1D, bias: tf.Tensor1D, eps: number): tf.Tensor<R> {
-  // A tidy of its own: the four [tokens, hidden] temporaries go as soon as the output exists.
-  return tf.tidy(() => {
-    const axis = x.rank - 1;
-    const mean = tf.mean(x, axis, true);
-    const centered = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centered), axis, true);
-    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, eps)));
-    return tf.add(tf.mul(normed, weight), bias);
-  });
-}
 
 export class LayerNorm {
   constructor(

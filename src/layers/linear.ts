@@ -2,8 +2,10 @@
 // with its weight stored pre-transposed as [in, out]: tfjs-wasm's matmul (XNNPACK) runs ~10× slower with
 // `transposeB`, and on 3-D inputs, so the input is flattened to [rows, in] and multiplied once, bias fused.
 import * as tf from '@tensorflow/tfjs-core';
-import { type LinearActivation, tiledLinear, tiledLinearApplies } from '../backend/webgpu-linear.js';
-import { gelu } from './activations.js';
+import { tiledLinear } from '../backend/webgpu/linear.js';
+import type { LinearActivation } from '../backend/webgpu/linear-wgsl.js';
+import { tiledLinearApplies } from '../backend/webgpu/matmul-choice.js';
+import { gelu } from '../ops/activations.js';
 import type { Weights } from '../loader/weights.js';
 
 /** HF `[out, in]` → row-major `[in, out]`. */

@@ -3,7 +3,7 @@
 // Q, K and V stay three matmuls: on tfjs-wasm one fused [H, 3H] matmul is no faster (XNNPACK runs ~30
 // GFLOP/s at either width) and its output must then be split, a strided copy of 3·B·L·H floats.
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedAttention, fusedAttentionApplies } from '../backend/webgpu-attention.js';
+import { fusedAttention, fusedAttentionApplies } from '../backend/webgpu/attention.js';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import type { HookPoint, HookRun, HookScope } from './hook.js';

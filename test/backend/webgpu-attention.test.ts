@@ -1,10 +1,10 @@
-// The fused WGSL attention (src/backend/webgpu-attention.ts) against a float64 attention, at lengths below,
+// The fused WGSL attention (src/backend/webgpu/attention.ts) against a float64 attention, at lengths below,
 // at and past one 64-thread sweep up to 512, with padding; and when BertSelfAttention takes it. Needs a WebGPU
 // adapter (a GPU, or lavapipe: `eval "$(scripts/lavapipe.sh)"`); skipped, and says so, without one.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { ATTENTION_KERNEL, attentionReference, checkFusedAttention, fusedAttention, fusedAttentionApplies } from '../../src/backend/webgpu-attention.js';
-import { setWebgpuMatmul } from '../../src/backend/webgpu-linear.js';
+import { ATTENTION_KERNEL, attentionReference, checkFusedAttention, fusedAttention, fusedAttentionApplies } from '../../src/backend/webgpu/attention.js';
+import { setWebgpuMatmul } from '../../src/backend/webgpu/settings.js';
 import { FLOAT32_MIN } from '../../src/model/bert.js';
 import { fixture } from '../fixtures.js';
 import { loadHfDir } from '../model/helpers.js';

@@ -1,11 +1,12 @@
-// The fused WGSL LayerNorm (src/backend/webgpu-layer-norm.ts) against a float64 LayerNorm and tfjs's composite,
+// The fused WGSL LayerNorm (src/backend/webgpu/layer-norm.ts) against a float64 LayerNorm and tfjs's composite,
 // with and without the residual, at widths below, at and past one 256-thread sweep. Needs a WebGPU adapter
 // (a GPU, or lavapipe: `eval "$(scripts/lavapipe.sh)"`); skipped, and says so, without one.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { checkFusedLayerNorm, fusedLayerNorm, fusedLayerNormApplies, LAYER_NORM_KERNEL } from '../../src/backend/webgpu-layer-norm.js';
-import { setWebgpuMatmul } from '../../src/backend/webgpu-linear.js';
-import { LayerNorm, layerNormComposite } from '../../src/layers/layer-norm.js';
+import { checkFusedLayerNorm, fusedLayerNorm, fusedLayerNormApplies, LAYER_NORM_KERNEL } from '../../src/backend/webgpu/layer-norm.js';
+import { setWebgpuMatmul } from '../../src/backend/webgpu/settings.js';
+import { LayerNorm } from '../../src/layers/layer-norm.js';
+import { layerNormComposite } from '../../src/ops/layer-norm.js';
 import { maxDiff, values } from '../values.js';
 import { onWebgpu, webgpuUnavailable } from './webgpu.js';
 

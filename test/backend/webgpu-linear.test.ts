@@ -1,12 +1,15 @@
-// The tiled WGSL Linear (src/backend/webgpu-linear.ts) against a float64 product and tfjs-webgpu's own matmul,
+// The tiled WGSL Linear (src/backend/webgpu/linear.ts) against a float64 product and tfjs-webgpu's own matmul,
 // at shapes that cut every tile edge. Needs a WebGPU adapter: a GPU, or Mesa's lavapipe on a CPU machine
 // (`eval "$(scripts/lavapipe.sh)"`, which .ci/run does when it can fetch it); skipped, and says so, without one.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../../src/backend/index.js';
+import { tiledLinear } from '../../src/backend/webgpu/linear.js';
+import { autoTile, LINEAR_TILES } from '../../src/backend/webgpu/linear-wgsl.js';
 import {
-  activeWebgpuMatmul, autoTile, chooseMatmul, LINEAR_TILES, setWebgpuMatmul, tiledLinear, tiledLinearApplies, tuneWebgpuMatmul, verifyTiledLinear, webgpuMatmul,
-} from '../../src/backend/webgpu-linear.js';
+  activeWebgpuMatmul, chooseMatmul, tiledLinearApplies, tuneWebgpuMatmul, verifyTiledLinear,
+} from '../../src/backend/webgpu/matmul-choice.js';
+import { setWebgpuMatmul, webgpuMatmul } from '../../src/backend/webgpu/settings.js';
 import { Linear } from '../../src/layers/linear.js';
 import { maxDiff, values } from '../values.js';
 import { webgpuUnavailable } from './webgpu.js';

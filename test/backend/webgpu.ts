@@ -2,7 +2,7 @@
 // `eval "$(scripts/lavapipe.sh)"`), and running a describe block on webgpu with our kernels allowed.
 import { afterAll, beforeAll } from 'vitest';
 import { setupBackend } from '../../src/backend/index.js';
-import { setWebgpuMatmul } from '../../src/backend/webgpu-linear.js';
+import { setWebgpuMatmul } from '../../src/backend/webgpu/settings.js';
 
 /** Null when webgpu starts here, else why not (printed once, naming the tests skipped). */
 export async function webgpuUnavailable(what: string): Promise<string | null> {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { setupBackend } from '../../src/backend/index.js';
 import { Weights } from '../../src/loader/weights.js';
-import { gelu, geluTanh } from '../../src/layers/activations.js';
+import { gelu, geluTanh } from '../../src/ops/activations.js';
 import { HookPoint, HookScope, HookSet } from '../../src/layers/hook.js';
 import { LayerNorm } from '../../src/layers/layer-norm.js';
 import { Linear } from '../../src/layers/linear.js';

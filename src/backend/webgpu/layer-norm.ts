@@ -7,9 +7,9 @@
 // It runs where the tiled matmul may (SBERT_WEBGPU_MATMUL not `tfjs`, which keeps tfjs's kernels throughout)
 // and only after `checkFusedLayerNorm` found it agreeing with tfjs's composite on this device.
 import * as tf from '@tensorflow/tfjs-core';
-import { type DeviceCheck, passed, trustedDiff, withDeviceErrors } from './webgpu-errors.js';
-import { ownKernelsAllowed } from './webgpu-linear.js';
-import { registerWebgpuKernel, type WebgpuProgram, workgroupReduceWgsl } from './webgpu-program.js';
+import { type DeviceCheck, passed, trustedDiff, withDeviceErrors } from './device-check.js';
+import { ownKernelsAllowed } from './settings.js';
+import { registerWebgpuKernel, type WebgpuProgram, workgroupReduceWgsl } from './program.js';
 
 export const LAYER_NORM_KERNEL = 'SbertLayerNorm';
 const THREADS = 256;

@@ -9,9 +9,9 @@
 // head size ≤ 128, on our kernels (SBERT_WEBGPU_MATMUL not `tfjs`), and after `checkFusedAttention` found it
 // equal to a float64 attention on this device.
 import * as tf from '@tensorflow/tfjs-core';
-import { type DeviceCheck, passed, trustedDiff, withDeviceErrors } from './webgpu-errors.js';
-import { ownKernelsAllowed } from './webgpu-linear.js';
-import { registerWebgpuKernel, type WebgpuProgram, workgroupReduceWgsl } from './webgpu-program.js';
+import { type DeviceCheck, passed, trustedDiff, withDeviceErrors } from './device-check.js';
+import { ownKernelsAllowed } from './settings.js';
+import { registerWebgpuKernel, type WebgpuProgram, workgroupReduceWgsl } from './program.js';
 
 export const ATTENTION_KERNEL = 'SbertAttention';
 const THREADS = 64;
