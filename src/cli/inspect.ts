@@ -6,7 +6,8 @@ import { loadReference } from '../compare/reference.js';
 import { openCheckpoint } from '../loader/checkpoint.js';
 import { toHfConfig } from '../loader/config.js';
 import { bertNames, keyStyle, knownNames, mapKeys, POOLER_KEYS } from '../loader/keys.js';
-import { loadModelDir, resolveModelDir } from '../loader/model-dir.js';
+import { loadModelDir } from '../loader/model-dir.js';
+import { resolveModelDir } from '../loader/resolve.js';
 import type { CheckpointFormat } from '../loader/tensor.js';
 
 export interface InspectReport {

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
-import { resolveModelDir } from '../loader/model-dir.js';
+import { resolveModelDir } from '../loader/resolve.js';
 import { parseTextLine } from './input.js';
 import { BertTokenizer, type Encoding } from '../tokenizer/index.js';
 

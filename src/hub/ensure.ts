@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProgressBar, formatBytes } from '../cli/progress.js';
-import { resolveModelDir } from '../loader/model-dir.js';
+import { resolveModelDir } from '../loader/resolve.js';
 import { downloadModel, isHubId, type DownloadOptions } from './download.js';
 import { HubError, HubUnreachableError } from './errors.js';
 import { defaultModelDir } from './paths.js';

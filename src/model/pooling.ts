@@ -1,6 +1,6 @@
 // Sentence-transformers' Pooling module (sentence_transformers/models/Pooling.py) and F.normalize.
 import * as tf from '@tensorflow/tfjs-core';
-import type { PoolingMode } from '../loader/model-dir.js';
+import type { PoolingMode } from '../loader/pooling-config.js';
 import { floatMask } from './mask.js';
 
 // One definition of the modes (the loader's, which reads them from 1_Pooling/config.json).

@@ -4,7 +4,8 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { loadModelDir, resolveModelDir } from '../../src/loader/model-dir.js';
+import { loadModelDir } from '../../src/loader/model-dir.js';
+import { resolveModelDir } from '../../src/loader/resolve.js';
 import { fixture } from '../fixtures.js';
 import { firstBitDifference, referenceWeights, scratch } from './helpers.js';
 

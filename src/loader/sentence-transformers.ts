@@ -1,0 +1,42 @@
+// A sentence-transformers folder (`modules.json`): where its Transformer module's weights are, its Pooling and
+// Normalize modules, and `sentence_bert_config.json`'s max_seq_length.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CheckpointError } from '../errors.js';
+import { readJson } from './json.js';
+import { type PoolingConfig, poolingOf } from './pooling-config.js';
+
+export interface StLayout {
+  modelDir: string;
+  pooling?: PoolingConfig;
+  normalize?: boolean;
+  maxSeqLength?: number;
+}
+
+/** The layout `dir/modules.json` describes, or undefined when there is none. */
+export function sentenceTransformers(dir: string): StLayout | undefined {
+  const modulesFile = join(dir, 'modules.json');
+  if (!existsSync(modulesFile)) return undefined;
+  const mods = readJson(modulesFile);
+  if (!Array.isArray(mods)) throw new CheckpointError('not a list of modules', modulesFile);
+  const out: StLayout = { modelDir: dir };
+  let transformer = false;
+  for (const m of mods as Record<string, unknown>[]) {
+    const type = String(m?.type ?? '');
+    const path = typeof m?.path === 'string' ? m.path : '';
+    if (path.split(/[\\/]/).includes('..')) throw new CheckpointError(`module path "${path}" leaves the model folder`, modulesFile);
+    if (/\.Transformer$/.test(type)) {
+      out.modelDir = join(dir, path);
+      transformer = true;
+    } else if (/\.Pooling$/.test(type)) out.pooling = poolingOf(join(dir, path, 'config.json'));
+    else if (/\.Normalize$/.test(type)) out.normalize = true;
+  }
+  if (!transformer) throw new CheckpointError('no Transformer module listed', modulesFile);
+  for (const f of [join(out.modelDir, 'sentence_bert_config.json'), join(dir, 'sentence_bert_config.json')]) {
+    if (!existsSync(f)) continue;
+    const sb = readJson(f) as Record<string, unknown>;
+    if (typeof sb?.max_seq_length === 'number') out.maxSeqLength = sb.max_seq_length;
+    break;
+  }
+  return out;
+}
