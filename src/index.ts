@@ -11,7 +11,7 @@ export { SentenceEncoder, POOL_THRESHOLD, type EncoderLoadOptions, type EncodeOp
 export { runComparison, bertSource, compareReference, loadReference, compareTensors, defaultTolerance, formatTable as formatComparison, toJson as comparisonJson, type ComparisonReport, type TensorResult, type ActivationSource, type CompareOptions, type Reference, type RefGroup, type RefBatch } from './compare/index.js';
 export { dumpActivations, dumpKeys, MAX_DUMP_BYTES, type DumpOptions } from './compare/index.js';
 export { attentionMaps, selectPanels, renderHeatmapPng, heatmapLayout, renderHeadViewHtml, type AttentionMaps, type Panel } from './viz/index.js';
-export { BertModel, FLOAT32_MIN, type BertInputs, type BertOutput, type ForwardOptions } from './model/bert.js';
+export { BertModel, FLOAT32_MIN, type BertInputs, type BertModelOutput, type ForwardOptions } from './model/bert.js';
 export { pool, l2Normalize, POOLING_MODES, type PoolingMode } from './model/pooling.js';
 export { runWithCache, runWithHooks, combineHooks, ablateHeads, headMask, ActivationCache, type CacheOptions, type HeadRef, type HookFn, type Hooks, type HookContext } from './model/hooks.js';
 export { splitByLength, type ChunkCost } from './model/batching.js';

@@ -14,7 +14,7 @@ import { loadReference, type RefBatch, type Reference } from './reference.js';
 /** Hook point giving HF's per-layer internals (names from src/model/hooks.ts). */
 const HOOK_OF = {
   query: (l: number) => `blocks.${l}.attn.hook_q`, // [B, L, heads, d_head]: the merged query, same memory layout
-  attention_output: (l: number) => `blocks.${l}.ln1.hook_normalized`,
+  attention_output: (l: number) => `blocks.${l}.ln1.hook_out`, // after the attention block's LayerNorm
   intermediate: (l: number) => `blocks.${l}.mlp.hook_post`,
 } as const;
 

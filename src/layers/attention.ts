@@ -3,7 +3,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import type { HookRun, HookScope } from './hook.js';
-import { type AttentionResult, BertSelfAttention } from './self-attention.js';
+import { BertSelfAttention } from './self-attention.js';
 import { BertSelfOutput } from './self-output.js';
 
 export class BertAttention {
@@ -17,10 +17,9 @@ export class BertAttention {
     return new BertAttention(BertSelfAttention.load(w.scope('self'), c, hp.scope('attn')), BertSelfOutput.load(w.scope('output'), c, hp));
   }
 
-  /** → `context`: the block's output [B, L, H] (after its LayerNorm), `probs` [B, heads, L, L] if kept. */
-  forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun, keepProbs = true): AttentionResult {
-    const { context, probs } = this.self.forward(x, mask, hooks, keepProbs);
-    return { context: this.output.forward(context, x, hooks), ...(probs && { probs }) };
+  /** x: [B, L, H] → the block's output [B, L, H] (after its LayerNorm). */
+  forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun): tf.Tensor3D {
+    return this.output.forward(this.self.forward(x, mask, hooks), x, hooks);
   }
 
   dispose(): void {

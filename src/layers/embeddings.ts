@@ -11,14 +11,14 @@ export class BertEmbeddings {
     readonly wordEmbeddings: tf.Tensor2D,
     readonly positionEmbeddings: tf.Tensor2D,
     readonly tokenTypeEmbeddings: tf.Tensor2D,
-    readonly layerNorm: LayerNorm,
     readonly hookEmbed: HookPoint,
     readonly hookPosEmbed: HookPoint,
     readonly hookTokenTypeEmbed: HookPoint,
+    readonly layerNorm: LayerNorm,
     readonly hookFullEmbed: HookPoint,
   ) {}
 
-  /** `w` is the `embeddings` scope; hook points go under `embed.` except `hook_full_embed` (top level). */
+  /** `w` is the `embeddings` scope; hook points go under `embed.` (the LayerNorm's under `embed.ln.`) except `hook_full_embed`. */
   static load(w: Weights, c: BertConfig, hp: HookScope): BertEmbeddings {
     const H = c.hiddenSize;
     const table = (name: string, rows: number): tf.Tensor2D => tf.tensor2d(w.get(name, [rows, H]).data, [rows, H]);
@@ -27,11 +27,11 @@ export class BertEmbeddings {
       table('word_embeddings.weight', c.vocabSize),
       table('position_embeddings.weight', c.maxPositionEmbeddings),
       table('token_type_embeddings.weight', c.typeVocabSize),
-      LayerNorm.load(w.scope('LayerNorm'), H, c.layerNormEps),
-      embed.point('hook_embed'),
-      embed.point('hook_pos_embed'),
-      embed.point('hook_token_type_embed'),
-      hp.point('hook_full_embed'),
+      embed.point('hook_embed'), // [B, L, H]: word embeddings
+      embed.point('hook_pos_embed'), // [B, L, H]: position embeddings
+      embed.point('hook_token_type_embed'), // [B, L, H]: token type embeddings
+      LayerNorm.load(w.scope('LayerNorm'), H, c.layerNormEps, embed.scope('ln')),
+      hp.point('hook_full_embed'), // [B, L, H] = HF hidden_states[0]
     );
   }
 
@@ -45,7 +45,7 @@ export class BertEmbeddings {
     const positions = tf.reshape(tf.slice(this.positionEmbeddings, [0, 0], [L, H]), [1, L, H]) as tf.Tensor3D;
     const hooked = this.hookPosEmbed.runLazy(() => tf.broadcastTo(positions, [B, L, H]) as tf.Tensor3D, hooks);
     const sum = tf.add(tf.add(words, types), hooked ?? positions) as tf.Tensor3D;
-    return this.hookFullEmbed.run(this.layerNorm.forward(sum), hooks);
+    return this.hookFullEmbed.run(this.layerNorm.forward(sum, undefined, hooks), hooks);
   }
 
   dispose(): void {

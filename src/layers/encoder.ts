@@ -1,4 +1,5 @@
-// BertEncoder (modeling_bert.py): the stack of BertLayers, collecting hidden states and attentions on request.
+// BertEncoder (modeling_bert.py): the stack of BertLayers, collecting hidden states on request (attentions are
+// collected at each block's `attn.hook_pattern` by BertModel).
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
@@ -9,8 +10,6 @@ export interface EncoderResult {
   lastHiddenState: tf.Tensor3D;
   /** The input, then each layer's output (HF `hidden_states`), when asked for. */
   hiddenStates?: tf.Tensor3D[];
-  /** Each layer's attention probabilities (HF `attentions`), when asked for. */
-  attentions?: tf.Tensor4D[];
 }
 
 export class BertEncoder {
@@ -27,24 +26,19 @@ export class BertEncoder {
   forward(
     x: tf.Tensor3D,
     mask: tf.Tensor4D,
-    opts: { hooks?: HookRun; outputHiddenStates?: boolean; outputAttentions?: boolean } = {},
+    opts: { hooks?: HookRun; outputHiddenStates?: boolean } = {},
   ): EncoderResult {
     const hiddenStates = opts.outputHiddenStates ? [x] : undefined;
-    const attentions: tf.Tensor4D[] | undefined = opts.outputAttentions ? [] : undefined;
     let h = x;
     for (const layer of this.layers) {
       // One tidy per layer: its intermediates (QKV, scores, the FFN's [tokens, 3072] activations) are freed
       // as soon as the layer is done, so peak memory is one layer's worth, not the whole model's (wasm32's
       // heap stops at 4 GiB: a whole-model tidy ran out at batch 32 × 64 tokens).
-      const out = tf.tidy((): tf.TensorContainerObject => {
-        const { hidden, probs } = layer.forward(h, mask, opts.hooks, attentions !== undefined);
-        return probs ? { hidden, probs } : { hidden };
-      }) as { hidden: tf.Tensor3D; probs?: tf.Tensor4D };
-      h = out.hidden;
+      const input = h;
+      h = tf.tidy(() => layer.forward(input, mask, opts.hooks));
       hiddenStates?.push(h);
-      if (out.probs) attentions?.push(out.probs);
     }
-    return { lastHiddenState: h, ...(hiddenStates && { hiddenStates }), ...(attentions && { attentions }) };
+    return { lastHiddenState: h, ...(hiddenStates && { hiddenStates }) };
   }
 
   dispose(): void {

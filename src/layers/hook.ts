@@ -25,6 +25,18 @@ export interface HookRun {
   apply<T extends tf.Tensor>(point: HookPoint, t: T): T;
 }
 
+/** A hook table entry as a list. */
+export function hookList(h: HookFn | readonly HookFn[] | undefined): HookFn[] {
+  return h === undefined ? [] : typeof h === 'function' ? [h] : [...h];
+}
+
+/** Merges hook tables: functions for the same point run in the order given. */
+export function combineHooks(...tables: Hooks[]): Hooks {
+  const out: Hooks = {};
+  for (const t of tables) for (const [k, v] of Object.entries(t)) out[k] = [...hookList(out[k]), ...hookList(v)];
+  return out;
+}
+
 export class HookPoint {
   constructor(
     readonly name: string,

@@ -19,8 +19,8 @@ export class BertIntermediate {
     return new BertIntermediate(
       Linear.load(w.scope('dense'), c.hiddenSize, c.intermediateSize),
       c.hiddenAct,
-      hp.point('hook_pre'),
-      hp.point('hook_post'),
+      hp.point('hook_pre'), // [B, L, I]: dense, before the activation
+      hp.point('hook_post'), // [B, L, I]: after the activation
     );
   }
 

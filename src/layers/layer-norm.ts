@@ -1,34 +1,51 @@
-// nn.LayerNorm over the last axis, as torch computes it: biased variance, eps inside the square root.
-// On webgpu (unless SBERT_WEBGPU_MATMUL=tfjs) the residual add and the whole norm run as one program
-// (src/backend/webgpu/layer-norm.ts); elsewhere as tfjs ops.
+// nn.LayerNorm over the last axis (torch's: biased variance, eps inside the square root) with TransformerLens's
+// hook points (TL 3.x NormalizationBridge): `hook_scale` = √(var + eps) [B, L, 1], `hook_normalized` = (x − mean) /
+// scale before the weight and bias [B, L, H], `hook_out` after them [B, L, H]. Unhooked (or with only `hook_out`
+// hooked) the whole norm, residual add included, is one backend op (a fused program on webgpu).
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedLayerNorm, fusedLayerNormApplies } from '../backend/webgpu/layer-norm.js';
-import { layerNormComposite } from '../ops/layer-norm.js';
+import { layerNorm } from '../backend/kernels.js';
 import type { Weights } from '../loader/weights.js';
+import type { HookPoint, HookRun, HookScope } from './hook.js';
 
 export class LayerNorm {
-  constructor(
+  private constructor(
     readonly weight: tf.Tensor1D,
     readonly bias: tf.Tensor1D,
     readonly eps: number,
+    readonly hookScale: HookPoint,
+    readonly hookNormalized: HookPoint,
+    readonly hookOut: HookPoint,
   ) {}
 
-  static load(w: Weights, size: number, eps: number): LayerNorm {
-    return new LayerNorm(tf.tensor1d(w.get('weight', [size]).data), tf.tensor1d(w.get('bias', [size]).data), eps);
+  /** `w`: the module's scope (`…LayerNorm`); `hp`: its hook scope (`blocks.{i}.ln1`, `embed.ln`, ...). */
+  static load(w: Weights, size: number, eps: number, hp: HookScope): LayerNorm {
+    return new LayerNorm(
+      tf.tensor1d(w.get('weight', [size]).data),
+      tf.tensor1d(w.get('bias', [size]).data),
+      eps,
+      hp.point('hook_scale'), // [B, L, 1]
+      hp.point('hook_normalized'), // [B, L, H]
+      hp.point('hook_out'), // [B, L, H]
+    );
   }
 
   /** LayerNorm(x), or LayerNorm(x + residual) (same shape). */
-  forward<R extends tf.Rank>(x: tf.Tensor<R>, residual?: tf.Tensor<R>): tf.Tensor<R> {
-    if (fusedLayerNormApplies()) {
-      const size = this.weight.shape[0];
-      return tf.tidy(() => {
-        const flat = (t: tf.Tensor) => tf.reshape(t, [-1, size]) as tf.Tensor2D;
-        const y = fusedLayerNorm(flat(x), residual && flat(residual), this.weight, this.bias, this.eps);
-        return tf.reshape(y, x.shape) as tf.Tensor<R>;
-      });
+  forward<R extends tf.Rank>(x: tf.Tensor<R>, residual?: tf.Tensor<R>, hooks?: HookRun): tf.Tensor<R> {
+    if (!hooks?.wants(this.hookScale) && !hooks?.wants(this.hookNormalized)) {
+      return this.hookOut.run(layerNorm(x, residual, this.weight, this.bias, this.eps), hooks);
     }
-    if (!residual) return layerNormComposite(x, this.weight, this.bias, this.eps);
-    return tf.tidy(() => layerNormComposite(tf.add(x, residual) as tf.Tensor<R>, this.weight, this.bias, this.eps));
+    // The same ops as src/ops/layer-norm.ts, in the same order, with the scale made for its hook.
+    return tf.tidy(() => {
+      const input = residual ? (tf.add(x, residual) as tf.Tensor<R>) : x;
+      const axis = input.rank - 1;
+      const centered = tf.sub(input, tf.mean(input, axis, true));
+      const varEps = tf.add(tf.mean(tf.square(centered), axis, true), this.eps);
+      const scale = tf.sqrt(varEps);
+      const hooked = this.hookScale.run(scale, hooks);
+      // centered · rsqrt(var + eps) as the unhooked norm computes it, unless a hook replaced the scale.
+      const normalized = this.hookNormalized.run(hooked === scale ? tf.mul(centered, tf.rsqrt(varEps)) : tf.div(centered, hooked), hooks);
+      return this.hookOut.run(tf.add(tf.mul(normalized, this.weight), this.bias) as tf.Tensor<R>, hooks);
+    });
   }
 
   dispose(): void {

@@ -2,10 +2,7 @@
 // with its weight stored pre-transposed as [in, out]: tfjs-wasm's matmul (XNNPACK) runs ~10× slower with
 // `transposeB`, and on 3-D inputs, so the input is flattened to [rows, in] and multiplied once, bias fused.
 import * as tf from '@tensorflow/tfjs-core';
-import { tiledLinear } from '../backend/webgpu/linear.js';
-import type { LinearActivation } from '../backend/webgpu/linear-wgsl.js';
-import { tiledLinearApplies } from '../backend/webgpu/matmul-choice.js';
-import { gelu } from '../ops/activations.js';
+import { type LinearActivation, linear } from '../backend/kernels.js';
 import type { Weights } from '../loader/weights.js';
 
 /** HF `[out, in]` → row-major `[in, out]`. */
@@ -40,19 +37,12 @@ export class Linear {
     return new Linear(tf.tensor2d(weight, [inFeatures, outFeatures]), tf.tensor1d(w.get('bias', [outFeatures]).data));
   }
 
-  /**
-   * [..., in] → [..., out], then `activation`: on the tiled webgpu program in its epilogue; elsewhere ReLU
-   * rides in tfjs's fused matmul (exact: it only clamps) and GELU follows as tfjs ops.
-   */
+  /** [..., in] → [..., out], then `activation` (fused with the matmul where the kernel allows). */
   forward<R extends tf.Rank>(x: tf.Tensor<R>, activation: LinearActivation = 'linear'): tf.Tensor<R> {
     const shape = x.shape;
     const rows = x.size / this.inFeatures;
     const x2 = tf.reshape(x, [rows, this.inFeatures]) as tf.Tensor2D;
-    const y = tiledLinearApplies(this.inFeatures, this.outFeatures)
-      ? tiledLinear(x2, this.weight, this.bias, activation)
-      : activation === 'gelu'
-        ? tf.tidy(() => gelu(tf.fused.matMul({ a: x2, b: this.weight, bias: this.bias })))
-        : tf.fused.matMul({ a: x2, b: this.weight, bias: this.bias, activation });
+    const y = linear(x2, this.weight, this.bias, activation);
     return tf.reshape(y, [...shape.slice(0, -1), this.outFeatures]) as tf.Tensor as tf.Tensor<R>;
   }
 

@@ -1,4 +1,5 @@
-// BertOutput (modeling_bert.py): dense I → H, then LayerNorm(dense + residual).
+// BertOutput (modeling_bert.py): dense I → H, then LayerNorm(dense + residual) — TransformerLens's BertBlock:
+// `hook_mlp_out` (dense), `hook_resid_post` = normalized_resid_mid + mlp_out, `ln2.*`, `hook_normalized_resid_post`.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
@@ -9,9 +10,9 @@ import { Linear } from './linear.js';
 export class BertOutput {
   private constructor(
     readonly dense: Linear,
-    readonly layerNorm: LayerNorm,
     readonly hookMlpOut: HookPoint,
     readonly hookResidPost: HookPoint,
+    readonly layerNorm: LayerNorm,
     readonly hookNormalizedResidPost: HookPoint,
   ) {}
 
@@ -19,20 +20,21 @@ export class BertOutput {
   static load(w: Weights, c: BertConfig, hp: HookScope): BertOutput {
     return new BertOutput(
       Linear.load(w.scope('dense'), c.intermediateSize, c.hiddenSize),
-      LayerNorm.load(w.scope('LayerNorm'), c.hiddenSize, c.layerNormEps),
-      hp.point('hook_mlp_out'),
-      hp.point('hook_resid_post'),
-      hp.point('hook_normalized_resid_post'),
+      hp.point('hook_mlp_out'), // [B, L, H]
+      hp.point('hook_resid_post'), // [B, L, H]
+      LayerNorm.load(w.scope('LayerNorm'), c.hiddenSize, c.layerNormEps, hp.scope('ln2')),
+      hp.point('hook_normalized_resid_post'), // [B, L, H] = HF hidden_states[i + 1]
     );
   }
 
-  /** intermediate: [B, L, I]; residual: [B, L, H] → [B, L, H] */
+  /** intermediate: [B, L, I]; residual (normalized_resid_mid): [B, L, H] → [B, L, H] */
   forward(intermediate: tf.Tensor3D, residual: tf.Tensor3D, hooks?: HookRun): tf.Tensor3D {
     const mlpOut = this.hookMlpOut.run(this.dense.forward(intermediate), hooks);
     // The sum is a tensor of its own only when a hook wants it; otherwise it rides in the LayerNorm.
-    if (!hooks?.wants(this.hookResidPost)) return this.hookNormalizedResidPost.run(this.layerNorm.forward(mlpOut, residual), hooks);
-    const residPost = this.hookResidPost.run(tf.add(mlpOut, residual) as tf.Tensor3D, hooks);
-    return this.hookNormalizedResidPost.run(this.layerNorm.forward(residPost), hooks);
+    const normed = hooks?.wants(this.hookResidPost)
+      ? this.layerNorm.forward(this.hookResidPost.run(tf.add(mlpOut, residual) as tf.Tensor3D, hooks), undefined, hooks)
+      : this.layerNorm.forward(mlpOut, residual, hooks);
+    return this.hookNormalizedResidPost.run(normed, hooks);
   }
 
   dispose(): void {

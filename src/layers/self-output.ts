@@ -1,4 +1,6 @@
-// BertSelfOutput (modeling_bert.py): dense, then LayerNorm(dense + residual).
+// BertSelfOutput (modeling_bert.py): dense, then LayerNorm(dense + residual) — TransformerLens's BertBlock names the
+// pieces: `hook_attn_out` (dense), `hook_resid_mid` = resid_pre + attn_out, `hook_mlp_in` (= resid_mid, the MLP
+// side's input before ln1) and `ln1.*`.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
@@ -9,10 +11,10 @@ import { Linear } from './linear.js';
 export class BertSelfOutput {
   private constructor(
     readonly dense: Linear,
-    readonly layerNorm: LayerNorm,
     readonly hookAttnOut: HookPoint,
     readonly hookResidMid: HookPoint,
-    readonly hookNormalized: HookPoint,
+    readonly hookMlpIn: HookPoint,
+    readonly layerNorm: LayerNorm,
   ) {}
 
   /** `w`: `encoder.layer.{i}.attention.output`; `hp`: `blocks.{i}`. */
@@ -20,20 +22,20 @@ export class BertSelfOutput {
     const H = c.hiddenSize;
     return new BertSelfOutput(
       Linear.load(w.scope('dense'), H, H),
-      LayerNorm.load(w.scope('LayerNorm'), H, c.layerNormEps),
-      hp.point('hook_attn_out'),
-      hp.point('hook_resid_mid'),
-      hp.scope('ln1').point('hook_normalized'),
+      hp.point('hook_attn_out'), // [B, L, H]
+      hp.point('hook_resid_mid'), // [B, L, H]
+      hp.point('hook_mlp_in'), // [B, L, H]
+      LayerNorm.load(w.scope('LayerNorm'), H, c.layerNormEps, hp.scope('ln1')),
     );
   }
 
-  /** context, residual: [B, L, H] */
+  /** context (heads merged), residual (the block's input): [B, L, H] → normalized_resid_mid [B, L, H] */
   forward(context: tf.Tensor3D, residual: tf.Tensor3D, hooks?: HookRun): tf.Tensor3D {
     const attnOut = this.hookAttnOut.run(this.dense.forward(context), hooks);
     // The sum is a tensor of its own only when a hook wants it; otherwise it rides in the LayerNorm.
-    if (!hooks?.wants(this.hookResidMid)) return this.hookNormalized.run(this.layerNorm.forward(attnOut, residual), hooks);
+    if (!hooks?.wants(this.hookResidMid) && !hooks?.wants(this.hookMlpIn)) return this.layerNorm.forward(attnOut, residual, hooks);
     const residMid = this.hookResidMid.run(tf.add(attnOut, residual) as tf.Tensor3D, hooks);
-    return this.hookNormalized.run(this.layerNorm.forward(residMid), hooks);
+    return this.layerNorm.forward(this.hookMlpIn.run(residMid, hooks), undefined, hooks);
   }
 
   dispose(): void {

@@ -7,7 +7,7 @@ import type { Weights } from '../loader/weights.js';
 import { BertEmbeddings } from '../layers/embeddings.js';
 import { BertEncoder } from '../layers/encoder.js';
 import { floatMask } from './mask.js';
-import { type HookPoint, type Hooks, HookScope, HookSet } from '../layers/hook.js';
+import { combineHooks, type HookPoint, type Hooks, HookScope, HookSet } from '../layers/hook.js';
 
 /** torch.finfo(torch.float32).min, what HF adds to the scores of masked keys. */
 export const FLOAT32_MIN = -3.4028234663852886e38;
@@ -21,7 +21,8 @@ export interface BertInputs {
   tokenTypeIds?: tf.Tensor2D;
 }
 
-export interface BertOutput {
+/** What a forward returns (HF's BaseModelOutput without the pooler); the caller disposes the tensors. */
+export interface BertModelOutput {
   /** [B, L, H] */
   lastHiddenState: tf.Tensor3D;
   /** numHiddenLayers + 1 tensors [B, L, H]: the embeddings output, then each layer's (HF `hidden_states`) */
@@ -63,12 +64,23 @@ export class BertModel {
     return this.points.map((p) => p.name);
   }
 
-  forward(inputs: BertInputs, opts: ForwardOptions = {}): BertOutput {
+  forward(inputs: BertInputs, opts: ForwardOptions = {}): BertModelOutput {
     this.check(inputs);
-    const hooks = opts.hooks && Object.keys(opts.hooks).length > 0 ? new HookSet(opts.hooks, this.points) : undefined;
+    // HF's `attentions` are what each block's hook_pattern sees last (after any hook of the caller's).
+    const attentions: tf.Tensor4D[] = [];
+    const collect: Hooks = {};
+    if (opts.outputAttentions) {
+      for (const p of this.points) {
+        if (p.name.endsWith('.attn.hook_pattern')) collect[p.name] = (t) => void attentions.push(tf.keep(t as tf.Tensor4D));
+      }
+    }
+    const table = combineHooks(opts.hooks ?? {}, collect);
+    const hooks = Object.keys(table).length > 0 ? new HookSet(table, this.points) : undefined;
     try {
-      return this.run(inputs, opts, hooks);
+      const out = this.run(inputs, opts, hooks);
+      return opts.outputAttentions ? { ...out, attentions } : out;
     } catch (e) {
+      tf.dispose(attentions);
       // tfjs's CPU-side kernels check gather indices; say which input was out of range.
       const m = /GatherV2: the index value (-?\d+) is not in \[0, (\d+)\]/.exec(e instanceof Error ? e.message : '');
       if (!m) throw e;
@@ -77,7 +89,7 @@ export class BertModel {
     }
   }
 
-  private run(inputs: BertInputs, opts: ForwardOptions, hooks: HookSet | undefined): BertOutput {
+  private run(inputs: BertInputs, opts: ForwardOptions, hooks: HookSet | undefined): BertModelOutput {
     return tf.tidy(() => {
       const { inputIds, attentionMask } = inputs;
       const tokenTypeIds = inputs.tokenTypeIds ?? tf.zerosLike(inputIds);
@@ -85,8 +97,8 @@ export class BertModel {
       // [B, L] 1/0 → [B, 1, 1, L] 0/min, added to every head's scores for every query.
       const mask = tf.mul(tf.sub(1, tf.reshape(floatMask(attentionMask), [B, 1, 1, L])), FLOAT32_MIN) as tf.Tensor4D;
       const x = this.embeddings.forward(inputIds, tokenTypeIds, hooks);
-      const out = this.encoder.forward(x, mask, { ...opts, hooks });
-      return out as BertOutput & tf.TensorContainerObject;
+      const out = this.encoder.forward(x, mask, { hooks, outputHiddenStates: opts.outputHiddenStates });
+      return out as BertModelOutput & tf.TensorContainerObject;
     });
   }
 

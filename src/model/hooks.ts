@@ -1,15 +1,12 @@
 // TransformerLens-style access to a forward's internals: run with a cache of named activations, run
-// with hooks that read or replace them, and head ablation / masking built on those hooks.
-// Names (from `model.hookNames()`): `embed.hook_embed`, `embed.hook_pos_embed`, `embed.hook_token_type_embed`,
-// `hook_full_embed`, and per block `blocks.{i}.`: `attn.hook_q|k|v|z` [B, L, heads, d_head],
-// `attn.hook_attn_scores`, `attn.hook_pattern` [B, heads, L, L], `hook_attn_out`, `hook_resid_mid`,
-// `ln1.hook_normalized`, `mlp.hook_pre`, `mlp.hook_post`, `hook_mlp_out`, `hook_resid_post`,
-// `hook_normalized_resid_post` (= HF hidden_states[i + 1]).
+// with hooks that read or replace them, and head ablation / masking built on those hooks. The names are
+// `model.hookNames()`, declared by the layers where each tensor is made; docs/hooks.md lists them with shapes.
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
-import type { HookContext, HookFn, Hooks } from '../layers/hook.js';
-import type { BertInputs, BertModel, BertOutput } from './bert.js';
+import { combineHooks, type HookContext, type HookFn, type Hooks, hookList } from '../layers/hook.js';
+import type { BertInputs, BertModel, BertModelOutput } from './bert.js';
 
+export { combineHooks };
 export type { HookContext, HookFn, Hooks };
 
 /** Activations by full hook name; owns its tensors until `dispose()`. */
@@ -27,7 +24,7 @@ export class ActivationCache {
   /**
    * `get('blocks.0.attn.hook_pattern')`, or TransformerLens's shorthand `get('pattern', 0)`,
    * `get('resid_post', 3)`, `get('full_embed')`: the one point under `blocks.{layer}.` (or top level)
-   * whose name ends in `hook_<short>`.
+   * whose name ends in `hook_<short>`; or a name relative to the block, `get('ln1.hook_normalized', 3)`.
    */
   get(name: string, layer?: number): tf.Tensor {
     const full = this.resolve(name, layer);
@@ -39,8 +36,9 @@ export class ActivationCache {
   /** The full hook name for a full name or a shorthand. */
   resolve(name: string, layer?: number): string {
     if (layer === undefined && this.hookNames.includes(name)) return name;
-    const short = name.startsWith('hook_') ? name : `hook_${name}`;
     const prefix = layer === undefined ? '' : `blocks.${layer}.`;
+    if (this.hookNames.includes(prefix + name)) return prefix + name;
+    const short = name.startsWith('hook_') ? name : `hook_${name}`;
     const matches = this.hookNames.filter(
       (n) =>
         n.startsWith(prefix) &&
@@ -71,12 +69,8 @@ export interface CacheOptions {
   outputAttentions?: boolean;
 }
 
-function hookList(h: HookFn | readonly HookFn[] | undefined): HookFn[] {
-  return h === undefined ? [] : typeof h === 'function' ? [h] : [...h];
-}
-
 /** One forward, caching the selected activations (cloned: the cache and the output are disposed independently). */
-export function runWithCache(model: BertModel, inputs: BertInputs, opts: CacheOptions = {}): { output: BertOutput; cache: ActivationCache } {
+export function runWithCache(model: BertModel, inputs: BertInputs, opts: CacheOptions = {}): { output: BertModelOutput; cache: ActivationCache } {
   const all = model.hookNames();
   const sel = opts.names;
   const wanted = sel === undefined ? all : typeof sel === 'function' ? all.filter(sel) : [...sel];
@@ -105,15 +99,8 @@ export function runWithHooks(
   inputs: BertInputs,
   hooks: Hooks,
   opts: { outputHiddenStates?: boolean; outputAttentions?: boolean } = {},
-): BertOutput {
+): BertModelOutput {
   return model.forward(inputs, { ...opts, hooks });
-}
-
-/** Merges hook tables: functions for the same point run in the order given. */
-export function combineHooks(...tables: Hooks[]): Hooks {
-  const out: Hooks = {};
-  for (const t of tables) for (const [k, v] of Object.entries(t)) out[k] = [...hookList(out[k]), ...hookList(v)];
-  return out;
 }
 
 export interface HeadRef {

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { checkFusedLayerNorm, fusedLayerNorm, fusedLayerNormApplies, LAYER_NORM_KERNEL } from '../../src/backend/webgpu/layer-norm.js';
 import { setWebgpuMatmul } from '../../src/backend/webgpu/settings.js';
-import { LayerNorm } from '../../src/layers/layer-norm.js';
+import { layerNorm } from '../../src/backend/kernels.js';
 import { layerNormComposite } from '../../src/ops/layer-norm.js';
 import { maxDiff, values } from '../values.js';
 import { onWebgpu, webgpuUnavailable } from './webgpu.js';
@@ -49,15 +49,15 @@ describe.skipIf(adapter !== null)('fused LayerNorm on webgpu', () => {
     expect(tf.memory().numTensors).toBe(n0);
   });
 
-  it('LayerNorm runs it on webgpu unless tfjs\'s kernels are asked for, after the device check passed', async () => {
+  it('the layerNorm op runs it on webgpu unless tfjs\'s kernels are asked for, after the device check passed', async () => {
     const { diff, error } = await checkFusedLayerNorm(layerNormComposite);
     expect(error).toBeNull();
     expect(diff).toBeLessThanOrEqual(1e-5);
-    const ln = new LayerNorm(tf.tensor1d(values(16, 0.5, 1.5, 2)), tf.tensor1d(values(16, -1, 1, 3)), 1e-12);
+    const [gamma, beta] = [tf.tensor1d(values(16, 0.5, 1.5, 2)), tf.tensor1d(values(16, -1, 1, 3))];
     const x = tf.tensor3d(values(2 * 3 * 16, -2, 2, 4), [2, 3, 16]);
     const r = tf.tensor3d(values(2 * 3 * 16, -2, 2, 5), [2, 3, 16]);
     const kernels = async () => {
-      const p = await tf.profile(() => ln.forward(x, r));
+      const p = await tf.profile(() => layerNorm(x, r, gamma, beta, 1e-12));
       const out = p.result as tf.Tensor;
       const data = await out.data();
       out.dispose();
@@ -76,6 +76,6 @@ describe.skipIf(adapter !== null)('fused LayerNorm on webgpu', () => {
     expect(fused.data.length).toBe(96);
     setWebgpuMatmul('auto');
     tf.dispose([x, r]);
-    ln.dispose();
+    tf.dispose([gamma, beta]);
   });
 });

@@ -53,7 +53,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const x = values(rows * H, -4, 14, 7);
       const w = values(H, 0.5, 1.5, 8);
       const b = values(H, -0.2, 0.2, 9);
-      const ln = LayerNorm.load(new Weights(new Map([['weight', { shape: [H], data: w }], ['bias', { shape: [H], data: b }]])), H, eps);
+      const ln = LayerNorm.load(new Weights(new Map([['weight', { shape: [H], data: w }], ['bias', { shape: [H], data: b }]])), H, eps, new HookScope());
       const y = ln.forward(tf.tensor2d(x, [rows, H]));
       const ref: number[] = [];
       for (let r = 0; r < rows; r++) {

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../fixtures.js';
 import { UsageError } from '../../src/errors.js';
-import type { BertInputs, BertModel, BertOutput } from '../../src/model/bert.js';
+import type { BertInputs, BertModel, BertModelOutput } from '../../src/model/bert.js';
+import { fusedLayerNormApplies } from '../../src/backend/webgpu/layer-norm.js';
 import { ablateHeads, headMask, runWithCache, runWithHooks } from '../../src/model/hooks.js';
 import { disposeInputs, inputsFrom, loadHfDir, maxAbsDiff, readRefs, ref, useBackend, MAIN_BACKEND, maskLength } from './helpers.js';
 
@@ -13,7 +14,7 @@ const mask = ref(refs, 'attention_mask');
 const [B, L] = mask.shape as [number, number];
 const lengths = Array.from({ length: B }, (_, b) => maskLength(mask, b));
 
-const disposeOutput = (o: BertOutput): void => tf.dispose(o as unknown as tf.TensorContainer);
+const disposeOutput = (o: BertModelOutput): void => tf.dispose(o as unknown as tf.TensorContainer);
 const data = async (t: tf.Tensor): Promise<Float32Array> => (await t.data()) as Float32Array;
 
 /** Rows of the reference batch cut to `len` tokens (no padding). */
@@ -44,11 +45,12 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
 
   it('hookNames() is generated from the model, in data-flow order', () => {
     const names = model.hookNames();
-    const perBlock = ['attn.hook_q', 'attn.hook_k', 'attn.hook_v', 'attn.hook_attn_scores', 'attn.hook_pattern', 'attn.hook_z',
-      'hook_attn_out', 'hook_resid_mid', 'ln1.hook_normalized', 'mlp.hook_pre', 'mlp.hook_post', 'hook_mlp_out',
-      'hook_resid_post', 'hook_normalized_resid_post'];
+    const ln = (p: string) => [`${p}.hook_scale`, `${p}.hook_normalized`, `${p}.hook_out`];
+    const perBlock = ['hook_resid_pre', 'attn.hook_q', 'attn.hook_k', 'attn.hook_v', 'attn.hook_attn_scores', 'attn.hook_pattern',
+      'attn.hook_z', 'hook_attn_out', 'hook_resid_mid', 'hook_mlp_in', ...ln('ln1'), 'mlp.hook_pre', 'mlp.hook_post', 'hook_mlp_out',
+      'hook_resid_post', ...ln('ln2'), 'hook_normalized_resid_post'];
     expect(names).toEqual([
-      'embed.hook_embed', 'embed.hook_pos_embed', 'embed.hook_token_type_embed', 'hook_full_embed',
+      'embed.hook_embed', 'embed.hook_pos_embed', 'embed.hook_token_type_embed', ...ln('embed.ln'), 'hook_full_embed',
       ...[0, 1].flatMap((i) => perBlock.map((p) => `blocks.${i}.${p}`)),
     ]);
   });
@@ -65,7 +67,7 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
       errs[`${i}.pattern`] = maxAbsDiff(await data(cache.get('pattern', i)), ref(refs, `attentions.${i}`), mask, 2);
       errs[`${i}.mlp.post`] = maxAbsDiff(await data(cache.get(`blocks.${i}.mlp.hook_post`)), ref(refs, `layer.${i}.intermediate`), mask);
       errs[`${i}.q`] = maxAbsDiff(await data(cache.get('q', i)), ref(refs, `layer.${i}.query`), mask);
-      errs[`${i}.ln1`] = maxAbsDiff(await data(cache.get('normalized', i)), ref(refs, `layer.${i}.attention_output`), mask);
+      errs[`${i}.ln1`] = maxAbsDiff(await data(cache.get('ln1.hook_out', i)), ref(refs, `layer.${i}.attention_output`), mask);
       // The forward's own outputs are the same tensors' values.
       expect(await data(output.hiddenStates![i + 1]!)).toEqual(await data(cache.get(`blocks.${i}.hook_normalized_resid_post`)));
     }
@@ -109,16 +111,95 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
 
   it('a hook returning its input (or nothing) leaves every output bit-identical', async () => {
     const plain = model.forward(inputs, { outputHiddenStates: true, outputAttentions: true });
-    const hooks = Object.fromEntries(model.hookNames().map((n, i) => [n, (t: tf.Tensor) => (i % 2 ? t : undefined)]));
-    const hooked = runWithHooks(model, inputs, hooks, { outputHiddenStates: true, outputAttentions: true });
-    for (let i = 0; i < 3; i++) expect(await data(hooked.hiddenStates![i]!)).toEqual(await data(plain.hiddenStates![i]!));
-    for (let i = 0; i < 2; i++) expect(await data(hooked.attentions![i]!)).toEqual(await data(plain.attentions![i]!));
+    // A LayerNorm's hook_scale / hook_normalized take it apart into tfjs ops: bit-identical where the unhooked
+    // norm runs as those ops too, within float32 rounding where it is one fused webgpu program.
+    const lnInside = (n: string) => /\.hook_(scale|normalized)$/.test(n);
+    const fused = fusedLayerNormApplies();
+    for (const pick of [(n: string) => !lnInside(n), () => true]) {
+      const hooks = Object.fromEntries(model.hookNames().filter(pick).map((n, i) => [n, (t: tf.Tensor) => (i % 2 ? t : undefined)]));
+      const hooked = runWithHooks(model, inputs, hooks, { outputHiddenStates: true, outputAttentions: true });
+      const exact = !fused || pick !== (() => true) && Object.keys(hooks).every((n) => !lnInside(n));
+      for (let i = 0; i < 3; i++) {
+        const [h, p] = [await data(hooked.hiddenStates![i]!), await data(plain.hiddenStates![i]!)];
+        if (exact) expect(h).toEqual(p);
+        else expect(maxAbsDiff(h, { shape: [], data: p })).toBeLessThanOrEqual(1e-5);
+      }
+      for (let i = 0; i < 2; i++) expect(await data(hooked.attentions![i]!)).toEqual(await data(plain.attentions![i]!));
+      disposeOutput(hooked);
+    }
     disposeOutput(plain);
-    disposeOutput(hooked);
+  });
+
+  it('hook names mean what TransformerLens\'s mean (BertBlock, NormalizationBridge), on the fixture\'s tensors', async () => {
+    const n0 = tf.memory().numTensors;
+    const { output, cache } = runWithCache(model, inputs, { outputHiddenStates: true });
+    const H = model.config.hiddenSize;
+    const eps = model.config.layerNormEps;
+    const same = async (a: tf.Tensor, b: tf.Tensor, what: string) => expect(await data(a), what).toEqual(await data(b));
+    const sum = (a: string, b: string, i?: number) => tf.add(cache.get(a, i), cache.get(b, i));
+    // hook_scale = √(var(x) + eps) [B, L, 1]; hook_normalized = (x − mean) / scale, before the affine; hook_out after.
+    const checkNorm = async (scope: string, x: tf.Tensor, ln: { weight: tf.Tensor1D; bias: tf.Tensor1D }, want: string) => {
+      const scale = cache.get(`${scope}.hook_scale`);
+      const normalized = cache.get(`${scope}.hook_normalized`);
+      const out = cache.get(`${scope}.hook_out`);
+      expect(scale.shape, scope).toEqual([B, L, 1]);
+      expect(normalized.shape, scope).toEqual([B, L, H]);
+      const [xs, ss, ns] = [await data(x), await data(scale), await data(normalized)];
+      let worstScale = 0;
+      let worstNorm = 0;
+      for (let r = 0; r < B * L; r++) {
+        const row = Array.from(xs.subarray(r * H, (r + 1) * H));
+        const mean = row.reduce((a, v) => a + v, 0) / H;
+        const s = Math.sqrt(row.reduce((a, v) => a + (v - mean) ** 2, 0) / H + eps); // float64
+        worstScale = Math.max(worstScale, Math.abs(ss[r]! - s) / s);
+        for (let c = 0; c < H; c++) worstNorm = Math.max(worstNorm, Math.abs(ns[r * H + c]! - (row[c]! - mean) / s));
+      }
+      expect(worstScale, `${scope}.hook_scale`).toBeLessThanOrEqual(1e-6);
+      expect(worstNorm, `${scope}.hook_normalized`).toBeLessThanOrEqual(1e-5);
+      const affine = tf.tidy(() => tf.add(tf.mul(normalized, ln.weight), ln.bias));
+      expect(maxAbsDiff(await data(affine), { shape: [], data: await data(out) }), `${scope} affine`).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(await data(normalized), { shape: [], data: await data(out) }), `${scope}: normalized is before the affine`).toBeGreaterThan(0.1);
+      expect(maxAbsDiff(await data(out), ref(refs, want), mask), `${scope}.hook_out vs ${want}`).toBeLessThanOrEqual(1e-5);
+      affine.dispose();
+    };
+    const { embeddings, encoder } = model;
+    const embedSum = tf.tidy(() => tf.add(tf.add(cache.get('embed.hook_embed'), cache.get('embed.hook_token_type_embed')), cache.get('embed.hook_pos_embed')));
+    await checkNorm('embed.ln', embedSum, embeddings.layerNorm, 'hidden_states.0');
+    await same(cache.get('hook_full_embed'), cache.get('embed.ln.hook_out'), 'hook_full_embed');
+    for (let i = 0; i < 2; i++) {
+      const block = encoder.layers[i]!;
+      expect(maxAbsDiff(await data(cache.get('resid_pre', i)), ref(refs, `hidden_states.${i}`), mask), `${i}.resid_pre`).toBeLessThanOrEqual(1e-5);
+      const mid = sum('attn_out', 'resid_pre', i);
+      await same(cache.get('resid_mid', i), mid, `${i}: resid_mid = resid_pre + attn_out`);
+      await same(cache.get('mlp_in', i), cache.get('resid_mid', i), `${i}: mlp_in = resid_mid (before ln1)`);
+      await checkNorm(`blocks.${i}.ln1`, cache.get('mlp_in', i), block.attention.output.layerNorm, `layer.${i}.attention_output`);
+      const post = sum('ln1.hook_out', 'mlp_out', i);
+      await same(cache.get('resid_post', i), post, `${i}: resid_post = normalized_resid_mid + mlp_out (before ln2)`);
+      await checkNorm(`blocks.${i}.ln2`, cache.get('resid_post', i), block.output.layerNorm, `hidden_states.${i + 1}`);
+      await same(cache.get('normalized_resid_post', i), cache.get('ln2.hook_out', i), `${i}: normalized_resid_post = ln2(resid_post)`);
+      tf.dispose([mid, post]);
+    }
+    tf.dispose(embedSum);
+    cache.dispose();
+    disposeOutput(output);
+    expect(tf.memory().numTensors).toBe(n0);
+  });
+
+  it('a LayerNorm\'s hook_scale is live: doubling it halves hook_normalized', async () => {
+    const names = ['blocks.1.ln1.hook_normalized'];
+    const plain = runWithCache(model, inputs, { names });
+    const doubled = runWithCache(model, inputs, { names, hooks: { 'blocks.1.ln1.hook_scale': (s) => tf.mul(s, 2) } });
+    const [p, d] = [await data(plain.cache.get(names[0]!)), await data(doubled.cache.get(names[0]!))];
+    expect(maxAbsDiff(d.map((v) => v * 2), { shape: [], data: p })).toBeLessThanOrEqual(1e-6);
+    expect(maxAbsDiff(await data(doubled.output.lastHiddenState), { shape: [], data: await data(plain.output.lastHiddenState) })).toBeGreaterThan(1e-2);
+    for (const r of [plain, doubled]) {
+      r.cache.dispose();
+      disposeOutput(r.output);
+    }
   });
 
   it('with no hooks set, hook points add no kernels; a reading hook adds none either', async () => {
-    const count = async (f: () => BertOutput): Promise<number> => {
+    const count = async (f: () => BertModelOutput): Promise<number> => {
       const info = await tf.profile(() => {
         const o = f();
         return o.lastHiddenState;

@@ -15,7 +15,7 @@ async function outputsFor(model: BertModel, refs: Map<string, Ref>, prefix = '')
   const inputs = inputsFrom(refs, prefix);
   const n = model.config.numHiddenLayers;
   const names = (name: string): boolean =>
-    /attn\.hook_q$|ln1\.hook_normalized$|mlp\.hook_post$/.test(name);
+    /attn\.hook_q$|ln1\.hook_out$|mlp\.hook_post$/.test(name);
   const { output, cache } = runWithCache(model, inputs, { names, outputHiddenStates: true, outputAttentions: true });
   const out = new Map<string, Float32Array>();
   const put = async (name: string, t: tf.Tensor): Promise<void> => {
@@ -26,7 +26,7 @@ async function outputsFor(model: BertModel, refs: Map<string, Ref>, prefix = '')
   for (let i = 0; i < n; i++) {
     await put(`attentions.${i}`, output.attentions![i]!);
     await put(`layer.${i}.query`, cache.get('q', i)); // [B, L, heads, d] = [B, L, H] merged
-    await put(`layer.${i}.attention_output`, cache.get('normalized', i));
+    await put(`layer.${i}.attention_output`, cache.get('ln1.hook_out', i));
     await put(`layer.${i}.intermediate`, cache.get('post', i));
   }
   for (const mode of ['mean', 'cls', 'max', 'mean_sqrt_len'] as PoolingMode[]) {

@@ -1,0 +1,80 @@
+// The heavy ops of a BERT forward as the layers call them: Linear, LayerNorm (with its residual add) and
+// attention. Each picks its kernel here, per call: our WGSL program (src/backend/webgpu/) where the webgpu backend
+// runs, our kernels are allowed (SBERT_WEBGPU_MATMUL not `tfjs`) and the program passed its check on this device;
+// else tfjs ops (src/ops). Model code never chooses a kernel.
+import * as tf from '@tensorflow/tfjs-core';
+import { gelu } from '../ops/activations.js';
+import { type AttentionTap, attentionComposite } from '../ops/attention.js';
+import { layerNormComposite } from '../ops/layer-norm.js';
+import { fusedAttention, fusedAttentionApplies } from './webgpu/attention.js';
+import { fusedLayerNorm, fusedLayerNormApplies } from './webgpu/layer-norm.js';
+import { tiledLinear } from './webgpu/linear.js';
+import type { LinearActivation } from './webgpu/linear-wgsl.js';
+import { tiledLinearApplies } from './webgpu/matmul-choice.js';
+
+export type { AttentionTap, LinearActivation };
+
+/**
+ * activation(x · w + b), HF's nn.Linear (+ ACT2FN for ReLU / exact GELU). x: [rows, in]; w: [in, out] (HF's weight
+ * transposed); b: [out] → [rows, out]. On the tiled webgpu program the activation runs in its epilogue; elsewhere
+ * ReLU rides in tfjs's fused matmul (exact: it only clamps) and GELU follows as tfjs ops.
+ */
+export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: LinearActivation = 'linear'): tf.Tensor2D {
+  const [inFeatures, outFeatures] = w.shape;
+  if (tiledLinearApplies(inFeatures, outFeatures)) return tiledLinear(x, w, b, activation);
+  if (activation === 'gelu') return tf.tidy(() => gelu(tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D));
+  return tf.fused.matMul({ a: x, b: w, bias: b, activation }) as tf.Tensor2D;
+}
+
+/** torch's LayerNorm(x + residual) over the last axis (x alone without a residual); any rank, same shape out. */
+export function layerNorm<R extends tf.Rank>(
+  x: tf.Tensor<R>,
+  residual: tf.Tensor<R> | undefined,
+  weight: tf.Tensor1D,
+  bias: tf.Tensor1D,
+  eps: number,
+): tf.Tensor<R> {
+  if (fusedLayerNormApplies()) {
+    const size = weight.shape[0];
+    return tf.tidy(() => {
+      const flat = (t: tf.Tensor) => tf.reshape(t, [-1, size]) as tf.Tensor2D;
+      return tf.reshape(fusedLayerNorm(flat(x), residual && flat(residual), weight, bias, eps), x.shape) as tf.Tensor<R>;
+    });
+  }
+  if (!residual) return layerNormComposite(x, weight, bias, eps);
+  return tf.tidy(() => layerNormComposite(tf.add(x, residual) as tf.Tensor<R>, weight, bias, eps));
+}
+
+export interface AttentionOptions {
+  /** Multiplies Q·Kᵀ (HF: d_head^-½). */
+  scale: number;
+  /** The caller needs the scores or probabilities (returned, and passed to the taps); false lets a fused program run. */
+  needProbs: boolean;
+  /** Called on the masked, scaled scores [B, heads, L, L] before softmax when the probabilities are made. */
+  onScores?: AttentionTap;
+  /** Called on the probabilities [B, heads, L, L] when they are made. */
+  onProbs?: AttentionTap;
+}
+
+/**
+ * softmax(q·kᵀ · scale + mask) · v per head (HF's eager attention). q, k, v: [B, L, heads, d]; mask: additive
+ * [B, 1, 1, L] (0, or float32's min on padding) → z [B, L, heads, d], and the probabilities [B, heads, L, L] when
+ * `needProbs`. Without `needProbs` it runs as one fused program where that applies (webgpu, L ≤ 512, d ≤ 128).
+ */
+export function attention(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  mask: tf.Tensor4D,
+  opts: AttentionOptions,
+): { z: tf.Tensor4D; probs?: tf.Tensor4D } {
+  const [B, L, heads, d] = q.shape;
+  if (!opts.needProbs && fusedAttentionApplies(L, d)) {
+    return tf.tidy(() => {
+      const flat = (t: tf.Tensor4D) => tf.reshape(t, [B * L, heads * d]) as tf.Tensor2D;
+      const z = fusedAttention(flat(q), flat(k), flat(v), tf.reshape(mask, [B, L]) as tf.Tensor2D, heads, opts.scale);
+      return { z: tf.reshape(z, [B, L, heads, d]) as tf.Tensor4D };
+    });
+  }
+  return attentionComposite(q, k, v, mask, opts.scale, opts.onScores, opts.onProbs);
+}
