@@ -71,7 +71,7 @@ try {
 }
 
 
-const enc = await SentenceEncoder.load(model, { backend: values.backend as BackendName, workers: 1, quiet: true });
+const enc = await SentenceEncoder.load(model, { backend: values.backend as BackendName, workers: 1 });
 log(`backend ${enc.backend.name} (${enc.backend.reason}); ${sentences.length} sentences`);
 interface Row { matmul: WebgpuMatmul; batch: number; sentencesPerSecond: number; coldSeconds: number; seconds: number[]; tokens: number; padded: number; maxAbsVsTorch?: number }
 const encodings = sentences.map((s) => tokenizer.encode(s, { maxLength: 512 }));

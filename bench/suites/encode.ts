@@ -14,7 +14,7 @@ interface Encoder {
   dispose(): Promise<void>;
 }
 interface EncoderClass {
-  load(dir: string, opts: { backend?: string; workers?: number; quiet?: boolean }): Promise<Encoder>;
+  load(dir: string, opts: { backend?: string; workers?: number }): Promise<Encoder>;
 }
 
 export const ENCODER_MODULE = '../../src/encoder/sentence-encoder.js';
@@ -58,7 +58,7 @@ export function encodeSuite(env: BenchEnv): Suite {
           params: { ...params, workers },
           work,
           setup: async () => {
-            enc = await SentenceEncoder.load(dir, { backend, workers, quiet: true });
+            enc = await SentenceEncoder.load(dir, { backend, workers });
             await enc.encode(sentences.slice(0, 8 * workers), { batchSize: 4 });
           },
           fn: () => enc!.encode(sentences, { batchSize }),

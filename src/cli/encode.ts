@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { type Command, Option } from 'commander';
 import { InputError, UsageError } from '../errors.js';
 import { SentenceEncoder } from '../encoder/sentence-encoder.js';
+import { downloadProgress } from './download-progress.js';
 import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
 import { chunks, type InputFormat, readSentences } from './input.js';
 import { npyHeader } from './npy.js';
@@ -44,7 +45,7 @@ export function register(program: Command): void {
     .option('--output <file>', 'write to FILE instead of stdout')
     .action(async (o: EncodeCliOptions) => {
       if (o.format === 'npy' && o.pooling === 'none') throw new UsageError('--format npy needs pooled embeddings, not --pooling none');
-      const enc = await SentenceEncoder.load(o.model, { backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });
+      const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });
       reportBackend(enc.backend);
       const out: Writable = o.output ? createWriteStream(o.output) : process.stdout;
       const bar = createProgressBar({ unit: 'sentences', label: 'encode' });

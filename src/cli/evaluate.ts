@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SentenceEncoder } from '../encoder/sentence-encoder.js';
+import { downloadProgress } from './download-progress.js';
 import { STS_SIMILARITIES, stsMetrics } from '../encoder/sts.js';
 import { InputError } from '../errors.js';
 import { addModelOptions, type ModelOptions, positiveInt, reportBackend } from './options.js';
@@ -49,7 +50,7 @@ export function register(program: Command): void {
     .option('--json', 'print {"pairs", "cosine": {"pearson", "spearman"}, "manhattan", "euclidean", "dot"}')
     .action(async (o: ModelOptions & { data: string; batchSize: number; json?: boolean }) => {
       const pairs = readStsPairs(o.data);
-      const enc = await SentenceEncoder.load(o.model, { backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });
+      const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });
       try {
         reportBackend(enc.backend);
         // As the evaluator: each column encoded on its own.

@@ -2,6 +2,7 @@
 // each query by cosine of their embeddings (sentence-transformers' util.semantic_search).
 import { type Command, Option } from 'commander';
 import { SentenceEncoder } from '../encoder/sentence-encoder.js';
+import { downloadProgress } from './download-progress.js';
 import { semanticSearch } from '../encoder/similarity.js';
 import { InputError } from '../errors.js';
 import { type InputFormat, readSentences } from './input.js';
@@ -26,7 +27,7 @@ export function register(program: Command): void {
       const corpus: string[] = [];
       for await (const s of readSentences(o.corpus, o.inputFormat)) corpus.push(s);
       if (!corpus.length) throw new InputError('the corpus has no sentences', o.corpus);
-      const enc = await SentenceEncoder.load(o.model, { backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });
+      const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });
       try {
         reportBackend(enc.backend);
         const [corpusVecs, queryVecs] = [await enc.encode(corpus), await enc.encode(queries)];

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { type BackendChoice, type BackendName, setupBackend } from '../backend/index.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
-import { ensureModel } from '../hub/ensure.js';
+import { type DownloadEvents, ensureModel } from '../hub/ensure.js';
 import { type LoadedModel, loadModelDir } from '../loader/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BertInputs, BertModel } from '../model/bert.js';
@@ -24,8 +24,8 @@ export interface EncoderLoadOptions {
   maxSeqLength?: number;
   /** Hub revision when `idOrDir` must be downloaded. */
   revision?: string;
-  /** No notices or progress bars on stderr (e.g. while downloading). */
-  quiet?: boolean;
+  /** Called while a hub id is downloaded on first use (the library itself prints nothing). */
+  onDownload?: DownloadEvents;
 }
 
 export interface EncodeOptions {
@@ -64,7 +64,7 @@ export class SentenceEncoder {
     if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 1)) {
       throw new UsageError(`workers must be a positive integer, got ${opts.workers}`);
     }
-    const dir = await ensureModel(idOrDir, { revision: opts.revision, quiet: opts.quiet });
+    const dir = await ensureModel(idOrDir, { revision: opts.revision, ...opts.onDownload });
     const loaded = loadModelDir(dir);
     const tokenizer = BertTokenizer.fromDir(loaded.tokenizerDir);
     const backend = await setupBackend(opts.backend ?? 'auto');

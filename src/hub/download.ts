@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { HubClient, type FileMeta } from './client.js';
 import { HubError, HubUnreachableError, networkReason } from './errors.js';
 import { defaultModelDir } from './paths.js';
+import { isShardIndex, shardFiles, WEIGHT_FILES } from '../loader/weight-files.js';
 
 export interface DownloadProgress {
   /** The file being fetched (hub path, e.g. `1_Pooling/config.json`). */
@@ -44,8 +45,7 @@ export interface DownloadResult {
   totalBytes: number;
 }
 
-/** Config and weights first; tokenizer and sentence-transformers files when the repository has them. */
-const WEIGHT_FILES = ['model.safetensors', 'pytorch_model.bin'];
+/** Config and weights (WEIGHT_FILES, the loader's list) first; tokenizer and sentence-transformers files when present. */
 const OPTIONAL_FILES = [
   'vocab.txt',
   'tokenizer.json',
@@ -109,13 +109,13 @@ async function resolveFiles(client: HubClient): Promise<{ metas: FileMeta[]; com
     const weights = WEIGHT_FILES.find((f) => have.has(f));
     if (!weights) throw new HubError(`model ${client.id} (revision ${client.revision}) at ${client.endpoint} has no ${WEIGHT_FILES.join(' or ')}`);
     const wanted = ['config.json', weights, ...OPTIONAL_FILES.filter((f) => have.has(f))];
-    const metas = await Promise.all(
-      wanted.map(async (f) => {
-        const m = await client.head(f, rev);
-        if (!m) throw new HubError(`model ${client.id} (revision ${client.revision}): file ${f} is listed but not found at ${client.endpoint}`);
-        return m;
-      }),
-    );
+    const head = async (f: string): Promise<FileMeta> => {
+      const m = await client.head(f, rev);
+      if (!m) throw new HubError(`model ${client.id} (revision ${client.revision}): file ${f} is listed but not found at ${client.endpoint}`);
+      return m;
+    };
+    const metas = await Promise.all(wanted.map(head));
+    if (isShardIndex(weights)) metas.push(...(await Promise.all((await shardsOf(client, metas[1]!)).map(head))));
     checkTokenizer(client, metas);
     return { metas, commit: listing.commit };
   }
@@ -127,9 +127,45 @@ async function resolveFiles(client: HubClient): Promise<{ metas: FileMeta[]; com
   if (!weights) throw new HubError(`model ${client.id} (revision ${client.revision}) at ${client.endpoint} has no ${WEIGHT_FILES.join(' or ')}`);
   const optional = await Promise.all(OPTIONAL_FILES.map((f) => client.head(f)));
   const metas = [config, weights, ...optional.filter((m): m is FileMeta => m !== null)];
+  if (isShardIndex(weights.file)) {
+    for (const shard of await shardsOf(client, weights)) {
+      const m = await client.head(shard);
+      if (!m) throw new HubError(`model ${client.id} (revision ${client.revision}): shard ${shard} named by ${weights.file} not found at ${client.endpoint}`);
+      metas.push(m);
+    }
+  }
   checkTokenizer(client, metas);
   return { metas };
 }
+
+/** The shard files a sharded checkpoint's index names (the index is small JSON: read into memory, not saved here). */
+async function shardsOf(client: HubClient, index: FileMeta): Promise<string[]> {
+  const res = await client.fetch(index.url, { redirect: 'follow' });
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw client.statusError(res, index.file);
+  }
+  const length = Number(res.headers.get('content-length') ?? NaN);
+  if (length > MAX_INDEX_BYTES) {
+    await res.body?.cancel();
+    throw new HubError(`${index.file}: ${client.endpoint} announced ${length} bytes for a shard index (more than ${MAX_INDEX_BYTES})`);
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text.length > MAX_INDEX_BYTES ? '' : text);
+  } catch {
+    throw new HubError(`${index.file} from ${client.endpoint} is not valid JSON (or larger than ${MAX_INDEX_BYTES} bytes)`);
+  }
+  try {
+    return shardFiles(json, index.file);
+  } catch (e) {
+    throw new HubError(`${index.file} from ${client.endpoint}: ${e instanceof Error ? e.message.replace(`${index.file}: `, '') : e}`);
+  }
+}
+
+/** A shard index lists one entry per tensor: a few hundred KB even for large models. */
+const MAX_INDEX_BYTES = 16 << 20;
 
 function checkTokenizer(client: HubClient, metas: FileMeta[]): void {
   if (!metas.some((m) => m.file === 'vocab.txt' || m.file === 'tokenizer.json')) {

@@ -1,30 +1,30 @@
 // `ensureModel`: turn `--model` (a folder or a hub id) into a folder on disk, downloading the model when
-// it is nowhere local, as sentence-transformers does.
+// it is nowhere local, as sentence-transformers does. It reports through callbacks and prints nothing: the CLI
+// draws the notice and the progress bar (src/cli/download-progress.ts).
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createProgressBar, formatBytes } from '../cli/progress.js';
 import { resolveModelDir } from '../loader/resolve.js';
-import { downloadModel, isHubId, type DownloadOptions } from './download.js';
+import { hasCompleteWeights } from '../loader/weight-files.js';
+import { type DownloadOptions, type DownloadResult, downloadModel, isHubId } from './download.js';
 import { HubError, HubUnreachableError } from './errors.js';
 import { defaultModelDir } from './paths.js';
 
-export interface EnsureOptions extends Omit<DownloadOptions, 'dir'> {
-  /** Draw a progress bar on stderr (when it is a TTY); default true. */
-  progress?: boolean;
-  /** Print nothing on stderr (no notice, no bar). */
-  quiet?: boolean;
+/** What a download on first use reports (each optional); `onProgress` as in DownloadOptions. */
+export interface DownloadEvents {
+  /** The model is not local: a download of `id` into `dir` from `endpoint` starts. */
+  onStart?: (e: { id: string; dir: string; endpoint: string }) => void;
+  onProgress?: DownloadOptions['onProgress'];
+  onDone?: (res: DownloadResult) => void;
 }
+
+export interface EnsureOptions extends Omit<DownloadOptions, 'dir' | 'onProgress'>, DownloadEvents {}
 
 const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
 
-/** A folder with a config, weights and a vocabulary, i.e. one a previous download finished. */
+/** A folder with a config, weights (every shard of a sharded checkpoint) and a vocabulary: a finished download. */
 export function isCompleteModelDir(dir: string): boolean {
   const has = (f: string): boolean => existsSync(join(dir, f));
-  return (
-    has('config.json') &&
-    (has('model.safetensors') || has('pytorch_model.bin') || has('model.bin')) &&
-    (has('vocab.txt') || has('tokenizer.json'))
-  );
+  return has('config.json') && hasCompleteWeights(dir) && (has('vocab.txt') || has('tokenizer.json'));
 }
 
 function tryResolve(id: string): string | undefined {
@@ -45,28 +45,13 @@ export async function ensureModel(idOrDir: string, opts: EnsureOptions = {}): Pr
   if (found && isCompleteModelDir(found)) return found;
 
   const endpoint = opts.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
-  if (!opts.quiet) process.stderr.write(`sbert: ${idOrDir} is not in ${local}; downloading it from ${endpoint}\n`);
-  const bar = createProgressBar({ unit: 'bytes', label: idOrDir, enabled: opts.quiet || opts.progress === false ? false : undefined });
-  let started = false;
+  const { onStart, onDone, ...download } = opts;
+  onStart?.({ id: idOrDir, dir: local, endpoint });
   try {
-    const res = await downloadModel(idOrDir, {
-      ...opts,
-      endpoint,
-      dir: local,
-      onProgress: (p) => {
-        if (!started) {
-          bar.start(p.totalBytes, p.bytes);
-          started = true;
-        }
-        bar.update(p.bytes);
-        opts.onProgress?.(p);
-      },
-    });
-    bar.stop();
-    if (!opts.quiet) process.stderr.write(`sbert: ${formatBytes(res.downloadedBytes)} downloaded into ${res.dir}\n`);
+    const res = await downloadModel(idOrDir, { ...download, endpoint, dir: local });
+    onDone?.(res);
     return res.dir;
   } catch (err) {
-    bar.stop();
     if (err instanceof HubUnreachableError) throw err;
     if (err instanceof HubError && / not found at /.test(err.message)) {
       throw new HubError(`${idOrDir}: no such model folder, and ${err.message}`);

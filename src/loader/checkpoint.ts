@@ -1,12 +1,13 @@
 // One entry point for a weights file, whatever its container: sniffed from the first bytes.
 import { readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CheckpointError, InputError } from '../errors.js';
 import { decodeFloat32 } from './dtype.js';
 import { readSafetensorsHeader } from './safetensors.js';
 import { type ByteSource, FileSource } from './source.js';
 import type { Checkpoint, TensorEntry } from './tensor.js';
 import { readTorchLegacy, readTorchZip } from './torch.js';
+import { isShardIndex, weightMap } from './weight-files.js';
 
 export function readSafetensorsCheckpoint(src: ByteSource): Checkpoint {
   const { metadata, entries, dataStart } = readSafetensorsHeader(src);
@@ -52,7 +53,7 @@ export function openCheckpointSource(src: ByteSource): Checkpoint {
 }
 
 export function openCheckpoint(file: string): Checkpoint {
-  if (file.endsWith('.index.json')) return openShardedCheckpoint(file);
+  if (isShardIndex(file)) return openShardedCheckpoint(file);
   return openCheckpointSource(new FileSource(file));
 }
 
@@ -69,18 +70,14 @@ export function openShardedCheckpoint(indexFile: string): Checkpoint {
     if (code) throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code})`, indexFile);
     throw new CheckpointError(`not valid JSON (${(e as Error).message})`, indexFile);
   }
-  const map = (index as { weight_map?: unknown })?.weight_map;
-  if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new CheckpointError('no "weight_map" object', indexFile);
+  const map = weightMap(index, indexFile);
   const shards = new Map<string, Checkpoint>();
   const tensors = new Map<string, TensorEntry>();
   const closeAll = () => {
     for (const c of shards.values()) c.close();
   };
   try {
-    for (const [name, shard] of Object.entries(map as Record<string, unknown>)) {
-      if (typeof shard !== 'string' || shard !== basename(shard) || shard === '..' || shard === '.') {
-        throw new CheckpointError(`weight_map entry ${name} names ${JSON.stringify(shard)}, not a file beside the index`, indexFile);
-      }
+    for (const [name, shard] of map) {
       let c = shards.get(shard);
       if (!c) {
         c = openCheckpoint(join(dirname(indexFile), shard));

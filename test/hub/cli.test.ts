@@ -79,6 +79,18 @@ describe('sbert download', () => {
     expect(readFileSync(join(dir, 'pytorch_model.bin')).equals(readFileSync(fixture('tiny', 'uer-converted', 'pytorch_model.bin')))).toBe(true);
   });
 
+  it('a hub id missing locally is downloaded on first use; the CLI (not the library) says so on stderr', async () => {
+    const weights = join(tmp, 'first-use');
+    const r = await sbert(['similarity', '--model', ID, '--backend', 'cpu', '你好', '您好'], { HF_ENDPOINT: hub.url, SBERT_WEIGHTS: weights });
+    expect(r.code).toBe(0);
+    const dir = join(weights, 'uer', 'sbert-base-chinese-nli');
+    expect(r.stderr).toContain(`sbert: ${ID} is not in ${dir}; downloading it from ${hub.url}\n`);
+    expect(r.stderr).toMatch(new RegExp(`sbert: [\\d.]+ (KiB|MiB) downloaded into ${dir}\n`));
+    expect(r.stdout).toMatch(/^你好\n {2}[01]\.\d{4} {2}您好\n$/);
+    const again = await sbert(['similarity', '--model', ID, '--backend', 'cpu', '你好', '您好'], { HF_ENDPOINT: hub.url, SBERT_WEIGHTS: weights });
+    expect(again.stderr).not.toContain('downloading');
+  });
+
   it('exits 2 with one error line naming HF_ENDPOINT when the hub is unreachable', async () => {
     const r = await sbert(['download', ID, '--dir', join(tmp, 'x')], { HF_ENDPOINT: `http://127.0.0.1:${await closedPort()}` });
     expect(r.code).toBe(2);

@@ -2,9 +2,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { downloadModel, type DownloadProgress } from '../../src/hub/download.js';
 import { ensureModel } from '../../src/hub/ensure.js';
+import { loadModelDir } from '../../src/loader/model-dir.js';
+import { readSafetensors, serializeSafetensors } from '../../src/loader/safetensors.js';
 import { HubError, HubUnreachableError } from '../../src/hub/errors.js';
 import { fixture } from '../fixtures.js';
 import { closedPort, COMMIT, FakeHub, type FakeHubOptions, type FakeRepo } from './fake-hub.js';
@@ -30,6 +32,25 @@ function uerRepo(): FakeRepo {
     },
   };
 }
+/** The tiny HF model as a sharded safetensors checkpoint: an index and two shards (as save_pretrained writes big models). */
+function shardedRepo(): FakeRepo {
+  const all = [...readSafetensors(fixture('tiny', 'hf', 'model.safetensors')).tensors.values()];
+  const files: Record<string, Buffer> = {
+    'config.json': read('hf', 'config.json'),
+    'tokenizer.json': read('hf', 'tokenizer.json'),
+    'tokenizer_config.json': read('hf', 'tokenizer_config.json'),
+  };
+  const map: Record<string, string> = {};
+  [all.slice(0, 20), all.slice(20)].forEach((part, i) => {
+    const name = `model-0000${i + 1}-of-00002.safetensors`;
+    files[name] = Buffer.from(serializeSafetensors(part.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.bytes }))));
+    for (const t of part) map[t.name] = name;
+  });
+  files['model.safetensors.index.json'] = Buffer.from(JSON.stringify({ metadata: {}, weight_map: map }));
+  return { files };
+}
+const SHARDED = Object.keys(shardedRepo().files).sort();
+
 const WANTED = [
   '1_Pooling/config.json',
   'config.json',
@@ -281,29 +302,73 @@ describe('downloadModel', () => {
   });
 });
 
+describe('sharded checkpoints on the hub', () => {
+  it('downloadModel fetches the index and every shard it names; the folder then loads', async () => {
+    for (const noApi of [false, true]) {
+      const h = await startHub({ repos: { [ID]: shardedRepo() }, noApi });
+      const dir = join(tmp, `sharded-${noApi}`);
+      await downloadModel(ID, { endpoint: h.url, dir });
+      expectSameFiles(dir, h.opts.repos[ID]!, SHARDED);
+      const m = loadModelDir(dir);
+      expect(m.weightsFile).toBe(join(dir, 'model.safetensors.index.json'));
+      expect(m.weights.get('encoder.layer.1.output.dense.weight').shape).toEqual([32, 64]);
+      await h.close();
+      hub = undefined;
+    }
+  });
+
+  it('ensureModel finds a sharded model already in weights/<id>/ without the network (no re-download)', async () => {
+    const h = await startHub({ repos: { [ID]: shardedRepo() } });
+    process.env.SBERT_WEIGHTS = join(tmp, 'weights');
+    process.env.HF_ENDPOINT = h.url;
+    const dir = await ensureModel(ID);
+    expectSameFiles(dir, h.opts.repos[ID]!, SHARDED);
+    const seen = h.requests.length;
+    expect(await ensureModel(ID)).toBe(dir);
+    expect(h.requests.length).toBe(seen);
+    // A shard missing is an unfinished download: fetched again.
+    rmSync(join(dir, 'model-00002-of-00002.safetensors'));
+    expect(await ensureModel(ID)).toBe(dir);
+    expect(h.requests.length).toBeGreaterThan(seen);
+    expectSameFiles(dir, h.opts.repos[ID]!, SHARDED);
+  });
+});
+
 describe('ensureModel', () => {
   it('uses a folder as is, downloads a missing id into weights/<id>/ once, then finds it offline', async () => {
     expect(await ensureModel(fixture('tiny', 'st'))).toBe(fixture('tiny', 'st'));
     const h = await startHub();
     process.env.SBERT_WEIGHTS = join(tmp, 'weights');
     process.env.HF_ENDPOINT = h.url;
-    const dir = await ensureModel(ID, { quiet: true });
+    // The library reports through callbacks and writes nothing itself (the CLI renders the progress).
+    const events: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write');
+    const dir = await ensureModel(ID, {
+      onStart: (e) => events.push(`start ${e.id} ${relative(tmp, e.dir)} ${e.endpoint === h.url}`),
+      onProgress: (p) => events.push(`bytes ${p.bytes === p.totalBytes ? 'all' : 'some'}`),
+      onDone: (r) => events.push(`done ${r.files.length}`),
+    });
+    expect(write).not.toHaveBeenCalled();
+    write.mockRestore();
+    expect(events[0]).toBe('start uer/sbert-base-chinese-nli weights/uer/sbert-base-chinese-nli true');
+    expect(events.at(-2)).toBe('bytes all');
+    expect(events.at(-1)).toBe(`done ${WANTED.length}`);
     expect(dir).toBe(join(tmp, 'weights', 'uer', 'sbert-base-chinese-nli'));
     expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
     const seen = h.requests.length;
     process.env.HF_ENDPOINT = `http://127.0.0.1:${await closedPort()}`;
-    expect(await ensureModel(ID, { quiet: true })).toBe(dir);
+    expect(await ensureModel(ID)).toBe(dir);
     expect(h.requests.length).toBe(seen);
   });
 
   it('fails in one line when the model is not local and the hub is unreachable', async () => {
     process.env.SBERT_WEIGHTS = join(tmp, 'weights');
     process.env.HF_ENDPOINT = `http://127.0.0.1:${await closedPort()}`;
-    await expect(ensureModel(ID, { quiet: true })).rejects.toThrow(/^cannot reach the model hub at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*--model DIR$/);
-    await expect(ensureModel('./no/such/dir', { quiet: true })).rejects.toThrow(/^\.\/no\/such\/dir: no such model folder/);
+    await expect(ensureModel(ID)).rejects.toThrow(/^cannot reach the model hub at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*--model DIR$/);
+    await expect(ensureModel('./no/such/dir')).rejects.toThrow(/^\.\/no\/such\/dir: no such model folder/);
     const h = await startHub();
     process.env.HF_ENDPOINT = h.url;
-    await expect(ensureModel('no/such', { quiet: true })).rejects.toThrow(
+    await expect(ensureModel('no/such')).rejects.toThrow(
       new HubError(`no/such: no such model folder, and model no/such (revision main) not found at ${h.url}`),
     );
   });
@@ -317,6 +382,6 @@ describe('ensureModel', () => {
     mkdirSync(join(repo, 'refs'));
     writeFileSync(join(repo, 'refs', 'main'), COMMIT);
     for (const f of ['config.json', 'pytorch_model.bin', 'vocab.txt']) symlinkSync(fixture('tiny', 'uer-converted', f), join(snap, f));
-    expect(await ensureModel(ID, { quiet: true })).toBe(snap);
+    expect(await ensureModel(ID)).toBe(snap);
   });
 });
