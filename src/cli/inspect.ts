@@ -95,7 +95,7 @@ function text(r: InspectReport): string {
     for (const [k, v] of Object.entries(metadata)) lines.push(`metadata ${k}: ${v.length > 200 ? `${v.slice(0, 200)}…` : v}`);
     return lines.join('\n');
   }
-  const pooler = r.missing.every((m) => (POOLER_KEYS as readonly string[]).includes(m)) && r.missing.length ? ' (pooler: optional)' : '';
+  const pooler = r.missing.every((m) => POOLER_KEYS.includes(m)) && r.missing.length ? ' (pooler: optional)' : '';
   lines.push(`missing (${r.missing.length})${pooler}${r.missing.length ? ': ' + r.missing.join(', ') : ''}`);
   lines.push(`unexpected (${r.unexpected.length})${r.unexpected.length ? ': ' + r.unexpected.join(', ') : ''}`);
   lines.push(`renamed (${r.renamed.length})${r.renamed.length ? ':' : ''}`);

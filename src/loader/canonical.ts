@@ -24,18 +24,17 @@ export function canonicalWeights(ckpt: Checkpoint, config: BertConfig, configFil
     const [a, b, n] = keys.conflicts[0]!;
     throw new CheckpointError(`keys ${a} and ${b} both map to ${n}`, ckpt.file);
   }
-  const shapes = bertShapes(config);
-  const missing = [...shapes.keys()].filter((n) => !keys.canonical.has(n));
+  const required = bertShapes(config);
+  const shapes = bertShapes(config, { pooler: true });
+  const missing = [...required.keys()].filter((n) => !keys.canonical.has(n));
   if (missing.length) {
     const more = missing.length > 4 ? ` and ${missing.length - 4} more` : '';
     throw new CheckpointError(`missing required tensors ${missing.slice(0, 4).join(', ')}${more}`, ckpt.file);
   }
-  const H = config.hiddenSize;
-  const pooler = new Map<string, number[]>([[POOLER_KEYS[0], [H, H]], [POOLER_KEYS[1], [H]]]);
   const tensors = new Map<string, WeightTensor>();
   for (const [name, { source, dropFirstRow }] of keys.canonical) {
     const entry = ckpt.tensors.get(source)!;
-    const want = shapes.get(name) ?? pooler.get(name)!;
+    const want = shapes.get(name)!;
     const have = dropFirstRow ? [entry.shape[0]! - 1, ...entry.shape.slice(1)] : entry.shape;
     if (have.length !== want.length || have.some((d, i) => d !== want[i])) {
       throw new CheckpointError(

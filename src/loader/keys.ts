@@ -4,34 +4,42 @@
 // native names, mapped as UER-py's `convert_bert_from_uer_to_huggingface.py` does (seg row 0 dropped).
 import type { BertConfig } from './config.js';
 
-export const POOLER_KEYS = ['pooler.dense.weight', 'pooler.dense.bias'] as const;
+type Dims = (c: BertConfig) => number[];
+const H: Dims = (c) => [c.hiddenSize];
+const HH: Dims = (c) => [c.hiddenSize, c.hiddenSize];
+const linear = (module: string, dims: Dims, bias: Dims): [string, Dims][] => [[`${module}.weight`, dims], [`${module}.bias`, bias]];
 
-/** Every tensor a `BertModel` needs, with its shape for `c` (pooler excluded: it is optional). */
-export function bertShapes(c: BertConfig): Map<string, number[]> {
-  const H = c.hiddenSize;
-  const I = c.intermediateSize;
-  const m = new Map<string, number[]>([
-    ['embeddings.word_embeddings.weight', [c.vocabSize, H]],
-    ['embeddings.position_embeddings.weight', [c.maxPositionEmbeddings, H]],
-    ['embeddings.token_type_embeddings.weight', [c.typeVocabSize, H]],
-    ['embeddings.LayerNorm.weight', [H]],
-    ['embeddings.LayerNorm.bias', [H]],
-  ]);
-  for (let l = 0; l < c.numHiddenLayers; l++) {
-    const p = `encoder.layer.${l}.`;
-    for (const n of ['attention.self.query', 'attention.self.key', 'attention.self.value', 'attention.output.dense']) {
-      m.set(`${p}${n}.weight`, [H, H]);
-      m.set(`${p}${n}.bias`, [H]);
-    }
-    m.set(`${p}intermediate.dense.weight`, [I, H]);
-    m.set(`${p}intermediate.dense.bias`, [I]);
-    m.set(`${p}output.dense.weight`, [H, I]);
-    m.set(`${p}output.dense.bias`, [H]);
-    for (const n of ['attention.output.LayerNorm', 'output.LayerNorm']) {
-      m.set(`${p}${n}.weight`, [H]);
-      m.set(`${p}${n}.bias`, [H]);
-    }
-  }
+// HF's BertModel parameters without the `bert.` prefix, in module order, with their shapes (nn.Linear weights are
+// [out, in]): the one table the canonical names, the loader's shape checks and the synthetic weights derive from.
+const EMBEDDINGS: readonly [string, Dims][] = [
+  ['embeddings.word_embeddings.weight', (c) => [c.vocabSize, c.hiddenSize]],
+  ['embeddings.position_embeddings.weight', (c) => [c.maxPositionEmbeddings, c.hiddenSize]],
+  ['embeddings.token_type_embeddings.weight', (c) => [c.typeVocabSize, c.hiddenSize]],
+  ...linear('embeddings.LayerNorm', H, H),
+];
+/** Under `encoder.layer.{i}.` */
+const LAYER: readonly [string, Dims][] = [
+  ...linear('attention.self.query', HH, H),
+  ...linear('attention.self.key', HH, H),
+  ...linear('attention.self.value', HH, H),
+  ...linear('attention.output.dense', HH, H),
+  ...linear('intermediate.dense', (c) => [c.intermediateSize, c.hiddenSize], (c) => [c.intermediateSize]),
+  ...linear('output.dense', (c) => [c.hiddenSize, c.intermediateSize], H),
+  ...linear('attention.output.LayerNorm', H, H),
+  ...linear('output.LayerNorm', H, H),
+];
+/** Optional: sentence encoders do not use it, and many checkpoints leave it out. */
+const POOLER: readonly [string, Dims][] = linear('pooler.dense', HH, H);
+
+export const POOLER_KEYS = POOLER.map(([name]) => name) as readonly string[];
+const EMBEDDING_NAMES = new Set(EMBEDDINGS.map(([name]) => name));
+const LAYER_SUFFIXES = new Set(LAYER.map(([name]) => name));
+
+/** Every tensor a `BertModel` needs, with its shape for `c` (the pooler too when `pooler` is set). */
+export function bertShapes(c: BertConfig, { pooler = false } = {}): Map<string, number[]> {
+  const m = new Map<string, number[]>(EMBEDDINGS.map(([name, dims]) => [name, dims(c)]));
+  for (let l = 0; l < c.numHiddenLayers; l++) for (const [name, dims] of LAYER) m.set(`encoder.layer.${l}.${name}`, dims(c));
+  if (pooler) for (const [name, dims] of POOLER) m.set(name, dims(c));
   return m;
 }
 
@@ -148,21 +156,9 @@ export function mapKeys(names: readonly string[], known: (canonical: string) => 
 /** Canonical names a model with `layers` layers can have (for mapping before the config is fully known). */
 export function knownNames(layers: number): (n: string) => boolean {
   return (n) => {
-    if ((POOLER_KEYS as readonly string[]).includes(n)) return true;
+    if (POOLER_KEYS.includes(n)) return true;
     const m = /^encoder\.layer\.(\d+)\.(.+)$/.exec(n);
     if (m) return Number(m[1]) < layers && String(Number(m[1])) === m[1] && LAYER_SUFFIXES.has(m[2]!);
     return EMBEDDING_NAMES.has(n);
   };
 }
-
-const EMBEDDING_NAMES = new Set([
-  'embeddings.word_embeddings.weight',
-  'embeddings.position_embeddings.weight',
-  'embeddings.token_type_embeddings.weight',
-  'embeddings.LayerNorm.weight',
-  'embeddings.LayerNorm.bias',
-]);
-const LAYER_SUFFIXES = new Set(
-  ['attention.self.query', 'attention.self.key', 'attention.self.value', 'attention.output.dense', 'attention.output.LayerNorm',
-    'intermediate.dense', 'output.dense', 'output.LayerNorm'].flatMap((m) => [`${m}.weight`, `${m}.bias`]),
-);
