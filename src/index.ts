@@ -1,18 +1,31 @@
-// Public API of sbert-tfjs.
-export { UsageError, InputError, CheckpointError } from './errors.js';
-export type { BertConfig, HiddenAct } from './loader/config.js';
-export { Weights, type WeightTensor } from './loader/weights.js';
-export { resolveModelDir, loadModelDir, openCheckpoint, readSafetensors, writeSafetensors, synthesize, synthTensor, type LoadedModel, type LoadReport, type PoolingConfig, type Checkpoint, type CheckpointFormat, type TensorEntry } from './loader/index.js';
-export { downloadModel, ensureModel, HubError, HubUnreachableError, DEFAULT_MODEL_ID, type DownloadOptions, type DownloadProgress, type DownloadResult } from './hub/index.js';
-export { BertTokenizer, utf16Offsets, Vocab, type Encoding, type EncodeOptions, type TokenizerSettings, type TokenizerFiles } from './tokenizer/index.js';
+// sbert-tfjs: sentence-transformers' encode() on a from-scratch BERT over TensorFlow.js, reading PyTorch
+// checkpoints directly. This is the API a sentence-embedding user needs; the model's internals (hooks, caches,
+// loaders, the tokenizer, comparison with PyTorch) are in `sbert-tfjs/internals`.
+
+/** Encode sentences (a model folder or hub id, downloaded on first use): `SentenceEncoder.load(id).encode(texts)`. */
+export {
+  type EncodeOptions,
+  type EncoderLoadOptions,
+  SentenceEncoder,
+} from './encoder/sentence-encoder.js';
+export type { PoolingMode } from './loader/pooling-config.js';
+export { BACKEND_NAMES, type BackendName } from './backend/index.js';
+
+// sentence-transformers' util (cos_sim, semantic_search) and its STS evaluator.
 export { cosine, cosSim, semanticSearch, type SearchHit } from './encoder/similarity.js';
-export { pearson, spearman, ranks, stsMetrics, STS_SIMILARITIES, type StsResult, type StsSimilarity } from './encoder/sts.js';
-export { SentenceEncoder, POOL_THRESHOLD, type EncoderLoadOptions, type EncodeOptions as SentenceEncodeOptions } from './encoder/sentence-encoder.js';
-export { runComparison, bertSource, compareReference, loadReference, compareTensors, defaultTolerance, formatTable as formatComparison, toJson as comparisonJson, type ComparisonReport, type TensorResult, type ActivationSource, type CompareOptions, type Reference, type RefGroup, type RefBatch } from './compare/index.js';
-export { dumpActivations, dumpKeys, MAX_DUMP_BYTES, type DumpOptions } from './compare/index.js';
-export { attentionMaps, selectPanels, renderHeatmapPng, heatmapLayout, renderHeadViewHtml, type AttentionMaps, type Panel } from './viz/index.js';
-export { BertModel, FLOAT32_MIN, type BertInputs, type BertModelOutput, type ForwardOptions } from './model/bert.js';
-export { pool, l2Normalize, POOLING_MODES, type PoolingMode } from './model/pooling.js';
-export { runWithCache, runWithHooks, combineHooks, ablateHeads, headMask, ActivationCache, type CacheOptions, type HeadRef, type HookFn, type Hooks, type HookContext } from './model/hooks.js';
-export { splitByLength, type ChunkCost } from './model/batching.js';
-export { setupBackend, BACKEND_NAMES, BackendUnavailable, type BackendName, type BackendChoice } from './backend/index.js';
+export { stsMetrics, type StsResult, type StsSimilarity } from './encoder/sts.js';
+
+// Downloading models from the Hugging Face hub (or HF_ENDPOINT's mirror).
+export {
+  DEFAULT_MODEL_ID,
+  type DownloadEvents,
+  downloadModel,
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
+} from './hub/index.js';
+
+// Errors: each has `exitCode` (the CLI's) and a one-line message naming the file or input at fault.
+export { CheckpointError, InputError, UsageError } from './errors.js';
+export { HubError, HubUnreachableError } from './hub/index.js';
+export { BackendUnavailable } from './backend/index.js';
