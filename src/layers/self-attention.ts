@@ -1,8 +1,8 @@
 // BertSelfAttention (modeling_bert.py, eager attention): Q, K, V projections, scores = Q·Kᵀ · d^-½ +
 // additive mask, softmax over keys, probabilities · V, heads merged. The attention itself is one backend op
 // (fused where nothing needs the scores or probabilities).
-// Q, K and V stay three matmuls: on tfjs-wasm one fused [H, 3H] matmul is no faster (XNNPACK runs ~30
-// GFLOP/s at either width) and its output must then be split, a strided copy of 3·B·L·H floats.
+// Q, K and V stay three matmuls: on tfjs-wasm one fused [H, 3H] matmul is no faster (docs/benchmarks.md) and its
+// output must then be split, a strided copy of 3·B·L·H floats.
 import * as tf from '@tensorflow/tfjs-core';
 import { attention } from '../backend/kernels.js';
 import type { BertConfig } from '../loader/config.js';

@@ -1,8 +1,10 @@
 // Hook points (issue 6) on the tiny fixture: caches equal HF's tensors, patching and ablation change
 // exactly what follows, identity hooks change nothing, and nothing leaks.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture } from '../fixtures.js';
+import { fixture, ROOT } from '../fixtures.js';
 import { UsageError } from '../../src/errors.js';
 import type { BertInputs, BertModel, BertModelOutput } from '../../src/model/bert.js';
 import { fusedLayerNormApplies } from '../../src/backend/webgpu/layer-norm.js';
@@ -53,6 +55,14 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
       'embed.hook_embed', 'embed.hook_pos_embed', 'embed.hook_token_type_embed', ...ln('embed.ln'), 'hook_full_embed',
       ...[0, 1].flatMap((i) => perBlock.map((p) => `blocks.${i}.${p}`)),
     ]);
+  });
+
+  it('docs/hooks.md lists exactly the hook points, in order, each with a shape', () => {
+    const text = readFileSync(join(ROOT, 'docs', 'hooks.md'), 'utf8');
+    const rows = [...text.matchAll(/^\| `([\w.{}]+)` \| (\[[^\]]+\]) \|/gm)].map((m) => m[1]!);
+    const perBlock = (n: string) => n.replace(/^blocks\.\d+\./, 'blocks.{i}.');
+    const names = [...new Set(model.hookNames().map(perBlock))];
+    expect(rows).toEqual(names);
   });
 
   it('cached activations equal HF hidden_states, attentions, query and intermediate (≤ 1e-5)', async () => {

@@ -76,8 +76,8 @@ function tileDims(t: LinearTile): [number, number] {
 /**
  * The tile for an [m, n] output: the largest that still makes ≥ 256 workgroups (a big GPU has ≈ 130
  * multiprocessors, each running 2+ workgroups; bigger tiles load less per FMA but leave it idle when few), else
- * 64 × 64. Chosen end to end on an H200 (docs/gpu.md): preferring 64 × 64 up to 384 workgroups of 128 × 128 won
- * most products timed alone, yet encoded 9–25% slower. SBERT_WEBGPU_TILE forces one tile.
+ * 64 × 64. The rule was chosen by whole encodes, not products timed alone (docs/gpu.md has the rule that was
+ * dropped and why). SBERT_WEBGPU_TILE forces one tile.
  */
 export function autoTile(m: number, n: number): LinearTile {
   const workgroups = (t: LinearTile) => {
