@@ -116,7 +116,7 @@ describe('hook points', () => {
     expect(p.run(t, undefined)).toBe(t);
     const mine = tf.tensor2d([[5, 6]]);
     const seen: unknown[] = [];
-    const set = new HookSet({ [p.name]: [(x, ctx) => void seen.push(ctx), () => mine] }, [p]);
+    const set = new HookSet({ [p.name]: [(_t, ctx) => void seen.push(ctx), () => mine] }, [p]);
     const out = tf.tidy(() => tf.keep(p.run(t, set)));
     expect(seen).toEqual([{ name: 'blocks.0.hook_resid_post', layer: 0 }]);
     expect(out).not.toBe(mine);
