@@ -7,13 +7,16 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const shim = join(root, 'dist', 'types', 'tfjs-core.d.ts');
+// `--dist DIR`: a build elsewhere (the consumer test packs its own); default dist/.
+const at = process.argv.indexOf('--dist');
+const dist = at > 0 ? process.argv[at + 1] : join(root, 'dist');
+const shim = join(dist, 'types', 'tfjs-core.d.ts');
 mkdirSync(dirname(shim), { recursive: true });
 copyFileSync(join(root, 'types', 'tfjs-core.d.ts'), shim);
 
 const specifier = /(from\s+|import\()'@tensorflow\/tfjs-core'/g;
 let files = 0;
-for (const entry of readdirSync(join(root, 'dist', 'src'), { recursive: true, withFileTypes: true })) {
+for (const entry of readdirSync(join(dist, 'src'), { recursive: true, withFileTypes: true })) {
   if (!entry.isFile() || !entry.name.endsWith('.d.ts')) continue;
   const file = join(entry.parentPath, entry.name);
   const text = readFileSync(file, 'utf8');

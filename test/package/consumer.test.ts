@@ -2,7 +2,7 @@
 // when it has the packages), the README's examples type-checked there with `tsc` in strict mode and without
 // skipLibCheck, and both entry points imported at run time.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,8 +20,13 @@ const app = join(tmp, 'app');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 beforeAll(async () => {
-  // dist/ (with its declarations pointed at types/tfjs-core.d.ts) comes from the global setup's build.
-  await npm(['pack', '--pack-destination', tmp], ROOT);
+  // A build of its own (other test files re-run tsc over dist/ while this one runs), packed as `npm pack` would.
+  const pkg = join(tmp, 'pkg');
+  mkdirSync(pkg);
+  for (const f of ['package.json', 'README.md', 'bin']) cpSync(join(ROOT, f), join(pkg, f), { recursive: true });
+  await run(process.execPath, [TSC, '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(pkg, 'dist')]);
+  await run(process.execPath, [join(ROOT, 'scripts', 'types-shim.mjs'), '--dist', join(pkg, 'dist')]);
+  await npm(['pack', '--pack-destination', tmp], pkg);
   const tarball = readdirSync(tmp).find((f) => f.endsWith('.tgz'))!;
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
