@@ -21,9 +21,13 @@ for (const entry of readdirSync(join(dist, 'src'), { recursive: true, withFileTy
   const file = join(entry.parentPath, entry.name);
   const text = readFileSync(file, 'utf8');
   if (!text.includes("'@tensorflow/tfjs-core'")) continue;
-  let rel = relative(dirname(file), shim).split('\\').join('/').replace(/\.d\.ts$/, '.js');
+  let rel = relative(dirname(file), shim)
+    .split('\\')
+    .join('/')
+    .replace(/\.d\.ts$/, '.js');
   if (!rel.startsWith('.')) rel = `./${rel}`;
   writeFileSync(file, text.replace(specifier, `$1'${rel}'`));
   files++;
 }
-if (process.argv.includes('--verbose')) console.log(`types-shim: ${files} declaration files point at ${relative(root, shim)}`);
+if (process.argv.includes('--verbose'))
+  console.log(`types-shim: ${files} declaration files point at ${relative(root, shim)}`);

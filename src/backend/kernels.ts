@@ -19,7 +19,12 @@ export type { AttentionTap, LinearActivation };
  * transposed); b: [out] → [rows, out]. On the tiled webgpu program the activation runs in its epilogue; elsewhere
  * ReLU rides in tfjs's fused matmul (exact: it only clamps) and GELU follows as tfjs ops.
  */
-export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: LinearActivation = 'linear'): tf.Tensor2D {
+export function linear(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  activation: LinearActivation = 'linear',
+): tf.Tensor2D {
   const [inFeatures, outFeatures] = w.shape;
   if (tiledLinearApplies(inFeatures, outFeatures)) return tiledLinear(x, w, b, activation);
   if (activation === 'gelu') return tf.tidy(() => gelu(tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D));
@@ -38,7 +43,10 @@ export function layerNorm<R extends tf.Rank>(
     const size = weight.shape[0];
     return tf.tidy(() => {
       const flat = (t: tf.Tensor) => tf.reshape(t, [-1, size]) as tf.Tensor2D;
-      return tf.reshape(fusedLayerNorm(flat(x), residual && flat(residual), weight, bias, eps), x.shape) as tf.Tensor<R>;
+      return tf.reshape(
+        fusedLayerNorm(flat(x), residual && flat(residual), weight, bias, eps),
+        x.shape,
+      ) as tf.Tensor<R>;
     });
   }
   if (!residual) return layerNormComposite(x, weight, bias, eps);

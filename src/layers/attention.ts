@@ -14,7 +14,10 @@ export class BertAttention {
 
   /** `w`: `encoder.layer.{i}.attention`; `hp`: `blocks.{i}`. */
   static load(w: Weights, c: BertConfig, hp: HookScope): BertAttention {
-    return new BertAttention(BertSelfAttention.load(w.scope('self'), c, hp.scope('attn')), BertSelfOutput.load(w.scope('output'), c, hp));
+    return new BertAttention(
+      BertSelfAttention.load(w.scope('self'), c, hp.scope('attn')),
+      BertSelfOutput.load(w.scope('output'), c, hp),
+    );
   }
 
   /** x: [B, L, H] → the block's output [B, L, H] (after its LayerNorm). */

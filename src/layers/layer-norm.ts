@@ -43,7 +43,10 @@ export class LayerNorm {
       const scale = tf.sqrt(varEps);
       const hooked = this.hookScale.run(scale, hooks);
       // centered · rsqrt(var + eps) as the unhooked norm computes it, unless a hook replaced the scale.
-      const normalized = this.hookNormalized.run(hooked === scale ? tf.mul(centered, tf.rsqrt(varEps)) : tf.div(centered, hooked), hooks);
+      const normalized = this.hookNormalized.run(
+        hooked === scale ? tf.mul(centered, tf.rsqrt(varEps)) : tf.div(centered, hooked),
+        hooks,
+      );
       return this.hookOut.run(tf.add(tf.mul(normalized, this.weight), this.bias) as tf.Tensor<R>, hooks);
     });
   }

@@ -33,7 +33,8 @@ export class BertSelfOutput {
   forward(context: tf.Tensor3D, residual: tf.Tensor3D, hooks?: HookRun): tf.Tensor3D {
     const attnOut = this.hookAttnOut.run(this.dense.forward(context), hooks);
     // The sum is a tensor of its own only when a hook wants it; otherwise it rides in the LayerNorm.
-    if (!hooks?.wants(this.hookResidMid) && !hooks?.wants(this.hookMlpIn)) return this.layerNorm.forward(attnOut, residual, hooks);
+    if (!hooks?.wants(this.hookResidMid) && !hooks?.wants(this.hookMlpIn))
+      return this.layerNorm.forward(attnOut, residual, hooks);
     const residMid = this.hookResidMid.run(tf.add(attnOut, residual) as tf.Tensor3D, hooks);
     return this.layerNorm.forward(this.hookMlpIn.run(residMid, hooks), undefined, hooks);
   }

@@ -18,7 +18,10 @@ export const isShardIndex = (file: string): boolean => file.endsWith('.index.jso
 /** A `weight_map` entry's shard file, which must be a plain file name beside the index. */
 export function shardFile(shard: unknown, tensor: string, indexFile: string): string {
   if (typeof shard !== 'string' || shard !== basename(shard) || shard === '..' || shard === '.' || shard === '') {
-    throw new CheckpointError(`weight_map entry ${tensor} names ${JSON.stringify(shard)}, not a file beside the index`, indexFile);
+    throw new CheckpointError(
+      `weight_map entry ${tensor} names ${JSON.stringify(shard)}, not a file beside the index`,
+      indexFile,
+    );
   }
   return shard;
 }
@@ -26,8 +29,11 @@ export function shardFile(shard: unknown, tensor: string, indexFile: string): st
 /** The `weight_map` of a parsed index file: tensor name → shard file. */
 export function weightMap(index: unknown, indexFile: string): Map<string, string> {
   const map = (index as { weight_map?: unknown } | null)?.weight_map;
-  if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new CheckpointError('no "weight_map" object', indexFile);
-  return new Map(Object.entries(map as Record<string, unknown>).map(([name, shard]) => [name, shardFile(shard, name, indexFile)]));
+  if (typeof map !== 'object' || map === null || Array.isArray(map))
+    throw new CheckpointError('no "weight_map" object', indexFile);
+  return new Map(
+    Object.entries(map as Record<string, unknown>).map(([name, shard]) => [name, shardFile(shard, name, indexFile)]),
+  );
 }
 
 /** The distinct shard files a parsed index names, in first-use order. */

@@ -19,9 +19,10 @@ interface Violation {
 
 async function cruise(cwd: string): Promise<Violation[]> {
   const config = join(ROOT, '.dependency-cruiser.cjs');
-  const r = await run('node', [DEPCRUISE, 'src', 'dist/src', '--config', config, '--output-type', 'json'], { cwd, maxBuffer: 64 << 20 }).catch(
-    (e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }),
-  );
+  const r = await run('node', [DEPCRUISE, 'src', 'dist/src', '--config', config, '--output-type', 'json'], {
+    cwd,
+    maxBuffer: 64 << 20,
+  }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
   return (JSON.parse(r.stdout) as { summary: { violations: Violation[] } }).summary.violations;
 }
 
@@ -52,7 +53,8 @@ describe('dependency rules', () => {
       'src/ops/math.ts': 'export const one = 1;\n',
       'src/backend/kernels.ts': "import { ln } from '../layers/layer-norm.js';\nexport const k = ln;\n", // backend ↔ layers
       'src/backend/webgpu/program.ts': "import { one } from '../../ops/math.js';\nexport const p = one;\n", // allowed
-      'src/layers/layer-norm.ts': "import { k } from '../backend/kernels.js';\nimport type { M } from '../model/bert.js';\nexport const ln = k;\nexport type T = M;\n",
+      'src/layers/layer-norm.ts':
+        "import { k } from '../backend/kernels.js';\nimport type { M } from '../model/bert.js';\nexport const ln = k;\nexport type T = M;\n",
       'src/model/bert.ts': "import { ln } from '../layers/layer-norm.js';\nexport type M = typeof ln;\n",
       'src/loader/keys.ts': "import { tok } from '../tokenizer/vocab.js';\nexport const keys = tok;\n", // sideways
       'src/tokenizer/vocab.ts': "import { E } from '../errors.js';\nexport const tok = E;\n", // allowed

@@ -27,14 +27,23 @@ const HUB_ID = 'uer/sbert-base-chinese-nli';
 async function run(s: Snippet): Promise<Scope> {
   const ts = s.code.replaceAll(`'${HUB_ID}'`, JSON.stringify(fixture('tiny', 'st')));
   const names = topLevelNames(ts);
-  let js = transformSync(ts, { filename: 'example.ts', jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }).code;
+  let js = transformSync(ts, {
+    filename: 'example.ts',
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'es6' },
+  }).code;
   js = js.replace(/^import\s+\{([^}]*)\}\s+from\s+'([^']+)';?$/gm, (_, list: string, mod: string) => {
     if (!(mod in MODULES)) throw new Error(`${s.where}: example imports ${mod}`);
     return `const {${list.replace(/\bas\b/g, ':')}} = __modules[${JSON.stringify(mod)}];`;
   });
-  js = js.replace(/^import\s+\*\s+as\s+(\w+)\s+from\s+'([^']+)';?$/gm, (_, name: string, mod: string) => `const ${name} = __modules[${JSON.stringify(mod)}];`);
+  js = js.replace(
+    /^import\s+\*\s+as\s+(\w+)\s+from\s+'([^']+)';?$/gm,
+    (_, name: string, mod: string) => `const ${name} = __modules[${JSON.stringify(mod)}];`,
+  );
   if (/^\s*import\s/m.test(js)) throw new Error(`${s.where}: an import the harness does not understand`);
-  const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (m: unknown) => Promise<Scope>;
+  const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+    ...args: string[]
+  ) => (m: unknown) => Promise<Scope>;
   return new AsyncFunction('__modules', `${js}\nreturn { ${names.join(', ')} };`)(MODULES);
 }
 
@@ -46,7 +55,8 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
   return d;
 };
-const row = (name: string, i: number): Float32Array => (ref(refs, name).data as Float32Array).subarray(i * H, (i + 1) * H);
+const row = (name: string, i: number): Float32Array =>
+  (ref(refs, name).data as Float32Array).subarray(i * H, (i + 1) * H);
 const values = async (t: unknown): Promise<Float32Array> => (await (t as tf.Tensor).data()) as Float32Array;
 
 /** One check per example name: the claims of the text around it. */
@@ -78,18 +88,25 @@ const CHECKS: Record<string, (scope: Scope) => Promise<void>> = {
     expect((s.pattern as tf.Tensor).shape).toEqual([B, 4, L, L]);
     // softmax rows sum to 1 over the keys
     const p = await values(s.pattern);
-    for (let r = 0; r < B * 4 * L; r++) expect(p.subarray(r * L, (r + 1) * L).reduce((a, x) => a + x, 0)).toBeCloseTo(1, 5);
+    for (let r = 0; r < B * 4 * L; r++)
+      expect(p.subarray(r * L, (r + 1) * L).reduce((a, x) => a + x, 0)).toBeCloseTo(1, 5);
     expect((s.q as tf.Tensor).shape).toEqual([B, L, 4, 8]);
     expect((s.scale as tf.Tensor).shape).toEqual([B, L, 1]);
     // the hidden state of the cached run is HF's (hidden_states.2 of the fixture, sentence 0)
     const out = s.output as internals.BertModelOutput;
     const last = await values(out.lastHiddenState);
-    expect(maxDiff(last, (ref(refs, 'last_hidden_state').data as Float32Array).subarray(0, L * H))).toBeLessThanOrEqual(1e-5);
+    expect(maxDiff(last, (ref(refs, 'last_hidden_state').data as Float32Array).subarray(0, L * H))).toBeLessThanOrEqual(
+      1e-5,
+    );
     // knocking out block 1's MLP changes the last hidden state; ablating a head does too
-    expect(maxDiff(await values((s.knockedOut as internals.BertModelOutput).lastHiddenState), last)).toBeGreaterThan(1e-2);
+    expect(maxDiff(await values((s.knockedOut as internals.BertModelOutput).lastHiddenState), last)).toBeGreaterThan(
+      1e-2,
+    );
     expect(maxDiff(await values((s.ablated as internals.BertModelOutput).lastHiddenState), last)).toBeGreaterThan(1e-3);
     // and the old example's claim does not hold: scaling hook_resid_mid by 0.5 is undone by ln1 (scale-invariant)
-    const halved = internals.runWithHooks(enc.model, inputs, { 'blocks.1.hook_resid_mid': (t) => internals.tf.mul(t, 0.5) });
+    const halved = internals.runWithHooks(enc.model, inputs, {
+      'blocks.1.hook_resid_mid': (t) => internals.tf.mul(t, 0.5),
+    });
     expect(maxDiff(await values(halved.lastHiddenState), last)).toBeLessThan(1e-4);
     halved.lastHiddenState.dispose();
     (s.cache as internals.ActivationCache).dispose();

@@ -11,7 +11,8 @@ import { ROOT } from '../fixtures.js';
 import { snippets } from '../docs/snippets.js';
 
 const run = promisify(execFile);
-const npm = (args: string[], cwd: string) => run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, maxBuffer: 64 << 20, timeout: 600_000 });
+const npm = (args: string[], cwd: string) =>
+  run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, maxBuffer: 64 << 20, timeout: 600_000 });
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const TYPES_NODE = '@types/node@20.19.43';
 
@@ -31,7 +32,10 @@ beforeAll(async () => {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   // Optional packages (webgpu, fonts) and install scripts are not needed to type-check or import.
-  await npm(['install', '--prefer-offline', '--omit=optional', '--ignore-scripts', join(tmp, tarball), TYPES_NODE], app);
+  await npm(
+    ['install', '--prefer-offline', '--omit=optional', '--ignore-scripts', join(tmp, tarball), TYPES_NODE],
+    app,
+  );
 }, 600_000);
 
 describe('a consumer project', () => {
@@ -40,7 +44,10 @@ describe('a consumer project', () => {
     expect(examples.length).toBeGreaterThanOrEqual(2);
     examples.forEach((s, i) => writeFileSync(join(app, `example${i}.ts`), `${s.code}\nexport {};\n`));
     // and every declaration either entry point reaches
-    writeFileSync(join(app, 'example-all.ts'), "export * as main from 'sbert-tfjs';\nexport * as internals from 'sbert-tfjs/internals';\n");
+    writeFileSync(
+      join(app, 'example-all.ts'),
+      "export * as main from 'sbert-tfjs';\nexport * as internals from 'sbert-tfjs/internals';\n",
+    );
     writeFileSync(
       join(app, 'tsconfig.json'),
       JSON.stringify({
@@ -57,7 +64,9 @@ describe('a consumer project', () => {
         include: ['example*.ts'],
       }),
     );
-    const r = await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: app }).catch((e: { stdout: string }) => ({ stdout: e.stdout, failed: true }));
+    const r = await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: app }).catch(
+      (e: { stdout: string }) => ({ stdout: e.stdout, failed: true }),
+    );
     expect(r.stdout).toBe('');
     expect('failed' in r).toBe(false);
   });
@@ -73,8 +82,20 @@ describe('a consumer project', () => {
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: app });
     const got = JSON.parse(stdout) as { main: string[]; internals: number; bert: string; value: number[] };
     expect(got.main).toEqual([
-      'BACKEND_NAMES', 'BackendUnavailable', 'CheckpointError', 'DEFAULT_MODEL_ID', 'HubError', 'HubUnreachableError',
-      'InputError', 'SentenceEncoder', 'UsageError', 'cosSim', 'cosine', 'downloadModel', 'semanticSearch', 'stsMetrics',
+      'BACKEND_NAMES',
+      'BackendUnavailable',
+      'CheckpointError',
+      'DEFAULT_MODEL_ID',
+      'HubError',
+      'HubUnreachableError',
+      'InputError',
+      'SentenceEncoder',
+      'UsageError',
+      'cosSim',
+      'cosine',
+      'downloadModel',
+      'semanticSearch',
+      'stsMetrics',
     ]);
     expect(got.internals).toBeGreaterThan(40);
     expect(got.bert).toBe('function');

@@ -12,7 +12,8 @@ const acc = (i: number, r: number, j: number): string => `acc${i}${r}${j}`;
 // Thread (tx, ty) owns rows ty·4 + 64·i + r and the vec4 columns tx + 16·j of its tile.
 const decl = (I: number, J: number): string => {
   const out: string[] = [];
-  for (let i = 0; i < I; i++) for (let r = 0; r < 4; r++) for (let j = 0; j < J; j++) out.push(`var ${acc(i, r, j)} = vec4<f32>(0.0);`);
+  for (let i = 0; i < I; i++)
+    for (let r = 0; r < 4; r++) for (let j = 0; j < J; j++) out.push(`var ${acc(i, r, j)} = vec4<f32>(0.0);`);
   return out.join('\n        ');
 };
 // Four k steps of the tile, k = 4·q … 4·q + 3 in order (q is a constant: the loop is unrolled, so workgroup
@@ -20,12 +21,14 @@ const decl = (I: number, J: number): string => {
 // J vec4 reads of Bs.
 const fmas = (I: number, J: number, q: number): string => {
   const out: string[] = [];
-  for (let k = 0; k < 4; k++) for (let j = 0; j < J; j++) out.push(`let b${j}_${k} = Bs[${4 * q + k}][tx + ${16 * j}];`);
+  for (let k = 0; k < 4; k++)
+    for (let j = 0; j < J; j++) out.push(`let b${j}_${k} = Bs[${4 * q + k}][tx + ${16 * j}];`);
   for (let i = 0; i < I; i++) {
     for (let r = 0; r < 4; r++) {
       out.push(`{ let a = As[ty * 4 + ${64 * i + r}][${q}];`);
       for (let k = 0; k < 4; k++) {
-        for (let j = 0; j < J; j++) out.push(`  ${acc(i, r, j)} = fma(vec4<f32>(a.${'xyzw'[k]}), b${j}_${k}, ${acc(i, r, j)});`);
+        for (let j = 0; j < J; j++)
+          out.push(`  ${acc(i, r, j)} = fma(vec4<f32>(a.${'xyzw'[k]}), b${j}_${k}, ${acc(i, r, j)});`);
       }
       out.push('}');
     }
@@ -129,18 +132,32 @@ export function program(m: number, n: number, tile: LinearTile, act: LinearActiv
         ${decl(I, J)}
         // Thread t fetches I A vec4s (row t / 4 + 64·s, k quad t % 4) and J W vec4s (k row t / (16·J) + 16·s / J,
         // column quad t % (16·J)) per tile, one tile ahead: the next tile's loads are in flight during the FMAs.
-        ${range(I).map((s) => `var pa${s} = loadA(row0 + t / 4 + ${64 * s}, t % 4, M, K4);`).join('\n        ')}
-        ${range(J).map((s) => `var pb${s} = loadW(t / ${16 * J} + ${(16 / J) * s}, col0 / 4 + t % ${16 * J}, K, N4);`).join('\n        ')}
+        ${range(I)
+          .map((s) => `var pa${s} = loadA(row0 + t / 4 + ${64 * s}, t % 4, M, K4);`)
+          .join('\n        ')}
+        ${range(J)
+          .map((s) => `var pb${s} = loadW(t / ${16 * J} + ${(16 / J) * s}, col0 / 4 + t % ${16 * J}, K, N4);`)
+          .join('\n        ')}
         for (var k0 = 0; k0 < K; k0 = k0 + ${BK}) {
-          ${range(I).map((s) => `As[t / 4 + ${64 * s}][t % 4] = pa${s};`).join('\n          ')}
-          ${range(J).map((s) => `Bs[t / ${16 * J} + ${(16 / J) * s}][t % ${16 * J}] = pb${s};`).join('\n          ')}
+          ${range(I)
+            .map((s) => `As[t / 4 + ${64 * s}][t % 4] = pa${s};`)
+            .join('\n          ')}
+          ${range(J)
+            .map((s) => `Bs[t / ${16 * J} + ${(16 / J) * s}][t % ${16 * J}] = pb${s};`)
+            .join('\n          ')}
           workgroupBarrier();
           let k1 = k0 + ${BK};
           if (k1 < K) {
-            ${range(I).map((s) => `pa${s} = loadA(row0 + t / 4 + ${64 * s}, k1 / 4 + t % 4, M, K4);`).join('\n            ')}
-            ${range(J).map((s) => `pb${s} = loadW(k1 + t / ${16 * J} + ${(16 / J) * s}, col0 / 4 + t % ${16 * J}, K, N4);`).join('\n            ')}
+            ${range(I)
+              .map((s) => `pa${s} = loadA(row0 + t / 4 + ${64 * s}, k1 / 4 + t % 4, M, K4);`)
+              .join('\n            ')}
+            ${range(J)
+              .map((s) => `pb${s} = loadW(k1 + t / ${16 * J} + ${(16 / J) * s}, col0 / 4 + t % ${16 * J}, K, N4);`)
+              .join('\n            ')}
           }
-          ${range(BK / 4).map((q) => fmas(I, J, q)).join('\n          ')}
+          ${range(BK / 4)
+            .map((q) => fmas(I, J, q))
+            .join('\n          ')}
           workgroupBarrier();
         }
         ${stores(I, J)}
@@ -148,4 +165,3 @@ export function program(m: number, n: number, tile: LinearTile, act: LinearActiv
     `,
   };
 }
-

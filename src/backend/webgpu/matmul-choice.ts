@@ -37,7 +37,9 @@ export function activeWebgpuMatmul(): 'tfjs' | 'tiled' {
 
 /** True when Linear would run the tiled program for these sizes on the active backend. */
 export function tiledLinearApplies(inFeatures: number, outFeatures: number): boolean {
-  return tf.getBackend() === 'webgpu' && activeWebgpuMatmul() === 'tiled' && inFeatures % 4 === 0 && outFeatures % 4 === 0;
+  return (
+    tf.getBackend() === 'webgpu' && activeWebgpuMatmul() === 'tiled' && inFeatures % 4 === 0 && outFeatures % 4 === 0
+  );
 }
 
 /** Best of `rounds` per-product times (ms) of `reps` products queued back to back, then one read-back. */
@@ -105,7 +107,15 @@ export async function verifyTiledLinear(): Promise<DeviceCheck> {
 export async function tuneWebgpuMatmul(): Promise<Tuning> {
   if (tuned) return tuned;
   const check = await verifyTiledLinear();
-  if (check.error) return (tuned = { use: 'tfjs', shape: [0, 0, 0], tfjsMs: NaN, tiledMs: NaN, relDiff: check.diff, error: check.error });
+  if (check.error)
+    return (tuned = {
+      use: 'tfjs',
+      shape: [0, 0, 0],
+      tfjsMs: NaN,
+      tiledMs: NaN,
+      relDiff: check.diff,
+      error: check.error,
+    });
   const measure = async (m: number, k: number, n: number, reps: number, rounds: number): Promise<Tuning> => {
     const x = tf.randomUniform([m, k], -1, 1, 'float32', 1) as tf.Tensor2D;
     const w = tf.randomUniform([k, n], -0.05, 0.05, 'float32', 2) as tf.Tensor2D;
@@ -132,13 +142,16 @@ export async function resolveWebgpuMatmul(): Promise<string> {
   if (s === 'tiled') {
     const v = await verifyTiledLinear();
     if (!passed(v)) {
-      throw new BackendUnavailable(`SBERT_WEBGPU_MATMUL=tiled, but the tiled kernel ${v.error ? `failed on this device: ${v.error}` : `disagrees with tfjs's matmul here (relative difference ${v.diff.toExponential(1)})`}`);
+      throw new BackendUnavailable(
+        `SBERT_WEBGPU_MATMUL=tiled, but the tiled kernel ${v.error ? `failed on this device: ${v.error}` : `disagrees with tfjs's matmul here (relative difference ${v.diff.toExponential(1)})`}`,
+      );
     }
     return 'tiled matmul (forced)';
   }
   const t = await tuneWebgpuMatmul();
   if (t.error) return `tfjs matmul (the tiled kernel failed on this device: ${t.error})`;
   const times = `tiled ${t.tiledMs.toFixed(2)} ms, tfjs ${t.tfjsMs.toFixed(2)} ms at ${t.shape.join('×')}`;
-  if (!(t.relDiff <= CHECK_TOLERANCE)) return `tfjs matmul (the tiled kernel disagreed with it on this device, relative difference ${t.relDiff.toExponential(1)}: not used; ${times})`;
+  if (!(t.relDiff <= CHECK_TOLERANCE))
+    return `tfjs matmul (the tiled kernel disagreed with it on this device, relative difference ${t.relDiff.toExponential(1)}: not used; ${times})`;
   return `${t.use} matmul (measured: ${times})`;
 }

@@ -14,7 +14,8 @@ let tileSetting: LinearTile | 'auto' | undefined;
 /** Environment variable `name`'s value `v`, which must be one of `choices` (unset or empty: the first, `auto`). */
 function envChoice<T extends string>(name: string, v: string | undefined, choices: readonly T[]): T {
   if (v === undefined || v === '') return choices[0]!;
-  if (!(choices as readonly string[]).includes(v)) throw new UsageError(`${name}="${v}" is not one of ${choices.join(', ')}`);
+  if (!(choices as readonly string[]).includes(v))
+    throw new UsageError(`${name}="${v}" is not one of ${choices.join(', ')}`);
   return v as T;
 }
 
@@ -24,7 +25,8 @@ export function webgpuMatmul(): WebgpuMatmul {
 }
 
 export function setWebgpuMatmul(m: WebgpuMatmul): void {
-  if (!WEBGPU_MATMULS.includes(m)) throw new UsageError(`unknown webgpu matmul "${m}" (choose from ${WEBGPU_MATMULS.join(', ')})`);
+  if (!WEBGPU_MATMULS.includes(m))
+    throw new UsageError(`unknown webgpu matmul "${m}" (choose from ${WEBGPU_MATMULS.join(', ')})`);
   setting = m;
 }
 
@@ -35,6 +37,8 @@ export function ownKernelsAllowed(): boolean {
 
 /** The tiled Linear's output tile: SBERT_WEBGPU_TILE, else `auto` (`autoTile` per product). */
 export function linearTile(): LinearTile | 'auto' {
-  return (tileSetting ??= envChoice('SBERT_WEBGPU_TILE', process.env.SBERT_WEBGPU_TILE, ['auto', ...LINEAR_TILES] as const));
+  return (tileSetting ??= envChoice('SBERT_WEBGPU_TILE', process.env.SBERT_WEBGPU_TILE, [
+    'auto',
+    ...LINEAR_TILES,
+  ] as const));
 }
-
