@@ -26,6 +26,8 @@ export interface EncoderLoadOptions {
   revision?: string;
   /** Called while a hub id is downloaded on first use (the library itself prints nothing). */
   onDownload?: DownloadEvents;
+  /** @deprecated The library prints nothing anyway; kept so existing callers compile. */
+  quiet?: boolean;
 }
 
 export interface EncodeOptions {

@@ -17,7 +17,10 @@ export interface DownloadEvents {
   onDone?: (res: DownloadResult) => void;
 }
 
-export interface EnsureOptions extends Omit<DownloadOptions, 'dir' | 'onProgress'>, DownloadEvents {}
+export interface EnsureOptions extends Omit<DownloadOptions, 'dir' | 'onProgress'>, DownloadEvents {
+  /** @deprecated ensureModel prints nothing anyway; kept so existing callers compile. */
+  quiet?: boolean;
+}
 
 const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
 
@@ -45,7 +48,7 @@ export async function ensureModel(idOrDir: string, opts: EnsureOptions = {}): Pr
   if (found && isCompleteModelDir(found)) return found;
 
   const endpoint = opts.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
-  const { onStart, onDone, ...download } = opts;
+  const { onStart, onDone, quiet: _quiet, ...download } = opts;
   onStart?.({ id: idOrDir, dir: local, endpoint });
   try {
     const res = await downloadModel(idOrDir, { ...download, endpoint, dir: local });
