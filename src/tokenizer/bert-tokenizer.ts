@@ -1,12 +1,12 @@
 // BERT's tokenizer as HF BertTokenizerFast runs it (what sentence-transformers uses): [CLS] A [SEP] (B [SEP]),
 // longest_first truncation, padding to the longest in a batch, code-point offsets.
-import { UsageError } from '../errors.js';
+import { CheckpointError, UsageError } from '../errors.js';
 import { charTables } from './chars.js';
-import { readTokenizerFiles, tokenizerFilesIn, type TokenizerFiles, type TokenizerSettings } from './files.js';
+import { readTokenizerFiles, type SettingSources, tokenizerFilesIn, type TokenizerFiles, type TokenizerSettings } from './files.js';
 import type { Vocab } from './vocab.js';
 import { WordPiece, type TokenSink } from './wordpiece.js';
 
-export type { TokenizerSettings, TokenizerFiles } from './files.js';
+export type { SettingSources, TokenizerSettings, TokenizerFiles } from './files.js';
 
 export interface Encoding {
   inputIds: number[];
@@ -24,6 +24,12 @@ export interface EncodeOptions {
 
 export class BertTokenizer {
   readonly settings: TokenizerSettings;
+  /** Which file (or default) each setting came from. */
+  readonly sources: SettingSources;
+  /** The class transformers' AutoTokenizer would build for these files, and what named it. */
+  readonly tokenizerClass: string;
+  /** tokenizer.json or vocab.txt: the file the ids come from. */
+  readonly file: string;
   readonly vocab: Vocab;
   readonly padId: number;
   readonly clsId: number;
@@ -31,10 +37,15 @@ export class BertTokenizer {
   readonly unkId: number;
   private readonly wordpiece: WordPiece;
   private readonly specialIds: Set<number>;
+  private readonly maxId: number;
 
   private constructor(files: TokenizerFiles) {
-    const { vocab, settings, addedTokens } = readTokenizerFiles(files);
+    const { vocab, settings, addedTokens, sources, tokenizerClass, file } = readTokenizerFiles(files);
     this.settings = settings;
+    this.sources = sources;
+    this.tokenizerClass = tokenizerClass;
+    this.file = file;
+    this.maxId = vocab.size - 1; // added tokens are in the table too
     this.vocab = vocab;
     const idOf = (t: string): number => addedTokens.find((a) => a.content === t)!.id;
     this.padId = idOf(settings.padToken);
@@ -51,7 +62,7 @@ export class BertTokenizer {
     this.wordpiece = new WordPiece(vocab, tables, this.unkId, settings.maxInputCharsPerWord, addedTokens);
   }
 
-  /** From a model folder: tokenizer.json, else vocab.txt, with tokenizer_config.json when present. */
+  /** From a model folder: tokenizer.json, else vocab.txt, with tokenizer_config.json and config.json when present. */
   static fromDir(dir: string): BertTokenizer {
     return new BertTokenizer(tokenizerFilesIn(dir));
   }
@@ -62,6 +73,23 @@ export class BertTokenizer {
 
   get vocabSize(): number {
     return this.vocab.size;
+  }
+
+  /**
+   * Checks that every id this tokenizer can produce has a row in the model's embedding table (`vocab_size`
+   * rows, from `configFile`): a CheckpointError naming the tokenizer file otherwise, at load rather than when
+   * such a token first appears.
+   */
+  checkVocabSize(vocabSize: number, configFile: string): void {
+    if (this.maxId < vocabSize) return;
+    let first = vocabSize;
+    while (this.vocab.token(first) === undefined) first++;
+    const ids = first === this.maxId ? `token id ${first}` : `token ids ${first}..${this.maxId}`;
+    throw new CheckpointError(
+      `${ids} (${JSON.stringify(this.vocab.token(first))}${first === this.maxId ? '' : ', ...'}) past the model's embedding table ` +
+        `of ${vocabSize} rows (vocab_size in ${configFile})`,
+      this.file,
+    );
   }
 
   idToToken(id: number): string {
@@ -80,22 +108,31 @@ export class BertTokenizer {
   encode(text: string, opts: EncodeOptions = {}): Encoding {
     // The sink starts with [CLS], so its arrays become the encoding's without copying.
     const a: TokenSink = { ids: [this.clsId], starts: [0], ends: [0] };
-    this.wordpiece.tokenize(text, a);
-    if (opts.maxLength !== undefined) truncate(a, checkMaxLength(opts.maxLength, 2) - 1);
+    const max = opts.maxLength === undefined ? undefined : checkMaxLength(opts.maxLength, 2);
+    // HF stops tokenizing at the first word boundary past max_length tokens; the cut below is then the same.
+    this.wordpiece.tokenize(text, a, max);
+    if (max !== undefined) truncate(a, max - 1);
     a.ids.push(this.sepId);
     a.starts.push(0);
     a.ends.push(0);
     return this.finish(a, a.ids.length);
   }
 
-  /** [CLS] first [SEP] second [SEP]; an empty `second` means no pair, as in HF (`if text_pair` is falsy). */
+  /**
+   * [CLS] first [SEP] second [SEP]; an empty `second` means no pair, as in HF (`if text_pair` is falsy).
+   * With `maxLength`, as tokenizers ≥ 0.23: each sequence is first cut to its shortest whole-word prefix of at
+   * least `maxLength` tokens (added tokens count but end no prefix), then `longest_first` shares
+   * `maxLength - 3` tokens between the two cut lengths.
+   */
   encodePair(first: string, second: string, opts: EncodeOptions = {}): Encoding {
     if (second === '') return this.encode(first, opts);
+    const max = opts.maxLength === undefined ? undefined : checkMaxLength(opts.maxLength, 3);
     const a: TokenSink = { ids: [this.clsId], starts: [0], ends: [0] };
-    this.wordpiece.tokenize(first, a);
-    const b = this.tokenizeRaw(second);
-    if (opts.maxLength !== undefined) {
-      const [n1, n2] = longestFirst(a.ids.length - 1, b.ids.length, checkMaxLength(opts.maxLength, 3) - 3);
+    this.wordpiece.tokenize(first, a, max);
+    const b: TokenSink = { ids: [], starts: [], ends: [] };
+    this.wordpiece.tokenize(second, b, max);
+    if (max !== undefined) {
+      const [n1, n2] = longestFirst(a.ids.length - 1, b.ids.length, max - 3);
       truncate(a, n1 + 1);
       truncate(b, n2);
     }

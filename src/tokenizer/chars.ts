@@ -51,9 +51,13 @@ export function isControl(c: number): boolean {
   return inRanges(OTHER, c) || (c >= 0xd800 && c <= 0xdfff);
 }
 
+/**
+ * Rust's char::is_whitespace, i.e. Unicode White_Space: \t \n \v \f \r and space among ASCII (\v and \f
+ * matter when clean_text is off; with it on they are control characters, dropped first), U+0085, U+00A0,
+ * U+1680, U+2000–U+200A, U+2028/9, U+202F, U+205F, U+3000. (Python's str.isspace also takes U+001C–U+001F.)
+ */
 export function isWhitespace(c: number): boolean {
-  if (c === 9 || c === 10 || c === 13 || c === 32) return true;
-  if (c < 128) return false;
+  if (c < 128) return (c >= 9 && c <= 13) || c === 32;
   return RE_WHITESPACE.test(String.fromCodePoint(c));
 }
 

@@ -1,6 +1,8 @@
 // WordPiece vocabulary: token ↔ id, with the lookups the greedy longest-match needs kept cheap.
 
 const TRAILING_SPACE = /\p{White_Space}+$/u; // Rust's str::trim_end
+/** Larger ids would make the id → token table itself a memory bomb; real vocabularies stay far below. */
+const MAX_VOCAB_ID = 10_000_000;
 
 export class Vocab {
   /** token → id (on duplicate lines the last one wins, as in HF's load_vocab). */
@@ -12,11 +14,14 @@ export class Vocab {
   /** Longest token and continuation piece, in UTF-16 units: no longer substring can match. */
   readonly maxLen: number;
   readonly maxContLen: number;
+  /** Distinct tokens in the vocabulary file (HF's get_vocab_size): added tokens not in it get ids from here on. */
+  readonly entries: number;
   private readonly tokens: (string | undefined)[];
 
   constructor(
     tokens: string[],
     readonly prefix = '##',
+    entries?: number,
   ) {
     this.tokens = tokens;
     let maxLen = 1;
@@ -34,6 +39,7 @@ export class Vocab {
     });
     this.maxLen = maxLen;
     this.maxContLen = maxContLen;
+    this.entries = entries ?? this.ids.size;
   }
 
   get size(): number {
@@ -67,10 +73,13 @@ export class Vocab {
   /** tokenizer.json `model.vocab`: {token: id}. Returns a problem description for an invalid id. */
   static fromMap(map: Record<string, number>, prefix = '##'): Vocab | string {
     const tokens: string[] = [];
-    for (const [t, id] of Object.entries(map)) {
-      if (!Number.isInteger(id) || id < 0 || id > 10_000_000) return `token ${JSON.stringify(t)} has invalid id ${id}`;
+    const entries = Object.entries(map);
+    for (const [t, id] of entries) {
+      if (!Number.isInteger(id) || id < 0 || id > MAX_VOCAB_ID) {
+        return `token ${JSON.stringify(t)} has id ${JSON.stringify(id)}, expected an integer in 0..${MAX_VOCAB_ID}`;
+      }
       tokens[id] = t;
     }
-    return new Vocab(tokens, prefix);
+    return new Vocab(tokens, prefix, entries.length);
   }
 }
