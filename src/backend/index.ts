@@ -153,9 +153,25 @@ async function resolveFusedKernels(): Promise<string> {
   return say('LayerNorm', await checkFusedLayerNorm(layerNormComposite), "tfjs's ops") + say('attention', await checkFusedAttention(), 'a float64 attention');
 }
 
+/**
+ * tfjs-wasm's Emscripten glue adds process-wide 'uncaughtException' and 'unhandledRejection' listeners that
+ * rethrow from inside tf-backend-wasm.node.js, so any later error of the program using us would surface as
+ * that file's, with exit code 7. The listeners added while the backend starts are removed again.
+ */
+async function withoutProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
+  const exceptions = new Set(process.listeners('uncaughtException'));
+  const rejections = new Set(process.listeners('unhandledRejection'));
+  try {
+    return await start();
+  } finally {
+    for (const l of process.listeners('uncaughtException')) if (!exceptions.has(l)) process.removeListener('uncaughtException', l);
+    for (const l of process.listeners('unhandledRejection')) if (!rejections.has(l)) process.removeListener('unhandledRejection', l);
+  }
+}
+
 async function wasm(): Promise<string> {
   await import('@tensorflow/tfjs-backend-wasm');
-  await activate('wasm');
+  await withoutProcessHandlers(() => activate('wasm'));
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
   return `WebAssembly (XNNPACK${simd ? ', SIMD' : ''}${threads ? ', threads' : ', 1 thread'})`;

@@ -6,15 +6,18 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES, type BackendName, setupBackend } from '../backend/index.js';
 import { InputError, UsageError } from '../errors.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
-import { loadModelDir, resolveModelDir } from '../loader/index.js';
+import { resolveModelDir } from '../loader/index.js';
+import { loadModelAndTokenizer } from '../encoder/load.js';
 import { BertModel } from '../model/bert.js';
-import { BertTokenizer } from '../tokenizer/index.js';
 import { attentionMaps } from '../viz/extract.js';
 import { labelFont } from '../viz/font.js';
 import { renderHeatmapPng } from '../viz/heatmap.js';
 import { renderHeadViewHtml } from '../viz/headview.js';
 import { selectPanels } from '../viz/maps.js';
 import { positiveInt, reportBackend } from './options.js';
+import { checkOutputFile, writeFileAtomic } from './output.js';
+import { count } from './plural.js';
+import { formatBytes } from './progress.js';
 
 export const MAX_HTML_TOKENS = 256;
 
@@ -47,8 +50,8 @@ export function register(program: Command): void {
     .action(async (text: string, o: AttentionCliOptions) => {
       const kind = extname(o.out).toLowerCase();
       if (kind !== '.png' && kind !== '.html' && kind !== '.htm') throw new UsageError(`--out must end in .png or .html, got "${o.out}"`);
-      const loaded = loadModelDir(resolveModelDir(o.model));
-      const tokenizer = BertTokenizer.fromDir(loaded.tokenizerDir);
+      checkOutputFile(o.out);
+      const { loaded, tokenizer } = loadModelAndTokenizer(resolveModelDir(o.model));
       const { numHiddenLayers: nl, numAttentionHeads: nh } = loaded.config;
       // Check the options before the forward, so a typo costs nothing.
       if (o.layer !== undefined && o.layer >= nl) throw new UsageError(`--layer must be in 0..${nl - 1}, got ${o.layer}`);
@@ -63,22 +66,25 @@ export function register(program: Command): void {
         model.dispose();
       }
       let bytes: Buffer | string;
+      let what: string;
       if (kind === '.png') {
         if (labelFont().file === null && process.env.SBERT_QUIET !== '1') {
           process.stderr.write('sbert: warning: no CJK font found (install @embedpdf/fonts-sc or fonts-wqy-microhei, or set SBERT_CJK_FONT); Chinese labels may draw as boxes\n');
         }
-        bytes = renderHeatmapPng(maps.tokens, selectPanels(maps, { layer: o.layer, head: o.head }), text);
+        const panels = selectPanels(maps, { layer: o.layer, head: o.head });
+        bytes = renderHeatmapPng(maps.tokens, panels, text);
+        what = `a PNG heatmap of ${count(panels.length, 'map')}`;
       } else {
         // L² lines per head: past this the page is tens of MB and the lines a solid block.
         if (maps.tokens.length > MAX_HTML_TOKENS) {
           throw new InputError(`TEXT has ${maps.tokens.length} tokens; the HTML head view shows at most ${MAX_HTML_TOKENS} (use --max-length ${MAX_HTML_TOKENS}, or a .png)`);
         }
         bytes = renderHeadViewHtml(maps, { title: text, layer: o.layer, head: o.head });
+        what = `an HTML head view of ${count(nl, 'layer')} × ${count(nh, 'head')}`;
       }
-      try {
-        writeFileSync(o.out, bytes);
-      } catch (e) {
-        throw new InputError(`cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`, o.out);
+      writeFileAtomic(o.out, (tmp) => writeFileSync(tmp, bytes));
+      if (process.env.SBERT_QUIET !== '1') {
+        process.stderr.write(`sbert: wrote ${o.out}: ${what}, ${count(maps.tokens.length, 'token')} (${formatBytes(Buffer.byteLength(bytes))})\n`);
       }
     });
 }

@@ -5,14 +5,16 @@ import { getBackend, version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { type Command, Option } from 'commander';
 import { BACKEND_NAMES, type BackendName, setupBackend } from '../backend/index.js';
 import { dumpActivations } from '../compare/dump.js';
-import { InputError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { loadModelAndTokenizer } from '../encoder/load.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
-import { loadModelDir, resolveModelDir } from '../loader/index.js';
+import { resolveModelDir } from '../loader/index.js';
 import { writeSafetensors } from '../loader/safetensors.js';
 import { BertModel } from '../model/bert.js';
-import { BertTokenizer } from '../tokenizer/index.js';
-import { type InputFormat, parseTextLine, readSentences, type TextItem } from './input.js';
+import { type InputFormat, readTextItems, type TextItem } from './input.js';
 import { commaList, positiveInt, reportBackend } from './options.js';
+import { checkOutputFile, writeFileAtomic } from './output.js';
+import { count } from './plural.js';
 
 /** Texts longer than this (all together, as JSON) are left out of the file's metadata. */
 const MAX_METADATA_TEXT = 1 << 20;
@@ -46,23 +48,14 @@ export function register(program: Command): void {
     .action(async (args: string[], o: DumpCliOptions) => {
       if (!o.out.endsWith('.safetensors')) throw new UsageError(`--out must end in .safetensors, got "${o.out}"`);
       if (o.pairs && args.length) throw new UsageError('--pairs reads {"a", "b"} lines from --input or stdin, not arguments');
+      checkOutputFile(o.out);
       const items: TextItem[] = args.map((a) => ({ a, b: null }));
       if (!items.length) {
-        let n = 0;
-        for await (const line of readSentences(o.input, o.pairs ? 'lines' : o.inputFormat)) {
-          n++;
-          if (!o.pairs) items.push({ a: line, b: null });
-          else if (line.trim() !== '') {
-            const item = parseTextLine(line, true);
-            if (typeof item === 'string') throw new InputError(`line ${n}: ${item}`, o.input ?? '<stdin>');
-            items.push(item);
-          }
-        }
+        for await (const item of readTextItems(o.input, o.pairs ? 'jsonl' : o.inputFormat, o.pairs === true)) items.push(item);
       }
       if (!items.length) throw new UsageError('no texts: give them as arguments, or one per line on stdin or in --input');
 
-      const loaded = loadModelDir(resolveModelDir(o.model));
-      const tokenizer = BertTokenizer.fromDir(loaded.tokenizerDir);
+      const { loaded, tokenizer } = loadModelAndTokenizer(resolveModelDir(o.model));
       const maxLength = Math.min(o.maxLength ?? Infinity, loaded.config.maxPositionEmbeddings);
       const encodings = tokenizer.encodePairBatch(items.map((i) => [i.a, i.b]), { maxLength });
       const texts = o.pairs ? items : items.map((i) => i.a);
@@ -71,17 +64,17 @@ export function register(program: Command): void {
       try {
         const tensors = await dumpActivations(model, encodings, { tensors: o.tensors, hooks: o.hooks });
         const textJson = JSON.stringify(texts);
-        writeSafetensors(o.out, tensors, {
+        writeFileAtomic(o.out, (tmp) => writeSafetensors(tmp, tensors, {
           format: 'sbert-tfjs dump',
           model: loaded.dir,
           backend: getBackend(),
           tfjs: tfjsVersion,
           date: new Date().toISOString(),
-          texts: textJson.length <= MAX_METADATA_TEXT ? textJson : `(${texts.length} texts, left out: over ${MAX_METADATA_TEXT} characters)`,
-        });
+          texts: textJson.length <= MAX_METADATA_TEXT ? textJson : `(${count(texts.length, 'text')}, left out: over ${MAX_METADATA_TEXT} characters)`,
+        }));
         const L = encodings[0]!.inputIds.length;
         if (process.env.SBERT_QUIET !== '1') {
-          process.stderr.write(`sbert: wrote ${tensors.length - 3} tensors for ${texts.length} ${o.pairs ? 'pairs' : 'texts'} × ${L} tokens to ${o.out}\n`);
+          process.stderr.write(`sbert: wrote ${count(tensors.length - 3, 'tensor')} for ${count(texts.length, o.pairs ? 'pair' : 'text')} × ${count(L, 'token')} to ${o.out}\n`);
         }
       } finally {
         model.dispose();

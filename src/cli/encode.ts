@@ -1,6 +1,5 @@
 // `sbert encode`: sentences in (file or stdin), one embedding per sentence out, in input order, streamed
 // in chunks so that memory stays bounded however long the input is.
-import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { type Command, Option } from 'commander';
@@ -8,9 +7,10 @@ import { InputError, UsageError } from '../errors.js';
 import { SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { downloadProgress } from './download-progress.js';
 import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
-import { chunks, type InputFormat, readSentences } from './input.js';
+import { checkInputFile, chunks, type InputFormat, readSentences, STDIN } from './input.js';
 import { npyHeader } from './npy.js';
-import { addModelOptions, type ModelOptions, positiveInt, reportBackend } from './options.js';
+import { addModelOptions, type ModelOptions, positiveInt, reportBackend, warnWorkers } from './options.js';
+import { type AtomicOutput, checkOutputFile, openOutputFile } from './output.js';
 import { createProgressBar } from './progress.js';
 
 interface EncodeCliOptions extends ModelOptions {
@@ -42,12 +42,16 @@ export function register(program: Command): void {
     .option('--input <file>', 'read sentences from FILE instead of stdin')
     .addOption(new Option('--input-format <fmt>', 'input format').choices(['lines', 'jsonl']).default('lines'))
     .addOption(new Option('--format <fmt>', 'output format').choices(['jsonl', 'npy']).default('jsonl'))
-    .option('--output <file>', 'write to FILE instead of stdout')
+    .option('--output <file>', 'write to FILE instead of stdout (whole or not at all: written aside, renamed when done)')
     .action(async (o: EncodeCliOptions) => {
       if (o.format === 'npy' && o.pooling === 'none') throw new UsageError('--format npy needs pooled embeddings, not --pooling none');
+      // Every input and output is checked before the model loads.
+      if (o.input) checkInputFile(o.input);
+      if (o.output) checkOutputFile(o.output);
+      warnWorkers(o.workers);
       const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });
       reportBackend(enc.backend);
-      const out: Writable = o.output ? createWriteStream(o.output) : process.stdout;
+      let file: AtomicOutput | undefined;
       const bar = createProgressBar({ unit: 'sentences', label: 'encode' });
       try {
         // .npy needs the row count in its header: read the (small) text first, then stream the vectors.
@@ -58,8 +62,11 @@ export function register(program: Command): void {
           for await (const s of source) all.push(s);
           source = (async function* () { yield* all; })();
           total = all.length;
-          if (total > 0) await write(out, npyHeader(total, enc.dimension));
+          if (total === 0) throw new InputError('no sentences to encode (empty input)', o.input ?? STDIN);
         }
+        file = o.output ? await openOutputFile(o.output) : undefined;
+        const out: Writable = file?.stream ?? process.stdout;
+        if (total !== undefined) await write(out, npyHeader(total, enc.dimension));
         bar.start(total ?? 0);
         let done = 0;
         for await (const chunk of chunks(source, CHUNK)) {
@@ -77,14 +84,13 @@ export function register(program: Command): void {
           }
           done += chunk.length;
         }
-        if (done === 0) throw new InputError('no sentences to encode (empty input)', o.input ?? '<stdin>');
+        if (done === 0) throw new InputError('no sentences to encode (empty input)', o.input ?? STDIN);
+        await file?.commit();
+        file = undefined;
       } finally {
         bar.stop();
+        await file?.abort();
         await enc.dispose();
-        if (o.output) {
-          out.end();
-          await once(out, 'close');
-        }
       }
     });
 }

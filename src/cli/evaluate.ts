@@ -1,13 +1,14 @@
 // `sbert evaluate --data PAIRS.tsv [--json]`: STS evaluation of the model's embeddings, as
 // sentence-transformers' EmbeddingSimilarityEvaluator does it: Pearson and Spearman correlation of each
 // pair's cosine (and −manhattan, −euclidean, dot) similarity with the gold score.
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { downloadProgress } from './download-progress.js';
 import { STS_SIMILARITIES, stsMetrics } from '../encoder/sts.js';
 import { InputError } from '../errors.js';
-import { addModelOptions, type ModelOptions, positiveInt, reportBackend } from './options.js';
+import { readLines } from './input.js';
+import { count } from './plural.js';
+import { addModelOptions, type ModelOptions, positiveInt, reportBackend, warnWorkers } from './options.js';
 
 interface StsPairs {
   a: string[];
@@ -16,27 +17,19 @@ interface StsPairs {
 }
 
 /** `sentence1 TAB sentence2 TAB score` per line (the Chinese STS-B layout; empty lines skipped). */
-export function readStsPairs(file: string): StsPairs {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a TSV file' : `cannot read (${code})`, file);
-  }
+export async function readStsPairs(file: string): Promise<StsPairs> {
   const pairs: StsPairs = { a: [], b: [], gold: [] };
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '');
-    if (line.trim() === '') return;
+  for await (const { text: line, n } of readLines(file)) {
+    if (line.trim() === '') continue;
     const cols = line.split('\t');
     const score = Number(cols[2]);
     if (cols.length < 3 || cols[2]!.trim() === '' || !Number.isFinite(score)) {
-      throw new InputError(`line ${i + 1}: expected "sentence1<TAB>sentence2<TAB>score", got ${JSON.stringify(line.slice(0, 80))}`, file);
+      throw new InputError(`line ${n}: expected "sentence1<TAB>sentence2<TAB>score", got ${JSON.stringify(line.slice(0, 80))}`, file);
     }
     pairs.a.push(cols[0]!);
     pairs.b.push(cols[1]!);
     pairs.gold.push(score);
-  });
+  }
   if (pairs.gold.length < 2) throw new InputError(`needs at least 2 scored pairs, found ${pairs.gold.length}`, file);
   if (pairs.gold.every((g) => g === pairs.gold[0])) throw new InputError('every gold score is the same: no correlation to measure', file);
   return pairs;
@@ -49,7 +42,8 @@ export function register(program: Command): void {
     .option('--workers <n>', 'worker threads (default: one per core for large inputs)', positiveInt)
     .option('--json', 'print {"pairs", "cosine": {"pearson", "spearman"}, "manhattan", "euclidean", "dot"}')
     .action(async (o: ModelOptions & { data: string; batchSize: number; json?: boolean }) => {
-      const pairs = readStsPairs(o.data);
+      const pairs = await readStsPairs(o.data);
+      warnWorkers(o.workers);
       const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });
       try {
         reportBackend(enc.backend);
@@ -60,7 +54,7 @@ export function register(program: Command): void {
         if (o.json) {
           process.stdout.write(`${JSON.stringify(r)}\n`);
         } else {
-          process.stdout.write(`${r.pairs} pairs from ${o.data}\n${'similarity'.padEnd(12)}pearson   spearman\n`);
+          process.stdout.write(`${count(r.pairs, 'pair')} from ${o.data}\n${'similarity'.padEnd(12)}pearson   spearman\n`);
           for (const k of STS_SIMILARITIES) process.stdout.write(`${k.padEnd(12)}${r[k].pearson.toFixed(4).padStart(7)}   ${r[k].spearman.toFixed(4).padStart(8)}\n`);
         }
       } finally {

@@ -1,4 +1,5 @@
 // Options shared by the commands that run the model.
+import { availableParallelism } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES, type BackendName } from '../backend/index.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
@@ -29,4 +30,17 @@ export function addModelOptions(cmd: Command): Command {
 /** One line on stderr saying which backend runs the model (quiet when SBERT_QUIET=1). */
 export function reportBackend(choice: { name: string; reason: string }): void {
   if (process.env.SBERT_QUIET !== '1') process.stderr.write(`sbert: backend ${choice.name} (${choice.reason})\n`);
+}
+
+/**
+ * A warning when --workers asks for more threads than there are cores: each worker runs whole forwards on one
+ * core with its own copy of the model in its backend's memory, so the extra ones only compete for the cores
+ * and memory (docs/workers.md has the measurements).
+ */
+export function warnWorkers(workers: number | undefined): void {
+  const cores = availableParallelism();
+  if (workers === undefined || workers <= cores || process.env.SBERT_QUIET === '1') return;
+  process.stderr.write(
+    `sbert: warning: --workers ${workers} is more than the ${cores} cores here; each worker runs on one core with its own copy of the model, so the extra ones only compete (use --workers ${cores} or fewer)\n`,
+  );
 }

@@ -6,7 +6,7 @@ import { downloadProgress } from './download-progress.js';
 import { semanticSearch } from '../encoder/similarity.js';
 import { InputError } from '../errors.js';
 import { type InputFormat, readSentences } from './input.js';
-import { addModelOptions, type ModelOptions, positiveInt, reportBackend } from './options.js';
+import { addModelOptions, type ModelOptions, positiveInt, reportBackend, warnWorkers } from './options.js';
 
 interface SearchCliOptions extends ModelOptions {
   corpus: string;
@@ -27,6 +27,7 @@ export function register(program: Command): void {
       const corpus: string[] = [];
       for await (const s of readSentences(o.corpus, o.inputFormat)) corpus.push(s);
       if (!corpus.length) throw new InputError('the corpus has no sentences', o.corpus);
+      warnWorkers(o.workers);
       const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });
       try {
         reportBackend(enc.backend);

@@ -1,12 +1,13 @@
-// `sbert tokenize`: JSONL texts on stdin → one JSON encoding per line on stdout, as HF BertTokenizerFast gives it.
-// A bad line gets an `error:` line on stderr (naming its number) and no output; the others go on; exit 2 at the end.
-import { createInterface } from 'node:readline';
-import { InvalidArgumentError, type Command } from 'commander';
+// `sbert tokenize`: texts (JSONL strings by default, or plain lines) → one JSON encoding per text on stdout, as
+// HF BertTokenizerFast gives it. A bad line stops the run with its number (exit 2), as in `sbert encode`; the
+// lines before it are printed.
+import { InvalidArgumentError, type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import { tokenizerFor } from '../encoder/load.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { resolveModelDir } from '../loader/resolve.js';
-import { parseTextLine } from './input.js';
-import { BertTokenizer, type Encoding } from '../tokenizer/index.js';
+import { checkInputFile, type InputFormat, readTextItems } from './input.js';
+import type { Encoding } from '../tokenizer/index.js';
 
 function parseMaxLength(v: string): number {
   const n = Number(v);
@@ -26,12 +27,21 @@ function toJson(e: Encoding): string {
   });
 }
 
-async function run(opts: { model: string; maxLength?: number; pairs?: boolean }): Promise<void> {
+interface TokenizeCliOptions {
+  model: string;
+  maxLength?: number;
+  pairs?: boolean;
+  input?: string;
+  inputFormat: InputFormat;
+}
+
+async function run(opts: TokenizeCliOptions): Promise<void> {
   const pairs = opts.pairs === true;
   if (pairs && opts.maxLength !== undefined && opts.maxLength < 3) {
     throw new UsageError('--max-length must be at least 3 with --pairs');
   }
-  const tok = BertTokenizer.fromDir(resolveModelDir(opts.model));
+  if (opts.input) checkInputFile(opts.input);
+  const tok = tokenizerFor(resolveModelDir(opts.model));
   const encodeOpts = opts.maxLength === undefined ? {} : { maxLength: opts.maxLength };
 
   let buffered: string[] = [];
@@ -43,35 +53,27 @@ async function run(opts: { model: string; maxLength?: number; pairs?: boolean })
     size = 0;
     if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
   };
-
-  let lineNo = 0;
-  let failed = 0;
-  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-  for await (const line of lines) {
-    lineNo++;
-    const item = parseTextLine(line, pairs);
-    if (typeof item === 'string') {
-      await flush(); // keep stdout and stderr in input order for a reader of both
-      process.stderr.write(`error: stdin line ${lineNo}: ${item}\n`);
-      failed++;
-      continue;
+  try {
+    for await (const item of readTextItems(opts.input, opts.inputFormat, pairs)) {
+      const enc = item.b === null ? tok.encode(item.a, encodeOpts) : tok.encodePair(item.a, item.b, encodeOpts);
+      const out = toJson(enc) + '\n';
+      buffered.push(out);
+      size += out.length;
+      if (size > 1 << 16) await flush();
     }
-    const enc = item.b === null ? tok.encode(item.a, encodeOpts) : tok.encodePair(item.a, item.b, encodeOpts);
-    const out = toJson(enc) + '\n';
-    buffered.push(out);
-    size += out.length;
-    if (size > 1 << 16) await flush();
+  } finally {
+    await flush(); // what came before a bad line is printed, then the error
   }
-  await flush();
-  if (failed > 0) process.exitCode = 2;
 }
 
 export function register(program: Command): void {
   program
     .command('tokenize')
-    .description('tokenize JSONL texts from stdin (one JSON string per line, or {"a", "b"} with --pairs) like HF BertTokenizerFast')
+    .description('tokenize texts (JSONL strings, {"a", "b"} pairs with --pairs, or plain lines) like HF BertTokenizerFast')
     .option('--model <dir-or-id>', 'model folder, or hub id looked up under weights/<id>/', DEFAULT_MODEL_ID)
     .option('--max-length <n>', 'truncate to n tokens, special tokens included (longest_first for pairs)', parseMaxLength)
     .option('--pairs', 'lines are {"a": ..., "b": ...} sentence pairs (b may be null)')
+    .option('--input <file>', 'read texts from FILE instead of stdin')
+    .addOption(new Option('--input-format <fmt>', 'one JSON string per line, or one text per line').choices(['jsonl', 'lines']).default('jsonl'))
     .action(run);
 }

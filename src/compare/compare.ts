@@ -96,7 +96,7 @@ function compareOne(file: string, group: RefGroup, t: RefTensor, mine: OurTensor
   const layout = layoutOf(t.tensor);
   // `.firstN` tensors hold the first N sentences of the batch: compare those rows of ours.
   const rows = t.firstRows ?? inputs.batch;
-  if (rows > inputs.batch) throw new InputError(`${t.key} has ${rows} sentences but the batch has ${inputs.batch}`, file);
+  if (rows > inputs.batch) throw new InputError(`${t.key} has ${rows} sentences but the batch has ${inputs.batch === 1 ? '1 sentence' : inputs.batch}`, file);
   const perRow = mine.shape.slice(1).reduce((a, b) => a * b, 1);
   const expectedShape = [rows, ...mine.shape.slice(1)];
   if (t.shape.length !== expectedShape.length || t.shape.some((d, i) => d !== expectedShape[i])) {

@@ -29,7 +29,7 @@ export function formatTable(report: ComparisonReport): string {
 
 export function summary(report: ComparisonReport): string {
   const n = report.results.length;
-  if (report.ok) return `ok: ${n} tensors from ${report.file} within tolerance`;
+  if (report.ok) return `ok: ${n} ${n === 1 ? 'tensor' : 'tensors'} from ${report.file} within tolerance`;
   const f = report.firstFailure as TensorResult;
   const failed = report.results.filter((r) => !r.ok).length;
   return (

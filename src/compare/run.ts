@@ -40,7 +40,7 @@ export function bertSource(model: BertModel, file = 'reference', rowsPerForward 
       }
       if (!t) throw new Error(`not a reference tensor or hook point name: ${name}`);
       const layer = t.kind === 'hidden_states' ? t.index - 1 : 'layer' in t ? t.layer : 0;
-      if (layer >= N) throw new InputError(`${name} is beyond the model's ${N} layers`, file);
+      if (layer >= N) throw new InputError(`${name} is beyond the model's ${N === 1 ? 'only layer' : `${N} layers`}`, file);
       if (t.kind === 'hidden_states') hidden = true;
       else if (t.kind === 'attentions') attentions = true;
       else if (t.kind === 'query' || t.kind === 'attention_output' || t.kind === 'intermediate') hookNames.add(HOOK_OF[t.kind](t.layer));

@@ -5,12 +5,13 @@ import { type BackendChoice, type BackendName, setupBackend } from '../backend/i
 import { UsageError } from '../errors.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { type DownloadEvents, ensureModel } from '../hub/ensure.js';
-import { type LoadedModel, loadModelDir } from '../loader/index.js';
+import type { LoadedModel } from '../loader/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BertInputs, BertModel } from '../model/bert.js';
 import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
 import { BertTokenizer, type Encoding } from '../tokenizer/index.js';
 import { type BatchJob, cpuChunks, padBatch, planBatches } from './batches.js';
+import { loadModelAndTokenizer } from './load.js';
 import { type BatchSettings, runBatch } from './run-batch.js';
 import { shareWeights } from './shared-weights.js';
 import { WorkerPool } from './worker-pool.js';
@@ -67,8 +68,7 @@ export class SentenceEncoder {
       throw new UsageError(`workers must be a positive integer, got ${opts.workers}`);
     }
     const dir = await ensureModel(idOrDir, { revision: opts.revision, ...opts.onDownload });
-    const loaded = loadModelDir(dir);
-    const tokenizer = BertTokenizer.fromDir(loaded.tokenizerDir);
+    const { loaded, tokenizer } = loadModelAndTokenizer(dir);
     const backend = await setupBackend(opts.backend ?? 'auto');
     const limit = Math.min(loaded.config.maxPositionEmbeddings, tokenizer.settings.modelMaxLength);
     const maxSeqLength = opts.maxSeqLength ?? loaded.maxSeqLength ?? limit;

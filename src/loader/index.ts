@@ -5,7 +5,7 @@ export { type DType, decodeFloat32, decodeInt32, toFloat16Bits, toBFloat16Bits }
 export { readSafetensors, parseSafetensors, writeSafetensors, serializeSafetensors, type RawTensor, readFile } from './safetensors.js';
 export { openCheckpoint } from './checkpoint.js';
 export type { Checkpoint, CheckpointFormat, TensorEntry } from './tensor.js';
-export { loadModelDir, type LoadedModel, type LoadReport } from './model-dir.js';
+export { loadModelDir, tokenizerDirOf, type LoadedModel, type LoadReport } from './model-dir.js';
 export { resolveModelDir } from './resolve.js';
 export type { PoolingConfig, PoolingMode } from './pooling-config.js';
 export { synthesize, synthTensor, synthValue } from './synth.js';

@@ -34,6 +34,16 @@ export interface LoadedModel {
   report: LoadReport;
 }
 
+/**
+ * The folder whose tokenizer files a model folder uses: the Transformer module's folder when it has them (a
+ * sentence-transformers layout), else the folder itself. Reads no weights, so a missing tokenizer is found first.
+ */
+export function tokenizerDirOf(dir: string, st = sentenceTransformers(dir)): string {
+  const modelDir = st?.modelDir ?? dir;
+  const hasTokenizer = (d: string) => existsSync(join(d, 'tokenizer.json')) || existsSync(join(d, 'vocab.txt'));
+  return resolve(hasTokenizer(modelDir) || !hasTokenizer(dir) ? modelDir : dir);
+}
+
 export function loadModelDir(dir: string): LoadedModel {
   if (!isDir(dir)) throw new InputError(existsSync(dir) ? 'is not a folder' : 'no such folder', dir);
   const st = sentenceTransformers(dir);
@@ -45,7 +55,6 @@ export function loadModelDir(dir: string): LoadedModel {
   try {
     const { config, ignored } = configFor(configFile, ckpt);
     const { weights, report } = canonicalWeights(ckpt, config, configFile);
-    const hasTokenizer = (d: string) => existsSync(join(d, 'tokenizer.json')) || existsSync(join(d, 'vocab.txt'));
     return {
       dir: resolve(dir),
       weightsFile,
@@ -56,7 +65,7 @@ export function loadModelDir(dir: string): LoadedModel {
       ...(st?.pooling ? { pooling: st.pooling } : {}),
       ...(st?.normalize ? { normalize: true } : {}),
       ...(st?.maxSeqLength !== undefined ? { maxSeqLength: st.maxSeqLength } : {}),
-      tokenizerDir: resolve(hasTokenizer(modelDir) || !hasTokenizer(dir) ? modelDir : dir),
+      tokenizerDir: tokenizerDirOf(dir, st),
       report: { ...report, ignoredConfigKeys: ignored },
     };
   } finally {

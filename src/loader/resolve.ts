@@ -2,7 +2,7 @@
 // hub id looked up under weights/<id>/, weights/models--org--name/ and the huggingface_hub cache.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { weightsRoot } from './paths.js';
 
@@ -28,7 +28,7 @@ export function resolveModelDir(idOrDir: string, cwd = process.cwd()): string {
   const asDir = (p: string) => (isDir(join(p, 'snapshots')) && !existsSync(join(p, 'config.json')) ? snapshot(p) : p);
   const given = resolve(cwd, idOrDir);
   if (isDir(given)) return asDir(given);
-  if (existsSync(given)) throw new InputError('is a file; expected a model folder or a hub id', idOrDir);
+  if (existsSync(given)) throw new InputError(`is a file; --model takes the folder that holds the model's files (${dirname(given)})`, idOrDir);
   if (/^[\w.-]+(\/[\w.-]+)?$/.test(idOrDir) && !idOrDir.includes('..')) {
     const local = join(weightsRoot(cwd), idOrDir);
     if (isDir(local)) return asDir(local);

@@ -1,13 +1,15 @@
 // `sbert tokenize` end to end: spawns the built CLI (built by test/global-setup.ts).
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sbert as run } from '../cli.js';
+import { errorLine, sbert as run } from '../cli.js';
+import { BertTokenizer } from '../../src/tokenizer/index.js';
 import type { Case, PairCase } from './cases.js';
 import { fixture } from '../fixtures.js';
 
 const MODEL = fixture('tiny', 'hf');
+const zh = BertTokenizer.fromDir(MODEL);
 
 const sbert = (args: string[], input: string, cwd?: string): ReturnType<typeof run> =>
   run(['tokenize', ...args], { input, ...(cwd ? { cwd } : {}) });
@@ -59,23 +61,38 @@ describe('sbert tokenize', () => {
     }
   });
 
-  it('reports a bad line on stderr with its number, prints the others, exits 2', async () => {
-    const r = await sbert(['--model', MODEL], '"那个人很开心"\n{not json\n42\n\n"你好"\n');
+  it('stops at a bad line like encode: the lines before it printed, one error naming the line, exit 2', async () => {
+    // blank JSONL lines are skipped, as encode skips them
+    const r = await sbert(['--model', MODEL], '"那个人很开心"\n\n"你好"\n{not json\n42\n"再见"\n');
     expect(r.code).toBe(2);
-    const err = r.stderr.trim().split('\n');
-    expect(err).toHaveLength(3);
-    expect(err[0]).toMatch(/^error: stdin line 2: invalid JSON/);
-    expect(err[1]).toMatch(/^error: stdin line 3: expected a JSON string/);
-    expect(err[2]).toMatch(/^error: stdin line 4: empty line/);
-    const out = outputs(r.stdout);
-    expect(out.map((o) => o.tokens)).toEqual([
+    expect(errorLine(r)).toMatch(/^error: <stdin>: line 4: invalid JSON/);
+    expect(outputs(r.stdout).map((o) => o.tokens)).toEqual([
       ['[CLS]', '那', '个', '人', '很', '开', '心', '[SEP]'],
       ['[CLS]', '你', '好', '[SEP]'],
     ]);
-    const p = await sbert(['--model', MODEL, '--pairs'], '{"a": "你", "b": 3}\n{"a": "你", "b": "好"}\n');
+    const n = await sbert(['--model', MODEL], '"ok"\n42\n');
+    expect(errorLine(n)).toBe('error: <stdin>: line 2: expected a JSON string, got number');
+    const p = await sbert(['--model', MODEL, '--pairs'], '{"a": "你", "b": "好"}\n{"a": "你", "b": 3}\n{"a": "你", "b": "好"}\n');
     expect(p.code).toBe(2);
-    expect(p.stderr).toMatch(/^error: stdin line 1: "b" must be a string or null\n$/);
-    expect(outputs(p.stdout)[0]!.token_type_ids).toEqual([0, 0, 0, 1, 1]);
+    expect(p.stderr).toBe('error: <stdin>: line 2: "b" must be a string or null\n');
+    expect(outputs(p.stdout).map((o) => o.token_type_ids)).toEqual([[0, 0, 0, 1, 1]]);
+  });
+
+  it('--input-format lines: plain text lines (as encode), from stdin or --input', async () => {
+    const text = '那个人很开心\n\n{"not": "json"}\r\n你好';
+    const r = await sbert(['--model', MODEL, '--input-format', 'lines'], text);
+    expect(r.code, r.stderr).toBe(0);
+    const want = ['那个人很开心', '', '{"not": "json"}', '你好'].map((t) => zh.encode(t).tokens);
+    expect(outputs(r.stdout).map((o) => o.tokens)).toEqual(want);
+    const file = join(mkdtempSync(join(tmpdir(), 'sbert-tok-lines-')), 'in.txt');
+    writeFileSync(file, text);
+    const f = await sbert(['--model', MODEL, '--input-format', 'lines', '--input', file], '');
+    expect(f.stdout).toBe(r.stdout);
+    // --pairs needs JSON objects
+    const bad = await sbert(['--model', MODEL, '--input-format', 'lines', '--pairs'], 'x\n');
+    expect([bad.code, errorLine(bad)]).toEqual([1, 'error: --pairs reads JSONL {"a": ..., "b": ...} lines: use --input-format jsonl']);
+    const missing = await sbert(['--model', MODEL, '--input', join(tmpdir(), 'no-such-input.txt')], '');
+    expect([missing.code, errorLine(missing)]).toEqual([2, `error: ${join(tmpdir(), 'no-such-input.txt')}: no such file`]);
   });
 
   it('fails with exit 2 on a missing model or a folder without vocabulary, exit 1 on a bad --max-length', async () => {
