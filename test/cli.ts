@@ -1,5 +1,7 @@
 // Runs the built CLI (`node bin/sbert.js`, compiled by test/global-setup.ts) in a child process.
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './fixtures.js';
 
@@ -15,19 +17,27 @@ export interface RunOptions {
   cwd?: string;
   timeoutMs?: number;
   encoding?: 'utf8' | 'buffer';
+  /** Report the child's peak RSS (`maxRssMiB`), measured inside it by test/max-rss.cjs. */
+  measureRss?: boolean;
 }
 
+let rssFiles = 0;
+
 /** Asynchronous, so servers in the test process keep answering while the child runs. */
-export function sbert(args: string[], opts: RunOptions = {}): Promise<Run & { stdoutBytes: Buffer }> {
+export function sbert(args: string[], opts: RunOptions = {}): Promise<Run & { stdoutBytes: Buffer; maxRssMiB?: number }> {
   const env: NodeJS.ProcessEnv = { ...process.env, SBERT_PROGRESS: '0', SBERT_QUIET: '1', ...opts.env };
+  const rssFile = opts.measureRss ? join(tmpdir(), `sbert-maxrss-${process.pid}-${rssFiles++}`) : undefined;
+  if (rssFile) env.SBERT_TEST_MAXRSS = rssFile;
+  const preload = rssFile ? ['--require', join(ROOT, 'test', 'max-rss.cjs')] : [];
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      [join(ROOT, 'bin', 'sbert.js'), ...args],
+      [...preload, join(ROOT, 'bin', 'sbert.js'), ...args],
       { cwd: opts.cwd ?? ROOT, env, timeout: opts.timeoutMs ?? 120_000, encoding: 'buffer', maxBuffer: 1 << 30 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout: stdout.toString('utf8'), stdoutBytes: stdout, stderr: stderr.toString('utf8') });
+        const maxRssMiB = rssFile && existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) / 1024 : undefined;
+        resolve({ code, stdout: stdout.toString('utf8'), stdoutBytes: stdout, stderr: stderr.toString('utf8'), ...(rssFile ? { maxRssMiB } : {}) });
       },
     );
     child.stdin?.end(opts.input ?? '');

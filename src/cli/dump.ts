@@ -51,7 +51,7 @@ export function register(program: Command): void {
       checkOutputFile(o.out);
       const items: TextItem[] = args.map((a) => ({ a, b: null }));
       if (!items.length) {
-        for await (const item of readTextItems(o.input, o.pairs ? 'jsonl' : o.inputFormat, o.pairs === true)) items.push(item);
+        for await (const { a, b } of readTextItems(o.input, o.pairs ? 'jsonl' : o.inputFormat, o.pairs === true)) items.push({ a, b });
       }
       if (!items.length) throw new UsageError('no texts: give them as arguments, or one per line on stdin or in --input');
 

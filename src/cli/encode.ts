@@ -7,7 +7,7 @@ import { InputError, UsageError } from '../errors.js';
 import { SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { downloadProgress } from './download-progress.js';
 import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
-import { checkInputFile, chunks, type InputFormat, readSentences, STDIN } from './input.js';
+import { checkInputFile, chunks, HOLD_BYTES, type InputFormat, readSentences, STDIN, unsettledLine } from './input.js';
 import { npyHeader } from './npy.js';
 import { addModelOptions, type ModelOptions, positiveInt, reportBackend, warnWorkers } from './options.js';
 import { type AtomicOutput, checkOutputFile, openOutputFile } from './output.js';
@@ -54,15 +54,23 @@ export function register(program: Command): void {
       let file: AtomicOutput | undefined;
       const bar = createProgressBar({ unit: 'sentences', label: 'encode' });
       try {
+        // A very long plain line is kept only as far as it can matter: check that its start settles its tokens.
+        const name = o.input ?? STDIN;
+        async function* sentences(): AsyncGenerator<string> {
+          for await (const line of readSentences(o.input, o.inputFormat, HOLD_BYTES)) {
+            if (line.cut && !enc.tokenizer.prefixDecides(line.text, enc.maxSeqLength)) throw unsettledLine(line.n, enc.maxSeqLength, name);
+            yield line.text;
+          }
+        }
         // .npy needs the row count in its header: read the (small) text first, then stream the vectors.
-        let source: AsyncIterable<string> = readSentences(o.input, o.inputFormat);
+        let source: AsyncIterable<string> = sentences();
         let total: number | undefined;
         if (o.format === 'npy') {
           const all: string[] = [];
           for await (const s of source) all.push(s);
           source = (async function* () { yield* all; })();
           total = all.length;
-          if (total === 0) throw new InputError('no sentences to encode (empty input)', o.input ?? STDIN);
+          if (total === 0) throw new InputError('no sentences to encode (empty input)', name);
         }
         file = o.output ? await openOutputFile(o.output) : undefined;
         const out: Writable = file?.stream ?? process.stdout;
@@ -84,7 +92,7 @@ export function register(program: Command): void {
           }
           done += chunk.length;
         }
-        if (done === 0) throw new InputError('no sentences to encode (empty input)', o.input ?? STDIN);
+        if (done === 0) throw new InputError('no sentences to encode (empty input)', name);
         await file?.commit();
         file = undefined;
       } finally {

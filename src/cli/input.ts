@@ -15,6 +15,18 @@ export const STDIN = '<stdin>';
 const SNIFF = 64 * 1024;
 /** A longer line would not fit a JavaScript string (V8 caps them near 512 M units); refused with its number. */
 export const MAX_LINE_BYTES = 256 * 1024 * 1024;
+/**
+ * What `sbert encode` keeps of a longer plain-text line: enough for any max length when words are shorter than
+ * a few kB (the rest of such a line cannot change its first tokens); a line this long whose start does not
+ * settle its tokens is refused (see encode.ts).
+ */
+export const HOLD_BYTES = 4 * 1024 * 1024;
+
+/** The error for a line cut at HOLD_BYTES whose start does not settle its first `maxLength` tokens. */
+export function unsettledLine(n: number, maxLength: number, name: string): InputError {
+  const mib = `${HOLD_BYTES / 2 ** 20} MiB`;
+  return lineError(name, n, `longer than ${mib}, and its first ${mib} do not settle its first ${maxLength} tokens (words of kilobytes?); split the line`);
+}
 
 const MAGIC: [string, number[]][] = [
   ['gzip-compressed', [0x1f, 0x8b]],
@@ -87,37 +99,107 @@ function badByte(line: Buffer): string {
 
 /**
  * The lines of a file or stdin, in order, each with its number (from 1). A final line without a newline counts;
- * an empty input has no lines.
+ * an empty input has no lines. `hold`: see `linesOf`.
  */
-export async function* readLines(file: string | undefined): AsyncGenerator<{ text: string; n: number }> {
+export async function* readLines(file: string | undefined, hold?: number): AsyncGenerator<Line> {
   if (file) checkInputFile(file);
   const stream = file ? createReadStream(file) : process.stdin;
   try {
-    yield* linesOf(stream, file ?? STDIN);
+    yield* linesOf(stream, file ?? STDIN, hold);
   } finally {
     if (file) stream.destroy();
   }
 }
 
-/** The lines of a stream of bytes (`name` is what messages call it). */
-export async function* linesOf(stream: AsyncIterable<Buffer>, name: string): AsyncGenerator<{ text: string; n: number }> {
+const isBreak = (b: number | undefined): boolean => b === 0x0a || b === 0x0d;
+
+/** A line of input: its text, its number (from 1), and whether `text` is only its first `hold` bytes. */
+export interface Line {
+  text: string;
+  n: number;
+  cut: boolean;
+}
+
+/**
+ * The lines of a stream of bytes (`name` is what messages call it). With `hold`, a longer line keeps only its
+ * first `hold` bytes (whole characters; `cut` set), the rest is read, checked as UTF-8 and dropped, so memory
+ * stays bounded however long the line.
+ */
+export async function* linesOf(stream: AsyncIterable<Buffer>, name: string, hold = MAX_LINE_BYTES): AsyncGenerator<Line> {
   let n = 0;
-  let pending: Buffer[] = []; // bytes of a line not ended yet
-  let pendingBytes = 0;
+  // The bytes of the line not ended yet, in one growing buffer (a long line is held once, then as text).
+  let openBuf = Buffer.alloc(0);
+  let openBytes = 0;
+  let dropped = 0; // bytes of the open line past `hold`, checked by `rest`
+  let rest: TextDecoder | undefined;
   let first = true;
   let cr = false; // the previous chunk ended with \r: a \n first in this one belongs to it
-  const emit = function* (bytes: Buffer): Generator<{ text: string; n: number }> {
-    // Fast path: the whole run of complete lines is UTF-8; else line by line up to the one that is not.
+  const drop = (bytes: Buffer, end: boolean): void => {
+    try {
+      rest!.decode(bytes, { stream: !end });
+    } catch {
+      throw lineError(name, n + 1, `not valid UTF-8 (past byte ${openBytes + dropped} of the line)`);
+    }
+    dropped += bytes.length;
+  };
+  const open = (bytes: Buffer): void => {
+    if (rest) return drop(bytes, false);
+    if (openBytes + bytes.length > hold) {
+      // keep whole characters: back off over UTF-8 continuation bytes
+      let keep = hold - openBytes;
+      while (keep > 0 && (bytes[keep]! & 0xc0) === 0x80) keep--;
+      open(bytes.subarray(0, keep));
+      rest = new TextDecoder('utf-8', { fatal: true });
+      return drop(bytes.subarray(keep), false);
+    }
+    if (openBytes + bytes.length > MAX_LINE_BYTES) throw lineError(name, n + 1, `longer than ${MAX_LINE_BYTES / 2 ** 20} MiB`);
+    if (openBytes + bytes.length > openBuf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(MAX_LINE_BYTES, Math.max(2 * openBuf.length, openBytes + bytes.length, 4096)));
+      openBuf.copy(grown, 0, 0, openBytes);
+      openBuf = grown;
+    }
+    bytes.copy(openBuf, openBytes);
+    openBytes += bytes.length;
+  };
+  const close = (bytes: Buffer): Line => {
+    let line = bytes;
+    if (openBytes > 0 || rest || bytes.length > hold) {
+      open(bytes);
+      if (rest) drop(Buffer.alloc(0), true);
+      line = openBuf.subarray(0, openBytes);
+    }
+    if (!isUtf8(line)) throw lineError(name, n + 1, badByte(line));
+    const text = line.toString('utf8');
+    const cut = rest !== undefined;
+    if (openBuf.length > 1 << 20) openBuf = Buffer.alloc(0); // a long line's buffer goes with it
+    openBytes = 0;
+    dropped = 0;
+    rest = undefined;
+    return { text, n: ++n, cut };
+  };
+  // Complete lines with no line open before them: all checked at once, else line by line up to the bad one.
+  const complete = function* (bytes: Buffer): Generator<Line> {
+    if (bytes.length > hold) {
+      // a line in here may be longer than `hold`: line by line through the same path as an open one
+      let start = 0;
+      for (let i = 0; i <= bytes.length; i++) {
+        if (i < bytes.length && !isBreak(bytes[i])) continue;
+        yield close(bytes.subarray(start, i));
+        if (bytes[i] === 0x0d && bytes[i + 1] === 0x0a) i++;
+        start = i + 1;
+      }
+      return;
+    }
     if (isUtf8(bytes)) {
-      for (const text of bytes.toString('utf8').split(/\r\n|\r|\n/)) yield { text, n: ++n };
+      for (const text of bytes.toString('utf8').split(/\r\n|\r|\n/)) yield { text, n: ++n, cut: false };
       return;
     }
     let start = 0;
     for (let i = 0; i <= bytes.length; i++) {
-      if (i < bytes.length && bytes[i] !== 0x0a && bytes[i] !== 0x0d) continue;
+      if (i < bytes.length && !isBreak(bytes[i])) continue;
       const line = bytes.subarray(start, i);
       if (!isUtf8(line)) throw lineError(name, n + 1, badByte(line));
-      yield { text: line.toString('utf8'), n: ++n };
+      yield { text: line.toString('utf8'), n: ++n, cut: false };
       if (bytes[i] === 0x0d && bytes[i + 1] === 0x0a) i++;
       start = i + 1;
     }
@@ -132,27 +214,22 @@ export async function* linesOf(stream: AsyncIterable<Buffer>, name: string): Asy
       }
       if (cr && buf[0] === 0x0a) buf = buf.subarray(1);
       cr = false;
-      // complete lines: up to the last line break in this chunk
-      let end = buf.length;
-      while (end > 0 && buf[end - 1] !== 0x0a && buf[end - 1] !== 0x0d) end--;
-      if (end === 0) {
-        pending.push(buf);
-        pendingBytes += buf.length;
-        if (pendingBytes > MAX_LINE_BYTES) throw lineError(name, n + 1, `longer than ${MAX_LINE_BYTES / 2 ** 20} MiB`);
+      let f = 0; // the first line break
+      while (f < buf.length && !isBreak(buf[f])) f++;
+      if (f === buf.length) {
+        open(buf);
         continue;
       }
-      cr = buf[end - 1] === 0x0d;
-      const cut = end >= 2 && buf[end - 1] === 0x0a && buf[end - 2] === 0x0d ? end - 2 : end - 1; // the last line break
-      const head = pending.length ? Buffer.concat([...pending, buf.subarray(0, cut)]) : buf.subarray(0, cut);
-      pending = [];
-      pendingBytes = 0;
-      yield* emit(head);
-      if (end < buf.length) {
-        pending.push(buf.subarray(end));
-        pendingBytes = buf.length - end;
-      }
+      yield close(buf.subarray(0, f));
+      const afterFirst = f + (buf[f] === 0x0d && buf[f + 1] === 0x0a ? 2 : 1);
+      let tail = buf.length; // bytes after the last line break
+      while (!isBreak(buf[tail - 1])) tail--;
+      const last = buf[tail - 1] === 0x0a && buf[tail - 2] === 0x0d ? tail - 2 : tail - 1;
+      cr = buf[tail - 1] === 0x0d;
+      if (last > f) yield* complete(buf.subarray(afterFirst, last));
+      if (tail < buf.length) open(buf.subarray(tail));
     }
-    if (pendingBytes > 0) yield* emit(Buffer.concat(pending));
+    if (openBytes > 0 || rest) yield close(Buffer.alloc(0));
   } catch (e) {
     if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
@@ -160,15 +237,19 @@ export async function* linesOf(stream: AsyncIterable<Buffer>, name: string): Asy
   }
 }
 
-/** Yields sentences in order; JSONL lines that are not JSON strings are an InputError naming the line. */
-export async function* readSentences(file: string | undefined, format: InputFormat): AsyncGenerator<string> {
+/**
+ * Sentences in order, each with its line number; JSONL lines that are not JSON strings are an InputError naming
+ * the line. `hold` (plain lines only: a JSON line must be read whole) keeps only the start of longer lines.
+ */
+export async function* readSentences(file: string | undefined, format: InputFormat, hold?: number): AsyncGenerator<Line> {
   if (format !== 'lines' && format !== 'jsonl') throw new UsageError(`unknown input format "${format}" (lines or jsonl)`);
   const name = file ?? STDIN;
-  for await (const { text, n } of readLines(file)) {
+  for await (const line of readLines(file, format === 'lines' ? hold : undefined)) {
     if (format === 'lines') {
-      yield text;
+      yield line;
       continue;
     }
+    const { text, n } = line;
     if (text.trim() === '') continue;
     let value: unknown;
     try {
@@ -177,7 +258,7 @@ export async function* readSentences(file: string | undefined, format: InputForm
       throw lineError(name, n, 'not valid JSON');
     }
     if (typeof value !== 'string') throw lineError(name, n, `expected a JSON string, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
-    yield value;
+    yield { text: value, n, cut: false };
   }
 }
 
@@ -218,18 +299,19 @@ export function parseTextLine(line: string, pairs: boolean): TextItem | string {
 /**
  * Text items from a file or stdin: plain lines (each a text), or JSONL strings (with `pairs`, also
  * {"a", "b"} objects). Blank JSONL lines are skipped; any other bad line stops the read with its number.
+ * `hold`: as in readSentences (plain lines only).
  */
-export async function* readTextItems(file: string | undefined, format: InputFormat, pairs: boolean): AsyncGenerator<TextItem> {
+export async function* readTextItems(file: string | undefined, format: InputFormat, pairs: boolean, hold?: number): AsyncGenerator<TextItem & Omit<Line, 'text'>> {
   if (pairs && format !== 'jsonl') throw new UsageError('--pairs reads JSONL {"a": ..., "b": ...} lines: use --input-format jsonl');
   const name = file ?? STDIN;
-  for await (const { text, n } of readLines(file)) {
+  for await (const { text, n, cut } of readLines(file, format === 'lines' ? hold : undefined)) {
     if (format === 'lines') {
-      yield { a: text, b: null };
+      yield { a: text, b: null, n, cut };
       continue;
     }
     if (text.trim() === '') continue;
     const item = parseTextLine(text, pairs);
     if (typeof item === 'string') throw lineError(name, n, item);
-    yield item;
+    yield { ...item, n, cut: false };
   }
 }

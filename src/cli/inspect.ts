@@ -1,5 +1,8 @@
 // `sbert inspect PATH [--json]`: what a weights file or model folder holds, and how its keys map.
 import { existsSync, statSync } from 'node:fs';
+import { tokenizerFor } from '../encoder/load.js';
+import { messageOf } from '../errors.js';
+import type { TokenizerSettings } from '../tokenizer/index.js';
 import type { Command } from 'commander';
 import { groupLabel } from '../compare/compare.js';
 import { loadReference } from '../compare/reference.js';
@@ -25,12 +28,50 @@ export interface InspectReport {
   unexpected: string[];
   renamed: [string, string][];
   ignoredConfigKeys: string[];
+  /** A model folder's tokenizer: its file, the class transformers would build, and each setting with where it came from. */
+  tokenizer?: TokenizerReport | { error: string };
   /** For an activation file (`sbert dump`, scripts/dump_reference.py) rather than weights: its batches. */
   reference?: {
     groups: { name: string; batch: number; length: number; tensors: number }[];
     unknown: string[];
     metadata: Record<string, string>;
   };
+}
+
+export interface TokenizerReport {
+  file: string;
+  class: string;
+  vocabSize: number;
+  settings: Record<string, { value: unknown; source: string }>;
+}
+
+/** HF's names for the settings, as the files spell them. */
+const SETTING_NAMES: Record<keyof TokenizerSettings, string> = {
+  doLowerCase: 'do_lower_case',
+  stripAccents: 'strip_accents',
+  tokenizeChineseChars: 'tokenize_chinese_chars',
+  cleanText: 'clean_text',
+  modelMaxLength: 'model_max_length',
+  unkToken: 'unk_token',
+  clsToken: 'cls_token',
+  sepToken: 'sep_token',
+  padToken: 'pad_token',
+  maskToken: 'mask_token',
+  maxInputCharsPerWord: 'max_input_chars_per_word',
+};
+
+function tokenizerReport(dir: string): TokenizerReport | { error: string } {
+  let tok;
+  try {
+    tok = tokenizerFor(dir);
+  } catch (e) {
+    return { error: messageOf(e) };
+  }
+  const settings: TokenizerReport['settings'] = {};
+  for (const [k, name] of Object.entries(SETTING_NAMES) as [keyof TokenizerSettings, string][]) {
+    settings[name] = { value: tok.settings[k], source: tok.sources[k] };
+  }
+  return { file: tok.file, class: tok.tokenizerClass, vocabSize: tok.vocabSize, settings };
 }
 
 /** Inspects a weights file (every tensor decoded, so a bad view fails here too) or a model folder (fully loaded). */
@@ -55,6 +96,7 @@ export function inspect(path: string): InspectReport {
         ...(model.maxSeqLength !== undefined ? { maxSeqLength: model.maxSeqLength } : {}),
         keyStyle: keyStyle(names),
         ...model.report,
+        tokenizer: tokenizerReport(dir!),
       };
     }
     for (const t of ckpt.tensors.values()) if (['F32', 'F16', 'BF16', 'F64'].includes(t.dtype)) t.float32();
@@ -101,6 +143,13 @@ function text(r: InspectReport): string {
   lines.push(`renamed (${r.renamed.length})${r.renamed.length ? ':' : ''}`);
   for (const [a, b] of r.renamed) lines.push(`  ${a} → ${b}`);
   if (r.ignoredConfigKeys.length) lines.push(`ignored config keys: ${r.ignoredConfigKeys.join(', ')}`);
+  if (r.tokenizer && 'error' in r.tokenizer) lines.push(`tokenizer: ${r.tokenizer.error}`);
+  else if (r.tokenizer) {
+    const t = r.tokenizer;
+    lines.push(`tokenizer: ${t.file}, ${t.vocabSize} ids; class ${t.class}`);
+    const width = Math.max(...Object.keys(t.settings).map((k) => k.length));
+    for (const [k, { value, source }] of Object.entries(t.settings)) lines.push(`  ${k.padEnd(width)}  ${JSON.stringify(value).padEnd(8)}  from ${source}`);
+  }
   return lines.join('\n');
 }
 

@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON line per query: {"query", "hits": [{"corpus_id", "sentence", "score"}]}')
     .action(async (queries: string[], o: SearchCliOptions) => {
       const corpus: string[] = [];
-      for await (const s of readSentences(o.corpus, o.inputFormat)) corpus.push(s);
+      for await (const s of readSentences(o.corpus, o.inputFormat)) corpus.push(s.text);
       if (!corpus.length) throw new InputError('the corpus has no sentences', o.corpus);
       warnWorkers(o.workers);
       const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });

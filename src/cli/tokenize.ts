@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { tokenizerFor } from '../encoder/load.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { resolveModelDir } from '../loader/resolve.js';
-import { checkInputFile, type InputFormat, readTextItems } from './input.js';
+import { checkInputFile, HOLD_BYTES, type InputFormat, readTextItems, STDIN, unsettledLine } from './input.js';
 import type { Encoding } from '../tokenizer/index.js';
 
 function parseMaxLength(v: string): number {
@@ -54,7 +54,10 @@ async function run(opts: TokenizeCliOptions): Promise<void> {
     if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
   };
   try {
-    for await (const item of readTextItems(opts.input, opts.inputFormat, pairs)) {
+    // With a max length a very long plain line is kept only as far as it can matter (as in encode).
+    const hold = opts.maxLength === undefined ? undefined : HOLD_BYTES;
+    for await (const item of readTextItems(opts.input, opts.inputFormat, pairs, hold)) {
+      if (item.cut && !tok.prefixDecides(item.a, opts.maxLength!)) throw unsettledLine(item.n, opts.maxLength!, opts.input ?? STDIN);
       const enc = item.b === null ? tok.encode(item.a, encodeOpts) : tok.encodePair(item.a, item.b, encodeOpts);
       const out = toJson(enc) + '\n';
       buffered.push(out);

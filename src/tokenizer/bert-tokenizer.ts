@@ -119,6 +119,15 @@ export class BertTokenizer {
   }
 
   /**
+   * Whether `encode(text, { maxLength })` is the same for every text that starts with `prefix`: tokenizing
+   * stops at `maxLength` tokens inside it, far enough from its end. A reader may then keep only the start of a
+   * very long line.
+   */
+  prefixDecides(prefix: string, maxLength: number): boolean {
+    return this.wordpiece.decidedBy(prefix, checkMaxLength(maxLength, 2));
+  }
+
+  /**
    * [CLS] first [SEP] second [SEP]; an empty `second` means no pair, as in HF (`if text_pair` is falsy).
    * With `maxLength`, as tokenizers ≥ 0.23: each sequence is first cut to its shortest whole-word prefix of at
    * least `maxLength` tokens (added tokens count but end no prefix), then `longest_first` shares

@@ -43,6 +43,8 @@ export class WordPiece {
   private readonly normalized: AddedMatcher;
   /** Stop after the word that brings the sink to this many tokens. */
   private stopAt = Infinity;
+  /** Where the last stop happened (see `tokenize`). */
+  private stopIndex = -1;
   // A word left open at the end of a `run` call that continues in the next one (normalised blocks).
   private openLen = 0;
   private openStr = '';
@@ -67,14 +69,13 @@ export class WordPiece {
    * Appends the tokens of `text` to `out`; offsets are code-point indices into `text`. With `limit`, stops
    * after the first word (not added token) that brings the tokens this call added to `limit` or more: the
    * whole-word prefix that tokenizers ≥ 0.23 keeps before truncating (PreTokenizedString::tokenize_with_limit).
+   * Returns where it stopped: a UTF-16 index into `text` before which everything that decided the tokens lies
+   * (an upper bound), or -1 when it went to the end.
    */
-  tokenize(text: string, out: TokenSink, limit = Infinity): void {
+  tokenize(text: string, out: TokenSink, limit = Infinity): number {
     this.stopAt = out.ids.length + limit;
     this.openLen = 0;
-    if (!this.raw.mayMatch(text)) {
-      this.piece(text, 0, text.length, 0, out);
-      return;
-    }
+    if (!this.raw.mayMatch(text)) return this.piece(text, 0, text.length, 0, out) ? this.stopIndex : -1;
     const scan: AddedScan = { pos: 0, done: 0 };
     let at = 0; // text before this is done
     let cp = 0; // its length in code points
@@ -82,10 +83,10 @@ export class WordPiece {
       const m = this.raw.next(text, scan, text.length, true) as Split | undefined; // final: never MORE
       const end = m ? m.start : text.length;
       if (at < end) {
-        if (this.piece(text, at, end, cp, out)) return;
+        if (this.piece(text, at, end, cp, out)) return this.stopIndex;
         if (m) cp += codePoints(text, at, end);
       }
-      if (!m) return;
+      if (!m) return -1;
       // An added token counts towards the limit, but HF checks the limit only after a word.
       const cps = codePoints(text, m.start, m.end);
       out.ids.push(m.token!.id);
@@ -94,6 +95,21 @@ export class WordPiece {
       cp += cps;
       at = m.end;
     }
+  }
+
+  private stopped(index: number): true {
+    this.stopIndex = index;
+    return true;
+  }
+
+  /**
+   * Whether tokenizing any text that starts with `prefix` stops, at `limit` tokens, within `prefix` and far
+   * enough from its end that no added token can reach past it: then the rest of the text cannot change the
+   * tokens, and a reader may keep only the prefix of a very long line.
+   */
+  decidedBy(prefix: string, limit: number): boolean {
+    const at = this.tokenize(prefix, { ids: [], starts: [], ends: [] }, limit);
+    return at >= 0 && at + Math.max(this.raw.maxLength, this.normalized.maxLength) + 2 <= prefix.length;
   }
 
   /** The tokens of text[from, to), a piece without raw-matched added tokens; true when the limit stopped it. */
@@ -144,7 +160,7 @@ export class WordPiece {
         continue;
       }
       if (m) {
-        if (this.run(buf, Math.min(committed, m.start), m.start, 0, origin, out, false)) return true;
+        if (this.run(buf, Math.min(committed, m.start), m.start, 0, origin, out, false)) return this.stopped(r);
         const start = m.token!.lstrip && m.start === 0 && headSpace >= 0 ? headSpace : origin[m.start]!;
         out.ids.push(m.token!.id);
         out.starts.push(start);
@@ -152,13 +168,13 @@ export class WordPiece {
         committed = m.end;
         continue;
       }
-      if (final) return this.run(buf, Math.min(committed, buf.length), buf.length, 0, origin, out, false);
+      if (final) return this.run(buf, Math.min(committed, buf.length), buf.length, 0, origin, out, false) && this.stopped(r);
       // Nothing starts before scan.pos: its words go to `run` (the last may go on; never half a surrogate
       // pair), then the buffer is cut two units before (a single_word check looks one code point back).
       const hi = buf.charCodeAt(scan.pos - 1);
       const upTo = hi >= 0xd800 && hi < 0xdc00 ? scan.pos - 1 : scan.pos;
       if (committed < upTo) {
-        if (this.run(buf, committed, upTo, 0, origin, out, true)) return true;
+        if (this.run(buf, committed, upTo, 0, origin, out, true)) return this.stopped(r);
         committed = upTo;
       }
       const cut = upTo - 2;
@@ -274,23 +290,23 @@ export class WordPiece {
         }
         last = cp;
       } else if (k === SPACE) {
-        if (flush()) return true;
+        if (flush()) return this.stopped(i + w);
       } else if (k === PUNCT || k === CJK) {
-        if (flush()) return true;
+        if (flush()) return this.stopped(i + w);
         this.single(c, cp, out);
-        if (out.ids.length >= stopAt) return true;
+        if (out.ids.length >= stopAt) return this.stopped(i + w);
       } else if (k === SLOW) {
         const info = tables.slow.get(c)!;
-        if (info.isolate && flush()) return true;
+        if (info.isolate && flush()) return this.stopped(i + w);
         for (let j = 0; j < info.out.length; j++) {
           const o = info.out[j]!;
           const ko = info.cls[j]!;
           if (ko === SPACE) {
-            if (flush()) return true;
+            if (flush()) return this.stopped(i + w);
           } else if (ko === PUNCT) {
-            if (flush()) return true;
+            if (flush()) return this.stopped(i + w);
             this.single(o, cp, out);
-            if (out.ids.length >= stopAt) return true;
+            if (out.ids.length >= stopAt) return this.stopped(i + w);
           } else {
             dirty();
             if (wLen >= room && wLen < cap) grow();
@@ -305,7 +321,7 @@ export class WordPiece {
             last = cp;
           }
         }
-        if (info.isolate && flush()) return true;
+        if (info.isolate && flush()) return this.stopped(i + w);
       }
       // DROP: nothing; the next kept character notices the gap.
       i += w;
@@ -320,7 +336,7 @@ export class WordPiece {
       this.openLast = last;
       return false;
     }
-    return flush();
+    return flush() && this.stopped(n);
   }
 
   /** A one-character word (punctuation, CJK ideograph). */
