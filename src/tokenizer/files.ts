@@ -292,15 +292,16 @@ function assignIds(vocab: Vocab, added: (Omit<AddedToken, 'id'> & { fileId?: num
   const ids = new Map<string, number>();
   let next = vocab.entries;
   const out: AddedToken[] = [];
-  for (const { fileId, ...t } of added) {
+  for (const t of added) {
     if (t.content === '') continue;
     let id = ids.get(t.content) ?? vocab.ids.get(t.content);
     if (id === undefined) {
-      if (fileId === undefined) continue;
+      if (t.fileId === undefined) continue;
       id = next++;
     }
     ids.set(t.content, id);
-    out.push({ ...t, id });
+    (t as AddedToken).id = id; // in place: a tokenizer may list 10⁵ added tokens
+    out.push(t as AddedToken);
   }
   for (const t of out) vocab.addToken(t.content, t.id);
   return out;
