@@ -289,19 +289,27 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
  * nowhere (no file id, not in the vocabulary) is left out.
  */
 function assignIds(vocab: Vocab, added: (Omit<AddedToken, 'id'> & { fileId?: number })[]): AddedToken[] {
-  const ids = new Map<string, number>();
+  const at = new Map<string, number>(); // content → its place in `out`
   let next = vocab.entries;
   const out: AddedToken[] = [];
   for (const t of added) {
     if (t.content === '') continue;
-    let id = ids.get(t.content) ?? vocab.ids.get(t.content);
+    const seen = at.get(t.content);
+    const token = t as AddedToken; // ids set in place: a tokenizer may list 10⁵ added tokens
+    if (seen !== undefined) {
+      // the same content again: same id, and (as HF's map by id) the later flags replace the earlier
+      token.id = out[seen]!.id;
+      out[seen] = token;
+      continue;
+    }
+    let id = vocab.ids.get(t.content);
     if (id === undefined) {
       if (t.fileId === undefined) continue;
       id = next++;
     }
-    ids.set(t.content, id);
-    (t as AddedToken).id = id; // in place: a tokenizer may list 10⁵ added tokens
-    out.push(t as AddedToken);
+    token.id = id;
+    at.set(t.content, out.length);
+    out.push(token);
   }
   for (const t of out) vocab.addToken(t.content, t.id);
   return out;

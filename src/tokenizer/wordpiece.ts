@@ -35,7 +35,7 @@ export class WordPiece {
   /** Raw UTF-16 units normalised per block where tokens match in normalised form (a setting for tests). */
   static normalizeBlock = 8192;
   /** Origin code point of each UTF-16 unit of the current word (grown as needed, up to `cap`). */
-  private orig = new Int32Array(256);
+  private orig: Int32Array = new Int32Array(256);
   /** Units of a word worth storing: past this many it has more than maxInputCharsPerWord code points. */
   private readonly cap: number;
   /** Tokens matched in the raw text, and those matched in the normalised text (by their normalised form). */
@@ -87,12 +87,13 @@ export class WordPiece {
         if (m) cp += codePoints(text, at, end);
       }
       if (!m) return -1;
-      // An added token counts towards the limit, but HF checks the limit only after a word.
-      const cps = codePoints(text, m.start, m.end);
+      // An added token counts towards the limit, but HF checks the limit only after a word. A match may start
+      // inside the whitespace an rstrip token before it took: HF's spans then overlap.
+      const start = m.start < at ? cp - codePoints(text, m.start, at) : cp;
+      cp = start + codePoints(text, m.start, m.end);
       out.ids.push(m.token!.id);
-      out.starts.push(cp);
-      out.ends.push(cp + cps);
-      cp += cps;
+      out.starts.push(start);
+      out.ends.push(cp);
       at = m.end;
     }
   }
@@ -204,7 +205,7 @@ export class WordPiece {
     const bmp = tables.bmp;
     const cap = this.cap;
     const stopAt = this.stopAt;
-    let orig = this.orig;
+    let orig: Int32Array = this.orig;
     // Units of the word to store before growing `orig` or (at `cap`) counting it as too long.
     let room = Math.min(cap, orig.length - 8);
     // The current word: a plain slice text[wStart, wEnd) while `clean`, else the string `wStr`; past `cap`
@@ -219,12 +220,6 @@ export class WordPiece {
     this.openLen = 0;
     this.openStr = '';
 
-    const grow = (): void => {
-      const bigger = new Int32Array(Math.min(2 * orig.length, cap + 16));
-      bigger.set(orig);
-      this.orig = orig = bigger;
-      room = Math.min(cap, orig.length - 8);
-    };
     /** Ends the current word; true when the limit is reached. */
     const flush = (): boolean => {
       if (wLen === 0) return false;
@@ -242,14 +237,6 @@ export class WordPiece {
       }
       wLen = 0;
       return out.ids.length >= stopAt;
-    };
-    /** Starts a word that is not a slice of the text. */
-    const dirty = (): void => {
-      if (wLen === 0) {
-        wStr = '';
-        long = false;
-      } else if (clean && !long) wStr = text.slice(wStart, wEnd);
-      clean = false;
     };
 
     let cp = cp0; // code-point index of text[i] in the original text
@@ -273,7 +260,7 @@ export class WordPiece {
           clean = true;
           long = false;
         }
-        if (wLen >= room && wLen < cap) grow();
+        if (wLen >= room && wLen < cap) room = Math.min(cap, (orig = this.grow()).length - 8);
         if (wLen < room) {
           if (clean && wEnd !== i) {
             // a dropped character sits inside the word: stop slicing, build the string
@@ -290,26 +277,31 @@ export class WordPiece {
         }
         last = cp;
       } else if (k === SPACE) {
-        if (flush()) return this.stopped(i + w);
+        if (wLen > 0 && flush()) return this.stopped(i + w);
       } else if (k === PUNCT || k === CJK) {
-        if (flush()) return this.stopped(i + w);
+        if (wLen > 0 && flush()) return this.stopped(i + w);
         this.single(c, cp, out);
         if (out.ids.length >= stopAt) return this.stopped(i + w);
       } else if (k === SLOW) {
         const info = tables.slow.get(c)!;
-        if (info.isolate && flush()) return this.stopped(i + w);
+        if (info.isolate && wLen > 0 && flush()) return this.stopped(i + w);
         for (let j = 0; j < info.out.length; j++) {
           const o = info.out[j]!;
           const ko = info.cls[j]!;
           if (ko === SPACE) {
-            if (flush()) return this.stopped(i + w);
+            if (wLen > 0 && flush()) return this.stopped(i + w);
           } else if (ko === PUNCT) {
-            if (flush()) return this.stopped(i + w);
+            if (wLen > 0 && flush()) return this.stopped(i + w);
             this.single(o, cp, out);
             if (out.ids.length >= stopAt) return this.stopped(i + w);
           } else {
-            dirty();
-            if (wLen >= room && wLen < cap) grow();
+            // a word that is not a slice of the text
+            if (wLen === 0) {
+              wStr = '';
+              long = false;
+            } else if (clean && !long) wStr = text.slice(wStart, wEnd);
+            clean = false;
+            if (wLen >= room && wLen < cap) room = Math.min(cap, (orig = this.grow()).length - 8);
             if (wLen < room) {
               wStr += o < 65536 ? String.fromCharCode(o) : String.fromCodePoint(o);
               orig[wLen++] = cp;
@@ -321,7 +313,7 @@ export class WordPiece {
             last = cp;
           }
         }
-        if (info.isolate && flush()) return this.stopped(i + w);
+        if (info.isolate && wLen > 0 && flush()) return this.stopped(i + w);
       }
       // DROP: nothing; the next kept character notices the gap.
       i += w;
@@ -337,6 +329,13 @@ export class WordPiece {
       return false;
     }
     return flush() && this.stopped(n);
+  }
+
+  /** `orig` twice as long (up to what a word can use), its contents kept. */
+  private grow(): Int32Array {
+    const bigger = new Int32Array(Math.min(2 * this.orig.length, this.cap + 16));
+    bigger.set(this.orig);
+    return (this.orig = bigger);
   }
 
   /** A one-character word (punctuation, CJK ideograph). */

@@ -5,9 +5,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CheckpointError } from '../../src/errors.js';
 import { BertTokenizer } from '../../src/tokenizer/index.js';
+import { WordPiece } from '../../src/tokenizer/wordpiece.js';
 import { fixture } from '../fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sbert-added-'));
@@ -105,6 +107,35 @@ describe('added tokens with flags, as HF tokenizers splits them', () => {
     expect(withAdded([['新冠', {}]]).tokenizeRaw('我新冠了')).toEqual(expected('我新冠了', [[1, 3, FIRST_ID]]));
     // a code point beyond the BMP before the token keeps the offsets in code points
     expect(tok.tokenizeRaw('𠀀CAFE')).toEqual(expected('𠀀CAFE', [[1, 5, 8377]]));
+  });
+
+  it('the same content listed twice: one id, the later flags (HF keeps one token per id)', () => {
+    // HF (tokenizers 0.23.2): York[X]! → york (0,4), [X] 21128 (4,7), ! (7,8) when the later entry drops single_word
+    expect(withAdded([['[X]', { single_word: true }], ['[X]', {}]]).tokenizeRaw('York[X]!')).toEqual({ ids: [9507, FIRST_ID, 106], starts: [0, 4, 7], ends: [4, 7, 8] });
+    expect(withAdded([['[X]', {}], ['[X]', { single_word: true }]]).tokenizeRaw('York[X]!').ids).toEqual([9507, 138, 166, 140, 106]);
+  });
+
+  it('a match inside the whitespace an rstrip token took: the spans overlap, as in HF', () => {
+    // HF: "x a  a y" → x (0,1), " a " (1,5) with the extra space, " a " (4,7), y (7,8)
+    expect(withAdded([[' a ', { rstrip: true }]]).tokenizeRaw('x a  a y')).toEqual({ ids: [166, FIRST_ID, FIRST_ID, 167], starts: [0, 1, 4, 7], ends: [1, 5, 7, 8] });
+  });
+
+  it('a long text with normalized tokens is normalised a block at a time, with the same result as at once', () => {
+    const tok = withAdded([['new york', { normalized: true, lstrip: true, rstrip: true }], ['新冠', { normalized: true, single_word: true }], ['ab', { normalized: true }], ['x', {}]]);
+    const parts = ['New York', 'NEW  YORK', '新冠', '我', 'ab', 'AB', 'x', ' ', '  ', '\u3000', '\t', 'é', '𠀀', 'unbelievable', '.', '\u0000'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...parts), { maxLength: 80 }), fc.integer({ min: 16, max: 40 }), (ps, block) => {
+        const text = ps.join('');
+        const whole = tok.tokenizeRaw(text);
+        WordPiece.normalizeBlock = block;
+        try {
+          expect(tok.tokenizeRaw(text)).toEqual(whole);
+        } finally {
+          WordPiece.normalizeBlock = 8192;
+        }
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('decode skips the special tokens only', () => {
