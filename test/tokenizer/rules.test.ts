@@ -3,13 +3,14 @@
 // settings win when tokenizer_config.json names a BERT class. Instances from the issue, HF's own answers
 // (recorded with tokenizers 0.23.2 / transformers 5.17, quoted where used), and variants checked against the
 // rule as documented in src/tokenizer.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CheckpointError } from '../../src/errors.js';
 import { BertTokenizer, longestFirst } from '../../src/tokenizer/index.js';
+import { sbert } from '../cli.js';
 import { fixture } from '../fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sbert-rules-'));
@@ -226,6 +227,27 @@ describe('which settings win: a BERT class rebuilds the normalizer from tokenize
     }
     // the config's own arguments do apply: do_lower_case false keeps the case
     expect(tokens(BertTokenizer.fromDir(folder(EN, { ...bert, do_lower_case: false })), 'Hello World')).toEqual(['[UNK]', '[UNK]']);
+  });
+
+  it('sbert inspect says which source each setting came from', async () => {
+    const dir = folder(lowerOff, { tokenizer_class: 'BertTokenizer', strip_accents: false });
+    copyFileSync(fixture('tiny', 'hf', 'config.json'), join(dir, 'config.json'));
+    symlinkSync(fixture('tiny', 'hf', 'model.safetensors'), join(dir, 'model.safetensors'));
+    const r = await sbert(['inspect', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('tokenizer: '));
+    expect(lines[at]).toBe(`tokenizer: ${join(dir, 'tokenizer.json')}, 30522 ids; class BertTokenizer (tokenizer_config.json)`);
+    expect(lines.slice(at + 1, at + 5).map((l) => l.trim().split(/\s{2,}/))).toEqual([
+      ['do_lower_case', 'true', "from BertTokenizer default (tokenizer.json's value not used)"],
+      ['strip_accents', 'false', 'from tokenizer_config.json'],
+      ['tokenize_chinese_chars', 'true', "from BertTokenizer default (tokenizer.json's value not used)"],
+      ['clean_text', 'true', "from BertTokenizer default (tokenizer.json's value not used)"],
+    ]);
+    const json = await sbert(['inspect', dir, '--json']);
+    const report = JSON.parse(json.stdout) as { tokenizer: { settings: Record<string, { value: unknown; source: string }> } };
+    expect(report.tokenizer.settings.model_max_length).toEqual({ value: 1e30, source: 'default' });
+    expect(report.tokenizer.settings.do_lower_case!.value).toBe(true);
   });
 
   it('fixtures: tiny/hf and tiny/st name BertTokenizer; vocab.txt folders are BertTokenizer by model_type', () => {
