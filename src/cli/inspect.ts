@@ -1,5 +1,6 @@
 // `sbert inspect PATH [--json]`: what a weights file or model folder holds, and how its keys map.
 import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { tokenizerFor } from '../encoder/load.js';
 import { messageOf } from '../errors.js';
 import type { TokenizerSettings } from '../tokenizer/index.js';
@@ -43,6 +44,8 @@ export interface TokenizerReport {
   class: string;
   vocabSize: number;
   settings: Record<string, { value: unknown; source: string }>;
+  /** Ids the model's embedding table has no row for (what loading it for encoding would refuse). */
+  problem?: string;
 }
 
 /** HF's names for the settings, as the files spell them. */
@@ -60,18 +63,24 @@ const SETTING_NAMES: Record<keyof TokenizerSettings, string> = {
   maxInputCharsPerWord: 'max_input_chars_per_word',
 };
 
-function tokenizerReport(dir: string): TokenizerReport | { error: string } {
+function tokenizerReport(dir: string, vocabSize: number, configFile: string): TokenizerReport | { error: string } {
   let tok;
   try {
     tok = tokenizerFor(dir);
   } catch (e) {
     return { error: messageOf(e) };
   }
+  let problem: string | undefined;
+  try {
+    tok.checkVocabSize(vocabSize, configFile);
+  } catch (e) {
+    problem = messageOf(e);
+  }
   const settings: TokenizerReport['settings'] = {};
   for (const [k, name] of Object.entries(SETTING_NAMES) as [keyof TokenizerSettings, string][]) {
     settings[name] = { value: tok.settings[k], source: tok.sources[k] };
   }
-  return { file: tok.file, class: tok.tokenizerClass, vocabSize: tok.vocabSize, settings };
+  return { file: tok.file, class: tok.tokenizerClass, vocabSize: tok.vocabSize, settings, ...(problem ? { problem } : {}) };
 }
 
 /** Inspects a weights file (every tensor decoded, so a bad view fails here too) or a model folder (fully loaded). */
@@ -96,7 +105,7 @@ export function inspect(path: string): InspectReport {
         ...(model.maxSeqLength !== undefined ? { maxSeqLength: model.maxSeqLength } : {}),
         keyStyle: keyStyle(names),
         ...model.report,
-        tokenizer: tokenizerReport(dir!),
+        tokenizer: tokenizerReport(dir!, model.config.vocabSize, join(dirname(model.weightsFile), 'config.json')),
       };
     }
     for (const t of ckpt.tensors.values()) if (['F32', 'F16', 'BF16', 'F64'].includes(t.dtype)) t.float32();
@@ -149,6 +158,7 @@ function text(r: InspectReport): string {
     lines.push(`tokenizer: ${t.file}, ${t.vocabSize} ids; class ${t.class}`);
     const width = Math.max(...Object.keys(t.settings).map((k) => k.length));
     for (const [k, { value, source }] of Object.entries(t.settings)) lines.push(`  ${k.padEnd(width)}  ${JSON.stringify(value).padEnd(8)}  from ${source}`);
+    if (t.problem) lines.push(`tokenizer problem: ${t.problem}`);
   }
   return lines.join('\n');
 }

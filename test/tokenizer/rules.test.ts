@@ -244,6 +244,10 @@ describe('which settings win: a BERT class rebuilds the normalizer from tokenize
       ['tokenize_chinese_chars', 'true', "from BertTokenizer default (tokenizer.json's value not used)"],
       ['clean_text', 'true', "from BertTokenizer default (tokenizer.json's value not used)"],
     ]);
+    // the English vocabulary has ids the tiny model's 21128-row embedding table lacks: said, not refused
+    expect(lines).toContain(
+      `tokenizer problem: ${join(dir, 'tokenizer.json')}: token ids 21128..30521 ("##kia", ...) past the model's embedding table of 21128 rows (vocab_size in ${join(dir, 'config.json')})`,
+    );
     const json = await sbert(['inspect', dir, '--json']);
     const report = JSON.parse(json.stdout) as { tokenizer: { settings: Record<string, { value: unknown; source: string }> } };
     expect(report.tokenizer.settings.model_max_length).toEqual({ value: 1e30, source: 'default' });
