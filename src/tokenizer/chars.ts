@@ -150,13 +150,23 @@ export class CharTables {
   }
 }
 
+const NO_ORIGIN = new Int32Array(0);
+
 /**
  * BertNormalizer over text[from, to), as a string: control characters dropped, whitespace → ' ' (clean_text),
  * spaces around CJK ideographs, accents stripped, lower-cased. `origin` holds, per UTF-16 unit of the
  * result, the original code point it came from (counted from `cp0`), as HF's alignments do. Only needed
- * around added tokens matched in normalised form; the tokenizer otherwise normalises on the fly.
+ * around added tokens matched in normalised form; the tokenizer otherwise normalises on the fly. `withOrigin`
+ * false skips `origin` (an added token's own normalised form needs none; a tokenizer may have 10⁵ of them).
  */
-export function normalizeText(tables: CharTables, text: string, from: number, to: number, cp0: number): { text: string; origin: Int32Array } {
+export function normalizeText(
+  tables: CharTables,
+  text: string,
+  from: number,
+  to: number,
+  cp0: number,
+  withOrigin = true,
+): { text: string; origin: Int32Array } {
   let out = '';
   const origin: number[] = [];
   let cp = cp0;
@@ -175,9 +185,9 @@ export function normalizeText(tables: CharTables, text: string, from: number, to
       if (info.isolate) piece = ` ${piece} `;
     } else piece = ch;
     out += piece;
-    for (let j = 0; j < piece.length; j++) origin.push(cp);
+    if (withOrigin) for (let j = 0; j < piece.length; j++) origin.push(cp);
   }
-  return { text: out, origin: Int32Array.from(origin) };
+  return { text: out, origin: withOrigin ? Int32Array.from(origin) : NO_ORIGIN };
 }
 
 const shared = new Map<string, CharTables>();

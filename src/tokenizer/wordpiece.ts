@@ -61,7 +61,7 @@ export class WordPiece {
     this.cap = 2 * Math.min(maxInputCharsPerWord, 1 << 28) + 2;
     this.raw = new AddedMatcher(addedTokens.filter((t) => !t.normalized).map((token) => ({ pattern: token.content, token })));
     this.normalized = new AddedMatcher(
-      addedTokens.filter((t) => t.normalized).map((token) => ({ pattern: normalizeText(tables, token.content, 0, token.content.length, 0).text, token })),
+      addedTokens.filter((t) => t.normalized).map((token) => ({ pattern: normalizeText(tables, token.content, 0, token.content.length, 0, false).text, token })),
     );
   }
 

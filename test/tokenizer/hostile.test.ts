@@ -36,6 +36,10 @@ const added = (content: string, flags: object = {}): object => ({
 const ids = (stdout: string): number[][] => stdout.trim().split('\n').map((l) => (JSON.parse(l) as { input_ids: number[] }).input_ids);
 
 describe('100 000 added tokens sharing a first character load in bounded time and memory', () => {
+  // This is a legitimate tokenizer of 12 MB of JSON (24 MB as a JavaScript string when not Latin-1): parsing it
+  // takes ≈ 100 MB over the CLI's ≈ 80 MB start; measured 174–193 MB peak, varying with GC timing. The bound
+  // checks that the cost stays that of reading the file (the old load was quadratic: minutes).
+  const PARSE_RSS_MIB = 256;
   // Several layouts of the same kind; ids as HF gives them: new contents numbered from the vocabulary's end.
   const layouts: [string, (i: number) => string, object, string, number[]][] = [
     ['one first character', (i) => `|${i.toString(36)}`, {}, '"|1 |zz |2s0"', [21128 + 1, 21128 + 1295, 21128 + 3600]],
@@ -49,7 +53,7 @@ describe('100 000 added tokens sharing a first character load in bounded time an
       const r = await sbert(['tokenize', '--model', dir], { input: `${text}\n`, ...DEADLINE });
       expect(r.code, r.stderr).toBe(0);
       expect(ids(r.stdout)).toEqual([[101, ...want, 102]]);
-      expect(r.maxRssMiB).toBeLessThan(RSS_MIB);
+      expect(r.maxRssMiB).toBeLessThan(PARSE_RSS_MIB);
     });
   }
 
