@@ -5,6 +5,7 @@
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { InputError, messageOf, UsageError } from '../errors.js';
+import { JsonStringScanner, stringPrefixValue } from './json-prefix.js';
 
 export type InputFormat = 'lines' | 'jsonl';
 
@@ -16,7 +17,7 @@ const SNIFF = 64 * 1024;
 /** A longer line would not fit a JavaScript string (V8 caps them near 512 M units); refused with its number. */
 export const MAX_LINE_BYTES = 256 * 1024 * 1024;
 /**
- * What `sbert encode` keeps of a longer plain-text line: enough for any max length when words are shorter than
+ * What `sbert encode` keeps of a longer line (plain, or one JSON string): enough for any max length when words are shorter than
  * a few kB (the rest of such a line cannot change its first tokens); a line this long whose start does not
  * settle its tokens is refused (see encode.ts).
  */
@@ -101,11 +102,11 @@ function badByte(line: Buffer): string {
  * The lines of a file or stdin, in order, each with its number (from 1). A final line without a newline counts;
  * an empty input has no lines. `hold`: see `linesOf`.
  */
-export async function* readLines(file: string | undefined, hold?: number): AsyncGenerator<Line> {
+export async function* readLines(file: string | undefined, hold?: number, json = false): AsyncGenerator<Line> {
   if (file) checkInputFile(file);
   const stream = file ? createReadStream(file) : process.stdin;
   try {
-    yield* linesOf(stream, file ?? STDIN, hold);
+    yield* linesOf(stream, file ?? STDIN, hold, json);
   } finally {
     if (file) stream.destroy();
   }
@@ -125,13 +126,14 @@ export interface Line {
  * first `hold` bytes (whole characters; `cut` set), the rest is read, checked as UTF-8 and dropped, so memory
  * stays bounded however long the line.
  */
-export async function* linesOf(stream: AsyncIterable<Buffer>, name: string, hold = MAX_LINE_BYTES): AsyncGenerator<Line> {
+export async function* linesOf(stream: AsyncIterable<Buffer>, name: string, hold = Infinity, json = false): AsyncGenerator<Line> {
   let n = 0;
   // The bytes of the line not ended yet, in one growing buffer (a long line is held once, then as text).
   let openBuf = Buffer.alloc(0);
   let openBytes = 0;
-  let dropped = 0; // bytes of the open line past `hold`, checked by `rest`
+  let dropped = 0; // bytes of the open line past `hold`, checked by `rest` (and `jsonRest`)
   let rest: TextDecoder | undefined;
+  let jsonRest: JsonStringScanner | undefined;
   let first = true;
   let cr = false; // the previous chunk ended with \r: a \n first in this one belongs to it
   const drop = (bytes: Buffer, end: boolean): void => {
@@ -140,7 +142,9 @@ export async function* linesOf(stream: AsyncIterable<Buffer>, name: string, hold
     } catch {
       throw lineError(name, n + 1, `not valid UTF-8 (past byte ${openBytes + dropped} of the line)`);
     }
+    if (jsonRest && !jsonRest.feed(bytes)) throw lineError(name, n + 1, `not valid JSON (at byte ${jsonRest.position + 1} of the line)`);
     dropped += bytes.length;
+    if (end && jsonRest && !jsonRest.closed) throw lineError(name, n + 1, 'not valid JSON (the string is not closed)');
   };
   const open = (bytes: Buffer): void => {
     if (rest) return drop(bytes, false);
@@ -149,6 +153,13 @@ export async function* linesOf(stream: AsyncIterable<Buffer>, name: string, hold
       let keep = hold - openBytes;
       while (keep > 0 && (bytes[keep]! & 0xc0) === 0x80) keep--;
       open(bytes.subarray(0, keep));
+      if (json) {
+        // only a line that is one JSON string can be read in part
+        jsonRest = new JsonStringScanner();
+        if (!jsonRest.feed(openBuf.subarray(0, openBytes)) || !jsonRest.started) {
+          throw lineError(name, n + 1, `longer than ${hold / 2 ** 20} MiB and not one JSON string`);
+        }
+      }
       rest = new TextDecoder('utf-8', { fatal: true });
       return drop(bytes.subarray(keep), false);
     }
@@ -175,6 +186,7 @@ export async function* linesOf(stream: AsyncIterable<Buffer>, name: string, hold
     openBytes = 0;
     dropped = 0;
     rest = undefined;
+    jsonRest = undefined;
     return { text, n: ++n, cut };
   };
   // Complete lines with no line open before them: all checked at once, else line by line up to the bad one.
@@ -237,19 +249,32 @@ export async function* linesOf(stream: AsyncIterable<Buffer>, name: string, hold
   }
 }
 
+/** A JSONL line cut by `hold` (one JSON string, checked to the end by the reader): the value of its start. */
+function cutJsonValue(text: string): { value: string; cut: boolean } {
+  const scan = new JsonStringScanner();
+  scan.feedText(text);
+  // closed already: a whole string, then a long run of whitespace
+  return scan.closed ? { value: JSON.parse(text) as string, cut: false } : { value: stringPrefixValue(text), cut: true };
+}
+
 /**
  * Sentences in order, each with its line number; JSONL lines that are not JSON strings are an InputError naming
- * the line. `hold` (plain lines only: a JSON line must be read whole) keeps only the start of longer lines.
+ * the line. `hold` keeps only the start of longer lines (a JSONL line then only when it is one JSON string).
  */
 export async function* readSentences(file: string | undefined, format: InputFormat, hold?: number): AsyncGenerator<Line> {
   if (format !== 'lines' && format !== 'jsonl') throw new UsageError(`unknown input format "${format}" (lines or jsonl)`);
   const name = file ?? STDIN;
-  for await (const line of readLines(file, format === 'lines' ? hold : undefined)) {
+  for await (const line of readLines(file, hold, format === 'jsonl')) {
     if (format === 'lines') {
       yield line;
       continue;
     }
     const { text, n } = line;
+    if (line.cut) {
+      const { value, cut } = cutJsonValue(text);
+      yield { text: value, n, cut };
+      continue;
+    }
     if (text.trim() === '') continue;
     let value: unknown;
     try {
@@ -304,9 +329,15 @@ export function parseTextLine(line: string, pairs: boolean): TextItem | string {
 export async function* readTextItems(file: string | undefined, format: InputFormat, pairs: boolean, hold?: number): AsyncGenerator<TextItem & Omit<Line, 'text'>> {
   if (pairs && format !== 'jsonl') throw new UsageError('--pairs reads JSONL {"a": ..., "b": ...} lines: use --input-format jsonl');
   const name = file ?? STDIN;
-  for await (const { text, n, cut } of readLines(file, format === 'lines' ? hold : undefined)) {
+  // a pair's object must be read whole
+  for await (const { text, n, cut } of readLines(file, pairs ? undefined : hold, format === 'jsonl')) {
     if (format === 'lines') {
       yield { a: text, b: null, n, cut };
+      continue;
+    }
+    if (cut) {
+      const { value, cut: partial } = cutJsonValue(text);
+      yield { a: value, b: null, n, cut: partial };
       continue;
     }
     if (text.trim() === '') continue;

@@ -98,6 +98,38 @@ describe('a 50 MB line costs what its first max-length tokens cost', () => {
     expect(r.maxRssMiB).toBeLessThan(RSS_MIB);
   });
 
+  it('sbert encode --input-format jsonl: a 50 MB JSON string is read in part too (escapes across the cut)', async () => {
+    const jsonUnit = 'hello\tworld "那个人" \u00e9\\ ';
+    const line = JSON.stringify(jsonUnit.repeat(Math.ceil(50e6 / jsonUnit.length)));
+    const args = ['encode', '--model', fixture('tiny', 'st'), '--input-format', 'jsonl'];
+    const r = await sbert(args, { input: `${line}\n`, ...DEADLINE });
+    const s = await sbert(args, { input: `${JSON.stringify(jsonUnit.repeat(300))}\n` });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(s.stdout);
+    expect(r.maxRssMiB).toBeLessThan(RSS_MIB);
+  });
+
+  it('a long JSONL line read in part is still checked to its end as one JSON string', async () => {
+    const head = JSON.stringify('那个人 '.repeat(1e6)).slice(0, -1); // 10 MB, not closed yet
+    const cases: [string, string][] = [
+      [`${head}"`, ''],
+      [`${head}" ${' '.repeat(5e6)}`, ''],
+      [head, 'not valid JSON (the string is not closed)'],
+      [`${head}\\u12"`, `not valid JSON (at byte ${Buffer.byteLength(head) + 5} of the line)`],
+      [`${head}\\x"`, `not valid JSON (at byte ${Buffer.byteLength(head) + 2} of the line)`],
+      [`${head}\t"`, `not valid JSON (at byte ${Buffer.byteLength(head) + 1} of the line)`],
+      [`${head}" x`, `not valid JSON (at byte ${Buffer.byteLength(head) + 3} of the line)`],
+      [`{"a": ${head}"}`, 'longer than 4 MiB and not one JSON string'],
+      [`[${head}"]`, 'longer than 4 MiB and not one JSON string'],
+    ];
+    for (const [line, problem] of cases) {
+      const r = await sbert(['tokenize', '--model', fixture('tiny', 'st'), '--max-length', '8'], { input: `"你好"\n${line}\n`, ...DEADLINE });
+      if (problem) expect([r.code, errorLine(r)]).toEqual([2, `error: <stdin>: line 2: ${problem}`]);
+      else expect([r.code, ids(r.stdout)[1]]).toEqual([0, [101, 6929, 702, 782, 6929, 702, 782, 102]]);
+      expect(r.maxRssMiB).toBeLessThan(RSS_MIB);
+    }
+  });
+
   it('a 50 MB word cannot be settled by its start: one error naming the line', async () => {
     const r = await sbert(['encode', '--model', fixture('tiny', 'st')], { input: `你好\n${'a'.repeat(50e6)}\n`, ...DEADLINE });
     expect([r.code, errorLine(r)]).toEqual([2, 'error: <stdin>: line 2: longer than 4 MiB, and its first 4 MiB do not settle its first 512 tokens (words of kilobytes?); split the line']);
