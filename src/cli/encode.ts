@@ -35,21 +35,35 @@ async function write(out: Writable, data: string | Uint8Array): Promise<void> {
 
 export function register(program: Command): void {
   addModelOptions(program.command('encode').description('embed sentences (one per line, or JSONL strings)'))
-    .addOption(new Option('--pooling <mode>', 'pooling (default: the model\'s, else mean); none = every token\'s last hidden state').choices([...POOLING_MODES, 'none']))
+    .addOption(
+      new Option(
+        '--pooling <mode>',
+        "pooling (default: the model's, else mean); none = every token's last hidden state",
+      ).choices([...POOLING_MODES, 'none']),
+    )
     .option('--normalize', 'L2-normalise the embeddings')
     .option('--batch-size <n>', 'sentences per forward', positiveInt, 32)
     .option('--workers <n>', 'worker threads (default: one per core for large inputs)', positiveInt)
     .option('--input <file>', 'read sentences from FILE instead of stdin')
     .addOption(new Option('--input-format <fmt>', 'input format').choices(['lines', 'jsonl']).default('lines'))
     .addOption(new Option('--format <fmt>', 'output format').choices(['jsonl', 'npy']).default('jsonl'))
-    .option('--output <file>', 'write to FILE instead of stdout (whole or not at all: written aside, renamed when done)')
+    .option(
+      '--output <file>',
+      'write to FILE instead of stdout (whole or not at all: written aside, renamed when done)',
+    )
     .action(async (o: EncodeCliOptions) => {
-      if (o.format === 'npy' && o.pooling === 'none') throw new UsageError('--format npy needs pooled embeddings, not --pooling none');
+      if (o.format === 'npy' && o.pooling === 'none')
+        throw new UsageError('--format npy needs pooled embeddings, not --pooling none');
       // Every input and output is checked before the model loads.
       if (o.input) checkInputFile(o.input);
       if (o.output) checkOutputFile(o.output);
       warnWorkers(o.workers);
-      const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });
+      const enc = await SentenceEncoder.load(o.model, {
+        onDownload: downloadProgress(),
+        backend: o.backend,
+        workers: o.workers,
+        maxSeqLength: o.maxLength,
+      });
       reportBackend(enc.backend);
       let file: AtomicOutput | undefined;
       const bar = createProgressBar({ unit: 'sentences', label: 'encode' });
@@ -58,7 +72,8 @@ export function register(program: Command): void {
         const name = o.input ?? STDIN;
         async function* sentences(): AsyncGenerator<string> {
           for await (const line of readSentences(o.input, o.inputFormat, HOLD_BYTES)) {
-            if (line.cut && !enc.tokenizer.prefixDecides(line.text, enc.maxSeqLength)) throw unsettledLine(line.n, enc.maxSeqLength, name);
+            if (line.cut && !enc.tokenizer.prefixDecides(line.text, enc.maxSeqLength))
+              throw unsettledLine(line.n, enc.maxSeqLength, name);
             yield line.text;
           }
         }
@@ -68,7 +83,9 @@ export function register(program: Command): void {
         if (o.format === 'npy') {
           const all: string[] = [];
           for await (const s of source) all.push(s);
-          source = (async function* () { yield* all; })();
+          source = (async function* () {
+            yield* all;
+          })();
           total = all.length;
           if (total === 0) throw new InputError('no sentences to encode (empty input)', name);
         }
@@ -87,7 +104,12 @@ export function register(program: Command): void {
           } else {
             const vectors = await enc.encode(chunk, { ...opts, pooling: o.pooling, normalize: o.normalize });
             for (const v of vectors) {
-              await write(out, o.format === 'npy' ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : `{"embedding":[${Array.from(v, f32).join(',')}]}\n`);
+              await write(
+                out,
+                o.format === 'npy'
+                  ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+                  : `{"embedding":[${Array.from(v, f32).join(',')}]}\n`,
+              );
             }
           }
           done += chunk.length;

@@ -26,7 +26,11 @@ export const HOLD_BYTES = 4 * 1024 * 1024;
 /** The error for a line cut at HOLD_BYTES whose start does not settle its first `maxLength` tokens. */
 export function unsettledLine(n: number, maxLength: number, name: string): InputError {
   const mib = `${HOLD_BYTES / 2 ** 20} MiB`;
-  return lineError(name, n, `longer than ${mib}, and its first ${mib} do not settle its first ${maxLength} tokens (words of kilobytes?); split the line`);
+  return lineError(
+    name,
+    n,
+    `longer than ${mib}, and its first ${mib} do not settle its first ${maxLength} tokens (words of kilobytes?); split the line`,
+  );
 }
 
 const MAGIC: [string, number[]][] = [
@@ -44,7 +48,9 @@ const MAGIC: [string, number[]][] = [
 export function notText(head: Uint8Array): string | undefined {
   for (const [what, magic] of MAGIC) {
     if (head.length >= magic.length && magic.every((b, i) => head[i] === b)) {
-      const hint = what.endsWith('compressed') ? `; decompress it first (e.g. ${what.split('-')[0] === 'gzip' ? 'gunzip -c' : 'unxz / bunzip2 / zstd -dc'} FILE | sbert ...)` : '';
+      const hint = what.endsWith('compressed')
+        ? `; decompress it first (e.g. ${what.split('-')[0] === 'gzip' ? 'gunzip -c' : 'unxz / bunzip2 / zstd -dc'} FILE | sbert ...)`
+        : '';
       return `is ${what.startsWith('a ') || what.startsWith('UTF') ? '' : 'a '}${what} file, not UTF-8 text${hint}`;
     }
   }
@@ -126,7 +132,12 @@ export interface Line {
  * first `hold` bytes (whole characters; `cut` set), the rest is read, checked as UTF-8 and dropped, so memory
  * stays bounded however long the line.
  */
-export async function* linesOf(stream: AsyncIterable<Buffer>, name: string, hold = Infinity, json = false): AsyncGenerator<Line> {
+export async function* linesOf(
+  stream: AsyncIterable<Buffer>,
+  name: string,
+  hold = Infinity,
+  json = false,
+): AsyncGenerator<Line> {
   let n = 0;
   // The bytes of the line not ended yet, in one growing buffer (a long line is held once, then as text).
   let openBuf = Buffer.alloc(0);
@@ -142,7 +153,8 @@ export async function* linesOf(stream: AsyncIterable<Buffer>, name: string, hold
     } catch {
       throw lineError(name, n + 1, `not valid UTF-8 (past byte ${openBytes + dropped} of the line)`);
     }
-    if (jsonRest && !jsonRest.feed(bytes)) throw lineError(name, n + 1, `not valid JSON (at byte ${jsonRest.position + 1} of the line)`);
+    if (jsonRest && !jsonRest.feed(bytes))
+      throw lineError(name, n + 1, `not valid JSON (at byte ${jsonRest.position + 1} of the line)`);
     dropped += bytes.length;
     if (end && jsonRest && !jsonRest.closed) throw lineError(name, n + 1, 'not valid JSON (the string is not closed)');
   };
@@ -163,9 +175,12 @@ export async function* linesOf(stream: AsyncIterable<Buffer>, name: string, hold
       rest = new TextDecoder('utf-8', { fatal: true });
       return drop(bytes.subarray(keep), false);
     }
-    if (openBytes + bytes.length > MAX_LINE_BYTES) throw lineError(name, n + 1, `longer than ${MAX_LINE_BYTES / 2 ** 20} MiB`);
+    if (openBytes + bytes.length > MAX_LINE_BYTES)
+      throw lineError(name, n + 1, `longer than ${MAX_LINE_BYTES / 2 ** 20} MiB`);
     if (openBytes + bytes.length > openBuf.length) {
-      const grown = Buffer.allocUnsafe(Math.min(MAX_LINE_BYTES, Math.max(2 * openBuf.length, openBytes + bytes.length, 4096)));
+      const grown = Buffer.allocUnsafe(
+        Math.min(MAX_LINE_BYTES, Math.max(2 * openBuf.length, openBytes + bytes.length, 4096)),
+      );
       openBuf.copy(grown, 0, 0, openBytes);
       openBuf = grown;
     }
@@ -254,15 +269,22 @@ function cutJsonValue(text: string): { value: string; cut: boolean } {
   const scan = new JsonStringScanner();
   scan.feedText(text);
   // closed already: a whole string, then a long run of whitespace
-  return scan.closed ? { value: JSON.parse(text) as string, cut: false } : { value: stringPrefixValue(text), cut: true };
+  return scan.closed
+    ? { value: JSON.parse(text) as string, cut: false }
+    : { value: stringPrefixValue(text), cut: true };
 }
 
 /**
  * Sentences in order, each with its line number; JSONL lines that are not JSON strings are an InputError naming
  * the line. `hold` keeps only the start of longer lines (a JSONL line then only when it is one JSON string).
  */
-export async function* readSentences(file: string | undefined, format: InputFormat, hold?: number): AsyncGenerator<Line> {
-  if (format !== 'lines' && format !== 'jsonl') throw new UsageError(`unknown input format "${format}" (lines or jsonl)`);
+export async function* readSentences(
+  file: string | undefined,
+  format: InputFormat,
+  hold?: number,
+): AsyncGenerator<Line> {
+  if (format !== 'lines' && format !== 'jsonl')
+    throw new UsageError(`unknown input format "${format}" (lines or jsonl)`);
   const name = file ?? STDIN;
   for await (const line of readLines(file, hold, format === 'jsonl')) {
     if (format === 'lines') {
@@ -282,7 +304,12 @@ export async function* readSentences(file: string | undefined, format: InputForm
     } catch {
       throw lineError(name, n, 'not valid JSON');
     }
-    if (typeof value !== 'string') throw lineError(name, n, `expected a JSON string, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
+    if (typeof value !== 'string')
+      throw lineError(
+        name,
+        n,
+        `expected a JSON string, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`,
+      );
     yield { text: value, n, cut: false };
   }
 }
@@ -313,8 +340,10 @@ export function parseTextLine(line: string, pairs: boolean): TextItem | string {
     return `invalid JSON (${messageOf(err)})`;
   }
   if (typeof v === 'string') return { a: v, b: null };
-  if (!pairs) return `expected a JSON string, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}${typeof v === 'object' && v ? ' (use --pairs for {"a": ..., "b": ...})' : ''}`;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'expected a JSON string or an object {"a": ..., "b": ...}';
+  if (!pairs)
+    return `expected a JSON string, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}${typeof v === 'object' && v ? ' (use --pairs for {"a": ..., "b": ...})' : ''}`;
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return 'expected a JSON string or an object {"a": ..., "b": ...}';
   const { a, b } = v as Record<string, unknown>;
   if (typeof a !== 'string') return '"a" must be a string';
   if (b !== undefined && b !== null && typeof b !== 'string') return '"b" must be a string or null';
@@ -326,8 +355,14 @@ export function parseTextLine(line: string, pairs: boolean): TextItem | string {
  * {"a", "b"} objects). Blank JSONL lines are skipped; any other bad line stops the read with its number.
  * `hold`: as in readSentences (plain lines only).
  */
-export async function* readTextItems(file: string | undefined, format: InputFormat, pairs: boolean, hold?: number): AsyncGenerator<TextItem & Omit<Line, 'text'>> {
-  if (pairs && format !== 'jsonl') throw new UsageError('--pairs reads JSONL {"a": ..., "b": ...} lines: use --input-format jsonl');
+export async function* readTextItems(
+  file: string | undefined,
+  format: InputFormat,
+  pairs: boolean,
+  hold?: number,
+): AsyncGenerator<TextItem & Omit<Line, 'text'>> {
+  if (pairs && format !== 'jsonl')
+    throw new UsageError('--pairs reads JSONL {"a": ..., "b": ...} lines: use --input-format jsonl');
   const name = file ?? STDIN;
   // a pair's object must be read whole
   for await (const { text, n, cut } of readLines(file, pairs ? undefined : hold, format === 'jsonl')) {

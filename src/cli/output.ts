@@ -46,7 +46,8 @@ export function checkOutputFolder(dir: string): void {
   checkFolder(p, dir);
 }
 
-const tempName = (file: string): string => join(dirname(resolve(file)), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.partial`);
+const tempName = (file: string): string =>
+  join(dirname(resolve(file)), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.partial`);
 
 /** Writes `file` whole or not at all: `write` gets a temporary path beside it, which is then renamed to `file`. */
 export function writeFileAtomic(file: string, write: (tmp: string) => void): void {

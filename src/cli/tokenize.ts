@@ -57,7 +57,8 @@ async function run(opts: TokenizeCliOptions): Promise<void> {
     // With a max length a very long plain line is kept only as far as it can matter (as in encode).
     const hold = opts.maxLength === undefined ? undefined : HOLD_BYTES;
     for await (const item of readTextItems(opts.input, opts.inputFormat, pairs, hold)) {
-      if (item.cut && !tok.prefixDecides(item.a, opts.maxLength!)) throw unsettledLine(item.n, opts.maxLength!, opts.input ?? STDIN);
+      if (item.cut && !tok.prefixDecides(item.a, opts.maxLength!))
+        throw unsettledLine(item.n, opts.maxLength!, opts.input ?? STDIN);
       const enc = item.b === null ? tok.encode(item.a, encodeOpts) : tok.encodePair(item.a, item.b, encodeOpts);
       const out = toJson(enc) + '\n';
       buffered.push(out);
@@ -72,11 +73,21 @@ async function run(opts: TokenizeCliOptions): Promise<void> {
 export function register(program: Command): void {
   program
     .command('tokenize')
-    .description('tokenize texts (JSONL strings, {"a", "b"} pairs with --pairs, or plain lines) like HF BertTokenizerFast')
+    .description(
+      'tokenize texts (JSONL strings, {"a", "b"} pairs with --pairs, or plain lines) like HF BertTokenizerFast',
+    )
     .option('--model <dir-or-id>', 'model folder, or hub id looked up under weights/<id>/', DEFAULT_MODEL_ID)
-    .option('--max-length <n>', 'truncate to n tokens, special tokens included (longest_first for pairs)', parseMaxLength)
+    .option(
+      '--max-length <n>',
+      'truncate to n tokens, special tokens included (longest_first for pairs)',
+      parseMaxLength,
+    )
     .option('--pairs', 'lines are {"a": ..., "b": ...} sentence pairs (b may be null)')
     .option('--input <file>', 'read texts from FILE instead of stdin')
-    .addOption(new Option('--input-format <fmt>', 'one JSON string per line, or one text per line').choices(['jsonl', 'lines']).default('jsonl'))
+    .addOption(
+      new Option('--input-format <fmt>', 'one JSON string per line, or one text per line')
+        .choices(['jsonl', 'lines'])
+        .default('jsonl'),
+    )
     .action(run);
 }

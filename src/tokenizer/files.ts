@@ -56,14 +56,42 @@ type Json = Record<string, unknown>;
 
 /** transformers 5.17 class names that are BertTokenizer (aliases and subclasses with BERT's defaults), without "Fast". */
 const BERT_CLASSES = new Set([
-  'BertTokenizer', 'ElectraTokenizer', 'LayoutLMTokenizer', 'LxmertTokenizer', 'MobileBertTokenizer',
-  'SqueezeBertTokenizer', 'DistilBertTokenizer', 'ConvBertTokenizer',
+  'BertTokenizer',
+  'ElectraTokenizer',
+  'LayoutLMTokenizer',
+  'LxmertTokenizer',
+  'MobileBertTokenizer',
+  'SqueezeBertTokenizer',
+  'DistilBertTokenizer',
+  'ConvBertTokenizer',
 ]);
 /** config.json model types whose AutoTokenizer class is BertTokenizer (TOKENIZER_MAPPING_NAMES). */
 const BERT_MODEL_TYPES = new Set([
-  'align', 'bark', 'bert', 'blip', 'bros', 'chinese_clip', 'convbert', 'distilbert', 'electra', 'ernie', 'flava',
-  'git', 'grounding-dino', 'layoutlm', 'megatron-bert', 'mm-grounding-dino', 'nezha', 'nomic_bert', 'qdqbert', 'realm',
-  'retribert', 'squeezebert', 'tvp', 'vilt', 'visual_bert',
+  'align',
+  'bark',
+  'bert',
+  'blip',
+  'bros',
+  'chinese_clip',
+  'convbert',
+  'distilbert',
+  'electra',
+  'ernie',
+  'flava',
+  'git',
+  'grounding-dino',
+  'layoutlm',
+  'megatron-bert',
+  'mm-grounding-dino',
+  'nezha',
+  'nomic_bert',
+  'qdqbert',
+  'realm',
+  'retribert',
+  'squeezebert',
+  'tvp',
+  'vilt',
+  'visual_bert',
 ]);
 /** HF tokenizers reads token ids as u32. */
 const MAX_ID = 2 ** 32 - 1;
@@ -94,7 +122,8 @@ const own = (o: Json, k: string): unknown => (Object.hasOwn(o, k) ? o[k] : undef
 /** A special token in tokenizer_config.json is a string or an AddedToken object {content: ...}. */
 function tokenName(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (typeof v === 'object' && v !== null && typeof (v as Json).content === 'string') return (v as Json).content as string;
+  if (typeof v === 'object' && v !== null && typeof (v as Json).content === 'string')
+    return (v as Json).content as string;
   return undefined;
 }
 
@@ -110,7 +139,10 @@ function addedToken(t: unknown, id: unknown, file: string): (Omit<AddedToken, 'i
   const o = t as Json;
   const content = o.content as string;
   if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > MAX_ID) {
-    throw new CheckpointError(`added token ${JSON.stringify(content)}: id ${JSON.stringify(id)} is not a token id (an integer in 0..${MAX_ID})`, file);
+    throw new CheckpointError(
+      `added token ${JSON.stringify(content)}: id ${JSON.stringify(id)} is not a token id (an integer in 0..${MAX_ID})`,
+      file,
+    );
   }
   const flag = (k: string): boolean => bool(own(o, k), file, `added token ${JSON.stringify(content)}: ${k}`) ?? false;
   return {
@@ -125,14 +157,24 @@ function addedToken(t: unknown, id: unknown, file: string): (Omit<AddedToken, 'i
 }
 
 /** The tokenizer class AutoTokenizer would pick, and whether it is BertTokenizer. */
-function tokenizerClass(tc: Json | undefined, config: Json | undefined, f: TokenizerFiles): { name: string; bert: boolean } {
+function tokenizerClass(
+  tc: Json | undefined,
+  config: Json | undefined,
+  f: TokenizerFiles,
+): { name: string; bert: boolean } {
   const strip = (s: string): string => s.replace(/Fast$/, '');
   const fromTc = tc && own(tc, 'tokenizer_class');
-  if (typeof fromTc === 'string') return { name: `${fromTc} (${basename(f.tokenizerConfig!)})`, bert: BERT_CLASSES.has(strip(fromTc)) };
+  if (typeof fromTc === 'string')
+    return { name: `${fromTc} (${basename(f.tokenizerConfig!)})`, bert: BERT_CLASSES.has(strip(fromTc)) };
   const fromConfig = config && own(config, 'tokenizer_class');
-  if (typeof fromConfig === 'string') return { name: `${fromConfig} (${basename(f.config!)} tokenizer_class)`, bert: BERT_CLASSES.has(strip(fromConfig)) };
+  if (typeof fromConfig === 'string')
+    return {
+      name: `${fromConfig} (${basename(f.config!)} tokenizer_class)`,
+      bert: BERT_CLASSES.has(strip(fromConfig)),
+    };
   const type = config && own(config, 'model_type');
-  if (typeof type === 'string' && BERT_MODEL_TYPES.has(type)) return { name: `BertTokenizer (${basename(f.config!)} model_type ${type})`, bert: true };
+  if (typeof type === 'string' && BERT_MODEL_TYPES.has(type))
+    return { name: `BertTokenizer (${basename(f.config!)} model_type ${type})`, bert: true };
   return { name: 'none named: tokenizer.json as it is (TokenizersBackend)', bert: false };
 }
 
@@ -174,14 +216,21 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
     if (model.type !== undefined && model.type !== 'WordPiece') {
       throw new CheckpointError(`model type ${JSON.stringify(model.type)} is not supported (only WordPiece)`, file);
     }
-    if (typeof model.vocab !== 'object' || model.vocab === null) throw new CheckpointError('model.vocab is missing', file);
+    if (typeof model.vocab !== 'object' || model.vocab === null)
+      throw new CheckpointError('model.vocab is missing', file);
     // HF parses these even where the class then ignores them, so a bad value fails either way.
     const prefix = own(model, 'continuing_subword_prefix') ?? '##';
-    if (typeof prefix !== 'string') throw new CheckpointError(`model.continuing_subword_prefix must be a string, got ${JSON.stringify(prefix)}`, file);
+    if (typeof prefix !== 'string')
+      throw new CheckpointError(
+        `model.continuing_subword_prefix must be a string, got ${JSON.stringify(prefix)}`,
+        file,
+      );
     const maxChars = own(model, 'max_input_chars_per_word');
-    if (maxChars !== undefined) positiveInt(maxChars, 1, file, 'model.max_input_chars_per_word', ' (longer words become [UNK])');
+    if (maxChars !== undefined)
+      positiveInt(maxChars, 1, file, 'model.max_input_chars_per_word', ' (longer words become [UNK])');
     const unk = own(model, 'unk_token');
-    if (unk !== undefined && typeof unk !== 'string') throw new CheckpointError(`model.unk_token must be a string, got ${JSON.stringify(unk)}`, file);
+    if (unk !== undefined && typeof unk !== 'string')
+      throw new CheckpointError(`model.unk_token must be a string, got ${JSON.stringify(unk)}`, file);
     const v = Vocab.fromMap(model.vocab as Record<string, number>, cls.bert ? '##' : prefix);
     if (typeof v === 'string') throw new CheckpointError(`model.vocab: ${v}`, file);
     vocab = v;
@@ -190,13 +239,25 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
     if (cls.bert) {
       // Rebuilt from the config (below); what tokenizer.json says here is not used.
       const ignored = `BertTokenizer default (${name}'s value not used)`;
-      for (const k of ['cleanText', 'maxInputCharsPerWord', 'doLowerCase', 'stripAccents', 'tokenizeChineseChars', 'unkToken'] as const) sources[k] = ignored;
+      for (const k of [
+        'cleanText',
+        'maxInputCharsPerWord',
+        'doLowerCase',
+        'stripAccents',
+        'tokenizeChineseChars',
+        'unkToken',
+      ] as const)
+        sources[k] = ignored;
     } else {
       if (typeof unk === 'string') [settings.unkToken, sources.unkToken] = [unk, `${name} model.unk_token`];
-      if (maxChars !== undefined) [settings.maxInputCharsPerWord, sources.maxInputCharsPerWord] = [maxChars as number, `${name} model`];
+      if (maxChars !== undefined)
+        [settings.maxInputCharsPerWord, sources.maxInputCharsPerWord] = [maxChars as number, `${name} model`];
       if (norm) {
         if (norm.type !== 'BertNormalizer') {
-          throw new CheckpointError(`normalizer ${JSON.stringify(norm.type)} is not supported (only BertNormalizer)`, file);
+          throw new CheckpointError(
+            `normalizer ${JSON.stringify(norm.type)} is not supported (only BertNormalizer)`,
+            file,
+          );
         }
         const from = `${name} normalizer`;
         const set = <K extends 'cleanText' | 'tokenizeChineseChars' | 'doLowerCase'>(k: K, key: string): void => {
@@ -207,15 +268,23 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
         set('tokenizeChineseChars', 'handle_chinese_chars');
         set('doLowerCase', 'lowercase');
         const sa = own(norm, 'strip_accents');
-        if (sa !== undefined) [settings.stripAccents, sources.stripAccents] = [sa === null ? null : bool(sa, file, 'normalizer.strip_accents')!, from];
+        if (sa !== undefined)
+          [settings.stripAccents, sources.stripAccents] = [
+            sa === null ? null : bool(sa, file, 'normalizer.strip_accents')!,
+            from,
+          ];
       } else {
         // No normalizer at all: HF then leaves the text as it is.
         settings.cleanText = settings.tokenizeChineseChars = settings.doLowerCase = false;
         settings.stripAccents = false;
-        for (const k of ['cleanText', 'tokenizeChineseChars', 'doLowerCase', 'stripAccents'] as const) sources[k] = `${name} (no normalizer)`;
+        for (const k of ['cleanText', 'tokenizeChineseChars', 'doLowerCase', 'stripAccents'] as const)
+          sources[k] = `${name} (no normalizer)`;
       }
       if (pre && pre.type !== 'BertPreTokenizer') {
-        throw new CheckpointError(`pre_tokenizer ${JSON.stringify(pre.type)} is not supported (only BertPreTokenizer)`, file);
+        throw new CheckpointError(
+          `pre_tokenizer ${JSON.stringify(pre.type)} is not supported (only BertPreTokenizer)`,
+          file,
+        );
       }
     }
     const list = own(tj, 'added_tokens');
@@ -244,7 +313,8 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
       set('doLowerCase', 'do_lower_case');
       set('tokenizeChineseChars', 'tokenize_chinese_chars');
       const sa = own(tc, 'strip_accents');
-      if (sa !== undefined) [settings.stripAccents, sources.stripAccents] = [sa === null ? null : bool(sa, tcFile, 'strip_accents')!, from];
+      if (sa !== undefined)
+        [settings.stripAccents, sources.stripAccents] = [sa === null ? null : bool(sa, tcFile, 'strip_accents')!, from];
       const unk = tokenName(own(tc, 'unk_token'));
       if (unk !== undefined) [settings.unkToken, sources.unkToken] = [unk, from];
     }
@@ -252,11 +322,19 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
     if (mml !== undefined && mml !== null) {
       // 1e30 (int(1e30) as JSON) is HF's "no limit"; below 2 there is no room for [CLS] and [SEP].
       if (typeof mml !== 'number' || !(mml >= 2) || (!Number.isInteger(mml) && mml < 1e15)) {
-        throw new CheckpointError(`model_max_length must be an integer of at least 2 (room for [CLS] and [SEP]), got ${JSON.stringify(mml)}`, tcFile);
+        throw new CheckpointError(
+          `model_max_length must be an integer of at least 2 (room for [CLS] and [SEP]), got ${JSON.stringify(mml)}`,
+          tcFile,
+        );
       }
       [settings.modelMaxLength, sources.modelMaxLength] = [mml, from];
     }
-    for (const [k, key] of [['clsToken', 'cls_token'], ['sepToken', 'sep_token'], ['padToken', 'pad_token'], ['maskToken', 'mask_token']] as const) {
+    for (const [k, key] of [
+      ['clsToken', 'cls_token'],
+      ['sepToken', 'sep_token'],
+      ['padToken', 'pad_token'],
+      ['maskToken', 'mask_token'],
+    ] as const) {
       const v = tokenName(own(tc, key));
       if (v !== undefined) [settings[k], sources[k]] = [v, from];
     }
@@ -278,7 +356,8 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
   }
   const addedTokens = assignIds(vocab, added);
   for (const name of [settings.unkToken, settings.clsToken, settings.sepToken, settings.padToken]) {
-    if (!addedTokens.some((t) => t.content === name)) throw new CheckpointError(`special token ${name} is not in the vocabulary`, file);
+    if (!addedTokens.some((t) => t.content === name))
+      throw new CheckpointError(`special token ${name} is not in the vocabulary`, file);
   }
   return { vocab, settings, addedTokens, tokenizerClass: cls.name, sources, file };
 }

@@ -59,9 +59,16 @@ export class WordPiece {
     addedTokens: AddedToken[],
   ) {
     this.cap = 2 * Math.min(maxInputCharsPerWord, 1 << 28) + 2;
-    this.raw = new AddedMatcher(addedTokens.filter((t) => !t.normalized).map((token) => ({ pattern: token.content, token })));
+    this.raw = new AddedMatcher(
+      addedTokens.filter((t) => !t.normalized).map((token) => ({ pattern: token.content, token })),
+    );
     this.normalized = new AddedMatcher(
-      addedTokens.filter((t) => t.normalized).map((token) => ({ pattern: normalizeText(tables, token.content, 0, token.content.length, 0, false).text, token })),
+      addedTokens
+        .filter((t) => t.normalized)
+        .map((token) => ({
+          pattern: normalizeText(tables, token.content, 0, token.content.length, 0, false).text,
+          token,
+        })),
     );
   }
 
@@ -169,7 +176,8 @@ export class WordPiece {
         committed = m.end;
         continue;
       }
-      if (final) return this.run(buf, Math.min(committed, buf.length), buf.length, 0, origin, out, false) && this.stopped(r);
+      if (final)
+        return this.run(buf, Math.min(committed, buf.length), buf.length, 0, origin, out, false) && this.stopped(r);
       // Nothing starts before scan.pos: its words go to `run` (the last may go on; never half a surrogate
       // pair), then the buffer is cut two units before (a single_word check looks one code point back).
       const hi = buf.charCodeAt(scan.pos - 1);
@@ -199,7 +207,15 @@ export class WordPiece {
    * normalised piece, come from `origin` (the original code point of each UTF-16 unit). With `open`, a word
    * that reaches `to` is kept for the next call instead of ended. True when the limit stopped it.
    */
-  private run(text: string, from: number, to: number, cp0: number, origin: Int32Array | undefined, out: TokenSink, open: boolean): boolean {
+  private run(
+    text: string,
+    from: number,
+    to: number,
+    cp0: number,
+    origin: Int32Array | undefined,
+    out: TokenSink,
+    open: boolean,
+  ): boolean {
     const n = to;
     const tables = this.tables;
     const bmp = tables.bmp;

@@ -20,7 +20,8 @@ function brokenWeights(withTokenizer: boolean): string {
   mkdirSync(dir);
   copyFileSync(fixture('tiny', 'hf', 'config.json'), join(dir, 'config.json'));
   writeFileSync(join(dir, 'model.safetensors'), 'this is not a safetensors file');
-  if (withTokenizer) for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(fixture('tiny', 'hf', f), join(dir, f));
+  if (withTokenizer)
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(fixture('tiny', 'hf', f), join(dir, f));
   return dir;
 }
 
@@ -90,16 +91,28 @@ describe('inputs are checked before the weights load', () => {
     const weightsError = await sbert(['encode', '--model', broken], { input: 'x\n' });
     expect([weightsError.code, errorLine(weightsError)]).toEqual([2, expect.stringMatching(/model\.safetensors/)]);
     const input = join(tmp, 'no-such-input.txt');
-    for (const cmd of [['encode', '--input', input], ['tokenize', '--input', input], ['dump', '--out', join(tmp, 'd.safetensors'), '--input', input]]) {
+    for (const cmd of [
+      ['encode', '--input', input],
+      ['tokenize', '--input', input],
+      ['dump', '--out', join(tmp, 'd.safetensors'), '--input', input],
+    ]) {
       const r = await sbert([...cmd, '--model', broken]);
       expect([r.code, errorLine(r)], cmd[0]).toEqual([2, `error: ${input}: no such file`]);
     }
     const folder = await sbert(['encode', '--model', broken, '--input', tmp]);
     expect([folder.code, errorLine(folder)]).toEqual([2, `error: ${tmp}: is a directory, expected a text file`]);
     const noTok = brokenWeights(false);
-    for (const cmd of [['encode'], ['similarity', 'a', 'b'], ['attention', '--out', join(tmp, 'a.png'), 'a'], ['dump', '--out', join(tmp, 'd.safetensors'), 'a']]) {
+    for (const cmd of [
+      ['encode'],
+      ['similarity', 'a', 'b'],
+      ['attention', '--out', join(tmp, 'a.png'), 'a'],
+      ['dump', '--out', join(tmp, 'd.safetensors'), 'a'],
+    ]) {
       const r = await sbert([...cmd, '--model', noTok], { input: 'x\n' });
-      expect([r.code, errorLine(r)], cmd[0]).toEqual([2, `error: ${noTok}: no tokenizer.json or vocab.txt in the model folder`]);
+      expect([r.code, errorLine(r)], cmd[0]).toEqual([
+        2,
+        `error: ${noTok}: no tokenizer.json or vocab.txt in the model folder`,
+      ]);
     }
   });
 
@@ -107,16 +120,31 @@ describe('inputs are checked before the weights load', () => {
     const file = fixture('tiny', 'hf', 'model.safetensors');
     for (const cmd of [['encode'], ['tokenize']]) {
       const r = await sbert([...cmd, '--model', file], { input: '"x"\n' });
-      expect([r.code, errorLine(r)], cmd[0]).toEqual([2, `error: ${file}: is a file; --model takes the folder that holds the model's files (${fixture('tiny', 'hf')})`]);
+      expect([r.code, errorLine(r)], cmd[0]).toEqual([
+        2,
+        `error: ${file}: is a file; --model takes the folder that holds the model's files (${fixture('tiny', 'hf')})`,
+      ]);
     }
   });
 
   it('a gzip, binary or UTF-16 file is refused by its first bytes, as a file or on stdin', async () => {
     const text = '那个人很开心\n你好\n';
     const files: [string, Buffer, string][] = [
-      ['in.txt.gz', gzipSync(text), 'is a gzip-compressed file, not UTF-8 text; decompress it first (e.g. gunzip -c FILE | sbert ...)'],
-      ['in.bin', Buffer.from([0x61, 0x62, 0x00, 0x01, 0x0a]), 'is a binary file, not UTF-8 text (a NUL byte at byte 2)'],
-      ['in.utf16', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]), 'is UTF-16 text (little-endian BOM) file, not UTF-8 text'],
+      [
+        'in.txt.gz',
+        gzipSync(text),
+        'is a gzip-compressed file, not UTF-8 text; decompress it first (e.g. gunzip -c FILE | sbert ...)',
+      ],
+      [
+        'in.bin',
+        Buffer.from([0x61, 0x62, 0x00, 0x01, 0x0a]),
+        'is a binary file, not UTF-8 text (a NUL byte at byte 2)',
+      ],
+      [
+        'in.utf16',
+        Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]),
+        'is UTF-16 text (little-endian BOM) file, not UTF-8 text',
+      ],
     ];
     for (const [name, bytes, why] of files) {
       const file = join(tmp, name);
@@ -131,7 +159,11 @@ describe('inputs are checked before the weights load', () => {
 
 describe('invalid UTF-8 is an error naming the input and the line, in every command that reads text', () => {
   const good = '那个人很开心\n你好\n';
-  const bad = Buffer.concat([Buffer.from('那个人很开心\n你好\nab'), Buffer.from([0xe4, 0xb8]), Buffer.from('\n再见\n')]);
+  const bad = Buffer.concat([
+    Buffer.from('那个人很开心\n你好\nab'),
+    Buffer.from([0xe4, 0xb8]),
+    Buffer.from('\n再见\n'),
+  ]);
   const file = join(tmp, 'bad-utf8.txt');
   writeFileSync(file, bad);
   const tsv = join(tmp, 'bad-utf8.tsv');
@@ -140,12 +172,27 @@ describe('invalid UTF-8 is an error naming the input and the line, in every comm
   const runs: [string, string[], Buffer | undefined, string][] = [
     ['encode, stdin', ['encode', '--model', TINY], bad, `<stdin>: ${why}`],
     ['encode --input', ['encode', '--model', TINY, '--input', file], undefined, `${file}: ${why}`],
-    ['encode --input-format jsonl', ['encode', '--model', TINY, '--input-format', 'jsonl'], Buffer.concat([Buffer.from('"a"\n"b"\n"'), Buffer.from([0xc3]), Buffer.from('"\n')]), '<stdin>: line 3: not valid UTF-8 (byte 0xc3 at byte 2 of the line)'],
+    [
+      'encode --input-format jsonl',
+      ['encode', '--model', TINY, '--input-format', 'jsonl'],
+      Buffer.concat([Buffer.from('"a"\n"b"\n"'), Buffer.from([0xc3]), Buffer.from('"\n')]),
+      '<stdin>: line 3: not valid UTF-8 (byte 0xc3 at byte 2 of the line)',
+    ],
     ['tokenize --input-format lines', ['tokenize', '--model', TINY, '--input-format', 'lines'], bad, `<stdin>: ${why}`],
-    ['tokenize --input', ['tokenize', '--model', TINY, '--input-format', 'lines', '--input', file], undefined, `${file}: ${why}`],
+    [
+      'tokenize --input',
+      ['tokenize', '--model', TINY, '--input-format', 'lines', '--input', file],
+      undefined,
+      `${file}: ${why}`,
+    ],
     ['dump', ['dump', '--model', TINY, '--out', join(tmp, 'u.safetensors')], bad, `<stdin>: ${why}`],
     ['search --corpus', ['search', '--model', TINY, '--corpus', file, '你好'], undefined, `${file}: ${why}`],
-    ['evaluate --data', ['evaluate', '--model', TINY, '--data', tsv], undefined, `${tsv}: line 3: not valid UTF-8 (byte 0xff at byte 1 of the line)`],
+    [
+      'evaluate --data',
+      ['evaluate', '--model', TINY, '--data', tsv],
+      undefined,
+      `${tsv}: line 3: not valid UTF-8 (byte 0xff at byte 1 of the line)`,
+    ],
   ];
   for (const [what, args, input, message] of runs) {
     it(what, async () => {
@@ -165,30 +212,53 @@ describe('invalid UTF-8 is an error naming the input and the line, in every comm
 describe('messages true to the case', () => {
   it('--workers above the core count warns once, naming the cores', async () => {
     const over = availableParallelism() + 1;
-    const r = await sbert(['encode', '--model', TINY, '--workers', String(over)], { input: '你好\n', env: { SBERT_QUIET: '0' } });
+    const r = await sbert(['encode', '--model', TINY, '--workers', String(over)], {
+      input: '你好\n',
+      env: { SBERT_QUIET: '0' },
+    });
     expect(r.code, r.stderr).toBe(0);
     const warnings = r.stderr.split('\n').filter((l) => l.includes('warning'));
     expect(warnings).toEqual([
       `sbert: warning: --workers ${over} is more than the ${availableParallelism()} cores here; each worker runs on one core with its own copy of the model, so the extra ones only compete (use --workers ${availableParallelism()} or fewer)`,
     ]);
-    const ok = await sbert(['encode', '--model', TINY, '--workers', '1'], { input: '你好\n', env: { SBERT_QUIET: '0' } });
+    const ok = await sbert(['encode', '--model', TINY, '--workers', '1'], {
+      input: '你好\n',
+      env: { SBERT_QUIET: '0' },
+    });
     expect(ok.stderr).not.toMatch(/warning/);
   });
 
   it('synth and attention say in one line what they wrote; counts of one are singular', async () => {
     const out = join(tmp, 'synth-out');
-    const s = await sbert(['synth', '--config', fixture('tiny', 'hf', 'config.json'), '--out', out], { env: { SBERT_QUIET: '0' } });
+    const s = await sbert(['synth', '--config', fixture('tiny', 'hf', 'config.json'), '--out', out], {
+      env: { SBERT_QUIET: '0' },
+    });
     expect(s.code, s.stderr).toBe(0);
-    expect(s.stderr).toMatch(new RegExp(`^sbert: wrote ${join(out, 'model.safetensors')} and ${join(out, 'config.json')}: 37 tensors \\(f32, [\\d.]+ [KM]i?B\\), 2 layers × hidden 32\\n$`));
+    expect(s.stderr).toMatch(
+      new RegExp(
+        `^sbert: wrote ${join(out, 'model.safetensors')} and ${join(out, 'config.json')}: 37 tensors \\(f32, [\\d.]+ [KM]i?B\\), 2 layers × hidden 32\\n$`,
+      ),
+    );
     expect(listing(out)).toEqual(['config.json', 'model.safetensors']);
     const png = join(tmp, 'map.png');
-    const a = await sbert(['attention', '--model', TINY, '--out', png, '--layer', '1', '--head', '0', '你'], { env: { SBERT_QUIET: '0' } });
+    const a = await sbert(['attention', '--model', TINY, '--out', png, '--layer', '1', '--head', '0', '你'], {
+      env: { SBERT_QUIET: '0' },
+    });
     expect(a.code, a.stderr).toBe(0);
-    expect(a.stderr.split('\n').filter((l) => l.startsWith('sbert: wrote'))).toEqual([expect.stringMatching(new RegExp(`^sbert: wrote ${png}: a PNG heatmap of 1 map, 3 tokens \\([\\d.]+ [KM]i?B\\)$`))]);
+    expect(a.stderr.split('\n').filter((l) => l.startsWith('sbert: wrote'))).toEqual([
+      expect.stringMatching(
+        new RegExp(`^sbert: wrote ${png}: a PNG heatmap of 1 map, 3 tokens \\([\\d.]+ [KM]i?B\\)$`),
+      ),
+    ]);
     const html = join(tmp, 'view.html');
     const h = await sbert(['attention', '--model', TINY, '--out', html, '你好'], { env: { SBERT_QUIET: '0' } });
-    expect(h.stderr.split('\n').filter((l) => l.startsWith('sbert: wrote'))).toEqual([expect.stringMatching(/: an HTML head view of 2 layers × 4 heads, 4 tokens \(/)]);
-    const d = await sbert(['dump', '--model', TINY, '--out', join(tmp, 'one.safetensors'), '--tensors', 'last_hidden_state', '你'], { env: { SBERT_QUIET: '0' } });
+    expect(h.stderr.split('\n').filter((l) => l.startsWith('sbert: wrote'))).toEqual([
+      expect.stringMatching(/: an HTML head view of 2 layers × 4 heads, 4 tokens \(/),
+    ]);
+    const d = await sbert(
+      ['dump', '--model', TINY, '--out', join(tmp, 'one.safetensors'), '--tensors', 'last_hidden_state', '你'],
+      { env: { SBERT_QUIET: '0' } },
+    );
     expect(d.stderr).toMatch(/sbert: wrote 1 tensor for 1 text × 3 tokens to /);
   });
 });
@@ -222,7 +292,11 @@ describe('a library user’s own errors stay theirs (tfjs-wasm’s process-wide 
 
   it('an unhandled rejection, and a process.exitCode of the program’s own', async () => {
     const r = await run(program("Promise.reject(new Error('rejected by the caller'));"));
-    expect([r.code, r.stderr.includes('rejected by the caller'), /tf-backend-wasm/.test(r.stderr)]).toEqual([1, true, false]);
+    expect([r.code, r.stderr.includes('rejected by the caller'), /tf-backend-wasm/.test(r.stderr)]).toEqual([
+      1,
+      true,
+      false,
+    ]);
     const c = await run(program('process.exitCode = 5;'));
     expect(c.code).toBe(5);
   });

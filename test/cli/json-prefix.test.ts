@@ -21,7 +21,14 @@ describe('a JSON string read in part', () => {
     const ok = new JsonStringScanner();
     expect(ok.feed(Buffer.from(line)) && ok.feed(Buffer.from('   '))).toBe(true);
     expect(ok.closed).toBe(true);
-    for (const [text, at] of [['"a\\qb"', 3], ['"a\tb"', 2], ['"\\u12g4"', 5], ['"a" b', 4], ['x', 0], ['{"a": 1}', 0]] as const) {
+    for (const [text, at] of [
+      ['"a\\qb"', 3],
+      ['"a\tb"', 2],
+      ['"\\u12g4"', 5],
+      ['"a" b', 4],
+      ['x', 0],
+      ['{"a": 1}', 0],
+    ] as const) {
       const s = new JsonStringScanner();
       expect(s.feedText(text), text).toBe(false);
       expect(s.position, text).toBe(at);

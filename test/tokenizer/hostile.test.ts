@@ -26,14 +26,30 @@ function model(files: { tokenizerJson?: object; tokenizerConfig?: object }): str
   symlinkSync(fixture('tiny', 'hf', 'model.safetensors'), join(dir, 'model.safetensors'));
   copyFileSync(fixture('tiny', 'hf', 'config.json'), join(dir, 'config.json'));
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(files.tokenizerJson ?? base));
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(files.tokenizerConfig ?? JSON.parse(readFileSync(fixture('tiny', 'hf', 'tokenizer_config.json'), 'utf8'))));
+  writeFileSync(
+    join(dir, 'tokenizer_config.json'),
+    JSON.stringify(
+      files.tokenizerConfig ?? JSON.parse(readFileSync(fixture('tiny', 'hf', 'tokenizer_config.json'), 'utf8')),
+    ),
+  );
   return dir;
 }
 
 const added = (content: string, flags: object = {}): object => ({
-  id: 0, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: false, ...flags,
+  id: 0,
+  content,
+  single_word: false,
+  lstrip: false,
+  rstrip: false,
+  normalized: false,
+  special: false,
+  ...flags,
 });
-const ids = (stdout: string): number[][] => stdout.trim().split('\n').map((l) => (JSON.parse(l) as { input_ids: number[] }).input_ids);
+const ids = (stdout: string): number[][] =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { input_ids: number[] }).input_ids);
 
 describe('100 000 added tokens sharing a first character load in bounded time and memory', () => {
   // This is a legitimate tokenizer of 12 MB of JSON (24 MB as a JavaScript string when not Latin-1): parsing it
@@ -43,8 +59,20 @@ describe('100 000 added tokens sharing a first character load in bounded time an
   // Several layouts of the same kind; ids as HF gives them: new contents numbered from the vocabulary's end.
   const layouts: [string, (i: number) => string, object, string, number[]][] = [
     ['one first character', (i) => `|${i.toString(36)}`, {}, '"|1 |zz |2s0"', [21128 + 1, 21128 + 1295, 21128 + 3600]],
-    ['normalized: true, matched in lower-cased text', (i) => `⸨${i.toString(36)}`, { normalized: true }, '"⸨1 ⸨ZZ"', [21128 + 1, 21128 + 1295]],
-    ['a 30-character shared prefix', (i) => `|${'x'.repeat(29)}${i.toString(36)}`, {}, `"|${'x'.repeat(29)}a |${'x'.repeat(29)}zz"`, [21128 + 10, 21128 + 1295]],
+    [
+      'normalized: true, matched in lower-cased text',
+      (i) => `⸨${i.toString(36)}`,
+      { normalized: true },
+      '"⸨1 ⸨ZZ"',
+      [21128 + 1, 21128 + 1295],
+    ],
+    [
+      'a 30-character shared prefix',
+      (i) => `|${'x'.repeat(29)}${i.toString(36)}`,
+      {},
+      `"|${'x'.repeat(29)}a |${'x'.repeat(29)}zz"`,
+      [21128 + 10, 21128 + 1295],
+    ],
   ];
   for (const [what, content, flags, text, want] of layouts) {
     it(what, async () => {
@@ -61,7 +89,10 @@ describe('100 000 added tokens sharing a first character load in bounded time an
     // "|" is in the vocabulary (its id stays); "||" … get 21128 …
     const list = Array.from({ length: 3000 }, (_, i) => added('|'.repeat(i + 1)));
     const dir = model({ tokenizerJson: { ...base, added_tokens: [...base.added_tokens, ...list] } });
-    const r = await sbert(['tokenize', '--model', dir], { input: `${JSON.stringify('|'.repeat(5000))}\n`, ...DEADLINE });
+    const r = await sbert(['tokenize', '--model', dir], {
+      input: `${JSON.stringify('|'.repeat(5000))}\n`,
+      ...DEADLINE,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(ids(r.stdout)).toEqual([[101, 21128 + 2998, 21128 + 1998, 102]]);
     expect(r.maxRssMiB).toBeLessThan(RSS_MIB);
@@ -123,7 +154,10 @@ describe('a 50 MB line costs what its first max-length tokens cost', () => {
       [`[${head}"]`, 'longer than 4 MiB and not one JSON string'],
     ];
     for (const [line, problem] of cases) {
-      const r = await sbert(['tokenize', '--model', fixture('tiny', 'st'), '--max-length', '8'], { input: `"你好"\n${line}\n`, ...DEADLINE });
+      const r = await sbert(['tokenize', '--model', fixture('tiny', 'st'), '--max-length', '8'], {
+        input: `"你好"\n${line}\n`,
+        ...DEADLINE,
+      });
       if (problem) expect([r.code, errorLine(r)]).toEqual([2, `error: <stdin>: line 2: ${problem}`]);
       else expect([r.code, ids(r.stdout)[1]]).toEqual([0, [101, 6929, 702, 782, 6929, 702, 782, 102]]);
       expect(r.maxRssMiB).toBeLessThan(RSS_MIB);
@@ -131,8 +165,14 @@ describe('a 50 MB line costs what its first max-length tokens cost', () => {
   });
 
   it('a 50 MB word cannot be settled by its start: one error naming the line', async () => {
-    const r = await sbert(['encode', '--model', fixture('tiny', 'st')], { input: `你好\n${'a'.repeat(50e6)}\n`, ...DEADLINE });
-    expect([r.code, errorLine(r)]).toEqual([2, 'error: <stdin>: line 2: longer than 4 MiB, and its first 4 MiB do not settle its first 512 tokens (words of kilobytes?); split the line']);
+    const r = await sbert(['encode', '--model', fixture('tiny', 'st')], {
+      input: `你好\n${'a'.repeat(50e6)}\n`,
+      ...DEADLINE,
+    });
+    expect([r.code, errorLine(r)]).toEqual([
+      2,
+      'error: <stdin>: line 2: longer than 4 MiB, and its first 4 MiB do not settle its first 512 tokens (words of kilobytes?); split the line',
+    ]);
     expect(r.maxRssMiB).toBeLessThan(RSS_MIB);
   });
 });
@@ -142,19 +182,32 @@ describe('ids and settings out of range are found at load, naming the file', () 
   const cases: [string, () => { dir: string; file: string }, string[][], string][] = [
     [
       'an added-token id of 2^40',
-      () => ({ dir: model({ tokenizerJson: { ...base, added_tokens: [...base.added_tokens, { ...added('<x>'), id: 2 ** 40 }] } }), file: 'tokenizer.json' }),
+      () => ({
+        dir: model({
+          tokenizerJson: { ...base, added_tokens: [...base.added_tokens, { ...added('<x>'), id: 2 ** 40 }] },
+        }),
+        file: 'tokenizer.json',
+      }),
       [['encode'], ['tokenize']],
       'added token "<x>": id 1099511627776 is not a token id (an integer in 0..4294967295)',
     ],
     [
       'a tokenizer.json id past the embedding table',
-      () => ({ dir: model({ tokenizerJson: { ...base, added_tokens: [...base.added_tokens, { ...added('<new>'), id: 21128 }] } }), file: 'tokenizer.json' }),
+      () => ({
+        dir: model({
+          tokenizerJson: { ...base, added_tokens: [...base.added_tokens, { ...added('<new>'), id: 21128 }] },
+        }),
+        file: 'tokenizer.json',
+      }),
       [['encode'], ['similarity', 'a', 'b']],
       'token id 21128 ("<new>") past the model\'s embedding table of 21128 rows (vocab_size in DIR/config.json)',
     ],
     [
       'max_input_chars_per_word -1',
-      () => ({ dir: model({ tokenizerJson: { ...base, model: { ...base.model, max_input_chars_per_word: -1 } } }), file: 'tokenizer.json' }),
+      () => ({
+        dir: model({ tokenizerJson: { ...base, model: { ...base.model, max_input_chars_per_word: -1 } } }),
+        file: 'tokenizer.json',
+      }),
       [['encode'], ['tokenize']],
       'model.max_input_chars_per_word must be an integer of at least 1 (longer words become [UNK]), got -1',
     ],
@@ -170,7 +223,10 @@ describe('ids and settings out of range are found at load, naming the file', () 
       const { dir, file } = make();
       for (const cmd of commands) {
         const r = await sbert([...cmd, '--model', dir], { input: '"你好"\n', ...DEADLINE });
-        expect([r.code, errorLine(r)], cmd[0]).toEqual([2, `error: ${join(dir, file)}: ${problem.replace('DIR', dir)}`]);
+        expect([r.code, errorLine(r)], cmd[0]).toEqual([
+          2,
+          `error: ${join(dir, file)}: ${problem.replace('DIR', dir)}`,
+        ]);
         expect(r.maxRssMiB).toBeLessThan(RSS_MIB);
       }
     });
@@ -181,7 +237,10 @@ describe('ids and settings out of range are found at load, naming the file', () 
     mkdirSync(dir);
     symlinkSync(fixture('tiny', 'uer-converted', 'pytorch_model.bin'), join(dir, 'pytorch_model.bin'));
     copyFileSync(fixture('tiny', 'uer-converted', 'config.json'), join(dir, 'config.json'));
-    writeFileSync(join(dir, 'vocab.txt'), `${readFileSync(fixture('tiny', 'uer-converted', 'vocab.txt'), 'utf8')}extra1\nextra2\nextra3\n`);
+    writeFileSync(
+      join(dir, 'vocab.txt'),
+      `${readFileSync(fixture('tiny', 'uer-converted', 'vocab.txt'), 'utf8')}extra1\nextra2\nextra3\n`,
+    );
     for (const cmd of [['encode'], ['dump', '--out', join(tmp, 'x.safetensors'), 'a']]) {
       const r = await sbert([...cmd, '--model', dir], { input: '你好\n', ...DEADLINE });
       expect([r.code, errorLine(r)], cmd[0]).toEqual([

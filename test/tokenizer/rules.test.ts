@@ -28,7 +28,13 @@ function enJson(): typeof zhJson {
   if (words.at(-1) === '') words.pop();
   const vocab = Object.fromEntries(words.map((w, i) => [w, i]));
   const added = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((content) => ({
-    id: vocab[content], content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+    id: vocab[content],
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
   }));
   return { ...structuredClone(zhJson), model: { ...zhJson.model, vocab }, added_tokens: added };
 }
@@ -43,19 +49,31 @@ function folder(tj: object, tc?: object, config?: object): string {
   if (config) writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   return dir;
 }
-const withNormalizer = (base: typeof zhJson, norm: object): object => ({ ...base, normalizer: { ...base.normalizer, ...norm } });
+const withNormalizer = (base: typeof zhJson, norm: object): object => ({
+  ...base,
+  normalizer: { ...base.normalizer, ...norm },
+});
 const tokens = (tok: BertTokenizer, text: string): string[] => tok.encode(text).tokens.slice(1, -1);
 
 describe('pair truncation as tokenizers ≥ 0.23: whole-word prefixes of max_length tokens, then longest_first', () => {
   it('gives HF’s ids on every STS-B test pair at max_length 8/16/24/32/64 (pairs-truncation.jsonl)', () => {
-    const [meta, ...rows] = readFileSync(fixture('tokenizer', 'pairs-truncation.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const [meta, ...rows] = readFileSync(fixture('tokenizer', 'pairs-truncation.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     expect(JSON.parse(meta!).meta.tokenizers).toBe('0.23.2');
     expect(rows.length).toBe(6770);
     const bad: string[] = [];
     for (const line of rows) {
-      const r = JSON.parse(line) as { a: string; b: string; max_length: number; input_ids: number[]; token_type_ids: number[] };
+      const r = JSON.parse(line) as {
+        a: string;
+        b: string;
+        max_length: number;
+        input_ids: number[];
+        token_type_ids: number[];
+      };
       const e = zh.encodePair(r.a, r.b, { maxLength: r.max_length });
-      if (JSON.stringify([e.inputIds, e.tokenTypeIds]) !== JSON.stringify([r.input_ids, r.token_type_ids])) bad.push(`${r.a} / ${r.b} / ${r.max_length}`);
+      if (JSON.stringify([e.inputIds, e.tokenTypeIds]) !== JSON.stringify([r.input_ids, r.token_type_ids]))
+        bad.push(`${r.a} / ${r.b} / ${r.max_length}`);
     }
     expect(bad).toEqual([]);
   });
@@ -63,7 +81,12 @@ describe('pair truncation as tokenizers ≥ 0.23: whole-word prefixes of max_len
   it('the issue’s instance: {"a": "a b c d e f g h", "b": "a b c d"} at 4 is [CLS] [SEP] a [SEP]', () => {
     // a is cut to "a b c d" (4 tokens, the first whole-word prefix of ≥ 4), b has 4: longest_first on 4 + 4
     // with room for 1 gives b the token (equal lengths: the second is "longer").
-    expect(zh.encodePair('a b c d e f g h', 'a b c d', { maxLength: 4 }).tokens).toEqual(['[CLS]', '[SEP]', 'a', '[SEP]']);
+    expect(zh.encodePair('a b c d e f g h', 'a b c d', { maxLength: 4 }).tokens).toEqual([
+      '[CLS]',
+      '[SEP]',
+      'a',
+      '[SEP]',
+    ]);
     // tokenizers < 0.23 cut on the full lengths (8 + 4): [CLS] a [SEP] [SEP]
     expect(longestFirst(8, 4, 1)).toEqual([1, 0]);
     expect(longestFirst(4, 4, 1)).toEqual([0, 1]);
@@ -77,7 +100,18 @@ describe('pair truncation as tokenizers ≥ 0.23: whole-word prefixes of max_len
     expect(zh.encodePair('一 二 三 [MASK]', b, { maxLength: 4 }).tokens).toEqual(['[CLS]', '[SEP]', '一', '[SEP]']);
     const many = '一 二 三 [MASK] [MASK] [MASK] [MASK] 四 五 六 七 八 九 十';
     const b12 = `${b} 十一 十二`;
-    expect(zh.encodePair(many, b12, { maxLength: 10 }).tokens).toEqual(['[CLS]', '一', '二', '三', '[SEP]', '一', '二', '三', '四', '[SEP]']);
+    expect(zh.encodePair(many, b12, { maxLength: 10 }).tokens).toEqual([
+      '[CLS]',
+      '一',
+      '二',
+      '三',
+      '[SEP]',
+      '一',
+      '二',
+      '三',
+      '四',
+      '[SEP]',
+    ]);
     expect(zh.encodePair(many, b12, { maxLength: 4 }).tokens).toEqual(['[CLS]', '一', '[SEP]', '[SEP]']);
   });
 
@@ -85,15 +119,29 @@ describe('pair truncation as tokenizers ≥ 0.23: whole-word prefixes of max_len
     const en = BertTokenizer.fromDir(folder(EN));
     expect(en.encode('unbelievable').tokens).toEqual(['[CLS]', 'unbelievable', '[SEP]']);
     // on the Chinese vocabulary "unbelievable" is u ##n ##bel ##ie ##va ##ble: 6 tokens, one word
-    expect(zh.encodePair('unbelievable unbelievable unbelievable', '一二三四五六七八九十', { maxLength: 8 }).tokens)
-      .toEqual(['[CLS]', 'u', '##n', '##bel', '[SEP]', '一', '二', '[SEP]']);
-    expect(zh.encodePair('一二三四五六七八九十', 'unbelievable unbelievable unbelievable', { maxLength: 8 }).tokens)
-      .toEqual(['[CLS]', '一', '二', '[SEP]', 'u', '##n', '##bel', '[SEP]']);
+    expect(
+      zh.encodePair('unbelievable unbelievable unbelievable', '一二三四五六七八九十', { maxLength: 8 }).tokens,
+    ).toEqual(['[CLS]', 'u', '##n', '##bel', '[SEP]', '一', '二', '[SEP]']);
+    expect(
+      zh.encodePair('一二三四五六七八九十', 'unbelievable unbelievable unbelievable', { maxLength: 8 }).tokens,
+    ).toEqual(['[CLS]', '一', '二', '[SEP]', 'u', '##n', '##bel', '[SEP]']);
   });
 
   it('variants: random word sequences agree with the rule computed word by word', () => {
     // Words from the vocabulary and beyond (several pieces, [UNK]), CJK characters (one word each).
-    const word = fc.constantFrom('a', 'b', 'hello', 'world', 'unbelievable', 'tokenization', 'qzxv', '中', '国', '人', '12345');
+    const word = fc.constantFrom(
+      'a',
+      'b',
+      'hello',
+      'world',
+      'unbelievable',
+      'tokenization',
+      'qzxv',
+      '中',
+      '国',
+      '人',
+      '12345',
+    );
     const sentence = fc.array(word, { minLength: 0, maxLength: 30 });
     const piecesOf = (w: string): number => zh.tokenizeRaw(w).ids.length;
     // the shortest whole-word prefix with at least `max` tokens, or all of them
@@ -120,11 +168,15 @@ describe('pair truncation as tokenizers ≥ 0.23: whole-word prefixes of max_len
 
   it('a single text is cut as before: the prefix of max_length − 2 tokens', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('hello', 'unbelievable', '中', 'qzxv', '[MASK]'), { maxLength: 40 }), fc.integer({ min: 2, max: 30 }), (ws, max) => {
-        const t = ws.join(' ');
-        const e = zh.encode(t, { maxLength: max });
-        expect(e.inputIds).toEqual([zh.clsId, ...zh.tokenizeRaw(t).ids.slice(0, max - 2), zh.sepId]);
-      }),
+      fc.property(
+        fc.array(fc.constantFrom('hello', 'unbelievable', '中', 'qzxv', '[MASK]'), { maxLength: 40 }),
+        fc.integer({ min: 2, max: 30 }),
+        (ws, max) => {
+          const t = ws.join(' ');
+          const e = zh.encode(t, { maxLength: max });
+          expect(e.inputIds).toEqual([zh.clsId, ...zh.tokenizeRaw(t).ids.slice(0, max - 2), zh.sepId]);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -145,10 +197,34 @@ describe('whitespace is Unicode White_Space (Rust char::is_whitespace)', () => {
 
   it('splits on each of the 25 White_Space code points and on nothing else', () => {
     expect(white.map((c) => c.toString(16))).toEqual([
-      '9', 'a', 'b', 'c', 'd', '20', '85', 'a0', '1680', '2000', '2001', '2002', '2003', '2004', '2005', '2006',
-      '2007', '2008', '2009', '200a', '2028', '2029', '202f', '205f', '3000',
+      '9',
+      'a',
+      'b',
+      'c',
+      'd',
+      '20',
+      '85',
+      'a0',
+      '1680',
+      '2000',
+      '2001',
+      '2002',
+      '2003',
+      '2004',
+      '2005',
+      '2006',
+      '2007',
+      '2008',
+      '2009',
+      '200a',
+      '2028',
+      '2029',
+      '202f',
+      '205f',
+      '3000',
     ]);
-    for (const c of white) expect(tokens(raw, `hello${String.fromCodePoint(c)}world`), c.toString(16)).toEqual(['hello', 'world']);
+    for (const c of white)
+      expect(tokens(raw, `hello${String.fromCodePoint(c)}world`), c.toString(16)).toEqual(['hello', 'world']);
     // Python's str.isspace takes U+001C..U+001F, Unicode does not; nor the zero-width ones
     for (const c of [0x1c, 0x1d, 0x1e, 0x1f, 0x180e, 0x200b, 0xfeff, 0x7f, 0x00]) {
       expect(tokens(raw, `hello${String.fromCodePoint(c)}world`), c.toString(16)).toEqual(['[UNK]']);
@@ -156,13 +232,21 @@ describe('whitespace is Unicode White_Space (Rust char::is_whitespace)', () => {
   });
 
   it('variants: any mix of White_Space runs separates the same words, offsets included', () => {
-    const ws = fc.string({ unit: fc.constantFrom(...white.map((c) => String.fromCodePoint(c))), minLength: 1, maxLength: 4 });
+    const ws = fc.string({
+      unit: fc.constantFrom(...white.map((c) => String.fromCodePoint(c))),
+      minLength: 1,
+      maxLength: 4,
+    });
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('hello', 'world', '中', 'a'), { minLength: 1, maxLength: 8 }), fc.array(ws, { minLength: 8, maxLength: 8 }), (words, gaps) => {
-        const text = words.map((w, i) => w + gaps[i]).join('');
-        const spaced = words.map((w, i) => w + ' '.repeat(gaps[i]!.length)).join('');
-        expect(raw.encode(text)).toEqual(raw.encode(spaced));
-      }),
+      fc.property(
+        fc.array(fc.constantFrom('hello', 'world', '中', 'a'), { minLength: 1, maxLength: 8 }),
+        fc.array(ws, { minLength: 8, maxLength: 8 }),
+        (words, gaps) => {
+          const text = words.map((w, i) => w + gaps[i]).join('');
+          const spaced = words.map((w, i) => w + ' '.repeat(gaps[i]!.length)).join('');
+          expect(raw.encode(text)).toEqual(raw.encode(spaced));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -193,7 +277,12 @@ describe('which settings win: a BERT class rebuilds the normalizer from tokenize
     ['config.json model_type bert, no tokenizer_config.json', undefined, { model_type: 'bert' }, true],
     ['config.json tokenizer_class', undefined, { model_type: 'roberta', tokenizer_class: 'BertTokenizerFast' }, true],
     ['no class', {}, undefined, false],
-    ['PreTrainedTokenizerFast over model_type bert', { tokenizer_class: 'PreTrainedTokenizerFast' }, { model_type: 'bert' }, false],
+    [
+      'PreTrainedTokenizerFast over model_type bert',
+      { tokenizer_class: 'PreTrainedTokenizerFast' },
+      { model_type: 'bert' },
+      false,
+    ],
     ['TokenizersBackend', { tokenizer_class: 'TokenizersBackend' }, undefined, false],
     ['config.json model_type roberta', undefined, { model_type: 'roberta' }, false],
   ];
@@ -207,13 +296,24 @@ describe('which settings win: a BERT class rebuilds the normalizer from tokenize
   it('variants: every normalizer and model setting of tokenizer.json is replaced by the class defaults', () => {
     const bert = { tokenizer_class: 'BertTokenizer' };
     // strip_accents true + lowercase false in the file: the class lower-cases and strips (default None → follows lower-casing)
-    expect(tokens(BertTokenizer.fromDir(folder(withNormalizer(EN, { strip_accents: true, lowercase: false }), bert)), 'Héllo')).toEqual(['hello']);
-    expect(tokens(BertTokenizer.fromDir(folder(withNormalizer(EN, { strip_accents: true, lowercase: false }))), 'Héllo')).toEqual(['[UNK]']);
+    expect(
+      tokens(
+        BertTokenizer.fromDir(folder(withNormalizer(EN, { strip_accents: true, lowercase: false }), bert)),
+        'Héllo',
+      ),
+    ).toEqual(['hello']);
+    expect(
+      tokens(BertTokenizer.fromDir(folder(withNormalizer(EN, { strip_accents: true, lowercase: false }))), 'Héllo'),
+    ).toEqual(['[UNK]']);
     // clean_text false in the file: the class cleans (\v dropped, not a space), even when the config says false
     for (const tc of [bert, { ...bert, clean_text: false }]) {
-      expect(tokens(BertTokenizer.fromDir(folder(withNormalizer(EN, { clean_text: false }), tc)), 'hello\u000bworld')).toEqual(['hello', '##world']);
+      expect(
+        tokens(BertTokenizer.fromDir(folder(withNormalizer(EN, { clean_text: false }), tc)), 'hello\u000bworld'),
+      ).toEqual(['hello', '##world']);
     }
-    expect(tokens(BertTokenizer.fromDir(folder(withNormalizer(EN, { clean_text: false }))), 'hello\u000bworld')).toEqual(['hello', 'world']);
+    expect(
+      tokens(BertTokenizer.fromDir(folder(withNormalizer(EN, { clean_text: false }))), 'hello\u000bworld'),
+    ).toEqual(['hello', 'world']);
     // handle_chinese_chars false in the file: the class isolates ideographs
     const zhOff = withNormalizer(zhJson, { handle_chinese_chars: false });
     expect(tokens(BertTokenizer.fromDir(folder(zhOff, bert)), '中文')).toEqual(['中', '文']);
@@ -223,10 +323,20 @@ describe('which settings win: a BERT class rebuilds the normalizer from tokenize
     const twelve = 'aaaaaaaaaaaa';
     expect(tokens(BertTokenizer.fromDir(folder(short)), twelve)).toEqual(['[UNK]']);
     for (const tc of [bert, { ...bert, max_input_chars_per_word: 5 }]) {
-      expect(tokens(BertTokenizer.fromDir(folder(short, tc)), twelve)).toEqual(['aaa', '##aa', '##aa', '##aa', '##aa', '##a']);
+      expect(tokens(BertTokenizer.fromDir(folder(short, tc)), twelve)).toEqual([
+        'aaa',
+        '##aa',
+        '##aa',
+        '##aa',
+        '##aa',
+        '##a',
+      ]);
     }
     // the config's own arguments do apply: do_lower_case false keeps the case
-    expect(tokens(BertTokenizer.fromDir(folder(EN, { ...bert, do_lower_case: false })), 'Hello World')).toEqual(['[UNK]', '[UNK]']);
+    expect(tokens(BertTokenizer.fromDir(folder(EN, { ...bert, do_lower_case: false })), 'Hello World')).toEqual([
+      '[UNK]',
+      '[UNK]',
+    ]);
   });
 
   it('sbert inspect says which source each setting came from', async () => {
@@ -237,7 +347,9 @@ describe('which settings win: a BERT class rebuilds the normalizer from tokenize
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     const at = lines.findIndex((l) => l.startsWith('tokenizer: '));
-    expect(lines[at]).toBe(`tokenizer: ${join(dir, 'tokenizer.json')}, 30522 ids; class BertTokenizer (tokenizer_config.json)`);
+    expect(lines[at]).toBe(
+      `tokenizer: ${join(dir, 'tokenizer.json')}, 30522 ids; class BertTokenizer (tokenizer_config.json)`,
+    );
     expect(lines.slice(at + 1, at + 5).map((l) => l.trim().split(/\s{2,}/))).toEqual([
       ['do_lower_case', 'true', "from BertTokenizer default (tokenizer.json's value not used)"],
       ['strip_accents', 'false', 'from tokenizer_config.json'],
@@ -249,7 +361,9 @@ describe('which settings win: a BERT class rebuilds the normalizer from tokenize
       `tokenizer problem: ${join(dir, 'tokenizer.json')}: token ids 21128..30521 ("##kia", ...) past the model's embedding table of 21128 rows (vocab_size in ${join(dir, 'config.json')})`,
     );
     const json = await sbert(['inspect', dir, '--json']);
-    const report = JSON.parse(json.stdout) as { tokenizer: { settings: Record<string, { value: unknown; source: string }> } };
+    const report = JSON.parse(json.stdout) as {
+      tokenizer: { settings: Record<string, { value: unknown; source: string }> };
+    };
     expect(report.tokenizer.settings.model_max_length).toEqual({ value: 1e30, source: 'default' });
     expect(report.tokenizer.settings.do_lower_case!.value).toBe(true);
   });
@@ -258,26 +372,83 @@ describe('which settings win: a BERT class rebuilds the normalizer from tokenize
     const hf = BertTokenizer.fromDir(fixture('tiny', 'hf'));
     expect(hf.tokenizerClass).toBe('BertTokenizer (tokenizer_config.json)');
     expect(hf.sources.modelMaxLength).toBe('tokenizer_config.json');
-    expect(BertTokenizer.fromDir(fixture('tiny', 'uer-converted')).tokenizerClass).toBe('BertTokenizer (config.json model_type bert)');
+    expect(BertTokenizer.fromDir(fixture('tiny', 'uer-converted')).tokenizerClass).toBe(
+      'BertTokenizer (config.json model_type bert)',
+    );
   });
 });
 
 describe('settings out of range are errors naming the file', () => {
   const cases: [string, object, object | undefined, RegExp][] = [
-    ['max_input_chars_per_word -1', { ...zhJson, model: { ...zhJson.model, max_input_chars_per_word: -1 } }, undefined, /tokenizer\.json: model\.max_input_chars_per_word must be an integer of at least 1/],
-    ['max_input_chars_per_word 0', { ...zhJson, model: { ...zhJson.model, max_input_chars_per_word: 0 } }, undefined, /max_input_chars_per_word must be an integer of at least 1/],
-    ['max_input_chars_per_word 1.5', { ...zhJson, model: { ...zhJson.model, max_input_chars_per_word: 1.5 } }, undefined, /max_input_chars_per_word must be an integer/],
-    ['max_input_chars_per_word "100"', { ...zhJson, model: { ...zhJson.model, max_input_chars_per_word: '100' } }, { tokenizer_class: 'BertTokenizer' }, /max_input_chars_per_word must be an integer/],
-    ['model_max_length 1', zhJson, { model_max_length: 1 }, /tokenizer_config\.json: model_max_length must be an integer of at least 2/],
+    [
+      'max_input_chars_per_word -1',
+      { ...zhJson, model: { ...zhJson.model, max_input_chars_per_word: -1 } },
+      undefined,
+      /tokenizer\.json: model\.max_input_chars_per_word must be an integer of at least 1/,
+    ],
+    [
+      'max_input_chars_per_word 0',
+      { ...zhJson, model: { ...zhJson.model, max_input_chars_per_word: 0 } },
+      undefined,
+      /max_input_chars_per_word must be an integer of at least 1/,
+    ],
+    [
+      'max_input_chars_per_word 1.5',
+      { ...zhJson, model: { ...zhJson.model, max_input_chars_per_word: 1.5 } },
+      undefined,
+      /max_input_chars_per_word must be an integer/,
+    ],
+    [
+      'max_input_chars_per_word "100"',
+      { ...zhJson, model: { ...zhJson.model, max_input_chars_per_word: '100' } },
+      { tokenizer_class: 'BertTokenizer' },
+      /max_input_chars_per_word must be an integer/,
+    ],
+    [
+      'model_max_length 1',
+      zhJson,
+      { model_max_length: 1 },
+      /tokenizer_config\.json: model_max_length must be an integer of at least 2/,
+    ],
     ['model_max_length 0', zhJson, { model_max_length: 0 }, /model_max_length must be an integer of at least 2/],
     ['model_max_length -512', zhJson, { model_max_length: -512 }, /model_max_length/],
     ['model_max_length "512"', zhJson, { model_max_length: '512' }, /model_max_length/],
-    ['added token id 2^40', { ...zhJson, added_tokens: [...zhJson.added_tokens, { id: 2 ** 40, content: '<x>' }] }, undefined, /tokenizer\.json: added token "<x>": id 1099511627776 is not a token id/],
-    ['added token id -1', { ...zhJson, added_tokens: [...zhJson.added_tokens, { id: -1, content: '<x>' }] }, undefined, /added token "<x>": id -1 is not a token id/],
-    ['added token id 2^32', { ...zhJson, added_tokens: [...zhJson.added_tokens, { id: 2 ** 32, content: '<x>' }] }, undefined, /id 4294967296 is not a token id/],
-    ['added token id "5"', { ...zhJson, added_tokens: [...zhJson.added_tokens, { id: '5', content: '<x>' }] }, undefined, /id "5" is not a token id/],
-    ['vocab id 2^40', { ...zhJson, model: { ...zhJson.model, vocab: { ...(zhJson.model.vocab as object), '<x>': 2 ** 40 } } }, undefined, /model\.vocab: token "<x>" has id 1099511627776/],
-    ['continuing_subword_prefix 5', { ...zhJson, model: { ...zhJson.model, continuing_subword_prefix: 5 } }, undefined, /continuing_subword_prefix must be a string/],
+    [
+      'added token id 2^40',
+      { ...zhJson, added_tokens: [...zhJson.added_tokens, { id: 2 ** 40, content: '<x>' }] },
+      undefined,
+      /tokenizer\.json: added token "<x>": id 1099511627776 is not a token id/,
+    ],
+    [
+      'added token id -1',
+      { ...zhJson, added_tokens: [...zhJson.added_tokens, { id: -1, content: '<x>' }] },
+      undefined,
+      /added token "<x>": id -1 is not a token id/,
+    ],
+    [
+      'added token id 2^32',
+      { ...zhJson, added_tokens: [...zhJson.added_tokens, { id: 2 ** 32, content: '<x>' }] },
+      undefined,
+      /id 4294967296 is not a token id/,
+    ],
+    [
+      'added token id "5"',
+      { ...zhJson, added_tokens: [...zhJson.added_tokens, { id: '5', content: '<x>' }] },
+      undefined,
+      /id "5" is not a token id/,
+    ],
+    [
+      'vocab id 2^40',
+      { ...zhJson, model: { ...zhJson.model, vocab: { ...(zhJson.model.vocab as object), '<x>': 2 ** 40 } } },
+      undefined,
+      /model\.vocab: token "<x>" has id 1099511627776/,
+    ],
+    [
+      'continuing_subword_prefix 5',
+      { ...zhJson, model: { ...zhJson.model, continuing_subword_prefix: 5 } },
+      undefined,
+      /continuing_subword_prefix must be a string/,
+    ],
   ];
   for (const [what, tj, tc, msg] of cases) {
     it(what, () => {
@@ -294,12 +465,27 @@ describe('settings out of range are errors naming the file', () => {
   }
 
   it('an id the file gives is checked, then HF’s id is used: the vocabulary’s, else the next after it', () => {
-    const tok = BertTokenizer.fromDir(folder({ ...zhJson, added_tokens: [...zhJson.added_tokens, { id: 30000, content: '[A]' }, { id: 5, content: '[B]' }, { id: 77, content: 'ab' }] }));
+    const tok = BertTokenizer.fromDir(
+      folder({
+        ...zhJson,
+        added_tokens: [
+          ...zhJson.added_tokens,
+          { id: 30000, content: '[A]' },
+          { id: 5, content: '[B]' },
+          { id: 77, content: 'ab' },
+        ],
+      }),
+    );
     // HF: [A] 21128, [B] 21129 (file order), "ab" its vocabulary id 9386
     expect([tok.vocab.ids.get('[A]'), tok.vocab.ids.get('[B]'), tok.vocab.ids.get('ab')]).toEqual([21128, 21129, 9386]);
     expect(tok.encode('[A][B]').inputIds).toEqual([101, 21128, 21129, 102]);
     // a BERT class adds them in the order of their ids (transformers sorts added_tokens_decoder)
-    const cls = BertTokenizer.fromDir(folder({ ...zhJson, added_tokens: [...zhJson.added_tokens, { id: 30000, content: '[A]' }, { id: 5, content: '[B]' }] }, { tokenizer_class: 'BertTokenizer' }));
+    const cls = BertTokenizer.fromDir(
+      folder(
+        { ...zhJson, added_tokens: [...zhJson.added_tokens, { id: 30000, content: '[A]' }, { id: 5, content: '[B]' }] },
+        { tokenizer_class: 'BertTokenizer' },
+      ),
+    );
     expect([cls.vocab.ids.get('[A]'), cls.vocab.ids.get('[B]')]).toEqual([21129, 21128]);
   });
 
@@ -308,8 +494,12 @@ describe('settings out of range are errors naming the file', () => {
     expect(() => zh.checkVocabSize(21000, '/m/config.json')).toThrow(
       /tiny\/hf\/tokenizer\.json: token ids 21000\.\.21127 \("##.*", \.\.\.\) past the model's embedding table of 21000 rows \(vocab_size in \/m\/config\.json\)$/,
     );
-    const added = BertTokenizer.fromDir(folder({ ...zhJson, added_tokens: [...zhJson.added_tokens, { id: 21128, content: '<new>' }] }));
-    expect(() => added.checkVocabSize(21128, 'config.json')).toThrow(/token id 21128 \("<new>"\) past the model's embedding table of 21128 rows/);
+    const added = BertTokenizer.fromDir(
+      folder({ ...zhJson, added_tokens: [...zhJson.added_tokens, { id: 21128, content: '<new>' }] }),
+    );
+    expect(() => added.checkVocabSize(21128, 'config.json')).toThrow(
+      /token id 21128 \("<new>"\) past the model's embedding table of 21128 rows/,
+    );
     expect(() => added.checkVocabSize(21129, 'config.json')).not.toThrow();
   });
 });
