@@ -9,7 +9,7 @@ import type { LoadedModel } from '../loader/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BertInputs, BertModel } from '../model/bert.js';
 import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
-import { BertTokenizer, type Encoding } from '../tokenizer/index.js';
+import type { BertTokenizer, Encoding } from '../tokenizer/index.js';
 import { type BatchJob, cpuChunks, padBatch, planBatches } from './batches.js';
 import { loadModelAndTokenizer } from './load.js';
 import { type BatchSettings, runBatch } from './run-batch.js';
