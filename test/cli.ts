@@ -40,6 +40,10 @@ export function sbert(args: string[], opts: RunOptions = {}): Promise<Run & { st
         resolve({ code, stdout: stdout.toString('utf8'), stdoutBytes: stdout, stderr: stderr.toString('utf8'), ...(rssFile ? { maxRssMiB } : {}) });
       },
     );
+    // A command that stops at a bad line exits without reading the rest of its input: that is no error here.
+    child.stdin?.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
     child.stdin?.end(opts.input ?? '');
   });
 }
