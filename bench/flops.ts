@@ -2,6 +2,7 @@
 // Counted as 2 FLOPs per multiply-add of the matmuls only (the convention of GEMM benchmarks);
 // LayerNorm, softmax, GELU and the embedding lookup are left out: they are O(B·L·H) against the
 // matmuls' O(B·L·H²), so "effective" GFLOP/s shows how close the whole forward gets to matmul speed.
+import { BLAS_LINEAR_KERNEL } from '../src/backend/blas/wasm-matmul.js';
 import { TILED_LINEAR_KERNEL } from '../src/backend/webgpu/linear.js';
 
 export interface BertShape {
@@ -37,4 +38,4 @@ export const BERT_BASE: BertShape = {
 };
 
 /** The kernels that multiply matrices: tfjs's, and ours (the tiled Linear on webgpu). */
-export const MATMUL_KERNELS = new Set(['_FusedMatMul', 'BatchMatMul', TILED_LINEAR_KERNEL]);
+export const MATMUL_KERNELS = new Set(['_FusedMatMul', 'BatchMatMul', TILED_LINEAR_KERNEL, BLAS_LINEAR_KERNEL]);

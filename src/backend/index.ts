@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
 import { layerNormComposite } from '../ops/layer-norm.js';
+import { setupWasmBlas } from './blas/index.js';
 import { BackendUnavailable } from './unavailable.js';
 import { checkFusedAttention } from './webgpu/attention.js';
 import { type DeviceCheck, passed } from './webgpu/device-check.js';
@@ -174,7 +175,7 @@ async function wasm(): Promise<string> {
   await withoutProcessHandlers(() => activate('wasm'));
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-  return `WebAssembly (XNNPACK${simd ? ', SIMD' : ''}${threads ? ', threads' : ', 1 thread'})`;
+  return `WebAssembly (XNNPACK${simd ? ', SIMD' : ''}${threads ? ', threads' : ', 1 thread'}); ${await setupWasmBlas()}`;
 }
 
 async function cpu(): Promise<string> {

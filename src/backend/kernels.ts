@@ -1,11 +1,14 @@
 // The heavy ops of a BERT forward as the layers call them: Linear, LayerNorm (with its residual add) and
 // attention. Each picks its kernel here, per call: our WGSL program (src/backend/webgpu/) where the webgpu backend
 // runs, our kernels are allowed (SBERT_WEBGPU_MATMUL not `tfjs`) and the program passed its check on this device;
-// else tfjs ops (src/ops). Model code never chooses a kernel.
+// our BLAS and SIMD kernels (src/backend/blas/) where the wasm backend runs on a system BLAS; else tfjs ops
+// (src/ops). Model code never chooses a kernel.
 import * as tf from '@tensorflow/tfjs-core';
-import { gelu } from '../ops/activations.js';
+import { gelu as geluOps } from '../ops/activations.js';
 import { type AttentionTap, attentionComposite } from '../ops/attention.js';
 import { layerNormComposite } from '../ops/layer-norm.js';
+import { wasmElementwiseApplies, wasmGelu, wasmLayerNorm, wasmLayerNormKeepingSum } from './blas/wasm-elementwise.js';
+import { blasLinear, blasLinearApplies } from './blas/wasm-matmul.js';
 import { fusedAttention, fusedAttentionApplies } from './webgpu/attention.js';
 import { fusedLayerNorm, fusedLayerNormApplies } from './webgpu/layer-norm.js';
 import { tiledLinear } from './webgpu/linear.js';
@@ -16,8 +19,9 @@ export type { AttentionTap, LinearActivation };
 
 /**
  * activation(x · w + b), HF's nn.Linear (+ ACT2FN for ReLU / exact GELU). x: [rows, in]; w: [in, out] (HF's weight
- * transposed); b: [out] → [rows, out]. On the tiled webgpu program the activation runs in its epilogue; elsewhere
- * ReLU rides in tfjs's fused matmul (exact: it only clamps) and GELU follows as tfjs ops.
+ * transposed); b: [out] → [rows, out]. On the tiled webgpu program and on the wasm backend's BLAS the activation
+ * runs in the epilogue; elsewhere ReLU rides in tfjs's fused matmul (exact: it only clamps) and GELU follows as
+ * tfjs ops.
  */
 export function linear(
   x: tf.Tensor2D,
@@ -27,7 +31,8 @@ export function linear(
 ): tf.Tensor2D {
   const [inFeatures, outFeatures] = w.shape;
   if (tiledLinearApplies(inFeatures, outFeatures)) return tiledLinear(x, w, b, activation);
-  if (activation === 'gelu') return tf.tidy(() => gelu(tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D));
+  if (blasLinearApplies()) return blasLinear(x, w, b, activation);
+  if (activation === 'gelu') return tf.tidy(() => geluOps(tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D));
   return tf.fused.matMul({ a: x, b: w, bias: b, activation }) as tf.Tensor2D;
 }
 
@@ -49,8 +54,35 @@ export function layerNorm<R extends tf.Rank>(
       ) as tf.Tensor<R>;
     });
   }
+  if (wasmElementwiseApplies()) return wasmLayerNorm(x, residual, weight, bias, eps);
   if (!residual) return layerNormComposite(x, weight, bias, eps);
   return tf.tidy(() => layerNormComposite(tf.add(x, residual) as tf.Tensor<R>, weight, bias, eps));
+}
+
+/** Whether layerNorm runs as one kernel (a fused program, or ours on wasm + BLAS) rather than as tfjs ops. */
+export function layerNormIsOneKernel(): boolean {
+  return fusedLayerNormApplies() || wasmElementwiseApplies();
+}
+
+/**
+ * [x + residual, LayerNorm(x + residual)], for a hook that reads the sum: where the norm is our wasm kernel, that
+ * one kernel gives both, so reading the sum costs no kernel; elsewhere the add, then layerNorm.
+ */
+export function layerNormKeepingSum<R extends tf.Rank>(
+  x: tf.Tensor<R>,
+  residual: tf.Tensor<R>,
+  weight: tf.Tensor1D,
+  bias: tf.Tensor1D,
+  eps: number,
+): [tf.Tensor<R>, tf.Tensor<R>] {
+  if (wasmElementwiseApplies()) return wasmLayerNormKeepingSum(x, residual, weight, bias, eps);
+  const sum = tf.add(x, residual) as tf.Tensor<R>;
+  return [sum, layerNorm(sum, undefined, weight, bias, eps)];
+}
+
+/** torch's exact GELU (x·Φ(x)): on wasm + BLAS the same kernel as the Linear's epilogue, else tfjs ops. */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  return wasmElementwiseApplies() ? wasmGelu(x) : geluOps(x);
 }
 
 export interface AttentionOptions {

@@ -26,6 +26,8 @@ Environment:
   SBERT_WEBGPU_MATMUL   auto (default: time both on the device, keep the faster) | tiled | tfjs (tfjs's kernels only)
   SBERT_WEBGPU_TILE     the tiled matmul's output tile: auto (default, by the product's size) | 64x64 | 64x128 |
                         128x64 | 128x128 (for tuning on your GPU with bench/gpu-matmul.js)
+  SBERT_BLAS            the wasm backend's matmuls: a BLAS library file or name to load | off (XNNPACK);
+                        default: OpenBLAS / MKL / Accelerate where found (README: A BLAS under the wasm backend)
   SBERT_PROGRESS=0      no progress bars (they show only on a terminal anyway)
   SBERT_QUIET=1         no "sbert: backend ..." line or warnings on stderr
   SBERT_DEBUG=1         a stack trace after an error

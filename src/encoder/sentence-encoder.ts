@@ -1,6 +1,7 @@
 // SentenceEncoder: sentence-transformers' encode() on our engine. Text → tokenizer → length-sorted padded
 // batches → BertModel (in process, or on a pool of worker threads) → pooling → vectors in input order.
 import { availableParallelism } from 'node:os';
+import { blasThreadsPerWorker, wasmBlasActive } from '../backend/blas/index.js';
 import { type BackendChoice, type BackendName, setupBackend } from '../backend/index.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
@@ -19,7 +20,10 @@ import { WorkerPool } from './worker-pool.js';
 export interface EncoderLoadOptions {
   /** tfjs backend; `auto` picks tensorflow → webgpu → wasm → cpu, whichever is present. */
   backend?: BackendName;
-  /** Worker threads for large encodes; default: one per core when a call has ≥ 256 sentences, else 1. */
+  /**
+   * Worker threads for large encodes; default: one per core when a call has ≥ 256 sentences, else 1 (always 1
+   * on wasm with a BLAS, whose own threads take every core).
+   */
   workers?: number;
   /** Truncate longer inputs to this many tokens (default: the model's `max_seq_length`). */
   maxSeqLength?: number;
@@ -44,7 +48,7 @@ export interface EncodeOptions {
 /** Backends that run the forward on a GPU; the rest (wasm, cpu, tensorflow) compute on the CPU. */
 const GPU_BACKENDS = new Set(['webgpu']);
 /** Padded tokens per forward on CPU backends (16 × 512; BERT-base then peaks near 1.5 GiB of wasm heap). */
-const MAX_FORWARD_TOKENS = 8192;
+export const MAX_FORWARD_TOKENS = 8192;
 
 /** Sentences per call below which a worker pool does not pay for its start-up. */
 export const POOL_THRESHOLD = 256;
@@ -125,7 +129,9 @@ export class SentenceEncoder {
       done += job.batch;
       opts.onProgress?.(done, sentences.length);
     };
-    const workers = this.workers ?? (sentences.length >= POOL_THRESHOLD ? availableParallelism() : 1);
+    // With a BLAS under wasm, one process already runs its matmuls on every core: no pool unless asked for.
+    const pooled = sentences.length >= POOL_THRESHOLD && !(this.backend.name === 'wasm' && wasmBlasActive());
+    const workers = this.workers ?? (pooled ? availableParallelism() : 1);
     if (workers > 1) {
       const pool = await this.startPool(workers);
       await Promise.all(jobs.map(async (job) => place(job, await pool.run(job, settings))));
@@ -178,6 +184,7 @@ export class SentenceEncoder {
   private startPool(size: number): Promise<WorkerPool> {
     this.pool ??= WorkerPool.start(size, {
       backend: this.backend.name as BackendName,
+      blasThreads: blasThreadsPerWorker(size),
       config: this.loaded.config,
       weights: shareWeights(this.loaded.weights),
       source: this.loaded.weightsFile,

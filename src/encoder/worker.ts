@@ -1,5 +1,6 @@
 // A worker thread of the encoding pool: its own tfjs backend and BertModel over the shared weights.
 import { parentPort, workerData } from 'node:worker_threads';
+import { activeBlas } from '../backend/blas/index.js';
 import { type BackendName, setupBackend } from '../backend/index.js';
 import type { BertConfig } from '../loader/config.js';
 import { BertModel } from '../model/bert.js';
@@ -9,6 +10,8 @@ import { type SharedWeights, unshareWeights } from './shared-weights.js';
 
 export interface WorkerInit {
   backend: BackendName;
+  /** BLAS threads (wasm with a BLAS): the pool's share of the cores. The setting is process-wide. */
+  blasThreads: number;
   config: BertConfig;
   weights: SharedWeights;
   source: string;
@@ -28,6 +31,7 @@ const fail = (id: number, e: unknown) => send({ type: 'error', id, message: e in
 
 try {
   const choice = await setupBackend(init.backend);
+  activeBlas()?.setThreads(init.blasThreads);
   const model = BertModel.load(init.config, unshareWeights(init.weights, init.source));
   port.on('message', (req: WorkerRequest) => {
     runBatch(model, req.job, req.settings).then(

@@ -3,7 +3,7 @@
 // scale before the weight and bias [B, L, H], `hook_out` after them [B, L, H]. Unhooked (or with only `hook_out`
 // hooked) the whole norm, residual add included, is one backend op (a fused program on webgpu).
 import * as tf from '@tensorflow/tfjs-core';
-import { layerNorm } from '../backend/kernels.js';
+import { layerNorm, layerNormKeepingSum } from '../backend/kernels.js';
 import type { Weights } from '../loader/weights.js';
 import type { HookPoint, HookRun, HookScope } from './hook.js';
 
@@ -49,6 +49,27 @@ export class LayerNorm {
       );
       return this.hookOut.run(tf.add(tf.mul(normalized, this.weight), this.bias) as tf.Tensor<R>, hooks);
     });
+  }
+
+  /**
+   * LayerNorm(x + residual) where the hook points `sumPoints` read (or replace) the sum first, in order. Where the
+   * norm is one kernel that can hand back the sum (wasm + BLAS), hooks that only read it cost no extra kernel.
+   */
+  forwardAfter<R extends tf.Rank>(
+    sumPoints: HookPoint[],
+    x: tf.Tensor<R>,
+    residual: tf.Tensor<R>,
+    hooks?: HookRun,
+  ): tf.Tensor<R> {
+    if (hooks?.wants(this.hookScale) || hooks?.wants(this.hookNormalized)) {
+      const sum = sumPoints.reduce((t, p) => p.run(t, hooks), tf.add(x, residual) as tf.Tensor<R>);
+      return this.forward(sum, undefined, hooks);
+    }
+    const [sum, normed] = layerNormKeepingSum(x, residual, this.weight, this.bias, this.eps);
+    const hooked = sumPoints.reduce((t, p) => p.run(t, hooks), sum);
+    if (hooked === sum) return this.hookOut.run(normed, hooks);
+    normed.dispose();
+    return this.forward(hooked, undefined, hooks);
   }
 
   dispose(): void {

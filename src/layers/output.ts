@@ -1,6 +1,6 @@
 // BertOutput (modeling_bert.py): dense I → H, then LayerNorm(dense + residual) — TransformerLens's BertBlock:
 // `hook_mlp_out` (dense), `hook_resid_post` = normalized_resid_mid + mlp_out, `ln2.*`, `hook_normalized_resid_post`.
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import type { HookPoint, HookRun, HookScope } from './hook.js';
@@ -32,7 +32,7 @@ export class BertOutput {
     const mlpOut = this.hookMlpOut.run(this.dense.forward(intermediate), hooks);
     // The sum is a tensor of its own only when a hook wants it; otherwise it rides in the LayerNorm.
     const normed = hooks?.wants(this.hookResidPost)
-      ? this.layerNorm.forward(this.hookResidPost.run(tf.add(mlpOut, residual) as tf.Tensor3D, hooks), undefined, hooks)
+      ? this.layerNorm.forwardAfter([this.hookResidPost], mlpOut, residual, hooks)
       : this.layerNorm.forward(mlpOut, residual, hooks);
     return this.hookNormalizedResidPost.run(normed, hooks);
   }

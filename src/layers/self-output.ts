@@ -1,7 +1,7 @@
 // BertSelfOutput (modeling_bert.py): dense, then LayerNorm(dense + residual) — TransformerLens's BertBlock names the
 // pieces: `hook_attn_out` (dense), `hook_resid_mid` = resid_pre + attn_out, `hook_mlp_in` (= resid_mid, the MLP
 // side's input before ln1) and `ln1.*`.
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import type { HookPoint, HookRun, HookScope } from './hook.js';
@@ -35,8 +35,7 @@ export class BertSelfOutput {
     // The sum is a tensor of its own only when a hook wants it; otherwise it rides in the LayerNorm.
     if (!hooks?.wants(this.hookResidMid) && !hooks?.wants(this.hookMlpIn))
       return this.layerNorm.forward(attnOut, residual, hooks);
-    const residMid = this.hookResidMid.run(tf.add(attnOut, residual) as tf.Tensor3D, hooks);
-    return this.layerNorm.forward(this.hookMlpIn.run(residMid, hooks), undefined, hooks);
+    return this.layerNorm.forwardAfter([this.hookResidMid, this.hookMlpIn], attnOut, residual, hooks);
   }
 
   dispose(): void {

@@ -11,21 +11,10 @@ import {
 } from '../../src/backend/webgpu/matmul-choice.js';
 import { setWebgpuMatmul, webgpuMatmul } from '../../src/backend/webgpu/settings.js';
 import { Linear } from '../../src/layers/linear.js';
-import { maxDiff, values } from '../values.js';
+import { erfReference as erf, maxDiff, values } from '../values.js';
 import { webgpuUnavailable } from './webgpu.js';
 
 const adapter = await webgpuUnavailable('webgpu-linear');
-
-/** erf to ≈ 1e-15 for |x| < 3 (its Maclaurin series), to check the epilogue's approximation against. */
-function erf(x: number): number {
-  let sum = 0;
-  let term = x;
-  for (let n = 0; n < 80; n++) {
-    sum += term / (2 * n + 1);
-    term *= (-x * x) / (n + 1);
-  }
-  return (2 / Math.sqrt(Math.PI)) * sum;
-}
 
 function reference(x: Float32Array, w: Float32Array, b: Float32Array, m: number, k: number, n: number): Float64Array {
   const y = new Float64Array(m * n);

@@ -1,0 +1,486 @@
+// The wasm backend's BLAS provider (src/backend/blas): where it looks, what it refuses and how it says so (one
+// clause of the backend's line, never a crash), and, where a BLAS loads here, that the kernels run on it, in
+// place, and agree with a float64 reference and with tfjs-wasm's own kernels. CI installs OpenBLAS and sets
+// SBERT_TEST_BLAS=required, so there the BLAS half cannot quietly skip.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { activeBlas, blasMatmulCalls, setupWasmBlas, wasmBlasActive } from '../../src/backend/blas/index.js';
+import { BlasLoadError, type Cblas, type Koffi, loadCblas, sgemmSelfCheck } from '../../src/backend/blas/cblas.js';
+import { blasCandidates, blasSetting, unloadablePath } from '../../src/backend/blas/find.js';
+import { wasmGelu, wasmLayerNorm, wasmLayerNormKeepingSum } from '../../src/backend/blas/wasm-elementwise.js';
+import { blasLinear, erf } from '../../src/backend/blas/wasm-matmul.js';
+import { setupBackend } from '../../src/backend/index.js';
+import { POOL_THRESHOLD, SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
+import { fixture, ROOT } from '../fixtures.js';
+import { erfReference, maxDiff, values } from '../values.js';
+
+const REQUIRED = process.env.SBERT_TEST_BLAS === 'required';
+const saved = process.env.SBERT_BLAS;
+const restoreEnv = () => {
+  if (saved === undefined) delete process.env.SBERT_BLAS;
+  else process.env.SBERT_BLAS = saved;
+};
+
+/** Row-major sgemm in float64, honouring leading dimensions and transposes: what cblas_sgemm must compute. */
+const referenceSgemm: Cblas['sgemm'] = (tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[tA ? p * lda + i : i * lda + p]! * b[tB ? j * ldb + p : p * ldb + j]!;
+      c[i * ldc + j] = alpha * s + (beta === 0 ? 0 : beta * c[i * ldc + j]!);
+    }
+  }
+};
+
+const ROW_MAJOR = 101;
+const TRANS = 112;
+
+/** A koffi whose library exports what `symbols` says, to reach every refusal without a real broken library. */
+function fakeKoffi(behaviour: { load?: string; sgemm?: 'missing' | 'right' | 'wrong' }): Koffi {
+  return {
+    load(path: string) {
+      if (behaviour.load) throw new Error(`Failed to load shared library: ${path}: ${behaviour.load}`);
+      return {
+        func(definition: string) {
+          if (!definition.includes('cblas_sgemm') || behaviour.sgemm === 'missing')
+            throw new Error(`Cannot find function in ${path}`);
+          return (...args: unknown[]) => {
+            const [order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc] = args as [
+              number,
+              number,
+              number,
+              number,
+              number,
+              number,
+              number,
+              Float32Array,
+              number,
+              Float32Array,
+              number,
+              number,
+              Float32Array,
+              number,
+            ];
+            expect(order).toBe(ROW_MAJOR);
+            referenceSgemm(ta === TRANS, tb === TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            if (behaviour.sgemm === 'wrong') c[0] = c[0]! + 1;
+          };
+        },
+      };
+    },
+  };
+}
+
+describe('where the BLAS is looked for', () => {
+  it('SBERT_BLAS: unset, empty or auto searches; off (and 0/false/none/no) turns it off; anything else is a path', () => {
+    for (const v of [undefined, '', ' ', 'auto']) expect(blasSetting(v)).toEqual({ kind: 'search' });
+    for (const v of ['off', 'OFF', '0', 'false', 'none', 'no']) expect(blasSetting(v)).toEqual({ kind: 'off' });
+    expect(blasSetting('/opt/lib/libopenblas.so.0')).toEqual({ kind: 'path', path: '/opt/lib/libopenblas.so.0' });
+    expect(blasSetting('libmkl_rt.so.2')).toEqual({ kind: 'path', path: 'libmkl_rt.so.2' });
+  });
+
+  it('per platform: pthreads OpenBLAS first on Linux, Accelerate first on macOS, never the slow reference BLAS', () => {
+    const linux = blasCandidates('linux', 'x64');
+    expect(linux[0]).toBe('/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0');
+    expect(linux).toEqual(expect.arrayContaining(['libopenblasp.so.0', 'libopenblas.so.0', 'libmkl_rt.so.2']));
+    expect(linux.indexOf('libopenblasp.so.0')).toBeLessThan(linux.indexOf('libopenblas.so.0')); // Fedora's serial build last
+    expect(blasCandidates('linux', 'arm64')[0]).toBe('/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0');
+    expect(blasCandidates('darwin', 'arm64')[0]).toBe('/System/Library/Frameworks/Accelerate.framework/Accelerate');
+    expect(blasCandidates('win32', 'x64')).toContain('libopenblas.dll');
+    for (const p of ['linux', 'darwin', 'win32'])
+      expect(blasCandidates(p, 'x64').some((c) => /libblas\.so|libcblas/.test(c))).toBe(false);
+  });
+
+  it('only regular files reach dlopen: a missing path, a directory or a FIFO is refused by name first', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sbert-blas-'));
+    try {
+      expect(unloadablePath(join(dir, 'nope.so'))).toBe('no such file');
+      expect(unloadablePath(dir)).toBe('a directory, not a library');
+      const fifo = join(dir, 'fifo.so');
+      if (spawnSync('mkfifo', [fifo]).status === 0) expect(unloadablePath(fifo)).toBe('not a regular file');
+      writeFileSync(join(dir, 'lib.so'), 'x');
+      expect(unloadablePath(join(dir, 'lib.so'))).toBeUndefined();
+      expect(unloadablePath('libopenblas.so.0')).toBeUndefined(); // a bare name: the loader's search decides
+      expect(unloadablePath('/System/Library/Frameworks/Accelerate.framework/Accelerate', 'darwin')).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('loadCblas refuses what cannot serve, in one line naming the file', () => {
+  it('a library that does not load, one without cblas_sgemm, and one whose sgemm is wrong', () => {
+    const refuse = (k: Koffi, path: string) => {
+      const e = (() => {
+        try {
+          loadCblas(k, path);
+        } catch (err) {
+          return err;
+        }
+        return undefined;
+      })();
+      expect(e).toBeInstanceOf(BlasLoadError);
+      const msg = (e as Error).message;
+      expect(msg).not.toMatch(/\n/);
+      expect(msg).toContain(path);
+      return msg;
+    };
+    expect(refuse(fakeKoffi({ load: 'invalid ELF header' }), 'libbad.so')).toMatch(/^libbad\.so: invalid ELF header$/);
+    expect(refuse(fakeKoffi({ sgemm: 'missing' }), 'libz.so.1')).toMatch(/no cblas_sgemm in this library/);
+    expect(refuse(fakeKoffi({ sgemm: 'wrong' }), 'libwrong.so')).toMatch(
+      /computed a wrong product \(off by 1\); not used/,
+    );
+  });
+
+  it('a right one loads, named by its file when it does not say what it is', () => {
+    const lib = loadCblas(fakeKoffi({ sgemm: 'right' }), 'libsomeblas.so.3');
+    expect(lib.name).toBe('libsomeblas.so.3');
+    expect(lib.threads()).toBeUndefined();
+    expect(lib.setThreads(2)).toBe(false);
+  });
+
+  it('the self-check sees a wrong transpose, a wrong leading dimension and NaN', () => {
+    expect(sgemmSelfCheck(referenceSgemm)).toBeLessThan(1e-9);
+    const swapped: Cblas['sgemm'] = (tA, tB, ...rest) => referenceSgemm(!tA, tB, ...rest);
+    expect(sgemmSelfCheck(swapped)).toBeGreaterThan(1);
+    const packed: Cblas['sgemm'] = (tA, tB, m, n, k, al, a, _lda, b, ldb, be, c, ldc) =>
+      referenceSgemm(tA, tB, m, n, k, al, a, tA ? m : k, b, ldb, be, c, ldc);
+    expect(sgemmSelfCheck(packed)).toBeGreaterThan(1);
+    const nan: Cblas['sgemm'] = (...args) => {
+      referenceSgemm(...args);
+      args[11][0] = Number.NaN;
+    };
+    expect(sgemmSelfCheck(nan)).toBe(Infinity);
+  });
+});
+
+describe('a BLAS that cannot be loaded: the wasm backend as it was, and one line that says why', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sbert-blas-bad-'));
+  afterEach(restoreEnv);
+  afterAll(async () => {
+    restoreEnv();
+    rmSync(dir, { recursive: true, force: true });
+    await setupBackend('wasm');
+  });
+
+  const text = join(dir, 'libtext.so');
+  writeFileSync(text, 'not a library\n');
+  const folder = join(dir, 'libdir.so');
+  mkdirSync(folder);
+  const fifo = join(dir, 'libfifo.so');
+  const haveFifo = spawnSync('mkfifo', [fifo]).status === 0;
+  const cases: [string, string, RegExp][] = [
+    ['a missing file', join(dir, 'missing', 'libopenblas.so.0'), /no such file/],
+    ['a text file', text, /invalid ELF header|not a mach-o|file too short|not a valid|cannot open/i],
+    ['a directory', folder, /a directory, not a library/],
+    ...(haveFifo ? [['a FIFO (dlopen would block)', fifo, /not a regular file/] as [string, string, RegExp]] : []),
+    [
+      'an executable, not a library',
+      process.execPath,
+      /cannot dynamically load|cannot open|no cblas_sgemm|not a|executable/i,
+    ],
+    ...(process.platform === 'linux'
+      ? [['a library without cblas_sgemm', 'libm.so.6', /no cblas_sgemm in this library/] as [string, string, RegExp]]
+      : []),
+    ['a bare name that is nowhere', 'libnoblas-here.so.9', /cannot open shared object file|not found|no such file/i],
+  ];
+
+  for (const [what, path, why] of cases) {
+    it(`${what}`, async () => {
+      process.env.SBERT_BLAS = path;
+      const calls = blasMatmulCalls();
+      const choice = await setupBackend('wasm');
+      expect(choice.reason).not.toMatch(/\n/);
+      expect(choice.reason).toContain(`matmuls on XNNPACK (SBERT_BLAS not used: ${path}`);
+      expect(choice.reason).toMatch(why);
+      expect(wasmBlasActive()).toBe(false);
+      const y = tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]));
+      expect(await y.data()).toEqual(new Float32Array([11]));
+      y.dispose();
+      expect(blasMatmulCalls()).toBe(calls); // tfjs-wasm's own kernel ran
+    });
+  }
+
+  it('SBERT_BLAS=off says so and keeps XNNPACK', async () => {
+    process.env.SBERT_BLAS = 'off';
+    const choice = await setupBackend('wasm');
+    expect(choice.reason).toMatch(/; matmuls on XNNPACK \(SBERT_BLAS=off\)$/);
+    expect(wasmBlasActive()).toBe(false);
+    expect(await setupWasmBlas()).toBe('matmuls on XNNPACK (SBERT_BLAS=off)');
+  });
+
+  it('the CLI runs on and prints the one line (exit 0, the same vectors as with SBERT_BLAS=off)', () => {
+    const run = (blas: string) =>
+      spawnSync(
+        process.execPath,
+        [join(ROOT, 'bin', 'sbert.js'), 'encode', '--model', fixture('tiny', 'st'), '--backend', 'wasm'],
+        {
+          input: '那个人很开心\n',
+          encoding: 'utf8',
+          env: { ...process.env, SBERT_BLAS: blas, SBERT_PROGRESS: '0', SBERT_QUIET: '0' },
+        },
+      );
+    const bad = run(text);
+    expect(bad.status).toBe(0);
+    const lines = bad.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^sbert: backend wasm \(WebAssembly .*; matmuls on XNNPACK \(SBERT_BLAS not used: .*libtext\.so: .*\)\)$/,
+    );
+    expect(bad.stdout).toBe(run('off').stdout);
+  });
+});
+
+// --- with a BLAS ---------------------------------------------------------------------------------------
+
+delete process.env.SBERT_BLAS;
+const found = await setupBackend('wasm');
+const blasHere = wasmBlasActive();
+restoreEnv();
+
+describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
+  let before = 0;
+  beforeAll(async () => {
+    delete process.env.SBERT_BLAS;
+    await setupBackend('wasm');
+    before = tf.memory().numTensors;
+  });
+  afterAll(() => {
+    restoreEnv();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('the backend line names it', () => {
+    expect(blasHere).toBe(true); // fails here under SBERT_TEST_BLAS=required when no BLAS loaded
+    expect(found.reason).toMatch(
+      /; matmuls on (OpenBLAS|Intel MKL|Accelerate|BLIS|\S+) [^;]*\(\S+(, \d+ threads?)?\)$/,
+    );
+    expect(found.reason).toContain(activeBlas()!.path);
+  });
+
+  /** op(A)·op(B) in float64 for [batch, m, k]-shaped data (batch 1 broadcasts). */
+  function product(
+    a: Float32Array,
+    b: Float32Array,
+    sa: number[],
+    sb: number[],
+    tA: boolean,
+    tB: boolean,
+  ): Float64Array {
+    const [ba, ra, ca] =
+      sa.length === 2 ? [1, sa[0]!, sa[1]!] : [sa.slice(0, -2).reduce((x, y) => x * y, 1), sa.at(-2)!, sa.at(-1)!];
+    const [bb, rb, cb] =
+      sb.length === 2 ? [1, sb[0]!, sb[1]!] : [sb.slice(0, -2).reduce((x, y) => x * y, 1), sb.at(-2)!, sb.at(-1)!];
+    const [m, k] = tA ? [ca, ra] : [ra, ca];
+    const n = tB ? rb : cb;
+    const batch = Math.max(ba, bb);
+    const out = new Float64Array(batch * m * n);
+    for (let i = 0; i < batch; i++) {
+      const A = a.subarray((ba === 1 ? 0 : i) * ra * ca);
+      const B = b.subarray((bb === 1 ? 0 : i) * rb * cb);
+      const C = new Float32Array(m * n);
+      referenceSgemm(tA, tB, m, n, k, 1, A, ca, B, cb, 0, C, n);
+      out.set(C, i * m * n);
+    }
+    return out;
+  }
+
+  const cases: { name: string; a: number[]; b: number[]; tA?: boolean; tB?: boolean }[] = [
+    { name: '2-D', a: [7, 5], b: [5, 3] },
+    { name: 'transposed A', a: [5, 7], b: [5, 3], tA: true },
+    { name: 'transposed B (attention scores)', a: [7, 5], b: [3, 5], tB: true },
+    { name: 'both transposed', a: [5, 7], b: [3, 5], tA: true, tB: true },
+    { name: 'a batch', a: [4, 7, 5], b: [4, 5, 3] },
+    { name: 'a batch against one matrix', a: [4, 7, 5], b: [1, 5, 3] },
+    { name: 'one matrix against a batch', a: [1, 7, 5], b: [4, 5, 3] },
+    { name: 'heads: [B, h, L, d] · [B, h, L, d]ᵀ', a: [2, 3, 6, 8], b: [2, 3, 6, 8], tB: true },
+    { name: 'a batch, transposed A, against one matrix', a: [3, 5, 7], b: [1, 5, 3], tA: true },
+  ];
+
+  for (const c of cases) {
+    it(`BatchMatMul, ${c.name}: on the BLAS, as a float64 product`, async () => {
+      const av = values(
+        c.a.reduce((x, y) => x * y, 1),
+        -1,
+        1,
+        3,
+      );
+      const bv = values(
+        c.b.reduce((x, y) => x * y, 1),
+        -1,
+        1,
+        5,
+      );
+      const calls = blasMatmulCalls();
+      const [a, b] = [tf.tensor(av, c.a), tf.tensor(bv, c.b)];
+      const y = tf.matMul(a, b, c.tA, c.tB);
+      expect(blasMatmulCalls()).toBe(calls + 1);
+      expect(maxDiff(await y.data(), product(av, bv, c.a, c.b, c.tA ?? false, c.tB ?? false))).toBeLessThan(1e-5);
+      tf.dispose([a, b, y]);
+    });
+  }
+
+  it('fused: bias and ReLU in the epilogue; K = 0 gives the bias; no rows gives an empty tensor', async () => {
+    const av = values(6 * 4, -1, 1, 7);
+    const bv = values(4 * 5, -1, 1, 8);
+    const bias = values(5, -1, 1, 9);
+    const ref = product(av, bv, [6, 4], [4, 5], false, false).map((v, i) => v + bias[i % 5]!);
+    const calls = blasMatmulCalls();
+    const [a, b, bi] = [tf.tensor2d(av, [6, 4]), tf.tensor2d(bv, [4, 5]), tf.tensor1d(bias)];
+    const lin = tf.fused.matMul({ a, b, bias: bi });
+    const relu = tf.fused.matMul({ a, b, bias: bi, activation: 'relu' });
+    expect(maxDiff(await lin.data(), ref)).toBeLessThan(1e-5);
+    expect(
+      maxDiff(
+        await relu.data(),
+        ref.map((v) => Math.max(v, 0)),
+      ),
+    ).toBeLessThan(1e-5);
+    const [z30, z05, z04] = [tf.zeros([3, 0]), tf.zeros([0, 5]), tf.zeros([0, 4])];
+    const empty = tf.fused.matMul({ a: z30, b: z05, bias: bi });
+    expect(Array.from(await empty.data())).toEqual(Array.from({ length: 15 }, (_, i) => bias[i % 5]!));
+    const none = tf.matMul(z04, b);
+    expect(none.shape).toEqual([0, 5]);
+    expect(blasMatmulCalls()).toBeGreaterThanOrEqual(calls + 3);
+    tf.dispose([a, b, bi, lin, relu, empty, none, z30, z05, z04]);
+  });
+
+  it("what it does not cover goes to tfjs-wasm's kernel: PReLU, a broadcast of two batches", async () => {
+    const a = tf.tensor2d(values(6, -1, 1, 1), [2, 3]);
+    const b = tf.tensor2d(values(6, -1, 1, 2), [3, 2]);
+    const alpha = tf.tensor1d([0.5, 0.25]);
+    const calls = blasMatmulCalls();
+    const prelu = tf.fused.matMul({ a, b, activation: 'prelu', preluActivationWeights: alpha });
+    const ref = product(
+      (await a.data()) as Float32Array,
+      (await b.data()) as Float32Array,
+      [2, 3],
+      [3, 2],
+      false,
+      false,
+    ).map((v, i) => (v < 0 ? v * [0.5, 0.25][i % 2]! : v));
+    expect(maxDiff(await prelu.data(), ref)).toBeLessThan(1e-6);
+    expect(blasMatmulCalls()).toBe(calls);
+    tf.dispose([a, b, alpha, prelu]);
+  });
+
+  it('gradients flow through the BLAS kernels (tfjs records them as matmuls)', async () => {
+    const a = tf.tensor2d(values(6, -1, 1, 1), [2, 3]);
+    const b = tf.tensor2d(values(12, -1, 1, 2), [3, 4]);
+    const dy = tf.ones([2, 4]);
+    const g = tf.grad((x: tf.Tensor) => tf.matMul(x, b))(a, dy);
+    const bv = await b.data();
+    const want = Array.from({ length: 6 }, (_, i) => [0, 1, 2, 3].reduce((s, j) => s + bv[(i % 3) * 4 + j]!, 0));
+    expect(maxDiff(await g.data(), want)).toBeLessThan(1e-5);
+    tf.dispose([a, b, g, dy]);
+  });
+
+  it('Linear with GELU in its epilogue, and the standalone GELU, are exact GELU to float32', async () => {
+    const x = values(33 * 16, -6, 6, 4);
+    const w = values(16 * 12, -0.5, 0.5, 5);
+    const bias = values(12, -1, 1, 6);
+    const pre = product(x, w, [33, 16], [16, 12], false, false).map((v, i) => v + bias[i % 12]!);
+    const gelu = (v: number) => 0.5 * v * (1 + erfReference(v / Math.SQRT2));
+    const [xt, wt, bt] = [tf.tensor2d(x, [33, 16]), tf.tensor2d(w, [16, 12]), tf.tensor1d(bias)];
+    const y = blasLinear(xt, wt, bt, 'gelu');
+    expect(maxDiff(await y.data(), pre.map(gelu))).toBeLessThan(2e-6);
+    const [all, most] = [tf.tensor1d(x), tf.tensor1d(x.subarray(0, 527))];
+    const direct = wasmGelu(all); // 528 floats: the SIMD loop and no tail; 527: a tail of 3
+    const tail = wasmGelu(most);
+    expect(maxDiff(await direct.data(), Array.from(x, gelu))).toBeLessThan(1e-6);
+    expect(maxDiff(await tail.data(), Array.from(x.subarray(0, 527), gelu))).toBeLessThan(1e-6);
+    tf.dispose([xt, wt, bt, y, direct, tail, all, most]);
+  });
+
+  it("erf (the epilogue's, in JavaScript) is within 1e-7 of erf", () => {
+    let worst = 0;
+    for (let v = -3; v <= 3; v += 0.001) worst = Math.max(worst, Math.abs(erf(v) - erfReference(v)));
+    expect(worst).toBeLessThan(1e-7);
+    expect(erf(9)).toBeCloseTo(1, 7);
+    expect(Number.isNaN(erf(Number.NaN))).toBe(true);
+  });
+
+  it('LayerNorm(x + residual) as one kernel, with the sum kept when asked: as torch computes them', async () => {
+    const [rows, h] = [5, 24];
+    const x = values(rows * h, -3, 3, 11);
+    const r = values(rows * h, -3, 3, 12);
+    const w = values(h, 0.5, 1.5, 13);
+    const b = values(h, -0.5, 0.5, 14);
+    const sum = x.map((v, i) => Math.fround(v + r[i]!));
+    const want = new Float64Array(rows * h);
+    for (let i = 0; i < rows; i++) {
+      const row = Array.from(sum.subarray(i * h, (i + 1) * h));
+      const mean = row.reduce((s, v) => s + v, 0) / h;
+      const variance = row.reduce((s, v) => s + (v - mean) ** 2, 0) / h;
+      row.forEach((v, j) => (want[i * h + j] = ((v - mean) / Math.sqrt(variance + 1e-12)) * w[j]! + b[j]!));
+    }
+    const t = (a: Float32Array, s: number[]) => tf.tensor(a, s);
+    const [xt, rt, wt, bt] = [t(x, [rows, h]), t(r, [rows, h]), tf.tensor1d(w), tf.tensor1d(b)];
+    const y = wasmLayerNorm(xt, rt, wt, bt, 1e-12);
+    const [s, y2] = wasmLayerNormKeepingSum(xt, rt, wt, bt, 1e-12);
+    const narrow = [
+      t(sum.subarray(0, rows * 6), [rows, 6]),
+      tf.tensor1d(w.subarray(0, 6)),
+      tf.tensor1d(b.subarray(0, 6)),
+    ] as const;
+    const odd = wasmLayerNorm(narrow[0], undefined, narrow[1], narrow[2], 1e-12);
+    expect(maxDiff(await y.data(), want)).toBeLessThan(2e-6);
+    expect(await s.data()).toEqual(sum);
+    expect(await y2.data()).toEqual(await y.data());
+    expect(odd.shape).toEqual([rows, 6]); // a width that is no multiple of 4: the JavaScript loop
+    tf.dispose([xt, rt, wt, bt, y, s, y2, odd, ...narrow]);
+  });
+
+  it("the embedding gather copies rows; a bad index still gets tfjs-wasm's error", async () => {
+    const table = tf.tensor2d(values(50 * 8, -1, 1, 21), [50, 8]);
+    const ids = tf.tensor2d(
+      [
+        [3, 49, 0],
+        [7, 7, 1],
+      ],
+      [2, 3],
+      'int32',
+    );
+    const got = tf.gather(table, ids);
+    const tv = await table.data();
+    const want = [3, 49, 0, 7, 7, 1].flatMap((i) => Array.from(tv.subarray(i * 8, i * 8 + 8)));
+    expect(got.shape).toEqual([2, 3, 8]);
+    expect(Array.from(await got.data())).toEqual(want);
+    const bad = tf.tensor1d([50], 'int32');
+    expect(() => tf.gather(table, bad)).toThrow(/not in \[0, 49\]/);
+    tf.dispose([table, ids, got, bad]);
+  });
+
+  it('SentenceEncoder keeps 256 sentences in process (no worker pool) when the wasm matmuls run on a BLAS', async () => {
+    const enc = await SentenceEncoder.load(fixture('tiny', 'st'), { backend: 'wasm', quiet: true });
+    try {
+      const out = await enc.encode(
+        Array.from({ length: POOL_THRESHOLD }, (_, i) => `那个人很开心 ${i}`),
+        { batchSize: 64 },
+      );
+      expect(out).toHaveLength(POOL_THRESHOLD);
+      expect((enc as unknown as { pool?: unknown }).pool).toBeUndefined();
+    } finally {
+      await enc.dispose();
+    }
+  });
+
+  it('SBERT_BLAS=PATH loads that library by name', async () => {
+    process.env.SBERT_BLAS = activeBlas()!.path;
+    const choice = await setupBackend('wasm');
+    expect(choice.reason).toContain(`(${activeBlas()!.path}`);
+    expect(wasmBlasActive()).toBe(true);
+    restoreEnv();
+  });
+});
+
+it('kernels.wat and the module built into kernels-wasm.ts agree (npm run build:wasm)', () => {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-wasm.mjs'), '--check'], { encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+});
