@@ -11,9 +11,7 @@ export class BlasLoadError extends Error {
 }
 
 /** The part of koffi used here (koffi is an optional dependency, imported at run time). */
-interface KoffiFunction {
-  (...args: unknown[]): unknown;
-}
+type KoffiFunction = (...args: unknown[]) => unknown;
 interface KoffiLibrary {
   func(definition: string): KoffiFunction;
 }
@@ -60,6 +58,14 @@ const short = (e: unknown): string => {
   return (msg.split('\n')[0] ?? msg).slice(0, 160);
 };
 
+/** A threads setter that says whether the library had one. */
+const setter =
+  (set: KoffiFunction | undefined) =>
+  (n: number): boolean => {
+    set?.(n);
+    return set !== undefined;
+  };
+
 /**
  * Libraries that loaded but were refused stay loaded: closing one whose initialisation started threads (a
  * BLAS) can crash the process, and koffi would close a handle it collects.
@@ -89,7 +95,7 @@ function describe(
     return {
       name: [words[0], words[1], core].filter(Boolean).join(' '),
       threads: () => (get ? Number(get()) : undefined),
-      setThreads: (n) => (set ? (set(n), true) : false),
+      setThreads: setter(set),
     };
   }
   const mklVersion = optional(lib, 'void MKL_Get_Version_String(_Out_ uint8_t *buf, int len)');
@@ -103,13 +109,13 @@ function describe(
     return {
       name: `Intel MKL${version ? ` ${version}` : ''}`,
       threads: () => (get ? Number(get()) : undefined),
-      setThreads: (n) => (set ? (set(n), true) : false),
+      setThreads: setter(set),
     };
   }
   const bliGet = optional(lib, 'int64_t bli_thread_get_num_threads(void)');
   if (bliGet) {
     const set = optional(lib, 'void bli_thread_set_num_threads(int64_t)');
-    return { name: 'BLIS', threads: () => Number(bliGet()), setThreads: (n) => (set ? (set(n), true) : false) };
+    return { name: 'BLIS', threads: () => Number(bliGet()), setThreads: setter(set) };
   }
   const name = /Accelerate/.test(path) ? 'Accelerate' : basename(path);
   return { name, threads: () => undefined, setThreads: () => false };
