@@ -1,0 +1,304 @@
+// XLM-RoBERTa's SentencePiece tokenizer as transformers 5.17 runs it (XLMRobertaTokenizer on the tokenizers
+// backend, what sentence-transformers uses): added tokens split from the raw text, each stretch between them
+// normalized by `Precompiled` alone, pre-tokenized by WhitespaceSplit + Metaspace (`▁`, prepend always),
+// segmented by the Unigram model; `<s> A </s>` / `<s> A </s></s> B </s>` with type ids 0, `longest_first`
+// truncation, padding with `<pad>`; offsets in code points of the text.
+import { UsageError } from '../errors.js';
+import { AddedMatcher } from './added.js';
+import { longestFirst, type EncodeOptions, type Encoding } from './bert-tokenizer.js';
+import { METASPACE, metaspacePreTokens, type PrependScheme, type PreTokens } from './metaspace.js';
+import { codePointCount, identityNormalized, Precompiled, type Normalized } from './precompiled.js';
+import {
+  readSentencePieceFiles,
+  sentencePieceFilesIn,
+  type SentencePieceFiles,
+  type SentencePieceSettings,
+} from './sentencepiece-files.js';
+import { Unigram } from './unigram.js';
+import type { TokenSink } from './wordpiece.js';
+
+export type { SentencePieceFiles, SentencePieceSettings } from './sentencepiece-files.js';
+
+export class XLMRobertaTokenizer {
+  readonly settings: SentencePieceSettings;
+  readonly model: Unigram;
+  readonly padId: number;
+  /** `<s>` (bos, which XLM-R also uses as cls) */
+  readonly clsId: number;
+  /** `</s>` (eos, also sep) */
+  readonly sepId: number;
+  readonly unkId: number;
+  private readonly normalizer: Precompiled | undefined;
+  private readonly scheme: PrependScheme;
+  /** Added tokens matched in the raw text, and those matched in the normalized text. */
+  private readonly raw: AddedMatcher;
+  private readonly normalized: AddedMatcher;
+  /** Added tokens whose ids lie outside the model's vocabulary. */
+  private readonly extra = new Map<number, string>();
+  private readonly specialIds: Set<number>;
+  private readonly size: number;
+  // scratch
+  private readonly pre: PreTokens = { starts: [], ends: [], prepended: [] };
+  private readonly pieceIds: number[] = [];
+  private readonly pieceStarts: number[] = [];
+  private readonly pieceEnds: number[] = [];
+
+  private constructor(files: SentencePieceFiles) {
+    const spec = readSentencePieceFiles(files);
+    this.settings = spec.settings;
+    this.model = new Unigram(spec.pieces, spec.scores, spec.unkId);
+    this.normalizer = spec.charsmap ? new Precompiled(spec.charsmap, spec.source) : undefined;
+    this.scheme = spec.settings.addPrefixSpace ? 'always' : 'never';
+    let size = spec.pieces.length;
+    for (const t of spec.addedTokens) {
+      if (t.id >= spec.pieces.length) {
+        this.extra.set(t.id, t.content);
+        size = Math.max(size, t.id + 1);
+      }
+    }
+    this.size = size;
+    const idOf = (content: string): number => {
+      const added = spec.addedTokens.find((t) => t.content === content);
+      return added ? added.id : this.model.idOf(content);
+    };
+    this.padId = idOf(spec.settings.padToken);
+    this.clsId = idOf(spec.settings.bosToken);
+    this.sepId = idOf(spec.settings.eosToken);
+    this.unkId = spec.unkId;
+    this.specialIds = new Set(spec.addedTokens.filter((t) => t.special).map((t) => t.id));
+    this.raw = new AddedMatcher(spec.addedTokens.filter((t) => !t.normalized).map((token) => ({ pattern: token.content, token })));
+    this.normalized = new AddedMatcher(
+      spec.addedTokens
+        .filter((t) => t.normalized)
+        .map((token) => ({ pattern: this.normalize(token.content, 0, token.content.length, 0).text, token })),
+    );
+  }
+
+  /** From a model folder: tokenizer.json, else sentencepiece.bpe.model, with tokenizer_config.json when present. */
+  static fromDir(dir: string): XLMRobertaTokenizer {
+    return new XLMRobertaTokenizer(sentencePieceFilesIn(dir));
+  }
+
+  static fromFiles(files: SentencePieceFiles): XLMRobertaTokenizer {
+    return new XLMRobertaTokenizer(files);
+  }
+
+  /** Model pieces plus added tokens beyond them (HF's `len(tokenizer)`). */
+  get vocabSize(): number {
+    return this.size;
+  }
+
+  idToToken(id: number): string {
+    const t = Number.isInteger(id) && id >= 0 && id < this.model.size ? this.model.pieces[id] : this.extra.get(id);
+    if (t === undefined) throw new RangeError(`token id ${id} is outside the vocabulary (size ${this.size})`);
+    return t;
+  }
+
+  /** Pieces of `text` without special tokens: ids and code-point offsets. */
+  tokenizeRaw(text: string): TokenSink {
+    const out: TokenSink = { ids: [], starts: [], ends: [] };
+    this.tokenize(text, out, Infinity);
+    return out;
+  }
+
+  encode(text: string, opts: EncodeOptions = {}): Encoding {
+    const a: TokenSink = { ids: [this.clsId], starts: [0], ends: [0] };
+    const max = opts.maxLength === undefined ? undefined : checkMaxLength(opts.maxLength, 2);
+    this.tokenize(text, a, max ?? Infinity);
+    if (max !== undefined) truncate(a, max - 1);
+    push(a, this.sepId);
+    return this.finish(a);
+  }
+
+  /** `<s> first </s></s> second </s>`; an empty `second` means no pair, as in HF (`if text_pair` is falsy). */
+  encodePair(first: string, second: string, opts: EncodeOptions = {}): Encoding {
+    if (second === '') return this.encode(first, opts);
+    const max = opts.maxLength === undefined ? undefined : checkMaxLength(opts.maxLength, 4);
+    const a: TokenSink = { ids: [this.clsId], starts: [0], ends: [0] };
+    this.tokenize(first, a, max ?? Infinity);
+    const b: TokenSink = { ids: [], starts: [], ends: [] };
+    this.tokenize(second, b, max ?? Infinity);
+    if (max !== undefined) {
+      // Each side was tokenized only up to `max` tokens (whole pre-tokens), as tokenizers 0.23 does before
+      // `longest_first` compares the lengths.
+      const [n1, n2] = longestFirst(a.ids.length - 1, b.ids.length, max - 4);
+      truncate(a, n1 + 1);
+      truncate(b, n2);
+    }
+    push(a, this.sepId);
+    push(a, this.sepId);
+    for (let i = 0; i < b.ids.length; i++) {
+      a.ids.push(b.ids[i]!);
+      a.starts.push(b.starts[i]!);
+      a.ends.push(b.ends[i]!);
+    }
+    push(a, this.sepId);
+    return this.finish(a);
+  }
+
+  /** Encodes each text; with `padding` (default true) pads all to the longest with `<pad>` (mask 0). */
+  encodeBatch(texts: string[], opts: EncodeOptions & { padding?: boolean } = {}): Encoding[] {
+    const encs = texts.map((t) => this.encode(t, opts));
+    return opts.padding === false ? encs : this.pad(encs);
+  }
+
+  /** Pairs [a, b] (b null: a single text), padded like `encodeBatch`. */
+  encodePairBatch(pairs: [string, string | null][], opts: EncodeOptions & { padding?: boolean } = {}): Encoding[] {
+    const encs = pairs.map(([a, b]) => (b === null ? this.encode(a, opts) : this.encodePair(a, b, opts)));
+    return opts.padding === false ? encs : this.pad(encs);
+  }
+
+  /** Pads encodings in place to the longest one. */
+  pad(encs: Encoding[]): Encoding[] {
+    const len = encs.reduce((m, e) => Math.max(m, e.inputIds.length), 0);
+    for (const e of encs) {
+      for (let i = e.inputIds.length; i < len; i++) {
+        e.inputIds.push(this.padId);
+        e.tokenTypeIds.push(0);
+        e.attentionMask.push(0);
+        e.tokens.push(this.settings.padToken);
+        e.offsets.push([0, 0]);
+      }
+    }
+    return encs;
+  }
+
+  /** Ids back to text with HF's Metaspace decoder: `▁` becomes a space, except in the first token where it goes. */
+  decode(ids: number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    let text = '';
+    let first = true;
+    for (const id of ids) {
+      if (opts.skipSpecialTokens && this.specialIds.has(id)) continue;
+      const t = this.idToToken(id);
+      text += first && this.scheme !== 'never' ? t.replaceAll(METASPACE, '') : t.replaceAll(METASPACE, ' ');
+      first = false;
+    }
+    return text;
+  }
+
+  /**
+   * Appends the tokens of `text` to `out`; offsets are code-point indices into `text`. Stops after the first
+   * pre-token that brings the count to `limit` or more (tokenizers' `tokenize_with_limit`, used when truncating).
+   */
+  private tokenize(text: string, out: TokenSink, limit: number): void {
+    const run: Run = { out, limit: limit === Infinity ? Infinity : out.ids.length + limit, done: false };
+    if (!this.raw.mayMatch(text)) {
+      this.stretch(text, 0, text.length, 0, run);
+      return;
+    }
+    let cp = 0;
+    for (const sp of this.raw.split(text)) {
+      if (run.done) return;
+      const cps = codePointCount(text, sp.start, sp.end);
+      if (sp.token) {
+        out.ids.push(sp.token.id);
+        out.starts.push(cp);
+        out.ends.push(cp + cps);
+      } else {
+        this.stretch(text, sp.start, sp.end, cp, run);
+      }
+      cp += cps;
+    }
+  }
+
+  private normalize(text: string, from: number, to: number, cp0: number): Normalized {
+    if (this.normalizer) return this.normalizer.normalize(text, from, to, cp0);
+    return identityNormalized(text, from, to, cp0);
+  }
+
+  /** A stretch of text between added tokens: normalized, then its normalized added tokens, then the model. */
+  private stretch(text: string, from: number, to: number, cp0: number, run: Run): void {
+    if (from === to) return;
+    const norm = this.normalize(text, from, to, cp0);
+    if (this.normalized.size === 0 || !this.normalized.mayMatch(norm.text)) {
+      this.words(norm, 0, norm.text.length, run);
+      return;
+    }
+    const out = run.out;
+    for (const np of this.normalized.split(norm.text)) {
+      if (run.done) return;
+      if (np.token) {
+        out.ids.push(np.token.id);
+        out.starts.push(norm.start[np.start]!);
+        out.ends.push(norm.end[np.end - 1]!);
+      } else {
+        this.words(norm, np.start, np.end, run);
+      }
+    }
+  }
+
+  /** Pre-tokenizes norm.text[from, to) and segments each pre-token. */
+  private words(norm: Normalized, from: number, to: number, run: Run): void {
+    const out = run.out;
+    const pre = this.pre;
+    pre.starts.length = 0;
+    pre.ends.length = 0;
+    pre.prepended.length = 0;
+    const text = from === 0 && to === norm.text.length ? norm.text : norm.text.slice(from, to);
+    metaspacePreTokens(text, this.scheme, (u) => norm.start[from + u] === 0, pre);
+    const { pieceIds: ids, pieceStarts: starts, pieceEnds: ends } = this;
+    for (let p = 0; p < pre.starts.length; p++) {
+      const s = from + pre.starts[p]!;
+      const e = from + pre.ends[p]!;
+      const prepended = pre.prepended[p]!;
+      const word = norm.text.slice(s, e);
+      ids.length = 0;
+      starts.length = 0;
+      ends.length = 0;
+      this.model.tokenize(prepended ? METASPACE + word : word, ids, starts, ends);
+      // unit u of the pre-token → unit of norm.text (the prepended `▁` shares the first character's alignment)
+      const shift = prepended ? s - 1 : s;
+      for (let k = 0; k < ids.length; k++) {
+        const a = Math.max(starts[k]! + shift, s);
+        const b = Math.max(ends[k]! - 1 + shift, s);
+        out.ids.push(ids[k]!);
+        out.starts.push(norm.start[a]!);
+        out.ends.push(norm.end[b]!);
+      }
+      if (out.ids.length >= run.limit) {
+        run.done = true;
+        return;
+      }
+    }
+  }
+
+  private finish(s: TokenSink): Encoding {
+    const { ids, starts, ends } = s;
+    const n = ids.length;
+    const tokens = new Array<string>(n);
+    const offsets = new Array<[number, number]>(n);
+    for (let i = 0; i < n; i++) {
+      tokens[i] = this.idToToken(ids[i]!);
+      offsets[i] = [starts[i]!, ends[i]!];
+    }
+    return { inputIds: ids, tokenTypeIds: new Array<number>(n).fill(0), attentionMask: new Array<number>(n).fill(1), tokens, offsets };
+  }
+}
+
+/** One call's output and where it stops. */
+interface Run {
+  out: TokenSink;
+  /** Stop once out.ids reaches this length (at the end of a pre-token). */
+  limit: number;
+  done: boolean;
+}
+
+function push(s: TokenSink, id: number): void {
+  s.ids.push(id);
+  s.starts.push(0);
+  s.ends.push(0);
+}
+
+function checkMaxLength(n: number, specials: number): number {
+  if (!Number.isInteger(n) || n < specials) {
+    throw new UsageError(`max length must be an integer of at least ${specials} (room for the special tokens), got ${n}`);
+  }
+  return n;
+}
+
+function truncate(s: TokenSink, n: number): void {
+  if (s.ids.length <= n) return;
+  s.ids.length = n;
+  s.starts.length = n;
+  s.ends.length = n;
+}
