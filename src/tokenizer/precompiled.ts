@@ -157,69 +157,79 @@ export class Precompiled {
    * in the whole text, which the alignments count from.
    */
   normalize(text: string, from: number, to: number, cp0: number): Normalized {
-    let n = 0; // output code points
-    let modified = false;
-    const push = (c: number, change: number): void => {
-      if (n === this.outCp.length) {
-        const cps = new Int32Array(2 * n);
-        cps.set(this.outCp);
-        this.outCp = cps;
-        const ch = new Int32Array(2 * n);
-        ch.set(this.outChange);
-        this.outChange = ch;
-      }
-      this.outCp[n] = c;
-      this.outChange[n] = change;
-      n++;
-    };
-    // HF's `replace`: the new characters, the last (new - old) of them marked as inserted; on a shrink the last
-    // character so far (possibly from an earlier cluster) also removes the difference.
-    const replace = (oldCount: number, norm: string): void => {
-      modified = true;
-      const first = n;
-      for (const ch of norm) push(ch.codePointAt(0)!, 0);
-      const diff = n - first - oldCount;
-      if (diff > 0) for (let k = n - diff; k < n; k++) this.outChange[k] = 1;
-      else if (diff < 0 && n > 0) this.outChange[n - 1]! += diff;
-    };
-    // One code point, alone.
-    const single = (c: number): void => {
-      const rule = this.ruleOf(c);
-      if (rule === undefined) push(c, 0);
-      else replace(1, rule);
-    };
-
-    const joiners = hasJoiner(text, from, to);
-    if (!joiners) {
+    this.n = 0;
+    this.modified = false;
+    if (!hasJoiner(text, from, to)) {
       for (let i = from; i < to; ) {
-        const c = text.codePointAt(i)!;
-        const w = c > 0xffff ? 2 : 1;
-        single(c);
-        i += w;
+        const c = codePointIn(text, i, to);
+        this.single(c);
+        i += c > 0xffff ? 2 : 1;
       }
     } else {
       for (const [gs, ge] of segmentGraphemes(text, from, to)) {
-        const c = text.codePointAt(gs)!;
-        const w = c > 0xffff ? 2 : 1;
-        if (gs + w === ge) {
-          single(c);
+        const c = codePointIn(text, gs, ge);
+        if (gs + (c > 0xffff ? 2 : 1) === ge) {
+          this.single(c);
           continue;
         }
         if (utf8Length(text, gs, ge) < 6) {
           const rule = this.transform(text, gs, ge);
           if (rule !== undefined) {
-            replace(codePointCount(text, gs, ge), rule);
+            this.replace(codePointCount(text, gs, ge), rule);
             continue;
           }
         }
         for (let i = gs; i < ge; ) {
-          const d = text.codePointAt(i)!;
-          single(d);
+          const d = codePointIn(text, i, ge);
+          this.single(d);
           i += d > 0xffff ? 2 : 1;
         }
       }
     }
-    return modified ? this.apply(n, cp0, codePointCount(text, from, to)) : identityNormalized(text, from, to, cp0);
+    return this.modified ? this.apply(this.n, cp0, codePointCount(text, from, to)) : identityNormalized(text, from, to, cp0);
+  }
+
+  // The output so far of `normalize`: code points and their HF `change` values.
+  private n = 0;
+  private modified = false;
+
+  private push(c: number, change: number): void {
+    const n = this.n;
+    if (n === this.outCp.length) {
+      const cps = new Int32Array(2 * n);
+      cps.set(this.outCp);
+      this.outCp = cps;
+      const ch = new Int32Array(2 * n);
+      ch.set(this.outChange);
+      this.outChange = ch;
+    }
+    this.outCp[n] = c;
+    this.outChange[n] = change;
+    this.n = n + 1;
+  }
+
+  /**
+   * HF's `replace`: the new characters, the last (new - old) of them marked as inserted; on a shrink, the last
+   * character so far (possibly from an earlier cluster) also removes the difference.
+   */
+  private replace(oldCount: number, norm: string): void {
+    this.modified = true;
+    const first = this.n;
+    for (let i = 0; i < norm.length; ) {
+      const c = norm.codePointAt(i)!;
+      this.push(c, 0);
+      i += c > 0xffff ? 2 : 1;
+    }
+    const diff = this.n - first - oldCount;
+    if (diff > 0) for (let k = this.n - diff; k < this.n; k++) this.outChange[k] = 1;
+    else if (diff < 0 && this.n > 0) this.outChange[this.n - 1]! += diff;
+  }
+
+  /** One code point, looked up alone. */
+  private single(c: number): void {
+    const rule = this.ruleOf(c);
+    if (rule === undefined) this.push(c, 0);
+    else this.replace(1, rule);
   }
 
   /**
@@ -297,11 +307,21 @@ export function identityNormalized(text: string, from: number, to: number, cp0: 
 /** True when some character of text[from, to) may join a grapheme cluster with its neighbour. */
 function hasJoiner(text: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
-    const c = text.codePointAt(i)!;
+    const c = codePointIn(text, i, to);
     if (c > 0xffff) i++;
     if (isGraphemeJoiner(c)) return true;
   }
   return false;
+}
+
+/** The code point at text[i], a surrogate pair only when both halves lie before `to`. */
+function codePointIn(text: string, i: number, to: number): number {
+  const c = text.charCodeAt(i);
+  if (c >= 0xd800 && c < 0xdc00 && i + 1 < to) {
+    const d = text.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d < 0xe000) return ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+  }
+  return c;
 }
 
 export function codePointCount(text: string, from: number, to: number): number {
@@ -319,7 +339,7 @@ export function codePointCount(text: string, from: number, to: number): number {
 function utf8Length(text: string, from: number, to: number): number {
   let n = 0;
   for (let i = from; i < to; i++) {
-    const c = text.codePointAt(i)!;
+    const c = codePointIn(text, i, to);
     if (c > 0xffff) {
       n += 4;
       i++;

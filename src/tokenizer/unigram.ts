@@ -93,19 +93,11 @@ export class Unigram {
       }
       pos += w;
     }
-    // Back from the end, fusing runs of <unk>.
+    // Back from the end, fusing runs of <unk>: [id, start, end] triples, last token first.
     const rev = this.rev;
     let r = 0;
     let unkEnd = -1;
     let unkStart = -1;
-    const flushUnk = (): void => {
-      if (unkEnd < 0) return;
-      const id = trie.get(s.slice(unkStart, unkEnd));
-      rev[r++] = id >= 0 ? id : unkId;
-      rev[r++] = unkStart;
-      rev[r++] = unkEnd;
-      unkEnd = -1;
-    };
     for (let end = n; end > 0; ) {
       const start = from[end]!;
       const id = bestId[end]!;
@@ -113,18 +105,30 @@ export class Unigram {
         if (unkEnd < 0) unkEnd = end;
         unkStart = start;
       } else {
-        flushUnk();
+        if (unkEnd >= 0) {
+          r = this.fused(s, unkStart, unkEnd, r);
+          unkEnd = -1;
+        }
         rev[r++] = id;
         rev[r++] = start;
         rev[r++] = end;
       }
       end = start;
     }
-    flushUnk();
+    if (unkEnd >= 0) r = this.fused(s, unkStart, unkEnd, r);
     for (let k = r - 3; k >= 0; k -= 3) {
       ids.push(rev[k]!);
       starts.push(rev[k + 1]!);
       ends.push(rev[k + 2]!);
     }
+  }
+
+  /** Records a run of <unk> as one token; its text may itself be a piece (HF looks it up again). */
+  private fused(s: string, start: number, end: number, r: number): number {
+    const id = this.trie.get(s.slice(start, end));
+    this.rev[r++] = id >= 0 ? id : this.unkId;
+    this.rev[r++] = start;
+    this.rev[r++] = end;
+    return r;
   }
 }

@@ -10,6 +10,8 @@ export class UnitTrie {
   private child: Int32Array;
   private mask: number;
   private used = 0;
+  /** Children of the root by code unit, -1 when none: most steps are first steps (one CJK character). */
+  private readonly root = new Int32Array(65536).fill(-1);
 
   constructor(expectedNodes = 1024) {
     let size = 1024;
@@ -34,6 +36,7 @@ export class UnitTrie {
 
   /** The child of `node` along code unit `u`, -1 when none. */
   next(node: number, u: number): number {
+    if (node === 0) return this.root[u]!;
     const mask = this.mask;
     for (let h = hash(node, u) & mask; ; h = (h + 1) & mask) {
       const k = this.keyNode[h]!;
@@ -61,7 +64,8 @@ export class UnitTrie {
       v.set(this.values);
       this.values = v;
     }
-    this.put(node, u, id);
+    if (node === 0) this.root[u] = id;
+    else this.put(node, u, id);
     return id;
   }
 
