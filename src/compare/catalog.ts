@@ -1,20 +1,24 @@
 // Which reference tensors we know, where each sits in the data flow, and how its axes meet the mask.
 // Keys are those of ../shared/fixtures/README.md (and of scripts/dump_reference.py):
 //   [GROUP.]hidden_states.{i}[.firstN]  [GROUP.]attentions.{i}  [GROUP.]layer.{i}.{query,attention_output,intermediate}
-//   [GROUP.]last_hidden_state  [GROUP.]pool.{mean,cls,max,mean_sqrt_len,mean_normalized}  [GROUP.]st.{mean,mean_normalized}
+//   [GROUP.]last_hidden_state  [GROUP.]pool.{mean,cls,max,mean_sqrt_len}[_normalized]  [GROUP.]st.{mean,cls,...}[_normalized]
 import type { Layout } from './diff.js';
 
-export const POOLS = ['mean', 'cls', 'max', 'mean_sqrt_len', 'mean_normalized'] as const;
-export type PoolKind = (typeof POOLS)[number];
+/** The pools `sbert dump` writes (those the fixtures hold). */
+export const POOLS = ['mean', 'cls', 'max', 'mean_sqrt_len', 'mean_normalized', 'cls_normalized'] as const;
+/** Every pool we compare: a pooling mode, optionally L2-normalized. */
+export const POOL_KINDS = [...POOLS, 'max_normalized', 'mean_sqrt_len_normalized'] as const;
+export type PoolKind = (typeof POOL_KINDS)[number];
 
 /** One comparable tensor, named without its group prefix. */
 export type TensorKind =
+  | { kind: 'position_ids' } // [B, L] ints, compared as [B, L, 1]: the rows of the position table the embeddings take
   | { kind: 'hidden_states'; index: number } // 0 = embeddings output, i = output of layer i - 1
   | { kind: 'attentions'; layer: number }
   | { kind: 'query' | 'attention_output' | 'intermediate'; layer: number }
   | { kind: 'last_hidden_state' }
   | { kind: 'pool'; pool: PoolKind }
-  | { kind: 'st'; pool: 'mean' | 'mean_normalized' };
+  | { kind: 'st'; pool: PoolKind }; // sentence-transformers' encode(): the pooling its name says
 
 export interface ParsedKey {
   /** The tensor, without group prefix and `.firstN` suffix: `hidden_states.3`, `pool.mean`. */
@@ -29,14 +33,15 @@ export function parseKey(name: string): ParsedKey | null {
   const firstRows = m ? Number(m[2]) : undefined;
   const base = m ? m[1]! : name;
   let tensor: TensorKind | null = null;
-  if ((m = /^hidden_states\.(\d+)$/.exec(base))) tensor = { kind: 'hidden_states', index: Number(m[1]) };
+  if (base === 'position_ids') tensor = { kind: 'position_ids' };
+  else if ((m = /^hidden_states\.(\d+)$/.exec(base))) tensor = { kind: 'hidden_states', index: Number(m[1]) };
   else if ((m = /^attentions\.(\d+)$/.exec(base))) tensor = { kind: 'attentions', layer: Number(m[1]) };
   else if ((m = /^layer\.(\d+)\.(query|attention_output|intermediate)$/.exec(base))) {
     tensor = { kind: m[2] as 'query' | 'attention_output' | 'intermediate', layer: Number(m[1]) };
   } else if (base === 'last_hidden_state') tensor = { kind: 'last_hidden_state' };
-  else if ((m = /^pool\.(\w+)$/.exec(base)) && (POOLS as readonly string[]).includes(m[1]!)) {
-    tensor = { kind: 'pool', pool: m[1] as PoolKind };
-  } else if ((m = /^st\.(mean|mean_normalized)$/.exec(base))) tensor = { kind: 'st', pool: m[1] as 'mean' | 'mean_normalized' };
+  else if ((m = /^(pool|st)\.(\w+)$/.exec(base)) && (POOL_KINDS as readonly string[]).includes(m[2]!)) {
+    tensor = { kind: m[1] as 'pool' | 'st', pool: m[2] as PoolKind };
+  }
   if (!tensor) return null;
   if (firstRows !== undefined && (tensor.kind === 'pool' || tensor.kind === 'st' || firstRows === 0)) return null;
   return firstRows === undefined ? { name: base, tensor } : { name: base, tensor, firstRows };
@@ -49,7 +54,7 @@ export function layoutOf(t: TensorKind): Layout {
 }
 
 const STAGE_IN_LAYER = { query: 1, attentions: 2, attention_output: 3, intermediate: 4, output: 5 } as const;
-const POOL_ORDER = [...POOLS, 'st.mean', 'st.mean_normalized'];
+const POOL_ORDER = [...POOL_KINDS, ...POOL_KINDS.map((p) => `st.${p}`)];
 
 /**
  * Position along the forward: embeddings, then per layer query → attention probabilities → attention
@@ -58,6 +63,8 @@ const POOL_ORDER = [...POOLS, 'st.mean', 'st.mean_normalized'];
  */
 export function dataFlowRank(t: TensorKind): number {
   switch (t.kind) {
+    case 'position_ids':
+      return -1;
     case 'hidden_states':
       return t.index === 0 ? 0 : 10 * t.index + STAGE_IN_LAYER.output; // = 10 * (layer + 1) + 5
     case 'attentions':
@@ -78,6 +85,8 @@ export function dataFlowRank(t: TensorKind): number {
 /** What a tensor is, in words, for the first-divergence line. */
 export function describeKind(t: TensorKind): string {
   switch (t.kind) {
+    case 'position_ids':
+      return 'position ids';
     case 'hidden_states':
       return t.index === 0 ? 'embeddings output' : `layer ${t.index - 1} output`;
     case 'attentions':
@@ -106,7 +115,8 @@ export function describeKind(t: TensorKind): string {
  * magnitude beyond these.
  */
 export function defaultTolerance(t: TensorKind): number {
+  if (t.kind === 'position_ids') return 0;
   if (t.kind === 'attentions') return 1e-5;
-  if ((t.kind === 'pool' || t.kind === 'st') && t.pool === 'mean_normalized') return 1e-5;
+  if ((t.kind === 'pool' || t.kind === 'st') && t.pool.endsWith('_normalized')) return 1e-5;
   return 2e-5;
 }

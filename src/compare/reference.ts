@@ -90,7 +90,15 @@ export function loadReference(file: string): Reference {
     const inputs = name === '' ? mainInputs! : own ? readBatch(file, prefix, g.inputs) : mainInputs!;
     const tensors: RefTensor[] = [];
     for (const [raw, parsed] of g.tensors) {
-      if (raw.dtype === 'I32' || raw.dtype === 'I64') fail(`tensor ${raw.name} has integer dtype ${raw.dtype}`);
+      const ints = raw.dtype === 'I32' || raw.dtype === 'I64';
+      if (parsed.tensor.kind === 'position_ids') {
+        // ids, compared as a one-feature token tensor [B, L, 1]
+        if (raw.shape.length !== 2) fail(`${raw.name} has shape [${raw.shape}], expected [batch, length]`);
+        const data = ints ? Float32Array.from(decodeInt32(raw.bytes, raw.dtype, file, raw.name)) : decodeFloat32(raw.bytes, raw.dtype, file, raw.name);
+        tensors.push({ ...parsed, key: raw.name, shape: [...raw.shape, 1], data });
+        continue;
+      }
+      if (ints) fail(`tensor ${raw.name} has integer dtype ${raw.dtype}`);
       tensors.push({ ...parsed, key: raw.name, shape: raw.shape, data: decodeFloat32(raw.bytes, raw.dtype, file, raw.name) });
     }
     if (tensors.length > 0 || own) groups.push({ name, inputs, sharesMainInputs: name !== '' && !own, tensors });

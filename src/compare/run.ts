@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../errors.js';
 import type { BertModel } from '../model/bert.js';
 import { runWithCache } from '../model/hooks.js';
-import { l2Normalize, pool } from '../model/pooling.js';
+import { l2Normalize, pool, type PoolingMode } from '../model/pooling.js';
 import type { BertTokenizer } from '../tokenizer/index.js';
 import { parseKey } from './catalog.js';
 import { type ActivationSource, type CompareOptions, type ComparisonReport, compareReference, type OurTensor } from './compare.js';
@@ -76,12 +76,17 @@ export function bertSource(model: BertModel, file = 'reference', rowsPerForward 
             case 'last_hidden_state':
               ours = output.lastHiddenState;
               break;
+            case 'position_ids':
+              ours = tf.tidy(() => tf.expandDims(tf.cast(model.positionIds(batch.inputIds), 'float32'), 2));
+              owned = true;
+              break;
             case 'pool':
             case 'st': {
-              // st.* is what sentence-transformers' encode() returns with mean pooling, i.e. pool.mean(_normalized).
-              const mode = t.pool === 'mean_normalized' ? 'mean' : t.pool;
+              // st.* is what sentence-transformers' encode() returns: the pooling its name says, normalized or not.
+              const normalized = t.pool.endsWith('_normalized');
+              const mode = (normalized ? t.pool.slice(0, -'_normalized'.length) : t.pool) as PoolingMode;
               const pooled = pool(output.lastHiddenState, batch.attentionMask, mode);
-              ours = t.pool === 'mean_normalized' ? tf.tidy(() => l2Normalize(pooled)) : pooled;
+              ours = normalized ? tf.tidy(() => l2Normalize(pooled)) : pooled;
               if (ours !== pooled) pooled.dispose();
               owned = true;
               break;

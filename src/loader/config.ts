@@ -1,5 +1,15 @@
-// One typed BERT configuration, whatever file it came from (HF `config.json` here; UER-style in uer.ts).
+// One typed BERT-family configuration, whatever file it came from (HF `config.json` here; UER-style in uer.ts).
+// BERT, RoBERTa and XLM-RoBERTa share the encoder; RoBERTa's embeddings number positions from the input ids.
 import { CheckpointError } from '../errors.js';
+
+/** HF `model_type`s we run, and the `architectures` prefixes that name them when `model_type` is absent. */
+export type ModelType = 'bert' | 'roberta' | 'xlm-roberta';
+export const MODEL_TYPES: readonly ModelType[] = ['bert', 'roberta', 'xlm-roberta'];
+const ARCHITECTURE_PREFIXES: [string, ModelType][] = [
+  ['XLMRoberta', 'xlm-roberta'],
+  ['Roberta', 'roberta'],
+  ['Bert', 'bert'],
+];
 
 export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu';
 export const HIDDEN_ACTS: readonly HiddenAct[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu'];
@@ -15,6 +25,18 @@ export interface BertConfig {
   typeVocabSize: number;
   layerNormEps: number;
   padTokenId: number;
+  /** Absent: 'bert'. RoBERTa types take position ids from the input ids, counting from `padTokenId` + 1. */
+  modelType?: ModelType;
+}
+
+/** True for RoBERTa-style position ids (HF `create_position_ids_from_input_ids`). */
+export function positionsFromInputIds(c: BertConfig): boolean {
+  return c.modelType === 'roberta' || c.modelType === 'xlm-roberta';
+}
+
+/** The most tokens a sequence may have: the position table's rows, less RoBERTa's `padding_idx + 1` offset. */
+export function maxTokens(c: BertConfig): number {
+  return positionsFromInputIds(c) ? c.maxPositionEmbeddings - c.padTokenId - 1 : c.maxPositionEmbeddings;
 }
 
 /** HF keys we read, mapped to our field names. Everything else in config.json is reported as ignored. */
@@ -54,7 +76,34 @@ export function checkConfig(file: string, c: BertConfig): BertConfig {
   if (!(c.layerNormEps > 0 && c.layerNormEps < 1)) {
     throw new CheckpointError(`layer_norm_eps must be in (0, 1), got ${c.layerNormEps}`, file);
   }
+  if (positionsFromInputIds(c)) {
+    if (!(Number.isInteger(c.padTokenId) && c.padTokenId >= 0 && c.padTokenId < c.vocabSize)) {
+      throw new CheckpointError(`pad_token_id ${c.padTokenId} is not a token id (vocab_size ${c.vocabSize})`, file);
+    }
+    if (maxTokens(c) < 1) {
+      throw new CheckpointError(
+        `max_position_embeddings ${c.maxPositionEmbeddings} leaves no position after the padding offset (pad_token_id ${c.padTokenId})`,
+        file,
+      );
+    }
+  }
   return c;
+}
+
+/** The model type of a config.json: `model_type`, else the first of `architectures`; unsupported ones are an error. */
+function modelTypeOf(file: string, obj: Record<string, unknown>): ModelType {
+  const supported = `supported: ${MODEL_TYPES.join(', ')}`;
+  if (obj.model_type !== undefined) {
+    if (!(MODEL_TYPES as readonly unknown[]).includes(obj.model_type)) {
+      throw new CheckpointError(`model_type ${JSON.stringify(obj.model_type)} is not supported (${supported})`, file);
+    }
+    return obj.model_type as ModelType;
+  }
+  const arch = Array.isArray(obj.architectures) ? obj.architectures[0] : undefined;
+  if (arch === undefined) return 'bert';
+  const hit = typeof arch === 'string' ? ARCHITECTURE_PREFIXES.find(([p]) => arch.startsWith(p)) : undefined;
+  if (!hit) throw new CheckpointError(`architecture ${JSON.stringify(arch)} is not supported (${supported})`, file);
+  return hit[1];
 }
 
 /** Parse a HF `config.json` object. Missing required sizes are an error naming the key. */
@@ -63,17 +112,15 @@ export function parseHfConfig(file: string, json: unknown): ParsedConfig {
     throw new CheckpointError('config is not a JSON object', file);
   }
   const obj = json as Record<string, unknown>;
-  if (obj.model_type !== undefined && obj.model_type !== 'bert') {
-    throw new CheckpointError(`model_type "${String(obj.model_type)}" is not supported (only "bert")`, file);
-  }
+  const modelType = modelTypeOf(file, obj);
   const sizes = {} as Record<(typeof HF_KEYS)[keyof typeof HF_KEYS], number>;
   for (const [key, field] of Object.entries(HF_KEYS)) {
     if (!(key in obj)) throw new CheckpointError(`missing required key "${key}"`, file);
     sizes[field as (typeof HF_KEYS)[keyof typeof HF_KEYS]] = positiveInt(file, key, obj[key]);
   }
   const act = obj.hidden_act ?? 'gelu';
-  const eps = obj.layer_norm_eps ?? 1e-12;
-  const pad = obj.pad_token_id ?? 0;
+  const eps = obj.layer_norm_eps ?? (modelType === 'bert' ? 1e-12 : 1e-5);
+  const pad = obj.pad_token_id ?? (modelType === 'bert' ? 0 : 1);
   if (typeof act !== 'string') throw new CheckpointError('"hidden_act" must be a string', file);
   if (typeof eps !== 'number') throw new CheckpointError('"layer_norm_eps" must be a number', file);
   if (typeof pad !== 'number') throw new CheckpointError('"pad_token_id" must be a number', file);
@@ -88,16 +135,18 @@ export function parseHfConfig(file: string, json: unknown): ParsedConfig {
     hiddenAct: act as HiddenAct,
     layerNormEps: eps,
     padTokenId: pad,
+    ...(modelType === 'bert' ? {} : { modelType }),
   });
-  const used = new Set<string>([...Object.keys(HF_KEYS), 'hidden_act', 'layer_norm_eps', 'pad_token_id', 'model_type']);
+  const used = new Set<string>([...Object.keys(HF_KEYS), 'hidden_act', 'layer_norm_eps', 'pad_token_id', 'model_type', 'architectures']);
   return { config, ignored: Object.keys(obj).filter((k) => !used.has(k)) };
 }
 
 /** Back to HF `config.json` form (used by `sbert synth` and reports). */
 export function toHfConfig(c: BertConfig): Record<string, unknown> {
+  const type = c.modelType ?? 'bert';
   return {
-    architectures: ['BertModel'],
-    model_type: 'bert',
+    architectures: [{ bert: 'BertModel', roberta: 'RobertaModel', 'xlm-roberta': 'XLMRobertaModel' }[type]],
+    model_type: type,
     vocab_size: c.vocabSize,
     hidden_size: c.hiddenSize,
     num_hidden_layers: c.numHiddenLayers,

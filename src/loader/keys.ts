@@ -1,4 +1,4 @@
-// Checkpoint key names → canonical HF `BertModel` names without the `bert.` prefix. Container formats know
+// Checkpoint key names → canonical HF `BertModel` names without the `bert.` / `roberta.` prefix. Containers know
 // nothing of this; this file knows nothing of containers. Two families: HF-style keys under any of the usual
 // wrappers (`bert.`, `module.`, sentence-transformers' `0.auto_model.`, TF-era `gamma`/`beta`), and UER-py's
 // native names, mapped as UER-py's `convert_bert_from_uer_to_huggingface.py` does (seg row 0 dropped).
@@ -70,7 +70,7 @@ export function keyStyle(names: readonly string[]): KeyStyle {
   return names.some((n) => UER_MARKERS.test(n)) ? 'uer' : 'hf';
 }
 
-const WRAPPERS = ['module.', '0.auto_model.', 'auto_model.', 'model.', 'bert.'];
+const WRAPPERS = ['module.', '0.auto_model.', 'auto_model.', 'model.', 'bert.', 'roberta.'];
 
 /** A key's canonical HF name, or undefined when it is not part of a BertModel. */
 function hfName(key: string, known: (n: string) => boolean): string | undefined {

@@ -2,7 +2,7 @@
 // attention mask. Weights come with canonical HF names without the `bert.` prefix (the loader strips it).
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../errors.js';
-import type { BertConfig } from '../loader/config.js';
+import { type BertConfig, maxTokens } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import { BertEmbeddings } from '../layers/embeddings.js';
 import { BertEncoder } from '../layers/encoder.js';
@@ -59,6 +59,11 @@ export class BertModel {
     }
   }
 
+  /** The position ids the embeddings use for these input ids, int32 [B, L] (the caller disposes them). */
+  positionIds(inputIds: tf.Tensor2D): tf.Tensor2D {
+    return this.embeddings.positionIds(inputIds);
+  }
+
   /** Every hook point, in the order a forward reaches them. */
   hookNames(): string[] {
     return this.points.map((p) => p.name);
@@ -108,8 +113,9 @@ export class BertModel {
       throw new InputError(msg);
     };
     if (inputIds.rank !== 2 || B === 0 || L === 0) fail(`input_ids must be a non-empty [batch, length] tensor, got [${inputIds.shape}]`);
-    if (L > this.config.maxPositionEmbeddings) {
-      fail(`sequence of ${L} tokens exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}`);
+    if (L > maxTokens(this.config)) {
+      const room = maxTokens(this.config) === this.config.maxPositionEmbeddings ? '' : ` less the padding offset ${this.config.padTokenId + 1}`;
+      fail(`sequence of ${L} tokens exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}${room}`);
     }
     for (const [name, t] of [['attention_mask', attentionMask], ['token_type_ids', tokenTypeIds]] as const) {
       if (t && (t.rank !== 2 || t.shape[0] !== B || t.shape[1] !== L)) {
