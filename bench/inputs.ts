@@ -2,7 +2,7 @@
 // the length-sorted STS-B batches, built the same way each run so both sides see identical ids.
 import { readFileSync } from 'node:fs';
 import { padBatch, planBatches } from '../src/encoder/batches.js';
-import type { BertTokenizer } from '../src/tokenizer/index.js';
+import type { Tokenizer } from '../src/tokenizer/index.js';
 import { corpus } from '../test/fixtures.js';
 
 /** Both sentences of every line of `sts-b.<split>.tsv`, in file order; `distinct` drops repeats. */
@@ -47,7 +47,7 @@ export function gridBatch(batch: number, length: number, vocabSize = 21128): IdB
 }
 
 /** The sentences as SentenceEncoder batches them: tokenized, truncated, longest first, padded per batch. */
-export function sentenceBatches(tok: BertTokenizer, sentences: readonly string[], batchSize: number, maxLength = 512): IdBatch[] {
+export function sentenceBatches(tok: Tokenizer, sentences: readonly string[], batchSize: number, maxLength = 512): IdBatch[] {
   const enc = sentences.map((s) => tok.encode(s, { maxLength }));
   return planBatches(enc, batchSize).map((rows) => {
     const j = padBatch(enc, rows, tok.padId);

@@ -25,7 +25,7 @@ export { l2Normalize, pool, POOLING_MODES } from './model/pooling.js';
 export { type ChunkCost, splitByLength } from './model/batching.js';
 
 // Checkpoints and model folders.
-export type { BertConfig, HiddenAct } from './loader/config.js';
+export type { BertConfig, HiddenAct, ModelType } from './loader/config.js';
 export { Weights, type WeightTensor } from './loader/weights.js';
 export {
   type Checkpoint,
@@ -44,15 +44,19 @@ export {
 } from './loader/index.js';
 export { ensureModel, isCompleteModelDir, type EnsureOptions } from './hub/index.js';
 
-// The tokenizer (HF BertTokenizerFast).
+// The tokenizers (HF BertTokenizerFast; XLMRobertaTokenizer, SentencePiece Unigram), picked by loadTokenizer.
 export {
   BertTokenizer,
   type EncodeOptions,
   type Encoding,
+  loadTokenizer,
+  type Tokenizer,
   type TokenizerFiles,
+  type TokenizerKind,
   type TokenizerSettings,
   utf16Offsets,
   Vocab,
+  XLMRobertaTokenizer,
 } from './tokenizer/index.js';
 
 // Agreement with PyTorch: `sbert compare` and `sbert dump` as functions.

@@ -10,7 +10,7 @@ import { runComparison } from '../compare/run.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { loadModelDir, resolveModelDir } from '../loader/index.js';
 import { BertModel } from '../model/bert.js';
-import { BertTokenizer } from '../tokenizer/index.js';
+import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { commaList, reportBackend } from './options.js';
 
 export const EXIT_MISMATCH = 3;
@@ -43,9 +43,9 @@ export function register(program: Command): void {
     .action(async (o: CompareCliOptions) => {
       const reference = loadReference(o.reference);
       const loaded = loadModelDir(resolveModelDir(o.model));
-      let tokenizer: BertTokenizer | undefined;
+      let tokenizer: Tokenizer | undefined;
       try {
-        tokenizer = BertTokenizer.fromDir(loaded.tokenizerDir);
+        tokenizer = loadTokenizer(loaded.tokenizerDir);
       } catch {
         tokenizer = undefined; // only used to label positions with their tokens
       }

@@ -6,7 +6,7 @@ import { InputError } from '../errors.js';
 import type { BertModel } from '../model/bert.js';
 import { runWithCache } from '../model/hooks.js';
 import { l2Normalize, pool, type PoolingMode } from '../model/pooling.js';
-import type { BertTokenizer } from '../tokenizer/index.js';
+import type { Tokenizer } from '../tokenizer/index.js';
 import { parseKey } from './catalog.js';
 import { type ActivationSource, type CompareOptions, type ComparisonReport, compareReference, type OurTensor } from './compare.js';
 import { loadReference, type RefBatch, type Reference } from './reference.js';
@@ -119,7 +119,7 @@ export function bertSource(model: BertModel, file = 'reference', rowsPerForward 
  */
 export async function runComparison(
   model: BertModel,
-  tokenizer: BertTokenizer | undefined,
+  tokenizer: Tokenizer | undefined,
   ref: string | Reference,
   opts: CompareOptions = {},
 ): Promise<ComparisonReport> {

@@ -60,7 +60,7 @@ export class SentenceEncoder {
 
   private constructor(
     readonly loaded: LoadedModel,
-    readonly tokenizer: BertTokenizer,
+    readonly tokenizer: Tokenizer,
     readonly backend: BackendChoice,
     readonly maxSeqLength: number,
     private readonly workers: number | undefined,
@@ -74,10 +74,10 @@ export class SentenceEncoder {
     const dir = await ensureModel(idOrDir, { revision: opts.revision, ...opts.onDownload });
     const { loaded, tokenizer } = loadModelAndTokenizer(dir);
     const backend = await setupBackend(opts.backend ?? 'auto');
-    const limit = Math.min(loaded.config.maxPositionEmbeddings, tokenizer.settings.modelMaxLength);
-    const maxSeqLength = opts.maxSeqLength ?? loaded.maxSeqLength ?? limit;
-    if (!(Number.isInteger(maxSeqLength) && maxSeqLength >= 2 && maxSeqLength <= loaded.config.maxPositionEmbeddings)) {
-      throw new UsageError(`max sequence length must be an integer in [2, ${loaded.config.maxPositionEmbeddings}], got ${maxSeqLength}`);
+    const room = maxTokens(loaded.config); // RoBERTa: max_position_embeddings less the padding offset
+    const maxSeqLength = opts.maxSeqLength ?? loaded.maxSeqLength ?? Math.min(room, tokenizer.modelMaxLength);
+    if (!(Number.isInteger(maxSeqLength) && maxSeqLength >= 2 && maxSeqLength <= room)) {
+      throw new UsageError(`max sequence length must be an integer in [2, ${room}], got ${maxSeqLength}`);
     }
     return new SentenceEncoder(loaded, tokenizer, backend, maxSeqLength, opts.workers);
   }

@@ -23,6 +23,7 @@ export interface EncodeOptions {
 }
 
 export class BertTokenizer {
+  readonly kind = 'wordpiece' as const;
   readonly settings: TokenizerSettings;
   /** Which file (or default) each setting came from. */
   readonly sources: SettingSources;
@@ -73,6 +74,10 @@ export class BertTokenizer {
 
   get vocabSize(): number {
     return this.vocab.size;
+  }
+
+  get modelMaxLength(): number {
+    return this.settings.modelMaxLength;
   }
 
   /**
@@ -224,14 +229,14 @@ export class BertTokenizer {
   }
 }
 
-function checkMaxLength(n: number, specials: number): number {
+export function checkMaxLength(n: number, specials: number): number {
   if (!Number.isInteger(n) || n < specials) {
     throw new UsageError(`max length must be an integer of at least ${specials} (room for the special tokens), got ${n}`);
   }
   return n;
 }
 
-function truncate(s: TokenSink, n: number): void {
+export function truncate(s: TokenSink, n: number): void {
   if (s.ids.length <= n) return;
   s.ids.length = n;
   s.starts.length = n;

@@ -3,9 +3,8 @@
 // normalized by `Precompiled` alone, pre-tokenized by WhitespaceSplit + Metaspace (`▁`, prepend always),
 // segmented by the Unigram model; `<s> A </s>` / `<s> A </s></s> B </s>` with type ids 0, `longest_first`
 // truncation, padding with `<pad>`; offsets in code points of the text.
-import { UsageError } from '../errors.js';
 import { AddedMatcher } from './added.js';
-import { longestFirst, type EncodeOptions, type Encoding } from './bert-tokenizer.js';
+import { checkMaxLength, longestFirst, truncate, type EncodeOptions, type Encoding } from './bert-tokenizer.js';
 import { METASPACE, metaspacePreTokens, type PrependScheme, type PreTokens } from './metaspace.js';
 import { codePointCount, identityNormalized, Precompiled, type Normalized } from './precompiled.js';
 import {
@@ -20,6 +19,7 @@ import type { TokenSink } from './wordpiece.js';
 export type { SentencePieceFiles, SentencePieceSettings } from './sentencepiece-files.js';
 
 export class XLMRobertaTokenizer {
+  readonly kind = 'unigram' as const;
   readonly settings: SentencePieceSettings;
   readonly model: Unigram;
   readonly padId: number;
@@ -86,6 +86,10 @@ export class XLMRobertaTokenizer {
   /** Model pieces plus added tokens beyond them (HF's `len(tokenizer)`). */
   get vocabSize(): number {
     return this.size;
+  }
+
+  get modelMaxLength(): number {
+    return this.settings.modelMaxLength;
   }
 
   idToToken(id: number): string {
@@ -287,18 +291,4 @@ function push(s: TokenSink, id: number): void {
   s.ids.push(id);
   s.starts.push(0);
   s.ends.push(0);
-}
-
-function checkMaxLength(n: number, specials: number): number {
-  if (!Number.isInteger(n) || n < specials) {
-    throw new UsageError(`max length must be an integer of at least ${specials} (room for the special tokens), got ${n}`);
-  }
-  return n;
-}
-
-function truncate(s: TokenSink, n: number): void {
-  if (s.ids.length <= n) return;
-  s.ids.length = n;
-  s.starts.length = n;
-  s.ends.length = n;
 }

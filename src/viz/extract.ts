@@ -2,12 +2,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../errors.js';
 import type { BertModel } from '../model/bert.js';
-import type { BertTokenizer } from '../tokenizer/index.js';
+import type { Tokenizer } from '../tokenizer/index.js';
+import { maxTokens } from '../loader/config.js';
 import type { AttentionMaps } from './maps.js';
 
-export async function attentionMaps(model: BertModel, tokenizer: BertTokenizer, text: string, opts: { maxLength?: number } = {}): Promise<AttentionMaps> {
+export async function attentionMaps(model: BertModel, tokenizer: Tokenizer, text: string, opts: { maxLength?: number } = {}): Promise<AttentionMaps> {
   if (text.trim() === '') throw new InputError('TEXT is empty: nothing to attend to');
-  const maxLength = opts.maxLength ?? model.config.maxPositionEmbeddings;
+  const maxLength = opts.maxLength ?? maxTokens(model.config);
   const enc = tokenizer.encode(text, { maxLength });
   const L = enc.inputIds.length;
   const inputs = {
