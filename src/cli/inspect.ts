@@ -131,7 +131,8 @@ function text(r: InspectReport): string {
     const c = r.config;
     lines.push(
       `config:  ${c.num_hidden_layers} layers, hidden ${c.hidden_size}, ${c.num_attention_heads} heads, intermediate ${c.intermediate_size}, ` +
-        `vocab ${c.vocab_size}, positions ${c.max_position_embeddings}, token types ${c.type_vocab_size}, ${c.hidden_act}, eps ${c.layer_norm_eps}`,
+        `vocab ${c.vocab_size}, positions ${c.max_position_embeddings}, token types ${c.type_vocab_size}, ${c.hidden_act}, eps ${c.layer_norm_eps}, ` +
+        `${c.model_type} (${(c.architectures as string[])[0]}${c.model_type === 'bert' ? '' : `, padding_idx ${c.pad_token_id}`})`,
     );
   }
   if (r.pooling) lines.push(`pooling: ${r.pooling}${r.normalize ? ', then L2-normalized' : ''}`);

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runComparison } from '../../src/compare/run.js';
 import { loadModelDir } from '../../src/loader/index.js';
 import { BertModel } from '../../src/model/bert.js';
-import { runWithCache } from '../../src/model/hooks.js';
+import { runWithCache, runWithHooks } from '../../src/model/hooks.js';
 import { fixture } from '../fixtures.js';
 import { BACKENDS, readRefs, ref, useBackend } from './helpers.js';
 
@@ -63,6 +63,28 @@ for (const backend of BACKENDS) {
     }
   });
 }
+
+describe('XLM-R hook points', () => {
+  it('have the same names as a BertModel of the same shape, and runWithHooks patches them', async () => {
+    await useBackend(BACKENDS[0]!);
+    const xl = loadModelDir(fixture('xlmr', 'xlmr-tiny', 'hf'));
+    const bt = loadModelDir(fixture('xlmr', 'bert-xlmr-tok', 'st'));
+    const x = BertModel.load(xl.config, xl.weights);
+    const b = BertModel.load(bt.config, bt.weights);
+    expect(x.hookNames()).toEqual(b.hookNames());
+    expect(x.hookNames()).toContain('embed.hook_pos_embed');
+    // zeroing the position embeddings changes the embeddings output: the hook reaches RoBERTa's positions
+    const inputs = { inputIds: tf.tensor2d([[0, 902, 728, 2]], [1, 4], 'int32'), attentionMask: tf.ones([1, 4], 'int32') as tf.Tensor2D };
+    const plain = runWithHooks(x, inputs, {}, { outputHiddenStates: true });
+    const zeroed = runWithHooks(x, inputs, { 'embed.hook_pos_embed': (t) => tf.zerosLike(t) }, { outputHiddenStates: true });
+    const diff = tf.max(tf.abs(tf.sub(plain.hiddenStates![0]!, zeroed.hiddenStates![0]!)));
+    expect((await diff.data())[0]).toBeGreaterThan(0.1);
+    tf.dispose([diff, inputs.inputIds, inputs.attentionMask]);
+    for (const o of [plain, zeroed]) tf.dispose([o.lastHiddenState, ...(o.hiddenStates ?? [])]);
+    x.dispose();
+    b.dispose();
+  });
+});
 
 describe('RoBERTa position ids', () => {
   it('come from the input ids (HF create_position_ids_from_input_ids), padding and a typed <pad> at padding_idx', async () => {
