@@ -4,10 +4,10 @@
 //   [GROUP.]last_hidden_state  [GROUP.]pool.{mean,cls,max,mean_sqrt_len}[_normalized]  [GROUP.]st.{mean,cls,...}[_normalized]
 import type { Layout } from './diff.js';
 
-/** The pools `sbert dump` writes (those the fixtures hold). */
-export const POOLS = ['mean', 'cls', 'max', 'mean_sqrt_len', 'mean_normalized', 'cls_normalized'] as const;
+/** The pools `sbert dump` writes (those every fixture holds). */
+export const POOLS = ['mean', 'cls', 'max', 'mean_sqrt_len', 'mean_normalized'] as const;
 /** Every pool we compare: a pooling mode, optionally L2-normalized. */
-export const POOL_KINDS = [...POOLS, 'max_normalized', 'mean_sqrt_len_normalized'] as const;
+export const POOL_KINDS = [...POOLS, 'cls_normalized', 'max_normalized', 'mean_sqrt_len_normalized'] as const;
 export type PoolKind = (typeof POOL_KINDS)[number];
 
 /** One comparable tensor, named without its group prefix. */

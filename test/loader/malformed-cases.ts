@@ -325,7 +325,11 @@ export function buildCases(root: string): { cases: Case[]; controls: Control[] }
   folder('config.json missing num_hidden_layers', { 'model.safetensors': st, 'config.json': JSON.stringify({ ...toHfConfig(SMALL), num_hidden_layers: undefined }) });
   folder('config hidden size disagrees with the weights', { 'model.safetensors': st, 'config.json': JSON.stringify({ ...toHfConfig(SMALL), hidden_size: 16 }) });
   folder('config says 2 layers, weights have 1', { 'model.safetensors': st, 'config.json': JSON.stringify({ ...toHfConfig(SMALL), num_hidden_layers: 2 }) });
-  folder('model_type roberta', { 'model.safetensors': st, 'config.json': JSON.stringify({ ...toHfConfig(SMALL), model_type: 'roberta' }) });
+  folder('model_type distilbert', { 'model.safetensors': st, 'config.json': JSON.stringify({ ...toHfConfig(SMALL), model_type: 'distilbert' }) });
+  const xlmr = (over: Record<string, unknown>): string => JSON.stringify({ ...toHfConfig({ ...SMALL, modelType: 'xlm-roberta' }), ...over });
+  folder('architectures GPT2Model, no model_type', { 'model.safetensors': st, 'config.json': JSON.stringify({ ...toHfConfig(SMALL), model_type: undefined, architectures: ['GPT2Model'] }) });
+  folder('xlm-roberta pad_token_id outside the vocabulary', { 'model.safetensors': st, 'config.json': xlmr({ pad_token_id: SMALL.vocabSize }) });
+  folder('xlm-roberta with no position left after the padding offset', { 'model.safetensors': st, 'config.json': xlmr({ pad_token_id: SMALL.maxPositionEmbeddings - 1 }) });
   folder('a required tensor missing', {
     'config.json': cfg,
     'model.safetensors': serializeSafetensors(tensors.slice(1).map((t) => ({ name: t.name, dtype: 'F32' as const, shape: t.shape, bytes: bytesOf(t.data) }))),

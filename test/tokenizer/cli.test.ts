@@ -102,7 +102,7 @@ describe('sbert tokenize', () => {
     expect(missing.stdout).toBe('');
     const noVocab = await sbert(['--model', fixture('tiny')], '"x"\n');
     expect(noVocab.code).toBe(2);
-    expect(noVocab.stderr).toMatch(/^error: .*tiny: no tokenizer.json or vocab.txt/);
+    expect(noVocab.stderr).toMatch(/^error: .*tiny: no tokenizer.json, sentencepiece.bpe.model or vocab.txt/);
     const badMax = await sbert(['--model', MODEL, '--max-length', 'ten'], '"x"\n');
     expect(badMax.code).toBe(1);
     expect(badMax.stderr).toMatch(/^error: .*max-length/);
