@@ -1,7 +1,7 @@
 // Tokenizer throughput on one core: every sentence of the Chinese STS-B train split (both columns), encoded
 // with its specials into a full Encoding (ids, types, mask, tokens, offsets), as `sbert encode` does; by the
 // WordPiece tokenizer and by XLM-R's SentencePiece Unigram tokenizer, one after the other.
-//   npx tsc -p tsconfig.json && node dist/bench/tokenizer.js [seconds per tokenizer]
+//   npx tsc -p tsconfig.json && node dist/bench/tokenizer.js [seconds per tokenizer] [wordpiece|unigram]
 import { readFileSync } from 'node:fs';
 import { BertTokenizer } from '../src/tokenizer/index.js';
 import { XLMRobertaTokenizer } from '../src/tokenizer/xlmr-tokenizer.js';
@@ -14,10 +14,12 @@ for (const line of readFileSync(corpus('sts-b.train.tsv'), 'utf8').split('\n')) 
   if (cols.length < 2) continue;
   sentences.push(cols[0]!, cols[1]!);
 }
-const tokenizers: [string, { encode(s: string): { inputIds: number[] } }][] = [
-  ['WordPiece (Chinese BERT vocab.txt)', BertTokenizer.fromFiles({ vocab: fixture('vocab.txt') })],
-  ['SentencePiece Unigram (XLM-R, 8 002 pieces)', XLMRobertaTokenizer.fromDir(fixture('xlmr', 'xlmr-tiny', 'hf'))],
-];
+const only = process.argv[3]; // one tokenizer alone, e.g. to time two processes against each other
+const tokenizers: [string, { encode(s: string): { inputIds: number[] } }][] = [];
+if (only !== 'unigram') tokenizers.push(['WordPiece (Chinese BERT vocab.txt)', BertTokenizer.fromFiles({ vocab: fixture('vocab.txt') })]);
+if (only !== 'wordpiece') {
+  tokenizers.push(['SentencePiece Unigram (XLM-R, 8 002 pieces)', XLMRobertaTokenizer.fromDir(fixture('xlmr', 'xlmr-tiny', 'hf'))]);
+}
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
 console.log(`corpus: ${sentences.length} sentences; node ${process.version}, one thread, ${seconds}s per tokenizer`);
 

@@ -28,47 +28,59 @@ export function isWhiteSpace(c: number): boolean {
 }
 
 /** Pre-tokens of a normalized text: each a range [start, end) of its UTF-16 units, with or without a `▁` before. */
-export interface PreTokens {
-  starts: number[];
-  ends: number[];
-  prepended: boolean[];
+export class PreTokens {
+  count = 0;
+  starts = new Int32Array(64);
+  ends = new Int32Array(64);
+  prepended = new Uint8Array(64);
+
+  push(start: number, end: number, prepended: boolean): void {
+    if (this.count === this.starts.length) {
+      const grow = <T extends Int32Array | Uint8Array>(a: T, b: T): T => (b.set(a), b);
+      const n = 2 * this.count;
+      this.starts = grow(this.starts, new Int32Array(n));
+      this.ends = grow(this.ends, new Int32Array(n));
+      this.prepended = grow(this.prepended, new Uint8Array(n));
+    }
+    this.starts[this.count] = start;
+    this.ends[this.count] = end;
+    this.prepended[this.count++] = prepended ? 1 : 0;
+  }
 }
 
 /**
- * Appends the pre-tokens of `text` (normalized; no surrogate pair holds a white-space unit, so a unit scan is
- * exact). `startsAtZero(i)` says whether unit i came from the text's first code point (scheme `first`).
+ * The pre-tokens of text[from, to) (normalized; no surrogate pair holds a white-space unit, so a unit scan is
+ * exact), replacing those in `out`. `startsAtZero(i)` says whether unit i came from the text's first code point
+ * (scheme `first`).
  */
 export function metaspacePreTokens(
   text: string,
+  from: number,
+  to: number,
   scheme: PrependScheme,
   startsAtZero: (unit: number) => boolean,
   out: PreTokens,
 ): void {
-  const n = text.length;
-  for (let i = 0; i < n; ) {
+  out.count = 0;
+  for (let i = from; i < to; ) {
     if (isWhiteSpace(text.charCodeAt(i))) {
       i++;
       continue;
     }
     let end = i + 1;
-    while (end < n && !isWhiteSpace(text.charCodeAt(end))) end++;
+    while (end < to && !isWhiteSpace(text.charCodeAt(end))) end++;
     // the word text[i, end)
     let p = i;
     if (text.charCodeAt(i) !== META) {
       let next = i + 1;
       while (next < end && text.charCodeAt(next) !== META) next++;
-      const prepend = scheme === 'always' || (scheme === 'first' && startsAtZero(i));
-      out.starts.push(i);
-      out.ends.push(next);
-      out.prepended.push(prepend);
+      out.push(i, next, scheme === 'always' || (scheme === 'first' && startsAtZero(i)));
       p = next;
     }
     while (p < end) {
       let next = p + 1;
       while (next < end && text.charCodeAt(next) !== META) next++;
-      out.starts.push(p);
-      out.ends.push(next);
-      out.prepended.push(false);
+      out.push(p, next, false);
       p = next;
     }
     i = end;

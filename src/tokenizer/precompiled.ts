@@ -154,7 +154,8 @@ export class Precompiled {
 
   /**
    * Normalizes text[from, to) as HF's `Precompiled` normalizer; `cp0` is the code-point index of text[from]
-   * in the whole text, which the alignments count from.
+   * in the whole text, which the alignments count from. The alignment arrays are this object's buffers: valid
+   * until its next `normalize`.
    */
   normalize(text: string, from: number, to: number, cp0: number): Normalized {
     this.n = 0;
@@ -186,7 +187,7 @@ export class Precompiled {
         }
       }
     }
-    return this.modified ? this.apply(this.n, cp0, codePointCount(text, from, to)) : identityNormalized(text, from, to, cp0);
+    return this.modified ? this.apply(this.n, cp0, codePointCount(text, from, to)) : this.identity(text, from, to, cp0);
   }
 
   // The output so far of `normalize`: code points and their HF `change` values.
@@ -240,41 +241,55 @@ export class Precompiled {
   private apply(n: number, cp0: number, count: number): Normalized {
     let units = 0;
     for (let k = 0; k < n; k++) units += this.outCp[k]! > 0xffff ? 2 : 1;
-    const start = new Int32Array(units);
-    const end = new Int32Array(units);
-    const parts: string[] = [];
+    const { start, end, chars } = this.scratch(units);
     let idx = 0; // next original code point (relative) to consume
     let u = 0;
     for (let k = 0; k < n; k++) {
       const c = this.outCp[k]!;
       const change = this.outChange[k]!;
       let s: number;
-      let e: number;
-      if (change > 0) {
-        if (idx < 1) s = e = cp0;
-        else {
-          const j = Math.min(idx, count) - 1;
-          s = cp0 + j;
-          e = s + 1;
-        }
-      } else {
-        const j = Math.min(idx, count - 1);
-        s = cp0 + j;
-        e = s + 1;
+      if (change > 0) s = idx < 1 ? -1 : cp0 + Math.min(idx, count) - 1;
+      else {
+        s = cp0 + Math.min(idx, count - 1);
         idx += 1 - change;
       }
-      parts.push(String.fromCodePoint(c));
-      start[u] = s;
-      end[u] = e;
-      u++;
+      // an inserted character before any original one has HF's empty (0, 0) alignment
+      const a = s < 0 ? cp0 : s;
+      const b = s < 0 ? cp0 : s + 1;
       if (c > 0xffff) {
-        start[u] = s;
-        end[u] = e;
-        u++;
-      }
+        chars[u] = 0xd800 + ((c - 0x10000) >> 10);
+        start[u] = a;
+        end[u++] = b;
+        chars[u] = 0xdc00 + ((c - 0x10000) & 0x3ff);
+      } else chars[u] = c;
+      start[u] = a;
+      end[u++] = b;
     }
-    return { text: parts.join(''), start, end };
+    return { text: unitsToString(chars, u), start: start.subarray(0, u), end: end.subarray(0, u) };
   }
+
+  /** text[from, to) unchanged, each unit aligned to its own code point (counted from `cp0`). */
+  private identity(text: string, from: number, to: number, cp0: number): Normalized {
+    const { start, end } = this.scratch(to - from);
+    fillIdentity(text, from, to, cp0, start, end);
+    return { text: from === 0 && to === text.length ? text : text.slice(from, to), start: start.subarray(0, to - from), end: end.subarray(0, to - from) };
+  }
+
+  // Output buffers, reused: a Normalized from this object is valid until its next `normalize`.
+  private startBuf = new Int32Array(256);
+  private endBuf = new Int32Array(256);
+  private charBuf = new Uint16Array(256);
+
+  private scratch(units: number): { start: Int32Array; end: Int32Array; chars: Uint16Array } {
+    if (this.startBuf.length < units) {
+      const size = Math.max(units, 2 * this.startBuf.length);
+      this.startBuf = new Int32Array(size);
+      this.endBuf = new Int32Array(size);
+      this.charBuf = new Uint16Array(size);
+    }
+    return { start: this.startBuf, end: this.endBuf, chars: this.charBuf };
+  }
+
 }
 
 function offsetOf(unit: number): number {
@@ -283,14 +298,18 @@ function offsetOf(unit: number): number {
 
 /** text[from, to) unchanged, each unit aligned to its own code point (counted from `cp0`). */
 export function identityNormalized(text: string, from: number, to: number, cp0: number): Normalized {
-  const len = to - from;
-  const start = new Int32Array(len);
-  const end = new Int32Array(len);
+  const start = new Int32Array(to - from);
+  const end = new Int32Array(to - from);
+  fillIdentity(text, from, to, cp0, start, end);
+  return { text: from === 0 && to === text.length ? text : text.slice(from, to), start, end };
+}
+
+function fillIdentity(text: string, from: number, to: number, cp0: number, start: Int32Array, end: Int32Array): void {
   let cp = cp0;
   for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
     start[i - from] = cp;
     end[i - from] = cp + 1;
+    const c = text.charCodeAt(i);
     if (c >= 0xd800 && c < 0xdc00 && i + 1 < to) {
       const d = text.charCodeAt(i + 1);
       if (d >= 0xdc00 && d < 0xe000) {
@@ -301,7 +320,14 @@ export function identityNormalized(text: string, from: number, to: number, cp0: 
     }
     cp++;
   }
-  return { text: from === 0 && to === text.length ? text : text.slice(from, to), start, end };
+}
+
+/** chars[0, n) as a string, in slices small enough for fromCharCode's argument list. */
+function unitsToString(chars: Uint16Array, n: number): string {
+  if (n <= 4096) return String.fromCharCode.apply(null, chars.subarray(0, n) as unknown as number[]);
+  const parts: string[] = [];
+  for (let i = 0; i < n; i += 4096) parts.push(String.fromCharCode.apply(null, chars.subarray(i, Math.min(n, i + 4096)) as unknown as number[]));
+  return parts.join('');
 }
 
 /** True when some character of text[from, to) may join a grapheme cluster with its neighbour. */

@@ -15,7 +15,8 @@ export class Unigram {
   private best = new Float64Array(64);
   private from = new Int32Array(64);
   private bestId = new Int32Array(64);
-  private rev = new Int32Array(192);
+  tokens = new Int32Array(192);
+  private units = new Uint16Array(64);
 
   /**
    * `pieces[id]` and `scores[id]` in vocabulary order; `unkId` the piece used for unknown characters.
@@ -46,30 +47,36 @@ export class Unigram {
   }
 
   /**
-   * Segments `s` (one pre-token); appends each token's id and its [start, end) in UTF-16 units of `s` to the
-   * arrays, in order. An empty `s` gives nothing.
+   * Segments one pre-token, text[begin, to) with `▁` before it when `prepend`, and returns the number of tokens.
+   * Token k (0 = the last one) is `tokens[3k]` (id), from unit `tokens[3k + 1]` to `tokens[3k + 2]` of that
+   * pre-token (the `▁` is unit 0). The buffer is reused by the next call.
    */
-  tokenize(s: string, ids: number[], starts: number[], ends: number[]): void {
-    const n = s.length;
-    if (n === 0) return;
+  segment(text: string, begin: number, to: number, prepend: boolean): number {
+    const n = to - begin + (prepend ? 1 : 0);
+    if (n === 0) return 0;
     if (this.best.length < n + 1) {
       this.best = new Float64Array(2 * n + 2);
       this.from = new Int32Array(2 * n + 2);
       this.bestId = new Int32Array(2 * n + 2);
-      this.rev = new Int32Array(3 * (2 * n + 2));
+      this.tokens = new Int32Array(3 * (2 * n + 2));
+      this.units = new Uint16Array(2 * n + 2);
     }
+    const s = this.units;
+    let k = 0;
+    if (prepend) s[k++] = 0x2581;
+    for (let i = begin; i < to; i++) s[k++] = text.charCodeAt(i);
     const { best, from, bestId, trie, scores, unkId } = this;
     const unkScore = this.minScore - UNK_PENALTY;
     best[0] = 0;
     from.fill(-1, 0, n + 1);
     for (let pos = 0; pos < n; ) {
       const till = best[pos]!;
-      const c = s.charCodeAt(pos);
-      const w = c >= 0xd800 && c < 0xdc00 && pos + 1 < n && (s.charCodeAt(pos + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      const c = s[pos]!;
+      const w = c >= 0xd800 && c < 0xdc00 && pos + 1 < n && (s[pos + 1]! & 0xfc00) === 0xdc00 ? 2 : 1;
       let single = false;
       let node = 0;
       for (let j = pos; j < n; j++) {
-        node = trie.next(node, s.charCodeAt(j));
+        node = trie.next(node, s[j]!);
         if (node < 0) break;
         const id = trie.value(node);
         if (id < 0) continue;
@@ -94,7 +101,7 @@ export class Unigram {
       pos += w;
     }
     // Back from the end, fusing runs of <unk>: [id, start, end] triples, last token first.
-    const rev = this.rev;
+    const rev = this.tokens;
     let r = 0;
     let unkEnd = -1;
     let unkStart = -1;
@@ -116,19 +123,17 @@ export class Unigram {
       end = start;
     }
     if (unkEnd >= 0) r = this.fused(s, unkStart, unkEnd, r);
-    for (let k = r - 3; k >= 0; k -= 3) {
-      ids.push(rev[k]!);
-      starts.push(rev[k + 1]!);
-      ends.push(rev[k + 2]!);
-    }
+    return r / 3;
   }
 
   /** Records a run of <unk> as one token; its text may itself be a piece (HF looks it up again). */
-  private fused(s: string, start: number, end: number, r: number): number {
-    const id = this.trie.get(s.slice(start, end));
-    this.rev[r++] = id >= 0 ? id : this.unkId;
-    this.rev[r++] = start;
-    this.rev[r++] = end;
+  private fused(s: Uint16Array, start: number, end: number, r: number): number {
+    let node = 0;
+    for (let i = start; i < end && node >= 0; i++) node = this.trie.next(node, s[i]!);
+    const id = node < 0 ? -1 : this.trie.value(node);
+    this.tokens[r++] = id >= 0 ? id : this.unkId;
+    this.tokens[r++] = start;
+    this.tokens[r++] = end;
     return r;
   }
 }

@@ -4,6 +4,8 @@
 export class UnitTrie {
   /** Value at each node (a piece id), -1 when no key ends there. */
   private values = new Int32Array(1024).fill(-1);
+  /** 1 when a node has children: most pieces end in a leaf, whose lookups then skip the table. */
+  private parents = new Uint8Array(1024);
   private nodes = 1; // node 0 is the root
   private keyNode: Int32Array;
   private keyUnit: Uint16Array;
@@ -37,6 +39,7 @@ export class UnitTrie {
   /** The child of `node` along code unit `u`, -1 when none. */
   next(node: number, u: number): number {
     if (node === 0) return this.root[u]!;
+    if (this.parents[node] === 0) return -1;
     const mask = this.mask;
     for (let h = hash(node, u) & mask; ; h = (h + 1) & mask) {
       const k = this.keyNode[h]!;
@@ -63,7 +66,11 @@ export class UnitTrie {
       const v = new Int32Array(2 * this.values.length).fill(-1);
       v.set(this.values);
       this.values = v;
+      const p = new Uint8Array(2 * this.parents.length);
+      p.set(this.parents);
+      this.parents = p;
     }
+    this.parents[node] = 1;
     if (node === 0) this.root[u] = id;
     else this.put(node, u, id);
     return id;

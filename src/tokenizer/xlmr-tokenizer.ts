@@ -5,7 +5,7 @@
 // truncation, padding with `<pad>`; offsets in code points of the text.
 import { AddedMatcher } from './added.js';
 import { checkMaxLength, longestFirst, truncate, type EncodeOptions, type Encoding } from './bert-tokenizer.js';
-import { METASPACE, metaspacePreTokens, type PrependScheme, type PreTokens } from './metaspace.js';
+import { METASPACE, metaspacePreTokens, type PrependScheme, PreTokens } from './metaspace.js';
 import { codePointCount, identityNormalized, Precompiled, type Normalized } from './precompiled.js';
 import {
   readSentencePieceFiles,
@@ -38,10 +38,7 @@ export class XLMRobertaTokenizer {
   private readonly specialIds: Set<number>;
   private readonly size: number;
   // scratch
-  private readonly pre: PreTokens = { starts: [], ends: [], prepended: [] };
-  private readonly pieceIds: number[] = [];
-  private readonly pieceStarts: number[] = [];
-  private readonly pieceEnds: number[] = [];
+  private readonly pre = new PreTokens();
 
   private constructor(files: SentencePieceFiles) {
     const spec = readSentencePieceFiles(files);
@@ -235,27 +232,20 @@ export class XLMRobertaTokenizer {
   private words(norm: Normalized, from: number, to: number, run: Run): void {
     const out = run.out;
     const pre = this.pre;
-    pre.starts.length = 0;
-    pre.ends.length = 0;
-    pre.prepended.length = 0;
-    const text = from === 0 && to === norm.text.length ? norm.text : norm.text.slice(from, to);
-    metaspacePreTokens(text, this.scheme, (u) => norm.start[from + u] === 0, pre);
-    const { pieceIds: ids, pieceStarts: starts, pieceEnds: ends } = this;
-    for (let p = 0; p < pre.starts.length; p++) {
-      const s = from + pre.starts[p]!;
-      const e = from + pre.ends[p]!;
-      const prepended = pre.prepended[p]!;
-      const word = norm.text.slice(s, e);
-      ids.length = 0;
-      starts.length = 0;
-      ends.length = 0;
-      this.model.tokenize(prepended ? METASPACE + word : word, ids, starts, ends);
+    metaspacePreTokens(norm.text, from, to, this.scheme, (u) => norm.start[u] === 0, pre);
+    const model = this.model;
+    for (let p = 0; p < pre.count; p++) {
+      const s = pre.starts[p]!;
+      const e = pre.ends[p]!;
+      const prepended = pre.prepended[p] === 1;
+      const count = model.segment(norm.text, s, e, prepended);
+      const tokens = model.tokens;
       // unit u of the pre-token → unit of norm.text (the prepended `▁` shares the first character's alignment)
       const shift = prepended ? s - 1 : s;
-      for (let k = 0; k < ids.length; k++) {
-        const a = Math.max(starts[k]! + shift, s);
-        const b = Math.max(ends[k]! - 1 + shift, s);
-        out.ids.push(ids[k]!);
+      for (let k = 3 * (count - 1); k >= 0; k -= 3) {
+        const a = Math.max(tokens[k + 1]! + shift, s);
+        const b = Math.max(tokens[k + 2]! - 1 + shift, s);
+        out.ids.push(tokens[k]!);
         out.starts.push(norm.start[a]!);
         out.ends.push(norm.end[b]!);
       }
