@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/loader/safetensors.js';
 import { decodeFloat32 } from '../../src/loader/dtype.js';
 import { errorLine, sbert } from '../cli.js';
-import { fixture } from '../fixtures.js';
+import { fixture, ROOT } from '../fixtures.js';
 import type { Case } from '../tokenizer/cases.js';
 import { maxDiff } from '../values.js';
 
@@ -115,6 +115,28 @@ describe('sbert on XLM-R models', () => {
       expect(e.code).toBe(0);
       expect((JSON.parse(e.stdout) as { embedding: number[] }).embedding.length).toBe(32);
     }
+  });
+
+  it("docs/multilingual.md's commands do what the page says", async () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'multilingual.md'), 'utf8');
+    const block = /```sh\n([\s\S]*?)```/.exec(doc)![1]!.trim().split('\n');
+    expect(block).toHaveLength(3);
+    const words = (line: string): string[] => [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+    // 1. similarity: the first sentence against the two others
+    const sim = words(block[0]!).slice(2);
+    const s = await sbert([...sim, '--json']);
+    expect(s.code).toBe(0);
+    expect((JSON.parse(s.stdout) as { similarities: unknown[] }).similarities).toHaveLength(2);
+    // 2. tokenize: what HF gives (the fixture case)
+    const [echo, tok] = block[1]!.split(' | ');
+    const t = await sbert(words(tok!).slice(2), { input: `${/^echo '(.*)'$/.exec(echo!)![1]!}\n` });
+    const want = readFileSync(XLMR('tokenizer', 'cases.jsonl'), 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l) as Case)
+      .find((c) => c.text === 'Paris is the <mask> of France.')!;
+    expect((JSON.parse(t.stdout) as { input_ids: number[]; offsets: number[][] }).offsets).toEqual(want.offsets);
+    // 3. compare: every tensor within tolerance
+    const c = await sbert(words(block[2]!).slice(2));
+    expect(c.code).toBe(0);
+    expect(c.stdout).toContain('ok: 24 tensors');
   });
 
   it('a model type we do not run is an error naming it (exit 2)', async () => {
