@@ -60,8 +60,9 @@ export class BertEmbeddings {
     return tf.tidy(() => {
       const [B, L] = inputIds.shape;
       if (this.paddingIdx === undefined) return tf.broadcastTo(tf.reshape(tf.range(0, L, 1, 'int32'), [1, L]), [B, L]) as tf.Tensor2D;
-      const mask = tf.cast(tf.notEqual(inputIds, tf.scalar(this.paddingIdx, 'int32')), 'int32');
-      return tf.add(tf.mul(tf.cumsum(mask, 1), mask), tf.scalar(this.paddingIdx, 'int32')) as tf.Tensor2D;
+      // The running count in float32 (exact below 2^24, and every backend's cumsum takes floats), then ids.
+      const mask = tf.cast(tf.notEqual(inputIds, tf.scalar(this.paddingIdx, 'int32')), 'float32');
+      return tf.cast(tf.add(tf.mul(tf.cumsum(mask, 1), mask), this.paddingIdx), 'int32') as tf.Tensor2D;
     });
   }
 
