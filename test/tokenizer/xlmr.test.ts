@@ -4,6 +4,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CheckpointError } from '../../src/errors.js';
 import { Precompiled } from '../../src/tokenizer/precompiled.js';
@@ -184,6 +185,42 @@ describe('XLM-R tokenizer rules', () => {
     const dir = folderWith('tokenizer_config.json');
     writeFileSync(join(dir, 'sentencepiece.bpe.model'), bytes.subarray(0, 300));
     expect(() => XLMRobertaTokenizer.fromDir(dir)).toThrow(/sentencepiece\.bpe\.model: not a SentencePiece model/);
+  });
+
+  it('corrupted models and charsmaps: a CheckpointError or a working tokenizer, never anything else', () => {
+    const bytes = new Uint8Array(readFileSync(join(hf, 'sentencepiece.bpe.model')));
+    const text = 'Hello wörld, 你好！ ｶﾞ①ﬁ e\u0301 \x7f<mask> 🇨🇳';
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (edits) => {
+        const b = bytes.slice();
+        for (const [at, v] of edits) b[at] = v;
+        let m;
+        try {
+          m = readSentencePieceModel(b, 'x.model');
+        } catch (e) {
+          expect(e).toBeInstanceOf(CheckpointError);
+          return;
+        }
+        let p;
+        try {
+          p = new Precompiled(m.normalizer.precompiledCharsmap, 'x.model');
+        } catch (e) {
+          expect(e).toBeInstanceOf(CheckpointError);
+          return;
+        }
+        const n = p.normalize(text, 0, text.length, 0);
+        expect(n.start.length).toBe(n.text.length);
+      }),
+      { numRuns: 300, seed: 18 },
+    );
+    // a charsmap whose trie points anywhere: lookups end, replacements decode (as U+FFFD where broken)
+    const noise = new Uint8Array(4096).map((_, i) => (i < 2052 ? Math.imul(i + 1, 2654435761) >>> 24 : i % 7 === 0 ? 0 : 97 + (i % 26)));
+    noise.set([0, 8, 0, 0]); // a trie of 2048 bytes (random units), then ASCII replacement strings
+    const p = new Precompiled(noise, 'noise');
+    for (const t of [text, '\u0000\uffff\ud800x', 'a'.repeat(1000)]) {
+      const n = p.normalize(t, 0, t.length, 0);
+      expect(n.start.length).toBe(n.text.length);
+    }
   });
 
   it('the Precompiled normalizer: nmt_nfkc rules, graphemes replaced whole, deleted characters', () => {
