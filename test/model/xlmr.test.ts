@@ -1,10 +1,15 @@
 // XLM-RoBERTa (RoBERTa position ids), a BertModel with XLM-R's tokenizer, and the bge-like cased Chinese BERT
 // against HF transformers 5.17 + sentence-transformers 6.0.1: every tensor of refs.safetensors and
 // refs_long.safetensors within 1e-5 on unpadded positions, in every checkpoint layout, on wasm and cpu.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runComparison } from '../../src/compare/run.js';
 import { loadModelDir } from '../../src/loader/index.js';
+import { readSafetensors, serializeSafetensors } from '../../src/loader/safetensors.js';
+import { contiguousState, legacyBytes } from '../../src/loader/torch-writer.js';
 import { BertModel } from '../../src/model/bert.js';
 import { runWithCache, runWithHooks } from '../../src/model/hooks.js';
 import { fixture } from '../fixtures.js';
@@ -27,6 +32,34 @@ async function compareFolder(dir: string, refsFile: string): Promise<Record<stri
   }
 }
 
+/**
+ * More layouts of xlmr-tiny's weights, written under the temp dir: a `RobertaModel` config; `roberta.`-prefixed
+ * safetensors with an `XLMRobertaForMaskedLM` head (`lm_head.*`, unused); the legacy torch format, prefixed.
+ */
+function moreLayouts(): [string, string][] {
+  const hf = fixture('xlmr', 'xlmr-tiny', 'hf');
+  const st = readSafetensors(join(hf, 'model.safetensors'));
+  const raw = [...st.tensors.values()];
+  const config = JSON.parse(readFileSync(join(hf, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const root = mkdtempSync(join(tmpdir(), 'sbert-xlmr-layouts-'));
+  const folder = (name: string, cfg: Record<string, unknown>, file: string, bytes: Uint8Array): [string, string] => {
+    const dir = join(root, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
+    writeFileSync(join(dir, file), bytes);
+    return [`${name} (written)`, dir];
+  };
+  const plain = raw.map((t) => ({ name: t.name, dtype: 'F32' as const, shape: t.shape, bytes: t.bytes }));
+  const prefixed = plain.map((t) => ({ ...t, name: `roberta.${t.name}` }));
+  const head = [{ name: 'lm_head.bias', dtype: 'F32' as const, shape: [8002], bytes: new Uint8Array(4 * 8002) }];
+  const { storages, tensors } = contiguousState(prefixed);
+  return [
+    folder('roberta', { ...config, model_type: 'roberta', architectures: ['RobertaModel'] }, 'model.safetensors', serializeSafetensors(plain)),
+    folder('masked-lm', { ...config, architectures: ['XLMRobertaForMaskedLM'] }, 'model.safetensors', serializeSafetensors([...prefixed, ...head])),
+    folder('legacy', config, 'pytorch_model.bin', legacyBytes(storages, tensors)),
+  ];
+}
+
 const FOLDERS: [string, string[], string][] = [
   ['xlmr-tiny/hf (XLMRobertaModel, safetensors)', ['xlmr', 'xlmr-tiny', 'hf'], 'xlmr/xlmr-tiny'],
   ['xlmr-tiny/st (+ mean pooling, Normalize)', ['xlmr', 'xlmr-tiny', 'st'], 'xlmr/xlmr-tiny'],
@@ -41,6 +74,14 @@ for (const backend of BACKENDS) {
     beforeAll(async () => {
       await useBackend(backend);
     });
+
+    for (const [name, dir] of moreLayouts()) {
+      it(`${name}: every tensor of refs within 1e-5`, async () => {
+        const errs = await compareFolder(dir, fixture('xlmr', 'xlmr-tiny', 'refs.safetensors'));
+        expect(Object.keys(errs).length).toBe(24);
+        for (const [k, v] of Object.entries(errs)) expect(v, k).toBeLessThanOrEqual(TOL);
+      });
+    }
 
     for (const [name, dir, refs] of FOLDERS) {
       it(`${name}: every tensor of refs and refs_long within 1e-5`, async () => {
