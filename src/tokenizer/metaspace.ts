@@ -36,7 +36,10 @@ export class PreTokens {
 
   push(start: number, end: number, prepended: boolean): void {
     if (this.count === this.starts.length) {
-      const grow = <T extends Int32Array | Uint8Array>(a: T, b: T): T => (b.set(a), b);
+      const grow = <T extends Int32Array | Uint8Array>(a: T, b: T): T => {
+        b.set(a);
+        return b;
+      };
       const n = 2 * this.count;
       this.starts = grow(this.starts, new Int32Array(n));
       this.ends = grow(this.ends, new Int32Array(n));

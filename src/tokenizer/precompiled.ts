@@ -146,7 +146,11 @@ export class Precompiled {
       const bytes = this.strings;
       let end = Math.min(at, bytes.length);
       while (end < bytes.length && bytes[end] !== 0) end++;
-      s = Buffer.from(bytes.buffer, bytes.byteOffset + Math.min(at, bytes.length), end - Math.min(at, bytes.length)).toString('utf8');
+      s = Buffer.from(
+        bytes.buffer,
+        bytes.byteOffset + Math.min(at, bytes.length),
+        end - Math.min(at, bytes.length),
+      ).toString('utf8');
       this.decoded.set(at, s);
     }
     return s;
@@ -272,7 +276,11 @@ export class Precompiled {
   private identity(text: string, from: number, to: number, cp0: number): Normalized {
     const { start, end } = this.scratch(to - from);
     fillIdentity(text, from, to, cp0, start, end);
-    return { text: from === 0 && to === text.length ? text : text.slice(from, to), start: start.subarray(0, to - from), end: end.subarray(0, to - from) };
+    return {
+      text: from === 0 && to === text.length ? text : text.slice(from, to),
+      start: start.subarray(0, to - from),
+      end: end.subarray(0, to - from),
+    };
   }
 
   // Output buffers, reused: a Normalized from this object is valid until its next `normalize`.
@@ -289,7 +297,6 @@ export class Precompiled {
     }
     return { start: this.startBuf, end: this.endBuf, chars: this.charBuf };
   }
-
 }
 
 function offsetOf(unit: number): number {
@@ -326,7 +333,8 @@ function fillIdentity(text: string, from: number, to: number, cp0: number, start
 function unitsToString(chars: Uint16Array, n: number): string {
   if (n <= 4096) return String.fromCharCode.apply(null, chars.subarray(0, n) as unknown as number[]);
   const parts: string[] = [];
-  for (let i = 0; i < n; i += 4096) parts.push(String.fromCharCode.apply(null, chars.subarray(i, Math.min(n, i + 4096)) as unknown as number[]));
+  for (let i = 0; i < n; i += 4096)
+    parts.push(String.fromCharCode.apply(null, chars.subarray(i, Math.min(n, i + 4096)) as unknown as number[]));
   return parts.join('');
 }
 

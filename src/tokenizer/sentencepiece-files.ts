@@ -64,14 +64,16 @@ function readJsonObject(file: string): Json {
 /** A special token in tokenizer_config.json is a string or an AddedToken object {content: ...}. */
 function tokenContent(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (typeof v === 'object' && v !== null && typeof (v as Json).content === 'string') return (v as Json).content as string;
+  if (typeof v === 'object' && v !== null && typeof (v as Json).content === 'string')
+    return (v as Json).content as string;
   return undefined;
 }
 
 function flag(t: Json, key: string, file: string): boolean {
   const v = t[key];
   if (v === undefined || v === null) return false;
-  if (typeof v !== 'boolean') throw new CheckpointError(`added token ${JSON.stringify(t.content)}: ${key} must be true or false`, file);
+  if (typeof v !== 'boolean')
+    throw new CheckpointError(`added token ${JSON.stringify(t.content)}: ${key} must be true or false`, file);
   return v;
 }
 
@@ -115,11 +117,17 @@ function fromTokenizerJson(file: string): Omit<SentencePieceSpec, 'settings'> {
     throw new CheckpointError(`model type ${JSON.stringify(model.type)} is not a SentencePiece Unigram model`, file);
   }
   if (model.byte_fallback === true) throw new CheckpointError('Unigram byte_fallback is not supported', file);
-  if (!Array.isArray(model.vocab) || model.vocab.length === 0) throw new CheckpointError('model.vocab must be a non-empty list', file);
+  if (!Array.isArray(model.vocab) || model.vocab.length === 0)
+    throw new CheckpointError('model.vocab must be a non-empty list', file);
   const pieces: string[] = [];
   const scores: number[] = [];
   model.vocab.forEach((entry: unknown, i: number) => {
-    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number' || !Number.isFinite(entry[1])) {
+    if (
+      !Array.isArray(entry) ||
+      typeof entry[0] !== 'string' ||
+      typeof entry[1] !== 'number' ||
+      !Number.isFinite(entry[1])
+    ) {
       throw new CheckpointError(`model.vocab[${i}] must be [piece, finite score]`, file);
     }
     pieces.push(entry[0]);
@@ -127,7 +135,10 @@ function fromTokenizerJson(file: string): Omit<SentencePieceSpec, 'settings'> {
   });
   const unk = model.unk_id ?? null;
   if (unk !== null && (!Number.isSafeInteger(unk) || (unk as number) < 0 || (unk as number) >= pieces.length)) {
-    throw new CheckpointError(`model.unk_id ${JSON.stringify(unk)} is not an id of the vocabulary (${pieces.length} pieces)`, file);
+    throw new CheckpointError(
+      `model.unk_id ${JSON.stringify(unk)} is not an id of the vocabulary (${pieces.length} pieces)`,
+      file,
+    );
   }
   const addedTokens: AddedToken[] = [];
   if (Array.isArray(tj.added_tokens)) {
@@ -136,10 +147,21 @@ function fromTokenizerJson(file: string): Omit<SentencePieceSpec, 'settings'> {
       if (a) addedTokens.push(a);
     }
   }
-  return { pieces, scores, unkId: unk === null ? 3 : (unk as number), charsmap: charsmapOf(tj.normalizer, file), addedTokens, source: file };
+  return {
+    pieces,
+    scores,
+    unkId: unk === null ? 3 : (unk as number),
+    charsmap: charsmapOf(tj.normalizer, file),
+    addedTokens,
+    source: file,
+  };
 }
 
-function fromSentencePieceModel(file: string, config: Json | undefined, configFile: string | undefined): Omit<SentencePieceSpec, 'settings'> {
+function fromSentencePieceModel(
+  file: string,
+  config: Json | undefined,
+  configFile: string | undefined,
+): Omit<SentencePieceSpec, 'settings'> {
   const m = readSentencePieceModel(new Uint8Array(readBytes(file)), file);
   if (m.trainer.modelType !== 1) {
     throw new CheckpointError(`model_type ${m.trainer.modelType} is not supported (only 1, Unigram)`, file);
@@ -147,7 +169,12 @@ function fromSentencePieceModel(file: string, config: Json | undefined, configFi
   if (m.pieces.length < 3) throw new CheckpointError(`${m.pieces.length} pieces: too few for the XLM-R layout`, file);
   const names = (k: string, d: string): string => tokenContent(config?.[k]) ?? d;
   // XLMRobertaConverter.convert_from_spm: the fairseq specials, the pieces from 3 on (id + 1), then <mask>.
-  const pieces = [names('bos_token', '<s>'), names('pad_token', '<pad>'), names('eos_token', '</s>'), names('unk_token', '<unk>')];
+  const pieces = [
+    names('bos_token', '<s>'),
+    names('pad_token', '<pad>'),
+    names('eos_token', '</s>'),
+    names('unk_token', '<unk>'),
+  ];
   const scores = [0, 0, 0, 0];
   for (const p of m.pieces.slice(3)) {
     pieces.push(p.piece);
@@ -167,7 +194,10 @@ function fromSentencePieceModel(file: string, config: Json | undefined, configFi
   const index = new Map<string, number>();
   pieces.forEach((p, i) => index.set(p, i));
   for (const k of ['bos_token', 'pad_token', 'eos_token', 'unk_token', 'mask_token']) {
-    const content = names(k, { bos_token: '<s>', pad_token: '<pad>', eos_token: '</s>', unk_token: '<unk>', mask_token: '<mask>' }[k]!);
+    const content = names(
+      k,
+      { bos_token: '<s>', pad_token: '<pad>', eos_token: '</s>', unk_token: '<unk>', mask_token: '<mask>' }[k]!,
+    );
     if (!addedTokens.some((t) => t.content === content) && index.has(content)) {
       addedTokens.push({ content, id: index.get(content)!, normalized: false, special: true });
     }
@@ -223,7 +253,8 @@ export function readSentencePieceFiles(f: SentencePieceFiles): SentencePieceSpec
     ['eos_token', settings.eosToken],
     ['pad_token', settings.padToken],
   ] as const) {
-    if (!ids.has(v) && !base.pieces.includes(v)) throw new CheckpointError(`${k} ${JSON.stringify(v)} is not in the vocabulary`, base.source);
+    if (!ids.has(v) && !base.pieces.includes(v))
+      throw new CheckpointError(`${k} ${JSON.stringify(v)} is not in the vocabulary`, base.source);
   }
   return { ...base, settings };
 }

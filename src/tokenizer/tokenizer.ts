@@ -71,7 +71,10 @@ export function loadTokenizer(dir: string): Tokenizer {
     const type = modelTypeOf(tj);
     if (type === 'Unigram') return XLMRobertaTokenizer.fromDir(dir);
     if (type !== undefined && type !== 'WordPiece') {
-      throw new CheckpointError(`tokenizer model type ${JSON.stringify(type)} is not supported (WordPiece, Unigram)`, tj);
+      throw new CheckpointError(
+        `tokenizer model type ${JSON.stringify(type)} is not supported (WordPiece, Unigram)`,
+        tj,
+      );
     }
     return BertTokenizer.fromDir(dir);
   }

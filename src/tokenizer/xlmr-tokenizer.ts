@@ -63,7 +63,9 @@ export class XLMRobertaTokenizer {
     this.sepId = idOf(spec.settings.eosToken);
     this.unkId = spec.unkId;
     this.specialIds = new Set(spec.addedTokens.filter((t) => t.special).map((t) => t.id));
-    this.raw = new AddedMatcher(spec.addedTokens.filter((t) => !t.normalized).map((token) => ({ pattern: token.content, token })));
+    this.raw = new AddedMatcher(
+      spec.addedTokens.filter((t) => !t.normalized).map((token) => ({ pattern: token.content, token })),
+    );
     this.normalized = new AddedMatcher(
       spec.addedTokens
         .filter((t) => t.normalized)
@@ -265,7 +267,13 @@ export class XLMRobertaTokenizer {
       tokens[i] = this.idToToken(ids[i]!);
       offsets[i] = [starts[i]!, ends[i]!];
     }
-    return { inputIds: ids, tokenTypeIds: new Array<number>(n).fill(0), attentionMask: new Array<number>(n).fill(1), tokens, offsets };
+    return {
+      inputIds: ids,
+      tokenTypeIds: new Array<number>(n).fill(0),
+      attentionMask: new Array<number>(n).fill(1),
+      tokens,
+      offsets,
+    };
   }
 }
 

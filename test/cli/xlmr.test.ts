@@ -29,9 +29,14 @@ describe('sbert on XLM-R models', () => {
       .filter((l) => l)
       .slice(0, 120)
       .map((l) => JSON.parse(l) as Case);
-    const r = await sbert(['tokenize', '--model', XLMR('xlmr-tiny', 'hf')], { input: cases.map((c) => JSON.stringify(c.text)).join('\n') + '\n' });
+    const r = await sbert(['tokenize', '--model', XLMR('xlmr-tiny', 'hf')], {
+      input: cases.map((c) => JSON.stringify(c.text)).join('\n') + '\n',
+    });
     expect(r.code).toBe(0);
-    const out = r.stdout.split('\n').filter((l) => l).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const out = r.stdout
+      .split('\n')
+      .filter((l) => l)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     cases.forEach((c, i) => {
       expect(out[i], c.text).toEqual({
         input_ids: c.input_ids,
@@ -41,7 +46,9 @@ describe('sbert on XLM-R models', () => {
         offsets: c.offsets,
       });
     });
-    const p = await sbert(['tokenize', '--model', XLMR('xlmr-tiny', 'hf'), '--pairs', '--max-length', '5'], { input: '{"a": "a", "b": "b"}\n' });
+    const p = await sbert(['tokenize', '--model', XLMR('xlmr-tiny', 'hf'), '--pairs', '--max-length', '5'], {
+      input: '{"a": "a", "b": "b"}\n',
+    });
     expect(JSON.parse(p.stdout).input_ids).toEqual([0, 2, 2, 4, 2]); // pairs.json: ("a", "b") at max_length 5
   });
 
@@ -50,11 +57,21 @@ describe('sbert on XLM-R models', () => {
       input: refsMeta.sentences.map((s) => JSON.stringify(s)).join('\n') + '\n',
     });
     expect(r.code).toBe(0);
-    const got = r.stdout.split('\n').filter((l) => l).map((l) => (JSON.parse(l) as { embedding: number[] }).embedding);
+    const got = r.stdout
+      .split('\n')
+      .filter((l) => l)
+      .map((l) => (JSON.parse(l) as { embedding: number[] }).embedding);
     const want = refRows(XLMR('xlmr-tiny', 'refs.safetensors'), 'st.mean_normalized');
     expect(got.length).toBe(want.length);
     expect(Math.max(...got.map((g, i) => maxDiff(g, want[i]!)))).toBeLessThanOrEqual(1e-5);
-    const s = await sbert(['similarity', '--model', XLMR('xlmr-tiny', 'st'), '--json', refsMeta.sentences[0]!, refsMeta.sentences[2]!]);
+    const s = await sbert([
+      'similarity',
+      '--model',
+      XLMR('xlmr-tiny', 'st'),
+      '--json',
+      refsMeta.sentences[0]!,
+      refsMeta.sentences[2]!,
+    ]);
     expect(s.code).toBe(0);
     const dot = want[0]!.reduce((a, v, j) => a + v * want[2]![j]!, 0); // cosine of unit vectors
     const score = (JSON.parse(s.stdout) as { similarities: { score: number }[] }).similarities[0]!.score;
@@ -62,7 +79,14 @@ describe('sbert on XLM-R models', () => {
   });
 
   it('compare: every tensor of the bin/ checkpoint (roberta. prefix) within tolerance, position ids exact', async () => {
-    const r = await sbert(['compare', '--model', XLMR('xlmr-tiny', 'bin'), '--reference', XLMR('xlmr-tiny', 'refs.safetensors'), '--json']);
+    const r = await sbert([
+      'compare',
+      '--model',
+      XLMR('xlmr-tiny', 'bin'),
+      '--reference',
+      XLMR('xlmr-tiny', 'refs.safetensors'),
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout) as { ok: boolean; tensors: Record<string, { max_abs: number }> };
     expect(rep.ok).toBe(true);
@@ -75,7 +99,10 @@ describe('sbert on XLM-R models', () => {
     const dir = join(tmp, 'as-bert');
     const cfg = JSON.parse(readFileSync(XLMR('xlmr-tiny', 'hf', 'config.json'), 'utf8')) as Record<string, unknown>;
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, model_type: 'bert', architectures: ['BertModel'] }));
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ ...cfg, model_type: 'bert', architectures: ['BertModel'] }),
+    );
     copyFileSync(XLMR('xlmr-tiny', 'hf', 'model.safetensors'), join(dir, 'model.safetensors'));
     const r = await sbert(['compare', '--model', dir, '--reference', XLMR('xlmr-tiny', 'refs.safetensors'), '--json']);
     expect(r.code).toBe(3);
@@ -91,7 +118,14 @@ describe('sbert on XLM-R models', () => {
     const c = await sbert(['compare', '--model', XLMR('xlmr-tiny', 'hf'), '--reference', out, '--json']);
     expect(c.code).toBe(0);
     expect((JSON.parse(c.stdout) as { ok: boolean }).ok).toBe(true);
-    const a = await sbert(['attention', '--model', XLMR('xlmr-tiny', 'hf'), 'Paris is the <mask> of France.', '--out', join(tmp, 'a.html')]);
+    const a = await sbert([
+      'attention',
+      '--model',
+      XLMR('xlmr-tiny', 'hf'),
+      'Paris is the <mask> of France.',
+      '--out',
+      join(tmp, 'a.html'),
+    ]);
     expect(a.code).toBe(0);
     const html = readFileSync(join(tmp, 'a.html'), 'utf8');
     expect(html).toContain('"tokens":["\\u003cs>","▁","P","ar","is","▁","is","▁the","\\u003cmask>","▁","of"');
@@ -108,7 +142,8 @@ describe('sbert on XLM-R models', () => {
       const dir = join(tmp, `synth-${name}`);
       const s = await sbert(['synth', '--config', config, '--out', dir]);
       expect(s.code).toBe(0);
-      for (const f of ['sentencepiece.bpe.model', 'tokenizer_config.json']) copyFileSync(XLMR('xlmr-tiny', 'hf', f), join(dir, f));
+      for (const f of ['sentencepiece.bpe.model', 'tokenizer_config.json'])
+        copyFileSync(XLMR('xlmr-tiny', 'hf', f), join(dir, f));
       const i = await sbert(['inspect', dir]);
       expect(i.stdout).toContain(name === 'xlmr' ? 'xlm-roberta (XLMRobertaModel' : 'bert (BertModel)');
       const e = await sbert(['encode', '--model', dir], { input: 'Hello world\n' });
@@ -130,7 +165,10 @@ describe('sbert on XLM-R models', () => {
     // 2. tokenize: what HF gives (the fixture case)
     const [echo, tok] = block[1]!.split(' | ');
     const t = await sbert(words(tok!).slice(2), { input: `${/^echo '(.*)'$/.exec(echo!)![1]!}\n` });
-    const want = readFileSync(XLMR('tokenizer', 'cases.jsonl'), 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l) as Case)
+    const want = readFileSync(XLMR('tokenizer', 'cases.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l)
+      .map((l) => JSON.parse(l) as Case)
       .find((c) => c.text === 'Paris is the <mask> of France.')!;
     expect((JSON.parse(t.stdout) as { input_ids: number[]; offsets: number[][] }).offsets).toEqual(want.offsets);
     // 3. compare: every tensor within tolerance
@@ -147,8 +185,13 @@ describe('sbert on XLM-R models', () => {
     copyFileSync(XLMR('xlmr-tiny', 'hf', 'model.safetensors'), join(dir, 'model.safetensors'));
     const r = await sbert(['encode', '--model', dir], { input: 'x\n' });
     expect(r.code).toBe(2);
-    expect(errorLine(r)).toMatch(/config\.json: model_type "distilbert" is not supported \(supported: bert, roberta, xlm-roberta\)/);
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, model_type: undefined, architectures: ['GPT2Model'] }));
+    expect(errorLine(r)).toMatch(
+      /config\.json: model_type "distilbert" is not supported \(supported: bert, roberta, xlm-roberta\)/,
+    );
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ ...cfg, model_type: undefined, architectures: ['GPT2Model'] }),
+    );
     const g = await sbert(['inspect', dir]);
     expect(g.code).toBe(2);
     expect(errorLine(g)).toMatch(/architecture "GPT2Model" is not supported/);

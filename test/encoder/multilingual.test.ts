@@ -13,16 +13,59 @@ import { maxAbsRows } from './helpers.js';
 function rowsOf(file: string, key: string): Float32Array[] {
   const t = readSafetensors(file).tensors.get(key);
   if (!t) throw new Error(`${file}: no ${key}`);
-  const data = t.dtype === 'I32' || t.dtype === 'I64' ? Float32Array.from(decodeInt32(t.bytes, t.dtype, file, key)) : decodeFloat32(t.bytes, t.dtype, file, key);
+  const data =
+    t.dtype === 'I32' || t.dtype === 'I64'
+      ? Float32Array.from(decodeInt32(t.bytes, t.dtype, file, key))
+      : decodeFloat32(t.bytes, t.dtype, file, key);
   const [n, d] = t.shape as [number, number];
   return Array.from({ length: n }, (_, i) => data.slice(i * d, (i + 1) * d));
 }
 
-const CASES: { name: string; dir: string[]; refs: string[]; st: string; kind: string; pooling: string; normalize: boolean }[] = [
-  { name: 'xlmr-tiny/st', dir: ['xlmr', 'xlmr-tiny', 'st'], refs: ['xlmr', 'xlmr-tiny'], st: 'st.mean_normalized', kind: 'unigram', pooling: 'mean', normalize: true },
-  { name: 'xlmr-tiny/st-cls', dir: ['xlmr', 'xlmr-tiny', 'st-cls'], refs: ['xlmr', 'xlmr-tiny'], st: 'st.cls_normalized', kind: 'unigram', pooling: 'cls', normalize: true },
-  { name: 'bert-xlmr-tok/st', dir: ['xlmr', 'bert-xlmr-tok', 'st'], refs: ['xlmr', 'bert-xlmr-tok'], st: 'st.mean', kind: 'unigram', pooling: 'mean', normalize: false },
-  { name: 'bge-like/st', dir: ['bge-like', 'st'], refs: ['bge-like'], st: 'st.cls_normalized', kind: 'wordpiece', pooling: 'cls', normalize: true },
+const CASES: {
+  name: string;
+  dir: string[];
+  refs: string[];
+  st: string;
+  kind: string;
+  pooling: string;
+  normalize: boolean;
+}[] = [
+  {
+    name: 'xlmr-tiny/st',
+    dir: ['xlmr', 'xlmr-tiny', 'st'],
+    refs: ['xlmr', 'xlmr-tiny'],
+    st: 'st.mean_normalized',
+    kind: 'unigram',
+    pooling: 'mean',
+    normalize: true,
+  },
+  {
+    name: 'xlmr-tiny/st-cls',
+    dir: ['xlmr', 'xlmr-tiny', 'st-cls'],
+    refs: ['xlmr', 'xlmr-tiny'],
+    st: 'st.cls_normalized',
+    kind: 'unigram',
+    pooling: 'cls',
+    normalize: true,
+  },
+  {
+    name: 'bert-xlmr-tok/st',
+    dir: ['xlmr', 'bert-xlmr-tok', 'st'],
+    refs: ['xlmr', 'bert-xlmr-tok'],
+    st: 'st.mean',
+    kind: 'unigram',
+    pooling: 'mean',
+    normalize: false,
+  },
+  {
+    name: 'bge-like/st',
+    dir: ['bge-like', 'st'],
+    refs: ['bge-like'],
+    st: 'st.cls_normalized',
+    kind: 'wordpiece',
+    pooling: 'cls',
+    normalize: true,
+  },
 ];
 
 describe('SentenceEncoder on multilingual and bge-like folders', () => {

@@ -54,8 +54,18 @@ function moreLayouts(): [string, string][] {
   const head = [{ name: 'lm_head.bias', dtype: 'F32' as const, shape: [8002], bytes: new Uint8Array(4 * 8002) }];
   const { storages, tensors } = contiguousState(prefixed);
   return [
-    folder('roberta', { ...config, model_type: 'roberta', architectures: ['RobertaModel'] }, 'model.safetensors', serializeSafetensors(plain)),
-    folder('masked-lm', { ...config, architectures: ['XLMRobertaForMaskedLM'] }, 'model.safetensors', serializeSafetensors([...prefixed, ...head])),
+    folder(
+      'roberta',
+      { ...config, model_type: 'roberta', architectures: ['RobertaModel'] },
+      'model.safetensors',
+      serializeSafetensors(plain),
+    ),
+    folder(
+      'masked-lm',
+      { ...config, architectures: ['XLMRobertaForMaskedLM'] },
+      'model.safetensors',
+      serializeSafetensors([...prefixed, ...head]),
+    ),
     folder('legacy', config, 'pytorch_model.bin', legacyBytes(storages, tensors)),
   ];
 }
@@ -89,16 +99,35 @@ for (const backend of BACKENDS) {
         const long = await compareFolder(fixture(...dir), fixture(...refs.split('/'), 'refs_long.safetensors'));
         // position ids, hidden states 0..2, attentions, query / attention_output / intermediate per layer, the
         // pools, sentence-transformers' output, the pairs' hidden state and pools: everything the reference holds.
-        const layers = [0, 1].flatMap((l) => [`attentions.${l}`, ...['query', 'attention_output', 'intermediate'].map((k) => `layer.${l}.${k}`)]);
-        const pools = ['mean', 'cls', 'max', 'mean_sqrt_len', 'mean_normalized', 'cls_normalized'].map((p) => `pool.${p}`);
+        const layers = [0, 1].flatMap((l) => [
+          `attentions.${l}`,
+          ...['query', 'attention_output', 'intermediate'].map((k) => `layer.${l}.${k}`),
+        ]);
+        const pools = ['mean', 'cls', 'max', 'mean_sqrt_len', 'mean_normalized', 'cls_normalized'].map(
+          (p) => `pool.${p}`,
+        );
         const st = Object.keys(errs).filter((k) => k.startsWith('st.'));
         expect(st.length).toBeGreaterThan(0);
         expect(Object.keys(errs).sort()).toEqual(
-          ['position_ids', 'hidden_states.0', 'hidden_states.1', 'hidden_states.2', 'last_hidden_state', ...layers, ...pools, ...st]
+          [
+            'position_ids',
+            'hidden_states.0',
+            'hidden_states.1',
+            'hidden_states.2',
+            'last_hidden_state',
+            ...layers,
+            ...pools,
+            ...st,
+          ]
             .concat(['pairs.last_hidden_state', 'pairs.pool.cls', 'pairs.pool.mean'])
             .sort(),
         );
-        expect(Object.keys(long).sort()).toEqual(['long.last_hidden_state', 'long.pool.cls', 'long.pool.mean', 'long.position_ids']);
+        expect(Object.keys(long).sort()).toEqual([
+          'long.last_hidden_state',
+          'long.pool.cls',
+          'long.pool.mean',
+          'long.position_ids',
+        ]);
         for (const [k, v] of Object.entries({ ...errs, ...long })) expect(v, k).toBeLessThanOrEqual(TOL);
       });
     }
@@ -115,9 +144,17 @@ describe('XLM-R hook points', () => {
     expect(x.hookNames()).toEqual(b.hookNames());
     expect(x.hookNames()).toContain('embed.hook_pos_embed');
     // zeroing the position embeddings changes the embeddings output: the hook reaches RoBERTa's positions
-    const inputs = { inputIds: tf.tensor2d([[0, 902, 728, 2]], [1, 4], 'int32'), attentionMask: tf.ones([1, 4], 'int32') as tf.Tensor2D };
+    const inputs = {
+      inputIds: tf.tensor2d([[0, 902, 728, 2]], [1, 4], 'int32'),
+      attentionMask: tf.ones([1, 4], 'int32') as tf.Tensor2D,
+    };
     const plain = runWithHooks(x, inputs, {}, { outputHiddenStates: true });
-    const zeroed = runWithHooks(x, inputs, { 'embed.hook_pos_embed': (t) => tf.zerosLike(t) }, { outputHiddenStates: true });
+    const zeroed = runWithHooks(
+      x,
+      inputs,
+      { 'embed.hook_pos_embed': (t) => tf.zerosLike(t) },
+      { outputHiddenStates: true },
+    );
     const diff = tf.max(tf.abs(tf.sub(plain.hiddenStates![0]!, zeroed.hiddenStates![0]!)));
     expect((await diff.data())[0]).toBeGreaterThan(0.1);
     tf.dispose([diff, inputs.inputIds, inputs.attentionMask]);
@@ -172,8 +209,13 @@ describe('RoBERTa position ids', () => {
     await useBackend(BACKENDS[0]!);
     const loaded = loadModelDir(fixture('xlmr', 'xlmr-tiny', 'hf'));
     const model = BertModel.load(loaded.config, loaded.weights);
-    const inputs = { inputIds: tf.ones([1, 513], 'int32') as tf.Tensor2D, attentionMask: tf.ones([1, 513], 'int32') as tf.Tensor2D };
-    expect(() => model.forward(inputs)).toThrow(/sequence of 513 tokens exceeds max_position_embeddings 514 less the padding offset 2/);
+    const inputs = {
+      inputIds: tf.ones([1, 513], 'int32') as tf.Tensor2D,
+      attentionMask: tf.ones([1, 513], 'int32') as tf.Tensor2D,
+    };
+    expect(() => model.forward(inputs)).toThrow(
+      /sequence of 513 tokens exceeds max_position_embeddings 514 less the padding offset 2/,
+    );
     tf.dispose([inputs.inputIds, inputs.attentionMask]);
     model.dispose();
   });

@@ -9,7 +9,8 @@ import { fixture } from '../fixtures.js';
 
 const tok = XLMRobertaTokenizer.fromDir(fixture('xlmr', 'xlmr-tiny', 'hf'));
 
-const cp = (min: number, max: number): fc.Arbitrary<string> => fc.integer({ min, max }).map((c) => String.fromCodePoint(c));
+const cp = (min: number, max: number): fc.Arbitrary<string> =>
+  fc.integer({ min, max }).map((c) => String.fromCodePoint(c));
 const unit = fc.oneof(
   cp(0, 0x10ffff), // any code point of any plane, lone surrogates (U+D800-DFFF) included
   cp(0xd800, 0xdfff), // lone surrogates, more often
@@ -21,8 +22,37 @@ const unit = fc.oneof(
   cp(0x900, 0x97f), // Devanagari (virama conjuncts)
   cp(0x1f1e6, 0x1f1ff), // regional indicators
   cp(0x1f300, 0x1faff), // emoji
-  fc.constantFrom('\t', '\n', '\r', '\r\n', ' ', '\u3000', '\u00a0', '\u200b', '\u200d', '\ufeff', '\u0000', '\u007f', '\u2581'),
-  fc.constantFrom('<s>', '</s>', '<mask>', '<pad>', '<unk>', ' <mask>', '＜ｓ＞', 'ﬁ', '①', '½', '™', 'ｶﾞ', 'e\u0301', 'ﷺ'),
+  fc.constantFrom(
+    '\t',
+    '\n',
+    '\r',
+    '\r\n',
+    ' ',
+    '\u3000',
+    '\u00a0',
+    '\u200b',
+    '\u200d',
+    '\ufeff',
+    '\u0000',
+    '\u007f',
+    '\u2581',
+  ),
+  fc.constantFrom(
+    '<s>',
+    '</s>',
+    '<mask>',
+    '<pad>',
+    '<unk>',
+    ' <mask>',
+    '＜ｓ＞',
+    'ﬁ',
+    '①',
+    '½',
+    '™',
+    'ｶﾞ',
+    'e\u0301',
+    'ﷺ',
+  ),
 );
 const text = fc.string({ unit, maxLength: 60 });
 

@@ -40,7 +40,8 @@ function caseMismatches(t: XLMRobertaTokenizer): string[] {
       ['tokens', e.tokens, c.tokens],
       ['offsets', e.offsets, c.offsets],
     ] as const) {
-      if (JSON.stringify(got) !== JSON.stringify(want)) bad.push(`${show(c.text)}: ${what} ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        bad.push(`${show(c.text)}: ${what} ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
     }
   }
   return bad;
@@ -53,7 +54,8 @@ function pairMismatches(t: XLMRobertaTokenizer): string[] {
     const e = c.b === null ? t.encode(c.a, opts) : t.encodePair(c.a, c.b, opts);
     const got = JSON.stringify([e.inputIds, e.tokenTypeIds, e.attentionMask]);
     const want = JSON.stringify([c.input_ids, c.token_type_ids, c.attention_mask]);
-    if (got !== want) bad.push(`a=${show(c.a)} b=${c.b === null ? 'null' : show(c.b)} max_length=${c.max_length}: ${got} != ${want}`);
+    if (got !== want)
+      bad.push(`a=${show(c.a)} b=${c.b === null ? 'null' : show(c.b)} max_length=${c.max_length}: ${got} != ${want}`);
   }
   return bad;
 }
@@ -85,7 +87,11 @@ describe('XLM-R tokenizer fixtures (HF transformers 5.17)', () => {
   });
 
   it('reads the same tokenizer from every model folder', () => {
-    for (const dir of [['xlmr-tiny', 'st'], ['xlmr-tiny', 'st-cls'], ['bert-xlmr-tok', 'st']]) {
+    for (const dir of [
+      ['xlmr-tiny', 'st'],
+      ['xlmr-tiny', 'st-cls'],
+      ['bert-xlmr-tok', 'st'],
+    ]) {
       const other = XLMRobertaTokenizer.fromDir(fixture('xlmr', ...dir));
       expect(caseMismatches(other).length, dir.join('/')).toBe(0);
     }
@@ -155,7 +161,10 @@ describe('XLM-R tokenizer rules', () => {
     expect(zh.offsets[100_000]).toEqual([99_999, 100_000]);
     const marks = tok.encode('a\u0301'.repeat(50_000));
     expect(marks.inputIds.length).toBe(50_003);
-    expect(marks.offsets.slice(-3, -1)).toEqual([[99_996, 99_997], [99_998, 99_999]]);
+    expect(marks.offsets.slice(-3, -1)).toEqual([
+      [99_996, 99_997],
+      [99_998, 99_999],
+    ]);
     const flags = tok.encode('🇨🇳'.repeat(25_000), { maxLength: 512 });
     expect(flags.inputIds.slice(0, 5)).toEqual([0, 4, 3, 6803, 3]);
     expect(flags.inputIds.slice(-3)).toEqual([6803, 3, 2]);
@@ -165,7 +174,11 @@ describe('XLM-R tokenizer rules', () => {
   it('reads the ModelProto: pieces and scores as tokenizer.json has them (ids shifted by one)', () => {
     const m = readSentencePieceModel(new Uint8Array(readFileSync(join(hf, 'sentencepiece.bpe.model'))));
     expect(m.pieces.length).toBe(8000);
-    expect(m.pieces.slice(0, 3).map((p) => [p.piece, p.type])).toEqual([['<unk>', 2], ['<s>', 3], ['</s>', 3]]);
+    expect(m.pieces.slice(0, 3).map((p) => [p.piece, p.type])).toEqual([
+      ['<unk>', 2],
+      ['<s>', 3],
+      ['</s>', 3],
+    ]);
     expect(m.trainer).toMatchObject({ modelType: 1, unkId: 0, bosId: 1, eosId: 2, padId: -1, byteFallback: false });
     expect(m.normalizer.name).toBe('nmt_nfkc');
     const tj = JSON.parse(readFileSync(join(hf, 'tokenizer.json'), 'utf8')) as { model: { vocab: [string, number][] } };
@@ -175,10 +188,14 @@ describe('XLM-R tokenizer rules', () => {
   it('refuses malformed SentencePiece models and charsmaps with a one-line error naming the file', () => {
     const bytes = new Uint8Array(readFileSync(join(hf, 'sentencepiece.bpe.model')));
     for (const cut of [1, 2, 5, 17, 100, 1000, bytes.length - 1]) {
-      expect(() => readSentencePieceModel(bytes.subarray(0, cut), 'x.model')).toThrow(/^x\.model: not a SentencePiece model/);
+      expect(() => readSentencePieceModel(bytes.subarray(0, cut), 'x.model')).toThrow(
+        /^x\.model: not a SentencePiece model/,
+      );
     }
     expect(() => readSentencePieceModel(new Uint8Array([0x0b]), 'x.model')).toThrow(/wire type 3/);
-    expect(() => readSentencePieceModel(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f]), 'x.model')).toThrow(/runs past the end/);
+    expect(() => readSentencePieceModel(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f]), 'x.model')).toThrow(
+      /runs past the end/,
+    );
     expect(() => readSentencePieceModel(new Uint8Array(0), 'x.model')).toThrow(/no pieces/);
     expect(() => new Precompiled(new Uint8Array([8, 0, 0, 0, 1, 2]), 'c')).toThrow(CheckpointError);
     expect(() => new Precompiled(new Uint8Array([4, 0, 0, 0, 0, 0, 0, 0, 0xff]), 'c')).toThrow(/not valid UTF-8/);
@@ -191,30 +208,35 @@ describe('XLM-R tokenizer rules', () => {
     const bytes = new Uint8Array(readFileSync(join(hf, 'sentencepiece.bpe.model')));
     const text = 'Hello wörld, 你好！ ｶﾞ①ﬁ e\u0301 \x7f<mask> 🇨🇳';
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (edits) => {
-        const b = bytes.slice();
-        for (const [at, v] of edits) b[at] = v;
-        let m;
-        try {
-          m = readSentencePieceModel(b, 'x.model');
-        } catch (e) {
-          expect(e).toBeInstanceOf(CheckpointError);
-          return;
-        }
-        let p;
-        try {
-          p = new Precompiled(m.normalizer.precompiledCharsmap, 'x.model');
-        } catch (e) {
-          expect(e).toBeInstanceOf(CheckpointError);
-          return;
-        }
-        const n = p.normalize(text, 0, text.length, 0);
-        expect(n.start.length).toBe(n.text.length);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        (edits) => {
+          const b = bytes.slice();
+          for (const [at, v] of edits) b[at] = v;
+          let m;
+          try {
+            m = readSentencePieceModel(b, 'x.model');
+          } catch (e) {
+            expect(e).toBeInstanceOf(CheckpointError);
+            return;
+          }
+          let p;
+          try {
+            p = new Precompiled(m.normalizer.precompiledCharsmap, 'x.model');
+          } catch (e) {
+            expect(e).toBeInstanceOf(CheckpointError);
+            return;
+          }
+          const n = p.normalize(text, 0, text.length, 0);
+          expect(n.start.length).toBe(n.text.length);
+        },
+      ),
       { numRuns: 300, seed: 18 },
     );
     // a charsmap whose trie points anywhere: lookups end, replacements decode (as U+FFFD where broken)
-    const noise = new Uint8Array(4096).map((_, i) => (i < 2052 ? Math.imul(i + 1, 2654435761) >>> 24 : i % 7 === 0 ? 0 : 97 + (i % 26)));
+    const noise = new Uint8Array(4096).map((_, i) =>
+      i < 2052 ? Math.imul(i + 1, 2654435761) >>> 24 : i % 7 === 0 ? 0 : 97 + (i % 26),
+    );
     noise.set([0, 8, 0, 0]); // a trie of 2048 bytes (random units), then ASCII replacement strings
     const p = new Precompiled(noise, 'noise');
     for (const t of [text, '\u0000\uffff\ud800x', 'a'.repeat(1000)]) {
@@ -232,11 +254,36 @@ describe('XLM-R tokenizer rules', () => {
       const n = p.normalize(s, 0, s.length, 0);
       return [n.text, [...n.start].map((st, i) => [st, n.end[i]!])];
     };
-    expect(norm('ﬁ①')).toEqual(['fi1', [[0, 1], [0, 1], [1, 2]]]);
-    expect(norm('e\u0301x')).toEqual(['éx', [[0, 1], [2, 3]]]);
-    expect(norm('a\x01b')).toEqual(['ab', [[0, 1], [2, 3]]]);
+    expect(norm('ﬁ①')).toEqual([
+      'fi1',
+      [
+        [0, 1],
+        [0, 1],
+        [1, 2],
+      ],
+    ]);
+    expect(norm('e\u0301x')).toEqual([
+      'éx',
+      [
+        [0, 1],
+        [2, 3],
+      ],
+    ]);
+    expect(norm('a\x01b')).toEqual([
+      'ab',
+      [
+        [0, 1],
+        [2, 3],
+      ],
+    ]);
     // a deletion at the start is lost: everything after shifts one to the left (HF's alignment quirk)
-    expect(norm('\x7fab')).toEqual(['ab', [[0, 1], [1, 2]]]);
+    expect(norm('\x7fab')).toEqual([
+      'ab',
+      [
+        [0, 1],
+        [1, 2],
+      ],
+    ]);
     expect(norm('▁')[0]).toBe(' ');
     expect(p.transform('\0', 0, 1)).toBeUndefined();
   });
@@ -244,9 +291,13 @@ describe('XLM-R tokenizer rules', () => {
   it('names the unsupported tokenizer file or class', () => {
     const dir = folderWith('sentencepiece.bpe.model');
     writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'T5Tokenizer' }));
-    expect(() => XLMRobertaTokenizer.fromDir(dir)).toThrow(/tokenizer_config\.json: tokenizer_class "T5Tokenizer" is not supported/);
+    expect(() => XLMRobertaTokenizer.fromDir(dir)).toThrow(
+      /tokenizer_config\.json: tokenizer_class "T5Tokenizer" is not supported/,
+    );
     const wp = mkdtempSync(join(tmpdir(), 'sbert-xlmr-tok-'));
     writeFileSync(join(wp, 'tokenizer.json'), JSON.stringify({ model: { type: 'WordPiece', vocab: {} } }));
-    expect(() => XLMRobertaTokenizer.fromDir(wp)).toThrow(/tokenizer\.json: model type "WordPiece" is not a SentencePiece Unigram model/);
+    expect(() => XLMRobertaTokenizer.fromDir(wp)).toThrow(
+      /tokenizer\.json: model type "WordPiece" is not a SentencePiece Unigram model/,
+    );
   });
 });
