@@ -8,6 +8,7 @@ import { dumpActivations } from '../compare/dump.js';
 import { UsageError } from '../errors.js';
 import { loadModelAndTokenizer } from '../encoder/load.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
+import { maxTokens } from '../loader/config.js';
 import { resolveModelDir } from '../loader/index.js';
 import { writeSafetensors } from '../loader/safetensors.js';
 import { BertModel } from '../model/bert.js';
@@ -56,7 +57,7 @@ export function register(program: Command): void {
       if (!items.length) throw new UsageError('no texts: give them as arguments, or one per line on stdin or in --input');
 
       const { loaded, tokenizer } = loadModelAndTokenizer(resolveModelDir(o.model));
-      const maxLength = Math.min(o.maxLength ?? Infinity, loaded.config.maxPositionEmbeddings);
+      const maxLength = Math.min(o.maxLength ?? Infinity, maxTokens(loaded.config));
       const encodings = tokenizer.encodePairBatch(items.map((i) => [i.a, i.b]), { maxLength });
       const texts = o.pairs ? items : items.map((i) => i.a);
       reportBackend(await setupBackend(o.backend));

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tokenizerFor } from '../encoder/load.js';
 import { messageOf } from '../errors.js';
-import type { TokenizerSettings } from '../tokenizer/index.js';
+import { BertTokenizer, type SentencePieceSettings, type TokenizerSettings, XLMRobertaTokenizer } from '../tokenizer/index.js';
 import type { Command } from 'commander';
 import { groupLabel } from '../compare/compare.js';
 import { loadReference } from '../compare/reference.js';
@@ -63,6 +63,17 @@ const SETTING_NAMES: Record<keyof TokenizerSettings, string> = {
   maxInputCharsPerWord: 'max_input_chars_per_word',
 };
 
+/** The XLM-R tokenizer's settings, named as tokenizer_config.json spells them. */
+const XLMR_SETTING_NAMES: Record<keyof SentencePieceSettings, string> = {
+  modelMaxLength: 'model_max_length',
+  bosToken: 'bos_token',
+  eosToken: 'eos_token',
+  unkToken: 'unk_token',
+  padToken: 'pad_token',
+  maskToken: 'mask_token',
+  addPrefixSpace: 'add_prefix_space',
+};
+
 function tokenizerReport(dir: string, vocabSize: number, configFile: string): TokenizerReport | { error: string } {
   let tok;
   try {
@@ -77,8 +88,14 @@ function tokenizerReport(dir: string, vocabSize: number, configFile: string): To
     problem = messageOf(e);
   }
   const settings: TokenizerReport['settings'] = {};
-  for (const [k, name] of Object.entries(SETTING_NAMES) as [keyof TokenizerSettings, string][]) {
-    settings[name] = { value: tok.settings[k], source: tok.sources[k] };
+  if (tok instanceof XLMRobertaTokenizer) {
+    for (const [k, name] of Object.entries(XLMR_SETTING_NAMES) as [keyof SentencePieceSettings, string][]) {
+      settings[name] = { value: tok.settings[k], source: tok.sources[k] };
+    }
+  } else if (tok instanceof BertTokenizer) {
+    for (const [k, name] of Object.entries(SETTING_NAMES) as [keyof TokenizerSettings, string][]) {
+      settings[name] = { value: tok.settings[k], source: tok.sources[k] };
+    }
   }
   return { file: tok.file, class: tok.tokenizerClass, vocabSize: tok.vocabSize, settings, ...(problem ? { problem } : {}) };
 }

@@ -1,5 +1,5 @@
 // `sbert tokenize`: texts (JSONL strings by default, or plain lines) → one JSON encoding per text on stdout, as
-// HF BertTokenizerFast gives it. A bad line stops the run with its number (exit 2), as in `sbert encode`; the
+// HF's fast tokenizer (BertTokenizerFast, XLMRobertaTokenizer) gives it. A bad line stops the run with its number (exit 2), as in `sbert encode`; the
 // lines before it are printed.
 import { InvalidArgumentError, type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
@@ -74,7 +74,7 @@ export function register(program: Command): void {
   program
     .command('tokenize')
     .description(
-      'tokenize texts (JSONL strings, {"a", "b"} pairs with --pairs, or plain lines) like HF BertTokenizerFast',
+      'tokenize texts (JSONL strings, {"a", "b"} pairs with --pairs, or plain lines) like HF\'s fast tokenizer',
     )
     .option('--model <dir-or-id>', 'model folder, or hub id looked up under weights/<id>/', DEFAULT_MODEL_ID)
     .option(

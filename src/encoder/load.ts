@@ -3,14 +3,14 @@
 // the weights, then the check that every id the tokenizer can produce has a row in the embedding table.
 import { dirname, join } from 'node:path';
 import { type LoadedModel, loadModelDir, tokenizerDirOf } from '../loader/index.js';
-import { BertTokenizer } from '../tokenizer/index.js';
+import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 
 /** The tokenizer a model folder uses (reads no weights). */
-export function tokenizerFor(dir: string): BertTokenizer {
-  return BertTokenizer.fromDir(tokenizerDirOf(dir));
+export function tokenizerFor(dir: string): Tokenizer {
+  return loadTokenizer(tokenizerDirOf(dir));
 }
 
-export function loadModelAndTokenizer(dir: string): { loaded: LoadedModel; tokenizer: BertTokenizer } {
+export function loadModelAndTokenizer(dir: string): { loaded: LoadedModel; tokenizer: Tokenizer } {
   const tokenizer = tokenizerFor(dir);
   const loaded = loadModelDir(dir);
   tokenizer.checkVocabSize(loaded.config.vocabSize, join(dirname(loaded.weightsFile), 'config.json'));

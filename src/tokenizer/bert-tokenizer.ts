@@ -1,26 +1,22 @@
 // BERT's tokenizer as HF BertTokenizerFast runs it (what sentence-transformers uses): [CLS] A [SEP] (B [SEP]),
 // longest_first truncation, padding to the longest in a batch, code-point offsets.
-import { CheckpointError, UsageError } from '../errors.js';
 import { charTables } from './chars.js';
 import { readTokenizerFiles, type SettingSources, tokenizerFilesIn, type TokenizerFiles, type TokenizerSettings } from './files.js';
 import type { Vocab } from './vocab.js';
-import { WordPiece, type TokenSink } from './wordpiece.js';
+import { WordPiece } from './wordpiece.js';
+import {
+  checkMaxLength,
+  type EncodeOptions,
+  type Encoding,
+  idsPastTable,
+  longestFirst,
+  padEncodings,
+  type TokenSink,
+  truncate,
+} from './encoding.js';
 
 export type { SettingSources, TokenizerSettings, TokenizerFiles } from './files.js';
-
-export interface Encoding {
-  inputIds: number[];
-  tokenTypeIds: number[];
-  attentionMask: number[];
-  tokens: string[];
-  /** [start, end) in Unicode code points of the text the token came from; [0, 0] for special tokens. */
-  offsets: [number, number][];
-}
-
-export interface EncodeOptions {
-  /** Truncate to this many tokens, special tokens included (HF `truncation=True, max_length=N`). */
-  maxLength?: number;
-}
+export { longestFirst, type EncodeOptions, type Encoding } from './encoding.js';
 
 export class BertTokenizer {
   readonly kind = 'wordpiece' as const;
@@ -89,12 +85,7 @@ export class BertTokenizer {
     if (this.maxId < vocabSize) return;
     let first = vocabSize;
     while (this.vocab.token(first) === undefined) first++;
-    const ids = first === this.maxId ? `token id ${first}` : `token ids ${first}..${this.maxId}`;
-    throw new CheckpointError(
-      `${ids} (${JSON.stringify(this.vocab.token(first))}${first === this.maxId ? '' : ', ...'}) past the model's embedding table ` +
-        `of ${vocabSize} rows (vocab_size in ${configFile})`,
-      this.file,
-    );
+    throw idsPastTable(first, this.maxId, this.vocab.token(first), vocabSize, configFile, this.file);
   }
 
   idToToken(id: number): string {
@@ -179,18 +170,7 @@ export class BertTokenizer {
 
   /** Pads encodings in place to the longest one. */
   pad(encs: Encoding[]): Encoding[] {
-    const len = encs.reduce((m, e) => Math.max(m, e.inputIds.length), 0);
-    const padToken = this.settings.padToken;
-    for (const e of encs) {
-      for (let i = e.inputIds.length; i < len; i++) {
-        e.inputIds.push(this.padId);
-        e.tokenTypeIds.push(0);
-        e.attentionMask.push(0);
-        e.tokens.push(padToken);
-        e.offsets.push([0, 0]);
-      }
-    }
-    return encs;
+    return padEncodings(encs, this.padId, this.settings.padToken);
   }
 
   /**
@@ -227,39 +207,6 @@ export class BertTokenizer {
     }
     return { inputIds: ids, tokenTypeIds, attentionMask, tokens, offsets };
   }
-}
-
-export function checkMaxLength(n: number, specials: number): number {
-  if (!Number.isInteger(n) || n < specials) {
-    throw new UsageError(`max length must be an integer of at least ${specials} (room for the special tokens), got ${n}`);
-  }
-  return n;
-}
-
-export function truncate(s: TokenSink, n: number): void {
-  if (s.ids.length <= n) return;
-  s.ids.length = n;
-  s.starts.length = n;
-  s.ends.length = n;
-}
-
-/**
- * Lengths after HF tokenizers' `longest_first` truncation to `max` tokens in all: the shorter sequence keeps
- * its length if the longer can take the rest; otherwise each gets half (the longer one the odd token).
- */
-export function longestFirst(n1: number, n2: number, max: number): [number, number] {
-  if (n1 + n2 <= max) return [n1, n2];
-  const swap = n1 > n2;
-  let short = swap ? n2 : n1;
-  let long: number;
-  if (short > max) long = short;
-  else long = Math.max(short, max - short);
-  if (short + long > max) {
-    short = Math.floor(max / 2);
-    long = short + (max % 2);
-  }
-  const [a, b] = swap ? [long, short] : [short, long];
-  return [Math.min(n1, a), Math.min(n2, b)];
 }
 
 function cleanup(t: string): string {

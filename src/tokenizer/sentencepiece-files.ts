@@ -5,7 +5,7 @@
 // model's pieces from id 3 on, then <mask>); `tokenizer_config.json` for the special tokens, `add_prefix_space`,
 // `model_max_length` and (without tokenizer.json) `added_tokens_decoder`.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { CheckpointError, InputError } from '../errors.js';
 import type { AddedToken } from './added.js';
 import { readSentencePieceModel, PieceType } from './sentencepiece-model.js';
@@ -28,6 +28,9 @@ export interface SentencePieceSettings {
   addPrefixSpace: boolean;
 }
 
+/** Where each setting came from, as `sbert inspect` shows it ("tokenizer_config.json" or "default"). */
+export type SentencePieceSources = Record<keyof SentencePieceSettings, string>;
+
 export interface SentencePieceSpec {
   pieces: string[];
   scores: number[];
@@ -36,6 +39,9 @@ export interface SentencePieceSpec {
   charsmap: Uint8Array | undefined;
   addedTokens: AddedToken[];
   settings: SentencePieceSettings;
+  sources: SentencePieceSources;
+  /** The class transformers would build, and what named it (for `sbert inspect`). */
+  tokenizerClass: string;
   /** The file the vocabulary came from (for messages). */
   source: string;
 }
@@ -109,7 +115,7 @@ function charsmapOf(normalizer: unknown, file: string): Uint8Array | undefined {
   return undefined;
 }
 
-function fromTokenizerJson(file: string): Omit<SentencePieceSpec, 'settings'> {
+function fromTokenizerJson(file: string): Omit<SentencePieceSpec, 'settings' | 'sources' | 'tokenizerClass'> {
   const tj = readJsonObject(file);
   const model = tj.model as Json | undefined;
   if (typeof model !== 'object' || model === null) throw new CheckpointError('no "model" section', file);
@@ -161,7 +167,7 @@ function fromSentencePieceModel(
   file: string,
   config: Json | undefined,
   configFile: string | undefined,
-): Omit<SentencePieceSpec, 'settings'> {
+): Omit<SentencePieceSpec, 'settings' | 'sources' | 'tokenizerClass'> {
   const m = readSentencePieceModel(new Uint8Array(readBytes(file)), file);
   if (m.trainer.modelType !== 1) {
     throw new CheckpointError(`model_type ${m.trainer.modelType} is not supported (only 1, Unigram)`, file);
@@ -221,12 +227,23 @@ export function readSentencePieceFiles(f: SentencePieceFiles): SentencePieceSpec
       f.tokenizerConfig,
     );
   }
-  let base: Omit<SentencePieceSpec, 'settings'>;
+  let base: Omit<SentencePieceSpec, 'settings' | 'sources' | 'tokenizerClass'>;
   if (f.tokenizerJson) base = fromTokenizerJson(f.tokenizerJson);
   else if (f.sentencepieceModel) base = fromSentencePieceModel(f.sentencepieceModel, config, f.tokenizerConfig);
   else throw new InputError('no tokenizer.json or sentencepiece.bpe.model given');
 
   const name = (k: string, d: string): string => tokenContent(config?.[k]) ?? d;
+  const from = (k: string): string =>
+    config && config[k] !== undefined && config[k] !== null ? basename(f.tokenizerConfig!) : 'default';
+  const sources: SentencePieceSources = {
+    modelMaxLength: from('model_max_length'),
+    bosToken: from('bos_token'),
+    eosToken: from('eos_token'),
+    unkToken: from('unk_token'),
+    padToken: from('pad_token'),
+    maskToken: from('mask_token'),
+    addPrefixSpace: from('add_prefix_space'),
+  };
   const settings: SentencePieceSettings = {
     modelMaxLength: 1e30,
     bosToken: name('bos_token', '<s>'),
@@ -239,7 +256,11 @@ export function readSentencePieceFiles(f: SentencePieceFiles): SentencePieceSpec
   if (config) {
     const file = f.tokenizerConfig;
     const mml = config.model_max_length;
-    if (typeof mml === 'number' && mml > 0) settings.modelMaxLength = mml;
+    if (mml !== undefined && mml !== null) {
+      if (typeof mml !== 'number' || !(mml > 0))
+        throw new CheckpointError(`model_max_length must be a positive number, got ${JSON.stringify(mml)}`, file);
+      settings.modelMaxLength = mml;
+    }
     const aps = config.add_prefix_space;
     if (aps !== undefined && aps !== null) {
       if (typeof aps !== 'boolean') throw new CheckpointError('add_prefix_space must be true or false', file);
@@ -256,7 +277,12 @@ export function readSentencePieceFiles(f: SentencePieceFiles): SentencePieceSpec
     if (!ids.has(v) && !base.pieces.includes(v))
       throw new CheckpointError(`${k} ${JSON.stringify(v)} is not in the vocabulary`, base.source);
   }
-  return { ...base, settings };
+  const why = cls
+    ? basename(f.tokenizerConfig!)
+    : f.tokenizerJson
+      ? `${basename(f.tokenizerJson)} model Unigram`
+      : basename(base.source);
+  return { ...base, settings, sources, tokenizerClass: `XLMRobertaTokenizer (${why})` };
 }
 
 /** The tokenizer files of an XLM-R folder: tokenizer.json, else sentencepiece.bpe.model; tokenizer_config.json when present. */

@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError, InputError } from '../errors.js';
-import { BertTokenizer, type EncodeOptions, type Encoding } from './bert-tokenizer.js';
-import type { TokenSink } from './wordpiece.js';
+import { BertTokenizer } from './bert-tokenizer.js';
+import type { EncodeOptions, Encoding, TokenSink } from './encoding.js';
 import { XLMRobertaTokenizer } from './xlmr-tokenizer.js';
 
 export type TokenizerKind = 'wordpiece' | 'unigram';
@@ -23,6 +23,20 @@ export interface Tokenizer {
   readonly modelMaxLength: number;
   /** Token ids are below this (the vocabulary with added tokens). */
   readonly vocabSize: number;
+  /** The file the ids come from (tokenizer.json, vocab.txt, sentencepiece.bpe.model): what errors about ids name. */
+  readonly file: string;
+  /** The class transformers' AutoTokenizer would build for these files, and what named it. */
+  readonly tokenizerClass: string;
+  /**
+   * Throws a CheckpointError naming `file` when some id this tokenizer can produce has no row in the model's
+   * embedding table (`vocabSize` rows, from `configFile`).
+   */
+  checkVocabSize(vocabSize: number, configFile: string): void;
+  /**
+   * Whether `encode(text, { maxLength })` is the same for every text that starts with `prefix` (tokenizing stops
+   * at `maxLength` tokens inside it, far enough from its end): a reader may then keep only a long line's start.
+   */
+  prefixDecides(prefix: string, maxLength: number): boolean;
   /** The token of an id; a RangeError outside the vocabulary. */
   idToToken(id: number): string;
   /** The tokens of `text` without special tokens: ids and code-point offsets. */

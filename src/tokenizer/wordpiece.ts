@@ -12,11 +12,9 @@ import { CJK, isWhitespace, KEEP, normalizeText, PUNCT, SLOW, SPACE, type CharTa
 import type { Vocab } from './vocab.js';
 
 /** Tokens of one text: parallel arrays, appended to. */
-export interface TokenSink {
-  ids: number[];
-  starts: number[];
-  ends: number[];
-}
+import type { TokenSink } from './encoding.js';
+
+export type { TokenSink } from './encoding.js';
 
 /** Code points in text[from, to). */
 export function codePoints(text: string, from: number, to: number): number {

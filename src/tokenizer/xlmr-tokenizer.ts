@@ -4,7 +4,16 @@
 // segmented by the Unigram model; `<s> A </s>` / `<s> A </s></s> B </s>` with type ids 0, `longest_first`
 // truncation, padding with `<pad>`; offsets in code points of the text.
 import { AddedMatcher } from './added.js';
-import { checkMaxLength, longestFirst, truncate, type EncodeOptions, type Encoding } from './bert-tokenizer.js';
+import {
+  checkMaxLength,
+  type EncodeOptions,
+  type Encoding,
+  idsPastTable,
+  longestFirst,
+  padEncodings,
+  type TokenSink,
+  truncate,
+} from './encoding.js';
 import { METASPACE, metaspacePreTokens, type PrependScheme, PreTokens } from './metaspace.js';
 import { codePointCount, identityNormalized, Precompiled, type Normalized } from './precompiled.js';
 import {
@@ -12,15 +21,21 @@ import {
   sentencePieceFilesIn,
   type SentencePieceFiles,
   type SentencePieceSettings,
+  type SentencePieceSources,
 } from './sentencepiece-files.js';
 import { Unigram } from './unigram.js';
-import type { TokenSink } from './wordpiece.js';
 
 export type { SentencePieceFiles, SentencePieceSettings } from './sentencepiece-files.js';
 
 export class XLMRobertaTokenizer {
   readonly kind = 'unigram' as const;
   readonly settings: SentencePieceSettings;
+  /** Which file (or default) each setting came from. */
+  readonly sources: SentencePieceSources;
+  /** The class transformers' AutoTokenizer would build, and what named it. */
+  readonly tokenizerClass: string;
+  /** tokenizer.json or sentencepiece.bpe.model: the file the ids come from. */
+  readonly file: string;
   readonly model: Unigram;
   readonly padId: number;
   /** `<s>` (bos, which XLM-R also uses as cls) */
@@ -39,10 +54,17 @@ export class XLMRobertaTokenizer {
   private readonly size: number;
   // scratch
   private readonly pre = new PreTokens();
+  /** After `tokenize`: the code point past the word where the limit stopped it; -1 when it did not stop there. */
+  private stopCp = -1;
+  /** Code points after `stopCp` that a prefix must still hold for `prefixDecides`. */
+  private readonly margin: number;
 
   private constructor(files: SentencePieceFiles) {
     const spec = readSentencePieceFiles(files);
     this.settings = spec.settings;
+    this.sources = spec.sources;
+    this.tokenizerClass = spec.tokenizerClass;
+    this.file = spec.source;
     this.model = new Unigram(spec.pieces, spec.scores, spec.unkId);
     this.normalizer = spec.charsmap ? new Precompiled(spec.charsmap, spec.source) : undefined;
     this.scheme = spec.settings.addPrefixSpace ? 'always' : 'never';
@@ -63,6 +85,7 @@ export class XLMRobertaTokenizer {
     this.sepId = idOf(spec.settings.eosToken);
     this.unkId = spec.unkId;
     this.specialIds = new Set(spec.addedTokens.filter((t) => t.special).map((t) => t.id));
+    this.margin = 16 + spec.addedTokens.reduce((m, t) => Math.max(m, t.content.length), 0);
     this.raw = new AddedMatcher(
       spec.addedTokens.filter((t) => !t.normalized).map((token) => ({ pattern: token.content, token })),
     );
@@ -89,6 +112,33 @@ export class XLMRobertaTokenizer {
 
   get modelMaxLength(): number {
     return this.settings.modelMaxLength;
+  }
+
+  checkVocabSize(vocabSize: number, configFile: string): void {
+    if (this.size <= vocabSize) return;
+    throw idsPastTable(
+      vocabSize,
+      this.size - 1,
+      this.idToTokenOrUndefined(vocabSize),
+      vocabSize,
+      configFile,
+      this.file,
+    );
+  }
+
+  /**
+   * Whether `encode(text, { maxLength })` is the same for every text starting with `prefix`: tokenizing stops
+   * (tokenizers' limit) after a word that ends inside `prefix` with a separator after it, and far enough from
+   * the end that no added token, grapheme cluster or normalization rule reaching past it can change what came
+   * before (a cluster the cut shortens to under 6 bytes lies within its last 5 characters).
+   */
+  prefixDecides(prefix: string, maxLength: number): boolean {
+    this.tokenize(prefix, { ids: [], starts: [], ends: [] }, checkMaxLength(maxLength, 2));
+    return this.stopCp >= 0 && this.stopCp + this.margin <= codePointCount(prefix, 0, prefix.length);
+  }
+
+  private idToTokenOrUndefined(id: number): string | undefined {
+    return id < this.model.size ? this.model.pieces[id] : this.extra.get(id);
   }
 
   idToToken(id: number): string {
@@ -153,17 +203,7 @@ export class XLMRobertaTokenizer {
 
   /** Pads encodings in place to the longest one. */
   pad(encs: Encoding[]): Encoding[] {
-    const len = encs.reduce((m, e) => Math.max(m, e.inputIds.length), 0);
-    for (const e of encs) {
-      for (let i = e.inputIds.length; i < len; i++) {
-        e.inputIds.push(this.padId);
-        e.tokenTypeIds.push(0);
-        e.attentionMask.push(0);
-        e.tokens.push(this.settings.padToken);
-        e.offsets.push([0, 0]);
-      }
-    }
-    return encs;
+    return padEncodings(encs, this.padId, this.settings.padToken);
   }
 
   /** Ids back to text with HF's Metaspace decoder: `▁` becomes a space, except in the first token where it goes. */
@@ -184,7 +224,8 @@ export class XLMRobertaTokenizer {
    * pre-token that brings the count to `limit` or more (tokenizers' `tokenize_with_limit`, used when truncating).
    */
   private tokenize(text: string, out: TokenSink, limit: number): void {
-    const run: Run = { out, limit: limit === Infinity ? Infinity : out.ids.length + limit, done: false };
+    const run: Run = { out, limit: limit === Infinity ? Infinity : out.ids.length + limit, done: false, last: true };
+    this.stopCp = -1;
     if (!this.raw.mayMatch(text)) {
       this.stretch(text, 0, text.length, 0, run);
       return;
@@ -192,6 +233,7 @@ export class XLMRobertaTokenizer {
     let cp = 0;
     for (const sp of this.raw.split(text)) {
       if (run.done) return;
+      run.last = sp.end === text.length;
       const cps = codePointCount(text, sp.start, sp.end);
       if (sp.token) {
         out.ids.push(sp.token.id);
@@ -225,7 +267,10 @@ export class XLMRobertaTokenizer {
         out.starts.push(norm.start[np.start]!);
         out.ends.push(norm.end[np.end - 1]!);
       } else {
+        const last = run.last;
+        run.last = last && np.end === norm.text.length;
         this.words(norm, np.start, np.end, run);
+        run.last = last;
       }
     }
   }
@@ -253,6 +298,8 @@ export class XLMRobertaTokenizer {
       }
       if (out.ids.length >= run.limit) {
         run.done = true;
+        // Where the text stopped mattering: past this word, unless it may run on past the end of the text.
+        this.stopCp = e === to && run.last ? -1 : norm.end[e - 1]!;
         return;
       }
     }
@@ -283,6 +330,8 @@ interface Run {
   /** Stop once out.ids reaches this length (at the end of a pre-token). */
   limit: number;
   done: boolean;
+  /** The piece being tokenized reaches the end of the text. */
+  last: boolean;
 }
 
 function push(s: TokenSink, id: number): void {

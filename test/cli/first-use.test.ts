@@ -111,7 +111,7 @@ describe('inputs are checked before the weights load', () => {
       const r = await sbert([...cmd, '--model', noTok], { input: 'x\n' });
       expect([r.code, errorLine(r)], cmd[0]).toEqual([
         2,
-        `error: ${noTok}: no tokenizer.json or vocab.txt in the model folder`,
+        `error: ${noTok}: no tokenizer.json, sentencepiece.bpe.model or vocab.txt in the model folder`,
       ]);
     }
   });

@@ -182,7 +182,8 @@ describe('sbert on XLM-R models', () => {
     mkdirSync(dir, { recursive: true });
     const cfg = JSON.parse(readFileSync(XLMR('xlmr-tiny', 'hf', 'config.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, model_type: 'distilbert' }));
-    copyFileSync(XLMR('xlmr-tiny', 'hf', 'model.safetensors'), join(dir, 'model.safetensors'));
+    for (const f of ['model.safetensors', 'tokenizer.json', 'tokenizer_config.json'])
+      copyFileSync(XLMR('xlmr-tiny', 'hf', f), join(dir, f));
     const r = await sbert(['encode', '--model', dir], { input: 'x\n' });
     expect(r.code).toBe(2);
     expect(errorLine(r)).toMatch(

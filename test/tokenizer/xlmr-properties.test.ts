@@ -112,6 +112,28 @@ describe('XLM-R tokenizer properties', () => {
     );
   });
 
+  it('prefixDecides: when it says a prefix decides, every text with that prefix encodes the same', () => {
+    let decided = 0;
+    // texts of many short words, so that tokenizing stops well inside them
+    const words = fc
+      .array(fc.string({ unit, minLength: 1, maxLength: 5 }), { minLength: 8, maxLength: 40 })
+      .map((w) => w.join(' '));
+    fc.assert(
+      fc.property(words, text, fc.integer({ min: 2, max: 12 }), (head, tail, max) => {
+        const prefix = head + tail.slice(0, 8);
+        if (!tok.prefixDecides(prefix, max)) return;
+        decided++;
+        const full = tok.encode(prefix + tail, { maxLength: max });
+        expect(full).toEqual(tok.encode(prefix, { maxLength: max }));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(decided).toBeGreaterThan(100); // the property was exercised
+    expect(tok.prefixDecides('word '.repeat(40), 8)).toBe(true);
+    expect(tok.prefixDecides('word '.repeat(3), 8)).toBe(false); // tokenizing never stopped
+    expect(tok.prefixDecides('x'.repeat(200), 8)).toBe(false); // one word, which the rest may continue
+  });
+
   it('batches pad every encoding to the longest with <pad> and mask 0', () => {
     fc.assert(
       fc.property(fc.array(text, { minLength: 1, maxLength: 6 }), (texts) => {
