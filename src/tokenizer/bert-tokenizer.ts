@@ -6,6 +6,7 @@ import type { Vocab } from './vocab.js';
 import { WordPiece } from './wordpiece.js';
 import {
   checkMaxLength,
+  encodeAll,
   type EncodeOptions,
   type Encoding,
   idsPastTable,
@@ -158,14 +159,12 @@ export class BertTokenizer {
 
   /** Encodes each text; with `padding` (default true) pads all to the longest with [PAD] (mask 0). */
   encodeBatch(texts: string[], opts: EncodeOptions & { padding?: boolean } = {}): Encoding[] {
-    const encs = texts.map((t) => this.encode(t, opts));
-    return opts.padding === false ? encs : this.pad(encs);
+    return encodeAll(this, texts, opts);
   }
 
   /** Pairs [a, b] (b null: a single text), padded like `encodeBatch`. */
   encodePairBatch(pairs: [string, string | null][], opts: EncodeOptions & { padding?: boolean } = {}): Encoding[] {
-    const encs = pairs.map(([a, b]) => (b === null ? this.encode(a, opts) : this.encodePair(a, b, opts)));
-    return opts.padding === false ? encs : this.pad(encs);
+    return encodeAll(this, pairs, opts);
   }
 
   /** Pads encodings in place to the longest one. */

@@ -58,6 +58,27 @@ export function longestFirst(n1: number, n2: number, max: number): [number, numb
   return [Math.min(n1, a), Math.min(n2, b)];
 }
 
+/** What `encodeAll` needs of a tokenizer. */
+interface PairEncoder {
+  encode(text: string, opts?: EncodeOptions): Encoding;
+  encodePair(first: string, second: string, opts?: EncodeOptions): Encoding;
+  pad(encs: Encoding[]): Encoding[];
+}
+
+/** Texts or pairs ([a, b], b null: a single text) encoded, then padded to the longest unless `padding` is false. */
+export function encodeAll(
+  tok: PairEncoder,
+  items: readonly (string | [string, string | null])[],
+  opts: EncodeOptions & { padding?: boolean },
+): Encoding[] {
+  const encs = items.map((it) =>
+    typeof it === 'string' || it[1] === null
+      ? tok.encode(typeof it === 'string' ? it : it[0], opts)
+      : tok.encodePair(it[0], it[1], opts),
+  );
+  return opts.padding === false ? encs : tok.pad(encs);
+}
+
 /** Pads encodings in place to the longest one: `padId` / `padToken`, type 0, mask 0, offsets [0, 0]. */
 export function padEncodings(encs: Encoding[], padId: number, padToken: string): Encoding[] {
   const len = encs.reduce((m, e) => Math.max(m, e.inputIds.length), 0);

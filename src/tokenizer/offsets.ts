@@ -16,3 +16,16 @@ export function utf16Offsets(text: string, offsets: [number, number][]): [number
   const at = (cp: number): number => units[Math.min(Math.max(cp, 0), units.length - 1)]!;
   return offsets.map(([s, e]) => [at(s), at(e)]);
 }
+
+/** Code points in text[from, to). */
+export function codePoints(text: string, from: number, to: number): number {
+  let n = to - from;
+  for (let i = from + 1; i < to; i++) {
+    const u = text.charCodeAt(i);
+    if (u >= 0xdc00 && u < 0xe000) {
+      const h = text.charCodeAt(i - 1);
+      if (h >= 0xd800 && h < 0xdc00) n--;
+    }
+  }
+  return n;
+}

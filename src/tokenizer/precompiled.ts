@@ -13,6 +13,7 @@
 // the piece one character to the left (`\x7fdelete` → `de` [0, 2]).
 import { CheckpointError } from '../errors.js';
 import { isGraphemeJoiner, segmentGraphemes } from './graphemes.js';
+import { codePoints } from './offsets.js';
 
 /** Normalized text with, for each of its UTF-16 units, the original code points [start, end) it came from. */
 export interface Normalized {
@@ -180,7 +181,7 @@ export class Precompiled {
         if (utf8Length(text, gs, ge) < 6) {
           const rule = this.transform(text, gs, ge);
           if (rule !== undefined) {
-            this.replace(codePointCount(text, gs, ge), rule);
+            this.replace(codePoints(text, gs, ge), rule);
             continue;
           }
         }
@@ -191,7 +192,7 @@ export class Precompiled {
         }
       }
     }
-    return this.modified ? this.apply(this.n, cp0, codePointCount(text, from, to)) : this.identity(text, from, to, cp0);
+    return this.modified ? this.apply(this.n, cp0, codePoints(text, from, to)) : this.identity(text, from, to, cp0);
   }
 
   // The output so far of `normalize`: code points and their HF `change` values.
@@ -356,18 +357,6 @@ function codePointIn(text: string, i: number, to: number): number {
     if (d >= 0xdc00 && d < 0xe000) return ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
   }
   return c;
-}
-
-export function codePointCount(text: string, from: number, to: number): number {
-  let n = to - from;
-  for (let i = from + 1; i < to; i++) {
-    const u = text.charCodeAt(i);
-    if (u >= 0xdc00 && u < 0xe000) {
-      const h = text.charCodeAt(i - 1);
-      if (h >= 0xd800 && h < 0xdc00) n--;
-    }
-  }
-  return n;
 }
 
 function utf8Length(text: string, from: number, to: number): number {

@@ -13,21 +13,10 @@ import type { Vocab } from './vocab.js';
 
 /** Tokens of one text: parallel arrays, appended to. */
 import type { TokenSink } from './encoding.js';
+import { codePoints } from './offsets.js';
 
 export type { TokenSink } from './encoding.js';
 
-/** Code points in text[from, to). */
-export function codePoints(text: string, from: number, to: number): number {
-  let n = to - from;
-  for (let i = from + 1; i < to; i++) {
-    const u = text.charCodeAt(i);
-    if (u >= 0xdc00 && u < 0xe000) {
-      const h = text.charCodeAt(i - 1);
-      if (h >= 0xd800 && h < 0xdc00) n--;
-    }
-  }
-  return n;
-}
 
 export class WordPiece {
   /** Raw UTF-16 units normalised per block where tokens match in normalised form (a setting for tests). */

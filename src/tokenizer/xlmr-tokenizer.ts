@@ -6,6 +6,7 @@
 import { AddedMatcher } from './added.js';
 import {
   checkMaxLength,
+  encodeAll,
   type EncodeOptions,
   type Encoding,
   idsPastTable,
@@ -15,7 +16,8 @@ import {
   truncate,
 } from './encoding.js';
 import { METASPACE, metaspacePreTokens, type PrependScheme, PreTokens } from './metaspace.js';
-import { codePointCount, identityNormalized, Precompiled, type Normalized } from './precompiled.js';
+import { codePoints } from './offsets.js';
+import { identityNormalized, Precompiled, type Normalized } from './precompiled.js';
 import {
   readSentencePieceFiles,
   sentencePieceFilesIn,
@@ -134,7 +136,7 @@ export class XLMRobertaTokenizer {
    */
   prefixDecides(prefix: string, maxLength: number): boolean {
     this.tokenize(prefix, { ids: [], starts: [], ends: [] }, checkMaxLength(maxLength, 2));
-    return this.stopCp >= 0 && this.stopCp + this.margin <= codePointCount(prefix, 0, prefix.length);
+    return this.stopCp >= 0 && this.stopCp + this.margin <= codePoints(prefix, 0, prefix.length);
   }
 
   private idToTokenOrUndefined(id: number): string | undefined {
@@ -191,14 +193,12 @@ export class XLMRobertaTokenizer {
 
   /** Encodes each text; with `padding` (default true) pads all to the longest with `<pad>` (mask 0). */
   encodeBatch(texts: string[], opts: EncodeOptions & { padding?: boolean } = {}): Encoding[] {
-    const encs = texts.map((t) => this.encode(t, opts));
-    return opts.padding === false ? encs : this.pad(encs);
+    return encodeAll(this, texts, opts);
   }
 
   /** Pairs [a, b] (b null: a single text), padded like `encodeBatch`. */
   encodePairBatch(pairs: [string, string | null][], opts: EncodeOptions & { padding?: boolean } = {}): Encoding[] {
-    const encs = pairs.map(([a, b]) => (b === null ? this.encode(a, opts) : this.encodePair(a, b, opts)));
-    return opts.padding === false ? encs : this.pad(encs);
+    return encodeAll(this, pairs, opts);
   }
 
   /** Pads encodings in place to the longest one. */
@@ -234,7 +234,7 @@ export class XLMRobertaTokenizer {
     for (const sp of this.raw.split(text)) {
       if (run.done) return;
       run.last = sp.end === text.length;
-      const cps = codePointCount(text, sp.start, sp.end);
+      const cps = codePoints(text, sp.start, sp.end);
       if (sp.token) {
         out.ids.push(sp.token.id);
         out.starts.push(cp);
