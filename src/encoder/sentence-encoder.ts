@@ -42,9 +42,9 @@ export interface EncodeOptions {
 }
 
 /** Backends that run the forward on a GPU; the rest (wasm, cpu, tensorflow) compute on the CPU. */
-const GPU_BACKENDS = new Set(['webgpu']);
+export const GPU_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
 /** Padded tokens per forward on CPU backends (16 × 512; BERT-base then peaks near 1.5 GiB of wasm heap). */
-const MAX_FORWARD_TOKENS = 8192;
+export const MAX_FORWARD_TOKENS = 8192;
 
 /** Sentences per call below which a worker pool does not pay for its start-up. */
 export const POOL_THRESHOLD = 256;
