@@ -45,6 +45,8 @@ export class ServerContext {
   batcher?: Batcher;
   /** Why loading failed, when it did. */
   failure?: string;
+  private requests = 0;
+  private whenIdle: (() => void)[] = [];
 
   constructor(
     /** The name `/v1/models` lists and responses echo when a request names none. */
@@ -52,6 +54,24 @@ export class ServerContext {
     readonly limits: ServerLimits,
     readonly metrics: ServerMetrics,
   ) {}
+
+  /** Requests being handled (from their headers to their answer, or their client leaving). */
+  get inFlight(): number {
+    return this.requests;
+  }
+
+  requestStarted(): void {
+    this.requests++;
+  }
+
+  requestEnded(): void {
+    if (--this.requests === 0) for (const f of this.whenIdle.splice(0)) f();
+  }
+
+  /** Resolves once no request is in flight. */
+  idle(): Promise<void> {
+    return this.requests === 0 ? Promise.resolve() : new Promise((resolve) => this.whenIdle.push(resolve));
+  }
 
   /** The encoder and batcher, or a 503 saying why there are none yet (loading) or any more (shutting down). */
   ready(): { encoder: SentenceEncoder; batcher: Batcher } {

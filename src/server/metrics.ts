@@ -15,6 +15,7 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const RATE_WINDOW_S = 10;
 
 export interface MetricsSource {
+  inFlight(): number;
   queueDepth(): number;
   busy(): number;
   ready(): boolean;
@@ -31,7 +32,6 @@ export class ServerMetrics {
   private readonly queueWait: Histogram;
   private readonly texts: Counter;
   private readonly tokens: Counter;
-  readonly inFlight: Gauge;
   /** [end time in s, tokens] of recent forwards. */
   private recent: [number, number][] = [];
   private readonly started = performance.now() / 1000;
@@ -58,7 +58,14 @@ export class ServerMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.inFlight = new Gauge({ name: 'sbert_http_requests_in_flight', help: 'HTTP requests being handled now', registers });
+    new Gauge({
+      name: 'sbert_http_requests_in_flight',
+      help: 'HTTP requests being handled now (this scrape included)',
+      registers,
+      collect() {
+        this.set(source.inFlight());
+      },
+    });
     new Gauge({
       name: 'sbert_queue_depth',
       help: 'Texts waiting for a forward (the autoscaling signal: load beyond what the replicas compute)',

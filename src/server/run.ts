@@ -41,8 +41,7 @@ export async function runServer(opts: ServerOptions, hooks: RunHooks = {}): Prom
       process.exit(1);
     };
     for (const s of SIGNALS) process.once(s, force);
-    const inflight = server.context.metrics.inFlight;
-    const n = (await inflight.get()).values[0]?.value ?? 0;
+    const n = server.context.inFlight;
     say(`${sig}: finishing ${n} request${n === 1 ? '' : 's'} in flight, refusing new ones`);
     await server.shutdown();
     for (const s of SIGNALS) process.off(s, force);

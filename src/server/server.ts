@@ -122,11 +122,13 @@ export async function buildApp(ctx: ServerContext, o: Pick<ServerOptions, 'apiKe
     forceCloseConnections: 'idle',
   });
   app.decorate('sbert', ctx);
+  // Bodies are JSON; a text/plain body is refused (415) rather than read as a string.
+  app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (request, reply) => {
-    ctx.metrics.inFlight.inc();
+    ctx.requestStarted();
     // Counted when the socket lets go of the response: answered, or abandoned by the client (499).
     reply.raw.once('close', () => {
-      ctx.metrics.inFlight.dec();
+      ctx.requestEnded();
       const status = reply.raw.writableFinished ? reply.statusCode : CLIENT_CLOSED;
       ctx.metrics.observeRequest(request.routeOptions.url ?? UNMATCHED_ROUTE, request.method, status, reply.elapsedTime / 1000);
     });
@@ -158,6 +160,7 @@ export async function startServer(o: ServerOptions): Promise<SbertServer> {
   const limits = limitsOf(o);
   let ctx: ServerContext | undefined;
   const metrics = new ServerMetrics({
+    inFlight: () => ctx?.inFlight ?? 0,
     queueDepth: () => ctx?.batcher?.queueDepth ?? 0,
     busy: () => ctx?.batcher?.busy ?? 0,
     ready: () => ctx?.state === 'ready',
@@ -203,8 +206,13 @@ export async function startServer(o: ServerOptions): Promise<SbertServer> {
   const shutdown = (): Promise<void> =>
     (closing ??= (async () => {
       if (context.state !== 'failed') context.state = 'draining';
-      // Stops listening and waits for the requests in flight, which wait on the batcher.
-      await app.close();
+      // Stop listening; requests in flight (waiting on the batcher) finish, each answer flushed to the socket;
+      // then connections that carry no request are closed instead of awaited: idle keep-alive ones, and ones
+      // a client opened and never used (Node's closeIdleConnections leaves those until their timeout).
+      const closed = app.close();
+      await context.idle();
+      app.server.closeAllConnections();
+      await closed;
       await ready.catch(() => {});
       await context.batcher?.drain();
       await executor?.close();
