@@ -73,12 +73,23 @@ export class ServerContext {
     return this.requests === 0 ? Promise.resolve() : new Promise((resolve) => this.whenIdle.push(resolve));
   }
 
-  /** The encoder and batcher, or a 503 saying why there are none yet (loading) or any more (shutting down). */
+  /**
+   * The encoder and batcher, or a 503 saying why there are none yet (loading) or at all (failed). While the
+   * server drains they are still there: requests that arrived before the signal are finished (new ones are
+   * refused on arrival, see `refuseWhileDraining`).
+   */
   ready(): { encoder: SentenceEncoder; batcher: Batcher } {
-    if (this.state === 'ready' && this.encoder && this.batcher) return { encoder: this.encoder, batcher: this.batcher };
-    if (this.state === 'loading') throw new ApiError(503, 'the model is still loading', { retryAfter: 5, teiType: 'Unhealthy' });
+    if (this.encoder && this.batcher && (this.state === 'ready' || this.state === 'draining')) {
+      return { encoder: this.encoder, batcher: this.batcher };
+    }
+    if (this.state === 'failed') throw new ApiError(503, `the model failed to load: ${this.failure ?? 'unknown error'}`, { teiType: 'Unhealthy' });
     if (this.state === 'draining') throw new ApiError(503, 'the server is shutting down', { teiType: 'Unhealthy' });
-    throw new ApiError(503, `the model failed to load: ${this.failure ?? 'unknown error'}`, { teiType: 'Unhealthy' });
+    throw new ApiError(503, 'the model is still loading', { retryAfter: 5, teiType: 'Unhealthy' });
+  }
+
+  /** For an API request as it arrives: 503 once the server is shutting down. */
+  refuseWhileDraining(): void {
+    if (this.state === 'draining') throw new ApiError(503, 'the server is shutting down', { teiType: 'Unhealthy' });
   }
 
   /** Tokenizes (with the truncation policy), queues, and waits for one vector per text, in order. */

@@ -132,6 +132,9 @@ export async function buildApp(ctx: ServerContext, o: Pick<ServerOptions, 'apiKe
       const status = reply.raw.writableFinished ? reply.statusCode : CLIENT_CLOSED;
       ctx.metrics.observeRequest(request.routeOptions.url ?? UNMATCHED_ROUTE, request.method, status, reply.elapsedTime / 1000);
     });
+  });
+  // While draining, answers tell keep-alive clients not to send more on this connection.
+  app.addHook('onSend', async (_request, reply) => {
     if (ctx.state === 'draining') reply.header('Connection', 'close');
   });
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply, 'tei', ctx.limits.payloadLimit));
@@ -142,6 +145,7 @@ export async function buildApp(ctx: ServerContext, o: Pick<ServerOptions, 'apiKe
   await app.register(probeRoutes);
   for (const p of o.publicPlugins ?? []) await app.register(p);
   await app.register(async (api) => {
+    api.addHook('onRequest', async () => ctx.refuseWhileDraining());
     if (o.apiKey !== undefined) api.addHook('onRequest', bearerAuth(o.apiKey));
     await api.register(openAiRoutes);
     await api.register(teiRoutes);
