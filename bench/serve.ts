@@ -5,9 +5,12 @@
 //   node dist/bench/serve.js --quick             # tiny model, 1 and 4 clients, seconds (a smoke run)
 //   node dist/bench/serve.js [--model DIR] [--backend B] [--clients 1,16,64] [--duration 1:60,16:90,64:240]
 //                            [--warmup 0.25] [--offline 512] [--route openai|tei] [--workers N] [--batch-size N]
-// Per level, one closed-loop run of D seconds: the first `warmup` × D seconds fill the server's queue and are
-// not counted; requests/s, sentences/s and latencies are of the responses that completed after that. Errors
-// (non-2xx, socket errors, timeouts) are counted over the whole run. Writes bench/results/<date>-serve.json.
+// Per level, one closed-loop run of D seconds; the first `warmup` × D seconds are not counted. Requests/s,
+// sentences/s delivered and latencies are of the responses that completed after that; sentences/s computed is
+// the server's own count of texts embedded in the same window (sbert_texts_total), its throughput: the delivered
+// rate approaches it when the window is long beside one request's latency (clients × 8.5 sentences ÷ the rate).
+// Errors (non-2xx, socket errors, timeouts) are counted over the whole run. Writes bench/results/<date>-serve.json
+// and latest-serve.json (or only --out FILE); exits 1 if any request failed.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -111,9 +114,14 @@ function sample(metrics: string, name: string): number {
   return m ? Number(m[1]) : NaN;
 }
 
-async function scrape(url: string): Promise<{ batches: number; batchTexts: number; texts: number }> {
+async function scrape(url: string): Promise<{ batches: number; batchTexts: number; texts: number; rss: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return { batches: sample(text, 'sbert_batch_size_count'), batchTexts: sample(text, 'sbert_batch_size_sum'), texts: sample(text, 'sbert_texts_total') };
+  return {
+    batches: sample(text, 'sbert_batch_size_count'),
+    batchTexts: sample(text, 'sbert_batch_size_sum'),
+    texts: sample(text, 'sbert_texts_total'),
+    rss: sample(text, 'process_resident_memory_bytes'),
+  };
 }
 
 interface LevelResult {
@@ -123,13 +131,18 @@ interface LevelResult {
   requests: number;
   sentences: number;
   requestsPerSecond: number;
+  /** Sentences of the responses that arrived after the warm-up, per second of it. */
   sentencesPerSecond: number;
+  /** Texts the server embedded after the warm-up, per second (its sbert_texts_total). */
+  computedPerSecond: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
   errors: number;
   non2xx: number;
   timeouts: number;
   meanBatchSize: number;
+  /** The server process's RSS (its worker threads included) after the run. */
+  serverRssMiB: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -144,6 +157,12 @@ async function level(url: string, connections: number, durationS: number): Promi
   const warmEnd = start + warmupFraction * durationS * 1000;
   const done: { at: number; ms: number; n: number }[] = [];
   const before = await scrape(url);
+  // The server's own count of texts embedded, from the end of the warm-up to the end of the run: its
+  // throughput, which the delivered count approaches only when the run is long beside one request's latency.
+  let warm: { at: number; texts: number } | undefined;
+  const warmTimer = setTimeout(() => {
+    void scrape(url).then((m) => (warm = { at: performance.now(), texts: m.texts }));
+  }, warmEnd - performance.now());
   const result = await autocannon({
     url: `${url}${path}`,
     connections,
@@ -165,7 +184,9 @@ async function level(url: string, connections: number, durationS: number): Promi
       },
     ],
   });
+  clearTimeout(warmTimer);
   const after = await scrape(url);
+  const afterAt = performance.now();
   const counted = done.filter((d) => d.at >= warmEnd);
   const measuredS = (start + durationS * 1000 - warmEnd) / 1000;
   const lat = counted.map((d) => d.ms).sort((a, b) => a - b);
@@ -178,12 +199,14 @@ async function level(url: string, connections: number, durationS: number): Promi
     sentences: n,
     requestsPerSecond: counted.length / measuredS,
     sentencesPerSecond: n / measuredS,
+    computedPerSecond: warm ? (after.texts - warm.texts) / ((afterAt - warm.at) / 1000) : NaN,
     latencyP50Ms: percentile(lat, 50),
     latencyP99Ms: percentile(lat, 99),
     errors: result.errors,
     non2xx: result.non2xx,
     timeouts: result.timeouts,
     meanBatchSize: (after.batchTexts - before.batchTexts) / (after.batches - before.batches),
+    serverRssMiB: after.rss / 2 ** 20,
   };
 }
 
@@ -202,7 +225,7 @@ try {
     const d = durations.get(c) ?? 60;
     log(`${c} client${c === 1 ? '' : 's'}, ${d} s (first ${f(warmupFraction * d, 0)} s not counted)`);
     const r = await level(server.url, c, d);
-    log(`${c}: ${f(r.sentencesPerSecond)} sentences/s, p50 ${f(r.latencyP50Ms, 0)} ms, errors ${r.errors + r.non2xx + r.timeouts}`);
+    log(`${c}: ${f(r.sentencesPerSecond)} sentences/s delivered, ${f(r.computedPerSecond)} computed, p50 ${time(r.latencyP50Ms)}, errors ${r.errors + r.non2xx + r.timeouts}`);
     levels.push(r);
   }
 } finally {
@@ -219,22 +242,23 @@ const report = {
   machine,
   settings: { model, backend, batchSize, route, warmupFraction, offlineCount, workers: values.workers ?? 'default', loadGenerator: 'autocannon 9.0.0' },
   offline: { before: offlineBefore, after: offlineAfter, meanPerSecond: offlineRate },
-  levels: levels.map((l) => ({ ...l, ratioToOffline: l.sentencesPerSecond / offlineRate })),
+  levels: levels.map((l) => ({ ...l, ratioToOffline: l.computedPerSecond / offlineRate, deliveredRatioToOffline: l.sentencesPerSecond / offlineRate })),
   serverExitCode: exitCode,
 };
 const dir = join(ROOT, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 const out = values.out ?? join(dir, `${machine.date.slice(0, 10)}-serve${quick ? '-quick' : ''}.json`);
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-writeFileSync(join(dir, `latest-serve${quick ? '-quick' : ''}.json`), `${JSON.stringify(report, null, 2)}\n`);
+if (!values.out) writeFileSync(join(dir, `latest-serve${quick ? '-quick' : ''}.json`), `${JSON.stringify(report, null, 2)}\n`);
 
 const lines = [
-  `| clients | requests/s | sentences/s | p50 latency | p99 latency | errors | mean batch | ÷ offline encode |`,
-  `|---:|---:|---:|---:|---:|---:|---:|---:|`,
+  `| clients | requests/s | sentences/s delivered | sentences/s computed | p50 latency | p99 latency | errors | mean batch | server RSS | computed ÷ offline (delivered ÷ offline) |`,
+  `|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ...report.levels.map(
     (l) =>
-      `| ${l.clients} | ${f(l.requestsPerSecond, 2)} | ${f(l.sentencesPerSecond)} | ${time(l.latencyP50Ms)} | ${time(l.latencyP99Ms)} | ` +
-      `${l.errors + l.non2xx + l.timeouts} | ${f(l.meanBatchSize)} | ${f(l.ratioToOffline, 2)} |`,
+      `| ${l.clients} | ${f(l.requestsPerSecond, 2)} | ${f(l.sentencesPerSecond)} | ${f(l.computedPerSecond)} | ${time(l.latencyP50Ms)} | ` +
+      `${time(l.latencyP99Ms)} | ${l.errors + l.non2xx + l.timeouts} | ${f(l.meanBatchSize)} | ${f(l.serverRssMiB, 0)} MiB | ` +
+      `${f(l.ratioToOffline, 2)} (${f(l.deliveredRatioToOffline, 2)}) |`,
   ),
   '',
   `Offline \`encode\` of ${offlineCount} of the same sentences, batch ${batchSize}, 1 process: ${f(offlineBefore.perSecond)} sentences/s before the server ran, ` +

@@ -2,7 +2,7 @@
 // listen first (so that liveness answers while a large model loads), load, take requests, drain on shutdown.
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { BackendName } from '../backend/index.js';
-import { UsageError, messageOf } from '../errors.js';
+import { InputError, UsageError, messageOf } from '../errors.js';
 import { GPU_BACKENDS, MAX_FORWARD_TOKENS, SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { bearerAuth } from './auth.js';
 import { Batcher } from './batcher.js';
@@ -154,6 +154,21 @@ export async function buildApp(ctx: ServerContext, o: Pick<ServerOptions, 'apiKe
   return app;
 }
 
+function listenProblem(e: unknown): string {
+  switch ((e as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return 'the address is in use (another server? pick another --port)';
+    case 'EACCES':
+      return 'permission denied (ports below 1024 need privileges)';
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'no such address on this machine (--host)';
+    default:
+      return messageOf(e);
+  }
+}
+
 /** Listens, then loads the model in the background (`ready`), and returns. */
 export async function startServer(o: ServerOptions): Promise<SbertServer> {
   if (!o.model && !o.encoder) throw new UsageError('startServer needs a model (folder or hub id) or an encoder');
@@ -172,10 +187,15 @@ export async function startServer(o: ServerOptions): Promise<SbertServer> {
   ctx = new ServerContext(o.modelName ?? o.model ?? 'sbert', limits, metrics);
   const context = ctx;
   const app = await buildApp(context, o);
-  await app.listen({ host: o.host ?? SERVER_DEFAULTS.host, port: o.port ?? SERVER_DEFAULTS.port });
+  const host = o.host ?? SERVER_DEFAULTS.host;
+  try {
+    await app.listen({ host, port: o.port ?? SERVER_DEFAULTS.port });
+  } catch (e) {
+    await app.close();
+    throw new InputError(`cannot listen on ${host}:${o.port ?? SERVER_DEFAULTS.port}: ${listenProblem(e)}`);
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (o.port ?? SERVER_DEFAULTS.port);
-  const host = o.host ?? SERVER_DEFAULTS.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   let executor: Executor | undefined;

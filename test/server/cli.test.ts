@@ -31,6 +31,18 @@ describe('sbert serve (process)', () => {
     const model = await sbert(['serve', '--model', '/nonexistent/model', '--port', '0']);
     expect(model.code).toBe(2);
     expect(errorLine(model)).toMatch(/^error: .*\/nonexistent\/model/);
+    const taken = await serve(['--model', TINY]);
+    try {
+      const busy = await sbert(['serve', '--model', TINY, '--port', new URL(taken.url).port]);
+      expect(busy.code).toBe(2);
+      expect(errorLine(busy)).toBe(`error: cannot listen on 127.0.0.1:${new URL(taken.url).port}: the address is in use (another server? pick another --port)`);
+      const host = await sbert(['serve', '--model', TINY, '--port', '0', '--host', '192.0.2.1']);
+      expect(host.code).toBe(2);
+      expect(errorLine(host)).toBe('error: cannot listen on 192.0.2.1:0: no such address on this machine (--host)');
+    } finally {
+      taken.child.kill('SIGTERM');
+      await taken.exited;
+    }
     const empty = await sbert(['serve', '--model', TINY, '--port', '0'], { env: { SBERT_API_KEY: ' ' } });
     expect(empty.code).toBe(1);
     expect(errorLine(empty)).toBe('error: the API key is empty');

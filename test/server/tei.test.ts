@@ -116,3 +116,20 @@ describe('TEI routes', () => {
     });
   });
 });
+
+describe('two worker threads', () => {
+  it('concurrent requests over two model threads: every vector is encode\'s', async () => {
+    const server = await tinyServer({ workers: 2, batchSize: 3 });
+    const enc = await SentenceEncoder.load(TINY, { backend: 'wasm', workers: 1 });
+    try {
+      const refs = stRefs('tiny');
+      const groups = [0, 2, 4, 6, 8].map((k) => refs.sentences.slice(k, k + 4));
+      const answers = await Promise.all(groups.map((inputs) => post(`${server.url}/embed`, { inputs, normalize: false })));
+      for (const [k, a] of answers.entries()) expect(maxAbs(a.body as number[][], await enc.encode(groups[k]!))).toBeLessThanOrEqual(1e-6);
+      expect(server.context.batcher!.options.batchSize).toBe(3);
+    } finally {
+      await server.shutdown();
+      await enc.dispose();
+    }
+  });
+});
