@@ -219,3 +219,23 @@ describe('before the model is loaded', () => {
     }
   });
 });
+
+describe('while draining', () => {
+  it('a request that still arrives (on a kept-alive connection) gets 503 + Connection: close; /ready 503, /health 200', async () => {
+    const server = await tinyServer();
+    try {
+      server.context.state = 'draining'; // what shutdown() sets first
+      const oa = await post(`${server.url}/v1/embeddings`, { input: 'a' });
+      expectOpenAiError(oa, 503, /^the server is shutting down$/);
+      expect(oa.headers.get('connection')).toBe('close');
+      expectTeiError(await post(`${server.url}/embed`, { inputs: 'a' }), 503, /shutting down/, 'Unhealthy');
+      const ready = await get(`${server.url}/ready`);
+      expect(ready).toMatchObject({ status: 503, body: { status: 'draining' } });
+      expect(ready.headers.get('connection')).toBe('close');
+      expect((await get(`${server.url}/health`)).status).toBe(200);
+    } finally {
+      server.context.state = 'ready';
+      await server.shutdown();
+    }
+  });
+});
