@@ -90,7 +90,19 @@ async function offline(): Promise<{ sentences: number; seconds: number; perSecon
 }
 
 async function startServer(): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const args = ['serve', '--model', model, '--backend', backend, '--port', '0', '--log-level', 'warn', '--batch-size', String(batchSize)];
+  const args = [
+    'serve',
+    '--model',
+    model,
+    '--backend',
+    backend,
+    '--port',
+    '0',
+    '--log-level',
+    'warn',
+    '--batch-size',
+    String(batchSize),
+  ];
   if (values.workers !== undefined) args.push('--workers', values.workers);
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'sbert.js'), ...args], {
     env: { ...process.env, SBERT_QUIET: '0' },
@@ -211,7 +223,8 @@ async function level(url: string, connections: number, durationS: number): Promi
 }
 
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
-const time = (ms: number) => (!Number.isFinite(ms) ? '–' : ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`);
+const time = (ms: number) =>
+  !Number.isFinite(ms) ? '–' : ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
 
 log(`model ${model}, backend ${backend}, batch size ${batchSize}, route ${route}, clients ${clients.join(', ')}`);
 log(`offline encode of ${offlineCount} sentences (before the server)`);
@@ -225,7 +238,9 @@ try {
     const d = durations.get(c) ?? 60;
     log(`${c} client${c === 1 ? '' : 's'}, ${d} s (first ${f(warmupFraction * d, 0)} s not counted)`);
     const r = await level(server.url, c, d);
-    log(`${c}: ${f(r.sentencesPerSecond)} sentences/s delivered, ${f(r.computedPerSecond)} computed, p50 ${time(r.latencyP50Ms)}, errors ${r.errors + r.non2xx + r.timeouts}`);
+    log(
+      `${c}: ${f(r.sentencesPerSecond)} sentences/s delivered, ${f(r.computedPerSecond)} computed, p50 ${time(r.latencyP50Ms)}, errors ${r.errors + r.non2xx + r.timeouts}`,
+    );
     levels.push(r);
   }
 } finally {
@@ -240,16 +255,30 @@ const machine = machineInfo();
 const report = {
   kind: 'serve',
   machine,
-  settings: { model, backend, batchSize, route, warmupFraction, offlineCount, workers: values.workers ?? 'default', loadGenerator: 'autocannon 9.0.0' },
+  settings: {
+    model,
+    backend,
+    batchSize,
+    route,
+    warmupFraction,
+    offlineCount,
+    workers: values.workers ?? 'default',
+    loadGenerator: 'autocannon 9.0.0',
+  },
   offline: { before: offlineBefore, after: offlineAfter, meanPerSecond: offlineRate },
-  levels: levels.map((l) => ({ ...l, ratioToOffline: l.computedPerSecond / offlineRate, deliveredRatioToOffline: l.sentencesPerSecond / offlineRate })),
+  levels: levels.map((l) => ({
+    ...l,
+    ratioToOffline: l.computedPerSecond / offlineRate,
+    deliveredRatioToOffline: l.sentencesPerSecond / offlineRate,
+  })),
   serverExitCode: exitCode,
 };
 const dir = join(ROOT, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 const out = values.out ?? join(dir, `${machine.date.slice(0, 10)}-serve${quick ? '-quick' : ''}.json`);
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-if (!values.out) writeFileSync(join(dir, `latest-serve${quick ? '-quick' : ''}.json`), `${JSON.stringify(report, null, 2)}\n`);
+if (!values.out)
+  writeFileSync(join(dir, `latest-serve${quick ? '-quick' : ''}.json`), `${JSON.stringify(report, null, 2)}\n`);
 
 const lines = [
   `| clients | requests/s | sentences/s delivered | sentences/s computed | p50 latency | p99 latency | errors | mean batch | server RSS | computed ÷ offline (delivered ÷ offline) |`,

@@ -124,8 +124,12 @@ export class Batcher {
         resolve,
         reject,
       };
-      encodings.forEach((enc, index) => this.queue.push({ req, index, enc, length: enc.inputIds.length, seq: this.seq++ }));
-      signal?.addEventListener('abort', () => this.fail(req, new RequestCancelled('the client went away')), { once: true });
+      encodings.forEach((enc, index) =>
+        this.queue.push({ req, index, enc, length: enc.inputIds.length, seq: this.seq++ }),
+      );
+      signal?.addEventListener('abort', () => this.fail(req, new RequestCancelled('the client went away')), {
+        once: true,
+      });
       this.pump();
     });
   }
@@ -186,7 +190,12 @@ export class Batcher {
   private async execute(items: Item[]): Promise<void> {
     items.sort((a, b) => b.length - a.length || a.seq - b.seq);
     const { splitByPadding, maxBatchTokens, padId } = this.options;
-    const ranges = splitByPadding ? cpuChunks(items.map((it) => it.length), maxBatchTokens) : [[0, items.length] as [number, number]];
+    const ranges = splitByPadding
+      ? cpuChunks(
+          items.map((it) => it.length),
+          maxBatchTokens,
+        )
+      : [[0, items.length] as [number, number]];
     for (const [from, to] of ranges) {
       // A request cancelled since the batch was taken costs nothing more.
       const rows = items.slice(from, to).filter((it) => !it.req.done);
@@ -225,7 +234,10 @@ export class Batcher {
         if (--req.left === 0) {
           req.done = true;
           const end = now();
-          req.resolve({ vectors: req.out, timings: { queue: req.started! - req.submitted, inference: end - req.started! } });
+          req.resolve({
+            vectors: req.out,
+            timings: { queue: req.started! - req.submitted, inference: end - req.started! },
+          });
         }
       });
     }

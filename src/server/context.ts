@@ -82,7 +82,8 @@ export class ServerContext {
     if (this.encoder && this.batcher && (this.state === 'ready' || this.state === 'draining')) {
       return { encoder: this.encoder, batcher: this.batcher };
     }
-    if (this.state === 'failed') throw new ApiError(503, `the model failed to load: ${this.failure ?? 'unknown error'}`, { teiType: 'Unhealthy' });
+    if (this.state === 'failed')
+      throw new ApiError(503, `the model failed to load: ${this.failure ?? 'unknown error'}`, { teiType: 'Unhealthy' });
     if (this.state === 'draining') throw new ApiError(503, 'the server is shutting down', { teiType: 'Unhealthy' });
     throw new ApiError(503, 'the model is still loading', { retryAfter: 5, teiType: 'Unhealthy' });
   }

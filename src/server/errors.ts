@@ -3,7 +3,14 @@
 // `{error, error_type}`).
 
 /** text-embeddings-inference's `error_type` values (router/src/lib.rs `ErrorType`), plus `Unauthorized`. */
-export type TeiErrorType = 'Unhealthy' | 'Backend' | 'Overloaded' | 'Validation' | 'Tokenizer' | 'Empty' | 'Unauthorized';
+export type TeiErrorType =
+  | 'Unhealthy'
+  | 'Backend'
+  | 'Overloaded'
+  | 'Validation'
+  | 'Tokenizer'
+  | 'Empty'
+  | 'Unauthorized';
 
 export interface ApiErrorDetails {
   /** The request field at fault (OpenAI's `param`), e.g. `input` or `input[3]`. */
@@ -39,8 +46,17 @@ export function openAiType(status: number): string {
   return status >= 500 ? 'server_error' : 'invalid_request_error';
 }
 
-export function openAiErrorBody(e: ApiError): { error: { message: string; type: string; param: string | null; code: string | null } } {
-  return { error: { message: e.message, type: openAiType(e.status), param: e.details.param ?? null, code: e.details.code ?? null } };
+export function openAiErrorBody(e: ApiError): {
+  error: { message: string; type: string; param: string | null; code: string | null };
+} {
+  return {
+    error: {
+      message: e.message,
+      type: openAiType(e.status),
+      param: e.details.param ?? null,
+      code: e.details.code ?? null,
+    },
+  };
 }
 
 export function teiErrorBody(e: ApiError): { error: string; error_type: TeiErrorType } {
@@ -68,7 +84,10 @@ export function toApiError(err: unknown, payloadLimit?: number): ApiError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new ApiError(400, 'the body is empty: send a JSON object');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError(413, `the body is larger than this server's limit of ${payloadLimit ?? '?'} bytes (--payload-limit)`);
+      return new ApiError(
+        413,
+        `the body is larger than this server's limit of ${payloadLimit ?? '?'} bytes (--payload-limit)`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiError(415, 'unsupported Content-Type: send the body as JSON with Content-Type: application/json');
   }

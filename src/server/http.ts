@@ -11,7 +11,13 @@ export function useErrorShape(app: FastifyInstance, shape: ErrorShape): void {
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply, shape, app.sbert.limits.payloadLimit));
 }
 
-export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, shape: ErrorShape, payloadLimit?: number): void {
+export function sendError(
+  err: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  shape: ErrorShape,
+  payloadLimit?: number,
+): void {
   if (err instanceof RequestCancelled) {
     // Nobody is listening; the status is for the metrics and the log.
     reply.code(CLIENT_CLOSED).send();
@@ -43,7 +49,8 @@ export function vectorJson(v: Float32Array): string {
   let s = '[';
   for (let i = 0; i < v.length; i++) {
     const x = v[i]!;
-    if (!Number.isFinite(x)) throw new ApiError(500, `the model produced a non-finite value (${x})`, { teiType: 'Backend' });
+    if (!Number.isFinite(x))
+      throw new ApiError(500, `the model produced a non-finite value (${x})`, { teiType: 'Backend' });
     s += (i ? ',' : '') + f32(x);
   }
   return `${s}]`;
@@ -58,4 +65,3 @@ export function vectorBase64(v: Float32Array): string {
 export function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(text);
 }
-

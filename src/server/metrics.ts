@@ -53,7 +53,7 @@ export class ServerMetrics {
     });
     this.latency = new Histogram({
       name: 'sbert_http_request_duration_seconds',
-      help: 'Time from a request\'s arrival to its answer, by route, method and status',
+      help: "Time from a request's arrival to its answer, by route, method and status",
       labelNames: ['route', 'method', 'status'],
       buckets: LATENCY_BUCKETS,
       registers,
@@ -92,7 +92,7 @@ export class ServerMetrics {
     });
     new Gauge({
       name: 'sbert_tfjs_tensors',
-      help: 'tfjs tensors alive in the server\'s thread (constant when nothing leaks; the model\'s when it runs there)',
+      help: "tfjs tensors alive in the server's thread (constant when nothing leaks; the model's when it runs there)",
       registers,
       collect() {
         this.set(tf.memory().numTensors);

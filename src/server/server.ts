@@ -1,9 +1,20 @@
 // The server: a Fastify app whose routes are plugins over one ServerContext (`app.sbert`), and its life:
 // listen first (so that liveness answers while a large model loads), load, take requests, drain on shutdown.
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { BackendName } from '../backend/index.js';
 import { InputError, UsageError, messageOf } from '../errors.js';
-import { GPU_BACKENDS, MAX_FORWARD_TOKENS, SentenceEncoder } from '../encoder/sentence-encoder.js';
+import {
+  type EncoderLoadOptions,
+  GPU_BACKENDS,
+  MAX_FORWARD_TOKENS,
+  SentenceEncoder,
+} from '../encoder/sentence-encoder.js';
 import { bearerAuth } from './auth.js';
 import { Batcher } from './batcher.js';
 import { ServerContext, type ServerLimits } from './context.js';
@@ -28,6 +39,8 @@ export interface ServerOptions {
   /** Or an encoder already loaded (the server does not dispose it). */
   encoder?: SentenceEncoder;
   backend?: BackendName;
+  /** Called while a hub id is downloaded before the model loads (the server itself prints nothing). */
+  onDownload?: EncoderLoadOptions['onDownload'];
   /** Tokens per text (default: the model's `max_seq_length`). */
   maxSeqLength?: number;
   /** Default 127.0.0.1: only this machine. */
@@ -93,7 +106,9 @@ function limitsOf(o: ServerOptions): ServerLimits {
     if (!(Number.isSafeInteger(v) && v >= 1)) throw new UsageError(`${k} must be a positive integer, got ${v}`);
   }
   if (limits.maxQueue < limits.maxInputs) {
-    throw new UsageError(`max queue (${limits.maxQueue}) must be at least max inputs (${limits.maxInputs}): a full request could never be queued`);
+    throw new UsageError(
+      `max queue (${limits.maxQueue}) must be at least max inputs (${limits.maxInputs}): a full request could never be queued`,
+    );
   }
   return limits;
 }
@@ -105,14 +120,22 @@ class AccessLog extends LogController {
   }
 
   override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
-    const line = { method: request.method, route: request.routeOptions.url ?? UNMATCHED_ROUTE, status: reply.statusCode, ms: reply.elapsedTime };
+    const line = {
+      method: request.method,
+      route: request.routeOptions.url ?? UNMATCHED_ROUTE,
+      status: reply.statusCode,
+      ms: reply.elapsedTime,
+    };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');
   }
 }
 
 /** The Fastify app around a context: probes and metrics open, the API routes behind the key. */
-export async function buildApp(ctx: ServerContext, o: Pick<ServerOptions, 'apiKey' | 'logLevel' | 'plugins' | 'publicPlugins'>): Promise<FastifyInstance> {
+export async function buildApp(
+  ctx: ServerContext,
+  o: Pick<ServerOptions, 'apiKey' | 'logLevel' | 'plugins' | 'publicPlugins'>,
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: o.logLevel ?? 'silent' },
     logController: new AccessLog(),
@@ -130,7 +153,12 @@ export async function buildApp(ctx: ServerContext, o: Pick<ServerOptions, 'apiKe
     reply.raw.once('close', () => {
       ctx.requestEnded();
       const status = reply.raw.writableFinished ? reply.statusCode : CLIENT_CLOSED;
-      ctx.metrics.observeRequest(request.routeOptions.url ?? UNMATCHED_ROUTE, request.method, status, reply.elapsedTime / 1000);
+      ctx.metrics.observeRequest(
+        request.routeOptions.url ?? UNMATCHED_ROUTE,
+        request.method,
+        status,
+        reply.elapsedTime / 1000,
+      );
     });
   });
   // While draining, answers tell keep-alive clients not to send more on this connection.
@@ -201,7 +229,13 @@ export async function startServer(o: ServerOptions): Promise<SbertServer> {
   let executor: Executor | undefined;
   const ready = (async () => {
     try {
-      const encoder = o.encoder ?? (await SentenceEncoder.load(o.model, { backend: o.backend, maxSeqLength: o.maxSeqLength, quiet: true }));
+      const encoder =
+        o.encoder ??
+        (await SentenceEncoder.load(o.model, {
+          backend: o.backend,
+          maxSeqLength: o.maxSeqLength,
+          onDownload: o.onDownload,
+        }));
       context.encoder = encoder;
       const workers = o.workers ?? defaultWorkers(encoder.backend.name);
       executor = await (o.executor ?? startExecutor)(encoder, workers);

@@ -37,7 +37,8 @@ export function fieldNames(value: unknown, param: string): (i: number) => string
 
 /** A string or a non-empty array of strings (at most `maxInputs`) → the texts. */
 export function textList(value: unknown, param: string, maxInputs: number): string[] {
-  if (value === undefined) throw new ApiError(400, `\`${param}\` is required: a string or an array of strings`, { param });
+  if (value === undefined)
+    throw new ApiError(400, `\`${param}\` is required: a string or an array of strings`, { param });
   if (typeof value === 'string') return [value];
   if (!Array.isArray(value)) {
     throw new ApiError(400, `\`${param}\` must be a string or an array of strings, got ${describe(value)}`, { param });
@@ -46,17 +47,23 @@ export function textList(value: unknown, param: string, maxInputs: number): stri
     throw new ApiError(400, `\`${param}\` is an empty array: send at least one text`, { param, teiType: 'Empty' });
   }
   if (value.length > maxInputs) {
-    throw new ApiError(413, `\`${param}\` has ${value.length} texts, more than this server's limit of ${maxInputs} (--max-inputs)`, {
-      param,
-    });
+    throw new ApiError(
+      413,
+      `\`${param}\` has ${value.length} texts, more than this server's limit of ${maxInputs} (--max-inputs)`,
+      {
+        param,
+      },
+    );
   }
   value.forEach((v, i) => {
     if (typeof v === 'string') return;
     const hint =
       typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))
-        ? ' (token ids are not accepted: they would be another tokenizer\'s; send the text)'
+        ? " (token ids are not accepted: they would be another tokenizer's; send the text)"
         : '';
-    throw new ApiError(400, `\`${param}[${i}]\` must be a string, got ${describe(v)}${hint}`, { param: `${param}[${i}]` });
+    throw new ApiError(400, `\`${param}[${i}]\` must be a string, got ${describe(v)}${hint}`, {
+      param: `${param}[${i}]`,
+    });
   });
   return value as string[];
 }
@@ -64,7 +71,8 @@ export function textList(value: unknown, param: string, maxInputs: number): stri
 export function optionalBoolean(body: Record<string, unknown>, key: string, fallback: boolean): boolean {
   const v = body[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'boolean') throw new ApiError(400, `\`${key}\` must be true or false, got ${describe(v)}`, { param: key });
+  if (typeof v !== 'boolean')
+    throw new ApiError(400, `\`${key}\` must be true or false, got ${describe(v)}`, { param: key });
   return v;
 }
 
@@ -80,7 +88,9 @@ export function checkDimensions(body: Record<string, unknown>, dimension: number
   const v = body.dimensions;
   if (v === undefined || v === null || v === dimension) return;
   const got = typeof v === 'number' ? String(v) : describe(v);
-  throw new ApiError(400, `\`dimensions\` must be ${dimension} (this model's size) or absent, got ${got}`, { param: 'dimensions' });
+  throw new ApiError(400, `\`dimensions\` must be ${dimension} (this model's size) or absent, got ${got}`, {
+    param: 'dimensions',
+  });
 }
 
 export function truncationDirection(body: Record<string, unknown>): TruncationDirection {
@@ -117,7 +127,10 @@ export function prepareTexts(
           { param: at, code: 'context_length_exceeded', teiType: 'Validation' },
         );
       }
-      enc = policy.direction === 'right' ? tokenizer.encode(text, { maxLength: policy.maxLength }) : cutLeft(full, policy.maxLength);
+      enc =
+        policy.direction === 'right'
+          ? tokenizer.encode(text, { maxLength: policy.maxLength })
+          : cutLeft(full, policy.maxLength);
     }
     tokens += enc.inputIds.length;
     for (const _ of text) characters++;

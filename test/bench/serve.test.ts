@@ -10,12 +10,25 @@ import { ROOT } from '../fixtures.js';
 
 it('bench/serve --quick: two levels, no errors, a report', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'sbert-bench-serve-')), 'serve.json');
-  const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'dist', 'bench', 'serve.js'), '--quick', '--out', out], {
-    cwd: ROOT,
-    timeout: 120_000,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(ROOT, 'dist', 'bench', 'serve.js'), '--quick', '--out', out],
+    {
+      cwd: ROOT,
+      timeout: 120_000,
+    },
+  );
   const report = JSON.parse(readFileSync(out, 'utf8')) as {
-    levels: { clients: number; requests: number; sentences: number; computedPerSecond: number; errors: number; non2xx: number; timeouts: number; ratioToOffline: number }[];
+    levels: {
+      clients: number;
+      requests: number;
+      sentences: number;
+      computedPerSecond: number;
+      errors: number;
+      non2xx: number;
+      timeouts: number;
+      ratioToOffline: number;
+    }[];
     offline: { meanPerSecond: number };
     serverExitCode: number;
   };

@@ -28,7 +28,11 @@ describe('Batcher', () => {
     await enc?.dispose();
   });
 
-  function batcher(gate: Gate, opts: { batchSize: number; maxBatchTokens: number; maxQueue?: number }, stats: BatchStats[] = []) {
+  function batcher(
+    gate: Gate,
+    opts: { batchSize: number; maxBatchTokens: number; maxQueue?: number },
+    stats: BatchStats[] = [],
+  ) {
     return new Batcher(
       gate.wrap(inProcessExecutor(enc)),
       { maxQueue: 10_000, splitByPadding: false, padId: enc.tokenizer.padId, ...opts },
@@ -37,7 +41,7 @@ describe('Batcher', () => {
   }
   const settings = { pooling: 'mean' as const, normalize: false };
 
-  it('merges concurrent requests into full, length-sorted batches; every vector is encode\'s', async () => {
+  it("merges concurrent requests into full, length-sorted batches; every vector is encode's", async () => {
     const gate = new Gate();
     const stats: BatchStats[] = [];
     const b = batcher(gate, { batchSize: 8, maxBatchTokens: 8 * 512 }, stats);
@@ -61,7 +65,10 @@ describe('Batcher', () => {
     expect(sizes.reduce((n, x) => n + x, 0)).toBe(total);
     // ...of similar lengths: less than half the padding of batches taken in arrival order.
     const waste = stats.slice(1).reduce((n, s) => n + s.paddedTokens - s.tokens, 0);
-    const lengths = requests.slice(1).flat().map((t) => enc.tokenize([t])[0]!.inputIds.length);
+    const lengths = requests
+      .slice(1)
+      .flat()
+      .map((t) => enc.tokenize([t])[0]!.inputIds.length);
     let fifoWaste = 0;
     for (let i = 0; i < lengths.length; i += 8) {
       const chunk = lengths.slice(i, i + 8);

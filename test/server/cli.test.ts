@@ -19,7 +19,17 @@ describe('sbert serve (process)', () => {
   it('--help lists the flags; bad flags are usage errors (exit 1), a bad model is bad input (exit 2)', async () => {
     const help = await sbert(['serve', '--help']);
     expect(help.code).toBe(0);
-    for (const f of ['--host', '--port', '--api-key', '--batch-size', '--max-batch-tokens', '--max-queue', '--max-inputs', '--payload-limit', '--workers']) {
+    for (const f of [
+      '--host',
+      '--port',
+      '--api-key',
+      '--batch-size',
+      '--max-batch-tokens',
+      '--max-queue',
+      '--max-inputs',
+      '--payload-limit',
+      '--workers',
+    ]) {
       expect(help.stdout).toContain(f);
     }
     const port = await sbert(['serve', '--model', TINY, '--port', '70000']);
@@ -35,7 +45,9 @@ describe('sbert serve (process)', () => {
     try {
       const busy = await sbert(['serve', '--model', TINY, '--port', new URL(taken.url).port]);
       expect(busy.code).toBe(2);
-      expect(errorLine(busy)).toBe(`error: cannot listen on 127.0.0.1:${new URL(taken.url).port}: the address is in use (another server? pick another --port)`);
+      expect(errorLine(busy)).toBe(
+        `error: cannot listen on 127.0.0.1:${new URL(taken.url).port}: the address is in use (another server? pick another --port)`,
+      );
       const host = await sbert(['serve', '--model', TINY, '--port', '0', '--host', '192.0.2.1']);
       expect(host.code).toBe(2);
       expect(errorLine(host)).toBe('error: cannot listen on 192.0.2.1:0: no such address on this machine (--host)');
@@ -56,7 +68,11 @@ describe('sbert serve (process)', () => {
       expect((await post(`${p.url}/embed`, { inputs: 'a' })).status).toBe(401);
       expect((await post(`${p.url}/embed`, { inputs: 'a' }, { authorization: `Bearer ${key}` })).status).toBe(200);
       await until(() => p.stdout().includes('"route":"/embed","status":200'), 'the access log line');
-      const lines = p.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = p
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines.filter((l) => l.msg === 'request completed').map((l) => [l.method, l.route, l.status])).toEqual([
         ['POST', '/embed', 401],
         ['POST', '/embed', 200],
@@ -70,7 +86,7 @@ describe('sbert serve (process)', () => {
     expect(p.stderr()).toMatch(/sbert: SIGTERM: finishing 0 requests in flight, refusing new ones\nsbert: stopped\n$/);
   });
 
-  it('SIGTERM with a request in flight: it is answered (200, encode\'s vectors), new connections are refused, exit 0', async () => {
+  it("SIGTERM with a request in flight: it is answered (200, encode's vectors), new connections are refused, exit 0", async () => {
     const p = await serve(['--model', TINY]);
     const texts = ['那个人很开心', '那只猫在吃东西', '一个男人在弹吉他'];
     const body = Buffer.from(JSON.stringify({ input: texts, encoding_format: 'float' }));
@@ -80,7 +96,9 @@ describe('sbert serve (process)', () => {
     let answer = '';
     socket.on('data', (d) => (answer += d.toString()));
     const closed = new Promise((r) => socket.on('close', r));
-    socket.write(`POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(
+      `POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
     socket.write(body.subarray(0, 20));
     const inFlight = async () => /^sbert_http_requests_in_flight 2$/m.test((await get(`${p.url}/metrics`)).text);
     await until(inFlight, 'the request to be in flight');
@@ -96,7 +114,12 @@ describe('sbert serve (process)', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(answer).toMatch(/\r\nconnection: close\r\n/i);
     const json = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { data: { embedding: number[] }[] };
-    expect(maxAbs(json.data.map((d) => d.embedding), await enc.encode(texts))).toBeLessThanOrEqual(1e-6);
+    expect(
+      maxAbs(
+        json.data.map((d) => d.embedding),
+        await enc.encode(texts),
+      ),
+    ).toBeLessThanOrEqual(1e-6);
     expect(await p.exited).toBe(0);
     expect(p.stderr()).toMatch(/sbert: stopped\n$/);
   });

@@ -22,7 +22,12 @@ interface Block {
   lang: string;
   code: string;
   line: number;
+  /** From an `<!-- example: NAME, run by ... -->` line above the fence (test/docs/snippets.ts's markers). */
+  marker?: string;
 }
+
+/** The client examples this file runs (test/docs/examples.test.ts checks that their markers name this file). */
+const RUN_HERE = ['serve-openai-client'];
 
 function blocks(file: string, section?: RegExp): Block[] {
   const all = readFileSync(join(ROOT, file), 'utf8');
@@ -37,16 +42,21 @@ function blocks(file: string, section?: RegExp): Block[] {
   const text = all.slice(from, to);
   const firstLine = all.slice(0, from).split('\n').length;
   const out: Block[] = [];
-  const re = /^```(\w*)[^\n]*\n([\s\S]*?)^```$/gm;
+  const re = /^(?:<!--\s*example:\s*([\w-]+)[^\n]*-->\n)?```(\w*)[^\n]*\n([\s\S]*?)^```$/gm;
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    out.push({ lang: m[1]!, code: m[2]!, line: firstLine + text.slice(0, m.index).split('\n').length - 1 });
+    const line = firstLine + text.slice(0, m.index).split('\n').length - (m[1] ? 0 : 1);
+    out.push({ lang: m[2]!, code: m[3]!, line, marker: m[1] });
   }
   return out;
 }
 
 /** Shell lines, `\`-continuations joined. */
 function commands(code: string): string[] {
-  return code.replace(/\\\n\s*/g, '').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return code
+    .replace(/\\\n\s*/g, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 }
 
 // ---- output comparison ----------------------------------------------------------------------------------
@@ -117,8 +127,11 @@ function matchOutput(block: Block, stdout: string): void {
     const [docStatus, ...docHeaders] = docHead.split('\n');
     const [status, ...headers] = head.split('\n');
     expect(status).toBe(docStatus);
-    const got = new Map(headers.map((h) => [h.slice(0, h.indexOf(':')).toLowerCase(), h.slice(h.indexOf(':') + 1).trim()]));
-    for (const h of docHeaders) expect(got.get(h.slice(0, h.indexOf(':')).toLowerCase()), h).toBe(h.slice(h.indexOf(':') + 1).trim());
+    const got = new Map(
+      headers.map((h) => [h.slice(0, h.indexOf(':')).toLowerCase(), h.slice(h.indexOf(':') + 1).trim()]),
+    );
+    for (const h of docHeaders)
+      expect(got.get(h.slice(0, h.indexOf(':')).toLowerCase()), h).toBe(h.slice(h.indexOf(':') + 1).trim());
     if (docBody?.trim()) matchJson(parseDocJson(docBody), JSON.parse(body));
     return;
   }
@@ -131,7 +144,13 @@ const SERVE = /^((?:[A-Z_]+=\S+\s+)*)npx sbert serve(.*)$/;
 
 async function startDocServer(command: string): Promise<ServeProcess> {
   const [, envPart, argPart] = SERVE.exec(command)!;
-  const env = Object.fromEntries(envPart!.trim().split(/\s+/).filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+  const env = Object.fromEntries(
+    envPart!
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((kv) => kv.split('=', 2) as [string, string]),
+  );
   let args = argPart!.trim().split(/\s+/);
   // As written when the fixtures are beside the repo; elsewhere ($SBERT_FIXTURES) the same model and name.
   if (resolve(ROOT, TINY_ARG) !== fixture('tiny', 'st')) {
@@ -167,7 +186,10 @@ async function runExamples(file: string, section?: RegExp): Promise<number> {
           }
           expect(cmd, `${file}:${b.line}: an example must use ${DOC_URL}`).toContain(DOC_URL);
           expect(server, `${file}:${b.line}: no server started before this example`).toBeDefined();
-          const { stdout } = await run('bash', ['-c', cmd.replaceAll(DOC_URL, server!.url)], { cwd: ROOT, maxBuffer: 1 << 26 });
+          const { stdout } = await run('bash', ['-c', cmd.replaceAll(DOC_URL, server!.url)], {
+            cwd: ROOT,
+            maxBuffer: 1 << 26,
+          });
           if (k === cmds.length - 1 && output) {
             matchOutput(output, stdout);
             checked++;
@@ -175,8 +197,15 @@ async function runExamples(file: string, section?: RegExp): Promise<number> {
         }
         if (output) i++;
       } else if (b.lang === 'js') {
+        expect(RUN_HERE, `${file}:${b.line}: <!-- example: NAME, run by test/server/docs.test.ts -->`).toContain(
+          b.marker,
+        );
         expect(server, `${file}:${b.line}: no server started before this example`).toBeDefined();
-        const { stdout } = await run(process.execPath, ['--input-type=module', '-e', b.code.replaceAll(DOC_URL, server!.url)], { cwd: ROOT });
+        const { stdout } = await run(
+          process.execPath,
+          ['--input-type=module', '-e', b.code.replaceAll(DOC_URL, server!.url)],
+          { cwd: ROOT },
+        );
         expect(output, `${file}:${b.line}: the example's output block`).toBeDefined();
         matchOutput(output!, stdout);
         checked++;
@@ -192,22 +221,25 @@ async function runExamples(file: string, section?: RegExp): Promise<number> {
 }
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0;
-if (!hasCurl) process.stderr.write('docs.test: curl is not installed: the curl examples are skipped (.ci/run installs it)\n');
+if (!hasCurl)
+  process.stderr.write('docs.test: curl is not installed: the curl examples are skipped (.ci/run installs it)\n');
 
 describe('docs/serve.md', () => {
   it.skipIf(!hasCurl)('every curl and client example shows what it prints', async () => {
     expect(await runExamples('docs/serve.md')).toBeGreaterThanOrEqual(9);
   });
 
-  it.skipIf(!hasCurl)('the README\'s server section', async () => {
+  it.skipIf(!hasCurl)("the README's server section", async () => {
     expect(await runExamples('README.md', /^## Server\b/m)).toBeGreaterThanOrEqual(1);
   });
 
   describe('scale-out recipe', () => {
     const doc = blocks('docs/serve.md');
     const dockerfile = doc.find((b) => b.lang === 'dockerfile')!.code;
-    const manifests = doc.filter((b) => b.lang === 'yaml').flatMap((b) => parseAllDocuments(b.code).map((d) => d.toJS() as unknown));
-    // Parsed manifests: shapes checked by the assertions themselves.
+    const manifests = doc
+      .filter((b) => b.lang === 'yaml')
+      .flatMap((b) => parseAllDocuments(b.code).map((d) => d.toJS() as unknown));
+    // biome-ignore lint/suspicious/noExplicitAny: parsed YAML; the assertions below are what check its shape
     type Obj = Record<string, any>;
     const kind = (k: string) => manifests.find((m) => (m as Obj)?.kind === k) as Obj;
     let server: ServeProcess | undefined;
@@ -227,7 +259,9 @@ describe('docs/serve.md', () => {
       const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Obj;
       const allowed = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies ?? {})]);
       const files = (dir: string): string[] =>
-        readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []));
+        readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+          e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : [],
+        );
       const used = new Set<string>();
       for (const f of [...files(join(ROOT, 'dist', 'src')), join(ROOT, 'bin', 'sbert.js')]) {
         for (const m of readFileSync(f, 'utf8').matchAll(/(?:from\s+|import\s*\(\s*)['"]([^'"./][^'"]*)['"]/g)) {
@@ -264,9 +298,17 @@ describe('docs/serve.md', () => {
       expect(c.resources.requests.memory).toBeDefined();
       expect(c.env[0].name).toBe('SBERT_API_KEY');
       // The container's command, here: the model from the fixtures instead of the volume, on a free local port.
-      const args = c.args.slice(1).map((a: string, i: number, all: string[]) =>
-        all[i - 1] === '--model' ? fixture('tiny', 'st') : all[i - 1] === '--host' ? '127.0.0.1' : all[i - 1] === '--port' ? '0' : a,
-      );
+      const args = c.args
+        .slice(1)
+        .map((a: string, i: number, all: string[]) =>
+          all[i - 1] === '--model'
+            ? fixture('tiny', 'st')
+            : all[i - 1] === '--host'
+              ? '127.0.0.1'
+              : all[i - 1] === '--port'
+                ? '0'
+                : a,
+        );
       server = await serve(args, { SBERT_API_KEY: 'sk-k8s' });
       for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
         expect(c[probe].httpGet.port, probe).toBe('http');
@@ -280,7 +322,7 @@ describe('docs/serve.md', () => {
       expect((await get(`${server.url}/info`)).status).toBe(401); // the API key from the Secret is required
     });
 
-    it('the autoscaler\'s metric, and every sbert_* metric the doc names, are on /metrics', async () => {
+    it("the autoscaler's metric, and every sbert_* metric the doc names, are on /metrics", async () => {
       const hpa = kind('HorizontalPodAutoscaler');
       const rules = manifests.find((m) => Array.isArray(m)) as Obj[];
       const metricNames = new Set<string>();

@@ -18,7 +18,14 @@ describe('faults', () => {
   let embed: string;
 
   beforeAll(async () => {
-    server = await tinyServer({ apiKey: KEY, batchSize: 2, maxQueue: 8, maxInputs: 8, payloadLimit: 4096, executor: gate.executor() });
+    server = await tinyServer({
+      apiKey: KEY,
+      batchSize: 2,
+      maxQueue: 8,
+      maxInputs: 8,
+      payloadLimit: 4096,
+      executor: gate.executor(),
+    });
     enc = await SentenceEncoder.load(TINY, { backend: 'wasm', workers: 1 });
     oa = `${server.url}/v1/embeddings`;
     embed = `${server.url}/embed`;
@@ -59,15 +66,33 @@ describe('faults', () => {
     expectOpenAiError(await post(oa, big, auth), 413, /larger than this server's limit of 4096 bytes/);
     expectTeiError(await post(embed, { inputs: big.input }, auth), 413, /limit of 4096 bytes/, 'Validation');
     const many = Array.from({ length: 9 }, (_, i) => `句子${i}`);
-    expectOpenAiError(await post(oa, { input: many }, auth), 413, /has 9 texts, more than this server's limit of 8/, 'input');
+    expectOpenAiError(
+      await post(oa, { input: many }, auth),
+      413,
+      /has 9 texts, more than this server's limit of 8/,
+      'input',
+    );
     expectTeiError(await post(embed, { inputs: many }, auth), 413, /has 9 texts/, 'Validation');
     const sim = { inputs: { source_sentence: 'a', sentences: many.slice(0, 8) } };
-    expectTeiError(await post(`${server.url}/similarity`, sim, auth), 413, /`inputs.sentences` has 8 texts, more than this server's limit of 7/, 'Validation');
+    expectTeiError(
+      await post(`${server.url}/similarity`, sim, auth),
+      413,
+      /`inputs.sentences` has 8 texts, more than this server's limit of 7/,
+      'Validation',
+    );
   });
 
   it('a Content-Type other than JSON: 415; an unknown route: 404', async () => {
-    const form = await fetch(oa, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'input=a' });
-    expectOpenAiError({ status: form.status, headers: form.headers, body: await form.json(), text: '' }, 415, /Content-Type: application\/json/);
+    const form = await fetch(oa, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'text/plain' },
+      body: 'input=a',
+    });
+    expectOpenAiError(
+      { status: form.status, headers: form.headers, body: await form.json(), text: '' },
+      415,
+      /Content-Type: application\/json/,
+    );
     expectOpenAiError(await get(`${server.url}/v1/chat`, auth), 404, /^no route GET \/v1\/chat$/);
     expectTeiError(await get(`${server.url}/embeddings`), 404, /^no route GET \/embeddings$/, 'Validation');
     expectOpenAiError(await get(oa, auth), 404, /no route GET \/v1\/embeddings/);
@@ -77,11 +102,34 @@ describe('faults', () => {
     const noKey = await post(oa, { input: 'a' });
     expectOpenAiError(noKey, 401, /^no API key: send the header Authorization: Bearer <key>$/);
     expect(noKey.headers.get('www-authenticate')).toBe('Bearer');
-    expectOpenAiError(await post(oa, { input: 'a' }, { authorization: 'Bearer sk-faults-0123456780' }), 401, /^incorrect API key$/, null, 'invalid_api_key');
-    expectOpenAiError(await post(oa, { input: 'a' }, { authorization: `Basic ${KEY}` }), 401, /^incorrect API key$/, null, 'invalid_api_key');
-    expectOpenAiError(await post(oa, { input: 'a' }, { authorization: `Bearer ${KEY}x` }), 401, /incorrect/, null, 'invalid_api_key');
+    expectOpenAiError(
+      await post(oa, { input: 'a' }, { authorization: 'Bearer sk-faults-0123456780' }),
+      401,
+      /^incorrect API key$/,
+      null,
+      'invalid_api_key',
+    );
+    expectOpenAiError(
+      await post(oa, { input: 'a' }, { authorization: `Basic ${KEY}` }),
+      401,
+      /^incorrect API key$/,
+      null,
+      'invalid_api_key',
+    );
+    expectOpenAiError(
+      await post(oa, { input: 'a' }, { authorization: `Bearer ${KEY}x` }),
+      401,
+      /incorrect/,
+      null,
+      'invalid_api_key',
+    );
     expectTeiError(await post(embed, { inputs: 'a' }), 401, /no API key/, 'Unauthorized');
-    expectTeiError(await post(`${server.url}/similarity`, { inputs: {} }, { authorization: 'Bearer x' }), 401, /incorrect API key/, 'Unauthorized');
+    expectTeiError(
+      await post(`${server.url}/similarity`, { inputs: {} }, { authorization: 'Bearer x' }),
+      401,
+      /incorrect API key/,
+      'Unauthorized',
+    );
     expectTeiError(await get(`${server.url}/info`), 401, /no API key/, 'Unauthorized');
     const models = await get(`${server.url}/v1/models`);
     expectOpenAiError(models, 401, /no API key/);
@@ -103,7 +151,13 @@ describe('faults', () => {
     const b = post(embed, { inputs: texts(1, 6), normalize: false }, auth); // waits: 6 of 8
     await until(() => server.context.batcher!.queueDepth === 6, 'six texts queued');
     const full = await post(oa, { input: texts(2, 3) }, auth);
-    expectOpenAiError(full, 503, /^the queue is full \(6 texts waiting, limit 8\); retry in \d+ s$/, null, 'queue_full');
+    expectOpenAiError(
+      full,
+      503,
+      /^the queue is full \(6 texts waiting, limit 8\); retry in \d+ s$/,
+      null,
+      'queue_full',
+    );
     expect(Number(full.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     const fullTei = await post(embed, { inputs: texts(2, 3) }, auth);
     expectTeiError(fullTei, 503, /the queue is full/, 'Overloaded');
@@ -169,7 +223,9 @@ describe('faults', () => {
     gate.open();
     const r = await stays;
     expect(r.status).toBe(200);
-    expect(maxAbs([(r.body as { data: { embedding: number[] }[] }).data[0]!.embedding], await enc.encode(['己']))).toBeLessThanOrEqual(1e-6);
+    expect(
+      maxAbs([(r.body as { data: { embedding: number[] }[] }).data[0]!.embedding], await enc.encode(['己'])),
+    ).toBeLessThanOrEqual(1e-6);
   });
 });
 
@@ -198,7 +254,10 @@ describe('before the model is loaded', () => {
       expect(await get(`${server.url}/health`)).toMatchObject({ status: 200, body: { status: 'ok' } });
       release();
       await server.ready;
-      expect(await get(`${server.url}/ready`)).toMatchObject({ status: 200, body: { status: 'ready', backend: 'wasm', dimension: 32 } });
+      expect(await get(`${server.url}/ready`)).toMatchObject({
+        status: 200,
+        body: { status: 'ready', backend: 'wasm', dimension: 32 },
+      });
       expect((await post(`${server.url}/embed`, { inputs: 'a' })).status).toBe(200);
     } finally {
       release();
@@ -213,7 +272,11 @@ describe('before the model is loaded', () => {
       const health = await get(`${server.url}/health`);
       expect(health.status).toBe(503);
       expect(health.body).toMatchObject({ status: 'failed', error: expect.stringMatching(/nonexistent/) });
-      expectOpenAiError(await post(`${server.url}/v1/embeddings`, { input: 'a' }), 503, /^the model failed to load: .*nonexistent/);
+      expectOpenAiError(
+        await post(`${server.url}/v1/embeddings`, { input: 'a' }),
+        503,
+        /^the model failed to load: .*nonexistent/,
+      );
     } finally {
       await server.shutdown();
     }

@@ -71,7 +71,12 @@ export interface Answer {
 }
 
 /** POSTs `body` (an object is sent as JSON; a string as is) and reads the answer. */
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Answer> {
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<Answer> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -97,7 +102,13 @@ async function read(res: Response): Promise<Answer> {
 }
 
 /** OpenAI's error object, checked field by field. */
-export function expectOpenAiError(a: Answer, status: number, message: RegExp, param: string | null = null, code: string | null = null): void {
+export function expectOpenAiError(
+  a: Answer,
+  status: number,
+  message: RegExp,
+  param: string | null = null,
+  code: string | null = null,
+): void {
   expect(a.status, a.text).toBe(status);
   expect(a.headers.get('content-type')).toMatch(/^application\/json/);
   const e = (a.body as { error: Record<string, unknown> }).error;

@@ -22,7 +22,14 @@ describe('GET /metrics', () => {
   });
 
   it('counts what happened', async () => {
-    const texts = ['那个人很开心', '那个人非常开心', '那只猫很开心', '那个人在吃东西', '一个男人在弹吉他', '一只狗在跑'];
+    const texts = [
+      '那个人很开心',
+      '那个人非常开心',
+      '那只猫很开心',
+      '那个人在吃东西',
+      '一个男人在弹吉他',
+      '一只狗在跑',
+    ];
     const ok = await post(`${server.url}/v1/embeddings`, { input: texts });
     const ok2 = await post(`${server.url}/v1/embeddings`, { input: texts.slice(0, 2) });
     const tei = await post(`${server.url}/embed`, { inputs: texts.slice(0, 3) });
@@ -36,7 +43,8 @@ describe('GET /metrics', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const m = res.text;
-    const req = (route: string, method: string, status: number) => sample(m, 'sbert_http_requests_total', `route="${route}",method="${method}",status="${status}"`);
+    const req = (route: string, method: string, status: number) =>
+      sample(m, 'sbert_http_requests_total', `route="${route}",method="${method}",status="${status}"`);
     expect(req('/v1/embeddings', 'POST', 200)).toBe(2);
     expect(req('/embed', 'POST', 200)).toBe(1);
     expect(req('/embed', 'POST', 400)).toBe(2);

@@ -25,7 +25,7 @@ describe('POST /v1/embeddings with the openai client', () => {
     await enc?.dispose();
   });
 
-  it('an array of texts (the client asks for base64 and decodes it): encode\'s vectors, in order', async () => {
+  it("an array of texts (the client asks for base64 and decodes it): encode's vectors, in order", async () => {
     const res = await client.embeddings.create({ model: 'text-embedding-3-small', input: refs.sentences });
     expect(res.object).toBe('list');
     expect(res.model).toBe('text-embedding-3-small');
@@ -59,15 +59,20 @@ describe('POST /v1/embeddings with the openai client', () => {
     expect(maxAbs([v], await enc.encode(['那个人很开心']))).toBeLessThanOrEqual(1e-6);
   });
 
-  it('concurrent requests (merged into shared batches) each get their own texts\' vectors', async () => {
+  it("concurrent requests (merged into shared batches) each get their own texts' vectors", async () => {
     const slices = [0, 3, 5, 9].map((from, k) => refs.sentences.slice(from, from + 2 + k));
     const answers = await Promise.all(slices.map((input) => client.embeddings.create({ model: 'm', input })));
     for (const [k, res] of answers.entries()) {
-      expect(maxAbs(res.data.map((d) => d.embedding), await enc.encode(slices[k]!))).toBeLessThanOrEqual(1e-6);
+      expect(
+        maxAbs(
+          res.data.map((d) => d.embedding),
+          await enc.encode(slices[k]!),
+        ),
+      ).toBeLessThanOrEqual(1e-6);
     }
   });
 
-  it('a text over the model\'s length is cut as encode cuts it', async () => {
+  it("a text over the model's length is cut as encode cuts it", async () => {
     const long = '那个人很开心'.repeat(120);
     const res = await client.embeddings.create({ model: 'm', input: [long] });
     expect(maxAbs([res.data[0]!.embedding], await enc.encode([long]))).toBeLessThanOrEqual(1e-6);
@@ -81,7 +86,7 @@ describe('POST /v1/embeddings with the openai client', () => {
     expect(models.data.map((m) => m.id)).toEqual(['tiny-st']);
   });
 
-  it('errors reach the client as OpenAI\'s: status, message, param', async () => {
+  it("errors reach the client as OpenAI's: status, message, param", async () => {
     const err = await client.embeddings.create({ model: 'm', input: [] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     const e = err as InstanceType<typeof OpenAI.BadRequestError>;
@@ -94,10 +99,19 @@ describe('POST /v1/embeddings with the openai client', () => {
     expect((auth as InstanceType<typeof OpenAI.AuthenticationError>).code).toBe('invalid_api_key');
   });
 
-  it('dimensions: the model\'s own size is accepted, another is a 400', async () => {
-    const ok = await client.embeddings.create({ model: 'm', input: 'x', dimensions: enc.dimension, encoding_format: 'float' });
+  it("dimensions: the model's own size is accepted, another is a 400", async () => {
+    const ok = await client.embeddings.create({
+      model: 'm',
+      input: 'x',
+      dimensions: enc.dimension,
+      encoding_format: 'float',
+    });
     expect(ok.data[0]!.embedding).toHaveLength(enc.dimension);
-    const res = await post(`${server.url}/v1/embeddings`, { input: 'x', dimensions: 8 }, { authorization: 'Bearer sk-test' });
+    const res = await post(
+      `${server.url}/v1/embeddings`,
+      { input: 'x', dimensions: 8 },
+      { authorization: 'Bearer sk-test' },
+    );
     expectOpenAiError(res, 400, /`dimensions` must be 32/, 'dimensions');
   });
 });

@@ -25,7 +25,9 @@ export async function serve(args: string[], env: Record<string, string> = {}): P
   let out = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   let done = false;
   void exited.then(() => (done = true));
   await until(() => done || /^sbert: ready: /m.test(err), 'the server to be ready', 120_000);

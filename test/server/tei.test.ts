@@ -21,7 +21,7 @@ describe('TEI routes', () => {
     await enc?.dispose();
   });
 
-  it('/embed normalizes by default (TEI\'s default): st.mean_normalized', async () => {
+  it("/embed normalizes by default (TEI's default): st.mean_normalized", async () => {
     const res = await post(`${server.url}/embed`, { inputs: refs.sentences });
     expect(res.status).toBe(200);
     const got = res.body as number[][];
@@ -60,7 +60,12 @@ describe('TEI routes', () => {
 
     const refused = await post(`${server.url}/embed`, { inputs: ['短', long], truncate: false });
     const n = enc.tokenizer.encode(long).inputIds.length;
-    expectTeiError(refused, 400, new RegExp(`^\`inputs\\[1\\]\` has ${n} tokens, more than the model's ${enc.maxSeqLength}`), 'Validation');
+    expectTeiError(
+      refused,
+      400,
+      new RegExp(`^\`inputs\\[1\\]\` has ${n} tokens, more than the model's ${enc.maxSeqLength}`),
+      'Validation',
+    );
     const fits = await post(`${server.url}/embed`, { inputs: ['短'], truncate: false });
     expect(fits.status).toBe(200);
   });
@@ -79,10 +84,25 @@ describe('TEI routes', () => {
   it('/similarity validates its nested fields', async () => {
     const url = `${server.url}/similarity`;
     expectTeiError(await post(url, { inputs: ['a', 'b'] }), 400, /`inputs` must be an object/, 'Validation');
-    expectTeiError(await post(url, { inputs: { source_sentence: 1, sentences: ['a'] } }), 400, /source_sentence` must be a string/, 'Validation');
+    expectTeiError(
+      await post(url, { inputs: { source_sentence: 1, sentences: ['a'] } }),
+      400,
+      /source_sentence` must be a string/,
+      'Validation',
+    );
     expectTeiError(await post(url, { inputs: { source_sentence: 'a', sentences: [] } }), 400, /empty array/, 'Empty');
-    expectTeiError(await post(url, { inputs: { source_sentence: 'a', sentences: ['b', 2] } }), 400, /`inputs.sentences\[1\]` must be a string/, 'Validation');
-    expectTeiError(await post(url, { inputs: { source_sentence: 'a', sentences: ['b'] }, parameters: 3 }), 400, /`parameters` must be an object/, 'Validation');
+    expectTeiError(
+      await post(url, { inputs: { source_sentence: 'a', sentences: ['b', 2] } }),
+      400,
+      /`inputs.sentences\[1\]` must be a string/,
+      'Validation',
+    );
+    expectTeiError(
+      await post(url, { inputs: { source_sentence: 'a', sentences: ['b'] }, parameters: 3 }),
+      400,
+      /`parameters` must be an object/,
+      'Validation',
+    );
     const long = '好'.repeat(600);
     expectTeiError(
       await post(url, { inputs: { source_sentence: 'a', sentences: ['b', long] }, parameters: { truncate: false } }),
@@ -95,9 +115,24 @@ describe('TEI routes', () => {
   it('/embed validates its fields', async () => {
     const url = `${server.url}/embed`;
     expectTeiError(await post(url, {}), 400, /`inputs` is required/, 'Validation');
-    expectTeiError(await post(url, { inputs: 'a', normalize: 'yes' }), 400, /`normalize` must be true or false/, 'Validation');
-    expectTeiError(await post(url, { inputs: 'a', truncate: 1 }), 400, /`truncate` must be true or false/, 'Validation');
-    expectTeiError(await post(url, { inputs: 'a', truncation_direction: 'middle' }), 400, /truncation_direction/, 'Validation');
+    expectTeiError(
+      await post(url, { inputs: 'a', normalize: 'yes' }),
+      400,
+      /`normalize` must be true or false/,
+      'Validation',
+    );
+    expectTeiError(
+      await post(url, { inputs: 'a', truncate: 1 }),
+      400,
+      /`truncate` must be true or false/,
+      'Validation',
+    );
+    expectTeiError(
+      await post(url, { inputs: 'a', truncation_direction: 'middle' }),
+      400,
+      /truncation_direction/,
+      'Validation',
+    );
     expectTeiError(await post(url, { inputs: 'a', prompt_name: 'query' }), 400, /prompt_name/, 'Validation');
     expectTeiError(await post(url, { inputs: 'a', dimensions: 16 }), 400, /`dimensions` must be 32/, 'Validation');
     expectTeiError(await post(url, { inputs: [[101, 102]] }), 400, /token ids are not accepted/, 'Validation');
@@ -118,14 +153,17 @@ describe('TEI routes', () => {
 });
 
 describe('two worker threads', () => {
-  it('concurrent requests over two model threads: every vector is encode\'s', async () => {
+  it("concurrent requests over two model threads: every vector is encode's", async () => {
     const server = await tinyServer({ workers: 2, batchSize: 3 });
     const enc = await SentenceEncoder.load(TINY, { backend: 'wasm', workers: 1 });
     try {
       const refs = stRefs('tiny');
       const groups = [0, 2, 4, 6, 8].map((k) => refs.sentences.slice(k, k + 4));
-      const answers = await Promise.all(groups.map((inputs) => post(`${server.url}/embed`, { inputs, normalize: false })));
-      for (const [k, a] of answers.entries()) expect(maxAbs(a.body as number[][], await enc.encode(groups[k]!))).toBeLessThanOrEqual(1e-6);
+      const answers = await Promise.all(
+        groups.map((inputs) => post(`${server.url}/embed`, { inputs, normalize: false })),
+      );
+      for (const [k, a] of answers.entries())
+        expect(maxAbs(a.body as number[][], await enc.encode(groups[k]!))).toBeLessThanOrEqual(1e-6);
       expect(server.context.batcher!.options.batchSize).toBe(3);
     } finally {
       await server.shutdown();

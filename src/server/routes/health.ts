@@ -7,7 +7,8 @@ export async function probeRoutes(app: FastifyInstance): Promise<void> {
   const ctx = app.sbert;
 
   app.get('/health', async (_request, reply) => {
-    if (ctx.state === 'failed') return reply.code(503).send({ status: 'failed', error: ctx.failure ?? 'unknown error' });
+    if (ctx.state === 'failed')
+      return reply.code(503).send({ status: 'failed', error: ctx.failure ?? 'unknown error' });
     return { status: 'ok' };
   });
 

@@ -30,7 +30,10 @@ export async function openAiRoutes(app: FastifyInstance): Promise<void> {
       return `{"object":"embedding","index":${i},"embedding":${embedding}}`;
     });
     const usage = JSON.stringify({ prompt_tokens: r.tokens, total_tokens: r.tokens });
-    return sendJsonText(reply, `{"object":"list","data":[${data.join(',')}],"model":${JSON.stringify(model)},"usage":${usage}}`);
+    return sendJsonText(
+      reply,
+      `{"object":"list","data":[${data.join(',')}],"model":${JSON.stringify(model)},"usage":${usage}}`,
+    );
   });
 
   app.get('/v1/models', async () => ({

@@ -50,13 +50,17 @@ export async function teiRoutes(app: FastifyInstance): Promise<void> {
     const body = bodyObject(request.body);
     const inputs = body.inputs;
     if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
-      throw new ApiError(400, '`inputs` must be an object {"source_sentence": "...", "sentences": ["...", ...]}', { param: 'inputs' });
+      throw new ApiError(400, '`inputs` must be an object {"source_sentence": "...", "sentences": ["...", ...]}', {
+        param: 'inputs',
+      });
     }
     const { source_sentence: source, sentences } = inputs as Record<string, unknown>;
-    if (typeof source !== 'string') throw new ApiError(400, '`inputs.source_sentence` must be a string', { param: 'inputs.source_sentence' });
+    if (typeof source !== 'string')
+      throw new ApiError(400, '`inputs.source_sentence` must be a string', { param: 'inputs.source_sentence' });
     const others = textList(sentences, 'inputs.sentences', ctx.limits.maxInputs - 1);
     const params = body.parameters === undefined || body.parameters === null ? {} : body.parameters;
-    if (typeof params !== 'object' || Array.isArray(params)) throw new ApiError(400, '`parameters` must be an object', { param: 'parameters' });
+    if (typeof params !== 'object' || Array.isArray(params))
+      throw new ApiError(400, '`parameters` must be an object', { param: 'parameters' });
     const p = params as Record<string, unknown>;
     noPrompt(p);
     const r = await ctx.embed([source, ...others], {
