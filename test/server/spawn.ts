@@ -15,8 +15,12 @@ export interface ServeProcess {
 }
 
 /** Starts `sbert serve ARGS --port 0` and waits for its "ready" line (or its exit). */
-export async function serve(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'sbert.js'), 'serve', '--port', '0', ...args], {
+export async function serve(
+  args: string[],
+  env: Record<string, string> = {},
+  bin = join(ROOT, 'bin', 'sbert.js'),
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], {
     cwd: ROOT,
     env: { ...process.env, SBERT_PROGRESS: '0', SBERT_QUIET: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
