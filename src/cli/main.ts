@@ -16,6 +16,7 @@ const COMMANDS: (() => Promise<{ register(program: Command): void }>)[] = [
   () => import('./compare.js'),
   () => import('./attention.js'),
   () => import('./dump.js'),
+  () => import('./serve.js'),
 ];
 
 const ENVIRONMENT = `
@@ -31,7 +32,8 @@ Environment:
   SBERT_PROGRESS=0      no progress bars (they show only on a terminal anyway)
   SBERT_QUIET=1         no "sbert: backend ..." line or warnings on stderr
   SBERT_DEBUG=1         a stack trace after an error
-  SBERT_CJK_FONT        a font file (.ttf/.otf/.ttc) for Chinese labels in attention PNGs`;
+  SBERT_CJK_FONT        a font file (.ttf/.otf/.ttc) for Chinese labels in attention PNGs
+  SBERT_API_KEY         serve: the key the API routes require (as --api-key)`;
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('sbert')

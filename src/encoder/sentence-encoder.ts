@@ -47,7 +47,7 @@ export interface EncodeOptions {
 }
 
 /** Backends that run the forward on a GPU; the rest (wasm, cpu, tensorflow) compute on the CPU. */
-const GPU_BACKENDS = new Set(['webgpu']);
+export const GPU_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
 /** Padded tokens per forward on CPU backends (16 × 512; BERT-base then peaks near 1.5 GiB of wasm heap). */
 export const MAX_FORWARD_TOKENS = 8192;
 

@@ -8,14 +8,18 @@
 // 4 heads, hidden 32). The check gets every top-level name the example declares (`scope.vectors`, ...) and
 // must assert the effect the text claims: an example that says it "changes X" is shown to change X, against a
 // run without the change. Tensors the example leaves undisposed are freed after its check.
-// A ```ts block without a marker, or a marker without a check, fails this file. (Shell examples are run by the
-// CLI tests; Python ones need PyTorch.)
+// A ```ts block without a marker, or a marker without a check, fails this file; a marker
+// `<!-- example: NAME, run by test/FILE.test.ts -->` hands the block to that test (which must name it), for
+// examples that need more than the library (a running server: test/server/docs.test.ts). (Shell examples are
+// run by the CLI tests; Python ones need PyTorch.)
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { transformSync } from '@swc/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import * as main from '../../src/index.js';
 import * as internals from '../../src/internals.js';
-import { fixture } from '../fixtures.js';
+import { fixture, ROOT } from '../fixtures.js';
 import { readRefs, ref } from '../model/helpers.js';
 import { type Snippet, snippets, topLevelNames } from './snippets.js';
 
@@ -121,12 +125,21 @@ describe('documentation examples', () => {
     expect(all.length).toBeGreaterThan(0);
     for (const s of all) {
       expect(s.name, `${s.where}: add <!-- example: NAME --> above the fence`).toBeDefined();
+      if (s.runBy) {
+        // Run by a test of its own, which must exist and name it.
+        const file = join(ROOT, s.runBy);
+        expect(
+          existsSync(file) && readFileSync(file, 'utf8').includes(`'${s.name}'`),
+          `${s.where}: ${s.runBy} does not run "${s.name}"`,
+        ).toBe(true);
+        continue;
+      }
       expect(CHECKS[s.name!], `${s.where}: no check "${s.name}" in test/docs/examples.test.ts`).toBeDefined();
     }
     expect(new Set(all.map((s) => s.name)).size).toBe(all.length);
   });
 
-  for (const s of all.filter((x) => x.name && CHECKS[x.name])) {
+  for (const s of all.filter((x) => x.name && !x.runBy && CHECKS[x.name])) {
     it(`${s.name} (${s.where}) runs and does what it says`, async () => {
       tf.engine().startScope();
       try {

@@ -9,6 +9,11 @@ export interface Snippet {
   where: string;
   /** From `<!-- example: NAME -->` above the fence; undefined when the block has none. */
   name?: string;
+  /**
+   * From `<!-- example: NAME, run by test/FILE.test.ts -->`: a test of its own runs it (an example that needs a
+   * server, say); that file must name the example.
+   */
+  runBy?: string;
   code: string;
 }
 
@@ -25,8 +30,13 @@ export function snippets(files = docFiles()): Snippet[] {
     for (let i = 0; i < lines.length; i++) {
       if (!/^```(ts|typescript|js|javascript)\s*$/.test(lines[i]!)) continue;
       const end = lines.findIndex((l, j) => j > i && l.startsWith('```'));
-      const marker = /^<!--\s*example:\s*([\w-]+)\s*-->$/.exec(lines[i - 1]?.trim() ?? '');
-      out.push({ where: `${file}:${i + 1}`, name: marker?.[1], code: lines.slice(i + 1, end).join('\n') });
+      const marker = /^<!--\s*example:\s*([\w-]+)(?:\s*,\s*run by\s+(\S+))?\s*-->$/.exec(lines[i - 1]?.trim() ?? '');
+      out.push({
+        where: `${file}:${i + 1}`,
+        name: marker?.[1],
+        runBy: marker?.[2],
+        code: lines.slice(i + 1, end).join('\n'),
+      });
       i = end;
     }
   }
