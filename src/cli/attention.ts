@@ -14,7 +14,7 @@ import { labelFont } from '../viz/font.js';
 import { renderHeatmapPng } from '../viz/heatmap.js';
 import { renderHeadViewHtml } from '../viz/headview.js';
 import { selectPanels } from '../viz/maps.js';
-import { positiveInt, reportBackend } from './options.js';
+import { ALLOW_NONFINITE, positiveInt, reportBackend } from './options.js';
 import { checkOutputFile, writeFileAtomic } from './output.js';
 import { count } from './plural.js';
 import { formatBytes } from './progress.js';
@@ -34,6 +34,7 @@ interface AttentionCliOptions {
   out: string;
   backend: BackendName;
   maxLength?: number;
+  allowNonfinite?: boolean;
 }
 
 export function register(program: Command): void {
@@ -47,11 +48,12 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'FILE.png (heatmap; neither --layer nor --head: each layer\'s mean over heads) or FILE.html')
     .option('--max-length <n>', 'truncate TEXT to N tokens', positiveInt)
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
+    .option(...ALLOW_NONFINITE)
     .action(async (text: string, o: AttentionCliOptions) => {
       const kind = extname(o.out).toLowerCase();
       if (kind !== '.png' && kind !== '.html' && kind !== '.htm') throw new UsageError(`--out must end in .png or .html, got "${o.out}"`);
       checkOutputFile(o.out);
-      const { loaded, tokenizer } = loadModelAndTokenizer(resolveModelDir(o.model));
+      const { loaded, tokenizer } = loadModelAndTokenizer(resolveModelDir(o.model), { allowNonFinite: o.allowNonfinite });
       const { numHiddenLayers: nl, numAttentionHeads: nh } = loaded.config;
       // Check the options before the forward, so a typo costs nothing.
       if (o.layer !== undefined && o.layer >= nl) throw new UsageError(`--layer must be in 0..${nl - 1}, got ${o.layer}`);

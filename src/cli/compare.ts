@@ -11,7 +11,7 @@ import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { loadModelDir, resolveModelDir } from '../loader/index.js';
 import { BertModel } from '../model/bert.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
-import { commaList, reportBackend } from './options.js';
+import { ALLOW_NONFINITE, commaList, reportBackend } from './options.js';
 
 export const EXIT_MISMATCH = 3;
 
@@ -28,6 +28,7 @@ interface CompareCliOptions {
   tolerance?: number;
   groups?: string[];
   backend: BackendName;
+  allowNonfinite?: boolean;
 }
 
 export function register(program: Command): void {
@@ -40,9 +41,10 @@ export function register(program: Command): void {
     .option('--tolerance <x>', 'max abs error allowed for every tensor (default: 2e-5; 1e-5 for attentions and normalized pools; pool.mean_sqrt_len scaled by √length)', tolerance)
     .option('--groups <names>', 'comma-separated batches to compare: main, pairs, long, fp16, bf16 (default: all but fp16/bf16, or just fp16/bf16 for a checkpoint stored in that dtype)', commaList)
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
+    .option(...ALLOW_NONFINITE)
     .action(async (o: CompareCliOptions) => {
       const reference = loadReference(o.reference);
-      const loaded = loadModelDir(resolveModelDir(o.model));
+      const loaded = loadModelDir(resolveModelDir(o.model), { allowNonFinite: o.allowNonfinite });
       let tokenizer: Tokenizer | undefined;
       try {
         tokenizer = loadTokenizer(loaded.tokenizerDir);

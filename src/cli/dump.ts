@@ -13,7 +13,7 @@ import { resolveModelDir } from '../loader/index.js';
 import { writeSafetensors } from '../loader/safetensors.js';
 import { BertModel } from '../model/bert.js';
 import { type InputFormat, readTextItems, type TextItem } from './input.js';
-import { commaList, positiveInt, reportBackend } from './options.js';
+import { ALLOW_NONFINITE, commaList, positiveInt, reportBackend } from './options.js';
 import { checkOutputFile, writeFileAtomic } from './output.js';
 import { count } from './plural.js';
 
@@ -30,6 +30,7 @@ interface DumpCliOptions {
   hooks?: string[];
   pairs?: boolean;
   backend: BackendName;
+  allowNonfinite?: boolean;
 }
 
 export function register(program: Command): void {
@@ -46,6 +47,7 @@ export function register(program: Command): void {
     .option('--tensors <list>', 'comma-separated keys or families to write (default: all): hidden_states, attentions, layer, last_hidden_state, pool, or keys such as attentions.0, layer.1.intermediate', commaList)
     .option('--hooks <list>', 'also write these TransformerLens hook points (blocks.0.attn.hook_pattern, ...), or all', commaList)
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
+    .option(...ALLOW_NONFINITE)
     .action(async (args: string[], o: DumpCliOptions) => {
       if (!o.out.endsWith('.safetensors')) throw new UsageError(`--out must end in .safetensors, got "${o.out}"`);
       if (o.pairs && args.length) throw new UsageError('--pairs reads {"a", "b"} lines from --input or stdin, not arguments');
@@ -56,7 +58,7 @@ export function register(program: Command): void {
       }
       if (!items.length) throw new UsageError('no texts: give them as arguments, or one per line on stdin or in --input');
 
-      const { loaded, tokenizer } = loadModelAndTokenizer(resolveModelDir(o.model));
+      const { loaded, tokenizer } = loadModelAndTokenizer(resolveModelDir(o.model), { allowNonFinite: o.allowNonfinite });
       const maxLength = Math.min(o.maxLength ?? Infinity, maxTokens(loaded.config));
       const encodings = tokenizer.encodePairBatch(items.map((i) => [i.a, i.b]), { maxLength });
       const texts = o.pairs ? items : items.map((i) => i.a);

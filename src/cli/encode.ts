@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { type Command, Option } from 'commander';
 import { InputError, UsageError } from '../errors.js';
+import { firstNonFinite } from '../loader/finite.js';
 import { SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { downloadProgress } from './download-progress.js';
 import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
@@ -28,6 +29,14 @@ const CHUNK = 2048;
 
 /** The shortest decimal that reads back as the same float32. */
 const f32 = (x: number): string => String(Number(x.toPrecision(9)));
+
+/** Nothing non-finite is ever written (JSON has no NaN; a .npy of NaN is silently wrong): the last guard. */
+function finite(v: Float32Array, n: number, source: string): Float32Array {
+  if (firstNonFinite(v) >= 0) {
+    throw new InputError(`the embedding of sentence ${n} is not finite; nothing more is written`, source);
+  }
+  return v;
+}
 
 async function write(out: Writable, data: string | Uint8Array): Promise<void> {
   if (!out.write(data)) await once(out, 'drain');
@@ -63,6 +72,7 @@ export function register(program: Command): void {
         backend: o.backend,
         workers: o.workers,
         maxSeqLength: o.maxLength,
+        allowNonFinite: o.allowNonfinite,
       });
       reportBackend(enc.backend);
       let file: AtomicOutput | undefined;
@@ -97,13 +107,18 @@ export function register(program: Command): void {
         for await (const chunk of chunks(source, CHUNK)) {
           if (total === undefined) bar.setTotal(done + chunk.length);
           const opts = { batchSize: o.batchSize, onProgress: (n: number) => bar.update(done + n) };
+          const source = enc.loaded.weightsFile;
+          let n = done;
           if (o.pooling === 'none') {
             for (const tokens of await enc.encodeTokens(chunk, opts)) {
-              await write(out, `{"tokens":[${tokens.map((t) => `[${Array.from(t, f32).join(',')}]`).join(',')}]}\n`);
+              n++;
+              const rows = tokens.map((t) => `[${Array.from(finite(t, n, source), f32).join(',')}]`);
+              await write(out, `{"tokens":[${rows.join(',')}]}\n`);
             }
           } else {
             const vectors = await enc.encode(chunk, { ...opts, pooling: o.pooling, normalize: o.normalize });
             for (const v of vectors) {
+              finite(v, ++n, source);
               await write(
                 out,
                 o.format === 'npy'

@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .action(async (o: ModelOptions & { data: string; batchSize: number; json?: boolean }) => {
       const pairs = await readStsPairs(o.data);
       warnWorkers(o.workers);
-      const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });
+      const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength, allowNonFinite: o.allowNonfinite });
       try {
         reportBackend(enc.backend);
         // As the evaluator: each column encoded on its own.

@@ -2,9 +2,10 @@
 // read incrementally as lines of strict UTF-8. A compressed or binary file is refused by its first bytes; a
 // byte sequence that is not UTF-8 is an error naming the input and the line (never silently U+FFFD); lines
 // break at \n, \r\n or a lone \r, as Node's readline does.
-import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, readSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { InputError, messageOf, UsageError } from '../errors.js';
+import { openInputStream, openRegularFile } from '../io/read-file.js';
 import { JsonStringScanner, stringPrefixValue } from './json-prefix.js';
 
 export type InputFormat = 'lines' | 'jsonl';
@@ -61,7 +62,8 @@ export function notText(head: Uint8Array): string | undefined {
 
 /**
  * Checks an input file before any work: it exists, is not a folder, can be read, and its first bytes look like
- * text. (A FIFO or device is read as it comes, and checked as it arrives.)
+ * text. A pipe (FIFO: `--input <(zcat x.gz)`) is the user's stream, read as it comes like stdin and checked as it
+ * arrives; a device (/dev/zero never ends) or a socket is refused by name (src/io).
  */
 export function checkInputFile(file: string): void {
   let st;
@@ -72,16 +74,15 @@ export function checkInputFile(file: string): void {
     throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code})`, file);
   }
   if (st.isDirectory()) throw new InputError('is a directory, expected a text file', file);
-  if (!st.isFile()) return;
-  let fd: number | undefined;
-  const head = Buffer.alloc(Math.min(SNIFF, st.size));
+  if (st.isFIFO()) return;
+  const { fd, size } = openRegularFile(file);
+  const head = Buffer.alloc(Math.min(SNIFF, size));
   try {
-    fd = openSync(file, 'r');
     readSync(fd, head, 0, head.length, 0);
   } catch (e) {
     throw new InputError(`cannot read (${(e as NodeJS.ErrnoException).code ?? messageOf(e)})`, file);
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    closeSync(fd);
   }
   const why = notText(head);
   if (why) throw new InputError(why, file);
@@ -110,7 +111,7 @@ function badByte(line: Buffer): string {
  */
 export async function* readLines(file: string | undefined, hold?: number, json = false): AsyncGenerator<Line> {
   if (file) checkInputFile(file);
-  const stream = file ? createReadStream(file) : process.stdin;
+  const stream = file ? openInputStream(file) : process.stdin;
   try {
     yield* linesOf(stream, file ?? STDIN, hold, json);
   } finally {

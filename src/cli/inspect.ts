@@ -8,11 +8,14 @@ import type { Command } from 'commander';
 import { groupLabel } from '../compare/compare.js';
 import { loadReference } from '../compare/reference.js';
 import { openCheckpoint } from '../loader/checkpoint.js';
-import { toHfConfig } from '../loader/config.js';
+import type { LoadOptions } from '../loader/canonical.js';
+import { CONFIG_LIMITS, toHfConfig } from '../loader/config.js';
+import { layersIn } from '../loader/inventory.js';
 import { bertNames, keyStyle, knownNames, mapKeys, POOLER_KEYS } from '../loader/keys.js';
 import { loadModelDir } from '../loader/model-dir.js';
 import { resolveModelDir } from '../loader/resolve.js';
 import type { CheckpointFormat } from '../loader/tensor.js';
+import { ALLOW_NONFINITE } from './options.js';
 
 export interface InspectReport {
   path: string;
@@ -100,11 +103,15 @@ function tokenizerReport(dir: string, vocabSize: number, configFile: string): To
   return { file: tok.file, class: tok.tokenizerClass, vocabSize: tok.vocabSize, settings, ...(problem ? { problem } : {}) };
 }
 
-/** Inspects a weights file (every tensor decoded, so a bad view fails here too) or a model folder (fully loaded). */
-export function inspect(path: string): InspectReport {
-  const isFile = existsSync(path) && statSync(path).isFile();
+/**
+ * Inspects a weights file (its structure: every view is bounds-checked when it is opened; values are not read)
+ * or a model folder (fully loaded).
+ */
+export function inspect(path: string, opts: LoadOptions = {}): InspectReport {
+  // Anything but a folder is opened as a weights file (a FIFO or device is then refused, by name).
+  const isFile = existsSync(path) && !statSync(path).isDirectory();
   const dir = isFile ? undefined : resolveModelDir(path);
-  const model = dir ? loadModelDir(dir) : undefined;
+  const model = dir ? loadModelDir(dir, opts) : undefined;
   const ckpt = openCheckpoint(model?.weightsFile ?? path);
   try {
     const names = [...ckpt.tensors.keys()];
@@ -125,16 +132,15 @@ export function inspect(path: string): InspectReport {
         tokenizer: tokenizerReport(dir!, model.config.vocabSize, join(dirname(model.weightsFile), 'config.json')),
       };
     }
-    for (const t of ckpt.tensors.values()) if (['F32', 'F16', 'BF16', 'F64'].includes(t.dtype)) t.float32();
     // No config: take the layer count from the keys themselves.
-    const keys = mapKeys(names, knownNames(1 << 20));
+    const keys = mapKeys(names, knownNames(CONFIG_LIMITS.num_hidden_layers));
     const file = { path, weightsFile: path, format: ckpt.format, dtypes: [...new Set(tensors.map((t) => t.dtype))], tensors, keyStyle: keys.style, ignoredConfigKeys: [] };
     if (keys.canonical.size === 0 && names.some((n) => n === 'input_ids' || n.endsWith('.input_ids'))) {
       const ref = loadReference(path);
       const groups = ref.groups.map((g) => ({ name: groupLabel(g.name), batch: g.inputs.batch, length: g.inputs.length, tensors: g.tensors.length }));
       return { ...file, missing: [], unexpected: [], renamed: [], reference: { groups, unknown: ref.unknown, metadata: ckpt.metadata } };
     }
-    const layers = Math.max(-1, ...[...keys.canonical.keys()].map((n) => Number(/^encoder\.layer\.(\d+)\./.exec(n)?.[1] ?? -1))) + 1;
+    const layers = layersIn(keys);
     const required = [...bertNames(layers), ...POOLER_KEYS];
     return { ...file, missing: required.filter((n) => !keys.canonical.has(n)), unexpected: keys.unexpected, renamed: keys.renamed };
   } finally {
@@ -154,7 +160,9 @@ function text(r: InspectReport): string {
   }
   if (r.pooling) lines.push(`pooling: ${r.pooling}${r.normalize ? ', then L2-normalized' : ''}`);
   if (r.maxSeqLength !== undefined) lines.push(`max_seq_length: ${r.maxSeqLength}`);
-  const width = Math.max(...r.tensors.map((t) => t.name.length));
+  // A loop, not Math.max(...): a header can list more tensors than a call can take arguments.
+  let width = 0;
+  for (const t of r.tensors) width = Math.max(width, t.name.length);
   lines.push(`tensors (${r.tensors.length}):`);
   for (const t of r.tensors) lines.push(`  ${t.name.padEnd(width)}  ${t.dtype.padEnd(4)}  [${t.shape.join(', ')}]`);
   if (r.reference) {
@@ -187,8 +195,9 @@ export function register(program: Command): void {
     .description('format, dtypes, tensor names and shapes, config summary, missing / unexpected / renamed keys')
     .argument('<path>', 'a weights file (safetensors, torch zip or legacy) or a model folder / hub id')
     .option('--json', 'print a JSON report')
-    .action((path: string, opts: { json?: boolean }) => {
-      const r = inspect(path);
+    .option(...ALLOW_NONFINITE)
+    .action((path: string, opts: { json?: boolean; allowNonfinite?: boolean }) => {
+      const r = inspect(path, { allowNonFinite: opts.allowNonfinite });
       process.stdout.write(`${opts.json ? JSON.stringify(r, null, 2) : text(r)}\n`);
     });
 }

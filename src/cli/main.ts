@@ -22,7 +22,10 @@ const COMMANDS: (() => Promise<{ register(program: Command): void }>)[] = [
 const ENVIRONMENT = `
 Environment:
   SBERT_WEIGHTS         the folder hub ids resolve under (default: ./weights)
-  HF_ENDPOINT, HF_TOKEN the hub to download from, and its token (download, --model with a hub id)
+  HF_ENDPOINT, HF_TOKEN the hub to download from, and its token (download, --model with a hub id); the token goes
+                        only to HF_ENDPOINT's own origin (scheme, host, port) and is never printed
+  SBERT_HUB_TIMEOUT     seconds (default 30): an API call or HEAD must answer within it, a transfer silent for twice
+                        it is resumed, each file must arrive within it × (2 + its size in MiB)
   HF_HUB_CACHE, HF_HOME an existing huggingface_hub cache, read without the network
   SBERT_WEBGPU_MATMUL   auto (default: time both on the device, keep the faster) | tiled | tfjs (tfjs's kernels only)
   SBERT_WEBGPU_TILE     the tiled matmul's output tile: auto (default, by the product's size) | 64x64 | 64x128 |
@@ -50,8 +53,11 @@ export async function main(argv: string[]): Promise<number> {
       // --help / --version exit 0; unknown options and missing arguments are usage errors.
       return err.exitCode === 0 ? 0 : 1;
     }
-    process.stderr.write(`error: ${messageOf(err)}\n`);
-    if (process.env.SBERT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    // The token is never printed, whatever a message or stack might have picked up.
+    const token = process.env.HF_TOKEN;
+    const redact = (text: string) => (token && token.length >= 4 ? text.split(token).join('***') : text);
+    process.stderr.write(`error: ${redact(messageOf(err))}\n`);
+    if (process.env.SBERT_DEBUG && err instanceof Error) process.stderr.write(`${redact(err.stack ?? '')}\n`);
     return exitCodeOf(err);
   }
 }

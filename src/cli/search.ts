@@ -28,7 +28,7 @@ export function register(program: Command): void {
       for await (const s of readSentences(o.corpus, o.inputFormat)) corpus.push(s.text);
       if (!corpus.length) throw new InputError('the corpus has no sentences', o.corpus);
       warnWorkers(o.workers);
-      const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength });
+      const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength, allowNonFinite: o.allowNonfinite });
       try {
         reportBackend(enc.backend);
         const [corpusVecs, queryVecs] = [await enc.encode(corpus), await enc.encode(queries)];

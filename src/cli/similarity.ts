@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .argument('<others...>', 'sentences to compare it with')
     .option('--json', 'print JSON: {"source": ..., "similarities": [{"sentence", "score"}]}')
     .action(async (source: string, others: string[], o: ModelOptions & { json?: boolean }) => {
-      const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, maxSeqLength: o.maxLength, workers: 1 });
+      const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, maxSeqLength: o.maxLength, workers: 1, allowNonFinite: o.allowNonfinite });
       try {
         reportBackend(enc.backend);
         const [first, ...rest] = await enc.encode([source, ...others]);

@@ -1,8 +1,9 @@
 // `sbert synth --config CONFIG.json --out DIR [--dtype f32|f16|bf16]`: SYNTHETIC.md weights as a model folder.
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { CheckpointError, InputError, UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
+import { readJsonFile } from '../io/json.js';
 import { parseHfConfig } from '../loader/config.js';
 import { writeSafetensors } from '../loader/safetensors.js';
 import { type SynthDType, synthTensorsToWrite } from '../loader/synth.js';
@@ -20,14 +21,7 @@ export interface SynthSummary {
 }
 
 export function synthDir(configFile: string, out: string, dtype: SynthDType = 'f32'): SynthSummary {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(configFile, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code) throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code})`, configFile);
-    throw new CheckpointError(`not valid JSON (${(e as Error).message})`, configFile);
-  }
+  const json = readJsonFile(configFile);
   const { config } = parseHfConfig(configFile, json);
   checkOutputFolder(out);
   try {

@@ -3,7 +3,8 @@
 import { availableParallelism } from 'node:os';
 import { blasThreadsPerWorker, wasmBlasActive } from '../backend/blas/index.js';
 import { type BackendChoice, type BackendName, setupBackend } from '../backend/index.js';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
+import { firstNonFinite } from '../loader/finite.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { type DownloadEvents, ensureModel } from '../hub/ensure.js';
 import type { LoadedModel } from '../loader/index.js';
@@ -34,6 +35,11 @@ export interface EncoderLoadOptions {
   onDownload?: DownloadEvents;
   /** @deprecated The library prints nothing anyway; kept so existing callers compile. */
   quiet?: boolean;
+  /**
+   * Load weights holding NaN or ±Inf (refused by default, naming the tensor). Outputs stay guarded: an
+   * encode whose result is not finite is an error, never a NaN in a vector.
+   */
+  allowNonFinite?: boolean;
 }
 
 export interface EncodeOptions {
@@ -73,7 +79,7 @@ export class SentenceEncoder {
       throw new UsageError(`workers must be a positive integer, got ${opts.workers}`);
     }
     const dir = await ensureModel(idOrDir, { revision: opts.revision, ...opts.onDownload });
-    const { loaded, tokenizer } = loadModelAndTokenizer(dir);
+    const { loaded, tokenizer } = loadModelAndTokenizer(dir, { allowNonFinite: opts.allowNonFinite });
     const backend = await setupBackend(opts.backend ?? 'auto');
     const room = maxTokens(loaded.config); // RoBERTa: max_position_embeddings less the padding offset
     const maxSeqLength = opts.maxSeqLength ?? loaded.maxSeqLength ?? Math.min(room, tokenizer.modelMaxLength);
@@ -121,6 +127,15 @@ export class SentenceEncoder {
     const out = new Array<Float32Array>(sentences.length);
     let done = 0;
     const place = (job: BatchJob, data: Float32Array) => {
+      // The last line of defence: never hand out a NaN or an infinity (JSON cannot even hold one).
+      const bad = firstNonFinite(data);
+      if (bad >= 0) {
+        const row = job.rows[Math.floor(bad / (data.length / job.batch))]!;
+        throw new InputError(
+          `the model's output for sentence ${row + 1} is not finite (${data[bad]}): its weights overflow or hold NaN/Inf`,
+          this.loaded.weightsFile,
+        );
+      }
       const per = data.length / job.batch;
       job.rows.forEach((r, b) => {
         const row = data.slice(b * per, (b + 1) * per);

@@ -34,6 +34,8 @@ try {
   activeBlas()?.setThreads(init.blasThreads);
   const model = BertModel.load(init.config, unshareWeights(init.weights, init.source));
   port.on('message', (req: WorkerRequest) => {
+    // Only batch requests; anything else posted to the thread is not ours to answer.
+    if (typeof req?.id !== 'number' || typeof req.job !== 'object' || req.job === null) return;
     runBatch(model, req.job, req.settings).then(
       (data) => send({ type: 'result', id: req.id, data }, [data.buffer as ArrayBuffer]),
       (e) => fail(req.id, e),

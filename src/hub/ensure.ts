@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveModelDir } from '../loader/resolve.js';
 import { hasCompleteWeights } from '../loader/weight-files.js';
+import { parseEndpoint } from './client.js';
 import { type DownloadOptions, type DownloadResult, downloadModel, isHubId } from './download.js';
 import { HubError, HubUnreachableError } from './errors.js';
 import { defaultModelDir } from './paths.js';
@@ -47,11 +48,14 @@ export async function ensureModel(idOrDir: string, opts: EnsureOptions = {}): Pr
   const found = tryResolve(idOrDir);
   if (found && isCompleteModelDir(found)) return found;
 
-  const endpoint = opts.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
+  const endpoint = opts.endpoint ?? (process.env.HF_ENDPOINT || 'https://huggingface.co');
+  // A bad endpoint is said before anything starts (HF_ENDPOINT=notaurl: a usage error, not "cannot reach").
+  parseEndpoint(endpoint, opts.endpoint === undefined && process.env.HF_ENDPOINT ? 'HF_ENDPOINT' : 'option');
   const { onStart, onDone, quiet: _quiet, ...download } = opts;
   onStart?.({ id: idOrDir, dir: local, endpoint });
   try {
-    const res = await downloadModel(idOrDir, { ...download, endpoint, dir: local });
+    // The endpoint is left to downloadModel, which knows then whether it came from HF_ENDPOINT (for its advice).
+    const res = await downloadModel(idOrDir, { ...download, dir: local, purpose: 'model' });
     onDone?.(res);
     return res.dir;
   } catch (err) {

@@ -1,7 +1,8 @@
 // One entry point for a weights file, whatever its container: sniffed from the first bytes.
-import { readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CheckpointError, InputError } from '../errors.js';
+import { CheckpointError } from '../errors.js';
+import { readJsonFile } from '../io/json.js';
 import { decodeFloat32 } from './dtype.js';
 import { readSafetensorsHeader } from './safetensors.js';
 import { type ByteSource, FileSource } from './source.js';
@@ -59,33 +60,44 @@ export function openCheckpoint(file: string): Checkpoint {
 
 /**
  * A sharded checkpoint (`model.safetensors.index.json` / `pytorch_model.bin.index.json`): its `weight_map`
- * names, for every tensor, the shard file beside the index that holds it.
+ * names, for every tensor, the shard file beside the index that holds it. Shards are weight files, never
+ * indexes (so an index cannot name itself or loop), each a distinct file, and no tensor may live in two.
  */
 export function openShardedCheckpoint(indexFile: string): Checkpoint {
-  let index: unknown;
-  try {
-    index = JSON.parse(readFileSync(indexFile, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code) throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code})`, indexFile);
-    throw new CheckpointError(`not valid JSON (${(e as Error).message})`, indexFile);
-  }
-  const map = weightMap(index, indexFile);
+  const map = weightMap(readJsonFile(indexFile), indexFile);
   const shards = new Map<string, Checkpoint>();
   const tensors = new Map<string, TensorEntry>();
   const closeAll = () => {
     for (const c of shards.values()) c.close();
   };
   try {
+    const files = new Map<string, string>(); // device:inode → shard name
     for (const [name, shard] of map) {
       let c = shards.get(shard);
       if (!c) {
-        c = openCheckpoint(join(dirname(indexFile), shard));
+        const path = join(dirname(indexFile), shard);
+        c = openCheckpointSource(new FileSource(path));
         shards.set(shard, c);
+        const st = statSync(path);
+        const id = `${st.dev}:${st.ino}`;
+        const twin = files.get(id);
+        if (twin !== undefined) throw new CheckpointError(`shards ${twin} and ${shard} are the same file`, indexFile);
+        files.set(id, shard);
       }
       const t = c.tensors.get(name);
       if (!t) throw new CheckpointError(`tensor ${name} is not in its shard ${shard}`, indexFile);
       tensors.set(name, t);
+    }
+    // A tensor in two shards would be read from whichever the map names: refuse the ambiguity.
+    const home = new Map<string, string>();
+    for (const [shard, c] of shards) {
+      for (const name of c.tensors.keys()) {
+        const other = home.get(name);
+        if (other !== undefined) {
+          throw new CheckpointError(`tensor ${name} is in two shards, ${other} and ${shard}`, indexFile);
+        }
+        home.set(name, shard);
+      }
     }
   } catch (e) {
     closeAll();

@@ -1,5 +1,5 @@
 // Which config a checkpoint is read with: HF's config.json, or UER-py's, whose sizes partly come from the checkpoint.
-import { type ParsedConfig, parseHfConfig } from './config.js';
+import { CONFIG_LIMITS, type ParsedConfig, parseHfConfig } from './config.js';
 import { readJson } from './json.js';
 import { type KeyMap, knownNames, mapKeys } from './keys.js';
 import type { Checkpoint } from './tensor.js';
@@ -9,7 +9,7 @@ import { isUerConfig, parseUerConfig } from './uer.js';
 export function configFor(configFile: string, ckpt: Checkpoint, keys?: KeyMap): ParsedConfig {
   const json = readJson(configFile);
   if (!isUerConfig(json)) return parseHfConfig(configFile, json);
-  const k = keys ?? mapKeys([...ckpt.tensors.keys()], knownNames(1 << 20));
+  const k = keys ?? mapKeys([...ckpt.tensors.keys()], knownNames(CONFIG_LIMITS.num_hidden_layers));
   const shapeOf = (n: string) => {
     const src = k.canonical.get(n)?.source;
     return src ? ckpt.tensors.get(src)?.shape[0] : undefined;

@@ -56,10 +56,26 @@ export interface ParsedConfig {
   ignored: string[];
 }
 
-function positiveInt(file: string, key: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > 1e8) {
+/**
+ * Upper bounds on the sizes a config may claim, far above any BERT (BERT-large: 24 layers, hidden 1024), so that
+ * a hostile config is refused before its numbers size anything; the weights are then checked against it.
+ */
+export const CONFIG_LIMITS: Readonly<Record<keyof typeof HF_KEYS, number>> = {
+  vocab_size: 2 ** 24,
+  hidden_size: 2 ** 16,
+  num_hidden_layers: 1024,
+  num_attention_heads: 2 ** 12,
+  intermediate_size: 2 ** 20,
+  max_position_embeddings: 2 ** 20,
+  type_vocab_size: 2 ** 16,
+};
+
+/** A positive integer no larger than `max` (CONFIG_LIMITS), else a CheckpointError naming the key. */
+export function positiveInt(file: string, key: string, v: unknown, max = 1e8): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
     throw new CheckpointError(`"${key}" must be a positive integer, got ${JSON.stringify(v)}`, file);
   }
+  if (v > max) throw new CheckpointError(`"${key}" is ${v}, more than the ${max} this loader accepts`, file);
   return v;
 }
 
@@ -111,12 +127,17 @@ export function parseHfConfig(file: string, json: unknown): ParsedConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new CheckpointError('config is not a JSON object', file);
   }
-  const obj = json as Record<string, unknown>;
+  // Own properties only: a key such as "constructor" must never resolve through Object.prototype.
+  const obj = Object.fromEntries(Object.entries(json)) as Record<string, unknown>;
+  Object.setPrototypeOf(obj, null);
   const modelType = modelTypeOf(file, obj);
   const sizes = {} as Record<(typeof HF_KEYS)[keyof typeof HF_KEYS], number>;
   for (const [key, field] of Object.entries(HF_KEYS)) {
-    if (!(key in obj)) throw new CheckpointError(`missing required key "${key}"`, file);
-    sizes[field as (typeof HF_KEYS)[keyof typeof HF_KEYS]] = positiveInt(file, key, obj[key]);
+    if (!Object.hasOwn(obj, key)) throw new CheckpointError(`missing required key "${key}"`, file);
+    sizes[field as (typeof HF_KEYS)[keyof typeof HF_KEYS]] = positiveInt(file, key, obj[key], CONFIG_LIMITS[key as keyof typeof HF_KEYS]);
+  }
+  if (sizes.numAttentionHeads > sizes.hiddenSize) {
+    throw new CheckpointError(`num_attention_heads ${sizes.numAttentionHeads} exceeds hidden_size ${sizes.hiddenSize}`, file);
   }
   const act = obj.hidden_act ?? 'gelu';
   const eps = obj.layer_norm_eps ?? (modelType === 'bert' ? 1e-12 : 1e-5);

@@ -6,6 +6,7 @@ export { readSafetensors, parseSafetensors, writeSafetensors, serializeSafetenso
 export { openCheckpoint } from './checkpoint.js';
 export type { Checkpoint, CheckpointFormat, TensorEntry } from './tensor.js';
 export { loadModelDir, tokenizerDirOf, type LoadedModel, type LoadReport } from './model-dir.js';
+export type { LoadOptions } from './canonical.js';
 export { resolveModelDir } from './resolve.js';
 export type { PoolingConfig, PoolingMode } from './pooling-config.js';
 export { synthesize, synthTensor, synthValue } from './synth.js';

@@ -116,7 +116,7 @@ function uerName(key: string): string | undefined {
   // Dual-stream models (sbert): stream 0 is the encoder; stream 1 is left unused (it shares its storages anyway).
   let m = /^embedding\.(?:embedding_0\.)?(.+)$/.exec(key);
   if (m) {
-    const e = UER_EMBEDDING[m[1]!];
+    const e = Object.hasOwn(UER_EMBEDDING, m[1]!) ? UER_EMBEDDING[m[1]!] : undefined;
     return e ? `embeddings.${e}` : undefined;
   }
   m = /^encoder\.(?:encoder_0\.)?transformer\.(\d+)\.(.+)\.(weight|bias|gamma|beta)$/.exec(key);
@@ -128,7 +128,7 @@ function uerName(key: string): string | undefined {
   let hf: string | undefined;
   if (module === 'feed_forward.linear_1') hf = 'intermediate.dense';
   else if (module === 'feed_forward.linear_2') hf = 'output.dense';
-  else hf = UER_LAYER[module] || undefined;
+  else hf = (Object.hasOwn(UER_LAYER, module) && UER_LAYER[module]) || undefined;
   return hf ? `encoder.layer.${Number(layer)}.${hf}.${p}` : undefined;
 }
 

@@ -3,8 +3,8 @@
 // layouts (`weights/<id>/`, HF cache `models--org--name/snapshots/<rev>/`).
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InputError } from '../errors.js';
-import { canonicalWeights, type KeyReport } from './canonical.js';
+import { CheckpointError, InputError } from '../errors.js';
+import { canonicalWeights, type KeyReport, type LoadOptions } from './canonical.js';
 import { openCheckpoint } from './checkpoint.js';
 import type { BertConfig } from './config.js';
 import { configFor } from './config-file.js';
@@ -44,7 +44,7 @@ export function tokenizerDirOf(dir: string, st = sentenceTransformers(dir)): str
   return resolve(hasTokenizer(modelDir) || !hasTokenizer(dir) ? modelDir : dir);
 }
 
-export function loadModelDir(dir: string): LoadedModel {
+export function loadModelDir(dir: string, opts: LoadOptions = {}): LoadedModel {
   if (!isDir(dir)) throw new InputError(existsSync(dir) ? 'is not a folder' : 'no such folder', dir);
   const st = sentenceTransformers(dir);
   const modelDir = st?.modelDir ?? dir;
@@ -54,7 +54,13 @@ export function loadModelDir(dir: string): LoadedModel {
   const ckpt = openCheckpoint(weightsFile);
   try {
     const { config, ignored } = configFor(configFile, ckpt);
-    const { weights, report } = canonicalWeights(ckpt, config, configFile);
+    if (st?.maxSeqLength !== undefined && st.maxSeqLength > config.maxPositionEmbeddings) {
+      throw new CheckpointError(
+        `max_seq_length ${st.maxSeqLength} exceeds the model's ${config.maxPositionEmbeddings} positions (${configFile})`,
+        st.maxSeqLengthFile!,
+      );
+    }
+    const { weights, report } = canonicalWeights(ckpt, config, configFile, opts);
     return {
       dir: resolve(dir),
       weightsFile,

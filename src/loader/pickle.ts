@@ -121,7 +121,13 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
   const setItems = (target: PyValue, kv: PyValue[]) => {
     if (!(target instanceof PyDict)) fail('SETITEM(S) on a non-dict');
     if (kv.length % 2) fail('SETITEMS with an odd number of items');
-    for (let i = 0; i < kv.length; i += 2) (target as PyDict).map.set(key(kv[i]!), kv[i + 1]!);
+    const map = (target as PyDict).map;
+    for (let i = 0; i < kv.length; i += 2) {
+      const k = key(kv[i]!);
+      // Python keeps the last value of a repeated key; torch.save never repeats one, so a repeat is tampering.
+      if (map.has(k)) fail(`duplicate dict key ${typeof k === 'string' ? JSON.stringify(k) : String(k)}`);
+      map.set(k, kv[i + 1]!);
+    }
   };
   const append = (target: PyValue, items: PyValue[]) => {
     if (!Array.isArray(target)) fail('APPEND(S) on a non-list');

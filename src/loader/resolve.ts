@@ -1,9 +1,10 @@
 // `--model` → a model folder: a folder as given, an HF cache repo folder (`models--org--name`, → its snapshot), or a
 // hub id looked up under weights/<id>/, weights/models--org--name/ and the huggingface_hub cache.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { readTextOfKind } from '../io/read-file.js';
 import { weightsRoot } from './paths.js';
 
 export const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
@@ -17,7 +18,7 @@ export function resolveModelDir(idOrDir: string, cwd = process.cwd()): string {
     const snaps = join(repo, 'snapshots');
     const ref = join(repo, 'refs', 'main');
     if (existsSync(ref)) {
-      const rev = readFileSync(ref, 'utf8').trim();
+      const rev = readTextOfKind(ref, 'pointer').trim();
       if (isDir(join(snaps, rev))) return join(snaps, rev);
     }
     const revs = readdirSync(snaps).filter((r) => isDir(join(snaps, r)));

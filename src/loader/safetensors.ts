@@ -2,13 +2,20 @@
 // then the tensors' bytes. Everything is validated before any offset is trusted, as the Rust reference does:
 // header ≤ 100 MB, UTF-8 JSON object, known dtypes, `end - start = numel × size`, offsets tiling the data
 // section from 0 with no gap or overlap, and the data section exactly filling the file.
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { CheckpointError, InputError } from '../errors.js';
 import { DTYPE_SIZE, type DType, isDType } from './dtype.js';
 import type { ByteSource } from './source.js';
 import { concatBytes } from './bytes.js';
+import { scanJson } from '../io/json.js';
+import { readFileOfKind } from '../io/read-file.js';
 
-export const MAX_HEADER_BYTES = 100_000_000;
+/**
+ * The largest header we read (the format allows 100 MB; BERT-base's is 15 KB) and the most tensors one file may
+ * list (a 70B LLM has ≈ 800 in all): both far above any real file, low enough that parsing stays small.
+ */
+export const MAX_HEADER_BYTES = 16 * 2 ** 20;
+export const MAX_TENSORS = 16_384;
 
 export interface RawTensor {
   name: string;
@@ -41,13 +48,9 @@ export interface SafetensorsHeader {
   dataStart: number;
 }
 
+/** A whole regular file in memory (safetensors read at once: references, small files). */
 export function readFile(file: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(e)})`, file);
-  }
+  return readFileOfKind(file, 'whole', 'file read whole');
 }
 
 export function readSafetensors(file: string): SafetensorsFile {
@@ -75,12 +78,23 @@ export function readSafetensorsHeader(src: ByteSource): SafetensorsHeader {
 function parseHeader(bytes: Uint8Array, dataLen: number, file: string): SafetensorsHeader {
   const fail = failer(file);
   let header: unknown;
+  let text = '';
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (e) {
+    fail(`header is not UTF-8 JSON (${e instanceof Error ? e.message : e})`);
+  }
+  // Counted before JSON.parse builds anything: a header of a million empty entries is refused, not parsed.
+  const scan = scanJson(text, MAX_TENSORS + 1);
+  if (scan.topLevelKeys > MAX_TENSORS + 1) fail(`header lists more than ${MAX_TENSORS} tensors`);
+  try {
+    header = JSON.parse(text);
   } catch (e) {
     fail(`header is not UTF-8 JSON (${e instanceof Error ? e.message : e})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
+  // JSON.parse keeps the last of two equal names: a second entry for a tensor would silently win.
+  if (scan.duplicate !== undefined) fail(`duplicate entry ${scan.duplicate} in the header`);
 
   const metadata: Record<string, string> = {};
   const entries: SafetensorsEntry[] = [];
@@ -89,13 +103,14 @@ function parseHeader(bytes: Uint8Array, dataLen: number, file: string): Safetens
       if (typeof info !== 'object' || info === null || Array.isArray(info)) fail('__metadata__ is not an object');
       for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
         if (typeof v !== 'string') fail(`__metadata__.${k} is not a string`);
-        metadata[k] = v as string;
+        // defineProperty: a key named __proto__ stays a plain entry.
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }
     if (typeof info !== 'object' || info === null) fail(`entry ${name} is not an object`);
     const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
-    if (!isDType(dtype)) fail(`tensor ${name} has unsupported dtype ${JSON.stringify(dtype)}`);
+    if (!isDType(dtype)) fail(`tensor ${name} has ${dtype === undefined ? 'no dtype' : `unsupported dtype ${JSON.stringify(dtype)}`}`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       fail(`tensor ${name} has invalid shape ${JSON.stringify(shape)}`);
     }
@@ -121,6 +136,7 @@ function parseHeader(bytes: Uint8Array, dataLen: number, file: string): Safetens
     entries.push({ name, dtype: dtype as DType, shape: dims, start, end });
   }
 
+  if (entries.length > MAX_TENSORS) fail(`header lists more than ${MAX_TENSORS} tensors`);
   entries.sort((a, b) => a.start - b.start || a.end - b.end);
   let expected = 0;
   for (const e of entries) {
@@ -165,7 +181,13 @@ function headerBytes(tensors: readonly TensorToWrite[], metadata?: Record<string
   for (const t of tensors) {
     if (t.name === '__metadata__' || Object.hasOwn(header, t.name)) throw new InputError(`duplicate or reserved tensor name ${t.name}`);
     const size = t.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[t.dtype];
-    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + size] };
+    // defineProperty: a tensor named __proto__ stays an entry.
+    Object.defineProperty(header, t.name, {
+      value: { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + size] },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
     offset += size;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors.js';
+import { own } from '../io/json.js';
 import { readJson } from './json.js';
 import { type PoolingConfig, poolingOf } from './pooling-config.js';
 
@@ -11,6 +12,8 @@ export interface StLayout {
   pooling?: PoolingConfig;
   normalize?: boolean;
   maxSeqLength?: number;
+  /** The sentence_bert_config.json that set maxSeqLength. */
+  maxSeqLengthFile?: string;
 }
 
 /** The layout `dir/modules.json` describes, or undefined when there is none. */
@@ -21,9 +24,10 @@ export function sentenceTransformers(dir: string): StLayout | undefined {
   if (!Array.isArray(mods)) throw new CheckpointError('not a list of modules', modulesFile);
   const out: StLayout = { modelDir: dir };
   let transformer = false;
-  for (const m of mods as Record<string, unknown>[]) {
-    const type = String(m?.type ?? '');
-    const path = typeof m?.path === 'string' ? m.path : '';
+  for (const m of mods as unknown[]) {
+    const type = String(own(m, 'type') ?? '');
+    const given = own(m, 'path');
+    const path = typeof given === 'string' ? given : '';
     if (path.split(/[\\/]/).includes('..')) throw new CheckpointError(`module path "${path}" leaves the model folder`, modulesFile);
     if (/\.Transformer$/.test(type)) {
       out.modelDir = join(dir, path);
@@ -34,8 +38,15 @@ export function sentenceTransformers(dir: string): StLayout | undefined {
   if (!transformer) throw new CheckpointError('no Transformer module listed', modulesFile);
   for (const f of [join(out.modelDir, 'sentence_bert_config.json'), join(dir, 'sentence_bert_config.json')]) {
     if (!existsSync(f)) continue;
-    const sb = readJson(f) as Record<string, unknown>;
-    if (typeof sb?.max_seq_length === 'number') out.maxSeqLength = sb.max_seq_length;
+    const len = own(readJson(f), 'max_seq_length');
+    // sentence-transformers truncates to it: [CLS] and [SEP] alone need 2 (checked against the positions at load).
+    if (len !== undefined && len !== null && !(typeof len === 'number' && Number.isInteger(len) && len >= 2)) {
+      throw new CheckpointError(`max_seq_length must be an integer of at least 2, got ${JSON.stringify(len)}`, f);
+    }
+    if (typeof len === 'number') {
+      out.maxSeqLength = len;
+      out.maxSeqLengthFile = f;
+    }
     break;
   }
   return out;

@@ -1,7 +1,8 @@
 // Random-access bytes of a checkpoint file. Readers ask for byte ranges instead of loading the whole file,
 // so a 400 MB checkpoint costs one copy of each tensor, not a file buffer plus tensors.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { CheckpointError, InputError } from '../errors.js';
+import { openRegularFile } from '../io/read-file.js';
 
 export interface ByteSource {
   /** Shown in error messages (the file path). */
@@ -38,19 +39,10 @@ export class FileSource implements ByteSource {
   readonly size: number;
   private fd: number | undefined;
   constructor(readonly name: string) {
-    try {
-      this.fd = openSync(name, 'r');
-      const st = fstatSync(this.fd);
-      if (st.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
-      this.size = st.size;
-    } catch (e) {
-      if (this.fd !== undefined) closeSync(this.fd);
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new InputError(
-        code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a file' : `cannot read (${code ?? String(e)})`,
-        name,
-      );
-    }
+    // A regular file only (a FIFO or device would hang or never end), its size from fstat on this descriptor.
+    const { fd, size } = openRegularFile(name);
+    this.fd = fd;
+    this.size = size;
   }
   read(offset: number, length: number): Uint8Array {
     checkRange(this, offset, length, 'read');

@@ -145,13 +145,16 @@ function stateDict(root: PyValue, file: string): Map<string, TensorRef> {
   return out;
 }
 
-/** Row-major float32 values of a strided view, after checking the view lies inside its storage. */
-function materialize(t: TensorRef, name: string, storage: Float32Array, file: string): Float32Array {
+/**
+ * The elements of its storage a view reaches (`offset + 1 + Σ (size - 1) × stride`), after checking it lies
+ * inside the storage. Run for every tensor when the checkpoint is opened, before anything is read.
+ */
+function checkView(t: TensorRef, name: string, file: string): number {
   const n = numel(t.shape);
   const offset = t.offset + t.storage.viewOffset;
   let extent = n === 0 ? 0 : offset + 1;
   for (let d = 0; d < t.shape.length; d++) if (n) extent += (t.shape[d]! - 1) * t.stride[d]!;
-  const storageLen = storage.length;
+  const storageLen = t.storage.numel;
   // Checkpoints hold plain parameters: a view with more elements than its storage (expanded, overlapping)
   // would only be a way to make us allocate without bound.
   if (n > storageLen) {
@@ -163,14 +166,25 @@ function materialize(t: TensorRef, name: string, storage: Float32Array, file: st
       file,
     );
   }
-  // Contiguous (row-major strides): a view, no copy.
+  return extent;
+}
+
+/** Whether a view is row-major contiguous (then it is a subarray of its storage, no copy). */
+function isContiguous(t: TensorRef): boolean {
   let expect = 1;
-  let contiguous = true;
   for (let d = t.shape.length - 1; d >= 0; d--) {
-    if (t.shape[d] !== 1 && t.stride[d] !== expect) contiguous = false;
+    if (t.shape[d] !== 1 && t.stride[d] !== expect) return false;
     expect *= t.shape[d]!;
   }
-  if (contiguous) return offset === 0 && n === storageLen ? storage : storage.subarray(offset, offset + n);
+  return true;
+}
+
+/** Row-major float32 values of a strided view (checked by checkView) of `storage` (at least its extent long). */
+function materialize(t: TensorRef, storage: Float32Array): Float32Array {
+  const n = numel(t.shape);
+  const offset = t.offset + t.storage.viewOffset;
+  const storageLen = storage.length;
+  if (isContiguous(t)) return offset === 0 && n === storageLen ? storage : storage.subarray(offset, offset + n);
   // Non-contiguous (e.g. a transposed weight): walk the index with an odometer.
   const out = new Float32Array(n);
   const rank = t.shape.length;
@@ -189,42 +203,71 @@ function materialize(t: TensorRef, name: string, storage: Float32Array, file: st
   return out;
 }
 
-type StorageBytes = (ref: StorageRef) => Uint8Array;
+/** The bytes of the first `elements` elements of a storage. */
+type StorageBytes = (ref: StorageRef, elements: number) => Uint8Array;
 
-/** Tensors sharing a storage must agree on its element type and size (torch writes one record per storage). */
-function consistentStorages(refs: Map<string, TensorRef>, fail: (m: string) => never): void {
+/**
+ * Tensors sharing a storage must agree on its element type and size (torch writes one record per storage).
+ * Every view is bounds-checked here; the result is, per storage key, how many leading elements its views
+ * reach: all that will ever be read of it.
+ */
+function storageNeeds(refs: Map<string, TensorRef>, file: string, fail: (m: string) => never): Map<string, number> {
   const seen = new Map<string, StorageRef>();
+  const need = new Map<string, number>();
   for (const [name, t] of refs) {
     const s = seen.get(t.storage.key);
     if (!s) seen.set(t.storage.key, t.storage);
     else if (s.dtype !== t.storage.dtype || s.numel !== t.storage.numel) {
       fail(`tensor ${name} sees storage ${t.storage.key} as ${t.storage.numel} × ${t.storage.dtype}, another tensor as ${s.numel} × ${s.dtype}`);
     }
+    need.set(t.storage.key, Math.max(need.get(t.storage.key) ?? 0, checkView(t, name, file)));
   }
+  return need;
 }
 
 function checkpointOf(
   src: ByteSource,
   format: 'torch-zip' | 'torch-legacy',
   refs: Map<string, TensorRef>,
+  need: Map<string, number>,
   storageBytes: StorageBytes,
 ): Checkpoint {
-  const cache = new Map<string, Float32Array>();
+  const storages = new Map<string, Float32Array>();
   const storageFloats = (ref: StorageRef, name: string): Float32Array => {
-    let f = cache.get(ref.key);
+    let f = storages.get(ref.key);
     if (!f) {
-      f = decodeFloat32(storageBytes(ref), ref.dtype, src.name, name);
-      cache.set(ref.key, f);
+      f = decodeFloat32(storageBytes(ref, need.get(ref.key)!), ref.dtype, src.name, name);
+      storages.set(ref.key, f);
     }
     return f;
   };
+  // One materialization per view object: a pickle that names one (transposed) view under 20 000 keys via its
+  // memo costs one copy, not 20 000. Distinct strided views are copies: together they may copy at most twice
+  // the data the checkpoint holds (a transposed copy of every weight, twice over), so 20 000 transposed views of
+  // one storage cannot cost 20 000 copies.
+  const views = new Map<TensorRef, Float32Array>();
+  let copyBudget = 2 ** 20;
+  for (const n of need.values()) copyBudget += 2 * n;
   const tensors = new Map<string, TensorEntry>();
   for (const [name, t] of refs) {
     tensors.set(name, {
       name,
       dtype: t.storage.dtype,
       shape: t.shape,
-      float32: () => materialize(t, name, storageFloats(t.storage, name), src.name),
+      float32: () => {
+        let v = views.get(t);
+        if (!v) {
+          if (!isContiguous(t)) {
+            copyBudget -= numel(t.shape);
+            if (copyBudget < 0) {
+              throw new CheckpointError(`tensor ${name}: its strided views would copy more than twice the data the checkpoint holds (views repeated?)`, src.name);
+            }
+          }
+          v = materialize(t, storageFloats(t.storage, name));
+          views.set(t, v);
+        }
+        return v;
+      },
     });
   }
   return {
@@ -233,11 +276,15 @@ function checkpointOf(
     tensors,
     metadata: {},
     close: () => {
-      cache.clear();
+      storages.clear();
+      views.clear();
       src.close();
     },
   };
 }
+
+/** The most bytes a pickle in a checkpoint may have (BERT-base's data.pkl: ≈ 20 KB). */
+export const MAX_PICKLE_BYTES = 16 * 2 ** 20;
 
 export function readTorchZip(src: ByteSource): Checkpoint {
   const zip = new ZipReader(src);
@@ -250,12 +297,12 @@ export function readTorchZip(src: ByteSource): Checkpoint {
   const prefix = pkls[0]!.slice(0, -'/data.pkl'.length);
   const bo = zip.entries.get(`${prefix}/byteorder`);
   if (bo) {
-    const order = new TextDecoder().decode(zip.read(bo, true)).trim();
+    const order = new TextDecoder().decode(zip.read(bo, true, 16, 'a byteorder record')).trim();
     if (order === 'big') fail('big-endian checkpoint (byteorder "big") is not supported; re-save it on a little-endian machine');
     if (order !== 'little') fail(`unknown byteorder ${JSON.stringify(order.slice(0, 20))}`);
   }
   const where = `${prefix}/data.pkl`;
-  const pkl = zip.read(zip.entries.get(where)!, true);
+  const pkl = zip.read(zip.entries.get(where)!, true, MAX_PICKLE_BYTES, 'a checkpoint pickle');
   const { value } = unpickle(pkl, {
     where,
     file: src.name,
@@ -263,16 +310,25 @@ export function readTorchZip(src: ByteSource): Checkpoint {
     persistentLoad: persistentLoader(src.name, where, false),
   });
   const refs = stateDict(value, src.name);
-  consistentStorages(refs, fail);
-  // Check every storage exists with the right size before anything is read.
+  const need = storageNeeds(refs, src.name, fail);
+  // Check every storage exists with the right size before anything is read; a deflated one must hold no
+  // more than its views reach (inflating the rest would be work for nothing, and a bomb's way in).
   for (const [name, t] of refs) {
     const e = zip.entries.get(`${prefix}/data/${t.storage.key}`);
     if (!e) fail(`tensor ${name}: storage entry ${prefix}/data/${t.storage.key} is missing`);
     const bytes = t.storage.numel * DTYPE_SIZE[t.storage.dtype];
     if (e!.size !== bytes) fail(`storage ${prefix}/data/${t.storage.key} is ${e!.size} bytes, expected ${t.storage.numel} × ${t.storage.dtype} = ${bytes}`);
+    const used = need.get(t.storage.key)!;
+    if (e!.method !== 0 && used < t.storage.numel) {
+      fail(`deflated storage ${prefix}/data/${t.storage.key} holds ${t.storage.numel} elements, but its tensors reach only ${used}; refusing to inflate what is not used`);
+    }
     zip.dataOffset(e!);
   }
-  return checkpointOf(src, 'torch-zip', refs, (ref) => zip.read(zip.entries.get(`${prefix}/data/${ref.key}`)!));
+  return checkpointOf(src, 'torch-zip', refs, need, (ref, elements) => {
+    const e = zip.entries.get(`${prefix}/data/${ref.key}`)!;
+    const bytes = elements * DTYPE_SIZE[ref.dtype];
+    return e.method === 0 ? zip.readRange(e, 0, bytes) : zip.read(e, false, bytes, 'the tensors viewing it');
+  });
 }
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
@@ -282,15 +338,17 @@ export function readTorchLegacy(src: ByteSource): Checkpoint {
   const fail = (m: string): never => {
     throw new CheckpointError(`invalid legacy torch checkpoint: ${m}`, src.name);
   };
-  // The five pickles sit at the start; read a growing prefix until they parse.
-  let headLen = Math.min(src.size, 1 << 20);
+  // The five pickles sit at the start; read a growing prefix until they parse (at most MAX_PICKLE_BYTES).
+  const limit = Math.min(src.size, MAX_PICKLE_BYTES);
+  let headLen = Math.min(limit, 1 << 20);
   for (;;) {
     const head = src.read(0, headLen);
     try {
       return parseLegacy(src, head, fail);
     } catch (e) {
       if (!(e instanceof PickleTruncated) || headLen >= src.size) throw e;
-      headLen = Math.min(src.size, headLen * 4);
+      if (headLen >= limit) fail(`its pickles run past the first ${MAX_PICKLE_BYTES} bytes (more than a checkpoint's pickles need)`);
+      headLen = Math.min(limit, headLen * 4);
     }
   }
 }
@@ -308,7 +366,7 @@ function parseLegacy(src: ByteSource, head: Uint8Array, fail: (m: string) => nev
   const keys = unpickle(head, plain('storage keys'), obj.end);
   if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === 'string')) fail('storage keys are not a list of strings');
   const refs = stateDict(obj.value, src.name);
-  consistentStorages(refs, fail);
+  const need = storageNeeds(refs, src.name, fail);
 
   // Storages follow in key order, each an int64 element count then the raw little-endian elements.
   const types = new Map<string, StorageRef>();
@@ -329,8 +387,8 @@ function parseLegacy(src: ByteSource, head: Uint8Array, fail: (m: string) => nev
   }
   if (p !== src.size) fail(`${src.size - p} unexpected bytes after the last storage`);
   for (const [name, t] of refs) if (!where.has(t.storage.key)) fail(`tensor ${name}: storage ${t.storage.key} is not in the storage list`);
-  return checkpointOf(src, 'torch-legacy', refs, (ref) => {
+  return checkpointOf(src, 'torch-legacy', refs, need, (ref, elements) => {
     const w = where.get(ref.key)!;
-    return src.read(w.offset, w.bytes, true);
+    return src.read(w.offset, elements * DTYPE_SIZE[ref.dtype], true);
   });
 }

@@ -2,12 +2,12 @@
 // `stream_0` / `stream_1`) → the same BertConfig. UER configs omit what the weights already say (vocab size,
 // segment count), so those come from the checkpoint's shapes.
 import { CheckpointError } from '../errors.js';
-import { type BertConfig, checkConfig, type HiddenAct, type ParsedConfig } from './config.js';
+import { type BertConfig, checkConfig, CONFIG_LIMITS, type HiddenAct, type ParsedConfig, positiveInt } from './config.js';
 
 export function isUerConfig(json: unknown): boolean {
   if (typeof json !== 'object' || json === null) return false;
   const o = json as Record<string, unknown>;
-  return 'stream_0' in o || 'layers_num' in o || 'heads_num' in o;
+  return Object.hasOwn(o, 'stream_0') || Object.hasOwn(o, 'layers_num') || Object.hasOwn(o, 'heads_num');
 }
 
 export interface UerShapes {
@@ -22,20 +22,30 @@ const USED = new Set([
   'relative_position_embedding', 'layer_norm_eps', 'stream_0', 'stream_1', 'type_vocab_size',
 ]);
 
+/** UER keys → the HF key whose CONFIG_LIMITS bound them. */
+const UER_LIMITS = {
+  hidden_size: 'hidden_size',
+  vocab_size: 'vocab_size',
+  layers_num: 'num_hidden_layers',
+  heads_num: 'num_attention_heads',
+  feedforward_size: 'intermediate_size',
+  max_seq_length: 'max_position_embeddings',
+} as const satisfies Record<string, keyof typeof CONFIG_LIMITS>;
+
 export function parseUerConfig(file: string, json: unknown, shapes: UerShapes): ParsedConfig {
-  const root = json as Record<string, unknown>;
+  // Own properties only (a key such as "constructor" must not resolve through Object.prototype).
+  const root = Object.assign(Object.create(null) as Record<string, unknown>, json);
   // Dual-stream (sbert) models: stream 0 is the encoder the HF conversion keeps.
   const dual = typeof root.stream_0 === 'object' && root.stream_0 !== null;
-  const obj = (dual ? root.stream_0 : root) as Record<string, unknown>;
+  const obj = (dual ? Object.assign(Object.create(null) as Record<string, unknown>, root.stream_0) : root) as Record<string, unknown>;
   const where = dual ? 'stream_0.' : '';
   const fail = (msg: string): never => {
     throw new CheckpointError(msg, file);
   };
-  const int = (key: string, fallback?: number): number => {
-    const v = obj[key] ?? fallback;
+  const int = (key: keyof typeof UER_LIMITS, fallback?: number): number => {
+    const v = Object.hasOwn(obj, key) ? obj[key] : fallback;
     if (v === undefined) fail(`missing required key "${where}${key}"`);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > 1e8) fail(`"${where}${key}" must be a positive integer, got ${JSON.stringify(v)}`);
-    return v as number;
+    return positiveInt(file, `${where}${key}`, v, CONFIG_LIMITS[UER_LIMITS[key]]);
   };
   const refuse = (key: string, bad: (v: unknown) => boolean, why: string) => {
     if (obj[key] !== undefined && bad(obj[key])) fail(`"${where}${key}": ${JSON.stringify(obj[key])} is not supported (${why})`);

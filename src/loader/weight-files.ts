@@ -1,8 +1,9 @@
 // The weights files a model folder may hold: the one list the loader, `sbert download` and `ensureModel` read. A
 // sharded checkpoint is its index (`*.index.json`) plus the shard files its `weight_map` names, beside it.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CheckpointError, InputError } from '../errors.js';
+import { own, readJsonFile } from '../io/json.js';
 
 /** Weights files in order of preference (HF's save_pretrained names, then UER-py's native `model.bin`). */
 export const WEIGHT_FILES = [
@@ -23,12 +24,17 @@ export function shardFile(shard: unknown, tensor: string, indexFile: string): st
       indexFile,
     );
   }
+  // Shards are weight files: an index naming itself, or another index, would loop.
+  if (isShardIndex(shard)) {
+    const what = shard === basename(indexFile) ? 'the index itself' : `another index, ${shard}`;
+    throw new CheckpointError(`weight_map entry ${tensor} names ${what}; shards must be weight files`, indexFile);
+  }
   return shard;
 }
 
 /** The `weight_map` of a parsed index file: tensor name → shard file. */
 export function weightMap(index: unknown, indexFile: string): Map<string, string> {
-  const map = (index as { weight_map?: unknown } | null)?.weight_map;
+  const map = own(index, 'weight_map');
   if (typeof map !== 'object' || map === null || Array.isArray(map))
     throw new CheckpointError('no "weight_map" object', indexFile);
   return new Map(
@@ -53,7 +59,7 @@ export function hasCompleteWeights(dir: string): boolean {
   if (!file) return false;
   if (!isShardIndex(file)) return true;
   try {
-    return shardFiles(JSON.parse(readFileSync(file, 'utf8')), file).every((s) => existsSync(join(dirname(file), s)));
+    return shardFiles(readJsonFile(file), file).every((s) => existsSync(join(dirname(file), s)));
   } catch {
     return false;
   }

@@ -10,6 +10,8 @@ const ZIP64_LOCATOR_SIG = 0x07064b50;
 const ZIP64_EOCD_SIG = 0x06064b50;
 const CDH_SIG = 0x02014b50;
 const LOCAL_SIG = 0x04034b50;
+/** zlib's largest possible expansion of a deflate stream. */
+const MAX_DEFLATE_RATIO = 1032;
 
 export interface ZipEntry {
   name: string;
@@ -105,6 +107,12 @@ export class ZipReader {
       if (method === 0 && compressedSize !== size) fail(`stored entry ${name} has compressed size ${compressedSize} ≠ size ${size}`);
       // Deflated entries (never written by torch) are inflated in one piece: cap them so a zip bomb cannot.
       if (method === 8 && size > 0x7fffffff) fail(`deflated entry ${name} claims ${size} bytes (more than 2 GiB)`);
+      // Deflate expands at most 1032:1; a larger claim is a lie, found before anything is inflated.
+      if (method === 8 && size > compressedSize * MAX_DEFLATE_RATIO + 64) {
+        fail(`deflated entry ${name} claims ${size} bytes from ${compressedSize} compressed (deflate cannot expand that much)`);
+      }
+      // Two entries of one name: which one a reader takes is arbitrary, so neither is trusted.
+      if (this.entries.has(name)) fail(`entry ${name} appears twice`);
       this.entries.set(name, { name, method, crc, compressedSize, size, localOffset });
       p = end;
     }
@@ -122,12 +130,19 @@ export class ZipReader {
     return start;
   }
 
-  /** An entry's bytes; `verify` checks a stored entry's CRC-32 (cheap for small entries such as data.pkl). */
-  read(e: ZipEntry, verify = false): Uint8Array {
+  /**
+   * An entry's bytes; `verify` checks a stored entry's CRC-32 (cheap for small entries such as data.pkl).
+   * `maxBytes`: the most the caller has use for; a larger entry is refused before a byte is read or inflated.
+   */
+  read(e: ZipEntry, verify = false, maxBytes = Infinity, what = 'its reader'): Uint8Array {
+    if (e.size > maxBytes) {
+      throw new CheckpointError(`invalid zip: ${e.name} holds ${e.size} bytes, more than the ${maxBytes} ${what} can use`, this.src.name);
+    }
     const raw = this.src.read(this.dataOffset(e), e.compressedSize);
     let data = raw;
     if (e.method === 8) {
       try {
+        // maxOutputLength stops zlib as soon as the output passes the declared size.
         data = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
       } catch (err) {
         const why = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `more than the ${e.size} bytes it declares` : (err as Error).message;
@@ -138,6 +153,15 @@ export class ZipReader {
     // Deflated bytes are checked always: a damaged stream can inflate to the right length with wrong values.
     if ((verify || e.method === 8) && (crc32(data) >>> 0) !== e.crc) throw new CheckpointError(`invalid zip: CRC mismatch in ${e.name} (corrupted file?)`, this.src.name);
     return data;
+  }
+
+  /** `length` bytes from `offset` of a stored entry, without reading the rest of it. */
+  readRange(e: ZipEntry, offset: number, length: number): Uint8Array {
+    if (e.method !== 0) throw new CheckpointError(`invalid zip: ${e.name} is compressed; it cannot be read in part`, this.src.name);
+    if (offset < 0 || length < 0 || offset + length > e.size) {
+      throw new CheckpointError(`invalid zip: bytes ${offset}..${offset + length} lie outside ${e.name} (${e.size} bytes)`, this.src.name);
+    }
+    return this.src.read(this.dataOffset(e) + offset, length, true);
   }
 }
 

@@ -8,11 +8,13 @@
 // - with no class (or a non-BERT one, i.e. TokenizersBackend) tokenizer.json is used as it is.
 // Added tokens get their ids as HF tokenizers' AddedVocabulary gives them: the vocabulary's id when the content
 // is in it, else the next id after the vocabulary, in order; the ids written in the file are only checked.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CheckpointError, InputError } from '../errors.js';
 import { Vocab } from './vocab.js';
 import type { AddedToken } from './added.js';
+import { findDuplicateKey } from '../io/json.js';
+import { readTextOfKind } from '../io/read-file.js';
 
 export interface TokenizerSettings {
   doLowerCase: boolean;
@@ -96,25 +98,24 @@ const BERT_MODEL_TYPES = new Set([
 /** HF tokenizers reads token ids as u32. */
 const MAX_ID = 2 ** 32 - 1;
 
-// The one place tokenizer files are read.
+// The one place tokenizer files are read: through src/io (regular files only, size-capped, strict UTF-8).
 function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(err)})`, file);
-  }
+  return readTextOfKind(file, 'tokenizer', 'tokenizer file');
 }
 
 function readJson(file: string): Json {
   const text = readText(file);
+  let v: unknown;
   try {
-    const v: unknown = JSON.parse(text);
+    v = JSON.parse(text);
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
-    return v as Json;
   } catch (err) {
     throw new CheckpointError(`invalid JSON: ${(err as Error).message}`, file);
   }
+  // A key given twice (JSON.parse keeps the last without a word) is refused too.
+  const dup = findDuplicateKey(text);
+  if (dup !== undefined) throw new CheckpointError(`invalid JSON: duplicate key ${dup}`, file);
+  return v as Json;
 }
 
 const own = (o: Json, k: string): unknown => (Object.hasOwn(o, k) ? o[k] : undefined);

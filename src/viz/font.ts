@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { readFileOfKind } from '../io/read-file.js';
 import { canvasModule } from './canvas.js';
 
 /** The name we register the CJK font under, so nothing installed can shadow it. */
@@ -47,8 +48,19 @@ let cached: LabelFont | undefined;
 export function labelFont(): LabelFont {
   if (cached) return cached;
   const candidates = [process.env.SBERT_CJK_FONT, bundledFont(), ...SYSTEM_FONTS].filter((f): f is string => !!f);
+  const fonts = canvasModule().GlobalFonts;
+  // Read through src/io (a regular file of at most 64 MiB: SBERT_CJK_FONT=/dev/zero is passed over, not read).
+  const register = (file: string): boolean => {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileOfKind(file, 'font');
+    } catch {
+      return false;
+    }
+    return Boolean(fonts.register(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), FAMILY));
+  };
   for (const file of candidates) {
-    if (existsSync(file) && canvasModule().GlobalFonts.registerFromPath(file, FAMILY)) {
+    if (existsSync(file) && register(file)) {
       cached = { family: `${FAMILY}, ${FALLBACK}`, file };
       return cached;
     }

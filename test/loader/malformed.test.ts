@@ -1,5 +1,5 @@
 // The malformed-input suite: every generated case (see malformed-cases.ts) ends in a typed, one-line error
-// that names the file, in under a second; none crashes or hangs.
+// that names the file; none crashes or hangs (times are reported, not asserted).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { scratch } from './helpers.js';
 import { openCheckpoint } from '../../src/loader/checkpoint.js';
 import { buildCases } from './malformed-cases.js';
 import { firstBitDifference } from './helpers.js';
+import { type Figure, report } from '../measure.js';
 
 const root = scratch('malformed');
 const { cases, controls } = buildCases(root);
@@ -22,8 +23,9 @@ describe(`malformed inputs (${cases.length} cases)`, () => {
     }
   });
 
-  it('every case is a typed one-line error naming its file, within 1 s', () => {
+  it('every case is a typed one-line error naming its file (times reported, not asserted)', () => {
     const failures: string[] = [];
+    const times: Figure[] = [];
     for (const c of cases) {
       const t0 = performance.now();
       let err: unknown;
@@ -36,9 +38,11 @@ describe(`malformed inputs (${cases.length} cases)`, () => {
       const msg = err instanceof Error ? err.message : '';
       if (!(err instanceof InputError)) failures.push(`${c.what}: ${err ? `untyped ${String(err)}` : 'no error'}`);
       else if (!msg.startsWith(c.path) || !/^\S+: \S/.test(msg) || msg.includes('\n') || /undefined|\[object/.test(msg)) failures.push(`${c.what}: unclear message "${msg}"`);
-      else if (ms > 1000) failures.push(`${c.what}: took ${ms.toFixed(0)} ms`);
+      times.push({ what: c.what, ms });
     }
     expect(failures).toEqual([]);
+    times.sort((a, b) => b.ms - a.ms);
+    report(`malformed inputs: slowest 5 of ${times.length} (in process):`, times.slice(0, 5));
   });
 
   it('hostile pickles are refused by name', () => {
