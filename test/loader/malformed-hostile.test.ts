@@ -4,6 +4,7 @@
 // reading, gets the child killed and is named). Times are measured and reported, never asserted.
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorLine } from '../cli.js';
@@ -190,9 +191,12 @@ describe('hostile inputs: loader (issue 14)', () => {
 });
 
 describe('hostile inputs: special files given to the CLI (issue 14)', () => {
-  it('--input, --data, --corpus, --reference, --config: a FIFO or device is named and refused, never read', async () => {
+  it('--input, --data, --corpus, --reference, --config: a device, socket or folder is named and refused, never read', async () => {
     const fifo = join(root, 'input.fifo');
     execFileSync('mkfifo', [fifo]);
+    const sock = join(root, 'input.sock');
+    const server = createServer();
+    await new Promise<void>((ok) => server.listen(sock, ok));
     const model = fixture('tiny', 'st');
     const runs: [string, string[], string, RegExp][] = [
       [
@@ -205,13 +209,13 @@ describe('hostile inputs: special files given to the CLI (issue 14)', () => {
         'encode --input a folder',
         ['encode', '--model', model, '--input', root],
         root,
-        /is a directory, expected a regular file/,
+        /is a directory, expected a text file/,
       ],
       [
-        'evaluate --data FIFO',
-        ['evaluate', '--model', model, '--data', fifo],
-        fifo,
-        /is a FIFO \(named pipe\), expected a regular file/,
+        'encode --input a socket',
+        ['encode', '--model', model, '--input', sock],
+        sock,
+        /is a socket, expected a regular file/,
       ],
       [
         'evaluate --data /dev/urandom',
@@ -267,6 +271,7 @@ describe('hostile inputs: special files given to the CLI (issue 14)', () => {
     });
     figures.push({ what: 'attention with SBERT_CJK_FONT=/dev/zero', ms: font.ms, rssMiB: font.rssMiB });
     expect(font.code, font.stderr).toBe(0);
+    await new Promise<void>((ok) => server.close(() => ok()));
     report('special files given to the CLI (wall time, peak RSS):', figures);
   });
 });
