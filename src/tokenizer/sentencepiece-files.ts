@@ -4,11 +4,12 @@
 // `sentencepiece.bpe.model` converted as XLMRobertaConverter does (fairseq ids: <s> <pad> </s> <unk>, then the
 // model's pieces from id 3 on, then <mask>); `tokenizer_config.json` for the special tokens, `add_prefix_space`,
 // `model_max_length` and (without tokenizer.json) `added_tokens_decoder`.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CheckpointError, InputError } from '../errors.js';
 import type { AddedToken } from './added.js';
 import { readSentencePieceModel, PieceType } from './sentencepiece-model.js';
+import { readFileOfKind } from '../io/read-file.js';
 
 export interface SentencePieceFiles {
   tokenizerJson?: string;
@@ -49,11 +50,9 @@ export interface SentencePieceSpec {
 type Json = Record<string, unknown>;
 
 function readBytes(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new InputError(`cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, file);
-  }
+  // Through src/io: a regular file of at most 64 MiB (a FIFO or /dev/zero is refused by name).
+  const bytes = readFileOfKind(file, 'tokenizer', 'tokenizer file');
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function readJsonObject(file: string): Json {

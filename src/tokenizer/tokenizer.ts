@@ -1,12 +1,13 @@
 // The tokenizer the rest of the engine sees: one interface over WordPiece (BERT) and SentencePiece Unigram
 // (XLM-R), picked from the files of a model folder as transformers picks the backend's model: tokenizer.json by
 // its `model.type`, else sentencepiece.bpe.model, else vocab.txt.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError, InputError } from '../errors.js';
 import { BertTokenizer } from './bert-tokenizer.js';
 import type { EncodeOptions, Encoding, TokenSink } from './encoding.js';
 import { XLMRobertaTokenizer } from './xlmr-tokenizer.js';
+import { readTextOfKind } from '../io/read-file.js';
 
 export type TokenizerKind = 'wordpiece' | 'unigram';
 
@@ -57,12 +58,8 @@ export interface Tokenizer {
 
 /** `model.type` of a tokenizer.json (the reader then parses it and names any problem). */
 function modelTypeOf(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, file);
-  }
+  // Through src/io: a regular file of at most 64 MiB (a FIFO or /dev/zero is refused by name).
+  const text = readTextOfKind(file, 'tokenizer', 'tokenizer file');
   // HF writes `"model": {"type": ...`; anything else is parsed in full.
   const m = /"model"\s*:\s*\{\s*"type"\s*:\s*"(\w+)"/.exec(text);
   if (m) return m[1];

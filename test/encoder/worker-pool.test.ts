@@ -34,7 +34,13 @@ beforeAll(() => {
   const enc = refs.sentences.map((s) => tok.encode(s));
   // One sentence per batch: each job's result is one reference row.
   jobs = enc.map((_, i) => padBatch(enc, [i], tok.padId));
-  init = { backend: 'cpu', config: loaded.config, weights: shareWeights(loaded.weights), source: loaded.weightsFile };
+  init = {
+    backend: 'cpu',
+    config: loaded.config,
+    weights: shareWeights(loaded.weights),
+    source: loaded.weightsFile,
+    blasThreads: 1,
+  };
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
