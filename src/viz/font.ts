@@ -44,11 +44,16 @@ export interface LabelFont {
 
 let cached: LabelFont | undefined;
 
+/** Font files with Chinese glyphs that exist here, best first: $SBERT_CJK_FONT, the bundled one, system ones. */
+export function cjkFontFiles(): string[] {
+  const candidates = [process.env.SBERT_CJK_FONT, bundledFont(), ...SYSTEM_FONTS].filter((f): f is string => !!f);
+  return candidates.filter((f) => existsSync(f));
+}
+
 export function labelFont(): LabelFont {
   if (cached) return cached;
-  const candidates = [process.env.SBERT_CJK_FONT, bundledFont(), ...SYSTEM_FONTS].filter((f): f is string => !!f);
-  for (const file of candidates) {
-    if (existsSync(file) && canvasModule().GlobalFonts.registerFromPath(file, FAMILY)) {
+  for (const file of cjkFontFiles()) {
+    if (canvasModule().GlobalFonts.registerFromPath(file, FAMILY)) {
       cached = { family: `${FAMILY}, ${FALLBACK}`, file };
       return cached;
     }
