@@ -36,7 +36,7 @@ for (const backend of BACKENDS) {
     });
     afterAll(() => model.dispose());
 
-    it('while a gradient is recorded the Linear layers run tfjs matMul + add, otherwise the fused matmul', async () => {
+    it('while a gradient is recorded every kernel has a gradient; otherwise faster kernels without one run', async () => {
       const inputs = inputsOf(IDS);
       let taped: string[] = [];
       const rows = wordEmbeddingRows(model, inputs.inputIds);
@@ -45,10 +45,13 @@ for (const backend of BACKENDS) {
         taped = (tf.engine().state.activeTape ?? []).map((n) => n.kernelName);
         return y;
       })(rows);
+      // Kernels without a gradient: tfjs's fused matmul, and ours (WGSL programs, wasm + BLAS kernels).
+      const fast = (k: string) => k === '_FusedMatMul' || k.startsWith('Sbert');
       expect(taped).toContain('BatchMatMul');
-      expect(taped).not.toContain('_FusedMatMul');
+      expect(taped.filter(fast)).toEqual([]);
+      // unrecorded, one of them runs the Linear layers
       const info = await tf.profile(() => model.forward(inputs).lastHiddenState);
-      expect(info.kernelNames).toContain('_FusedMatMul');
+      expect(info.kernelNames.filter(fast).length).toBeGreaterThan(0);
       tf.dispose([g, rows, info.result as tf.Tensor]);
       disposeInputs(inputs);
     });
