@@ -126,9 +126,13 @@ for (const backend of BACKENDS) {
         expect(sawTape).toBe(true);
         const vs = xs.map((x, i) => tf.tensor(values(x.size, -1, 1, 11 + i), x.shape));
         const h = 1e-2;
-        const along = (s: number): number =>
-          tf.tidy(() => f(...xs.map((x, i) => tf.add(x, tf.mul(vs[i]!, s)))).dataSync()[0]!);
-        const numeric = (along(h) - along(-h)) / (2 * h);
+        const along = async (s: number): Promise<number> => {
+          const y = tf.tidy(() => f(...xs.map((x, i) => tf.add(x, tf.mul(vs[i]!, s)))));
+          const value = (await y.data())[0]!;
+          y.dispose();
+          return value;
+        };
+        const numeric = ((await along(h)) - (await along(-h))) / (2 * h);
         let analytic = 0;
         for (const [i, g] of grads.entries()) {
           expect(g.shape).toEqual(xs[i]!.shape);
