@@ -127,6 +127,23 @@ describe('explain', () => {
     await expect(explainSentence(enc, a, { cosine: [1, 2] })).rejects.toThrow(/target vector has 2 values/);
   });
 
+  it('XLM-R (SentencePiece, RoBERTa position ids), mean and CLS pooling: complete, <s> and </s> kept at 0', async () => {
+    for (const folder of ['st', 'st-cls']) {
+      const x = await SentenceEncoder.load(fixture('xlmr', 'xlmr-tiny', folder), { backend: MAIN_BACKEND });
+      const [a, b] = ['The cat sits on the mat.', '一只猫坐在垫子上。'];
+      const [va, vb] = await x.encode([a, b]);
+      const r = await explain(x, a, b);
+      expect(Math.abs(r.similarity - cosine(va!, vb!))).toBeLessThanOrEqual(1e-6);
+      for (const side of ['a', 'b'] as const) {
+        expect(r[side].tokens[0]).toBe('<s>');
+        expect(r[side].tokens.at(-1)).toBe('</s>');
+        expect([r[side].scores[0], r[side].scores.at(-1)]).toEqual([0, 0]);
+        expect(Math.abs(r.completeness_error![side]), `${folder} ${side}`).toBeLessThanOrEqual(1e-4);
+      }
+      await x.dispose();
+    }
+  });
+
   it('no tensor leaks over 100 explanations, every method', async () => {
     const before = tf.memory().numTensors;
     for (let i = 0; i < 100; i++) {
