@@ -15,6 +15,19 @@ export { BACKEND_NAMES, type BackendName } from './backend/index.js';
 export { cosine, cosSim, semanticSearch, type SearchHit } from './encoder/similarity.js';
 export { stsMetrics, type StsResult, type StsSimilarity } from './encoder/sts.js';
 
+// Which tokens make two sentences similar: gradients, integrated gradients, attention rollout (docs/explain.md).
+export {
+  ATTRIBUTION_METHODS,
+  type AttributionMethod,
+  explain,
+  type ExplainOptions,
+  explainSentence,
+  type Explanation,
+  type ExplainTarget,
+  type SentenceExplanation,
+  type TokenScores,
+} from './explain/index.js';
+
 // Downloading models from the Hugging Face hub (or HF_ENDPOINT's mirror).
 export {
   DEFAULT_MODEL_ID,

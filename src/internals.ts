@@ -12,7 +12,9 @@ export {
   ablateHeads,
   ActivationCache,
   type CacheOptions,
+  type CacheRun,
   combineHooks,
+  type GradientCacheRun,
   type HeadRef,
   type HookContext,
   type HookFn,
@@ -22,6 +24,19 @@ export {
   runWithHooks,
 } from './model/hooks.js';
 export { l2Normalize, pool, POOLING_MODES } from './model/pooling.js';
+export { wordEmbeddingRows } from './model/gradients.js';
+
+// Attribution methods on a BertModel and tokenized sentence (what `explain` runs), and their pictures.
+export {
+  type Attributable,
+  attentionRollout,
+  embeddingGradient,
+  type GradientResult,
+  integratedGradients,
+  type IntegratedGradientsOptions,
+  type IntegratedGradientsResult,
+  type SentenceIds,
+} from './explain/index.js';
 export { type ChunkCost, splitByLength } from './model/batching.js';
 
 // Checkpoints and model folders.
@@ -82,15 +97,22 @@ export {
   type TensorResult,
 } from './compare/index.js';
 
-// Attention pictures (`sbert attention`).
+// Attention pictures (`sbert attention`) and attribution pictures (`sbert explain`).
 export {
   type AttentionMaps,
   attentionMaps,
+  type AttributionLayout,
+  attributionLayout,
+  type AttributionPage,
+  type AttributionView,
   heatmapLayout,
   type Panel,
+  renderAttributionHtml,
+  renderAttributionPng,
   renderHeadViewHtml,
   renderHeatmapPng,
   selectPanels,
+  type TokenBox,
 } from './viz/index.js';
 
 // Backends and the statistics behind stsMetrics.

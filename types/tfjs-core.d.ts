@@ -137,3 +137,14 @@ export declare function tidy<T extends TensorContainer>(nameOrFn: string | (() =
 export declare function dispose(container: TensorContainer): void;
 export declare function keep<T extends Tensor>(result: T): T;
 export declare function memory(): MemoryInfo;
+// Automatic differentiation (gradients.d.ts). Inside `f`, BertModel runs on tfjs's plain ops (docs/explain.md).
+export declare function grad(f: (x: Tensor) => Tensor): (x: TensorLike | Tensor, dy?: TensorLike | Tensor) => Tensor;
+export declare function grads(
+  f: (...args: Tensor[]) => Tensor,
+): (args: Array<Tensor | TensorLike>, dy?: Tensor | TensorLike) => Tensor[];
+export declare function valueAndGrad<I extends Tensor, O extends Tensor>(
+  f: (x: I) => O,
+): (x: I, dy?: O) => { value: O; grad: I };
+export declare function valueAndGrads<O extends Tensor>(
+  f: (...args: Tensor[]) => O,
+): (args: Tensor[], dy?: O) => { grads: Tensor[]; value: O };

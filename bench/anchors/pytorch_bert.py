@@ -142,7 +142,8 @@ class Bert:
     def __init__(self, config, w):
         self.c, self.w = config, w
 
-    def forward(self, ids, mask, token_types=None):
+    def forward(self, ids, mask, token_types=None, inputs_embeds=None):
+        """inputs_embeds: [B, L, H] word-embedding rows used instead of looking ids up (HF's inputs_embeds)."""
         c, w = self.c, self.w
         F = torch.nn.functional
         H, h = c["hidden_size"], c["num_attention_heads"]
@@ -151,7 +152,8 @@ class Bert:
         B, L = ids.shape
         if token_types is None:
             token_types = torch.zeros_like(ids)
-        x = (w["embeddings.word_embeddings.weight"][ids]
+        words = w["embeddings.word_embeddings.weight"][ids] if inputs_embeds is None else inputs_embeds
+        x = (words
              + w["embeddings.position_embeddings.weight"][:L][None]
              + w["embeddings.token_type_embeddings.weight"][token_types])
         x = F.layer_norm(x, (H,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)

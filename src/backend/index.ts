@@ -11,6 +11,7 @@ import { UsageError } from '../errors.js';
 import { layerNormComposite } from '../ops/layer-norm.js';
 import { setupWasmBlas } from './blas/index.js';
 import { BackendUnavailable } from './unavailable.js';
+import { shareWasmIdentity } from './wasm-identity.js';
 import { checkFusedAttention } from './webgpu/attention.js';
 import { type DeviceCheck, passed } from './webgpu/device-check.js';
 import { checkFusedLayerNorm } from './webgpu/layer-norm.js';
@@ -172,6 +173,7 @@ async function withoutProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
 
 async function wasm(): Promise<string> {
   await import('@tensorflow/tfjs-backend-wasm');
+  shareWasmIdentity();
   await withoutProcessHandlers(() => activate('wasm'));
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');

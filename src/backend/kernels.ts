@@ -2,13 +2,16 @@
 // attention. Each picks its kernel here, per call: our WGSL program (src/backend/webgpu/) where the webgpu backend
 // runs, our kernels are allowed (SBERT_WEBGPU_MATMUL not `tfjs`) and the program passed its check on this device;
 // our BLAS and SIMD kernels (src/backend/blas/) where the wasm backend runs on a system BLAS; else tfjs ops
-// (src/ops). Model code never chooses a kernel.
+// (src/ops). While a gradient is recorded, always tfjs's plain ops (for-gradients.ts): only they have gradients.
+// Model code never chooses a kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import { gelu as geluOps } from '../ops/activations.js';
 import { type AttentionTap, attentionComposite } from '../ops/attention.js';
 import { layerNormComposite } from '../ops/layer-norm.js';
 import { wasmElementwiseApplies, wasmGelu, wasmLayerNorm, wasmLayerNormKeepingSum } from './blas/wasm-elementwise.js';
 import { blasLinear, blasLinearApplies } from './blas/wasm-matmul.js';
+import { layerNormForGradients, linearForGradients } from './for-gradients.js';
+import { registerGradients } from './gradients.js';
 import { fusedAttention, fusedAttentionApplies } from './webgpu/attention.js';
 import { fusedLayerNorm, fusedLayerNormApplies } from './webgpu/layer-norm.js';
 import { tiledLinear } from './webgpu/linear.js';
@@ -17,19 +20,33 @@ import { tiledLinearApplies } from './webgpu/matmul-choice.js';
 
 export type { AttentionTap, LinearActivation };
 
+// tfjs-core's Node build has no gradient functions; the model's kernels get theirs wherever a model can run.
+registerGradients();
+
+/**
+ * True while tfjs records a gradient (inside `tf.grad`, `tf.valueAndGrad`, `tf.variableGrads`, ...). Our WGSL
+ * programs, BLAS and SIMD kernels have no gradient functions, and tfjs's fused matmul has them only for some
+ * epilogues, so then every op here runs as plain tfjs ops (matMul, add, erf, ...) with known gradients.
+ */
+export function recordingGradients(): boolean {
+  return tf.engine().state.gradientDepth > 0;
+}
+
 /**
  * activation(x · w + b), HF's nn.Linear (+ ACT2FN for ReLU / exact GELU). x: [rows, in]; w: [in, out] (HF's weight
  * transposed); b: [out] → [rows, out]. On the tiled webgpu program and on the wasm backend's BLAS the activation
  * runs in the epilogue; elsewhere ReLU rides in tfjs's fused matmul (exact: it only clamps) and GELU follows as
- * tfjs ops.
+ * tfjs ops. `transposedWeight` gives w as [out, in] for the backward pass while a gradient is recorded.
  */
 export function linear(
   x: tf.Tensor2D,
   w: tf.Tensor2D,
   b: tf.Tensor1D,
   activation: LinearActivation = 'linear',
+  transposedWeight?: () => tf.Tensor2D,
 ): tf.Tensor2D {
   const [inFeatures, outFeatures] = w.shape;
+  if (recordingGradients()) return linearForGradients(x, w, b, activation, transposedWeight);
   if (tiledLinearApplies(inFeatures, outFeatures)) return tiledLinear(x, w, b, activation);
   if (blasLinearApplies()) return blasLinear(x, w, b, activation);
   if (activation === 'gelu') return tf.tidy(() => geluOps(tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D));
@@ -44,6 +61,7 @@ export function layerNorm<R extends tf.Rank>(
   bias: tf.Tensor1D,
   eps: number,
 ): tf.Tensor<R> {
+  if (recordingGradients()) return layerNormForGradients(x, residual, weight, bias, eps);
   if (fusedLayerNormApplies()) {
     const size = weight.shape[0];
     return tf.tidy(() => {
@@ -61,7 +79,7 @@ export function layerNorm<R extends tf.Rank>(
 
 /** Whether layerNorm runs as one kernel (a fused program, or ours on wasm + BLAS) rather than as tfjs ops. */
 export function layerNormIsOneKernel(): boolean {
-  return fusedLayerNormApplies() || wasmElementwiseApplies();
+  return !recordingGradients() && (fusedLayerNormApplies() || wasmElementwiseApplies());
 }
 
 /**
@@ -109,7 +127,7 @@ export function attention(
   opts: AttentionOptions,
 ): { z: tf.Tensor4D; probs?: tf.Tensor4D } {
   const [B, L, heads, d] = q.shape;
-  if (!opts.needProbs && fusedAttentionApplies(L, d)) {
+  if (!opts.needProbs && !recordingGradients() && fusedAttentionApplies(L, d)) {
     return tf.tidy(() => {
       const flat = (t: tf.Tensor4D) => tf.reshape(t, [B * L, heads * d]) as tf.Tensor2D;
       const z = fusedAttention(flat(q), flat(k), flat(v), tf.reshape(mask, [B, L]) as tf.Tensor2D, heads, opts.scale);

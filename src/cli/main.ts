@@ -17,6 +17,7 @@ const COMMANDS: (() => Promise<{ register(program: Command): void }>)[] = [
   () => import('./attention.js'),
   () => import('./dump.js'),
   () => import('./serve.js'),
+  () => import('./explain.js'),
 ];
 
 const ENVIRONMENT = `
@@ -35,7 +36,7 @@ Environment:
   SBERT_PROGRESS=0      no progress bars (they show only on a terminal anyway)
   SBERT_QUIET=1         no "sbert: backend ..." line or warnings on stderr
   SBERT_DEBUG=1         a stack trace after an error
-  SBERT_CJK_FONT        a font file (.ttf/.otf/.ttc) for Chinese labels in attention PNGs
+  SBERT_CJK_FONT        a font file (.ttf/.otf/.ttc) for Chinese labels in attention and explain PNGs
   SBERT_API_KEY         serve: the key the API routes require (as --api-key)`;
 
 export async function main(argv: string[]): Promise<number> {

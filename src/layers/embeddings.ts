@@ -40,11 +40,15 @@ export class BertEmbeddings {
     );
   }
 
-  /** ids, token types: int32 [B, L] → [B, L, H] */
-  forward(inputIds: tf.Tensor2D, tokenTypeIds: tf.Tensor2D, hooks?: HookRun): tf.Tensor3D {
+  /**
+   * ids, token types: int32 [B, L] → [B, L, H]. `wordRows` [B, L, H], when given, stands in for the rows of the
+   * word-embedding table that `inputIds` select (HF's `inputs_embeds`): gradients flow to it, not to the table.
+   */
+  forward(inputIds: tf.Tensor2D, tokenTypeIds: tf.Tensor2D, hooks?: HookRun, wordRows?: tf.Tensor3D): tf.Tensor3D {
     const [B, L] = inputIds.shape;
     const H = this.wordEmbeddings.shape[1];
-    const words = this.hookEmbed.run(tf.gather(this.wordEmbeddings, inputIds) as tf.Tensor as tf.Tensor3D, hooks);
+    const rows = wordRows ?? (tf.gather(this.wordEmbeddings, inputIds) as tf.Tensor as tf.Tensor3D);
+    const words = this.hookEmbed.run(rows, hooks);
     const types = this.hookTokenTypeEmbed.run(tf.gather(this.tokenTypeEmbeddings, tokenTypeIds) as tf.Tensor as tf.Tensor3D, hooks);
     const positions = this.positions(inputIds);
     const hooked = this.hookPosEmbed.runLazy(() => tf.broadcastTo(positions, [B, L, H]) as tf.Tensor3D, hooks);

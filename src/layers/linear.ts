@@ -16,6 +16,9 @@ export function transposeRowMajor(data: Float32Array, rows: number, cols: number
 }
 
 export class Linear {
+  /** The weight as [out, in], made on the first backward pass that needs it (gradients only). */
+  private transposed?: tf.Tensor2D;
+
   constructor(
     /** [in, out] */
     readonly weight: tf.Tensor2D,
@@ -42,12 +45,13 @@ export class Linear {
     const shape = x.shape;
     const rows = x.size / this.inFeatures;
     const x2 = tf.reshape(x, [rows, this.inFeatures]) as tf.Tensor2D;
-    const y = linear(x2, this.weight, this.bias, activation);
+    const y = linear(x2, this.weight, this.bias, activation, () => (this.transposed ??= tf.keep(tf.transpose(this.weight))));
     return tf.reshape(y, [...shape.slice(0, -1), this.outFeatures]) as tf.Tensor as tf.Tensor<R>;
   }
 
   dispose(): void {
     this.weight.dispose();
     this.bias.dispose();
+    this.transposed?.dispose();
   }
 }

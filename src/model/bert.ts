@@ -36,6 +36,11 @@ export interface ForwardOptions {
   outputAttentions?: boolean;
   /** Functions by hook name (see `hookNames()`); each may read or replace its tensor. */
   hooks?: Hooks;
+  /**
+   * float32 [B, L, H]: the word-embedding rows to use instead of looking `inputIds` up in the table (HF's
+   * `inputs_embeds`; `inputIds` still give the shape). What `tf.grad` differentiates against (src/model/gradients.ts).
+   */
+  inputsEmbeds?: tf.Tensor3D;
 }
 
 export class BertModel {
@@ -70,7 +75,7 @@ export class BertModel {
   }
 
   forward(inputs: BertInputs, opts: ForwardOptions = {}): BertModelOutput {
-    this.check(inputs);
+    this.check(inputs, opts.inputsEmbeds);
     // HF's `attentions` are what each block's hook_pattern sees last (after any hook of the caller's).
     const attentions: tf.Tensor4D[] = [];
     const collect: Hooks = {};
@@ -101,13 +106,13 @@ export class BertModel {
       const [B, L] = inputIds.shape;
       // [B, L] 1/0 → [B, 1, 1, L] 0/min, added to every head's scores for every query.
       const mask = tf.mul(tf.sub(1, tf.reshape(floatMask(attentionMask), [B, 1, 1, L])), FLOAT32_MIN) as tf.Tensor4D;
-      const x = this.embeddings.forward(inputIds, tokenTypeIds, hooks);
+      const x = this.embeddings.forward(inputIds, tokenTypeIds, hooks, opts.inputsEmbeds);
       const out = this.encoder.forward(x, mask, { hooks, outputHiddenStates: opts.outputHiddenStates });
       return out as BertModelOutput & tf.TensorContainerObject;
     });
   }
 
-  private check({ inputIds, attentionMask, tokenTypeIds }: BertInputs): void {
+  private check({ inputIds, attentionMask, tokenTypeIds }: BertInputs, embeds?: tf.Tensor3D): void {
     const [B, L] = inputIds.shape;
     const fail = (msg: string): never => {
       throw new InputError(msg);
@@ -125,6 +130,11 @@ export class BertModel {
     for (const [name, t] of [['input_ids', inputIds], ['token_type_ids', tokenTypeIds]] as const) {
       if (t && t.dtype !== 'int32') fail(`${name} must be int32, got ${t.dtype}`);
     }
+    const H = this.config.hiddenSize;
+    if (embeds && (embeds.rank !== 3 || embeds.shape[0] !== B || embeds.shape[1] !== L || embeds.shape[2] !== H)) {
+      fail(`inputs_embeds has shape [${embeds.shape}], expected [${B},${L},${H}]`);
+    }
+    if (embeds && embeds.dtype !== 'float32') fail(`inputs_embeds must be float32, got ${embeds.dtype}`);
   }
 
   dispose(): void {

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
 import { combineHooks, type HookContext, type HookFn, type Hooks, hookList } from '../layers/hook.js';
 import type { BertInputs, BertModel, BertModelOutput } from './bert.js';
+import { recordGradients } from './gradients.js';
 
 export { combineHooks };
 export type { HookContext, HookFn, Hooks };
@@ -67,10 +68,37 @@ export interface CacheOptions {
   hooks?: Hooks;
   outputHiddenStates?: boolean;
   outputAttentions?: boolean;
+  /**
+   * A scalar function of the forward's output (a loss, a cosine, one logit): the run then also returns `grads`,
+   * d f / d (each cached point) under the same names, and `value` = f (TransformerLens's backward hooks,
+   * `run_with_cache(incl_bwd=True)`, whose `name_grad` entries these are). The forward runs on tfjs's plain ops.
+   */
+  gradients?: (output: BertModelOutput) => tf.Scalar;
 }
 
-/** One forward, caching the selected activations (cloned: the cache and the output are disposed independently). */
-export function runWithCache(model: BertModel, inputs: BertInputs, opts: CacheOptions = {}): { output: BertModelOutput; cache: ActivationCache } {
+export interface CacheRun {
+  output: BertModelOutput;
+  cache: ActivationCache;
+}
+
+export interface GradientCacheRun extends CacheRun {
+  /** d f / d (each cached point), same names and shapes as `cache`; the caller disposes it. */
+  grads: ActivationCache;
+  /** f of the output (a scalar tensor the caller disposes). */
+  value: tf.Scalar;
+}
+
+/**
+ * One forward, caching the selected activations (cloned: the cache and the output are disposed independently);
+ * with `gradients`, also one backward pass caching the gradients of that scalar at the same points.
+ */
+export function runWithCache(
+  model: BertModel,
+  inputs: BertInputs,
+  opts: CacheOptions & { gradients: (output: BertModelOutput) => tf.Scalar },
+): GradientCacheRun;
+export function runWithCache(model: BertModel, inputs: BertInputs, opts?: CacheOptions): CacheRun;
+export function runWithCache(model: BertModel, inputs: BertInputs, opts: CacheOptions = {}): CacheRun | GradientCacheRun {
   const all = model.hookNames();
   const sel = opts.names;
   const wanted = sel === undefined ? all : typeof sel === 'function' ? all.filter(sel) : [...sel];
@@ -84,13 +112,30 @@ export function runWithCache(model: BertModel, inputs: BertInputs, opts: CacheOp
     };
     hooks[name] = [...hookList(hooks[name]), store];
   }
+  const forwardOpts = { outputHiddenStates: opts.outputHiddenStates, outputAttentions: opts.outputAttentions };
+  let output: BertModelOutput | undefined;
   try {
-    const output = model.forward(inputs, { outputHiddenStates: opts.outputHiddenStates, outputAttentions: opts.outputAttentions, hooks });
-    return { output, cache: new ActivationCache(tensors, all) };
+    const target = opts.gradients;
+    if (!target) {
+      output = model.forward(inputs, { ...forwardOpts, hooks });
+      return { output, cache: new ActivationCache(tensors, all) };
+    }
+    const { value, grads } = recordGradients(wanted, (probes) => {
+      output = model.forward(inputs, { ...forwardOpts, hooks: combineHooks(hooks, probes) });
+      // The output outlives the gradient tape's scope.
+      for (const t of outputTensors(output)) tf.keep(t);
+      return target(output);
+    });
+    return { output: output!, cache: new ActivationCache(tensors, all), grads: new ActivationCache(grads, all), value };
   } catch (e) {
     for (const t of tensors.values()) t.dispose();
+    if (output) tf.dispose(outputTensors(output));
     throw e;
   }
+}
+
+function outputTensors(o: BertModelOutput): tf.Tensor[] {
+  return [o.lastHiddenState, ...(o.hiddenStates ?? []), ...(o.attentions ?? [])];
 }
 
 /** One forward with hooks (each may read or replace its tensor). */

@@ -18,6 +18,15 @@ export function gelu<T extends tf.Tensor>(x: T): T {
   });
 }
 
+/** d gelu / dx = Φ(x) + x·φ(x) = 0.5·(1 + erf(x/√2)) + x·exp(−x²/2)/√(2π). */
+export function geluDerivative<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => {
+    const cdf = tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5);
+    const pdf = tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+    return tf.add(cdf, tf.mul(x, pdf));
+  });
+}
+
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 /** `gelu_new` / `gelu_pytorch_tanh`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */

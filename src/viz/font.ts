@@ -45,9 +45,14 @@ export interface LabelFont {
 
 let cached: LabelFont | undefined;
 
+/** Font files with Chinese glyphs that exist here, best first: $SBERT_CJK_FONT, the bundled one, system ones. */
+export function cjkFontFiles(): string[] {
+  const candidates = [process.env.SBERT_CJK_FONT, bundledFont(), ...SYSTEM_FONTS].filter((f): f is string => !!f);
+  return candidates.filter((f) => existsSync(f));
+}
+
 export function labelFont(): LabelFont {
   if (cached) return cached;
-  const candidates = [process.env.SBERT_CJK_FONT, bundledFont(), ...SYSTEM_FONTS].filter((f): f is string => !!f);
   const fonts = canvasModule().GlobalFonts;
   // Read through src/io (a regular file of at most 64 MiB: SBERT_CJK_FONT=/dev/zero is passed over, not read).
   const register = (file: string): boolean => {
@@ -59,8 +64,8 @@ export function labelFont(): LabelFont {
     }
     return Boolean(fonts.register(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), FAMILY));
   };
-  for (const file of candidates) {
-    if (existsSync(file) && register(file)) {
+  for (const file of cjkFontFiles()) {
+    if (register(file)) {
       cached = { family: `${FAMILY}, ${FALLBACK}`, file };
       return cached;
     }

@@ -2,6 +2,7 @@
 // the left, attended tokens on the right, a line per (query, key, head) whose opacity is the attention
 // weight. Pick the layer, toggle heads (click; double-click shows one head only), hover a token to see only
 // its lines. Inline CSS and JS, data embedded as JSON: works offline, loads nothing.
+import { escapeHtml, scriptJson } from './html.js';
 import type { AttentionMaps } from './maps.js';
 
 export interface HeadViewData {
@@ -20,12 +21,6 @@ export function headViewData(m: AttentionMaps): HeadViewData {
   );
   return { tokens: m.tokens, attention };
 }
-
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-/** JSON that is safe inside <script>: no `</script>`, no `<!--`. */
-const scriptJson = (x: unknown): string => JSON.stringify(x).replace(/</g, '\\u003c');
 
 export function renderHeadViewHtml(m: AttentionMaps, opts: { title?: string; layer?: number; head?: number } = {}): string {
   const title = opts.title ?? m.tokens.join(' ');

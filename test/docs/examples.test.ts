@@ -21,6 +21,7 @@ import * as main from '../../src/index.js';
 import * as internals from '../../src/internals.js';
 import { fixture, ROOT } from '../fixtures.js';
 import { readRefs, ref } from '../model/helpers.js';
+import { EXPLAIN_CHECKS } from './explain-checks.js';
 import { type Snippet, snippets, topLevelNames } from './snippets.js';
 
 type Scope = Record<string, unknown>;
@@ -116,6 +117,7 @@ const CHECKS: Record<string, (scope: Scope) => Promise<void>> = {
     (s.cache as internals.ActivationCache).dispose();
     await enc.dispose();
   },
+  ...EXPLAIN_CHECKS,
 };
 
 const all = snippets();

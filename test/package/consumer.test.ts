@@ -82,6 +82,7 @@ describe('a consumer project', () => {
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: app });
     const got = JSON.parse(stdout) as { main: string[]; internals: number; bert: string; value: number[] };
     expect(got.main).toEqual([
+      'ATTRIBUTION_METHODS',
       'BACKEND_NAMES',
       'BackendUnavailable',
       'CheckpointError',
@@ -94,6 +95,8 @@ describe('a consumer project', () => {
       'cosSim',
       'cosine',
       'downloadModel',
+      'explain',
+      'explainSentence',
       'semanticSearch',
       'stsMetrics',
     ]);

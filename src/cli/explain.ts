@@ -1,0 +1,107 @@
+// `sbert explain --model M S1 S2 [--method ...] [--steps N] [--json] [--out FILE.png|FILE.html]`: which tokens make
+// S1 and S2 similar. Prints a table of token scores (or `--json`, CONTRACT.md's object) and draws the picture.
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import { SentenceEncoder } from '../encoder/sentence-encoder.js';
+import { InputError, UsageError } from '../errors.js';
+import {
+  ATTRIBUTION_METHODS,
+  type AttributionMethod,
+  DEFAULT_METHOD,
+  explain,
+  type Explanation,
+} from '../explain/index.js';
+import { formatScore, methodLine, renderAttributionPng } from '../viz/attribution.js';
+import { renderAttributionHtml } from '../viz/attribution-html.js';
+import { labelFont } from '../viz/font.js';
+import { downloadProgress } from './download-progress.js';
+import { addModelOptions, type ModelOptions, positiveInt, reportBackend } from './options.js';
+
+interface ExplainCliOptions extends ModelOptions {
+  method: AttributionMethod;
+  steps?: number;
+  json?: boolean;
+  out?: string;
+}
+
+/** The picture kind `--out` asks for, checked before any work (a typo should not cost a minute of gradients). */
+function outputKind(out: string | undefined): 'png' | 'html' | undefined {
+  if (out === undefined) return undefined;
+  const ext = extname(out).toLowerCase();
+  const kind = ext === '.png' ? 'png' : ext === '.html' || ext === '.htm' ? 'html' : undefined;
+  if (!kind) throw new UsageError(`--out must end in .png or .html, got "${out}"`);
+  const dir = dirname(resolve(out));
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new InputError(`cannot write: ${dir} is not a directory`, out);
+  return kind;
+}
+
+function table(r: Explanation): string {
+  const lines = [`similarity ${r.similarity.toFixed(4)}    ${methodLine(r)}`];
+  for (const side of ['a', 'b'] as const) {
+    lines.push(`${side.toUpperCase()} ${r[side].text}`);
+    // Score first, so the column stays aligned whatever width a terminal gives CJK characters.
+    r[side].tokens.forEach((t, i) => lines.push(`  ${formatScore(r[side].scores[i]!).padStart(8)}  ${t}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function register(program: Command): void {
+  addModelOptions(
+    program
+      .command('explain')
+      .description('which tokens make two sentences similar: an attribution score per token of each (docs/explain.md)'),
+  )
+    .argument('<s1>', 'first sentence')
+    .argument('<s2>', 'second sentence')
+    .addOption(
+      new Option('--method <m>', 'attribution method').choices(ATTRIBUTION_METHODS as string[]).default(DEFAULT_METHOD),
+    )
+    .option('--steps <n>', 'integrated gradients: Riemann steps (default 52)', positiveInt)
+    .option('--json', 'print one JSON object: {"similarity", "method", "a": {"tokens", "offsets", "scores"}, "b", ...}')
+    .option('--out <file>', 'also draw the attributions: FILE.png, or FILE.html (self-contained, offline)')
+    .action(async (s1: string, s2: string, o: ExplainCliOptions) => {
+      if (o.steps !== undefined && o.method !== 'integrated_gradients') {
+        throw new UsageError(`--steps applies to integrated_gradients only, not ${o.method}`);
+      }
+      const kind = outputKind(o.out);
+      for (const [name, s] of [
+        ['S1', s1],
+        ['S2', s2],
+      ] as const) {
+        if (s.trim() === '') throw new InputError(`${name} is empty: nothing to attribute`);
+      }
+      const enc = await SentenceEncoder.load(o.model, {
+        onDownload: downloadProgress(),
+        backend: o.backend,
+        maxSeqLength: o.maxLength,
+        workers: 1,
+      });
+      let r: Explanation;
+      try {
+        reportBackend(enc.backend);
+        r = await explain(enc, s1, s2, { method: o.method, steps: o.steps });
+      } finally {
+        await enc.dispose();
+      }
+      process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : table(r));
+      if (!o.out || !kind) return;
+      if (kind === 'png' && labelFont().file === null && process.env.SBERT_QUIET !== '1') {
+        process.stderr.write(
+          'sbert: warning: no CJK font found (install @embedpdf/fonts-sc or fonts-wqy-microhei, or set SBERT_CJK_FONT); Chinese labels may draw as boxes\n',
+        );
+      }
+      const bytes = kind === 'png' ? renderAttributionPng(r) : await renderAttributionHtml(r);
+      try {
+        writeFileSync(o.out, bytes);
+      } catch (e) {
+        throw new InputError(`cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`, o.out);
+      }
+    });
+}

@@ -1,0 +1,144 @@
+// `sbert explain` on the tiny sentence-transformers folder: CONTRACT.md's JSON with torch's attributions, the PNG
+// (each token box in its score's colour) and the offline HTML, and the errors.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Explanation } from '../../src/explain/index.js';
+import { attributionLayout } from '../../src/viz/attribution.js';
+import { divergingColor } from '../../src/viz/diverging.js';
+import { labelFont } from '../../src/viz/font.js';
+import { errorLine, sbert } from '../cli.js';
+import { fixture } from '../fixtures.js';
+import { readRefs, ref } from '../model/helpers.js';
+import { maxDiff } from '../values.js';
+import { decodePng, pngSize } from '../viz/helpers.js';
+
+const TMP = mkdtempSync(join(tmpdir(), 'sbert-explain-'));
+const MODEL = fixture('tiny', 'st');
+const refs = readRefs(fixture('tiny', 'grads.safetensors'));
+const [A, B] = ['一个女孩在给她的头发做发型。', '一个女孩在梳头。']; // pair 1 of grads.json
+
+describe('sbert explain', () => {
+  it("--json: one object with the contract's keys and torch's integrated gradients (the default method)", async () => {
+    const run = await sbert(['explain', '--model', MODEL, A, B, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const r = JSON.parse(lines[0]!) as Explanation;
+    expect(r.method).toBe('integrated_gradients');
+    expect(Math.abs(r.similarity - ref(refs, 'cos.1').data[0]!)).toBeLessThanOrEqual(1e-6);
+    for (const side of ['a', 'b'] as const) {
+      expect(Object.keys(r[side])).toEqual(expect.arrayContaining(['tokens', 'offsets', 'scores']));
+      expect(r[side].tokens[0]).toBe('[CLS]');
+      expect(r[side].offsets[0]).toEqual([0, 0]);
+      expect(maxDiff(r[side].scores, ref(refs, `ig.1.${side}`).data)).toBeLessThanOrEqual(1e-5);
+      expect(Math.abs(r.completeness_error![side])).toBeLessThanOrEqual(1e-4);
+    }
+  });
+
+  it('--method gradient_x_input and attention_rollout (no completeness error for them)', async () => {
+    let run = await sbert(['explain', '--model', MODEL, A, B, '--json', '--method', 'gradient_x_input']);
+    expect(run.code, run.stderr).toBe(0);
+    let r = JSON.parse(run.stdout) as Explanation;
+    expect(maxDiff(r.a.scores, ref(refs, 'gxi.1.a').data)).toBeLessThanOrEqual(1e-6);
+    expect(r.completeness_error).toBeUndefined();
+    run = await sbert(['explain', '--model', MODEL, A, B, '--json', '--method', 'attention_rollout']);
+    expect(run.code, run.stderr).toBe(0);
+    r = JSON.parse(run.stdout) as Explanation;
+    const rollout = ref(refs, 'rollout.1.b');
+    expect(maxDiff(r.b.scores, rollout.data.subarray(0, rollout.shape[1]!))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it("without --json: the similarity, then each sentence's tokens with their scores", async () => {
+    const run = await sbert(['explain', '--model', MODEL, A, B, '--steps', '8']);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(
+      /^similarity 0\.\d{4} {4}integrated gradients {2}· {2}8 steps {2}· {2}completeness error: a [+−]/,
+    );
+    expect(lines[1]).toBe(`A ${A}`);
+    expect(lines[2]).toMatch(/^ +0 {2}\[CLS\]$/); // the baseline keeps [CLS]: its attribution is exactly 0
+    expect(lines).toContain(`B ${B}`);
+    expect(lines).toHaveLength(3 + 16 + 10); // header, A + 16 tokens, B + 10 tokens
+  });
+
+  it("--out FILE.png: every token box drawn in its score's colour on the shared scale", async () => {
+    const out = join(TMP, 'pair.png');
+    const run = await sbert([
+      'explain',
+      '--model',
+      MODEL,
+      A,
+      B,
+      '--json',
+      '--method',
+      'gradient_x_input',
+      '--out',
+      out,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = JSON.parse(run.stdout) as Explanation;
+    const layout = attributionLayout(r);
+    const png = readFileSync(out);
+    expect(pngSize(png)).toEqual({ width: layout.width, height: layout.height });
+    const px = await decodePng(png);
+    for (const side of ['a', 'b'] as const) {
+      expect(layout.boxes[side]).toHaveLength(r[side].tokens.length);
+      layout.boxes[side].forEach((box, i) => {
+        const want = divergingColor(r[side].scores[i]!, layout.scale);
+        const got = px.rgba(box.x + 3, box.y + 3); // inside the box, clear of its border and its label
+        for (const c of [0, 1, 2]) expect(Math.abs(got[c]! - want[c]!), `${side} token ${i}`).toBeLessThanOrEqual(1);
+      });
+    }
+  });
+
+  it('--out FILE.html: self-contained (nothing fetched), the explanation embedded, each token coloured', async () => {
+    const out = join(TMP, 'pair.html');
+    const run = await sbert(['explain', '--model', MODEL, A, B, '--json', '--out', out, '--steps', '8']);
+    expect(run.code, run.stderr).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).not.toMatch(/https?:\/\/|<link|\bsrc=|@import|url\((?!data:)/);
+    // The Chinese needs no installed font: a subset of the PNGs' CJK font is inlined (when the optional packages are).
+    const face = /@font-face \{ font-family: 'SbertPageCJK'; src: url\(data:font\/otf;base64,([A-Za-z0-9+/=]+)\)/.exec(
+      html,
+    );
+    if (labelFont().file?.endsWith('.otf')) {
+      const font = Buffer.from(face![1]!, 'base64');
+      expect(font.subarray(0, 4).toString('latin1')).toBe('OTTO');
+      expect(font.length).toBeLessThan(100_000); // the glyphs of one page, not the 8 MB font
+    }
+    const m = /<script type="application\/json" id="explanation-data">([^<]*)<\/script>/.exec(html);
+    const embedded = JSON.parse(m![1]!) as Explanation;
+    expect(embedded).toEqual(JSON.parse(run.stdout));
+    const spans = [
+      ...html.matchAll(/<span class="t" style="background:rgb\((\d+),(\d+),(\d+)\);[^"]*">([^<]*)<\/span>/g),
+    ];
+    expect(spans.map((s) => s[4])).toEqual([...embedded.a.tokens, ...embedded.b.tokens]);
+    const scale = Math.max(...[...embedded.a.scores, ...embedded.b.scores].map(Math.abs));
+    const scores = [...embedded.a.scores, ...embedded.b.scores];
+    spans.forEach((s, i) => expect([1, 2, 3].map((k) => Number(s[k]))).toEqual(divergingColor(scores[i]!, scale)));
+    expect(html).toContain('completeness error');
+  });
+
+  it('usage errors exit 1 before any work; bad input exits 2', async () => {
+    const cases: [string[], number, RegExp][] = [
+      [['--out', join(TMP, 'x.jpg')], 1, /--out must end in \.png or \.html, got/],
+      [['--method', 'saliency'], 1, /argument 'saliency' is invalid/],
+      [['--method', 'gradient', '--steps', '8'], 1, /--steps applies to integrated_gradients only, not gradient/],
+      [['--steps', '0'], 1, /expected a positive integer/],
+      [['--out', join(TMP, 'no', 'such', 'dir', 'x.png')], 2, /is not a directory/],
+    ];
+    for (const [extra, code, message] of cases) {
+      const run = await sbert(['explain', '--model', MODEL, A, B, ...extra]);
+      expect(run.code, extra.join(' ')).toBe(code);
+      expect(errorLine(run)).toMatch(message);
+    }
+    let run = await sbert(['explain', '--model', MODEL, ' ', B]);
+    expect(run.code).toBe(2);
+    expect(errorLine(run)).toMatch(/S1 is empty: nothing to attribute/);
+    run = await sbert(['explain', '--model', join(TMP, 'missing-model'), A, B]);
+    expect(run.code).toBe(2);
+    expect(errorLine(run)).toMatch(/missing-model/);
+  });
+});
