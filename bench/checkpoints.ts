@@ -2,13 +2,30 @@
 // os.tmpdir() and reused across runs (≈ 410 MB each): safetensors and torch zip through the loader's own
 // writers, and the pre-1.6 legacy torch format, whose container is written here (the state-dict pickle is
 // the loader's, with the legacy view slot). All three were checked by loading them with real torch 1.13.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseHfConfig, type BertConfig } from '../src/loader/config.js';
 import { writeSafetensors } from '../src/loader/safetensors.js';
 import { synthTensorsToWrite } from '../src/loader/synth.js';
-import { PickleWriter, contiguousState, statePickle, writeTorchZip, type TorchStorage, type TorchTensor } from '../src/loader/torch-writer.js';
+import {
+  PickleWriter,
+  contiguousState,
+  statePickle,
+  writeTorchZip,
+  type TorchStorage,
+  type TorchTensor,
+} from '../src/loader/torch-writer.js';
 import { fixture } from '../test/fixtures.js';
 
 export type CheckpointFormat = 'safetensors' | 'torch-zip' | 'torch-legacy';
@@ -29,8 +46,15 @@ export interface SyntheticModel {
 const bytesOf = (b: Uint8Array | (() => Uint8Array)): Uint8Array => (typeof b === 'function' ? b() : b);
 
 /** torch legacy: magic, protocol 1001, sys info, the state dict, the storage keys, then each storage (int64 numel + bytes). */
-export function writeTorchLegacy(file: string, storages: readonly TorchStorage[], tensors: readonly TorchTensor[]): void {
-  const magic = new PickleWriter().proto(2).raw(0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19).stop();
+export function writeTorchLegacy(
+  file: string,
+  storages: readonly TorchStorage[],
+  tensors: readonly TorchTensor[],
+): void {
+  const magic = new PickleWriter()
+    .proto(2)
+    .raw(0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19)
+    .stop();
   const protocol = new PickleWriter().proto(2).int(1001).stop();
   const sysInfo = new PickleWriter().proto(2).raw(0x7d).mark(); // EMPTY_DICT MARK
   sysInfo.str('protocol_version').int(1001).str('little_endian').bool(true);
@@ -87,10 +111,14 @@ export function syntheticBertBase(log: (m: string) => void = () => {}): Syntheti
     mkdirSync(dir, { recursive: true });
     // Copied as new files: the fixtures are read-only, and copyFileSync would carry that mode over.
     const copies: [string, string][] = [
-      ...['config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f): [string, string] => [fixture('base', 'hf', f), f]),
+      ...['config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f): [string, string] => [
+        fixture('base', 'hf', f),
+        f,
+      ]),
       [fixture('vocab.txt'), 'vocab.txt'],
     ];
-    for (const [src, name] of copies) if (!existsSync(join(dir, name))) writeFileSync(join(dir, name), readFileSync(src));
+    for (const [src, name] of copies)
+      if (!existsSync(join(dir, name))) writeFileSync(join(dir, name), readFileSync(src));
     log(`writing synthetic BERT-base ${format} to ${file}`);
     const t0 = performance.now();
     const tmp = `${file}.partial`;

@@ -41,10 +41,27 @@ function vmHWM(pid: number): number {
 }
 
 const t0 = performance.now();
-const child = spawn(process.execPath, [join(ROOT, 'bin', 'sbert.js'), 'encode', '--model', values.model!, '--input', input, '--output', output, '--workers', values.workers!, '--batch-size', values['batch-size']!], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-  env: { ...process.env, SBERT_PROGRESS: '0', SBERT_QUIET: '1' },
-});
+const child = spawn(
+  process.execPath,
+  [
+    join(ROOT, 'bin', 'sbert.js'),
+    'encode',
+    '--model',
+    values.model!,
+    '--input',
+    input,
+    '--output',
+    output,
+    '--workers',
+    values.workers!,
+    '--batch-size',
+    values['batch-size']!,
+  ],
+  {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, SBERT_PROGRESS: '0', SBERT_QUIET: '1' },
+  },
+);
 let peak = 0;
 const timer = setInterval(() => (peak = Math.max(peak, vmHWM(child.pid!))), 50);
 const [code] = (await once(child, 'exit')) as [number];

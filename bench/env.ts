@@ -47,7 +47,12 @@ export interface BenchEnv {
   deadBackends: Map<string, string>;
 }
 
-export function createEnv(mode: Mode, backends: string[], log: (m: string) => void, overrides: BenchOverrides = {}): BenchEnv {
+export function createEnv(
+  mode: Mode,
+  backends: string[],
+  log: (m: string) => void,
+  overrides: BenchOverrides = {},
+): BenchEnv {
   let model: SyntheticModel | undefined;
   let loaded: LoadedModel | undefined;
   let tok: BertTokenizer | undefined;

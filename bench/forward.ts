@@ -159,7 +159,13 @@ async function matmulsAlone(model: BertModel, batches: Batch[]): Promise<{ wall:
       let last: tf.Tensor | undefined;
       for (const layer of model.encoder.layers) {
         const self = layer.attention.self;
-        const outs = [lin(x, self.query), lin(x, self.key), lin(x, self.value), tf.matMul(q, q, false, true), tf.matMul(p, q)];
+        const outs = [
+          lin(x, self.query),
+          lin(x, self.key),
+          lin(x, self.value),
+          tf.matMul(q, q, false, true),
+          tf.matMul(p, q),
+        ];
         outs.push(lin(x, layer.attention.output.dense), lin(x, layer.intermediate.dense), lin(xi, layer.output.dense));
         last?.dispose();
         last = outs.pop();
@@ -189,7 +195,9 @@ async function main(): Promise<void> {
   const tokens = batches.reduce((s, b) => s + b.rows * b.len, 0);
   const real = batches.reduce((s, b) => s + b.ids.reduce((a, r) => a + r.length, 0), 0);
   console.log(`backend ${choice.name} (${choice.reason}); BERT-base synthetic, loaded in ${loadS.toFixed(1)} s`);
-  console.log(`${nSentences} sentences, ${batches.length} batches of ≤ ${batchSize}, lengths ${batches.map((b) => b.len).join('/')}; ${tokens} padded tokens (${real} real)`);
+  console.log(
+    `${nSentences} sentences, ${batches.length} batches of ≤ ${batchSize}, lengths ${batches.map((b) => b.len).join('/')}; ${tokens} padded tokens (${real} real)`,
+  );
 
   await encodeAll(model, batches.slice(0, 1)); // warm-up: XNNPACK packs each weight on first use
   const rate = (t: { wall: number; cpu: number }): string =>
@@ -197,27 +205,40 @@ async function main(): Promise<void> {
   const runs: { wall: number; cpu: number }[] = [];
   for (let i = 0; i < Number(arg('runs', '2')); i++) runs.push(await timed(() => encodeAll(model, batches)));
   const best = runs.reduce((a, b) => (b.cpu < a.cpu ? b : a));
-  for (const r of runs) console.log(`forward: ${rate(r)} (${r.wall.toFixed(2)} s wall, ${r.cpu.toFixed(2)} s CPU per pass)`);
+  for (const r of runs)
+    console.log(`forward: ${rate(r)} (${r.wall.toFixed(2)} s wall, ${r.cpu.toFixed(2)} s CPU per pass)`);
 
   const { byKernel, count } = await profile(model, batches);
   const kernelOnly = [...byKernel];
   const all = kernelOnly.reduce((a, [, v]) => a + v, 0);
   const mm = kernelOnly.filter(([k]) => MATMUL_KERNELS.has(k)).reduce((a, [, v]) => a + v, 0);
   const top = kernelOnly.sort((a, b) => b[1] - a[1]).slice(0, 14);
-  if (all > 0) console.log(`tf.profile kernel time ${(all / 1000).toFixed(2)} s: matmul ${((100 * mm) / all).toFixed(1)} %, outside matmuls ${((100 * (all - mm)) / all).toFixed(1)} %`);
+  if (all > 0)
+    console.log(
+      `tf.profile kernel time ${(all / 1000).toFixed(2)} s: matmul ${((100 * mm) / all).toFixed(1)} %, outside matmuls ${((100 * (all - mm)) / all).toFixed(1)} %`,
+    );
   if (all > 0) console.log('  ' + top.map(([k, v]) => `${k} ${(v / 1000).toFixed(3)}s`).join(', '));
   // On a GPU the forward's wall time minus its kernel time is dispatch and host work (what fewer kernels save).
-  console.log(`kernels per pass: ${count} (${(count / batches.length).toFixed(0)} per forward); kernel time ${(all / 1000).toFixed(2)} s of ${best.wall.toFixed(2)} s wall per pass`);
+  console.log(
+    `kernels per pass: ${count} (${(count / batches.length).toFixed(0)} per forward); kernel time ${(all / 1000).toFixed(2)} s of ${best.wall.toFixed(2)} s wall per pass`,
+  );
 
   if (choice.name === 'webgpu') {
     // On a GPU the ceiling is the matmul kernels' own time (timestamp queries, above): a pass of the matmuls
     // alone would time the host's dispatching and the queue as much as the GPU work, and host CPU time is not
     // the work at all.
-    if (mm > 0) console.log(`matmul kernels alone: ${(mm / 1000).toFixed(3)} s per pass → ceiling ${(nSentences / (mm / 1000)).toFixed(0)} sentences/s; the forward reaches ${((100 * mm) / 1000 / best.wall).toFixed(0)} % of it (wall time)`);
+    if (mm > 0)
+      console.log(
+        `matmul kernels alone: ${(mm / 1000).toFixed(3)} s per pass → ceiling ${(nSentences / (mm / 1000)).toFixed(0)} sentences/s; the forward reaches ${((100 * mm) / 1000 / best.wall).toFixed(0)} % of it (wall time)`,
+      );
   } else {
     const alone = await matmulsAlone(model, batches);
-    console.log(`matmuls alone (same shapes, same weights): ${alone.wall.toFixed(2)} s wall, ${alone.cpu.toFixed(2)} s CPU per pass → ceiling ${rate(alone)}`);
-    console.log(`forward reaches ${((100 * alone.cpu) / best.cpu).toFixed(0)} % of the ceiling (CPU time); outside matmuls: ${((100 * (best.cpu - alone.cpu)) / best.cpu).toFixed(1)} % of forward CPU time`);
+    console.log(
+      `matmuls alone (same shapes, same weights): ${alone.wall.toFixed(2)} s wall, ${alone.cpu.toFixed(2)} s CPU per pass → ceiling ${rate(alone)}`,
+    );
+    console.log(
+      `forward reaches ${((100 * alone.cpu) / best.cpu).toFixed(0)} % of the ceiling (CPU time); outside matmuls: ${((100 * (best.cpu - alone.cpu)) / best.cpu).toFixed(1)} % of forward CPU time`,
+    );
   }
 
   if (process.argv.includes('--split')) {
@@ -226,14 +247,20 @@ async function main(): Promise<void> {
     await encodeAll(model, chunks.slice(0, 2));
     const split = await timed(() => encodeAll(model, chunks));
     const splitAlone = await matmulsAlone(model, chunks);
-    console.log(`split by length: ${chunks.length} chunks, ${padded} padded tokens: ${rate(split)}; its matmuls alone → ceiling ${rate(splitAlone)}`);
+    console.log(
+      `split by length: ${chunks.length} chunks, ${padded} padded tokens: ${rate(split)}; its matmuls alone → ceiling ${rate(splitAlone)}`,
+    );
     const realAlone = (splitAlone.cpu * real) / padded;
-    console.log(`(no padding at all, matmuls only, ${real} tokens: ≈ ${(nSentences / realAlone).toFixed(2)} per CPU-second)`);
+    console.log(
+      `(no padding at all, matmuls only, ${real} tokens: ≈ ${(nSentences / realAlone).toFixed(2)} per CPU-second)`,
+    );
   }
 
   if (withHooks) {
     const cached = await timed(() => encodeAll(model, batches, true));
-    console.log(`with a full activation cache (every hook point): ${rate(cached)} (${((100 * (cached.cpu - best.cpu)) / best.cpu).toFixed(1)} % more CPU time)`);
+    console.log(
+      `with a full activation cache (every hook point): ${rate(cached)} (${((100 * (cached.cpu - best.cpu)) / best.cpu).toFixed(1)} % more CPU time)`,
+    );
   }
   model.dispose();
 }

@@ -32,8 +32,15 @@ log(`backend ${choice.name} (${choice.reason})`);
 const reps = Number(values.reps);
 
 // [K, N] of BERT-base's Linears: Q/K/V/attention.output.dense, intermediate.dense, output.dense; then a square.
-const SHAPES: [number, number][] = [[768, 768], [768, 3072], [3072, 768]];
-const cases: [number, number, number][] = values.rows!.split(',').map(Number).flatMap((m) => SHAPES.map(([k, n]) => [m, k, n] as [number, number, number]));
+const SHAPES: [number, number][] = [
+  [768, 768],
+  [768, 3072],
+  [3072, 768],
+];
+const cases: [number, number, number][] = values
+  .rows!.split(',')
+  .map(Number)
+  .flatMap((m) => SHAPES.map(([k, n]) => [m, k, n] as [number, number, number]));
 const square = Number(values.square);
 if (square > 0) cases.push([square, square, square]);
 
@@ -45,7 +52,15 @@ function run(v: Variant, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Ten
   return tiledLinear(x, w, b, 'linear', v);
 }
 
-interface Row { m: number; k: number; n: number; variant: Variant; seconds: number; gflops: number; maxAbsVsTfjs: number }
+interface Row {
+  m: number;
+  k: number;
+  n: number;
+  variant: Variant;
+  seconds: number;
+  gflops: number;
+  maxAbsVsTfjs: number;
+}
 const rows: Row[] = [];
 for (const [m, k, n] of cases) {
   const x = tf.randomNormal([m, k], 0, 1, 'float32', 1) as tf.Tensor2D;
@@ -64,21 +79,33 @@ for (const [m, k, n] of cases) {
     const seconds = (await timeProducts(() => run(v, x, w, b), reps, 3)) / 1000;
     const row = { m, k, n, variant: v, seconds, gflops: (2 * m * k * n) / seconds / 1e9, maxAbsVsTfjs };
     rows.push(row);
-    log(`${m}×${k}×${n} ${v}: ${row.gflops.toFixed(0)} GFLOP/s (${(seconds * 1e3).toFixed(3)} ms), max abs vs tfjs ${maxAbsVsTfjs.toExponential(1)}`);
+    log(
+      `${m}×${k}×${n} ${v}: ${row.gflops.toFixed(0)} GFLOP/s (${(seconds * 1e3).toFixed(3)} ms), max abs vs tfjs ${maxAbsVsTfjs.toExponential(1)}`,
+    );
   }
   tf.dispose([x, w, b]);
 }
 
 mkdirSync(values.out!, { recursive: true });
-writeFileSync(join(values.out!, 'gpu-matmul.json'), `${JSON.stringify({ date: new Date().toISOString(), machine: machineInfo(), backend: choice, reps, rows }, null, 2)}\n`);
+writeFileSync(
+  join(values.out!, 'gpu-matmul.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), machine: machineInfo(), backend: choice, reps, rows }, null, 2)}\n`,
+);
 // Tiles are rows × columns of output per workgroup; `auto` names the one autoTile picks for the shape.
 const tiled = VARIANTS.length > 1;
-const lines = [`| M × K × N | ${VARIANTS.join(' | ')}${tiled ? ' | auto picks' : ''} |`, `|---|${VARIANTS.map(() => '---').join('|')}${tiled ? '|---' : ''}|`];
+const lines = [
+  `| M × K × N | ${VARIANTS.join(' | ')}${tiled ? ' | auto picks' : ''} |`,
+  `|---|${VARIANTS.map(() => '---').join('|')}${tiled ? '|---' : ''}|`,
+];
 for (const [m, k, n] of cases) {
   const cells = VARIANTS.map((v) => rows.find((r) => r.m === m && r.k === k && r.n === n && r.variant === v)!);
   const best = Math.max(...cells.map((r) => r.gflops));
-  const cell = (r: Row) => `${r.gflops === best ? '**' : ''}${r.gflops.toFixed(0)}${r.gflops === best ? '**' : ''}${r.maxAbsVsTfjs > 1e-3 ? ' (WRONG)' : ''}`;
+  const cell = (r: Row) =>
+    `${r.gflops === best ? '**' : ''}${r.gflops.toFixed(0)}${r.gflops === best ? '**' : ''}${r.maxAbsVsTfjs > 1e-3 ? ' (WRONG)' : ''}`;
   lines.push(`| ${m} × ${k} × ${n} | ${cells.map(cell).join(' | ')}${tiled ? ` | ${autoTile(m, n)}` : ''} |`);
 }
-writeFileSync(join(values.out!, 'gpu-matmul.md'), `GFLOP/s, ${choice.name} (${choice.reason})\n\n${lines.join('\n')}\n`);
+writeFileSync(
+  join(values.out!, 'gpu-matmul.md'),
+  `GFLOP/s, ${choice.name} (${choice.reason})\n\n${lines.join('\n')}\n`,
+);
 console.log(lines.join('\n'));

@@ -36,7 +36,9 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 const model = values.model ?? syntheticModelDir('base');
 const batchSizes = values.batches!.split(',').map(Number);
 const matmuls = values.matmul!.split(',') as WebgpuMatmul[];
-for (const m of matmuls) if (!WEBGPU_MATMULS.includes(m)) throw new Error(`--matmul: unknown "${m}" (choose from ${WEBGPU_MATMULS.join(', ')})`);
+for (const m of matmuls)
+  if (!WEBGPU_MATMULS.includes(m))
+    throw new Error(`--matmul: unknown "${m}" (choose from ${WEBGPU_MATMULS.join(', ')})`);
 const all = stsSentences('test', true);
 const sentences = values.sentences ? all.slice(0, Number(values.sentences)) : all;
 mkdirSync(values.out!, { recursive: true });
@@ -56,24 +58,50 @@ try {
   writeFileSync(casesFile, JSON.stringify({ cases }));
   const stdout = execFileSync(
     values.python!,
-    [join(ROOT, 'bench', 'anchors', 'pytorch_bert.py'), '--cases', casesFile, '--weights', join(model, 'model.safetensors'), '--config', join(model, 'config.json'), '--device', 'auto'],
+    [
+      join(ROOT, 'bench', 'anchors', 'pytorch_bert.py'),
+      '--cases',
+      casesFile,
+      '--weights',
+      join(model, 'model.safetensors'),
+      '--config',
+      join(model, 'config.json'),
+      '--device',
+      'auto',
+    ],
     { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const res = JSON.parse(stdout) as { torch: string; device: string; cases: { name: string; sampleS: number[] }[]; checks: Record<string, number[]> };
+  const res = JSON.parse(stdout) as {
+    torch: string;
+    device: string;
+    cases: { name: string; sampleS: number[] }[];
+    checks: Record<string, number[]>;
+  };
   torchChecks = res.checks;
   torch = {
     device: res.device,
     torch: res.torch,
-    rows: res.cases.map((c, i) => ({ batch: batchSizes[i]!, sentencesPerSecond: sentences.length / Math.min(...c.sampleS) })),
+    rows: res.cases.map((c, i) => ({
+      batch: batchSizes[i]!,
+      sentencesPerSecond: sentences.length / Math.min(...c.sampleS),
+    })),
   };
 } catch (e) {
   torch = { error: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
 }
 
-
 const enc = await SentenceEncoder.load(model, { backend: values.backend as BackendName, workers: 1 });
 log(`backend ${enc.backend.name} (${enc.backend.reason}); ${sentences.length} sentences`);
-interface Row { matmul: WebgpuMatmul; batch: number; sentencesPerSecond: number; coldSeconds: number; seconds: number[]; tokens: number; padded: number; maxAbsVsTorch?: number }
+interface Row {
+  matmul: WebgpuMatmul;
+  batch: number;
+  sentencesPerSecond: number;
+  coldSeconds: number;
+  seconds: number[];
+  tokens: number;
+  padded: number;
+  maxAbsVsTorch?: number;
+}
 const encodings = sentences.map((s) => tokenizer.encode(s, { maxLength: 512 }));
 const rows: Row[] = [];
 // The matmul choice only matters on webgpu; elsewhere one pass under the first name.
@@ -97,7 +125,8 @@ for (const matmul of enc.backend.name === 'webgpu' ? matmuls : matmuls.slice(0, 
       maxAbsVsTorch = 0;
       planBatches(encodings, batchSize)[0]!.forEach((r, i) => {
         const v = vectors[r]!;
-        for (let j = 0; j < v.length; j++) maxAbsVsTorch = Math.max(maxAbsVsTorch!, Math.abs(v[j]! - want[i * v.length + j]!));
+        for (let j = 0; j < v.length; j++)
+          maxAbsVsTorch = Math.max(maxAbsVsTorch!, Math.abs(v[j]! - want[i * v.length + j]!));
       });
     }
     const batches = sentenceBatches(enc.tokenizer, sentences, batchSize, enc.maxSeqLength);
@@ -112,20 +141,33 @@ for (const matmul of enc.backend.name === 'webgpu' ? matmuls : matmuls.slice(0, 
       maxAbsVsTorch,
     };
     rows.push(row);
-    log(`${matmul} matmul, batch ${batchSize}: ${row.sentencesPerSecond.toFixed(1)} sentences/s (cold pass ${cold.toFixed(1)} s), max abs vs PyTorch ${maxAbsVsTorch?.toExponential(2) ?? 'n/a'}`);
+    log(
+      `${matmul} matmul, batch ${batchSize}: ${row.sentencesPerSecond.toFixed(1)} sentences/s (cold pass ${cold.toFixed(1)} s), max abs vs PyTorch ${maxAbsVsTorch?.toExponential(2) ?? 'n/a'}`,
+    );
   }
 }
 await enc.dispose();
 
-const result = { date: new Date().toISOString(), machine: machineInfo(), backend: enc.backend, sentences: sentences.length, rows, torch };
+const result = {
+  date: new Date().toISOString(),
+  machine: machineInfo(),
+  backend: enc.backend,
+  sentences: sentences.length,
+  rows,
+  torch,
+};
 writeFileSync(join(values.out!, 'gpu-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
 const t = 'rows' in torch ? torch : undefined;
 const lines: string[] = [];
-lines.push(`| backend | kernels (SBERT_WEBGPU_MATMUL) | batch | sentences/s | PyTorch${t ? ` (${t.device}, torch ${t.torch})` : ''} sentences/s | ratio | max abs vs PyTorch (first batch) |`);
+lines.push(
+  `| backend | kernels (SBERT_WEBGPU_MATMUL) | batch | sentences/s | PyTorch${t ? ` (${t.device}, torch ${t.torch})` : ''} sentences/s | ratio | max abs vs PyTorch (first batch) |`,
+);
 lines.push('|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const p = t?.rows.find((x) => x.batch === r.batch);
-  lines.push(`| ${enc.backend.name} | ${r.matmul} | ${r.batch} | ${r.sentencesPerSecond.toFixed(0)} | ${p ? p.sentencesPerSecond.toFixed(0) : 'n/a'} | ${p ? (r.sentencesPerSecond / p.sentencesPerSecond).toFixed(2) : 'n/a'} | ${r.maxAbsVsTorch?.toExponential(1) ?? 'n/a'} |`);
+  lines.push(
+    `| ${enc.backend.name} | ${r.matmul} | ${r.batch} | ${r.sentencesPerSecond.toFixed(0)} | ${p ? p.sentencesPerSecond.toFixed(0) : 'n/a'} | ${p ? (r.sentencesPerSecond / p.sentencesPerSecond).toFixed(2) : 'n/a'} | ${r.maxAbsVsTorch?.toExponential(1) ?? 'n/a'} |`,
+  );
 }
 if (!t) lines.push(`\nPyTorch: ${'error' in torch ? torch.error : ''}`);
 // Dawn prints its own diagnostics on stdout, so the table also goes to a file of its own.

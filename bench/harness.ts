@@ -77,15 +77,33 @@ function emptyResult(
   budget?: Budget,
 ): CaseResult {
   return {
-    name, params, status, reason,
-    samples: 0, opsPerSec: 0, meanS: NaN, medianS: NaN, minS: NaN, maxS: NaN, sdS: NaN, marginPct: NaN,
-    sampleS: [], work: {}, throughput: {}, budget: budget ?? null, wallS: 0, cpuSPerCall: null, cpuPerWall: null,
+    name,
+    params,
+    status,
+    reason,
+    samples: 0,
+    opsPerSec: 0,
+    meanS: NaN,
+    medianS: NaN,
+    minS: NaN,
+    maxS: NaN,
+    sdS: NaN,
+    marginPct: NaN,
+    sampleS: [],
+    work: {},
+    throughput: {},
+    budget: budget ?? null,
+    wallS: 0,
+    cpuSPerCall: null,
+    cpuPerWall: null,
   };
 }
 
 // benchmark.js's two-sided 95% t-table, so margins from other timers compare with benny's.
-const T_TABLE = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
-  2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T_TABLE = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
 
 /** A result from raw per-call samples (seconds) timed outside benny, with benchmark.js's statistics. */
 export function resultFromSamples(
@@ -105,9 +123,24 @@ export function resultFromSamples(
   const throughput: Record<string, number> = {};
   for (const [unit, amount] of Object.entries(work)) throughput[`${unit}PerSec`] = amount / meanS;
   return {
-    name, params, status: 'ok', samples: n, opsPerSec: 1 / meanS, meanS, medianS: median, minS: min, maxS: max, sdS,
-    marginPct: ((critical * sdS) / Math.sqrt(n) / meanS) * 100, sampleS: [...sample], work, throughput, budget,
-    wallS: sample.reduce((a, b) => a + b, 0), cpuSPerCall: null, cpuPerWall: null,
+    name,
+    params,
+    status: 'ok',
+    samples: n,
+    opsPerSec: 1 / meanS,
+    meanS,
+    medianS: median,
+    minS: min,
+    maxS: max,
+    sdS,
+    marginPct: ((critical * sdS) / Math.sqrt(n) / meanS) * 100,
+    sampleS: [...sample],
+    work,
+    throughput,
+    budget,
+    wallS: sample.reduce((a, b) => a + b, 0),
+    cpuSPerCall: null,
+    cpuPerWall: null,
   };
 }
 
@@ -176,11 +209,24 @@ async function timeCase(c: BenchCase, mode: Mode, onSetUp: () => void): Promise<
     const throughput: Record<string, number> = {};
     for (const [unit, amount] of Object.entries(work)) throughput[`${unit}PerSec`] = amount / meanS;
     return {
-      name: c.name, params, status: 'ok',
-      samples: sample.length, opsPerSec: 1 / meanS, meanS, medianS: median, minS: min, maxS: max,
-      sdS: r.details.standardDeviation, marginPct: r.details.relativeMarginOfError,
-      sampleS: [...sample], work, throughput, budget, wallS: (performance.now() - t0) / 1000,
-      cpuSPerCall, cpuPerWall: cpuSPerCall === null ? null : cpuSPerCall / meanS,
+      name: c.name,
+      params,
+      status: 'ok',
+      samples: sample.length,
+      opsPerSec: 1 / meanS,
+      meanS,
+      medianS: median,
+      minS: min,
+      maxS: max,
+      sdS: r.details.standardDeviation,
+      marginPct: r.details.relativeMarginOfError,
+      sampleS: [...sample],
+      work,
+      throughput,
+      budget,
+      wallS: (performance.now() - t0) / 1000,
+      cpuSPerCall,
+      cpuPerWall: cpuSPerCall === null ? null : cpuSPerCall / meanS,
     };
   } catch (e) {
     return { ...emptyResult(c.name, params, 'error', errorMessage(e), budget), wallS: (performance.now() - t0) / 1000 };
@@ -243,7 +289,10 @@ export async function runSuites(suites: readonly Suite[], opts: RunOptions): Pro
     }
     if (result.status === 'ok' && result.cases.some((c) => c.status === 'error')) {
       result.status = 'error';
-      result.reason = result.cases.filter((c) => c.status === 'error').map((c) => `${c.name}: ${c.reason}`).join('; ');
+      result.reason = result.cases
+        .filter((c) => c.status === 'error')
+        .map((c) => `${c.name}: ${c.reason}`)
+        .join('; ');
     }
     result.elapsedS = (performance.now() - t0) / 1000;
     out.push(result);

@@ -47,7 +47,12 @@ export function gridBatch(batch: number, length: number, vocabSize = 21128): IdB
 }
 
 /** The sentences as SentenceEncoder batches them: tokenized, truncated, longest first, padded per batch. */
-export function sentenceBatches(tok: Tokenizer, sentences: readonly string[], batchSize: number, maxLength = 512): IdBatch[] {
+export function sentenceBatches(
+  tok: Tokenizer,
+  sentences: readonly string[],
+  batchSize: number,
+  maxLength = 512,
+): IdBatch[] {
   const enc = sentences.map((s) => tok.encode(s, { maxLength }));
   return planBatches(enc, batchSize).map((rows) => {
     const j = padBatch(enc, rows, tok.padId);
@@ -58,6 +63,7 @@ export function sentenceBatches(tok: Tokenizer, sentences: readonly string[], ba
 
 /** Nested arrays for JSON (the anchor's input). */
 export function toRows(b: IdBatch): { input_ids: number[][]; attention_mask: number[][] } {
-  const rows = (a: Int32Array) => Array.from({ length: b.batch }, (_, r) => Array.from(a.subarray(r * b.length, (r + 1) * b.length)));
+  const rows = (a: Int32Array) =>
+    Array.from({ length: b.batch }, (_, r) => Array.from(a.subarray(r * b.length, (r + 1) * b.length)));
   return { input_ids: rows(b.inputIds), attention_mask: rows(b.attentionMask) };
 }

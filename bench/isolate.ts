@@ -13,7 +13,9 @@ import type { SuiteResult } from './schema.js';
 
 interface Handoff {
   suite: SuiteResult;
-  anchorCases: (Omit<AnchorCase, 'batches'> & { batches: (Omit<IdBatch, 'inputIds' | 'attentionMask'> & { inputIds: number[]; attentionMask: number[] })[] })[];
+  anchorCases: (Omit<AnchorCase, 'batches'> & {
+    batches: (Omit<IdBatch, 'inputIds' | 'attentionMask'> & { inputIds: number[]; attentionMask: number[] })[];
+  })[];
   pooled: [string, number[]][];
 }
 
@@ -31,7 +33,11 @@ export function writeHandoff(file: string, suite: SuiteResult, env: BenchEnv): v
     suite,
     anchorCases: env.anchorCases.map((c) => ({
       ...c,
-      batches: c.batches.map((b) => ({ ...b, inputIds: Array.from(b.inputIds), attentionMask: Array.from(b.attentionMask) })),
+      batches: c.batches.map((b) => ({
+        ...b,
+        inputIds: Array.from(b.inputIds),
+        attentionMask: Array.from(b.attentionMask),
+      })),
     })),
     pooled: [...env.pooled].map(([k, v]) => [k, Array.from(v)]),
   };
@@ -70,17 +76,24 @@ export function isolated(suite: Suite, env: BenchEnv, script: string, args: read
             resolve(signal ? -1 : c);
           });
         });
-        if (timedOut) throw new Error(`the child process for suite ${suite.name} ran over ${timedOut} s and was killed`);
+        if (timedOut)
+          throw new Error(`the child process for suite ${suite.name} ran over ${timedOut} s and was killed`);
         let h: Handoff;
         try {
           h = JSON.parse(readFileSync(file, 'utf8')) as Handoff;
         } catch {
-          throw new Error(`the child process for suite ${suite.name} exited with ${code === -1 ? 'a signal' : `code ${code}`} before writing its results`);
+          throw new Error(
+            `the child process for suite ${suite.name} exited with ${code === -1 ? 'a signal' : `code ${code}`} before writing its results`,
+          );
         }
         for (const c of h.anchorCases) {
           env.anchorCases.push({
             ...c,
-            batches: c.batches.map((b) => ({ ...b, inputIds: Int32Array.from(b.inputIds), attentionMask: Int32Array.from(b.attentionMask) })),
+            batches: c.batches.map((b) => ({
+              ...b,
+              inputIds: Int32Array.from(b.inputIds),
+              attentionMask: Int32Array.from(b.attentionMask),
+            })),
           });
         }
         for (const [k, v] of h.pooled) env.pooled.set(k, Float32Array.from(v));
@@ -88,7 +101,8 @@ export function isolated(suite: Suite, env: BenchEnv, script: string, args: read
         ctx.note('process', 'child');
         for (const c of h.suite.cases) ctx.record(c);
         if (h.suite.status === 'skipped') return { skip: h.suite.reason ?? 'skipped' };
-        if (h.suite.status === 'error' && h.suite.cases.every((c) => c.status !== 'error')) throw new Error(h.suite.reason ?? 'error');
+        if (h.suite.status === 'error' && h.suite.cases.every((c) => c.status !== 'error'))
+          throw new Error(h.suite.reason ?? 'error');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -22,7 +22,12 @@ function child(dir: string | undefined): void {
   const ms = performance.now() - t0;
   let weightsBytes = 0;
   for (const t of m?.weights.tensors.values() ?? []) weightsBytes += t.data.byteLength;
-  const r: ChildResult = { ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, weightsBytes, tensors: m?.weights.tensors.size ?? 0 };
+  const r: ChildResult = {
+    ms,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    weightsBytes,
+    tensors: m?.weights.tensors.size ?? 0,
+  };
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 
@@ -44,8 +49,13 @@ function main(argv: string[]): void {
   const formats = (arg('--formats')?.split(',') ?? [...FORMATS]) as CheckpointFormat[];
   const model = syntheticBertBase((m) => process.stderr.write(`${m}\n`));
   const base = runChild();
-  console.log(`node ${process.version}, baseline process (loader imported, nothing loaded): maxRSS ${mb(base.maxRssBytes)} MB`);
-  console.log('format        file MB  weights MB  load s (median of %d, min–max)  peak RSS MB  RSS/weights  (RSS−baseline)/weights', runs);
+  console.log(
+    `node ${process.version}, baseline process (loader imported, nothing loaded): maxRSS ${mb(base.maxRssBytes)} MB`,
+  );
+  console.log(
+    'format        file MB  weights MB  load s (median of %d, min–max)  peak RSS MB  RSS/weights  (RSS−baseline)/weights',
+    runs,
+  );
   for (const format of formats) {
     const results = Array.from({ length: runs }, () => runChild(model.dirs[format]));
     const times = results.map((r) => r.ms / 1000).sort((a, b) => a - b);

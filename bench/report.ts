@@ -54,7 +54,9 @@ export function markdownReport(r: BenchResults): string {
       median < 0.9
         ? `Note: other processes took CPU during this run: the single-threaded tfjs cases got ${pct(median)} of a core (median CPU/wall); figures are lower than on an idle machine.`
         : `The single-threaded tfjs cases got a whole core (median CPU/wall ${median.toFixed(2)})` +
-            (load !== undefined ? `; load average ${load.toFixed(1)} on ${r.machine.cores} cores at the end, this run included.` : '.'),
+            (load !== undefined
+              ? `; load average ${load.toFixed(1)} on ${r.machine.cores} cores at the end, this run included.`
+              : '.'),
       '',
     );
   }
@@ -83,7 +85,15 @@ export function markdownReport(r: BenchResults): string {
   // Shapes PyTorch ran but no tfjs backend finished (errors and skips are listed below the tables).
   for (const p of ok(torch)) {
     if (throughputCases.some((c) => SAME_BATCHES.every((k) => p.params[k] === c.params[k]))) continue;
-    rows.push([`${p.name.replace(/^pytorch /, '')} (no tfjs result)`, '–', '–', '–', fmt(p.throughput.sentencesPerSec), '–', '–']);
+    rows.push([
+      `${p.name.replace(/^pytorch /, '')} (no tfjs result)`,
+      '–',
+      '–',
+      '–',
+      fmt(p.throughput.sentencesPerSec),
+      '–',
+      '–',
+    ]);
   }
   out.push(
     `Synthetic BERT-base (12 layers, hidden 768), float32. Effective GFLOP/s counts the matmul FLOPs of the padded batch ` +
@@ -91,7 +101,10 @@ export function markdownReport(r: BenchResults): string {
       `(above 1: faster); tfjs-wasm runs one thread per process, PyTorch's matmuls use every core through OpenBLAS; ` +
       `PyTorch times the model only (ids in), encode rows include tokenization and pooling. ${torchNote}.`,
     '',
-    table(['case', 'sentences/s', 'tokens/s', 'eff. GFLOP/s', 'PyTorch sent/s', 'ratio', 'time per call ±95% (samples)'], rows),
+    table(
+      ['case', 'sentences/s', 'tokens/s', 'eff. GFLOP/s', 'PyTorch sent/s', 'ratio', 'time per call ±95% (samples)'],
+      rows,
+    ),
     '',
   );
 
@@ -102,7 +115,16 @@ export function markdownReport(r: BenchResults): string {
         'anything else, in the same run; tf.profile splits one forward by kernel time. The ceiling is batch ÷ matmul-alone time.',
       '',
       table(
-        ['batch × length', 'forward', 'matmuls alone', 'matmul share (CPU time)', 'rest (LayerNorm, softmax, GELU, transposes, …)', 'matmul share by tf.profile', 'matmul GFLOP/s', 'ceiling sentences/s'],
+        [
+          'batch × length',
+          'forward',
+          'matmuls alone',
+          'matmul share (CPU time)',
+          'rest (LayerNorm, softmax, GELU, transposes, …)',
+          'matmul share by tf.profile',
+          'matmul GFLOP/s',
+          'ceiling sentences/s',
+        ],
         split.map((s) => [
           `${s.batch} × ${s.seqLen}`,
           `${fmt(s.forwardS! * 1000, 0)} ms (${fmt((s.forwardCpuS ?? NaN) * 1000, 0)} ms CPU)`,
@@ -123,7 +145,12 @@ export function markdownReport(r: BenchResults): string {
     out.push(
       table(
         ['tokenizer (STS-B train)', 'sentences/s', 'tokens/s', 'chars/s'],
-        tok.map((c) => [c.name, fmt(c.throughput.sentencesPerSec, 0), fmt(c.throughput.tokensPerSec, 0), fmt(c.throughput.charsPerSec, 0)]),
+        tok.map((c) => [
+          c.name,
+          fmt(c.throughput.sentencesPerSec, 0),
+          fmt(c.throughput.tokensPerSec, 0),
+          fmt(c.throughput.charsPerSec, 0),
+        ]),
       ),
       '',
     );
@@ -133,22 +160,39 @@ export function markdownReport(r: BenchResults): string {
     out.push(
       table(
         ['checkpoint load (synthetic BERT-base)', 'MB', 'seconds', 'MB/s'],
-        loads.map((c) => [c.name, fmt(c.work.bytes! / 1e6, 0), fmt(c.meanS, 2), fmt(c.throughput.bytesPerSec! / 1e6, 0)]),
+        loads.map((c) => [
+          c.name,
+          fmt(c.work.bytes! / 1e6, 0),
+          fmt(c.meanS, 2),
+          fmt(c.throughput.bytesPerSec! / 1e6, 0),
+        ]),
       ),
       '',
     );
   }
   const notRun = r.suites.flatMap((s) =>
-    s.status !== 'ok' && s.cases.length === 0 ? [`- ${s.name}: ${s.status}: ${s.reason}`] : s.cases.filter((c) => c.status !== 'ok').map((c) => `- ${s.name} / ${c.name}: ${c.status}: ${c.reason}`),
+    s.status !== 'ok' && s.cases.length === 0
+      ? [`- ${s.name}: ${s.status}: ${s.reason}`]
+      : s.cases.filter((c) => c.status !== 'ok').map((c) => `- ${s.name} / ${c.name}: ${c.status}: ${c.reason}`),
   );
   if (notRun.length) out.push('Not run or failed:', '', ...notRun, '');
   const checks = torch?.notes['meanPooledMaxAbsDiff (tfjs vs torch)'] as Record<string, number> | undefined;
   if (checks && Object.keys(checks).length) {
-    out.push(`Same numbers on both sides: mean-pooled output max abs difference tfjs vs PyTorch: ${Object.entries(checks).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}.`, '');
+    out.push(
+      `Same numbers on both sides: mean-pooled output max abs difference tfjs vs PyTorch: ${Object.entries(checks)
+        .map(([k, v]) => `${k} ${v.toExponential(1)}`)
+        .join(', ')}.`,
+      '',
+    );
   }
   const sweep = torch?.notes['threadSweep (best seconds, b8×l64)'] as Record<string, number> | undefined;
   if (sweep) {
-    out.push(`PyTorch thread settings measured on one 8 × 64 batch (best of 3): ${Object.entries(sweep).map(([k, v]) => `${k}: ${fmt(v * 1000, 0)} ms`).join('; ')}; the fastest was used.`, '');
+    out.push(
+      `PyTorch thread settings measured on one 8 × 64 batch (best of 3): ${Object.entries(sweep)
+        .map(([k, v]) => `${k}: ${fmt(v * 1000, 0)} ms`)
+        .join('; ')}; the fastest was used.`,
+      '',
+    );
   }
   out.push(`Settings: ${JSON.stringify(r.settings)}`, '');
   return out.join('\n');
@@ -161,12 +205,23 @@ function describeThreads(settings: unknown): string {
 
 // --- HTML with inline SVG ---------------------------------------------------------------------------
 
-const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-const COLORS: Record<string, string> = { wasm: '#4e79a7', cpu: '#f28e2b', webgpu: '#59a14f', tensorflow: '#76b7b2', pytorch: '#e15759' };
+const esc = (s: string): string =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const COLORS: Record<string, string> = {
+  wasm: '#4e79a7',
+  cpu: '#f28e2b',
+  webgpu: '#59a14f',
+  tensorflow: '#76b7b2',
+  pytorch: '#e15759',
+};
 const color = (k: string): string => COLORS[k] ?? '#9c755f';
 
 /** Horizontal grouped bars: one group per label, one bar per series; log scale when values span > 100×. */
-export function barChart(title: string, unit: string, groups: { label: string; bars: { series: string; value: number }[] }[]): string {
+export function barChart(
+  title: string,
+  unit: string,
+  groups: { label: string; bars: { series: string; value: number }[] }[],
+): string {
   const values = groups.flatMap((g) => g.bars.map((b) => b.value)).filter((v) => v > 0);
   if (!values.length) return '';
   const max = Math.max(...values);
@@ -177,9 +232,13 @@ export function barChart(title: string, unit: string, groups: { label: string; b
   const left = 190;
   const width = 560;
   let y = 30;
-  const parts: string[] = [`<text x="0" y="16" font-weight="bold">${esc(title)} (${esc(unit)}${log ? ', log scale' : ''})</text>`];
+  const parts: string[] = [
+    `<text x="0" y="16" font-weight="bold">${esc(title)} (${esc(unit)}${log ? ', log scale' : ''})</text>`,
+  ];
   for (const g of groups) {
-    parts.push(`<text x="${left - 8}" y="${y + (g.bars.length * barH) / 2 + 4}" text-anchor="end">${esc(g.label)}</text>`);
+    parts.push(
+      `<text x="${left - 8}" y="${y + (g.bars.length * barH) / 2 + 4}" text-anchor="end">${esc(g.label)}</text>`,
+    );
     for (const b of g.bars) {
       const w = Math.max(1, scale(b.value) * width);
       parts.push(
@@ -216,22 +275,33 @@ export function htmlReport(r: BenchResults): string {
   const pytorch = ok(suite(r, 'pytorch'));
   const groupBy = (cases: CaseResult[]) => {
     const labels = [...new Set(cases.map((c) => c.name.replace(/^\S+ /, '')))];
-    return labels.map((label) => ({
-      label,
-      bars: cases
-        .filter((c) => c.name.replace(/^\S+ /, '') === label && c.throughput.tokensPerSec !== undefined)
-        .map((c) => ({ series: String(c.params.backend), value: c.throughput.tokensPerSec! })),
-    })).filter((g) => g.bars.length > 0);
+    return labels
+      .map((label) => ({
+        label,
+        bars: cases
+          .filter((c) => c.name.replace(/^\S+ /, '') === label && c.throughput.tokensPerSec !== undefined)
+          .map((c) => ({ series: String(c.params.backend), value: c.throughput.tokensPerSec! })),
+      }))
+      .filter((g) => g.bars.length > 0);
   };
   const isEncode = (c: CaseResult) => c.params.input === 'sts-b-encode';
   const charts = [
-    barChart('One forward, synthetic BERT-base', 'tokens/s', groupBy([...forward, ...pytorch.filter((c) => !isEncode(c))])),
+    barChart(
+      'One forward, synthetic BERT-base',
+      'tokens/s',
+      groupBy([...forward, ...pytorch.filter((c) => !isEncode(c))]),
+    ),
     barChart('End-to-end encode, STS-B test', 'sentences/s', [
       ...ok(suite(r, 'encode')).map((c) => ({
         label: `${c.params.workers} worker(s)`,
         bars: [{ series: String(c.params.backend), value: c.throughput.sentencesPerSec! }],
       })),
-      ...pytorch.filter(isEncode).map((c) => ({ label: 'PyTorch, 1 process', bars: [{ series: 'pytorch', value: c.throughput.sentencesPerSec! }] })),
+      ...pytorch
+        .filter(isEncode)
+        .map((c) => ({
+          label: 'PyTorch, 1 process',
+          bars: [{ series: 'pytorch', value: c.throughput.sentencesPerSec! }],
+        })),
     ]),
   ];
   const split = suite(r, 'matmul')?.notes.split as Record<string, number>[] | undefined;

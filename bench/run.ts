@@ -45,7 +45,10 @@ if (values.help) {
 const mode: Mode = values.quick ? 'quick' : 'full';
 const list = (s: string | undefined, all: readonly string[]): string[] => {
   if (!s) return [...all];
-  const picked = s.split(',').map((x) => x.trim()).filter(Boolean);
+  const picked = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   const bad = picked.filter((x) => !all.includes(x));
   if (bad.length) {
     process.stderr.write(`error: unknown ${bad.join(', ')} (choose from ${all.join(', ')})\n`);
@@ -107,7 +110,9 @@ if (values.child) {
 
 // tfjs suites run each in a child process unless --in-process: a backend runtime is never shared between them.
 const ISOLATED = new Set(['forward', 'matmul', 'encode']);
-const passOn = process.argv.slice(2).filter((a, i, all) => a !== '--suites' && all[i - 1] !== '--suites' && !a.startsWith('--suites='));
+const passOn = process.argv
+  .slice(2)
+  .filter((a, i, all) => a !== '--suites' && all[i - 1] !== '--suites' && !a.startsWith('--suites='));
 const suites: Suite[] = SUITES.map((name) => {
   if (!selected.includes(name)) return { name, title: name, run: async () => ({ skip: 'not selected (--suites)' }) };
   const s = factories[name]();
@@ -118,9 +123,13 @@ const results = await runSuites(suites, {
   mode,
   log,
   settings: {
-    mode, suites: selected, backends, ...overrides,
+    mode,
+    suites: selected,
+    backends,
+    ...overrides,
     isolation: values['in-process'] ? 'one process' : 'forward, matmul and encode each in a child process',
-    budgets: 'per case, in each case result', node_options: process.env.NODE_OPTIONS ?? null,
+    budgets: 'per case, in each case result',
+    node_options: process.env.NODE_OPTIONS ?? null,
   },
 });
 const file = saveResults(ROOT, results);

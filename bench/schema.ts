@@ -122,7 +122,8 @@ export function validateResults(r: unknown, expectedSuites: readonly string[] = 
         if (Math.abs(c.opsPerSec * c.meanS - 1) > 1e-9) errs.push(`${where}: opsPerSec != 1/meanS`);
         for (const [unit, amount] of Object.entries(c.work)) {
           const t = c.throughput[`${unit}PerSec`];
-          if (t === undefined || Math.abs(t - amount / c.meanS) > 1e-6 * Math.abs(t)) errs.push(`${where}: ${unit}PerSec`);
+          if (t === undefined || Math.abs(t - amount / c.meanS) > 1e-6 * Math.abs(t))
+            errs.push(`${where}: ${unit}PerSec`);
         }
       } else if (!c.reason) errs.push(`${where}: ${c.status} without a reason`);
       if (!('cpuPerWall' in c) || !('cpuSPerCall' in c)) errs.push(`${where}: cpuPerWall/cpuSPerCall`);

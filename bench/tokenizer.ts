@@ -16,9 +16,13 @@ for (const line of readFileSync(corpus('sts-b.train.tsv'), 'utf8').split('\n')) 
 }
 const only = process.argv[3]; // one tokenizer alone, e.g. to time two processes against each other
 const tokenizers: [string, { encode(s: string): { inputIds: number[] } }][] = [];
-if (only !== 'unigram') tokenizers.push(['WordPiece (Chinese BERT vocab.txt)', BertTokenizer.fromFiles({ vocab: fixture('vocab.txt') })]);
+if (only !== 'unigram')
+  tokenizers.push(['WordPiece (Chinese BERT vocab.txt)', BertTokenizer.fromFiles({ vocab: fixture('vocab.txt') })]);
 if (only !== 'wordpiece') {
-  tokenizers.push(['SentencePiece Unigram (XLM-R, 8 002 pieces)', XLMRobertaTokenizer.fromDir(fixture('xlmr', 'xlmr-tiny', 'hf'))]);
+  tokenizers.push([
+    'SentencePiece Unigram (XLM-R, 8 002 pieces)',
+    XLMRobertaTokenizer.fromDir(fixture('xlmr', 'xlmr-tiny', 'hf')),
+  ]);
 }
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
 console.log(`corpus: ${sentences.length} sentences; node ${process.version}, one thread, ${seconds}s per tokenizer`);
@@ -52,8 +56,14 @@ for (const [name, tok] of tokenizers) {
   const median = rates[Math.floor(rates.length / 2)]!;
   const cpuMedian = cpuRates[Math.floor(cpuRates.length / 2)]!;
   const tokensPerSentence = tokensPerPass / sentences.length;
-  console.log(`\n${name}: ${fmt(tokensPerPass)} tokens with specials (${tokensPerSentence.toFixed(1)}/sentence), ${rates.length} passes`);
-  console.log(`sentences/s: ${fmt(median)} (median pass; best ${fmt(rates[rates.length - 1]!)}, worst ${fmt(rates[0]!)})`);
+  console.log(
+    `\n${name}: ${fmt(tokensPerPass)} tokens with specials (${tokensPerSentence.toFixed(1)}/sentence), ${rates.length} passes`,
+  );
+  console.log(
+    `sentences/s: ${fmt(median)} (median pass; best ${fmt(rates[rates.length - 1]!)}, worst ${fmt(rates[0]!)})`,
+  );
   console.log(`tokens/s:    ${fmt(median * tokensPerSentence)}`);
-  console.log(`per CPU-second: ${fmt(cpuMedian)} sentences/s, ${fmt(cpuMedian * tokensPerSentence)} tokens/s (median pass)`);
+  console.log(
+    `per CPU-second: ${fmt(cpuMedian)} sentences/s, ${fmt(cpuMedian * tokensPerSentence)} tokens/s (median pass)`,
+  );
 }

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const dir = process.argv[2];
-const load = async (cat) => (await import(pathToFileURL(join(dir, 'General_Category', cat, 'code-points.mjs')).href)).default;
+const load = async (cat) =>
+  (await import(pathToFileURL(join(dir, 'General_Category', cat, 'code-points.mjs')).href)).default;
 const cats = ['Control', 'Format', 'Private_Use', 'Punctuation', 'Nonspacing_Mark'];
 const loaded = Object.fromEntries(await Promise.all(cats.map(async (c) => [c, await load(c)])));
 const points = (cat) => loaded[cat];

@@ -24,7 +24,10 @@ export interface RunOptions {
 let rssFiles = 0;
 
 /** Asynchronous, so servers in the test process keep answering while the child runs. */
-export function sbert(args: string[], opts: RunOptions = {}): Promise<Run & { stdoutBytes: Buffer; maxRssMiB?: number }> {
+export function sbert(
+  args: string[],
+  opts: RunOptions = {},
+): Promise<Run & { stdoutBytes: Buffer; maxRssMiB?: number }> {
   const env: NodeJS.ProcessEnv = { ...process.env, SBERT_PROGRESS: '0', SBERT_QUIET: '1', ...opts.env };
   const rssFile = opts.measureRss ? join(tmpdir(), `sbert-maxrss-${process.pid}-${rssFiles++}`) : undefined;
   if (rssFile) env.SBERT_TEST_MAXRSS = rssFile;
@@ -37,7 +40,13 @@ export function sbert(args: string[], opts: RunOptions = {}): Promise<Run & { st
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         const maxRssMiB = rssFile && existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) / 1024 : undefined;
-        resolve({ code, stdout: stdout.toString('utf8'), stdoutBytes: stdout, stderr: stderr.toString('utf8'), ...(rssFile ? { maxRssMiB } : {}) });
+        resolve({
+          code,
+          stdout: stdout.toString('utf8'),
+          stdoutBytes: stdout,
+          stderr: stderr.toString('utf8'),
+          ...(rssFile ? { maxRssMiB } : {}),
+        });
       },
     );
     // A command that stops at a bad line exits without reading the rest of its input: that is no error here.
@@ -51,6 +60,7 @@ export function sbert(args: string[], opts: RunOptions = {}): Promise<Run & { st
 /** The one `error:` line a failing command must print (and nothing that looks like a stack trace). */
 export function errorLine(run: Run): string {
   const lines = run.stderr.split('\n').filter((l) => l.startsWith('error:'));
-  if (lines.length !== 1 || /\n\s+at /.test(run.stderr)) throw new Error(`expected one error: line, got stderr:\n${run.stderr}`);
+  if (lines.length !== 1 || /\n\s+at /.test(run.stderr))
+    throw new Error(`expected one error: line, got stderr:\n${run.stderr}`);
   return lines[0]!;
 }

@@ -5,7 +5,10 @@ import { ROOT } from './fixtures.js';
 
 export default function setup(): void {
   try {
-    execFileSync(process.execPath, [`${ROOT}/node_modules/typescript/bin/tsc`, '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [`${ROOT}/node_modules/typescript/bin/tsc`, '-p', 'tsconfig.json'], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
     execFileSync(process.execPath, [`${ROOT}/scripts/types-shim.mjs`], { cwd: ROOT, stdio: 'pipe' });
   } catch (e) {
     const out = (e as { stdout?: Buffer }).stdout?.toString() ?? String(e);

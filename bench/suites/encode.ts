@@ -40,13 +40,19 @@ export function encodeSuite(env: BenchEnv): Suite {
       const SentenceEncoder = await importEncoder();
       if (typeof SentenceEncoder === 'string') return { skip: SentenceEncoder };
       // quick: 16 sentences in batches of 8, so 2 workers still get a batch each
-      const sentences = stsSentences('test', true).slice(0, env.overrides.sentences ?? (ctx.mode === 'quick' ? 16 : undefined));
+      const sentences = stsSentences('test', true).slice(
+        0,
+        env.overrides.sentences ?? (ctx.mode === 'quick' ? 16 : undefined),
+      );
       const batchSize = env.overrides.batchSize ?? (ctx.mode === 'quick' ? 8 : 32);
       const batches = sentenceBatches(env.tokenizer(), sentences, batchSize);
       const work = {
         sentences: sentences.length,
         tokens: batches.reduce((a, b) => a + b.tokens, 0),
-        flops: batchesFlops(env.model().config, batches.map((b) => [b.batch, b.length])),
+        flops: batchesFlops(
+          env.model().config,
+          batches.map((b) => [b.batch, b.length]),
+        ),
       };
       const dir = env.model().dirs.safetensors;
       const n = Math.max(2, availableParallelism());
@@ -68,7 +74,13 @@ export function encodeSuite(env: BenchEnv): Suite {
         // PyTorch runs the same padded batches (ids only: tokenization and pooling are not timed there).
         if (workers === 1 && r.status === 'ok') {
           const { backend: _, ...same } = params;
-          env.anchorCases.push({ name: `encode ${sentences.length} sentences`, params: same, batches, work, tfjsS: r.meanS });
+          env.anchorCases.push({
+            name: `encode ${sentences.length} sentences`,
+            params: same,
+            batches,
+            work,
+            tfjsS: r.meanS,
+          });
         }
       }
     },

@@ -12,10 +12,18 @@ import { budgetFor, type Suite, type SuiteContext } from '../harness.js';
 import { gridBatch, sentenceBatches, stsSentences, type IdBatch } from '../inputs.js';
 import type { Mode } from '../schema.js';
 
-export const FULL_GRID: readonly [number, number][] = [1, 8, 32].flatMap((b) => [16, 64, 128, 512].map((l): [number, number] => [b, l]));
+export const FULL_GRID: readonly [number, number][] = [1, 8, 32].flatMap((b) =>
+  [16, 64, 128, 512].map((l): [number, number] => [b, l]),
+);
 
 export function gridFor(mode: Mode, backend: string): [number, number][] {
-  if (mode === 'quick') return backend === 'cpu' ? [[1, 16]] : [[1, 16], [4, 32]];
+  if (mode === 'quick')
+    return backend === 'cpu'
+      ? [[1, 16]]
+      : [
+          [1, 16],
+          [4, 32],
+        ];
   return [...FULL_GRID];
 }
 
@@ -72,13 +80,22 @@ export async function runShapes(
   env: BenchEnv,
   backend: string,
   model: BertModel,
-  shapes: readonly { name: string; params: Record<string, string | number>; batches: IdBatch[]; sentences: number; anchor: boolean }[],
+  shapes: readonly {
+    name: string;
+    params: Record<string, string | number>;
+    batches: IdBatch[];
+    sentences: number;
+    anchor: boolean;
+  }[],
 ): Promise<void> {
   const config = model.config;
   let rate = GUESS_FLOPS[backend] ?? 10e9;
   const heap: Record<string, number> = {};
   for (const s of shapes) {
-    const flops = batchesFlops(config, s.batches.map((b) => [b.batch, b.length]));
+    const flops = batchesFlops(
+      config,
+      s.batches.map((b) => [b.batch, b.length]),
+    );
     const tokens = s.batches.reduce((a, b) => a + b.tokens, 0);
     const estimateS = flops / rate;
     const params = { backend, ...s.params };
@@ -97,7 +114,11 @@ export async function runShapes(
       continue;
     }
     if (estimateS > cap) {
-      ctx.skipCase(name, `estimated ${estimateS.toFixed(0)} s per call at ${(rate / 1e9).toFixed(1)} GFLOP/s, over the ${cap} s cap of ${ctx.mode} mode for ${backend}`, params);
+      ctx.skipCase(
+        name,
+        `estimated ${estimateS.toFixed(0)} s per call at ${(rate / 1e9).toFixed(1)} GFLOP/s, over the ${cap} s cap of ${ctx.mode} mode for ${backend}`,
+        params,
+      );
       continue;
     }
     let up: Uploaded | undefined;
@@ -114,7 +135,8 @@ export async function runShapes(
     if (bytes !== undefined) heap[s.name] = bytes;
     if (r.status !== 'ok') {
       if (RUNTIME_DEAD.test(r.reason ?? '')) {
-        if (bytes !== undefined) r.reason += ` (wasm heap at ${Math.round(bytes / 2 ** 20)} MiB; wasm32's limit is 4096 MiB)`;
+        if (bytes !== undefined)
+          r.reason += ` (wasm heap at ${Math.round(bytes / 2 ** 20)} MiB; wasm32's limit is 4096 MiB)`;
         env.deadBackends.set(backend, `${s.name}: ${r.reason}`);
       }
       continue;
@@ -122,7 +144,8 @@ export async function runShapes(
     rate = Math.max(rate === GUESS_FLOPS[backend] ? 0 : rate, r.throughput.flopsPerSec!);
     if (anchor) {
       anchor.tfjsS = r.meanS;
-      if (s.batches.length === 1 && s.batches[0]!.tokens <= 512) env.pooled.set(s.name, await meanPooled(model, s.batches[0]!));
+      if (s.batches.length === 1 && s.batches[0]!.tokens <= 512)
+        env.pooled.set(s.name, await meanPooled(model, s.batches[0]!));
     }
   }
   if (Object.keys(heap).length) ctx.note(`${backend} heap bytes after each case`, heap);
@@ -148,7 +171,11 @@ export function wasmHeapBytes(): number | undefined {
  */
 function bySize(a: { batches: IdBatch[] }, b: { batches: IdBatch[] }): number {
   const peak = (s: { batches: IdBatch[] }) => Math.max(...s.batches.map((x) => x.batch * x.length));
-  const flops = (s: { batches: IdBatch[] }) => batchesFlops(BERT_BASE, s.batches.map((x) => [x.batch, x.length]));
+  const flops = (s: { batches: IdBatch[] }) =>
+    batchesFlops(
+      BERT_BASE,
+      s.batches.map((x) => [x.batch, x.length]),
+    );
   return peak(a) - peak(b) || flops(a) - flops(b);
 }
 
@@ -168,12 +195,18 @@ export function forwardSuite(env: BenchEnv): Suite {
         try {
           chosen = await setupBackend(backend as BackendName);
         } catch (e) {
-          ctx.skipCase(`${backend} (backend)`, `backend not available: ${e instanceof Error ? e.message : String(e)}`, { backend });
+          ctx.skipCase(`${backend} (backend)`, `backend not available: ${e instanceof Error ? e.message : String(e)}`, {
+            backend,
+          });
           continue;
         }
         // A software adapter (lavapipe) is a correctness tool, not a benchmark target, unless asked for by name.
         if (chosen.reason.includes('(software, slow)') && !env.overrides.backendsNamed) {
-          ctx.skipCase(`${backend} (backend)`, `software adapter only (${chosen.reason}); --backends ${backend} times it anyway`, { backend });
+          ctx.skipCase(
+            `${backend} (backend)`,
+            `software adapter only (${chosen.reason}); --backends ${backend} times it anyway`,
+            { backend },
+          );
           continue;
         }
         ran++;
@@ -184,14 +217,13 @@ export function forwardSuite(env: BenchEnv): Suite {
         if (backend === 'wasm') info.wasmThreads = wasmThreads();
         try {
           const shapes = [
-            ...[...(env.overrides.grid ?? gridFor(ctx.mode, backend))]
-              .map(([b, l]) => ({
-                name: `grid b${b}×l${l}`,
-                params: { input: 'grid', batch: b, seqLen: l },
-                batches: [gridBatch(b, l, loaded.config.vocabSize)],
-                sentences: b,
-                anchor: anchorBackend === undefined ? ran === 1 : backend === anchorBackend,
-              })),
+            ...[...(env.overrides.grid ?? gridFor(ctx.mode, backend))].map(([b, l]) => ({
+              name: `grid b${b}×l${l}`,
+              params: { input: 'grid', batch: b, seqLen: l },
+              batches: [gridBatch(b, l, loaded.config.vocabSize)],
+              sentences: b,
+              anchor: anchorBackend === undefined ? ran === 1 : backend === anchorBackend,
+            })),
             {
               name: `sts-b test ${sts.length}, batch ${batchSize}`,
               params: { input: 'sts-b', sentences: sts.length, batch: batchSize },

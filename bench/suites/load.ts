@@ -23,9 +23,11 @@ export function loadSuite(env: BenchEnv): Suite {
           work: { bytes },
           fn: () => {
             const loaded = loadModelDir(m.dirs[format]);
-            if (loaded.format !== format) throw new Error(`${m.dirs[format]}: loaded as ${loaded.format}, expected ${format}`);
+            if (loaded.format !== format)
+              throw new Error(`${m.dirs[format]}: loaded as ${loaded.format}, expected ${format}`);
           },
-          budget: ctx.mode === 'quick' ? { warmup: 1, minSamples: 1, maxTime: 0 } : { warmup: 1, minSamples: 3, maxTime: 0 },
+          budget:
+            ctx.mode === 'quick' ? { warmup: 1, minSamples: 1, maxTime: 0 } : { warmup: 1, minSamples: 3, maxTime: 0 },
         });
       }
     },

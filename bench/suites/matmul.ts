@@ -15,7 +15,14 @@ import { gridBatch } from '../inputs.js';
 import type { Mode } from '../schema.js';
 
 // ≤ 1 024 tokens each: a batch of 32 STS-B-length sentences, and longer texts (the grid has the big shapes)
-export const SPLIT_SHAPES: Record<Mode, [number, number][]> = { quick: [[2, 32]], full: [[32, 32], [8, 128], [1, 512]] };
+export const SPLIT_SHAPES: Record<Mode, [number, number][]> = {
+  quick: [[2, 32]],
+  full: [
+    [32, 32],
+    [8, 128],
+    [1, 512],
+  ],
+};
 
 /** Random stand-ins for one forward's matmul operands (values do not change matmul speed). */
 export function matmulOperands(c: BertConfig, batch: number, seqLen: number) {
@@ -68,7 +75,10 @@ export async function kernelProfile(model: BertModel, ids: tf.Tensor2D, mask: tf
   }
   const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
   const matmul = [...byKernel].filter(([k]) => MATMUL_KERNELS.has(k)).reduce((a, [, v]) => a + v, 0);
-  const top = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => ({ kernel: k, ms: Math.round(v * 10) / 10 }));
+  const top = [...byKernel]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([k, v]) => ({ kernel: k, ms: Math.round(v * 10) / 10 }));
   return { kernelMs: total, matmulShare: matmul / total, top };
 }
 

@@ -24,7 +24,9 @@ export function findTorchPython(): { python: string; torch: string } | { missing
     const r = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
     if (r.status === 0) return { python: py, torch: r.stdout.trim() };
   }
-  return { missing: `no python3 with torch (tried ${tried.join(', ')}; Debian: apt-get install python3-torch libopenblas0-pthread)` };
+  return {
+    missing: `no python3 with torch (tried ${tried.join(', ')}; Debian: apt-get install python3-torch libopenblas0-pthread)`,
+  };
 }
 
 interface AnchorOutput {
@@ -46,14 +48,19 @@ function runAnchor(
   try {
     const file = join(dir, 'cases.json');
     writeFileSync(file, JSON.stringify({ cases }));
-    const r = spawnSync(python, [ANCHOR_SCRIPT, '--cases', file, '--weights', weights, '--threads', String(threads.intra)], {
-      encoding: 'utf8',
-      timeout: timeoutS * 1000,
-      maxBuffer: 64 << 20,
-      env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads.openblas), OMP_NUM_THREADS: String(threads.intra) },
-    });
+    const r = spawnSync(
+      python,
+      [ANCHOR_SCRIPT, '--cases', file, '--weights', weights, '--threads', String(threads.intra)],
+      {
+        encoding: 'utf8',
+        timeout: timeoutS * 1000,
+        maxBuffer: 64 << 20,
+        env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads.openblas), OMP_NUM_THREADS: String(threads.intra) },
+      },
+    );
     if (r.error) throw new Error(`${ANCHOR_SCRIPT}: ${r.error.message}`);
-    if (r.status !== 0) throw new Error(`${ANCHOR_SCRIPT}: exit ${r.status}: ${(r.stderr || '').trim().split('\n').pop()}`);
+    if (r.status !== 0)
+      throw new Error(`${ANCHOR_SCRIPT}: exit ${r.status}: ${(r.stderr || '').trim().split('\n').pop()}`);
     return JSON.parse(r.stdout) as AnchorOutput;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -79,10 +86,16 @@ export function pytorchSuite(env: BenchEnv): Suite {
       const cores = availableParallelism();
       let threads = { intra: 1, openblas: cores };
       if (ctx.mode === 'full' && cores > 1) {
-        const probe = [{ name: 'b8×l64', batches: [toRows(gridBatch(8, 64))], budget: { warmup: 1, minSamples: 3, maxTime: 0 } }];
+        const probe = [
+          { name: 'b8×l64', batches: [toRows(gridBatch(8, 64))], budget: { warmup: 1, minSamples: 3, maxTime: 0 } },
+        ];
         const sweep: Record<string, number> = {};
         let best = Infinity;
-        for (const t of [{ intra: 1, openblas: cores }, { intra: cores, openblas: 1 }, { intra: cores, openblas: cores }]) {
+        for (const t of [
+          { intra: 1, openblas: cores },
+          { intra: cores, openblas: 1 },
+          { intra: cores, openblas: cores },
+        ]) {
           const s = Math.min(...runAnchor(found.python, weights, probe, t, 300).cases[0]!.sampleS);
           sweep[`intra ${t.intra} + openblas ${t.openblas}`] = s;
           if (s < best) (best = s), (threads = t);
@@ -109,7 +122,13 @@ export function pytorchSuite(env: BenchEnv): Suite {
           ctx.skipCase(c.name, 'the anchor returned no timing for it', { backend: 'pytorch', ...c.params });
           continue;
         }
-        const r = resultFromSamples(`pytorch ${c.name}`, { backend: 'pytorch', ...c.params }, got.sampleS, c.work, budgets[env.anchorCases.indexOf(c)]!);
+        const r = resultFromSamples(
+          `pytorch ${c.name}`,
+          { backend: 'pytorch', ...c.params },
+          got.sampleS,
+          c.work,
+          budgets[env.anchorCases.indexOf(c)]!,
+        );
         if (got.cpuS?.length) {
           r.cpuSPerCall = got.cpuS.reduce((a, b) => a + b, 0) / got.cpuS.length;
           r.cpuPerWall = r.cpuSPerCall / r.meanS;

@@ -82,7 +82,9 @@ interface DawnModule {
 /** The adapter in a few words, and whether it is a CPU implementation (Mesa's lavapipe, SwiftShader, WARP). */
 export function describeAdapter(a: Adapter): { name: string; software: boolean } {
   const info = a.info ?? {};
-  const name = (info.description || [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unnamed').split(' (')[0]!.trim();
+  const name = (info.description || [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unnamed')
+    .split(' (')[0]!
+    .trim();
   const software =
     a.isFallbackAdapter === true ||
     info.architecture === 'software' ||
@@ -98,8 +100,15 @@ function vulkanLoaderPresent(): boolean {
   if (process.platform !== 'linux') return true;
   const dirs = [
     ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
-    '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu',
-    '/usr/lib64', '/usr/lib', '/lib64', '/lib', '/usr/local/lib',
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/lib/x86_64-linux-gnu',
+    '/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib64',
+    '/lib',
+    '/usr/local/lib',
   ];
   return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
 }
@@ -117,7 +126,9 @@ async function webgpu(auto = false): Promise<string> {
   try {
     dawn = (await importOptional('webgpu')) as DawnModule;
   } catch {
-    throw new BackendUnavailable('backend webgpu needs the optional packages webgpu and @tensorflow/tfjs-backend-webgpu (npm install webgpu @tensorflow/tfjs-backend-webgpu)');
+    throw new BackendUnavailable(
+      'backend webgpu needs the optional packages webgpu and @tensorflow/tfjs-backend-webgpu (npm install webgpu @tensorflow/tfjs-backend-webgpu)',
+    );
   }
   const g = globalThis as { navigator?: { gpu?: unknown } };
   if (!g.navigator?.gpu && !vulkanLoaderPresent()) {
@@ -125,20 +136,30 @@ async function webgpu(auto = false): Promise<string> {
   }
   const gpu = g.navigator?.gpu ?? (dawnGpu ??= dawn.create([]));
   const adapter = await (gpu as Gpu).requestAdapter();
-  if (!adapter) throw new BackendUnavailable('backend webgpu: no WebGPU adapter found (Dawn found no Vulkan/Metal/D3D12 GPU)');
+  if (!adapter)
+    throw new BackendUnavailable('backend webgpu: no WebGPU adapter found (Dawn found no Vulkan/Metal/D3D12 GPU)');
   const { name, software } = describeAdapter(adapter);
   if (software && auto) {
-    throw new BackendUnavailable(`backend webgpu: only a software adapter (${name}), slower than wasm; pass --backend webgpu to use it anyway`, `software adapter ${name} only`);
+    throw new BackendUnavailable(
+      `backend webgpu: only a software adapter (${name}), slower than wasm; pass --backend webgpu to use it anyway`,
+      `software adapter ${name} only`,
+    );
   }
   // tfjs-backend-webgpu looks for navigator.gpu when it is imported.
   if (!g.navigator?.gpu) {
     for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) Object.assign(globalThis, { [k]: v });
-    Object.defineProperty(globalThis, 'navigator', { value: { ...g.navigator, gpu }, configurable: true, writable: true });
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { ...g.navigator, gpu },
+      configurable: true,
+      writable: true,
+    });
   }
   try {
     await importOptional('@tensorflow/tfjs-backend-webgpu');
   } catch {
-    throw new BackendUnavailable('backend webgpu needs @tensorflow/tfjs-backend-webgpu (npm install @tensorflow/tfjs-backend-webgpu)');
+    throw new BackendUnavailable(
+      'backend webgpu needs @tensorflow/tfjs-backend-webgpu (npm install @tensorflow/tfjs-backend-webgpu)',
+    );
   }
   await activate('webgpu');
   return `WebGPU adapter ${name}${software ? ' (software, slow)' : ''}; ${await resolveWebgpuMatmul()}${await resolveFusedKernels()}`;
@@ -150,9 +171,14 @@ async function resolveFusedKernels(): Promise<string> {
   const say = (what: string, check: DeviceCheck, against: string): string => {
     if (check.error) return `; ${what} as tfjs ops (the fused program failed on this device: ${check.error})`;
     const d = check.diff.toExponential(1);
-    return passed(check) ? `; fused ${what} (agrees with ${against} to ${d})` : `; ${what} as tfjs ops (the fused program disagreed by ${d} on this device)`;
+    return passed(check)
+      ? `; fused ${what} (agrees with ${against} to ${d})`
+      : `; ${what} as tfjs ops (the fused program disagreed by ${d} on this device)`;
   };
-  return say('LayerNorm', await checkFusedLayerNorm(layerNormComposite), "tfjs's ops") + say('attention', await checkFusedAttention(), 'a float64 attention');
+  return (
+    say('LayerNorm', await checkFusedLayerNorm(layerNormComposite), "tfjs's ops") +
+    say('attention', await checkFusedAttention(), 'a float64 attention')
+  );
 }
 
 /**
@@ -166,8 +192,10 @@ async function withoutProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
   try {
     return await start();
   } finally {
-    for (const l of process.listeners('uncaughtException')) if (!exceptions.has(l)) process.removeListener('uncaughtException', l);
-    for (const l of process.listeners('unhandledRejection')) if (!rejections.has(l)) process.removeListener('unhandledRejection', l);
+    for (const l of process.listeners('uncaughtException'))
+      if (!exceptions.has(l)) process.removeListener('uncaughtException', l);
+    for (const l of process.listeners('unhandledRejection'))
+      if (!rejections.has(l)) process.removeListener('unhandledRejection', l);
   }
 }
 
@@ -188,11 +216,17 @@ async function cpu(): Promise<string> {
   return 'plain JavaScript kernels';
 }
 
-const SETUP: Record<Exclude<BackendName, 'auto'>, (auto?: boolean) => Promise<string>> = { tensorflow, webgpu, wasm, cpu };
+const SETUP: Record<Exclude<BackendName, 'auto'>, (auto?: boolean) => Promise<string>> = {
+  tensorflow,
+  webgpu,
+  wasm,
+  cpu,
+};
 
 /** Activates the backend `name` (for `auto`, the best one present: tensorflow → webgpu → wasm → cpu). */
 export async function setupBackend(name: BackendName = 'auto'): Promise<BackendChoice> {
-  if (!BACKEND_NAMES.includes(name)) throw new UsageError(`unknown backend "${name}" (choose from ${BACKEND_NAMES.join(', ')})`);
+  if (!BACKEND_NAMES.includes(name))
+    throw new UsageError(`unknown backend "${name}" (choose from ${BACKEND_NAMES.join(', ')})`);
   if (name !== 'auto') return { name, reason: await SETUP[name]() };
   const skipped: string[] = [];
   for (const candidate of ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const) {

@@ -23,7 +23,8 @@ export const MAX_HTML_TOKENS = 256;
 
 function index(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer ≥ 0');
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('expected an integer ≥ 0');
   return n;
 }
 
@@ -45,18 +46,25 @@ export function register(program: Command): void {
     .option('--model <dir|id>', 'model folder, or hub id looked up under weights/<id>/', DEFAULT_MODEL_ID)
     .option('--layer <l>', 'layer (0-based); PNG without --head: every head of this layer', index)
     .option('--head <h>', 'head (0-based); PNG without --layer: this head in every layer', index)
-    .requiredOption('--out <file>', 'FILE.png (heatmap; neither --layer nor --head: each layer\'s mean over heads) or FILE.html')
+    .requiredOption(
+      '--out <file>',
+      "FILE.png (heatmap; neither --layer nor --head: each layer's mean over heads) or FILE.html",
+    )
     .option('--max-length <n>', 'truncate TEXT to N tokens', positiveInt)
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
     .option(...ALLOW_NONFINITE)
     .action(async (text: string, o: AttentionCliOptions) => {
       const kind = extname(o.out).toLowerCase();
-      if (kind !== '.png' && kind !== '.html' && kind !== '.htm') throw new UsageError(`--out must end in .png or .html, got "${o.out}"`);
+      if (kind !== '.png' && kind !== '.html' && kind !== '.htm')
+        throw new UsageError(`--out must end in .png or .html, got "${o.out}"`);
       checkOutputFile(o.out);
-      const { loaded, tokenizer } = loadModelAndTokenizer(resolveModelDir(o.model), { allowNonFinite: o.allowNonfinite });
+      const { loaded, tokenizer } = loadModelAndTokenizer(resolveModelDir(o.model), {
+        allowNonFinite: o.allowNonfinite,
+      });
       const { numHiddenLayers: nl, numAttentionHeads: nh } = loaded.config;
       // Check the options before the forward, so a typo costs nothing.
-      if (o.layer !== undefined && o.layer >= nl) throw new UsageError(`--layer must be in 0..${nl - 1}, got ${o.layer}`);
+      if (o.layer !== undefined && o.layer >= nl)
+        throw new UsageError(`--layer must be in 0..${nl - 1}, got ${o.layer}`);
       if (o.head !== undefined && o.head >= nh) throw new UsageError(`--head must be in 0..${nh - 1}, got ${o.head}`);
 
       reportBackend(await setupBackend(o.backend));
@@ -71,7 +79,9 @@ export function register(program: Command): void {
       let what: string;
       if (kind === '.png') {
         if (labelFont().file === null && process.env.SBERT_QUIET !== '1') {
-          process.stderr.write('sbert: warning: no CJK font found (install @embedpdf/fonts-sc or fonts-wqy-microhei, or set SBERT_CJK_FONT); Chinese labels may draw as boxes\n');
+          process.stderr.write(
+            'sbert: warning: no CJK font found (install @embedpdf/fonts-sc or fonts-wqy-microhei, or set SBERT_CJK_FONT); Chinese labels may draw as boxes\n',
+          );
         }
         const panels = selectPanels(maps, { layer: o.layer, head: o.head });
         bytes = renderHeatmapPng(maps.tokens, panels, text);
@@ -79,14 +89,18 @@ export function register(program: Command): void {
       } else {
         // L² lines per head: past this the page is tens of MB and the lines a solid block.
         if (maps.tokens.length > MAX_HTML_TOKENS) {
-          throw new InputError(`TEXT has ${maps.tokens.length} tokens; the HTML head view shows at most ${MAX_HTML_TOKENS} (use --max-length ${MAX_HTML_TOKENS}, or a .png)`);
+          throw new InputError(
+            `TEXT has ${maps.tokens.length} tokens; the HTML head view shows at most ${MAX_HTML_TOKENS} (use --max-length ${MAX_HTML_TOKENS}, or a .png)`,
+          );
         }
         bytes = renderHeadViewHtml(maps, { title: text, layer: o.layer, head: o.head });
         what = `an HTML head view of ${count(nl, 'layer')} × ${count(nh, 'head')}`;
       }
       writeFileAtomic(o.out, (tmp) => writeFileSync(tmp, bytes));
       if (process.env.SBERT_QUIET !== '1') {
-        process.stderr.write(`sbert: wrote ${o.out}: ${what}, ${count(maps.tokens.length, 'token')} (${formatBytes(Buffer.byteLength(bytes))})\n`);
+        process.stderr.write(
+          `sbert: wrote ${o.out}: ${what}, ${count(maps.tokens.length, 'token')} (${formatBytes(Buffer.byteLength(bytes))})\n`,
+        );
       }
     });
 }

@@ -17,7 +17,8 @@ export const EXIT_MISMATCH = 3;
 
 function tolerance(value: string): number {
   const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x) || x < 0) throw new InvalidArgumentError('expected a number ≥ 0, such as 1e-5');
+  if (value.trim() === '' || !Number.isFinite(x) || x < 0)
+    throw new InvalidArgumentError('expected a number ≥ 0, such as 1e-5');
   return x;
 }
 
@@ -34,12 +35,25 @@ interface CompareCliOptions {
 export function register(program: Command): void {
   program
     .command('compare')
-    .description('compare the model\'s hidden states, attentions and pools with a PyTorch reference file (exit 3 past tolerance)')
+    .description(
+      "compare the model's hidden states, attentions and pools with a PyTorch reference file (exit 3 past tolerance)",
+    )
     .option('--model <dir|id>', 'model folder, or hub id looked up under weights/<id>/', DEFAULT_MODEL_ID)
-    .requiredOption('--reference <file>', 'reference .safetensors (the fixtures\' format; scripts/dump_reference.py writes one)')
+    .requiredOption(
+      '--reference <file>',
+      "reference .safetensors (the fixtures' format; scripts/dump_reference.py writes one)",
+    )
     .option('--json', 'print {"tensors": {name: {"max_abs", "mean_abs", ...}}, "ok": bool, ...}')
-    .option('--tolerance <x>', 'max abs error allowed for every tensor (default: 2e-5; 1e-5 for attentions and normalized pools; pool.mean_sqrt_len scaled by √length)', tolerance)
-    .option('--groups <names>', 'comma-separated batches to compare: main, pairs, long, fp16, bf16 (default: all but fp16/bf16, or just fp16/bf16 for a checkpoint stored in that dtype)', commaList)
+    .option(
+      '--tolerance <x>',
+      'max abs error allowed for every tensor (default: 2e-5; 1e-5 for attentions and normalized pools; pool.mean_sqrt_len scaled by √length)',
+      tolerance,
+    )
+    .option(
+      '--groups <names>',
+      'comma-separated batches to compare: main, pairs, long, fp16, bf16 (default: all but fp16/bf16, or just fp16/bf16 for a checkpoint stored in that dtype)',
+      commaList,
+    )
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
     .option(...ALLOW_NONFINITE)
     .action(async (o: CompareCliOptions) => {
@@ -57,7 +71,10 @@ export function register(program: Command): void {
       const rounded = loaded.dtypes.length === 1 ? { F16: 'fp16', BF16: 'bf16' }[loaded.dtypes[0]!] : undefined;
       if (!groups && rounded && reference.groups.some((g) => g.name === rounded)) {
         groups = [rounded];
-        if (!o.json) process.stderr.write(`sbert: ${loaded.dtypes[0]} checkpoint: comparing the reference's ${rounded}.* tensors\n`);
+        if (!o.json)
+          process.stderr.write(
+            `sbert: ${loaded.dtypes[0]} checkpoint: comparing the reference's ${rounded}.* tensors\n`,
+          );
       }
 
       reportBackend(await setupBackend(o.backend));

@@ -13,7 +13,8 @@ export function register(program: Command): void {
     .option('--revision <rev>', 'branch, tag or commit', 'main')
     .option('--dir <dir>', 'target folder (default: weights/ID)')
     .action(async (id: string, opts: { revision: string; dir?: string }) => {
-      if (!isHubId(id)) throw new UsageError(`"${id}" is not a hub model id (expected ORG/NAME, e.g. ${DEFAULT_MODEL_ID})`);
+      if (!isHubId(id))
+        throw new UsageError(`"${id}" is not a hub model id (expected ORG/NAME, e.g. ${DEFAULT_MODEL_ID})`);
       const bar = createProgressBar({ unit: 'bytes', label: id });
       let started = false;
       try {

@@ -36,48 +36,77 @@ interface DumpCliOptions {
 export function register(program: Command): void {
   program
     .command('dump')
-    .description('run the model on texts and write the ids, hidden states, attentions, layer internals and pools to a .safetensors file (the reference format of sbert compare)')
+    .description(
+      'run the model on texts and write the ids, hidden states, attentions, layer internals and pools to a .safetensors file (the reference format of sbert compare)',
+    )
     .argument('[texts...]', 'the texts (one padded batch); without them, read --input or stdin')
     .option('--model <dir|id>', 'model folder, or hub id looked up under weights/<id>/', DEFAULT_MODEL_ID)
     .requiredOption('--out <file>', 'the .safetensors file to write')
     .option('--input <file>', 'read the texts from FILE (default: stdin) when none are given as arguments')
-    .addOption(new Option('--input-format <fmt>', 'one text per line, or one JSON string per line').choices(['lines', 'jsonl']).default('lines'))
+    .addOption(
+      new Option('--input-format <fmt>', 'one text per line, or one JSON string per line')
+        .choices(['lines', 'jsonl'])
+        .default('lines'),
+    )
     .option('--pairs', 'sentence pairs: JSONL {"a": ..., "b": ...} lines from --input or stdin (token_type_ids 1 on b)')
-    .option('--max-length <n>', 'truncate each text to N tokens (default: the model\'s position limit)', positiveInt)
-    .option('--tensors <list>', 'comma-separated keys or families to write (default: all): hidden_states, attentions, layer, last_hidden_state, pool, or keys such as attentions.0, layer.1.intermediate', commaList)
-    .option('--hooks <list>', 'also write these TransformerLens hook points (blocks.0.attn.hook_pattern, ...), or all', commaList)
+    .option('--max-length <n>', "truncate each text to N tokens (default: the model's position limit)", positiveInt)
+    .option(
+      '--tensors <list>',
+      'comma-separated keys or families to write (default: all): hidden_states, attentions, layer, last_hidden_state, pool, or keys such as attentions.0, layer.1.intermediate',
+      commaList,
+    )
+    .option(
+      '--hooks <list>',
+      'also write these TransformerLens hook points (blocks.0.attn.hook_pattern, ...), or all',
+      commaList,
+    )
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
     .option(...ALLOW_NONFINITE)
     .action(async (args: string[], o: DumpCliOptions) => {
       if (!o.out.endsWith('.safetensors')) throw new UsageError(`--out must end in .safetensors, got "${o.out}"`);
-      if (o.pairs && args.length) throw new UsageError('--pairs reads {"a", "b"} lines from --input or stdin, not arguments');
+      if (o.pairs && args.length)
+        throw new UsageError('--pairs reads {"a", "b"} lines from --input or stdin, not arguments');
       checkOutputFile(o.out);
       const items: TextItem[] = args.map((a) => ({ a, b: null }));
       if (!items.length) {
-        for await (const { a, b } of readTextItems(o.input, o.pairs ? 'jsonl' : o.inputFormat, o.pairs === true)) items.push({ a, b });
+        for await (const { a, b } of readTextItems(o.input, o.pairs ? 'jsonl' : o.inputFormat, o.pairs === true))
+          items.push({ a, b });
       }
-      if (!items.length) throw new UsageError('no texts: give them as arguments, or one per line on stdin or in --input');
+      if (!items.length)
+        throw new UsageError('no texts: give them as arguments, or one per line on stdin or in --input');
 
-      const { loaded, tokenizer } = loadModelAndTokenizer(resolveModelDir(o.model), { allowNonFinite: o.allowNonfinite });
+      const { loaded, tokenizer } = loadModelAndTokenizer(resolveModelDir(o.model), {
+        allowNonFinite: o.allowNonfinite,
+      });
       const maxLength = Math.min(o.maxLength ?? Infinity, maxTokens(loaded.config));
-      const encodings = tokenizer.encodePairBatch(items.map((i) => [i.a, i.b]), { maxLength });
+      const encodings = tokenizer.encodePairBatch(
+        items.map((i) => [i.a, i.b]),
+        { maxLength },
+      );
       const texts = o.pairs ? items : items.map((i) => i.a);
       reportBackend(await setupBackend(o.backend));
       const model = BertModel.load(loaded.config, loaded.weights);
       try {
         const tensors = await dumpActivations(model, encodings, { tensors: o.tensors, hooks: o.hooks });
         const textJson = JSON.stringify(texts);
-        writeFileAtomic(o.out, (tmp) => writeSafetensors(tmp, tensors, {
-          format: 'sbert-tfjs dump',
-          model: loaded.dir,
-          backend: getBackend(),
-          tfjs: tfjsVersion,
-          date: new Date().toISOString(),
-          texts: textJson.length <= MAX_METADATA_TEXT ? textJson : `(${count(texts.length, 'text')}, left out: over ${MAX_METADATA_TEXT} characters)`,
-        }));
+        writeFileAtomic(o.out, (tmp) =>
+          writeSafetensors(tmp, tensors, {
+            format: 'sbert-tfjs dump',
+            model: loaded.dir,
+            backend: getBackend(),
+            tfjs: tfjsVersion,
+            date: new Date().toISOString(),
+            texts:
+              textJson.length <= MAX_METADATA_TEXT
+                ? textJson
+                : `(${count(texts.length, 'text')}, left out: over ${MAX_METADATA_TEXT} characters)`,
+          }),
+        );
         const L = encodings[0]!.inputIds.length;
         if (process.env.SBERT_QUIET !== '1') {
-          process.stderr.write(`sbert: wrote ${count(tensors.length - 3, 'tensor')} for ${count(texts.length, o.pairs ? 'pair' : 'text')} × ${count(L, 'token')} to ${o.out}\n`);
+          process.stderr.write(
+            `sbert: wrote ${count(tensors.length - 3, 'tensor')} for ${count(texts.length, o.pairs ? 'pair' : 'text')} × ${count(L, 'token')} to ${o.out}\n`,
+          );
         }
       } finally {
         model.dispose();

@@ -3,7 +3,12 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tokenizerFor } from '../encoder/load.js';
 import { messageOf } from '../errors.js';
-import { BertTokenizer, type SentencePieceSettings, type TokenizerSettings, XLMRobertaTokenizer } from '../tokenizer/index.js';
+import {
+  BertTokenizer,
+  type SentencePieceSettings,
+  type TokenizerSettings,
+  XLMRobertaTokenizer,
+} from '../tokenizer/index.js';
 import type { Command } from 'commander';
 import { groupLabel } from '../compare/compare.js';
 import { loadReference } from '../compare/reference.js';
@@ -100,7 +105,13 @@ function tokenizerReport(dir: string, vocabSize: number, configFile: string): To
       settings[name] = { value: tok.settings[k], source: tok.sources[k] };
     }
   }
-  return { file: tok.file, class: tok.tokenizerClass, vocabSize: tok.vocabSize, settings, ...(problem ? { problem } : {}) };
+  return {
+    file: tok.file,
+    class: tok.tokenizerClass,
+    vocabSize: tok.vocabSize,
+    settings,
+    ...(problem ? { problem } : {}),
+  };
 }
 
 /**
@@ -134,22 +145,50 @@ export function inspect(path: string, opts: LoadOptions = {}): InspectReport {
     }
     // No config: take the layer count from the keys themselves.
     const keys = mapKeys(names, knownNames(CONFIG_LIMITS.num_hidden_layers));
-    const file = { path, weightsFile: path, format: ckpt.format, dtypes: [...new Set(tensors.map((t) => t.dtype))], tensors, keyStyle: keys.style, ignoredConfigKeys: [] };
+    const file = {
+      path,
+      weightsFile: path,
+      format: ckpt.format,
+      dtypes: [...new Set(tensors.map((t) => t.dtype))],
+      tensors,
+      keyStyle: keys.style,
+      ignoredConfigKeys: [],
+    };
     if (keys.canonical.size === 0 && names.some((n) => n === 'input_ids' || n.endsWith('.input_ids'))) {
       const ref = loadReference(path);
-      const groups = ref.groups.map((g) => ({ name: groupLabel(g.name), batch: g.inputs.batch, length: g.inputs.length, tensors: g.tensors.length }));
-      return { ...file, missing: [], unexpected: [], renamed: [], reference: { groups, unknown: ref.unknown, metadata: ckpt.metadata } };
+      const groups = ref.groups.map((g) => ({
+        name: groupLabel(g.name),
+        batch: g.inputs.batch,
+        length: g.inputs.length,
+        tensors: g.tensors.length,
+      }));
+      return {
+        ...file,
+        missing: [],
+        unexpected: [],
+        renamed: [],
+        reference: { groups, unknown: ref.unknown, metadata: ckpt.metadata },
+      };
     }
     const layers = layersIn(keys);
     const required = [...bertNames(layers), ...POOLER_KEYS];
-    return { ...file, missing: required.filter((n) => !keys.canonical.has(n)), unexpected: keys.unexpected, renamed: keys.renamed };
+    return {
+      ...file,
+      missing: required.filter((n) => !keys.canonical.has(n)),
+      unexpected: keys.unexpected,
+      renamed: keys.renamed,
+    };
   } finally {
     ckpt.close();
   }
 }
 
 function text(r: InspectReport): string {
-  const lines = [`path:    ${r.path}`, `weights: ${r.weightsFile}`, `format:  ${r.format}   dtypes: ${r.dtypes.join(', ')}${r.reference ? '' : `   keys: ${r.keyStyle}`}`];
+  const lines = [
+    `path:    ${r.path}`,
+    `weights: ${r.weightsFile}`,
+    `format:  ${r.format}   dtypes: ${r.dtypes.join(', ')}${r.reference ? '' : `   keys: ${r.keyStyle}`}`,
+  ];
   if (r.config) {
     const c = r.config;
     lines.push(
@@ -167,9 +206,12 @@ function text(r: InspectReport): string {
   for (const t of r.tensors) lines.push(`  ${t.name.padEnd(width)}  ${t.dtype.padEnd(4)}  [${t.shape.join(', ')}]`);
   if (r.reference) {
     const { groups, unknown, metadata } = r.reference;
-    lines.push(`activations (sbert compare --reference reads them): ${groups.map((g) => `${g.name} ${g.batch} × ${g.length} tokens, ${g.tensors} tensors`).join('; ')}`);
+    lines.push(
+      `activations (sbert compare --reference reads them): ${groups.map((g) => `${g.name} ${g.batch} × ${g.length} tokens, ${g.tensors} tensors`).join('; ')}`,
+    );
     if (unknown.length) lines.push(`other tensors (${unknown.length}): ${unknown.join(', ')}`);
-    for (const [k, v] of Object.entries(metadata)) lines.push(`metadata ${k}: ${v.length > 200 ? `${v.slice(0, 200)}…` : v}`);
+    for (const [k, v] of Object.entries(metadata))
+      lines.push(`metadata ${k}: ${v.length > 200 ? `${v.slice(0, 200)}…` : v}`);
     return lines.join('\n');
   }
   const pooler = r.missing.every((m) => POOLER_KEYS.includes(m)) && r.missing.length ? ' (pooler: optional)' : '';
@@ -183,7 +225,8 @@ function text(r: InspectReport): string {
     const t = r.tokenizer;
     lines.push(`tokenizer: ${t.file}, ${t.vocabSize} ids; class ${t.class}`);
     const width = Math.max(...Object.keys(t.settings).map((k) => k.length));
-    for (const [k, { value, source }] of Object.entries(t.settings)) lines.push(`  ${k.padEnd(width)}  ${JSON.stringify(value).padEnd(8)}  from ${source}`);
+    for (const [k, { value, source }] of Object.entries(t.settings))
+      lines.push(`  ${k.padEnd(width)}  ${JSON.stringify(value).padEnd(8)}  from ${source}`);
     if (t.problem) lines.push(`tokenizer problem: ${t.problem}`);
   }
   return lines.join('\n');

@@ -15,7 +15,8 @@ export function npyHeader(rows: number, cols: number): Uint8Array {
 
 /** Parses a float32 2-D .npy (the format we write) → { shape, data }. */
 export function readNpy(buf: Uint8Array): { shape: [number, number]; data: Float32Array } {
-  if (buf[0] !== 0x93 || Buffer.from(buf.subarray(1, 6)).toString('latin1') !== 'NUMPY') throw new Error('not a .npy file');
+  if (buf[0] !== 0x93 || Buffer.from(buf.subarray(1, 6)).toString('latin1') !== 'NUMPY')
+    throw new Error('not a .npy file');
   const len = new DataView(buf.buffer, buf.byteOffset).getUint16(8, true);
   const header = Buffer.from(buf.subarray(10, 10 + len)).toString('latin1');
   const m = /'shape': \((\d+), (\d+)\)/.exec(header);

@@ -6,15 +6,23 @@ import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('expected a positive integer');
   return n;
 }
 
 /** A comma-separated option value: `a, b,c` → ['a', 'b', 'c']. */
-export const commaList = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+export const commaList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** `--allow-nonfinite`: for every command that loads a model. */
-export const ALLOW_NONFINITE = ['--allow-nonfinite', 'load weights holding NaN or Inf (refused by default; outputs are still never NaN)'] as const;
+export const ALLOW_NONFINITE = [
+  '--allow-nonfinite',
+  'load weights holding NaN or Inf (refused by default; outputs are still never NaN)',
+] as const;
 
 export interface ModelOptions {
   model: string;
@@ -26,9 +34,13 @@ export interface ModelOptions {
 
 export function addModelOptions(cmd: Command): Command {
   return cmd
-    .option('--model <dir|id>', 'model folder, or hub id looked up under weights/<id>/ (downloaded when missing)', DEFAULT_MODEL_ID)
+    .option(
+      '--model <dir|id>',
+      'model folder, or hub id looked up under weights/<id>/ (downloaded when missing)',
+      DEFAULT_MODEL_ID,
+    )
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
-    .option('--max-length <n>', 'truncate inputs to N tokens (default: the model\'s max_seq_length)', positiveInt)
+    .option('--max-length <n>', "truncate inputs to N tokens (default: the model's max_seq_length)", positiveInt)
     .option(...ALLOW_NONFINITE);
 }
 

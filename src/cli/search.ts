@@ -16,9 +16,16 @@ interface SearchCliOptions extends ModelOptions {
 }
 
 export function register(program: Command): void {
-  addModelOptions(program.command('search').description('the corpus sentences most similar to each query (cosine of embeddings, like util.semantic_search)'))
+  addModelOptions(
+    program
+      .command('search')
+      .description('the corpus sentences most similar to each query (cosine of embeddings, like util.semantic_search)'),
+  )
     .argument('<queries...>', 'the sentences to look for')
-    .requiredOption('--corpus <file>', 'the sentences to search, one per line (or JSONL strings with --input-format jsonl)')
+    .requiredOption(
+      '--corpus <file>',
+      'the sentences to search, one per line (or JSONL strings with --input-format jsonl)',
+    )
     .addOption(new Option('--input-format <fmt>', 'corpus format').choices(['lines', 'jsonl']).default('lines'))
     .option('--top-k <k>', 'hits per query', positiveInt, 5)
     .option('--workers <n>', 'worker threads (default: one per core for large corpora)', positiveInt)
@@ -28,7 +35,13 @@ export function register(program: Command): void {
       for await (const s of readSentences(o.corpus, o.inputFormat)) corpus.push(s.text);
       if (!corpus.length) throw new InputError('the corpus has no sentences', o.corpus);
       warnWorkers(o.workers);
-      const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, workers: o.workers, maxSeqLength: o.maxLength, allowNonFinite: o.allowNonfinite });
+      const enc = await SentenceEncoder.load(o.model, {
+        onDownload: downloadProgress(),
+        backend: o.backend,
+        workers: o.workers,
+        maxSeqLength: o.maxLength,
+        allowNonFinite: o.allowNonfinite,
+      });
       try {
         reportBackend(enc.backend);
         const [corpusVecs, queryVecs] = [await enc.encode(corpus), await enc.encode(queries)];

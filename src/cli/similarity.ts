@@ -6,12 +6,20 @@ import { cosine } from '../encoder/similarity.js';
 import { addModelOptions, type ModelOptions, reportBackend } from './options.js';
 
 export function register(program: Command): void {
-  addModelOptions(program.command('similarity').description('cosine similarity of the first sentence to each of the others'))
+  addModelOptions(
+    program.command('similarity').description('cosine similarity of the first sentence to each of the others'),
+  )
     .argument('<source>', 'the sentence to compare')
     .argument('<others...>', 'sentences to compare it with')
     .option('--json', 'print JSON: {"source": ..., "similarities": [{"sentence", "score"}]}')
     .action(async (source: string, others: string[], o: ModelOptions & { json?: boolean }) => {
-      const enc = await SentenceEncoder.load(o.model, { onDownload: downloadProgress(), backend: o.backend, maxSeqLength: o.maxLength, workers: 1, allowNonFinite: o.allowNonfinite });
+      const enc = await SentenceEncoder.load(o.model, {
+        onDownload: downloadProgress(),
+        backend: o.backend,
+        maxSeqLength: o.maxLength,
+        workers: 1,
+        allowNonFinite: o.allowNonfinite,
+      });
       try {
         reportBackend(enc.backend);
         const [first, ...rest] = await enc.encode([source, ...others]);

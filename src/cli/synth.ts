@@ -34,7 +34,13 @@ export function synthDir(configFile: string, out: string, dtype: SynthDType = 'f
   const weights = join(out, 'model.safetensors');
   writeFileAtomic(weights, (tmp) => writeSafetensors(tmp, tensors, { format: 'pt' }));
   writeFileAtomic(join(out, 'config.json'), (tmp) => writeFileSync(tmp, `${JSON.stringify(json, null, 2)}\n`));
-  return { files: [weights, join(out, 'config.json')], tensors: tensors.length, bytes: statSync(weights).size, layers: config.numHiddenLayers, hidden: config.hiddenSize };
+  return {
+    files: [weights, join(out, 'config.json')],
+    tensors: tensors.length,
+    bytes: statSync(weights).size,
+    layers: config.numHiddenLayers,
+    hidden: config.hiddenSize,
+  };
 }
 
 export function register(program: Command): void {
@@ -45,7 +51,8 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'output folder')
     .option('--dtype <dtype>', 'f32, f16 or bf16 (round to nearest even)', 'f32')
     .action((opts: { config: string; out: string; dtype: string }) => {
-      if (!['f32', 'f16', 'bf16'].includes(opts.dtype)) throw new UsageError(`--dtype must be f32, f16 or bf16, got "${opts.dtype}"`);
+      if (!['f32', 'f16', 'bf16'].includes(opts.dtype))
+        throw new UsageError(`--dtype must be f32, f16 or bf16, got "${opts.dtype}"`);
       const r = synthDir(opts.config, opts.out, opts.dtype as SynthDType);
       if (process.env.SBERT_QUIET !== '1') {
         process.stderr.write(

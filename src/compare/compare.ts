@@ -59,8 +59,13 @@ export const groupLabel = (name: string): string => (name === '' ? 'main' : name
 /** Groups whose tensors were computed from weights rounded to half precision: only for such models. */
 export const ROUNDED_GROUPS = ['fp16', 'bf16'];
 
-export async function compareReference(ref: Reference, source: ActivationSource, opts: CompareOptions = {}): Promise<ComparisonReport> {
-  if (opts.tolerance !== undefined && !(opts.tolerance >= 0)) throw new RangeError(`tolerance must be ≥ 0, got ${opts.tolerance}`);
+export async function compareReference(
+  ref: Reference,
+  source: ActivationSource,
+  opts: CompareOptions = {},
+): Promise<ComparisonReport> {
+  if (opts.tolerance !== undefined && !(opts.tolerance >= 0))
+    throw new RangeError(`tolerance must be ≥ 0, got ${opts.tolerance}`);
   const known = ref.groups.map((g) => groupLabel(g.name));
   for (const g of opts.groups ?? []) {
     if (!known.includes(g)) throw new InputError(`no group "${g}" (it has: ${known.join(', ')})`, ref.file);
@@ -69,7 +74,10 @@ export async function compareReference(ref: Reference, source: ActivationSource,
     opts.groups ? opts.groups.includes(groupLabel(g.name)) : !ROUNDED_GROUPS.includes(g.name);
 
   const results: TensorResult[] = [];
-  const skipped: ComparisonReport['skipped'] = ref.unknown.map((key) => ({ key, reason: 'not a tensor sbert compare knows' }));
+  const skipped: ComparisonReport['skipped'] = ref.unknown.map((key) => ({
+    key,
+    reason: 'not a tensor sbert compare knows',
+  }));
   for (const group of ref.groups) {
     if (!wanted(group)) {
       const reason = ROUNDED_GROUPS.includes(group.name)
@@ -96,7 +104,11 @@ function compareOne(file: string, group: RefGroup, t: RefTensor, mine: OurTensor
   const layout = layoutOf(t.tensor);
   // `.firstN` tensors hold the first N sentences of the batch: compare those rows of ours.
   const rows = t.firstRows ?? inputs.batch;
-  if (rows > inputs.batch) throw new InputError(`${t.key} has ${rows} sentences but the batch has ${inputs.batch === 1 ? '1 sentence' : inputs.batch}`, file);
+  if (rows > inputs.batch)
+    throw new InputError(
+      `${t.key} has ${rows} sentences but the batch has ${inputs.batch === 1 ? '1 sentence' : inputs.batch}`,
+      file,
+    );
   const perRow = mine.shape.slice(1).reduce((a, b) => a * b, 1);
   const expectedShape = [rows, ...mine.shape.slice(1)];
   if (t.shape.length !== expectedShape.length || t.shape.some((d, i) => d !== expectedShape[i])) {
@@ -107,7 +119,8 @@ function compareOne(file: string, group: RefGroup, t: RefTensor, mine: OurTensor
   const d = compareTensors(t.data, data, t.shape, layout, layout === 'rows' ? null : mask, inputs.length);
   let tolerance = opts.tolerance ?? defaultTolerance(t.tensor);
   // mean_sqrt_len is the mean times √n: its float32 error grows by the same factor, so does its tolerance.
-  if (t.tensor.kind === 'pool' && t.tensor.pool === 'mean_sqrt_len') tolerance *= Math.sqrt(longestRow(mask, inputs.length));
+  if (t.tensor.kind === 'pool' && t.tensor.pool === 'mean_sqrt_len')
+    tolerance *= Math.sqrt(longestRow(mask, inputs.length));
   const idToToken = opts.idToToken;
   const tokenOf = idToToken ? (b: number, l: number) => idToToken(inputs.inputIds[b * inputs.length + l]!) : undefined;
   return {

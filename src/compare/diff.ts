@@ -34,7 +34,9 @@ export function compareTensors(
 ): Diff {
   const numel = shape.reduce((a, b) => a * b, 1);
   if (ref.length !== numel || ours.length !== numel) {
-    throw new RangeError(`shape [${shape}] needs ${numel} elements, got ${ref.length} (reference) and ${ours.length} (ours)`);
+    throw new RangeError(
+      `shape [${shape}] needs ${numel} elements, got ${ref.length} (reference) and ${ours.length} (ours)`,
+    );
   }
   const rank = layout === 'rows' ? 2 : layout === 'tokens' ? 3 : 4;
   if (shape.length !== rank) throw new RangeError(`a '${layout}' tensor has rank ${rank}, got shape [${shape}]`);

@@ -20,7 +20,13 @@ const FORWARD_BYTES = 2 ** 29;
 export function dumpKeys(c: BertConfig): string[] {
   const keys = ['hidden_states.0'];
   for (let l = 0; l < c.numHiddenLayers; l++) {
-    keys.push(`layer.${l}.query`, `attentions.${l}`, `layer.${l}.attention_output`, `layer.${l}.intermediate`, `hidden_states.${l + 1}`);
+    keys.push(
+      `layer.${l}.query`,
+      `attentions.${l}`,
+      `layer.${l}.attention_output`,
+      `layer.${l}.intermediate`,
+      `hidden_states.${l + 1}`,
+    );
   }
   return [...keys, 'last_hidden_state', ...POOLS.map((p) => `pool.${p}`)];
 }
@@ -35,7 +41,9 @@ export function selectKeys(all: readonly string[], select?: readonly string[]): 
   for (const item of select) {
     const hits = all.filter((k) => k === item || k.startsWith(`${item}.`));
     if (!hits.length) {
-      throw new UsageError(`--tensors: "${item}" names no tensor (families: hidden_states, attentions, layer, last_hidden_state, pool; or a key such as attentions.0, layer.1.intermediate, pool.mean)`);
+      throw new UsageError(
+        `--tensors: "${item}" names no tensor (families: hidden_states, attentions, layer, last_hidden_state, pool; or a key such as attentions.0, layer.1.intermediate, pool.mean)`,
+      );
     }
     for (const k of hits) wanted.add(k);
   }
@@ -47,7 +55,8 @@ export function selectHooks(names: readonly string[], select?: readonly string[]
   if (!select) return [];
   if (select.length === 1 && select[0] === 'all') return [...names];
   for (const n of select) {
-    if (!names.includes(n)) throw new UsageError(`--hooks: no hook point "${n}" (e.g. ${names.slice(0, 4).join(', ')}, …; or all)`);
+    if (!names.includes(n))
+      throw new UsageError(`--hooks: no hook point "${n}" (e.g. ${names.slice(0, 4).join(', ')}, …; or all)`);
   }
   return names.filter((n) => select.includes(n));
 }
@@ -75,13 +84,18 @@ export interface DumpOptions {
  * `attention_mask`, `token_type_ids` (int32, `[B, L]`), then the selected activations (float32,
  * padded positions included, as PyTorch computes them there too).
  */
-export async function dumpActivations(model: BertModel, encodings: readonly Encoding[], opts: DumpOptions = {}): Promise<TensorToWrite[]> {
+export async function dumpActivations(
+  model: BertModel,
+  encodings: readonly Encoding[],
+  opts: DumpOptions = {},
+): Promise<TensorToWrite[]> {
   if (!encodings.length) throw new UsageError('no texts to run');
   const c = model.config;
   const names = [...selectKeys(dumpKeys(c), opts.tensors), ...selectHooks(model.hookNames(), opts.hooks)];
   const B = encodings.length;
   const L = encodings[0]!.inputIds.length;
-  if (encodings.some((e) => e.inputIds.length !== L)) throw new UsageError('the encodings must be padded to one length (tokenizer.encodeBatch pads them)');
+  if (encodings.some((e) => e.inputIds.length !== L))
+    throw new UsageError('the encodings must be padded to one length (tokenizer.encodeBatch pads them)');
   const perRow = names.reduce((a, n) => a + 4 * rowValues(c, n, L), 0);
   const max = opts.maxBytes ?? MAX_DUMP_BYTES;
   if (perRow * B > max) {
@@ -103,14 +117,24 @@ export async function dumpActivations(model: BertModel, encodings: readonly Enco
   const rowsPerForward = Math.max(1, Math.min(16, Math.floor(FORWARD_BYTES / perRow)));
   const ours = await bertSource(model, 'dump', rowsPerForward)(batch, names);
 
-  const int = (name: string, a: Int32Array): TensorToWrite => ({ name, dtype: 'I32', shape: [B, L], bytes: new Uint8Array(a.buffer) });
+  const int = (name: string, a: Int32Array): TensorToWrite => ({
+    name,
+    dtype: 'I32',
+    shape: [B, L],
+    bytes: new Uint8Array(a.buffer),
+  });
   return [
     int('input_ids', ids),
     int('attention_mask', mask),
     int('token_type_ids', types),
     ...names.map((name): TensorToWrite => {
       const t = ours.get(name)!;
-      return { name, dtype: 'F32', shape: t.shape, bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) };
+      return {
+        name,
+        dtype: 'F32',
+        shape: t.shape,
+        bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+      };
     }),
   ];
 }

@@ -1,6 +1,13 @@
 // Checking the engine against a PyTorch reference file, tensor by tensor (`sbert compare`).
 export { runComparison, bertSource } from './run.js';
-export { compareReference, type ComparisonReport, type TensorResult, type ActivationSource, type CompareOptions, type OurTensor } from './compare.js';
+export {
+  compareReference,
+  type ComparisonReport,
+  type TensorResult,
+  type ActivationSource,
+  type CompareOptions,
+  type OurTensor,
+} from './compare.js';
 export { loadReference, type Reference, type RefGroup, type RefBatch, type RefTensor } from './reference.js';
 export { compareTensors, describeIndex, type Diff, type Layout } from './diff.js';
 export { defaultTolerance, dataFlowRank, parseKey } from './catalog.js';

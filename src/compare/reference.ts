@@ -55,7 +55,10 @@ export function loadReference(file: string): Reference {
   const fail = (msg: string): never => {
     throw new InputError(`not a reference file: ${msg}`, file);
   };
-  const byGroup = new Map<string, { inputs: Partial<Record<(typeof INPUT_KEYS)[number], RawTensor>>; tensors: [RawTensor, ParsedKey][] }>();
+  const byGroup = new Map<
+    string,
+    { inputs: Partial<Record<(typeof INPUT_KEYS)[number], RawTensor>>; tensors: [RawTensor, ParsedKey][] }
+  >();
   const unknown: string[] = [];
   for (const raw of st.tensors.values()) {
     const { group, rest } = splitGroup(raw.name);
@@ -84,9 +87,11 @@ export function loadReference(file: string): Reference {
     const g = byGroup.get(name)!;
     const own = g.inputs.input_ids !== undefined;
     const prefix = name === '' ? '' : `${name}.`;
-    if (!own && (g.inputs.attention_mask || g.inputs.token_type_ids)) fail(`it has ${prefix}attention_mask or ${prefix}token_type_ids but no ${prefix}input_ids`);
+    if (!own && (g.inputs.attention_mask || g.inputs.token_type_ids))
+      fail(`it has ${prefix}attention_mask or ${prefix}token_type_ids but no ${prefix}input_ids`);
     if (!own && g.tensors.length === 0) continue;
-    if (!own && !mainInputs) fail(`${prefix}* tensors have neither ${prefix}input_ids nor the main batch's input_ids to run on`);
+    if (!own && !mainInputs)
+      fail(`${prefix}* tensors have neither ${prefix}input_ids nor the main batch's input_ids to run on`);
     const inputs = name === '' ? mainInputs! : own ? readBatch(file, prefix, g.inputs) : mainInputs!;
     const tensors: RefTensor[] = [];
     for (const [raw, parsed] of g.tensors) {
@@ -94,12 +99,19 @@ export function loadReference(file: string): Reference {
       if (parsed.tensor.kind === 'position_ids') {
         // ids, compared as a one-feature token tensor [B, L, 1]
         if (raw.shape.length !== 2) fail(`${raw.name} has shape [${raw.shape}], expected [batch, length]`);
-        const data = ints ? Float32Array.from(decodeInt32(raw.bytes, raw.dtype, file, raw.name)) : decodeFloat32(raw.bytes, raw.dtype, file, raw.name);
+        const data = ints
+          ? Float32Array.from(decodeInt32(raw.bytes, raw.dtype, file, raw.name))
+          : decodeFloat32(raw.bytes, raw.dtype, file, raw.name);
         tensors.push({ ...parsed, key: raw.name, shape: [...raw.shape, 1], data });
         continue;
       }
       if (ints) fail(`tensor ${raw.name} has integer dtype ${raw.dtype}`);
-      tensors.push({ ...parsed, key: raw.name, shape: raw.shape, data: decodeFloat32(raw.bytes, raw.dtype, file, raw.name) });
+      tensors.push({
+        ...parsed,
+        key: raw.name,
+        shape: raw.shape,
+        data: decodeFloat32(raw.bytes, raw.dtype, file, raw.name),
+      });
     }
     if (tensors.length > 0 || own) groups.push({ name, inputs, sharesMainInputs: name !== '' && !own, tensors });
   }

@@ -18,7 +18,9 @@ export function formatTable(report: ComparisonReport): string {
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
   const line = (cells: string[]): string =>
     cells
-      .map((cell, c) => (c === cells.length - 1 ? cell : c >= 2 && c <= 4 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .map((cell, c) =>
+        c === cells.length - 1 ? cell : c >= 2 && c <= 4 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!),
+      )
       .join('  ')
       .trimEnd();
   const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
@@ -39,7 +41,18 @@ export function summary(report: ComparisonReport): string {
 }
 
 export interface JsonReport {
-  tensors: Record<string, { max_abs: number | null; mean_abs: number | null; shape: number[]; tolerance: number; ok: boolean; worst_index: number[] | null; worst: string }>;
+  tensors: Record<
+    string,
+    {
+      max_abs: number | null;
+      mean_abs: number | null;
+      shape: number[];
+      tolerance: number;
+      ok: boolean;
+      worst_index: number[] | null;
+      worst: string;
+    }
+  >;
   ok: boolean;
   first_failure: string | null;
   skipped: Record<string, string>;

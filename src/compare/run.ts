@@ -8,7 +8,13 @@ import { runWithCache } from '../model/hooks.js';
 import { l2Normalize, pool, type PoolingMode } from '../model/pooling.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { parseKey } from './catalog.js';
-import { type ActivationSource, type CompareOptions, type ComparisonReport, compareReference, type OurTensor } from './compare.js';
+import {
+  type ActivationSource,
+  type CompareOptions,
+  type ComparisonReport,
+  compareReference,
+  type OurTensor,
+} from './compare.js';
 import { loadReference, type RefBatch, type Reference } from './reference.js';
 
 /** Hook point giving HF's per-layer internals (names from src/model/hooks.ts). */
@@ -40,10 +46,12 @@ export function bertSource(model: BertModel, file = 'reference', rowsPerForward 
       }
       if (!t) throw new Error(`not a reference tensor or hook point name: ${name}`);
       const layer = t.kind === 'hidden_states' ? t.index - 1 : 'layer' in t ? t.layer : 0;
-      if (layer >= N) throw new InputError(`${name} is beyond the model's ${N === 1 ? 'only layer' : `${N} layers`}`, file);
+      if (layer >= N)
+        throw new InputError(`${name} is beyond the model's ${N === 1 ? 'only layer' : `${N} layers`}`, file);
       if (t.kind === 'hidden_states') hidden = true;
       else if (t.kind === 'attentions') attentions = true;
-      else if (t.kind === 'query' || t.kind === 'attention_output' || t.kind === 'intermediate') hookNames.add(HOOK_OF[t.kind](t.layer));
+      else if (t.kind === 'query' || t.kind === 'attention_output' || t.kind === 'intermediate')
+        hookNames.add(HOOK_OF[t.kind](t.layer));
     }
 
     const { batch: B, length: L } = inputs;
@@ -51,8 +59,16 @@ export function bertSource(model: BertModel, file = 'reference', rowsPerForward 
     for (let r0 = 0; r0 < B; r0 += rowsPerForward) {
       const rows = Math.min(rowsPerForward, B - r0);
       const part = (a: Int32Array): tf.Tensor2D => tf.tensor2d(a.subarray(r0 * L, (r0 + rows) * L), [rows, L], 'int32');
-      const batch = { inputIds: part(inputs.inputIds), attentionMask: part(inputs.attentionMask), tokenTypeIds: part(inputs.tokenTypeIds) };
-      const { output, cache } = runWithCache(model, batch, { names: [...hookNames], outputHiddenStates: hidden, outputAttentions: attentions });
+      const batch = {
+        inputIds: part(inputs.inputIds),
+        attentionMask: part(inputs.attentionMask),
+        tokenTypeIds: part(inputs.tokenTypeIds),
+      };
+      const { output, cache } = runWithCache(model, batch, {
+        names: [...hookNames],
+        outputHiddenStates: hidden,
+        outputAttentions: attentions,
+      });
       try {
         for (const name of names) {
           const t = parseKey(name)?.tensor ?? { kind: 'hook' as const };
@@ -104,7 +120,11 @@ export function bertSource(model: BertModel, file = 'reference', rowsPerForward 
         }
       } finally {
         cache.dispose();
-        const seen = new Set<tf.Tensor>([output.lastHiddenState, ...(output.hiddenStates ?? []), ...(output.attentions ?? [])]);
+        const seen = new Set<tf.Tensor>([
+          output.lastHiddenState,
+          ...(output.hiddenStates ?? []),
+          ...(output.attentions ?? []),
+        ]);
         for (const x of seen) x.dispose();
         for (const x of Object.values(batch)) x.dispose();
       }

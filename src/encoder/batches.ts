@@ -16,7 +16,9 @@ export interface BatchJob {
 
 /** Indices of `encodings` in batches of `batchSize`, longest first. */
 export function planBatches(encodings: readonly Encoding[], batchSize: number): number[][] {
-  const order = encodings.map((_, i) => i).sort((a, b) => encodings[b]!.inputIds.length - encodings[a]!.inputIds.length || a - b);
+  const order = encodings
+    .map((_, i) => i)
+    .sort((a, b) => encodings[b]!.inputIds.length - encodings[a]!.inputIds.length || a - b);
   const batches: number[][] = [];
   for (let i = 0; i < order.length; i += batchSize) batches.push(order.slice(i, i + batchSize));
   return batches;

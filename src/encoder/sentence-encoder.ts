@@ -100,12 +100,16 @@ export class SentenceEncoder {
   /** One vector per sentence, in input order. */
   async encode(sentences: readonly string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
     const pooling = opts.pooling ?? this.pooling;
-    if (!POOLING_MODES.includes(pooling)) throw new UsageError(`unknown pooling "${pooling}" (choose from ${POOLING_MODES.join(', ')})`);
+    if (!POOLING_MODES.includes(pooling))
+      throw new UsageError(`unknown pooling "${pooling}" (choose from ${POOLING_MODES.join(', ')})`);
     return this.run(sentences, { pooling, normalize: opts.normalize ?? this.loaded.normalize ?? false }, opts);
   }
 
   /** The last hidden state of each sentence's tokens ([CLS] … [SEP], unpadded): one [tokens, hidden] array per sentence. */
-  async encodeTokens(sentences: readonly string[], opts: Omit<EncodeOptions, 'pooling' | 'normalize'> = {}): Promise<Float32Array[][]> {
+  async encodeTokens(
+    sentences: readonly string[],
+    opts: Omit<EncodeOptions, 'pooling' | 'normalize'> = {},
+  ): Promise<Float32Array[][]> {
     const flat = await this.run(sentences, { pooling: 'none', normalize: false }, opts);
     const H = this.dimension;
     return flat.map((rows) => Array.from({ length: rows.length / H }, (_, t) => rows.subarray(t * H, (t + 1) * H)));
@@ -118,10 +122,15 @@ export class SentenceEncoder {
     });
   }
 
-  private async run(sentences: readonly string[], settings: BatchSettings, opts: EncodeOptions): Promise<Float32Array[]> {
+  private async run(
+    sentences: readonly string[],
+    settings: BatchSettings,
+    opts: EncodeOptions,
+  ): Promise<Float32Array[]> {
     if (this.disposed) throw new UsageError('this SentenceEncoder was disposed');
     const batchSize = opts.batchSize ?? 32;
-    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new UsageError(`batchSize must be a positive integer, got ${batchSize}`);
+    if (!(Number.isInteger(batchSize) && batchSize >= 1))
+      throw new UsageError(`batchSize must be a positive integer, got ${batchSize}`);
     const encodings = this.tokenize(sentences);
     const jobs = planBatches(encodings, batchSize).flatMap((rows) => this.chunks(encodings, rows));
     const out = new Array<Float32Array>(sentences.length);
@@ -175,7 +184,9 @@ export class SentenceEncoder {
   private chunks(encodings: Encoding[], rows: number[]): BatchJob[] {
     if (GPU_BACKENDS.has(this.backend.name)) return [padBatch(encodings, rows, this.tokenizer.padId)];
     const lengths = rows.map((r) => encodings[r]!.inputIds.length);
-    return cpuChunks(lengths, MAX_FORWARD_TOKENS).map(([from, to]) => padBatch(encodings, rows.slice(from, to), this.tokenizer.padId));
+    return cpuChunks(lengths, MAX_FORWARD_TOKENS).map(([from, to]) =>
+      padBatch(encodings, rows.slice(from, to), this.tokenizer.padId),
+    );
   }
 
   /** The BertModel in this thread (uploaded on first use), for hooks, caches and patching. */
@@ -188,7 +199,11 @@ export class SentenceEncoder {
   /** Padded int32 model inputs for `sentences` (in order; the caller disposes them). */
   inputs(sentences: readonly string[]): BertInputs {
     const encodings = this.tokenize(sentences);
-    const job = padBatch(encodings, encodings.map((_, i) => i), this.tokenizer.padId);
+    const job = padBatch(
+      encodings,
+      encodings.map((_, i) => i),
+      this.tokenizer.padId,
+    );
     const shape: [number, number] = [job.batch, job.length];
     return {
       inputIds: tf.tensor2d(job.ids, shape, 'int32'),

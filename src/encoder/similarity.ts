@@ -53,7 +53,11 @@ export interface SearchHit {
  * util.semantic_search: for each query, the `topK` (default 10) corpus entries most similar by cosine,
  * best first (equal scores: lower corpus index first).
  */
-export function semanticSearch(queries: readonly Float32Array[], corpus: readonly Float32Array[], opts: { topK?: number } = {}): SearchHit[][] {
+export function semanticSearch(
+  queries: readonly Float32Array[],
+  corpus: readonly Float32Array[],
+  opts: { topK?: number } = {},
+): SearchHit[][] {
   const topK = opts.topK ?? 10;
   if (!Number.isInteger(topK) || topK < 1) throw new RangeError(`topK must be a positive integer, got ${topK}`);
   return cosSim(queries, corpus).map((row) =>

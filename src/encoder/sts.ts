@@ -62,7 +62,8 @@ function pairScore(kind: StsSimilarity, a: Float32Array, b: Float32Array): numbe
 
 /** The correlations of each similarity of embedding pairs (a[i], b[i]) with `gold[i]`. */
 export function stsMetrics(a: readonly Float32Array[], b: readonly Float32Array[], gold: readonly number[]): StsResult {
-  if (a.length !== b.length || a.length !== gold.length) throw new RangeError(`${a.length} / ${b.length} embeddings for ${gold.length} scores`);
+  if (a.length !== b.length || a.length !== gold.length)
+    throw new RangeError(`${a.length} / ${b.length} embeddings for ${gold.length} scores`);
   const out = { pairs: gold.length } as StsResult;
   for (const kind of STS_SIMILARITIES) {
     const scores = a.map((v, i) => pairScore(kind, v, b[i]!));

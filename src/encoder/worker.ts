@@ -27,7 +27,8 @@ if (!port) throw new Error('encoder worker must run in a worker thread');
 
 const init = workerData as WorkerInit;
 const send = (msg: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
-const fail = (id: number, e: unknown) => send({ type: 'error', id, message: e instanceof Error ? e.message : String(e) });
+const fail = (id: number, e: unknown) =>
+  send({ type: 'error', id, message: e instanceof Error ? e.message : String(e) });
 
 try {
   const choice = await setupBackend(init.backend);

@@ -42,7 +42,8 @@ function tryResolve(id: string): string | undefined {
 /** A folder for `idOrDir`: the folder itself, weights/<id>/, the HF cache, or a fresh download into weights/<id>/. */
 export async function ensureModel(idOrDir: string, opts: EnsureOptions = {}): Promise<string> {
   if (isDir(idOrDir) || existsSync(idOrDir)) return resolveModelDir(idOrDir); // a file: resolveModelDir says so
-  if (!isHubId(idOrDir)) throw new HubError(`${idOrDir}: no such model folder (and not a hub id such as uer/sbert-base-chinese-nli)`);
+  if (!isHubId(idOrDir))
+    throw new HubError(`${idOrDir}: no such model folder (and not a hub id such as uer/sbert-base-chinese-nli)`);
   const local = defaultModelDir(idOrDir);
   // weights/<id>/ or a huggingface_hub cache snapshot, when a finished download is there.
   const found = tryResolve(idOrDir);

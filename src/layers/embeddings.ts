@@ -49,7 +49,10 @@ export class BertEmbeddings {
     const H = this.wordEmbeddings.shape[1];
     const rows = wordRows ?? (tf.gather(this.wordEmbeddings, inputIds) as tf.Tensor as tf.Tensor3D);
     const words = this.hookEmbed.run(rows, hooks);
-    const types = this.hookTokenTypeEmbed.run(tf.gather(this.tokenTypeEmbeddings, tokenTypeIds) as tf.Tensor as tf.Tensor3D, hooks);
+    const types = this.hookTokenTypeEmbed.run(
+      tf.gather(this.tokenTypeEmbeddings, tokenTypeIds) as tf.Tensor as tf.Tensor3D,
+      hooks,
+    );
     const positions = this.positions(inputIds);
     const hooked = this.hookPosEmbed.runLazy(() => tf.broadcastTo(positions, [B, L, H]) as tf.Tensor3D, hooks);
     const sum = tf.add(tf.add(words, types), hooked ?? positions) as tf.Tensor3D;
@@ -63,7 +66,8 @@ export class BertEmbeddings {
   positionIds(inputIds: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
       const [B, L] = inputIds.shape;
-      if (this.paddingIdx === undefined) return tf.broadcastTo(tf.reshape(tf.range(0, L, 1, 'int32'), [1, L]), [B, L]) as tf.Tensor2D;
+      if (this.paddingIdx === undefined)
+        return tf.broadcastTo(tf.reshape(tf.range(0, L, 1, 'int32'), [1, L]), [B, L]) as tf.Tensor2D;
       // The running count in float32 (exact below 2^24, and every backend's cumsum takes floats), then ids.
       const mask = tf.cast(tf.notEqual(inputIds, tf.scalar(this.paddingIdx, 'int32')), 'float32');
       return tf.cast(tf.add(tf.mul(tf.cumsum(mask, 1), mask), this.paddingIdx), 'int32') as tf.Tensor2D;
@@ -74,7 +78,8 @@ export class BertEmbeddings {
   private positions(inputIds: tf.Tensor2D): tf.Tensor3D {
     const [B, L] = inputIds.shape;
     const H = this.wordEmbeddings.shape[1];
-    if (this.paddingIdx === undefined) return tf.reshape(tf.slice(this.positionEmbeddings, [0, 0], [L, H]), [1, L, H]) as tf.Tensor3D;
+    if (this.paddingIdx === undefined)
+      return tf.reshape(tf.slice(this.positionEmbeddings, [0, 0], [L, H]), [1, L, H]) as tf.Tensor3D;
     const ids = this.positionIds(inputIds);
     return tf.reshape(tf.gather(this.positionEmbeddings, tf.reshape(ids, [B * L])), [B, L, H]) as tf.Tensor3D;
   }

@@ -110,12 +110,14 @@ export class HookSet implements HookRun {
   apply<T extends tf.Tensor>(point: HookPoint, t: T): T {
     const fns = this.fns.get(point.name);
     if (!fns) return t;
-    const ctx: HookContext = point.layer === undefined ? { name: point.name } : { name: point.name, layer: point.layer };
+    const ctx: HookContext =
+      point.layer === undefined ? { name: point.name } : { name: point.name, layer: point.layer };
     let cur: T = t;
     for (const fn of fns) {
       const out = fn(cur, ctx);
       if (out === undefined || out === cur) continue;
-      if (!(out instanceof tf.Tensor)) throw new UsageError(`hook ${point.name} returned something that is not a tensor`);
+      if (!(out instanceof tf.Tensor))
+        throw new UsageError(`hook ${point.name} returned something that is not a tensor`);
       if (!sameShape(out.shape, cur.shape) || out.dtype !== cur.dtype) {
         throw new UsageError(
           `hook ${point.name} returned a ${out.dtype} tensor of shape [${out.shape}], expected ${cur.dtype} [${cur.shape}]`,

@@ -45,7 +45,13 @@ export class Linear {
     const shape = x.shape;
     const rows = x.size / this.inFeatures;
     const x2 = tf.reshape(x, [rows, this.inFeatures]) as tf.Tensor2D;
-    const y = linear(x2, this.weight, this.bias, activation, () => (this.transposed ??= tf.keep(tf.transpose(this.weight))));
+    const y = linear(
+      x2,
+      this.weight,
+      this.bias,
+      activation,
+      () => (this.transposed ??= tf.keep(tf.transpose(this.weight))),
+    );
     return tf.reshape(y, [...shape.slice(0, -1), this.outFeatures]) as tf.Tensor as tf.Tensor<R>;
   }
 

@@ -29,7 +29,8 @@ export function openCheckpointSource(src: ByteSource): Checkpoint {
   try {
     if (src.size === 0) throw new CheckpointError('file is empty', src.name);
     const head = src.read(0, Math.min(4, src.size));
-    if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return readTorchZip(src);
+    if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04)
+      return readTorchZip(src);
     if (head[0] === 0x80 && (head[1] ?? 0) <= 5) return readTorchLegacy(src);
     if (src.name.endsWith('.safetensors')) return readSafetensorsCheckpoint(src);
     // Unknown first bytes and no .safetensors name: a zip whose first entry is damaged still has its
@@ -43,7 +44,10 @@ export function openCheckpointSource(src: ByteSource): Checkpoint {
       return readSafetensorsCheckpoint(src);
     } catch (stErr) {
       const hex = [...head].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-      throw new CheckpointError(`not a safetensors, torch zip or legacy torch file (starts with ${hex}; as safetensors: ${(stErr as Error).message.replace(`${src.name}: `, '')})`, src.name);
+      throw new CheckpointError(
+        `not a safetensors, torch zip or legacy torch file (starts with ${hex}; as safetensors: ${(stErr as Error).message.replace(`${src.name}: `, '')})`,
+        src.name,
+      );
     }
   } catch (e) {
     src.close();

@@ -134,10 +134,18 @@ export function parseHfConfig(file: string, json: unknown): ParsedConfig {
   const sizes = {} as Record<(typeof HF_KEYS)[keyof typeof HF_KEYS], number>;
   for (const [key, field] of Object.entries(HF_KEYS)) {
     if (!Object.hasOwn(obj, key)) throw new CheckpointError(`missing required key "${key}"`, file);
-    sizes[field as (typeof HF_KEYS)[keyof typeof HF_KEYS]] = positiveInt(file, key, obj[key], CONFIG_LIMITS[key as keyof typeof HF_KEYS]);
+    sizes[field as (typeof HF_KEYS)[keyof typeof HF_KEYS]] = positiveInt(
+      file,
+      key,
+      obj[key],
+      CONFIG_LIMITS[key as keyof typeof HF_KEYS],
+    );
   }
   if (sizes.numAttentionHeads > sizes.hiddenSize) {
-    throw new CheckpointError(`num_attention_heads ${sizes.numAttentionHeads} exceeds hidden_size ${sizes.hiddenSize}`, file);
+    throw new CheckpointError(
+      `num_attention_heads ${sizes.numAttentionHeads} exceeds hidden_size ${sizes.hiddenSize}`,
+      file,
+    );
   }
   const act = obj.hidden_act ?? 'gelu';
   const eps = obj.layer_norm_eps ?? (modelType === 'bert' ? 1e-12 : 1e-5);
@@ -158,7 +166,14 @@ export function parseHfConfig(file: string, json: unknown): ParsedConfig {
     padTokenId: pad,
     ...(modelType === 'bert' ? {} : { modelType }),
   });
-  const used = new Set<string>([...Object.keys(HF_KEYS), 'hidden_act', 'layer_norm_eps', 'pad_token_id', 'model_type', 'architectures']);
+  const used = new Set<string>([
+    ...Object.keys(HF_KEYS),
+    'hidden_act',
+    'layer_norm_eps',
+    'pad_token_id',
+    'model_type',
+    'architectures',
+  ]);
   return { config, ignored: Object.keys(obj).filter((k) => !used.has(k)) };
 }
 

@@ -2,7 +2,14 @@
 export { type BertConfig, type HiddenAct, parseHfConfig, toHfConfig, checkConfig } from './config.js';
 export { Weights, type WeightTensor } from './weights.js';
 export { type DType, decodeFloat32, decodeInt32, toFloat16Bits, toBFloat16Bits } from './dtype.js';
-export { readSafetensors, parseSafetensors, writeSafetensors, serializeSafetensors, type RawTensor, readFile } from './safetensors.js';
+export {
+  readSafetensors,
+  parseSafetensors,
+  writeSafetensors,
+  serializeSafetensors,
+  type RawTensor,
+  readFile,
+} from './safetensors.js';
 export { openCheckpoint } from './checkpoint.js';
 export type { Checkpoint, CheckpointFormat, TensorEntry } from './tensor.js';
 export { loadModelDir, tokenizerDirOf, type LoadedModel, type LoadReport } from './model-dir.js';

@@ -7,7 +7,10 @@ import type { BertConfig } from './config.js';
 type Dims = (c: BertConfig) => number[];
 const H: Dims = (c) => [c.hiddenSize];
 const HH: Dims = (c) => [c.hiddenSize, c.hiddenSize];
-const linear = (module: string, dims: Dims, bias: Dims): [string, Dims][] => [[`${module}.weight`, dims], [`${module}.bias`, bias]];
+const linear = (module: string, dims: Dims, bias: Dims): [string, Dims][] => [
+  [`${module}.weight`, dims],
+  [`${module}.bias`, bias],
+];
 
 // HF's BertModel parameters without the `bert.` prefix, in module order, with their shapes (nn.Linear weights are
 // [out, in]): the one table the canonical names, the loader's shape checks and the synthetic weights derive from.
@@ -23,7 +26,11 @@ const LAYER: readonly [string, Dims][] = [
   ...linear('attention.self.key', HH, H),
   ...linear('attention.self.value', HH, H),
   ...linear('attention.output.dense', HH, H),
-  ...linear('intermediate.dense', (c) => [c.intermediateSize, c.hiddenSize], (c) => [c.intermediateSize]),
+  ...linear(
+    'intermediate.dense',
+    (c) => [c.intermediateSize, c.hiddenSize],
+    (c) => [c.intermediateSize],
+  ),
   ...linear('output.dense', (c) => [c.hiddenSize, c.intermediateSize], H),
   ...linear('attention.output.LayerNorm', H, H),
   ...linear('output.LayerNorm', H, H),
@@ -38,7 +45,8 @@ const LAYER_SUFFIXES = new Set(LAYER.map(([name]) => name));
 /** Every tensor a `BertModel` needs, with its shape for `c` (the pooler too when `pooler` is set). */
 export function bertShapes(c: BertConfig, { pooler = false } = {}): Map<string, number[]> {
   const m = new Map<string, number[]>(EMBEDDINGS.map(([name, dims]) => [name, dims(c)]));
-  for (let l = 0; l < c.numHiddenLayers; l++) for (const [name, dims] of LAYER) m.set(`encoder.layer.${l}.${name}`, dims(c));
+  for (let l = 0; l < c.numHiddenLayers; l++)
+    for (const [name, dims] of LAYER) m.set(`encoder.layer.${l}.${name}`, dims(c));
   if (pooler) for (const [name, dims] of POOLER) m.set(name, dims(c));
   return m;
 }
@@ -133,7 +141,11 @@ function uerName(key: string): string | undefined {
 }
 
 /** Maps checkpoint keys to canonical names. `known` says which canonical names a BertModel has. */
-export function mapKeys(names: readonly string[], known: (canonical: string) => boolean, style = keyStyle(names)): KeyMap {
+export function mapKeys(
+  names: readonly string[],
+  known: (canonical: string) => boolean,
+  style = keyStyle(names),
+): KeyMap {
   const out: KeyMap = { style, canonical: new Map(), renamed: [], unexpected: [], conflicts: [] };
   for (const key of names) {
     const name = style === 'uer' ? uerName(key) : hfName(key, known);

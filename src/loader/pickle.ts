@@ -48,10 +48,28 @@ export interface UnpickleOptions {
 
 // Opcodes that build arbitrary objects or use text forms torch never writes: named in the refusal.
 const REFUSED: Record<number, string> = {
-  0x69: 'INST', 0x6f: 'OBJ', 0x93: 'STACK_GLOBAL', 0x81: 'NEWOBJ', 0x92: 'NEWOBJ_EX',
-  0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x50: 'PERSID', 0x49: 'INT', 0x4c: 'LONG', 0x53: 'STRING',
-  0x56: 'UNICODE', 0x46: 'FLOAT', 0x70: 'PUT', 0x67: 'GET', 0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER',
-  0x98: 'READONLY_BUFFER', 0x8f: 'EMPTY_SET', 0x90: 'ADDITEMS', 0x91: 'FROZENSET',
+  0x69: 'INST',
+  0x6f: 'OBJ',
+  0x93: 'STACK_GLOBAL',
+  0x81: 'NEWOBJ',
+  0x92: 'NEWOBJ_EX',
+  0x82: 'EXT1',
+  0x83: 'EXT2',
+  0x84: 'EXT4',
+  0x50: 'PERSID',
+  0x49: 'INT',
+  0x4c: 'LONG',
+  0x53: 'STRING',
+  0x56: 'UNICODE',
+  0x46: 'FLOAT',
+  0x70: 'PUT',
+  0x67: 'GET',
+  0x96: 'BYTEARRAY8',
+  0x97: 'NEXT_BUFFER',
+  0x98: 'READONLY_BUFFER',
+  0x8f: 'EMPTY_SET',
+  0x90: 'ADDITEMS',
+  0x91: 'FROZENSET',
 };
 
 const MARK = Symbol('mark');
@@ -73,7 +91,10 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
   };
   const need = (n: number): number => {
     if (p + n > bytes.byteLength) {
-      throw new PickleTruncated(`invalid pickle in ${opts.where} at byte ${opAt}: truncated (needs ${n} more bytes, ${bytes.byteLength - p} left)`, opts.file);
+      throw new PickleTruncated(
+        `invalid pickle in ${opts.where} at byte ${opAt}: truncated (needs ${n} more bytes, ${bytes.byteLength - p} left)`,
+        opts.file,
+      );
     }
     const at = p;
     p += n;
@@ -328,7 +349,8 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
         // REDUCE
         const args = pop();
         const fn = pop();
-        if (!(fn instanceof PyGlobal) || !fn.call) fail(`REDUCE on ${fn instanceof PyGlobal ? fn.qualname : 'a non-callable'}`);
+        if (!(fn instanceof PyGlobal) || !fn.call)
+          fail(`REDUCE on ${fn instanceof PyGlobal ? fn.qualname : 'a non-callable'}`);
         if (!(args instanceof PyTuple)) fail('REDUCE arguments are not a tuple');
         stack.push((fn as PyGlobal).call!((args as PyTuple).items));
         break;

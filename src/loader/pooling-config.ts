@@ -15,19 +15,39 @@ export function poolingOf(file: string): PoolingConfig {
   const o = j as Record<string, unknown>;
   // A Map: a mode named "constructor" or "__proto__" must not find Object.prototype's members.
   const byName = new Map<string, PoolingMode>([
-    ['mean', 'mean'], ['mean_tokens', 'mean'], ['cls', 'cls'], ['cls_token', 'cls'], ['max', 'max'], ['max_tokens', 'max'],
-    ['mean_sqrt_len', 'mean_sqrt_len'], ['mean_sqrt_len_tokens', 'mean_sqrt_len'],
+    ['mean', 'mean'],
+    ['mean_tokens', 'mean'],
+    ['cls', 'cls'],
+    ['cls_token', 'cls'],
+    ['max', 'max'],
+    ['max_tokens', 'max'],
+    ['mean_sqrt_len', 'mean_sqrt_len'],
+    ['mean_sqrt_len_tokens', 'mean_sqrt_len'],
   ]);
   // sentence-transformers ≥ 5 writes `pooling_mode: "mean"`; older versions one boolean per mode.
   const named = own(o, 'pooling_mode');
   if (typeof named === 'string') {
     const m = byName.get(named);
-    if (!m) throw new CheckpointError(`pooling mode ${JSON.stringify(named)} is not supported (mean, cls, max, mean_sqrt_len_tokens)`, file);
+    if (!m)
+      throw new CheckpointError(
+        `pooling mode ${JSON.stringify(named)} is not supported (mean, cls, max, mean_sqrt_len_tokens)`,
+        file,
+      );
     return { mode: m };
   }
-  const on = Object.entries(o).filter(([k, v]) => k.startsWith('pooling_mode_') && v === true).map(([k]) => k.slice('pooling_mode_'.length));
-  if (on.length !== 1) throw new CheckpointError(on.length ? `several pooling modes at once (${on.join(', ')}) are not supported` : 'no pooling mode set', file);
+  const on = Object.entries(o)
+    .filter(([k, v]) => k.startsWith('pooling_mode_') && v === true)
+    .map(([k]) => k.slice('pooling_mode_'.length));
+  if (on.length !== 1)
+    throw new CheckpointError(
+      on.length ? `several pooling modes at once (${on.join(', ')}) are not supported` : 'no pooling mode set',
+      file,
+    );
   const m = byName.get(on[0]!);
-  if (!m) throw new CheckpointError(`pooling mode ${JSON.stringify(on[0])} is not supported (mean, cls, max, mean_sqrt_len_tokens)`, file);
+  if (!m)
+    throw new CheckpointError(
+      `pooling mode ${JSON.stringify(on[0])} is not supported (mean, cls, max, mean_sqrt_len_tokens)`,
+      file,
+    );
   return { mode: m };
 }

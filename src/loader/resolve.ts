@@ -29,15 +29,24 @@ export function resolveModelDir(idOrDir: string, cwd = process.cwd()): string {
   const asDir = (p: string) => (isDir(join(p, 'snapshots')) && !existsSync(join(p, 'config.json')) ? snapshot(p) : p);
   const given = resolve(cwd, idOrDir);
   if (isDir(given)) return asDir(given);
-  if (existsSync(given)) throw new InputError(`is a file; --model takes the folder that holds the model's files (${dirname(given)})`, idOrDir);
+  if (existsSync(given))
+    throw new InputError(
+      `is a file; --model takes the folder that holds the model's files (${dirname(given)})`,
+      idOrDir,
+    );
   if (/^[\w.-]+(\/[\w.-]+)?$/.test(idOrDir) && !idOrDir.includes('..')) {
     const local = join(weightsRoot(cwd), idOrDir);
     if (isDir(local)) return asDir(local);
     const cacheName = `models--${idOrDir.replace('/', '--')}`;
     const hubCache =
-      process.env.HF_HUB_CACHE ?? join(process.env.HF_HOME ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface'), 'hub');
-    for (const c of [join(weightsRoot(cwd), cacheName), resolve(cwd, hubCache, cacheName)]) if (isDir(join(c, 'snapshots'))) return snapshot(c);
-    throw new InputError(`no such folder, and hub id not found under weights/${idOrDir}/ (run \`sbert download ${idOrDir}\`)`, idOrDir);
+      process.env.HF_HUB_CACHE ??
+      join(process.env.HF_HOME ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface'), 'hub');
+    for (const c of [join(weightsRoot(cwd), cacheName), resolve(cwd, hubCache, cacheName)])
+      if (isDir(join(c, 'snapshots'))) return snapshot(c);
+    throw new InputError(
+      `no such folder, and hub id not found under weights/${idOrDir}/ (run \`sbert download ${idOrDir}\`)`,
+      idOrDir,
+    );
   }
   throw new InputError('no such folder', idOrDir);
 }

@@ -110,7 +110,8 @@ function parseHeader(bytes: Uint8Array, dataLen: number, file: string): Safetens
     }
     if (typeof info !== 'object' || info === null) fail(`entry ${name} is not an object`);
     const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
-    if (!isDType(dtype)) fail(`tensor ${name} has ${dtype === undefined ? 'no dtype' : `unsupported dtype ${JSON.stringify(dtype)}`}`);
+    if (!isDType(dtype))
+      fail(`tensor ${name} has ${dtype === undefined ? 'no dtype' : `unsupported dtype ${JSON.stringify(dtype)}`}`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       fail(`tensor ${name} has invalid shape ${JSON.stringify(shape)}`);
     }
@@ -140,11 +141,14 @@ function parseHeader(bytes: Uint8Array, dataLen: number, file: string): Safetens
   entries.sort((a, b) => a.start - b.start || a.end - b.end);
   let expected = 0;
   for (const e of entries) {
-    if (e.start !== expected) fail(`tensor ${e.name} starts at ${e.start}, expected ${expected} (offsets must be contiguous)`);
+    if (e.start !== expected)
+      fail(`tensor ${e.name} starts at ${e.start}, expected ${expected} (offsets must be contiguous)`);
     expected = e.end;
   }
   if (expected !== dataLen) {
-    fail(`tensors cover ${expected} bytes but the data section is ${dataLen} bytes${expected > dataLen ? ' (file truncated?)' : ''}`);
+    fail(
+      `tensors cover ${expected} bytes but the data section is ${dataLen} bytes${expected > dataLen ? ' (file truncated?)' : ''}`,
+    );
   }
   return { metadata, entries, dataStart: 8 + bytes.byteLength };
 }
@@ -155,11 +159,21 @@ export function parseSafetensors(buf: Uint8Array, file: string): SafetensorsFile
   const n = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds ${MAX_HEADER_BYTES} bytes`);
   const headerLen = Number(n);
-  if (8 + headerLen > buf.byteLength) fail(`header length ${headerLen} runs past the end of the ${buf.byteLength}-byte file`);
-  const { metadata, entries, dataStart } = parseHeader(buf.subarray(8, 8 + headerLen), buf.byteLength - 8 - headerLen, file);
+  if (8 + headerLen > buf.byteLength)
+    fail(`header length ${headerLen} runs past the end of the ${buf.byteLength}-byte file`);
+  const { metadata, entries, dataStart } = parseHeader(
+    buf.subarray(8, 8 + headerLen),
+    buf.byteLength - 8 - headerLen,
+    file,
+  );
   const tensors = new Map<string, RawTensor>();
   for (const e of entries) {
-    tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, bytes: buf.subarray(dataStart + e.start, dataStart + e.end) });
+    tensors.set(e.name, {
+      name: e.name,
+      dtype: e.dtype,
+      shape: e.shape,
+      bytes: buf.subarray(dataStart + e.start, dataStart + e.end),
+    });
   }
   return { file, metadata, tensors };
 }
@@ -179,7 +193,8 @@ function headerBytes(tensors: readonly TensorToWrite[], metadata?: Record<string
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   for (const t of tensors) {
-    if (t.name === '__metadata__' || Object.hasOwn(header, t.name)) throw new InputError(`duplicate or reserved tensor name ${t.name}`);
+    if (t.name === '__metadata__' || Object.hasOwn(header, t.name))
+      throw new InputError(`duplicate or reserved tensor name ${t.name}`);
     const size = t.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[t.dtype];
     // defineProperty: a tensor named __proto__ stays an entry.
     Object.defineProperty(header, t.name, {
@@ -202,7 +217,10 @@ function headerBytes(tensors: readonly TensorToWrite[], metadata?: Record<string
 function tensorBytes(t: TensorToWrite): Uint8Array {
   const b = typeof t.bytes === 'function' ? t.bytes() : t.bytes;
   const size = t.shape.reduce((a, c) => a * c, 1) * DTYPE_SIZE[t.dtype];
-  if (b.byteLength !== size) throw new InputError(`tensor ${t.name}: ${b.byteLength} bytes given, shape [${t.shape}] × ${t.dtype} needs ${size}`);
+  if (b.byteLength !== size)
+    throw new InputError(
+      `tensor ${t.name}: ${b.byteLength} bytes given, shape [${t.shape}] × ${t.dtype} needs ${size}`,
+    );
   return b;
 }
 
@@ -213,7 +231,11 @@ export function serializeSafetensors(tensors: readonly TensorToWrite[], metadata
 }
 
 /** Streams the file: one tensor's bytes in memory at a time when `bytes` are functions. */
-export function writeSafetensors(file: string, tensors: readonly TensorToWrite[], metadata?: Record<string, string>): void {
+export function writeSafetensors(
+  file: string,
+  tensors: readonly TensorToWrite[],
+  metadata?: Record<string, string>,
+): void {
   let fd: number;
   try {
     fd = openSync(file, 'w');

@@ -28,7 +28,8 @@ export function sentenceTransformers(dir: string): StLayout | undefined {
     const type = String(own(m, 'type') ?? '');
     const given = own(m, 'path');
     const path = typeof given === 'string' ? given : '';
-    if (path.split(/[\\/]/).includes('..')) throw new CheckpointError(`module path "${path}" leaves the model folder`, modulesFile);
+    if (path.split(/[\\/]/).includes('..'))
+      throw new CheckpointError(`module path "${path}" leaves the model folder`, modulesFile);
     if (/\.Transformer$/.test(type)) {
       out.modelDir = join(dir, path);
       transformer = true;

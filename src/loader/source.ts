@@ -14,8 +14,17 @@ export interface ByteSource {
 }
 
 function checkRange(src: ByteSource, offset: number, length: number, what: string): void {
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > src.size) {
-    throw new CheckpointError(`${what}: bytes ${offset}..${offset + length} lie outside the ${src.size}-byte file (truncated?)`, src.name);
+  if (
+    !Number.isSafeInteger(offset) ||
+    !Number.isSafeInteger(length) ||
+    offset < 0 ||
+    length < 0 ||
+    offset + length > src.size
+  ) {
+    throw new CheckpointError(
+      `${what}: bytes ${offset}..${offset + length} lie outside the ${src.size}-byte file (truncated?)`,
+      src.name,
+    );
   }
 }
 

@@ -17,7 +17,8 @@ export function synthRange(name: string): [number, number] {
   if (name.endsWith('LayerNorm.weight')) return [0.25, 1.0];
   if (name.endsWith('LayerNorm.bias')) return [0.125, 0];
   if (name === 'embeddings.word_embeddings.weight') return [0.75, 0];
-  if (name === 'embeddings.position_embeddings.weight' || name === 'embeddings.token_type_embeddings.weight') return [0.375, 0];
+  if (name === 'embeddings.position_embeddings.weight' || name === 'embeddings.token_type_embeddings.weight')
+    return [0.375, 0];
   if (name.endsWith('.bias')) return [0.0625, 0];
   if (name.endsWith('attention.self.query.weight') || name.endsWith('attention.self.key.weight')) return [0.078125, 0];
   if (name.endsWith('output.dense.weight') && !name.endsWith('attention.output.dense.weight')) return [0.03125, 0];

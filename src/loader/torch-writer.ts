@@ -95,7 +95,12 @@ export interface TorchTensor {
 }
 
 const STORAGE_NAMES: Partial<Record<DType, string>> = {
-  F32: 'FloatStorage', F16: 'HalfStorage', BF16: 'BFloat16Storage', F64: 'DoubleStorage', I64: 'LongStorage', I32: 'IntStorage',
+  F32: 'FloatStorage',
+  F16: 'HalfStorage',
+  BF16: 'BFloat16Storage',
+  F64: 'DoubleStorage',
+  I64: 'LongStorage',
+  I32: 'IntStorage',
 };
 
 export function rowMajorStrides(shape: readonly number[]): number[] {
@@ -109,14 +114,23 @@ export function rowMajorStrides(shape: readonly number[]): number[] {
 }
 
 /** The `data.pkl` torch writes for an OrderedDict of tensors (zip format; `legacy` adds the view slot). */
-export function statePickle(storages: readonly TorchStorage[], tensors: readonly TorchTensor[], legacy = false): Uint8Array {
+export function statePickle(
+  storages: readonly TorchStorage[],
+  tensors: readonly TorchTensor[],
+  legacy = false,
+): Uint8Array {
   const byKey = new Map(storages.map((s) => [s.key, s]));
   const w = new PickleWriter().proto(2).global('collections', 'OrderedDict').put().tuple(0).reduce().put().mark();
   for (const t of tensors) {
     const s = byKey.get(t.storage);
     if (!s) throw new Error(`tensor ${t.name}: no storage ${t.storage}`);
     w.str(t.name).put().global('torch._utils', '_rebuild_tensor_v2').put().mark();
-    w.mark().str('storage').global('torch', STORAGE_NAMES[s.dtype] ?? `${s.dtype}Storage`).str(s.key).str('cpu').int(s.numel);
+    w.mark()
+      .str('storage')
+      .global('torch', STORAGE_NAMES[s.dtype] ?? `${s.dtype}Storage`)
+      .str(s.key)
+      .str('cpu')
+      .int(s.numel);
     if (legacy) w.none();
     w.tupleMark().persid().int(t.offset);
     w.mark();
@@ -143,7 +157,12 @@ interface ZipOptions {
 }
 
 /** Streams a torch zip checkpoint: local headers without sizes (bit 3 + data descriptors), as torch does. */
-export function writeTorchZip(file: string, storages: readonly TorchStorage[], tensors: readonly TorchTensor[], opts: ZipOptions = {}): void {
+export function writeTorchZip(
+  file: string,
+  storages: readonly TorchStorage[],
+  tensors: readonly TorchTensor[],
+  opts: ZipOptions = {},
+): void {
   const prefix = opts.prefix ?? 'archive';
   const zip64 = opts.zip64 ?? false;
   const enc = new TextEncoder();
@@ -198,7 +217,8 @@ export function writeTorchZip(file: string, storages: readonly TorchStorage[], t
     for (const [n, b] of Object.entries(opts.extra ?? {})) entry(n, b);
     for (const s of storages) {
       const b = typeof s.bytes === 'function' ? s.bytes() : s.bytes;
-      if (b.byteLength !== s.numel * DTYPE_SIZE[s.dtype]) throw new Error(`storage ${s.key}: ${b.byteLength} bytes for ${s.numel} × ${s.dtype}`);
+      if (b.byteLength !== s.numel * DTYPE_SIZE[s.dtype])
+        throw new Error(`storage ${s.key}: ${b.byteLength} bytes for ${s.numel} × ${s.dtype}`);
       entry(`data/${s.key}`, b);
     }
     entry('version', enc.encode('3\n'));
@@ -260,7 +280,9 @@ export function writeTorchZip(file: string, storages: readonly TorchStorage[], t
 }
 
 /** Contiguous tensors, one storage each (what `torch.save(model.state_dict())` usually gives). */
-export function contiguousState(tensors: readonly { name: string; shape: number[]; dtype?: DType; bytes: Uint8Array | (() => Uint8Array) }[]): {
+export function contiguousState(
+  tensors: readonly { name: string; shape: number[]; dtype?: DType; bytes: Uint8Array | (() => Uint8Array) }[],
+): {
   storages: TorchStorage[];
   tensors: TorchTensor[];
 } {
@@ -276,10 +298,33 @@ export function contiguousState(tensors: readonly { name: string; shape: number[
 
 /** The legacy (pre-1.6) format: magic, protocol, sys_info, object and storage-key pickles, then the storages. */
 export function legacyBytes(storages: readonly TorchStorage[], tensors: readonly TorchTensor[]): Uint8Array {
-  const magic = new PickleWriter().proto(2).raw(0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19).stop().bytes();
+  const magic = new PickleWriter()
+    .proto(2)
+    .raw(0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19)
+    .stop()
+    .bytes();
   const proto = new PickleWriter().proto(2).int(1001).stop().bytes();
-  const sys = new PickleWriter().proto(2).raw(0x7d).mark().str('protocol_version').int(1001).str('little_endian').bool(true)
-    .str('type_sizes').raw(0x7d).mark().str('short').int(2).str('int').int(4).str('long').int(4).setitems().setitems().stop().bytes();
+  const sys = new PickleWriter()
+    .proto(2)
+    .raw(0x7d)
+    .mark()
+    .str('protocol_version')
+    .int(1001)
+    .str('little_endian')
+    .bool(true)
+    .str('type_sizes')
+    .raw(0x7d)
+    .mark()
+    .str('short')
+    .int(2)
+    .str('int')
+    .int(4)
+    .str('long')
+    .int(4)
+    .setitems()
+    .setitems()
+    .stop()
+    .bytes();
   const obj = statePickle(storages, tensors, true);
   const keys = new PickleWriter().proto(2).raw(0x5d).mark();
   for (const s of storages) keys.str(s.key);

@@ -10,8 +10,16 @@ import { type Checkpoint, numel, type TensorEntry } from './tensor.js';
 import { ZipReader } from './zip.js';
 
 const STORAGE_DTYPES: Record<string, DType> = {
-  FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16', DoubleStorage: 'F64', LongStorage: 'I64',
-  IntStorage: 'I32', ShortStorage: 'I16', CharStorage: 'I8', ByteStorage: 'U8', BoolStorage: 'BOOL',
+  FloatStorage: 'F32',
+  HalfStorage: 'F16',
+  BFloat16Storage: 'BF16',
+  DoubleStorage: 'F64',
+  LongStorage: 'I64',
+  IntStorage: 'I32',
+  ShortStorage: 'I16',
+  CharStorage: 'I8',
+  ByteStorage: 'U8',
+  BoolStorage: 'BOOL',
 };
 
 class StorageType implements PyOpaque {
@@ -64,7 +72,8 @@ function resolver(file: string, where: string) {
         // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
         const [storage, offset, size, stride] = args;
         if (args.length < 4 || !(storage instanceof StorageRef)) fail('_rebuild_tensor_v2 without a storage');
-        if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) fail('_rebuild_tensor_v2: bad storage offset');
+        if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
+          fail('_rebuild_tensor_v2: bad storage offset');
         const shape = ints(size!, 'tensor size', fail);
         const strides = ints(stride!, 'tensor stride', fail);
         if (shape.length !== strides.length) fail(`tensor size [${shape}] and stride [${strides}] differ in rank`);
@@ -106,7 +115,9 @@ function persistentLoader(file: string, where: string, legacy: boolean) {
   };
   return (pid: PyValue): PyValue => {
     if (!(pid instanceof PyTuple) || pid.items[0] !== 'storage') {
-      return fail(`unsupported persistent id ${pid instanceof PyTuple ? JSON.stringify(String(pid.items[0])) : ''} (only storages)`);
+      return fail(
+        `unsupported persistent id ${pid instanceof PyTuple ? JSON.stringify(String(pid.items[0])) : ''} (only storages)`,
+      );
     }
     const [, type, key, , count, view] = pid.items;
     const st = storageTypeOf(type);
@@ -116,7 +127,13 @@ function persistentLoader(file: string, where: string, legacy: boolean) {
     if (legacy && view != null) {
       // Legacy storage view: (view_key, offset, view_size) into the root storage.
       const [, off, size] = view instanceof PyTuple ? view.items : [];
-      if (typeof off !== 'number' || typeof size !== 'number' || off < 0 || size < 0 || off + size > (count as number)) {
+      if (
+        typeof off !== 'number' ||
+        typeof size !== 'number' ||
+        off < 0 ||
+        size < 0 ||
+        off + size > (count as number)
+      ) {
         fail(`storage view of ${key} lies outside its storage`);
       }
       return new StorageRef(key as string, st!.dtype, count as number, off as number);
@@ -158,7 +175,10 @@ function checkView(t: TensorRef, name: string, file: string): number {
   // Checkpoints hold plain parameters: a view with more elements than its storage (expanded, overlapping)
   // would only be a way to make us allocate without bound.
   if (n > storageLen) {
-    throw new CheckpointError(`tensor ${name} has ${n} elements but its storage holds ${storageLen} (expanded views are not supported)`, file);
+    throw new CheckpointError(
+      `tensor ${name} has ${n} elements but its storage holds ${storageLen} (expanded views are not supported)`,
+      file,
+    );
   }
   if (extent > storageLen) {
     throw new CheckpointError(
@@ -218,7 +238,9 @@ function storageNeeds(refs: Map<string, TensorRef>, file: string, fail: (m: stri
     const s = seen.get(t.storage.key);
     if (!s) seen.set(t.storage.key, t.storage);
     else if (s.dtype !== t.storage.dtype || s.numel !== t.storage.numel) {
-      fail(`tensor ${name} sees storage ${t.storage.key} as ${t.storage.numel} × ${t.storage.dtype}, another tensor as ${s.numel} × ${s.dtype}`);
+      fail(
+        `tensor ${name} sees storage ${t.storage.key} as ${t.storage.numel} × ${t.storage.dtype}, another tensor as ${s.numel} × ${s.dtype}`,
+      );
     }
     need.set(t.storage.key, Math.max(need.get(t.storage.key) ?? 0, checkView(t, name, file)));
   }
@@ -260,7 +282,10 @@ function checkpointOf(
           if (!isContiguous(t)) {
             copyBudget -= numel(t.shape);
             if (copyBudget < 0) {
-              throw new CheckpointError(`tensor ${name}: its strided views would copy more than twice the data the checkpoint holds (views repeated?)`, src.name);
+              throw new CheckpointError(
+                `tensor ${name}: its strided views would copy more than twice the data the checkpoint holds (views repeated?)`,
+                src.name,
+              );
             }
           }
           v = materialize(t, storageFloats(t.storage, name));
@@ -293,12 +318,14 @@ export function readTorchZip(src: ByteSource): Checkpoint {
   };
   // The archive folder is the file's stem when saved (often 'archive', 'pytorch_model', 'model', ...).
   const pkls = [...zip.entries.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n));
-  if (pkls.length !== 1) fail(pkls.length ? `${pkls.length} data.pkl entries` : 'zip has no <name>/data.pkl (not a torch checkpoint?)');
+  if (pkls.length !== 1)
+    fail(pkls.length ? `${pkls.length} data.pkl entries` : 'zip has no <name>/data.pkl (not a torch checkpoint?)');
   const prefix = pkls[0]!.slice(0, -'/data.pkl'.length);
   const bo = zip.entries.get(`${prefix}/byteorder`);
   if (bo) {
     const order = new TextDecoder().decode(zip.read(bo, true, 16, 'a byteorder record')).trim();
-    if (order === 'big') fail('big-endian checkpoint (byteorder "big") is not supported; re-save it on a little-endian machine');
+    if (order === 'big')
+      fail('big-endian checkpoint (byteorder "big") is not supported; re-save it on a little-endian machine');
     if (order !== 'little') fail(`unknown byteorder ${JSON.stringify(order.slice(0, 20))}`);
   }
   const where = `${prefix}/data.pkl`;
@@ -317,10 +344,15 @@ export function readTorchZip(src: ByteSource): Checkpoint {
     const e = zip.entries.get(`${prefix}/data/${t.storage.key}`);
     if (!e) fail(`tensor ${name}: storage entry ${prefix}/data/${t.storage.key} is missing`);
     const bytes = t.storage.numel * DTYPE_SIZE[t.storage.dtype];
-    if (e!.size !== bytes) fail(`storage ${prefix}/data/${t.storage.key} is ${e!.size} bytes, expected ${t.storage.numel} × ${t.storage.dtype} = ${bytes}`);
+    if (e!.size !== bytes)
+      fail(
+        `storage ${prefix}/data/${t.storage.key} is ${e!.size} bytes, expected ${t.storage.numel} × ${t.storage.dtype} = ${bytes}`,
+      );
     const used = need.get(t.storage.key)!;
     if (e!.method !== 0 && used < t.storage.numel) {
-      fail(`deflated storage ${prefix}/data/${t.storage.key} holds ${t.storage.numel} elements, but its tensors reach only ${used}; refusing to inflate what is not used`);
+      fail(
+        `deflated storage ${prefix}/data/${t.storage.key} holds ${t.storage.numel} elements, but its tensors reach only ${used}; refusing to inflate what is not used`,
+      );
     }
     zip.dataOffset(e!);
   }
@@ -347,7 +379,8 @@ export function readTorchLegacy(src: ByteSource): Checkpoint {
       return parseLegacy(src, head, fail);
     } catch (e) {
       if (!(e instanceof PickleTruncated) || headLen >= src.size) throw e;
-      if (headLen >= limit) fail(`its pickles run past the first ${MAX_PICKLE_BYTES} bytes (more than a checkpoint's pickles need)`);
+      if (headLen >= limit)
+        fail(`its pickles run past the first ${MAX_PICKLE_BYTES} bytes (more than a checkpoint's pickles need)`);
       headLen = Math.min(limit, headLen * 4);
     }
   }
@@ -361,10 +394,16 @@ function parseLegacy(src: ByteSource, head: Uint8Array, fail: (m: string) => nev
   if (proto.value !== LEGACY_PROTOCOL) fail(`protocol version ${String(proto.value)}, expected ${LEGACY_PROTOCOL}`);
   const sys = unpickle(head, plain('sys_info'), proto.end);
   if (!(sys.value instanceof PyDict)) fail('sys_info is not a dict');
-  if ((sys.value as PyDict).map.get('little_endian') !== true) fail('big-endian checkpoint is not supported; re-save it on a little-endian machine');
-  const obj = unpickle(head, { ...plain('object pickle'), persistentLoad: persistentLoader(src.name, 'object pickle', true) }, sys.end);
+  if ((sys.value as PyDict).map.get('little_endian') !== true)
+    fail('big-endian checkpoint is not supported; re-save it on a little-endian machine');
+  const obj = unpickle(
+    head,
+    { ...plain('object pickle'), persistentLoad: persistentLoader(src.name, 'object pickle', true) },
+    sys.end,
+  );
   const keys = unpickle(head, plain('storage keys'), obj.end);
-  if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === 'string')) fail('storage keys are not a list of strings');
+  if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === 'string'))
+    fail('storage keys are not a list of strings');
   const refs = stateDict(obj.value, src.name);
   const need = storageNeeds(refs, src.name, fail);
 
@@ -381,12 +420,14 @@ function parseLegacy(src: ByteSource, head: Uint8Array, fail: (m: string) => nev
     const count = new DataView(cb.buffer, cb.byteOffset, 8).getBigInt64(0, true);
     if (count !== BigInt(ref!.numel)) fail(`storage ${key} holds ${count} elements, the pickle says ${ref!.numel}`);
     const bytes = ref!.numel * DTYPE_SIZE[ref!.dtype];
-    if (p + 8 + bytes > src.size) fail(`storage ${key} (${bytes} bytes at ${p + 8}) runs past the end of the file (truncated?)`);
+    if (p + 8 + bytes > src.size)
+      fail(`storage ${key} (${bytes} bytes at ${p + 8}) runs past the end of the file (truncated?)`);
     where.set(key, { offset: p + 8, bytes });
     p += 8 + bytes;
   }
   if (p !== src.size) fail(`${src.size - p} unexpected bytes after the last storage`);
-  for (const [name, t] of refs) if (!where.has(t.storage.key)) fail(`tensor ${name}: storage ${t.storage.key} is not in the storage list`);
+  for (const [name, t] of refs)
+    if (!where.has(t.storage.key)) fail(`tensor ${name}: storage ${t.storage.key} is not in the storage list`);
   return checkpointOf(src, 'torch-legacy', refs, need, (ref, elements) => {
     const w = where.get(ref.key)!;
     return src.read(w.offset, elements * DTYPE_SIZE[ref.dtype], true);

@@ -2,7 +2,14 @@
 // `stream_0` / `stream_1`) → the same BertConfig. UER configs omit what the weights already say (vocab size,
 // segment count), so those come from the checkpoint's shapes.
 import { CheckpointError } from '../errors.js';
-import { type BertConfig, checkConfig, CONFIG_LIMITS, type HiddenAct, type ParsedConfig, positiveInt } from './config.js';
+import {
+  type BertConfig,
+  checkConfig,
+  CONFIG_LIMITS,
+  type HiddenAct,
+  type ParsedConfig,
+  positiveInt,
+} from './config.js';
 
 export function isUerConfig(json: unknown): boolean {
   if (typeof json !== 'object' || json === null) return false;
@@ -17,9 +24,25 @@ export interface UerShapes {
 }
 
 const USED = new Set([
-  'emb_size', 'hidden_size', 'feedforward_size', 'heads_num', 'layers_num', 'max_seq_length', 'vocab_size', 'hidden_act',
-  'embedding', 'encoder', 'mask', 'layernorm_positioning', 'feed_forward', 'remove_embedding_layernorm',
-  'relative_position_embedding', 'layer_norm_eps', 'stream_0', 'stream_1', 'type_vocab_size',
+  'emb_size',
+  'hidden_size',
+  'feedforward_size',
+  'heads_num',
+  'layers_num',
+  'max_seq_length',
+  'vocab_size',
+  'hidden_act',
+  'embedding',
+  'encoder',
+  'mask',
+  'layernorm_positioning',
+  'feed_forward',
+  'remove_embedding_layernorm',
+  'relative_position_embedding',
+  'layer_norm_eps',
+  'stream_0',
+  'stream_1',
+  'type_vocab_size',
 ]);
 
 /** UER keys → the HF key whose CONFIG_LIMITS bound them. */
@@ -37,7 +60,10 @@ export function parseUerConfig(file: string, json: unknown, shapes: UerShapes): 
   const root = Object.assign(Object.create(null) as Record<string, unknown>, json);
   // Dual-stream (sbert) models: stream 0 is the encoder the HF conversion keeps.
   const dual = typeof root.stream_0 === 'object' && root.stream_0 !== null;
-  const obj = (dual ? Object.assign(Object.create(null) as Record<string, unknown>, root.stream_0) : root) as Record<string, unknown>;
+  const obj = (dual ? Object.assign(Object.create(null) as Record<string, unknown>, root.stream_0) : root) as Record<
+    string,
+    unknown
+  >;
   const where = dual ? 'stream_0.' : '';
   const fail = (msg: string): never => {
     throw new CheckpointError(msg, file);
@@ -48,7 +74,8 @@ export function parseUerConfig(file: string, json: unknown, shapes: UerShapes): 
     return positiveInt(file, `${where}${key}`, v, CONFIG_LIMITS[UER_LIMITS[key]]);
   };
   const refuse = (key: string, bad: (v: unknown) => boolean, why: string) => {
-    if (obj[key] !== undefined && bad(obj[key])) fail(`"${where}${key}": ${JSON.stringify(obj[key])} is not supported (${why})`);
+    if (obj[key] !== undefined && bad(obj[key]))
+      fail(`"${where}${key}": ${JSON.stringify(obj[key])} is not supported (${why})`);
   };
   refuse('layernorm_positioning', (v) => v !== 'post', 'BERT is post-LayerNorm');
   refuse('feed_forward', (v) => v !== 'dense', 'BERT uses a dense feed-forward');
@@ -63,7 +90,8 @@ export function parseUerConfig(file: string, json: unknown, shapes: UerShapes): 
   );
 
   const hidden = int('hidden_size');
-  if (obj.emb_size !== undefined && obj.emb_size !== hidden) fail(`"${where}emb_size" ${String(obj.emb_size)} ≠ hidden_size ${hidden} (factorized embeddings are not BERT)`);
+  if (obj.emb_size !== undefined && obj.emb_size !== hidden)
+    fail(`"${where}emb_size" ${String(obj.emb_size)} ≠ hidden_size ${hidden} (factorized embeddings are not BERT)`);
   const vocab = int('vocab_size', shapes.vocabRows);
   const segRows = shapes.segRows ?? 3;
   if (segRows < 2) fail(`the seg embedding has ${segRows} rows; UER's has a padding row 0 plus the segments`);
@@ -86,7 +114,9 @@ export function parseUerConfig(file: string, json: unknown, shapes: UerShapes): 
     padTokenId: 0,
   });
   const ignored = [
-    ...Object.keys(obj).filter((k) => !USED.has(k)).map((k) => where + k),
+    ...Object.keys(obj)
+      .filter((k) => !USED.has(k))
+      .map((k) => where + k),
     ...(dual ? Object.keys(root).filter((k) => k !== 'stream_0') : []),
   ];
   return { config, ignored };

@@ -61,7 +61,8 @@ export class ZipReader {
       cdSize = safe(rv.getBigUint64(40, true), 'central directory size', fail);
       cdOffset = safe(rv.getBigUint64(48, true), 'central directory offset', fail);
     }
-    if (cdOffset + cdSize > eocdAbs) fail(`central directory (${cdSize} bytes at ${cdOffset}) runs past its end record`);
+    if (cdOffset + cdSize > eocdAbs)
+      fail(`central directory (${cdSize} bytes at ${cdOffset}) runs past its end record`);
     if (count > cdSize / 46) fail(`${count} entries cannot fit in a ${cdSize}-byte central directory`);
 
     const cd = src.read(cdOffset, cdSize);
@@ -102,14 +103,19 @@ export class ZipReader {
         }
         q += 4 + len;
       }
-      if (localOffset + 30 + compressedSize > cdOffset) fail(`entry ${name} (${compressedSize} bytes at ${localOffset}) overlaps the central directory`);
-      if (method !== 0 && method !== 8) fail(`entry ${name} uses compression method ${method} (only stored or deflate)`);
-      if (method === 0 && compressedSize !== size) fail(`stored entry ${name} has compressed size ${compressedSize} ≠ size ${size}`);
+      if (localOffset + 30 + compressedSize > cdOffset)
+        fail(`entry ${name} (${compressedSize} bytes at ${localOffset}) overlaps the central directory`);
+      if (method !== 0 && method !== 8)
+        fail(`entry ${name} uses compression method ${method} (only stored or deflate)`);
+      if (method === 0 && compressedSize !== size)
+        fail(`stored entry ${name} has compressed size ${compressedSize} ≠ size ${size}`);
       // Deflated entries (never written by torch) are inflated in one piece: cap them so a zip bomb cannot.
       if (method === 8 && size > 0x7fffffff) fail(`deflated entry ${name} claims ${size} bytes (more than 2 GiB)`);
       // Deflate expands at most 1032:1; a larger claim is a lie, found before anything is inflated.
       if (method === 8 && size > compressedSize * MAX_DEFLATE_RATIO + 64) {
-        fail(`deflated entry ${name} claims ${size} bytes from ${compressedSize} compressed (deflate cannot expand that much)`);
+        fail(
+          `deflated entry ${name} claims ${size} bytes from ${compressedSize} compressed (deflate cannot expand that much)`,
+        );
       }
       // Two entries of one name: which one a reader takes is arbitrary, so neither is trusted.
       if (this.entries.has(name)) fail(`entry ${name} appears twice`);
@@ -122,10 +128,14 @@ export class ZipReader {
   dataOffset(e: ZipEntry): number {
     const h = this.src.read(e.localOffset, 30);
     const hv = new DataView(h.buffer, h.byteOffset, 30);
-    if (hv.getUint32(0, true) !== LOCAL_SIG) throw new CheckpointError(`invalid zip: bad local header for ${e.name}`, this.src.name);
+    if (hv.getUint32(0, true) !== LOCAL_SIG)
+      throw new CheckpointError(`invalid zip: bad local header for ${e.name}`, this.src.name);
     const start = e.localOffset + 30 + hv.getUint16(26, true) + hv.getUint16(28, true);
     if (start + e.compressedSize > this.src.size) {
-      throw new CheckpointError(`invalid zip: entry ${e.name} runs past the end of the file (truncated?)`, this.src.name);
+      throw new CheckpointError(
+        `invalid zip: entry ${e.name} runs past the end of the file (truncated?)`,
+        this.src.name,
+      );
     }
     return start;
   }
@@ -136,7 +146,10 @@ export class ZipReader {
    */
   read(e: ZipEntry, verify = false, maxBytes = Infinity, what = 'its reader'): Uint8Array {
     if (e.size > maxBytes) {
-      throw new CheckpointError(`invalid zip: ${e.name} holds ${e.size} bytes, more than the ${maxBytes} ${what} can use`, this.src.name);
+      throw new CheckpointError(
+        `invalid zip: ${e.name} holds ${e.size} bytes, more than the ${maxBytes} ${what} can use`,
+        this.src.name,
+      );
     }
     const raw = this.src.read(this.dataOffset(e), e.compressedSize);
     let data = raw;
@@ -145,21 +158,33 @@ export class ZipReader {
         // maxOutputLength stops zlib as soon as the output passes the declared size.
         data = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
       } catch (err) {
-        const why = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `more than the ${e.size} bytes it declares` : (err as Error).message;
+        const why =
+          (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
+            ? `more than the ${e.size} bytes it declares`
+            : (err as Error).message;
         throw new CheckpointError(`invalid zip: cannot inflate ${e.name} (${why})`, this.src.name);
       }
-      if (data.byteLength !== e.size) throw new CheckpointError(`invalid zip: ${e.name} inflates to ${data.byteLength} bytes, expected ${e.size}`, this.src.name);
+      if (data.byteLength !== e.size)
+        throw new CheckpointError(
+          `invalid zip: ${e.name} inflates to ${data.byteLength} bytes, expected ${e.size}`,
+          this.src.name,
+        );
     }
     // Deflated bytes are checked always: a damaged stream can inflate to the right length with wrong values.
-    if ((verify || e.method === 8) && (crc32(data) >>> 0) !== e.crc) throw new CheckpointError(`invalid zip: CRC mismatch in ${e.name} (corrupted file?)`, this.src.name);
+    if ((verify || e.method === 8) && crc32(data) >>> 0 !== e.crc)
+      throw new CheckpointError(`invalid zip: CRC mismatch in ${e.name} (corrupted file?)`, this.src.name);
     return data;
   }
 
   /** `length` bytes from `offset` of a stored entry, without reading the rest of it. */
   readRange(e: ZipEntry, offset: number, length: number): Uint8Array {
-    if (e.method !== 0) throw new CheckpointError(`invalid zip: ${e.name} is compressed; it cannot be read in part`, this.src.name);
+    if (e.method !== 0)
+      throw new CheckpointError(`invalid zip: ${e.name} is compressed; it cannot be read in part`, this.src.name);
     if (offset < 0 || length < 0 || offset + length > e.size) {
-      throw new CheckpointError(`invalid zip: bytes ${offset}..${offset + length} lie outside ${e.name} (${e.size} bytes)`, this.src.name);
+      throw new CheckpointError(
+        `invalid zip: bytes ${offset}..${offset + length} lie outside ${e.name} (${e.size} bytes)`,
+        this.src.name,
+      );
     }
     return this.src.read(this.dataOffset(e) + offset, length, true);
   }

@@ -81,7 +81,8 @@ export class BertModel {
     const collect: Hooks = {};
     if (opts.outputAttentions) {
       for (const p of this.points) {
-        if (p.name.endsWith('.attn.hook_pattern')) collect[p.name] = (t) => void attentions.push(tf.keep(t as tf.Tensor4D));
+        if (p.name.endsWith('.attn.hook_pattern'))
+          collect[p.name] = (t) => void attentions.push(tf.keep(t as tf.Tensor4D));
       }
     }
     const table = combineHooks(opts.hooks ?? {}, collect);
@@ -117,17 +118,27 @@ export class BertModel {
     const fail = (msg: string): never => {
       throw new InputError(msg);
     };
-    if (inputIds.rank !== 2 || B === 0 || L === 0) fail(`input_ids must be a non-empty [batch, length] tensor, got [${inputIds.shape}]`);
+    if (inputIds.rank !== 2 || B === 0 || L === 0)
+      fail(`input_ids must be a non-empty [batch, length] tensor, got [${inputIds.shape}]`);
     if (L > maxTokens(this.config)) {
-      const room = maxTokens(this.config) === this.config.maxPositionEmbeddings ? '' : ` less the padding offset ${this.config.padTokenId + 1}`;
+      const room =
+        maxTokens(this.config) === this.config.maxPositionEmbeddings
+          ? ''
+          : ` less the padding offset ${this.config.padTokenId + 1}`;
       fail(`sequence of ${L} tokens exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}${room}`);
     }
-    for (const [name, t] of [['attention_mask', attentionMask], ['token_type_ids', tokenTypeIds]] as const) {
+    for (const [name, t] of [
+      ['attention_mask', attentionMask],
+      ['token_type_ids', tokenTypeIds],
+    ] as const) {
       if (t && (t.rank !== 2 || t.shape[0] !== B || t.shape[1] !== L)) {
         fail(`${name} has shape [${t.shape}], expected [${B},${L}] like input_ids`);
       }
     }
-    for (const [name, t] of [['input_ids', inputIds], ['token_type_ids', tokenTypeIds]] as const) {
+    for (const [name, t] of [
+      ['input_ids', inputIds],
+      ['token_type_ids', tokenTypeIds],
+    ] as const) {
       if (t && t.dtype !== 'int32') fail(`${name} must be int32, got ${t.dtype}`);
     }
     const H = this.config.hiddenSize;

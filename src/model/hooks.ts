@@ -98,7 +98,11 @@ export function runWithCache(
   opts: CacheOptions & { gradients: (output: BertModelOutput) => tf.Scalar },
 ): GradientCacheRun;
 export function runWithCache(model: BertModel, inputs: BertInputs, opts?: CacheOptions): CacheRun;
-export function runWithCache(model: BertModel, inputs: BertInputs, opts: CacheOptions = {}): CacheRun | GradientCacheRun {
+export function runWithCache(
+  model: BertModel,
+  inputs: BertInputs,
+  opts: CacheOptions = {},
+): CacheRun | GradientCacheRun {
   const all = model.hookNames();
   const sel = opts.names;
   const wanted = sel === undefined ? all : typeof sel === 'function' ? all.filter(sel) : [...sel];
@@ -155,8 +159,10 @@ export interface HeadRef {
 
 function checkHead(model: BertModel, { layer, head }: HeadRef): void {
   const c = model.config;
-  if (!Number.isInteger(layer) || layer < 0 || layer >= c.numHiddenLayers) throw new UsageError(`layer ${layer} out of range 0..${c.numHiddenLayers - 1}`);
-  if (!Number.isInteger(head) || head < 0 || head >= c.numAttentionHeads) throw new UsageError(`head ${head} out of range 0..${c.numAttentionHeads - 1}`);
+  if (!Number.isInteger(layer) || layer < 0 || layer >= c.numHiddenLayers)
+    throw new UsageError(`layer ${layer} out of range 0..${c.numHiddenLayers - 1}`);
+  if (!Number.isInteger(head) || head < 0 || head >= c.numAttentionHeads)
+    throw new UsageError(`head ${head} out of range 0..${c.numAttentionHeads - 1}`);
 }
 
 /**

@@ -5,5 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** int32 [..] 1 = token, 0 = padding → float32 [..] 1/0 */
 export function floatMask<T extends tf.Tensor>(mask: T): T {
-  return tf.tidy(() => tf.where(tf.greater(mask, 0), tf.ones(mask.shape, 'float32'), tf.zeros(mask.shape, 'float32')) as T);
+  return tf.tidy(
+    () => tf.where(tf.greater(mask, 0), tf.ones(mask.shape, 'float32'), tf.zeros(mask.shape, 'float32')) as T,
+  );
 }

@@ -3,7 +3,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** torch's LayerNorm from tfjs ops (the fused program is checked against this). */
-export function layerNormComposite<R extends tf.Rank>(x: tf.Tensor<R>, weight: tf.Tensor1D, bias: tf.Tensor1D, eps: number): tf.Tensor<R> {
+export function layerNormComposite<R extends tf.Rank>(
+  x: tf.Tensor<R>,
+  weight: tf.Tensor1D,
+  bias: tf.Tensor1D,
+  eps: number,
+): tf.Tensor<R> {
   // A tidy of its own: the four [tokens, hidden] temporaries go as soon as the output exists.
   return tf.tidy(() => {
     const axis = x.rank - 1;

@@ -1,7 +1,13 @@
 // BERT's tokenizer as HF BertTokenizerFast runs it (what sentence-transformers uses): [CLS] A [SEP] (B [SEP]),
 // longest_first truncation, padding to the longest in a batch, code-point offsets.
 import { charTables } from './chars.js';
-import { readTokenizerFiles, type SettingSources, tokenizerFilesIn, type TokenizerFiles, type TokenizerSettings } from './files.js';
+import {
+  readTokenizerFiles,
+  type SettingSources,
+  tokenizerFilesIn,
+  type TokenizerFiles,
+  type TokenizerSettings,
+} from './files.js';
 import type { Vocab } from './vocab.js';
 import { WordPiece } from './wordpiece.js';
 import {

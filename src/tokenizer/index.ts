@@ -1,4 +1,11 @@
-export { BertTokenizer, longestFirst, type Encoding, type EncodeOptions, type TokenizerSettings, type TokenizerFiles } from './bert-tokenizer.js';
+export {
+  BertTokenizer,
+  longestFirst,
+  type Encoding,
+  type EncodeOptions,
+  type TokenizerSettings,
+  type TokenizerFiles,
+} from './bert-tokenizer.js';
 export { utf16Offsets } from './offsets.js';
 export { Vocab } from './vocab.js';
 export { loadTokenizer, type Tokenizer, type TokenizerKind } from './tokenizer.js';

@@ -17,7 +17,6 @@ import { codePoints } from './offsets.js';
 
 export type { TokenSink } from './encoding.js';
 
-
 export class WordPiece {
   /** Raw UTF-16 units normalised per block where tokens match in normalised form (a setting for tests). */
   static normalizeBlock = 8192;

@@ -6,7 +6,12 @@ import type { Tokenizer } from '../tokenizer/index.js';
 import { maxTokens } from '../loader/config.js';
 import type { AttentionMaps } from './maps.js';
 
-export async function attentionMaps(model: BertModel, tokenizer: Tokenizer, text: string, opts: { maxLength?: number } = {}): Promise<AttentionMaps> {
+export async function attentionMaps(
+  model: BertModel,
+  tokenizer: Tokenizer,
+  text: string,
+  opts: { maxLength?: number } = {},
+): Promise<AttentionMaps> {
   if (text.trim() === '') throw new InputError('TEXT is empty: nothing to attend to');
   const maxLength = opts.maxLength ?? maxTokens(model.config);
   const enc = tokenizer.encode(text, { maxLength });
@@ -23,7 +28,8 @@ export async function attentionMaps(model: BertModel, tokenizer: Tokenizer, text
       const layers = await Promise.all(out.attentions!.map(async (a) => Float32Array.from(await a.data())));
       return { tokens: enc.tokens, layers, heads: model.config.numAttentionHeads };
     } finally {
-      for (const t of new Set([out.lastHiddenState, ...(out.attentions ?? []), ...(out.hiddenStates ?? [])])) t.dispose();
+      for (const t of new Set([out.lastHiddenState, ...(out.attentions ?? []), ...(out.hiddenStates ?? [])]))
+        t.dispose();
     }
   } finally {
     for (const t of Object.values(inputs)) t.dispose();

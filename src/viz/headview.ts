@@ -22,7 +22,10 @@ export function headViewData(m: AttentionMaps): HeadViewData {
   return { tokens: m.tokens, attention };
 }
 
-export function renderHeadViewHtml(m: AttentionMaps, opts: { title?: string; layer?: number; head?: number } = {}): string {
+export function renderHeadViewHtml(
+  m: AttentionMaps,
+  opts: { title?: string; layer?: number; head?: number } = {},
+): string {
   const title = opts.title ?? m.tokens.join(' ');
   const data = { ...headViewData(m), initialLayer: opts.layer ?? 0, initialHead: opts.head ?? null };
   return `<!doctype html>

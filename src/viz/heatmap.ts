@@ -24,7 +24,8 @@ const BAR = { width: 16, labels: 44 };
 const MAX_LABEL_CHARS = 14;
 
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
-const label = (t: string): string => ([...t].length > MAX_LABEL_CHARS ? [...t].slice(0, MAX_LABEL_CHARS - 1).join('') + '…' : t);
+const label = (t: string): string =>
+  [...t].length > MAX_LABEL_CHARS ? [...t].slice(0, MAX_LABEL_CHARS - 1).join('') + '…' : t;
 
 interface Plan extends HeatmapLayout {
   rowLabelW: number;
@@ -58,13 +59,20 @@ function plan(tokens: string[], panels: Panel[], measure: SKRSContext2D): Plan {
     y: MARGIN + CAPTION + Math.floor(i / cols) * (panelH + GAP) + titleH + colLabelH,
   }));
   const width = MARGIN + cols * panelW + (cols - 1) * GAP + GAP + BAR.width + BAR.labels + MARGIN;
-  const height = Math.max(MARGIN + CAPTION + rows * panelH + (rows - 1) * GAP + MARGIN, MARGIN + CAPTION + 200 + MARGIN);
+  const height = Math.max(
+    MARGIN + CAPTION + rows * panelH + (rows - 1) * GAP + MARGIN,
+    MARGIN + CAPTION + 200 + MARGIN,
+  );
   return { width, height, cell, fontSize, grids, rowLabelW, colLabelH, titleH, upright, labels };
 }
 
 /** The picture's geometry, without drawing it (tests find cells with it). */
 export function heatmapLayout(tokens: string[], panels: Panel[]): HeatmapLayout {
-  const { width, height, cell, fontSize, grids } = plan(tokens, panels, canvasModule().createCanvas(1, 1).getContext('2d'));
+  const { width, height, cell, fontSize, grids } = plan(
+    tokens,
+    panels,
+    canvasModule().createCanvas(1, 1).getContext('2d'),
+  );
   return { width, height, cell, fontSize, grids };
 }
 

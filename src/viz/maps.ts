@@ -19,7 +19,8 @@ export function checkMaps(m: AttentionMaps): void {
   const L = m.tokens.length;
   if (L === 0) throw new RangeError('no tokens');
   for (const [i, layer] of m.layers.entries()) {
-    if (layer.length !== m.heads * L * L) throw new RangeError(`layer ${i} holds ${layer.length} values, expected ${m.heads}×${L}×${L}`);
+    if (layer.length !== m.heads * L * L)
+      throw new RangeError(`layer ${i} holds ${layer.length} values, expected ${m.heads}×${L}×${L}`);
   }
 }
 
@@ -58,8 +59,11 @@ export function selectPanels(m: AttentionMaps, opts: { layer?: number; head?: nu
     throw new UsageError(`--head must be an integer in 0..${m.heads - 1}, got ${head}`);
   }
   const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-  if (layer !== undefined && head !== undefined) return [{ title: `layer ${layer}, head ${head}`, values: headMap(m, layer, head) }];
-  if (layer !== undefined) return range(m.heads).map((h) => ({ title: `layer ${layer}, head ${h}`, values: headMap(m, layer, h) }));
-  if (head !== undefined) return range(nLayers).map((l) => ({ title: `layer ${l}, head ${head}`, values: headMap(m, l, head) }));
+  if (layer !== undefined && head !== undefined)
+    return [{ title: `layer ${layer}, head ${head}`, values: headMap(m, layer, head) }];
+  if (layer !== undefined)
+    return range(m.heads).map((h) => ({ title: `layer ${layer}, head ${h}`, values: headMap(m, layer, h) }));
+  if (head !== undefined)
+    return range(nLayers).map((l) => ({ title: `layer ${l}, head ${head}`, values: headMap(m, l, head) }));
   return range(nLayers).map((l) => ({ title: `layer ${l}, mean of ${m.heads} heads`, values: meanMap(m, l) }));
 }

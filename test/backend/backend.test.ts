@@ -79,12 +79,19 @@ describe('setupBackend', () => {
   });
 
   it('describeAdapter tells software adapters from GPUs', () => {
-    expect(describeAdapter({ info: { vendor: 'mesa', architecture: 'software', description: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)' } }))
-      .toEqual({ name: 'llvmpipe: Mesa 25.0.7', software: true });
-    expect(describeAdapter({ info: { vendor: 'google', architecture: '', description: 'SwiftShader Device (Subzero)' } }).software).toBe(true);
+    expect(
+      describeAdapter({
+        info: { vendor: 'mesa', architecture: 'software', description: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)' },
+      }),
+    ).toEqual({ name: 'llvmpipe: Mesa 25.0.7', software: true });
+    expect(
+      describeAdapter({ info: { vendor: 'google', architecture: '', description: 'SwiftShader Device (Subzero)' } })
+        .software,
+    ).toBe(true);
     expect(describeAdapter({ isFallbackAdapter: true, info: { vendor: 'x' } }).software).toBe(true);
-    expect(describeAdapter({ info: { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' } }))
-      .toEqual({ name: 'NVIDIA H200', software: false });
+    expect(describeAdapter({ info: { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' } })).toEqual(
+      { name: 'NVIDIA H200', software: false },
+    );
     expect(describeAdapter({})).toEqual({ name: 'unnamed', software: false });
   });
 

@@ -3,7 +3,13 @@
 // adapter (a GPU, or lavapipe: `eval "$(scripts/lavapipe.sh)"`); skipped, and says so, without one.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { ATTENTION_KERNEL, attentionReference, checkFusedAttention, fusedAttention, fusedAttentionApplies } from '../../src/backend/webgpu/attention.js';
+import {
+  ATTENTION_KERNEL,
+  attentionReference,
+  checkFusedAttention,
+  fusedAttention,
+  fusedAttentionApplies,
+} from '../../src/backend/webgpu/attention.js';
 import { setWebgpuMatmul } from '../../src/backend/webgpu/settings.js';
 import { FLOAT32_MIN } from '../../src/model/bert.js';
 import { fixture } from '../fixtures.js';
@@ -13,17 +19,28 @@ import { onWebgpu, webgpuUnavailable } from './webgpu.js';
 
 const adapter = await webgpuUnavailable('webgpu attention');
 
-const reference = (q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, B: number, L: number, n: number, d: number) =>
-  attentionReference(q, k, v, mask, B, L, n, d, d ** -0.5);
+const reference = (
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  mask: Float32Array,
+  B: number,
+  L: number,
+  n: number,
+  d: number,
+) => attentionReference(q, k, v, mask, B, L, n, d, d ** -0.5);
 
-it('the float64 reference equals tfjs\'s own attention ops (wasm), padding included', async () => {
+it("the float64 reference equals tfjs's own attention ops (wasm), padding included", async () => {
   const [B, L, n, d] = [2, 9, 3, 8];
   const size = B * L * n * d;
   const [qs, ks, vs] = [values(size, -2, 2, 1), values(size, -2, 2, 2), values(size, -1, 1, 3)];
   const ms = Float32Array.from({ length: B * L }, (_, i) => (i >= L + 6 ? FLOAT32_MIN : 0));
   const heads = (a: Float32Array) => tf.transpose(tf.tensor4d(a, [B, L, n, d]), [0, 2, 1, 3]);
   const y = tf.tidy(() => {
-    const scores = tf.add(tf.mul(tf.matMul(heads(qs), heads(ks), false, true), d ** -0.5), tf.tensor4d(ms, [B, 1, 1, L]));
+    const scores = tf.add(
+      tf.mul(tf.matMul(heads(qs), heads(ks), false, true), d ** -0.5),
+      tf.tensor4d(ms, [B, 1, 1, L]),
+    );
     return tf.transpose(tf.matMul(tf.softmax(scores), heads(vs)), [0, 2, 1, 3]);
   });
   expect(maxDiff((await y.data()) as Float32Array, reference(qs, ks, vs, ms, B, L, n, d))).toBeLessThanOrEqual(1e-6);
@@ -34,7 +51,12 @@ describe.skipIf(adapter !== null)('fused attention on webgpu', () => {
   onWebgpu();
 
   // [B, L, heads, d, real tokens of the last sentence]: one token; ragged sizes; past 64 keys; BERT-base heads at 512.
-  const CASES: [number, number, number, number, number][] = [[3, 1, 2, 8, 1], [2, 37, 3, 20, 30], [2, 130, 4, 64, 77], [1, 512, 2, 64, 512]];
+  const CASES: [number, number, number, number, number][] = [
+    [3, 1, 2, 8, 1],
+    [2, 37, 3, 20, 30],
+    [2, 130, 4, 64, 77],
+    [1, 512, 2, 64, 512],
+  ];
 
   it('equals a float64 attention (≤ 1e-5, every query row), padding masked as BertModel masks it', async () => {
     const n0 = tf.memory().numTensors;
@@ -78,13 +100,18 @@ describe.skipIf(adapter !== null)('fused attention on webgpu', () => {
       return o.lastHiddenState;
     });
     expect(withProbs.fused).toBe(0);
-    const hooked = await run(() => model.forward({ inputIds, attentionMask }, { hooks: { 'blocks.1.attn.hook_pattern': (t) => t } }).lastHiddenState);
+    const hooked = await run(
+      () =>
+        model.forward({ inputIds, attentionMask }, { hooks: { 'blocks.1.attn.hook_pattern': (t) => t } })
+          .lastHiddenState,
+    );
     expect(hooked.fused).toBe(1); // layer 0 still fused
     setWebgpuMatmul('tfjs');
     const tfjs = await run(() => model.forward({ inputIds, attentionMask }).lastHiddenState);
     expect(tfjs.fused).toBe(0);
     setWebgpuMatmul('auto');
-    for (const other of [withProbs, hooked, tfjs]) expect(maxDiff(plain.data.subarray(0, 5 * 32), other.data.subarray(0, 5 * 32))).toBeLessThanOrEqual(2e-6);
+    for (const other of [withProbs, hooked, tfjs])
+      expect(maxDiff(plain.data.subarray(0, 5 * 32), other.data.subarray(0, 5 * 32))).toBeLessThanOrEqual(2e-6);
     tf.dispose([inputIds, attentionMask]);
     model.dispose();
   });

@@ -3,7 +3,12 @@
 // (a GPU, or lavapipe: `eval "$(scripts/lavapipe.sh)"`); skipped, and says so, without one.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { checkFusedLayerNorm, fusedLayerNorm, fusedLayerNormApplies, LAYER_NORM_KERNEL } from '../../src/backend/webgpu/layer-norm.js';
+import {
+  checkFusedLayerNorm,
+  fusedLayerNorm,
+  fusedLayerNormApplies,
+  LAYER_NORM_KERNEL,
+} from '../../src/backend/webgpu/layer-norm.js';
 import { setWebgpuMatmul } from '../../src/backend/webgpu/settings.js';
 import { layerNorm } from '../../src/backend/kernels.js';
 import { layerNormComposite } from '../../src/ops/layer-norm.js';
@@ -13,7 +18,15 @@ import { onWebgpu, webgpuUnavailable } from './webgpu.js';
 const adapter = await webgpuUnavailable('webgpu LayerNorm');
 
 /** torch's LayerNorm in float64: biased variance, eps inside the root. */
-function reference(x: Float32Array, r: Float32Array | undefined, g: Float32Array, b: Float32Array, rows: number, cols: number, eps: number): Float64Array {
+function reference(
+  x: Float32Array,
+  r: Float32Array | undefined,
+  g: Float32Array,
+  b: Float32Array,
+  rows: number,
+  cols: number,
+  eps: number,
+): Float64Array {
   const y = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) {
     const v = Array.from({ length: cols }, (_, j) => x[i * cols + j]! + (r ? r[i * cols + j]! : 0));
@@ -28,20 +41,36 @@ describe.skipIf(adapter !== null)('fused LayerNorm on webgpu', () => {
   onWebgpu();
 
   // [rows, cols]: one row of BERT-tiny width; a ragged width; BERT-base width; wider than 1 000.
-  const CASES: [number, number][] = [[1, 32], [37, 300], [65, 768], [3, 1030]];
+  const CASES: [number, number][] = [
+    [1, 32],
+    [37, 300],
+    [65, 768],
+    [3, 1030],
+  ];
 
-  it('equals a float64 LayerNorm (≤ 1e-5) and tfjs\'s composite (≤ 2e-6), with and without a residual', async () => {
+  it("equals a float64 LayerNorm (≤ 1e-5) and tfjs's composite (≤ 2e-6), with and without a residual", async () => {
     const n0 = tf.memory().numTensors;
     for (const [rows, cols] of CASES) {
       for (const withResidual of [false, true]) {
-        const xs = values(rows * cols, -3, 5, rows + cols), rs = values(rows * cols, -1, 1, rows), gs = values(cols, 0.5, 1.5, cols), bs = values(cols, -1, 1, 1);
+        const xs = values(rows * cols, -3, 5, rows + cols),
+          rs = values(rows * cols, -1, 1, rows),
+          gs = values(cols, 0.5, 1.5, cols),
+          bs = values(cols, -1, 1, 1);
         const eps = 1e-12;
-        const [x, r, g, b] = [tf.tensor2d(xs, [rows, cols]), tf.tensor2d(rs, [rows, cols]), tf.tensor1d(gs), tf.tensor1d(bs)];
+        const [x, r, g, b] = [
+          tf.tensor2d(xs, [rows, cols]),
+          tf.tensor2d(rs, [rows, cols]),
+          tf.tensor1d(gs),
+          tf.tensor1d(bs),
+        ];
         const fused = fusedLayerNorm(x, withResidual ? r : undefined, g, b, eps);
         const composite = tf.tidy(() => layerNormComposite(withResidual ? tf.add(x, r) : x, g, b, eps));
         const got = (await fused.data()) as Float32Array;
         const label = `${rows}×${cols}${withResidual ? ' + residual' : ''}`;
-        expect(maxDiff(got, reference(xs, withResidual ? rs : undefined, gs, bs, rows, cols, eps)), label).toBeLessThanOrEqual(1e-5);
+        expect(
+          maxDiff(got, reference(xs, withResidual ? rs : undefined, gs, bs, rows, cols, eps)),
+          label,
+        ).toBeLessThanOrEqual(1e-5);
         expect(maxDiff(got, (await composite.data()) as Float32Array), label).toBeLessThanOrEqual(2e-6);
         tf.dispose([x, r, g, b, fused, composite]);
       }
@@ -49,7 +78,7 @@ describe.skipIf(adapter !== null)('fused LayerNorm on webgpu', () => {
     expect(tf.memory().numTensors).toBe(n0);
   });
 
-  it('the layerNorm op runs it on webgpu unless tfjs\'s kernels are asked for, after the device check passed', async () => {
+  it("the layerNorm op runs it on webgpu unless tfjs's kernels are asked for, after the device check passed", async () => {
     const { diff, error } = await checkFusedLayerNorm(layerNormComposite);
     expect(error).toBeNull();
     expect(diff).toBeLessThanOrEqual(1e-5);

@@ -7,7 +7,11 @@ import { setupBackend } from '../../src/backend/index.js';
 import { tiledLinear } from '../../src/backend/webgpu/linear.js';
 import { autoTile, LINEAR_TILES } from '../../src/backend/webgpu/linear-wgsl.js';
 import {
-  activeWebgpuMatmul, chooseMatmul, tiledLinearApplies, tuneWebgpuMatmul, verifyTiledLinear,
+  activeWebgpuMatmul,
+  chooseMatmul,
+  tiledLinearApplies,
+  tuneWebgpuMatmul,
+  verifyTiledLinear,
 } from '../../src/backend/webgpu/matmul-choice.js';
 import { setWebgpuMatmul, webgpuMatmul } from '../../src/backend/webgpu/settings.js';
 import { Linear } from '../../src/layers/linear.js';
@@ -39,20 +43,31 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
 
   // [M, K, N]: single row; rows past one 64-row tile; K not a multiple of the 16-deep k tile; N below and past
   // one 128-column tile; many rows; enough workgroups for auto's 128 × 128 tiles; BERT-base's intermediate shape.
-  const CASES: [number, number, number][] = [[1, 8, 4], [65, 36, 132], [130, 20, 8], [1030, 64, 260], [2050, 8, 2048], [7, 768, 3072]];
+  const CASES: [number, number, number][] = [
+    [1, 8, 4],
+    [65, 36, 132],
+    [130, 20, 8],
+    [1030, 64, 260],
+    [2050, 8, 2048],
+    [7, 768, 3072],
+  ];
 
   for (const tile of ['auto', ...LINEAR_TILES] as const) {
     it(`equals a float64 product (≤ 1e-5 relative) and tfjs's matmul (≤ 1e-6), tile ${tile}`, async () => {
       const n0 = tf.memory().numTensors;
       for (const [m, k, n] of CASES) {
-        const xs = values(m * k, -1, 1, m + k), ws = values(k * n, -1, 1, k + n), bs = values(n, -1, 1, n);
+        const xs = values(m * k, -1, 1, m + k),
+          ws = values(k * n, -1, 1, k + n),
+          bs = values(n, -1, 1, n);
         const want = reference(xs, ws, bs, m, k, n);
         const [x, w, b] = [tf.tensor2d(xs, [m, k]), tf.tensor2d(ws, [k, n]), tf.tensor1d(bs)];
         const y = tiledLinear(x, w, b, 'linear', tile);
         const t = tf.fused.matMul({ a: x, b: w, bias: b });
         expect(y.shape).toEqual([m, n]);
         const [got, tfjs] = [await y.data(), await t.data()];
-        let err = 0, vsTfjs = 0, scale = 1;
+        let err = 0,
+          vsTfjs = 0,
+          scale = 1;
         for (let i = 0; i < got.length; i++) {
           err = Math.max(err, Math.abs(got[i]! - want[i]!));
           vsTfjs = Math.max(vsTfjs, Math.abs(got[i]! - tfjs[i]!));
@@ -66,8 +81,10 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
     });
   }
 
-  it('Linear uses it when chosen, ReLU and GELU in its epilogue, equal to tfjs\'s matmul then the activation', async () => {
-    const k = 12, n = 20, m = 9;
+  it("Linear uses it when chosen, ReLU and GELU in its epilogue, equal to tfjs's matmul then the activation", async () => {
+    const k = 12,
+      n = 20,
+      m = 9;
     const lin = new Linear(tf.tensor2d(values(k * n, -1, 1, 5), [k, n]), tf.tensor1d(values(n, -1, 1, 6)));
     const x = tf.tensor3d(values(m * k, -1, 1, 7), [3, 3, k]);
     const acts = ['linear', 'relu', 'gelu'] as const;
@@ -84,11 +101,14 @@ describe.skipIf(adapter !== null)('tiled Linear on webgpu', () => {
     expect(tiled[0]!.shape).toEqual([3, 3, n]);
     expect(tf.memory().numTensors).toBe(n0 + 3);
     // (webgpu has no synchronous read-back in Node: data(), never dataSync())
-    for (let i = 0; i < acts.length; i++) expect(maxDiff(await plain[i]!.data(), await tiled[i]!.data()), acts[i]).toBeLessThanOrEqual(1e-6);
+    for (let i = 0; i < acts.length; i++)
+      expect(maxDiff(await plain[i]!.data(), await tiled[i]!.data()), acts[i]).toBeLessThanOrEqual(1e-6);
     const [lin0, relu, gelu] = (await Promise.all(tiled.map((t) => t.data()))) as Float32Array[];
     expect(Math.min(...relu!)).toBe(0); // some outputs were negative and were clamped
     // GELU: x·Φ(x), so below zero it is small and negative, above it close to x for large x
-    lin0!.forEach((v, i) => expect(Math.abs(gelu![i]! - 0.5 * v * (1 + erf(v / Math.SQRT2)))).toBeLessThanOrEqual(1e-6));
+    lin0!.forEach((v, i) =>
+      expect(Math.abs(gelu![i]! - 0.5 * v * (1 + erf(v / Math.SQRT2)))).toBeLessThanOrEqual(1e-6),
+    );
     tf.dispose([...plain, ...tiled, x]);
     lin.dispose();
   });
@@ -114,8 +134,12 @@ describe.skipIf(adapter !== null)('auto: the faster matmul, measured on this dev
     expect(t.relDiff).toBeLessThanOrEqual(1e-6); // the two kernels agree on this device
     expect(t.use).toBe(t.tiledMs < t.tfjsMs ? 'tiled' : 'tfjs');
     expect(activeWebgpuMatmul()).toBe(t.use);
-    expect(choice.reason).toContain(`${t.use} matmul (measured: tiled ${t.tiledMs.toFixed(2)} ms, tfjs ${t.tfjsMs.toFixed(2)} ms`);
-    expect(choice.reason).toMatch(/; fused LayerNorm \(agrees with tfjs's ops to \d\.\de-\d+\); fused attention \(agrees with a float64 attention to \d\.\de-\d+\)$/);
+    expect(choice.reason).toContain(
+      `${t.use} matmul (measured: tiled ${t.tiledMs.toFixed(2)} ms, tfjs ${t.tfjsMs.toFixed(2)} ms`,
+    );
+    expect(choice.reason).toMatch(
+      /; fused LayerNorm \(agrees with tfjs's ops to \d\.\de-\d+\); fused attention \(agrees with a float64 attention to \d\.\de-\d+\)$/,
+    );
     expect(await tuneWebgpuMatmul()).toBe(t); // once per process
     setWebgpuMatmul('tfjs');
     expect(activeWebgpuMatmul()).toBe('tfjs');

@@ -46,7 +46,13 @@ describe('bertForwardFlops', () => {
   });
 
   it('adds up padded batches', () => {
-    expect(batchesFlops(BERT_BASE, [[32, 20], [32, 14], [3, 9]])).toBe(
+    expect(
+      batchesFlops(BERT_BASE, [
+        [32, 20],
+        [32, 14],
+        [3, 9],
+      ]),
+    ).toBe(
       bertForwardFlops(BERT_BASE, 32, 20) + bertForwardFlops(BERT_BASE, 32, 14) + bertForwardFlops(BERT_BASE, 3, 9),
     );
   });

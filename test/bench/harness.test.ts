@@ -116,11 +116,22 @@ describe('runSuites', () => {
           },
         };
       }
-      if (i === 1) return { name, title: 'throws', run: async () => { throw new Error('suite failed'); } };
+      if (i === 1)
+        return {
+          name,
+          title: 'throws',
+          run: async () => {
+            throw new Error('suite failed');
+          },
+        };
       return { name, title: 'skipped', run: async () => ({ skip: `${name} not available` }) };
     });
     const lines: string[] = [];
-    const r: BenchResults = await runSuites(suites, { mode: 'quick', settings: { test: true }, log: (m) => lines.push(m) });
+    const r: BenchResults = await runSuites(suites, {
+      mode: 'quick',
+      settings: { test: true },
+      log: (m) => lines.push(m),
+    });
 
     expect(validateResults(r)).toEqual([]);
     expect(validateResults(JSON.parse(JSON.stringify(r)))).toEqual([]);
@@ -139,7 +150,10 @@ describe('runSuites', () => {
     const [first, second, third] = r.suites;
     expect(first!.status).toBe('ok');
     expect(first!.notes).toEqual({ n: 1000 });
-    expect(first!.cases.map((c) => [c.name, c.status])).toEqual([['sum 1000', 'ok'], ['not here', 'skipped']]);
+    expect(first!.cases.map((c) => [c.name, c.status])).toEqual([
+      ['sum 1000', 'ok'],
+      ['not here', 'skipped'],
+    ]);
     expect(first!.cases[0]!.samples).toBeGreaterThanOrEqual(2);
     expect(second!.status).toBe('error');
     expect(second!.reason).toBe('suite failed');

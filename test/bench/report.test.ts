@@ -9,24 +9,70 @@ import { RESULTS_SCHEMA, SUITES, validateResults, type BenchResults, type SuiteR
 function results(): BenchResults {
   const params = { input: 'grid', batch: 8, seqLen: 64 };
   const work = { sentences: 8, tokens: 512, flops: 1e11 };
-  const suites: SuiteResult[] = SUITES.map((name) => ({ name, title: name, status: 'skipped', reason: 'not in this test', cases: [], notes: {}, elapsedS: 0 }));
+  const suites: SuiteResult[] = SUITES.map((name) => ({
+    name,
+    title: name,
+    status: 'skipped',
+    reason: 'not in this test',
+    cases: [],
+    notes: {},
+    elapsedS: 0,
+  }));
   const forward = suites.find((s) => s.name === 'forward')!;
   Object.assign(forward, { status: 'ok', reason: undefined });
   forward.cases.push(resultFromSamples('wasm grid b8×l64', { backend: 'wasm', ...params }, [4, 4], work, null));
-  forward.cases.push(resultFromSamples('wasm grid b1×l16', { backend: 'wasm', input: 'grid', batch: 1, seqLen: 16 }, [0.5], { sentences: 1 }, null));
+  forward.cases.push(
+    resultFromSamples(
+      'wasm grid b1×l16',
+      { backend: 'wasm', input: 'grid', batch: 1, seqLen: 16 },
+      [0.5],
+      { sentences: 1 },
+      null,
+    ),
+  );
   const torch = suites.find((s) => s.name === 'pytorch')!;
-  Object.assign(torch, { status: 'ok', reason: undefined, notes: { torch: '1.13', settings: { intraOpThreads: 1, OPENBLAS_NUM_THREADS: '2' } } });
+  Object.assign(torch, {
+    status: 'ok',
+    reason: undefined,
+    notes: { torch: '1.13', settings: { intraOpThreads: 1, OPENBLAS_NUM_THREADS: '2' } },
+  });
   torch.cases.push(resultFromSamples('pytorch grid b8×l64', { backend: 'pytorch', ...params }, [1, 1], work, null));
   const matmul = suites.find((s) => s.name === 'matmul')!;
   Object.assign(matmul, { status: 'ok', reason: undefined });
-  matmul.notes.split = [{ batch: 8, seqLen: 64, forwardS: 4, matmulS: 3, forwardCpuS: 4, matmulCpuS: 3, matmulShare: 0.75, restShare: 0.25, profiledMatmulShare: 0.8, matmulGflops: 33.3, ceilingSentencesPerSec: 2.67 }];
-  return { schema: RESULTS_SCHEMA, mode: 'quick', machine: { ...machineInfo(), loadAverage: [0, 0, 0] }, settings: {}, suites, elapsedS: 1 };
+  matmul.notes.split = [
+    {
+      batch: 8,
+      seqLen: 64,
+      forwardS: 4,
+      matmulS: 3,
+      forwardCpuS: 4,
+      matmulCpuS: 3,
+      matmulShare: 0.75,
+      restShare: 0.25,
+      profiledMatmulShare: 0.8,
+      matmulGflops: 33.3,
+      ceilingSentencesPerSec: 2.67,
+    },
+  ];
+  return {
+    schema: RESULTS_SCHEMA,
+    mode: 'quick',
+    machine: { ...machineInfo(), loadAverage: [0, 0, 0] },
+    settings: {},
+    suites,
+    elapsedS: 1,
+  };
 }
 
 describe('markdownReport', () => {
   const r = results();
   const md = markdownReport(r);
-  const row = (name: string) => md.split('\n').find((l) => l.startsWith(`| ${name} |`))!.split('|').map((c) => c.trim());
+  const row = (name: string) =>
+    md
+      .split('\n')
+      .find((l) => l.startsWith(`| ${name} |`))!
+      .split('|')
+      .map((c) => c.trim());
 
   it('is made from a valid results object', () => {
     expect(validateResults(r)).toEqual([]);
@@ -47,9 +93,24 @@ describe('markdownReport', () => {
   it('lists a shape only PyTorch finished, without tfjs figures', () => {
     const r2 = results();
     const torch = r2.suites.find((s) => s.name === 'pytorch')!;
-    torch.cases.push(resultFromSamples('pytorch grid b32×l64', { backend: 'pytorch', input: 'grid', batch: 32, seqLen: 64 }, [2], { sentences: 32 }, null));
-    const line = markdownReport(r2).split('\n').find((l) => l.startsWith('| grid b32×l64 (no tfjs result) |'))!;
-    expect(line.split('|').map((c) => c.trim()).slice(1, 8)).toEqual(['grid b32×l64 (no tfjs result)', '–', '–', '–', '16.0', '–', '–']);
+    torch.cases.push(
+      resultFromSamples(
+        'pytorch grid b32×l64',
+        { backend: 'pytorch', input: 'grid', batch: 32, seqLen: 64 },
+        [2],
+        { sentences: 32 },
+        null,
+      ),
+    );
+    const line = markdownReport(r2)
+      .split('\n')
+      .find((l) => l.startsWith('| grid b32×l64 (no tfjs result) |'))!;
+    expect(
+      line
+        .split('|')
+        .map((c) => c.trim())
+        .slice(1, 8),
+    ).toEqual(['grid b32×l64 (no tfjs result)', '–', '–', '–', '16.0', '–', '–']);
   });
 
   it('shows where the time goes and what was not run', () => {

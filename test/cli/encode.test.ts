@@ -19,11 +19,17 @@ const want = order.map((i) => refs.mean[i]!);
 const jsonl = sentences.map((s) => JSON.stringify(s)).join('\n') + '\n';
 
 const embeddings = (stdout: string): number[][] =>
-  stdout.trim().split('\n').map((l) => (JSON.parse(l) as { embedding: number[] }).embedding);
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { embedding: number[] }).embedding);
 
 describe('sbert encode', () => {
   it('JSONL in, one embedding per sentence in input order, equal to st.mean (≤ 1e-5)', async () => {
-    const r = await sbert(['encode', '--model', fixture('tiny', 'st'), '--input-format', 'jsonl', '--batch-size', '4'], { input: jsonl });
+    const r = await sbert(
+      ['encode', '--model', fixture('tiny', 'st'), '--input-format', 'jsonl', '--batch-size', '4'],
+      { input: jsonl },
+    );
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expect(maxAbsRows(embeddings(r.stdout), want)).toBeLessThanOrEqual(1e-5);
@@ -34,8 +40,28 @@ describe('sbert encode', () => {
     const file = join(tmp, 'lines.txt');
     writeFileSync(file, nonEmpty.map(([s]) => s).join('\n') + '\n');
     const expected = nonEmpty.map(([, i]) => refs.normalized[i]!);
-    const one = await sbert(['encode', '--model', fixture('tiny', 'hf'), '--input', file, '--normalize', '--workers', '1']);
-    const two = await sbert(['encode', '--model', fixture('tiny', 'hf'), '--input', file, '--normalize', '--workers', '2', '--batch-size', '2']);
+    const one = await sbert([
+      'encode',
+      '--model',
+      fixture('tiny', 'hf'),
+      '--input',
+      file,
+      '--normalize',
+      '--workers',
+      '1',
+    ]);
+    const two = await sbert([
+      'encode',
+      '--model',
+      fixture('tiny', 'hf'),
+      '--input',
+      file,
+      '--normalize',
+      '--workers',
+      '2',
+      '--batch-size',
+      '2',
+    ]);
     expect([one.code, two.code]).toEqual([0, 0]);
     expect(maxAbsRows(embeddings(one.stdout), expected)).toBeLessThanOrEqual(1e-5);
     expect(maxAbsRows(embeddings(two.stdout), embeddings(one.stdout))).toBeLessThanOrEqual(1e-6);
@@ -43,20 +69,29 @@ describe('sbert encode', () => {
 
   it('--format npy writes a float32 [n, dim] array that round-trips to the JSONL numbers', async () => {
     const out = join(tmp, 'out.npy');
-    const r = await sbert(['encode', '--model', fixture('tiny', 'st'), '--input-format', 'jsonl', '--format', 'npy', '--output', out], { input: jsonl });
+    const r = await sbert(
+      ['encode', '--model', fixture('tiny', 'st'), '--input-format', 'jsonl', '--format', 'npy', '--output', out],
+      { input: jsonl },
+    );
     expect(r.code).toBe(0);
     const { shape, data } = readNpy(readFileSync(out));
     expect(shape).toEqual([sentences.length, 32]);
     const rows = Array.from({ length: shape[0] }, (_, i) => data.subarray(i * 32, (i + 1) * 32));
     expect(maxAbsRows(rows, want)).toBeLessThanOrEqual(1e-5);
     // stdout too
-    const s = await sbert(['encode', '--model', fixture('tiny', 'st'), '--input-format', 'jsonl', '--format', 'npy'], { input: jsonl });
+    const s = await sbert(['encode', '--model', fixture('tiny', 'st'), '--input-format', 'jsonl', '--format', 'npy'], {
+      input: jsonl,
+    });
     expect(Buffer.compare(s.stdoutBytes, readFileSync(out))).toBe(0);
   });
 
-  it('--pooling none: every token\'s last hidden state; cls pooling = its first row', async () => {
-    const none = await sbert(['encode', '--model', fixture('tiny', 'st'), '--pooling', 'none'], { input: '那个人很开心\n' });
-    const cls = await sbert(['encode', '--model', fixture('tiny', 'st'), '--pooling', 'cls'], { input: '那个人很开心\n' });
+  it("--pooling none: every token's last hidden state; cls pooling = its first row", async () => {
+    const none = await sbert(['encode', '--model', fixture('tiny', 'st'), '--pooling', 'none'], {
+      input: '那个人很开心\n',
+    });
+    const cls = await sbert(['encode', '--model', fixture('tiny', 'st'), '--pooling', 'cls'], {
+      input: '那个人很开心\n',
+    });
     const tokens = (JSON.parse(none.stdout) as { tokens: number[][] }).tokens;
     expect(tokens).toHaveLength(8); // [CLS] 那 个 人 很 开 心 [SEP]
     const mean = tokens[0]!.map((_, j) => tokens.reduce((a, t) => a + t[j]!, 0) / tokens.length);
@@ -67,7 +102,10 @@ describe('sbert encode', () => {
   it('synthetic BERT-base: equals st.mean (≤ 1e-5)', async () => {
     const base = stRefs('base');
     const input = base.sentences.map((s) => JSON.stringify(s)).join('\n');
-    const r = await sbert(['encode', '--model', syntheticModelDir('base'), '--input-format', 'jsonl', '--backend', 'wasm'], { input });
+    const r = await sbert(
+      ['encode', '--model', syntheticModelDir('base'), '--input-format', 'jsonl', '--backend', 'wasm'],
+      { input },
+    );
     expect(r.code).toBe(0);
     expect(maxAbsRows(embeddings(r.stdout), base.mean)).toBeLessThanOrEqual(1e-5);
   });
@@ -97,7 +135,9 @@ describe('sbert encode', () => {
   it('usage errors exit 1', async () => {
     const r = await sbert(['encode', '--model', fixture('tiny', 'st'), '--batch-size', '0'], { input: 'x\n' });
     expect(r.code).toBe(1);
-    const npyNone = await sbert(['encode', '--model', fixture('tiny', 'st'), '--format', 'npy', '--pooling', 'none'], { input: 'x\n' });
+    const npyNone = await sbert(['encode', '--model', fixture('tiny', 'st'), '--format', 'npy', '--pooling', 'none'], {
+      input: 'x\n',
+    });
     expect(npyNone.code).toBe(1);
   });
 });
@@ -110,6 +150,8 @@ describe('sbert similarity', () => {
     const got = JSON.parse(r.stdout) as { source: string; similarities: { sentence: string; score: number }[] };
     expect(got.source).toBe(a);
     expect(got.similarities.map((s) => s.sentence)).toEqual([b, c, d]);
-    got.similarities.forEach((s, i) => expect(Math.abs(s.score - cosine(refs.mean[0]!, refs.mean[i + 1]!))).toBeLessThan(1e-5));
+    got.similarities.forEach((s, i) =>
+      expect(Math.abs(s.score - cosine(refs.mean[0]!, refs.mean[i + 1]!))).toBeLessThan(1e-5),
+    );
   });
 });

@@ -28,14 +28,20 @@ describe('sbert --help', () => {
 
 describe('environment values', () => {
   it('a bad SBERT_WEBGPU_MATMUL is a usage error naming the variable and the choices (exit 1), on any machine', async () => {
-    const run = await sbert(['encode', '--model', fixture('tiny', 'st')], { input: '你好\n', env: { SBERT_WEBGPU_MATMUL: 'fast' } });
+    const run = await sbert(['encode', '--model', fixture('tiny', 'st')], {
+      input: '你好\n',
+      env: { SBERT_WEBGPU_MATMUL: 'fast' },
+    });
     expect(run.code).toBe(1);
     expect(errorLine(run)).toBe('error: SBERT_WEBGPU_MATMUL="fast" is not one of auto, tfjs, tiled');
     expect(run.stdout).toBe('');
   });
 
   it('a bad SBERT_WEBGPU_TILE is a usage error naming the variable and the tiles (exit 1), on any machine', async () => {
-    const run = await sbert(['encode', '--model', fixture('tiny', 'st')], { input: '你好\n', env: { SBERT_WEBGPU_TILE: '32x32' } });
+    const run = await sbert(['encode', '--model', fixture('tiny', 'st')], {
+      input: '你好\n',
+      env: { SBERT_WEBGPU_TILE: '32x32' },
+    });
     expect(run.code).toBe(1);
     expect(errorLine(run)).toBe('error: SBERT_WEBGPU_TILE="32x32" is not one of auto, 64x64, 64x128, 128x64, 128x128');
     expect(run.stdout).toBe('');

@@ -27,9 +27,9 @@ describe('progress', () => {
   });
 
   it('formats a line for bytes and for sentences', () => {
-    expect(formatLine({ value: 1_048_576, total: 4_194_304, elapsedMs: 2000, eta: 6, label: 'uer/x', unit: 'bytes' }, 8)).toBe(
-      'uer/x |██░░░░░░| 25% 1.00 MiB/4.00 MiB 512.0 KiB/s eta 0:06',
-    );
+    expect(
+      formatLine({ value: 1_048_576, total: 4_194_304, elapsedMs: 2000, eta: 6, label: 'uer/x', unit: 'bytes' }, 8),
+    ).toBe('uer/x |██░░░░░░| 25% 1.00 MiB/4.00 MiB 512.0 KiB/s eta 0:06');
     expect(formatLine({ value: 300, total: 2456, elapsedMs: 10_000, eta: 3725, label: '', unit: 'sentences' }, 4)).toBe(
       '|░░░░| 12% 300/2456 sentences 30.0/s eta 1:02:05',
     );
@@ -43,7 +43,11 @@ describe('progress', () => {
     process.env.SBERT_PROGRESS = '0';
     expect(progressEnabled({ isTTY: true })).toBe(false);
 
-    for (const [tty, env, drawn] of [[true, undefined, true], [false, undefined, false], [true, '0', false]] as const) {
+    for (const [tty, env, drawn] of [
+      [true, undefined, true],
+      [false, undefined, false],
+      [true, '0', false],
+    ] as const) {
       if (env === undefined) delete process.env.SBERT_PROGRESS;
       else process.env.SBERT_PROGRESS = env;
       const stream = fakeStream(tty);

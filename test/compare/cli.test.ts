@@ -11,8 +11,22 @@ import { fixture } from '../fixtures.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'sbert-compare-'));
 
-async function compareJson(model: string, reference: string, extra: string[] = []): Promise<{ code: number; json: JsonReport; stderr: string }> {
-  const run = await sbert(['compare', '--model', model, '--reference', reference, '--json', '--backend', 'wasm', ...extra]);
+async function compareJson(
+  model: string,
+  reference: string,
+  extra: string[] = [],
+): Promise<{ code: number; json: JsonReport; stderr: string }> {
+  const run = await sbert([
+    'compare',
+    '--model',
+    model,
+    '--reference',
+    reference,
+    '--json',
+    '--backend',
+    'wasm',
+    ...extra,
+  ]);
   if (run.code !== 0 && run.code !== 3) throw new Error(`exit ${run.code}: ${run.stderr}`);
   return { code: run.code, json: JSON.parse(run.stdout) as JsonReport, stderr: run.stderr };
 }
@@ -39,7 +53,7 @@ describe('sbert compare passes every fixture reference with the default toleranc
     ['tiny/hf', 'tiny/refs.safetensors', 'main + pairs', 21],
     ['tiny/hf', 'tiny/refs_long.safetensors', 'long', 2],
     ['tiny/uer', 'tiny/refs.safetensors', 'UER-py native', 21],
-    ['tiny/uer-converted', 'tiny/refs.safetensors', 'the model card\'s conversion', 21],
+    ['tiny/uer-converted', 'tiny/refs.safetensors', "the model card's conversion", 21],
     ['tiny/legacy', 'tiny/refs.safetensors', 'legacy torch format', 21],
     ['tiny/st', 'tiny/refs.safetensors', 'sentence-transformers folder', 21],
     ['tiny/fp16', 'tiny/refs.safetensors', 'fp16.* only', 2],
@@ -57,7 +71,8 @@ describe('sbert compare passes every fixture reference with the default toleranc
     }
     expect(json.ok).toBe(true);
     expect(code).toBe(0);
-    if (model === 'tiny/fp16') expect(Object.keys(json.tensors).sort()).toEqual(['fp16.last_hidden_state', 'fp16.pool.mean']);
+    if (model === 'tiny/fp16')
+      expect(Object.keys(json.tensors).sort()).toEqual(['fp16.last_hidden_state', 'fp16.pool.mean']);
   });
 
   describe('base (synthetic weights, full BERT-base shape)', () => {
@@ -92,14 +107,31 @@ describe('sbert compare fails on perturbed weights, naming the first diverging t
     expect(code).toBe(3);
     expect(json.ok).toBe(false);
     expect(json.first_failure).toBe('hidden_states.2');
-    for (const ok of ['hidden_states.0', 'hidden_states.1', 'attentions.1', 'layer.1.attention_output', 'layer.1.intermediate']) {
+    for (const ok of [
+      'hidden_states.0',
+      'hidden_states.1',
+      'attentions.1',
+      'layer.1.attention_output',
+      'layer.1.intermediate',
+    ]) {
       expect(json.tensors[ok]!.ok, ok).toBe(true);
     }
-    for (const bad of ['hidden_states.2', 'last_hidden_state', 'pool.mean', 'pairs.last_hidden_state']) expect(json.tensors[bad]!.ok, bad).toBe(false);
+    for (const bad of ['hidden_states.2', 'last_hidden_state', 'pool.mean', 'pairs.last_hidden_state'])
+      expect(json.tensors[bad]!.ok, bad).toBe(false);
 
-    const table = await sbert(['compare', '--model', dir, '--reference', fixture('tiny', 'refs.safetensors'), '--backend', 'wasm']);
+    const table = await sbert([
+      'compare',
+      '--model',
+      dir,
+      '--reference',
+      fixture('tiny', 'refs.safetensors'),
+      '--backend',
+      'wasm',
+    ]);
     expect(table.code).toBe(3);
-    expect(table.stdout).toMatch(/^FAIL: \d+ of 21 tensors past tolerance; first divergence: hidden_states\.2 \(layer 1 output\), max abs \S+ > 2\.00e-5 at \[sentence \d+, token \d+ \(.+\), dim \d+\]/m);
+    expect(table.stdout).toMatch(
+      /^FAIL: \d+ of 21 tensors past tolerance; first divergence: hidden_states\.2 \(layer 1 output\), max abs \S+ > 2\.00e-5 at \[sentence \d+, token \d+ \(.+\), dim \d+\]/m,
+    );
     expect(table.stdout).toMatch(/^hidden_states\.1 .* ok /m);
     expect(table.stdout).toMatch(/^hidden_states\.2 .* FAIL /m);
   });
@@ -135,24 +167,60 @@ describe('sbert compare on bad input', () => {
     expect(errorLine(run)).toMatch(new RegExp(`^error: ${garbage}: invalid safetensors: `));
 
     // base's reference needs 12 layers; the tiny model has 2.
-    run = await sbert(['compare', '--model', fixture('tiny', 'hf'), '--reference', fixture('base', 'refs.safetensors')]);
+    run = await sbert([
+      'compare',
+      '--model',
+      fixture('tiny', 'hf'),
+      '--reference',
+      fixture('base', 'refs.safetensors'),
+    ]);
     expect(run.code).toBe(2);
-    expect(errorLine(run)).toMatch(/^error: .*base\/refs\.safetensors: hidden_states\.\d+ is beyond the model's 2 layers$/);
+    expect(errorLine(run)).toMatch(
+      /^error: .*base\/refs\.safetensors: hidden_states\.\d+ is beyond the model's 2 layers$/,
+    );
 
     // The model's weights do not fit base's long text (hidden size 32 vs 768).
-    run = await sbert(['compare', '--model', fixture('tiny', 'hf'), '--reference', fixture('base', 'refs_long.safetensors')]);
+    run = await sbert([
+      'compare',
+      '--model',
+      fixture('tiny', 'hf'),
+      '--reference',
+      fixture('base', 'refs_long.safetensors'),
+    ]);
     expect(run.code).toBe(2);
     expect(errorLine(run)).toMatch(/long\.last_hidden_state has shape \[1,512,768\] but the model gives \[1,512,32\]/);
 
-    run = await sbert(['compare', '--model', join(TMP, 'no-model'), '--reference', fixture('tiny', 'refs.safetensors')]);
+    run = await sbert([
+      'compare',
+      '--model',
+      join(TMP, 'no-model'),
+      '--reference',
+      fixture('tiny', 'refs.safetensors'),
+    ]);
     expect(run.code).toBe(2);
     expect(errorLine(run)).toMatch(/no-model: no such folder/);
   });
 
   it('exits 1 on a usage error', async () => {
-    const run = await sbert(['compare', '--model', fixture('tiny', 'hf'), '--reference', fixture('tiny', 'refs.safetensors'), '--tolerance', 'abc']);
+    const run = await sbert([
+      'compare',
+      '--model',
+      fixture('tiny', 'hf'),
+      '--reference',
+      fixture('tiny', 'refs.safetensors'),
+      '--tolerance',
+      'abc',
+    ]);
     expect(run.code).toBe(1);
-    const groups = await sbert(['compare', '--model', fixture('tiny', 'hf'), '--reference', fixture('tiny', 'refs.safetensors'), '--groups', 'nope']);
+    const groups = await sbert([
+      'compare',
+      '--model',
+      fixture('tiny', 'hf'),
+      '--reference',
+      fixture('tiny', 'refs.safetensors'),
+      '--groups',
+      'nope',
+    ]);
     expect(groups.code).toBe(2);
     expect(errorLine(groups)).toMatch(/no group "nope" \(it has: main, pairs, fp16, bf16\)/);
   });

@@ -27,7 +27,9 @@ describe('compareTensors', () => {
     expect(d.count).toBe(2);
     expect(d.maxAbs).toBeCloseTo(0.1, 6);
     expect(d.worst).toEqual([0, 1, 0, 0]);
-    expect(describeIndex(d.worst, 'attention', () => '[CLS]')).toBe('[sentence 0, head 1, query 0 ([CLS]), key 0 ([CLS])]');
+    expect(describeIndex(d.worst, 'attention', () => '[CLS]')).toBe(
+      '[sentence 0, head 1, query 0 ([CLS]), key 0 ([CLS])]',
+    );
   });
 
   it('compares every element of pooled rows', () => {
@@ -54,8 +56,11 @@ describe('compareTensors', () => {
 });
 
 describe('reference keys', () => {
-  it('parses the fixtures\' names', () => {
-    expect(parseKey('hidden_states.0')).toEqual({ name: 'hidden_states.0', tensor: { kind: 'hidden_states', index: 0 } });
+  it("parses the fixtures' names", () => {
+    expect(parseKey('hidden_states.0')).toEqual({
+      name: 'hidden_states.0',
+      tensor: { kind: 'hidden_states', index: 0 },
+    });
     expect(parseKey('hidden_states.11.first2')).toEqual({
       name: 'hidden_states.11',
       tensor: { kind: 'hidden_states', index: 11 },
@@ -70,14 +75,34 @@ describe('reference keys', () => {
 
   it('orders tensors along the forward', () => {
     const names = [
-      'pool.mean', 'hidden_states.2', 'layer.1.intermediate', 'attentions.1', 'layer.1.query', 'last_hidden_state',
-      'layer.0.attention_output', 'hidden_states.1', 'st.mean', 'attentions.0', 'hidden_states.0', 'layer.10.query',
+      'pool.mean',
+      'hidden_states.2',
+      'layer.1.intermediate',
+      'attentions.1',
+      'layer.1.query',
+      'last_hidden_state',
+      'layer.0.attention_output',
+      'hidden_states.1',
+      'st.mean',
+      'attentions.0',
+      'hidden_states.0',
+      'layer.10.query',
       'hidden_states.10',
     ];
     const sorted = [...names].sort((a, b) => dataFlowRank(parseKey(a)!.tensor) - dataFlowRank(parseKey(b)!.tensor));
     expect(sorted).toEqual([
-      'hidden_states.0', 'attentions.0', 'layer.0.attention_output', 'hidden_states.1', 'layer.1.query', 'attentions.1',
-      'layer.1.intermediate', 'hidden_states.2', 'hidden_states.10', 'layer.10.query', 'last_hidden_state', 'pool.mean',
+      'hidden_states.0',
+      'attentions.0',
+      'layer.0.attention_output',
+      'hidden_states.1',
+      'layer.1.query',
+      'attentions.1',
+      'layer.1.intermediate',
+      'hidden_states.2',
+      'hidden_states.10',
+      'layer.10.query',
+      'last_hidden_state',
+      'pool.mean',
       'st.mean',
     ]);
   });

@@ -26,7 +26,13 @@ const SENTENCES = (JSON.parse(readFileSync(fixture('tiny', 'refs.json'), 'utf8')
 function readDump(file: string): Map<string, { shape: number[]; data: Float32Array | Int32Array }> {
   const st = readSafetensors(file);
   return new Map(
-    [...st.tensors].map(([k, t]) => [k, { shape: t.shape, data: t.dtype === 'I32' ? decodeInt32(t.bytes, t.dtype, file, k) : decodeFloat32(t.bytes, t.dtype, file, k) }]),
+    [...st.tensors].map(([k, t]) => [
+      k,
+      {
+        shape: t.shape,
+        data: t.dtype === 'I32' ? decodeInt32(t.bytes, t.dtype, file, k) : decodeFloat32(t.bytes, t.dtype, file, k),
+      },
+    ]),
   );
 }
 
@@ -39,7 +45,7 @@ describe('dumpActivations on the tiny fixture (wasm)', () => {
   });
   afterAll(() => model.dispose());
 
-  it('holds the fixture batch\'s ids and every reference tensor within its tolerance (unpadded positions)', async () => {
+  it("holds the fixture batch's ids and every reference tensor within its tolerance (unpadded positions)", async () => {
     const before = tf.memory().numTensors;
     const file = join(TMP, 'lib.safetensors');
     writeSafetensors(file, await dumpActivations(model, tokenizer.encodeBatch(SENTENCES)));
@@ -57,19 +63,34 @@ describe('dumpActivations on the tiny fixture (wasm)', () => {
     // (st.* is sentence-transformers' mean pooling, i.e. pool.mean / pool.mean_normalized).
     const fromDump = async (_: unknown, names: string[]) =>
       new Map(names.map((n): [string, OurTensor] => [n, dump.get(n.replace(/^st\./, 'pool.')) as OurTensor]));
-    const report = await compareReference(loadReference(fixture('tiny', 'refs.safetensors')), fromDump, { groups: ['main'] });
-    expect(report.results.map((r) => r.key).sort()).toEqual([...dumpKeys(model.config), 'st.mean', 'st.mean_normalized'].sort());
+    const report = await compareReference(loadReference(fixture('tiny', 'refs.safetensors')), fromDump, {
+      groups: ['main'],
+    });
+    expect(report.results.map((r) => r.key).sort()).toEqual(
+      [...dumpKeys(model.config), 'st.mean', 'st.mean_normalized'].sort(),
+    );
     for (const r of report.results) expect(r.maxAbs, r.key).toBeLessThanOrEqual(1e-5);
     expect(report.ok).toBe(true);
   });
 
   it('writes only the selected tensors and hook points; a hook equals its reference twin', async () => {
     const encs = tokenizer.encodeBatch(SENTENCES.slice(0, 3));
-    const tensors = await dumpActivations(model, encs, { tensors: ['attentions.1', 'pool'], hooks: ['blocks.1.attn.hook_pattern', 'blocks.0.mlp.hook_post'] });
+    const tensors = await dumpActivations(model, encs, {
+      tensors: ['attentions.1', 'pool'],
+      hooks: ['blocks.1.attn.hook_pattern', 'blocks.0.mlp.hook_post'],
+    });
     expect(tensors.map((t) => t.name)).toEqual([
-      'input_ids', 'attention_mask', 'token_type_ids',
-      'attentions.1', 'pool.mean', 'pool.cls', 'pool.max', 'pool.mean_sqrt_len', 'pool.mean_normalized',
-      'blocks.0.mlp.hook_post', 'blocks.1.attn.hook_pattern',
+      'input_ids',
+      'attention_mask',
+      'token_type_ids',
+      'attentions.1',
+      'pool.mean',
+      'pool.cls',
+      'pool.max',
+      'pool.mean_sqrt_len',
+      'pool.mean_normalized',
+      'blocks.0.mlp.hook_post',
+      'blocks.1.attn.hook_pattern',
     ]);
     const bytes = (n: string) => tensors.find((t) => t.name === n)!.bytes as Uint8Array;
     expect(Buffer.from(bytes('blocks.1.attn.hook_pattern')).equals(Buffer.from(bytes('attentions.1')))).toBe(true);
@@ -80,11 +101,19 @@ describe('dumpActivations on the tiny fixture (wasm)', () => {
   it('refuses what would be too big, unknown selections and unpadded batches, before any forward', async () => {
     const encs = tokenizer.encodeBatch(SENTENCES);
     const before = tf.memory().numTensors;
-    await expect(dumpActivations(model, encs, { maxBytes: 10_000 })).rejects.toThrow(/would hold .* GiB \(14 texts × \d+ tokens; limit/);
+    await expect(dumpActivations(model, encs, { maxBytes: 10_000 })).rejects.toThrow(
+      /would hold .* GiB \(14 texts × \d+ tokens; limit/,
+    );
     await expect(dumpActivations(model, encs, { tensors: ['attention'] })).rejects.toThrow(UsageError);
-    await expect(dumpActivations(model, encs, { tensors: ['attentions.2'] })).rejects.toThrow(/"attentions.2" names no tensor/);
-    await expect(dumpActivations(model, encs, { hooks: ['blocks.0.hook_nothing'] })).rejects.toThrow(/no hook point "blocks.0.hook_nothing"/);
-    await expect(dumpActivations(model, tokenizer.encodeBatch(SENTENCES, { padding: false }))).rejects.toThrow(/padded to one length/);
+    await expect(dumpActivations(model, encs, { tensors: ['attentions.2'] })).rejects.toThrow(
+      /"attentions.2" names no tensor/,
+    );
+    await expect(dumpActivations(model, encs, { hooks: ['blocks.0.hook_nothing'] })).rejects.toThrow(
+      /no hook point "blocks.0.hook_nothing"/,
+    );
+    await expect(dumpActivations(model, tokenizer.encodeBatch(SENTENCES, { padding: false }))).rejects.toThrow(
+      /padded to one length/,
+    );
     await expect(dumpActivations(model, [])).rejects.toThrow(/no texts/);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -110,31 +139,69 @@ describe('sbert dump', () => {
 
   it('takes texts as arguments, and --tensors / --hooks', async () => {
     const out = join(TMP, 'args.safetensors');
-    const run = await sbert(['dump', '那个人很开心', '一个男人在弹吉他。', '--model', TINY, '--out', out, '--tensors', 'hidden_states.2,last_hidden_state', '--hooks', 'blocks.1.hook_resid_post', '--backend', 'wasm']);
+    const run = await sbert([
+      'dump',
+      '那个人很开心',
+      '一个男人在弹吉他。',
+      '--model',
+      TINY,
+      '--out',
+      out,
+      '--tensors',
+      'hidden_states.2,last_hidden_state',
+      '--hooks',
+      'blocks.1.hook_resid_post',
+      '--backend',
+      'wasm',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const dump = readDump(out);
-    expect([...dump.keys()]).toEqual(['input_ids', 'attention_mask', 'token_type_ids', 'hidden_states.2', 'last_hidden_state', 'blocks.1.hook_resid_post']);
+    expect([...dump.keys()]).toEqual([
+      'input_ids',
+      'attention_mask',
+      'token_type_ids',
+      'hidden_states.2',
+      'last_hidden_state',
+      'blocks.1.hook_resid_post',
+    ]);
     expect(dump.get('input_ids')!.shape).toEqual([2, 11]);
     expect([...dump.get('hidden_states.2')!.data]).toEqual([...dump.get('last_hidden_state')!.data]);
     expect(dump.get('blocks.1.hook_resid_post')!.shape).toEqual([2, 11, 32]);
   });
 
-  it('--pairs: the fixture\'s sentence pairs give its pairs.* ids and tensors (≤ 1e-5)', async () => {
-    const pairs = (JSON.parse(readFileSync(fixture('tiny', 'refs.json'), 'utf8')) as { pairs: [string, string][] }).pairs;
+  it("--pairs: the fixture's sentence pairs give its pairs.* ids and tensors (≤ 1e-5)", async () => {
+    const pairs = (JSON.parse(readFileSync(fixture('tiny', 'refs.json'), 'utf8')) as { pairs: [string, string][] })
+      .pairs;
     const out = join(TMP, 'pairs.safetensors');
     const input = pairs.map(([a, b]) => JSON.stringify({ a, b })).join('\n');
-    const run = await sbert(['dump', '--pairs', '--model', TINY, '--out', out, '--tensors', 'last_hidden_state,pool.mean', '--backend', 'wasm'], { input });
+    const run = await sbert(
+      [
+        'dump',
+        '--pairs',
+        '--model',
+        TINY,
+        '--out',
+        out,
+        '--tensors',
+        'last_hidden_state,pool.mean',
+        '--backend',
+        'wasm',
+      ],
+      { input },
+    );
     expect(run.code, run.stderr).toBe(0);
     const dump = readDump(out);
     const refs = readDump(fixture('tiny', 'refs.safetensors'));
-    for (const k of ['input_ids', 'attention_mask', 'token_type_ids']) expect([...dump.get(k)!.data], k).toEqual([...refs.get(`pairs.${k}`)!.data]);
+    for (const k of ['input_ids', 'attention_mask', 'token_type_ids'])
+      expect([...dump.get(k)!.data], k).toEqual([...refs.get(`pairs.${k}`)!.data]);
     expect(Math.max(...dump.get('token_type_ids')!.data)).toBe(1);
     const mask = dump.get('attention_mask')!.data;
     const H = 32;
     const got = dump.get('last_hidden_state')!.data;
     const want = refs.get('pairs.last_hidden_state')!.data;
     let worst = 0;
-    for (let t = 0; t < mask.length; t++) if (mask[t]) for (let c = 0; c < H; c++) worst = Math.max(worst, Math.abs(got[t * H + c]! - want[t * H + c]!));
+    for (let t = 0; t < mask.length; t++)
+      if (mask[t]) for (let c = 0; c < H; c++) worst = Math.max(worst, Math.abs(got[t * H + c]! - want[t * H + c]!));
     expect(worst).toBeLessThanOrEqual(1e-5);
     const pm = dump.get('pool.mean')!.data;
     const pw = refs.get('pairs.pool.mean')!.data;
@@ -146,7 +213,11 @@ describe('sbert dump', () => {
     const out = join(TMP, 'bad.safetensors');
     const cases: [string[], number, RegExp][] = [
       [['dump', 'x', '--model', TINY, '--out', out, '--tensors', 'attn'], 1, /--tensors: "attn" names no tensor/],
-      [['dump', 'x', '--model', TINY, '--out', out, '--hooks', 'blocks.9.hook_resid_post'], 1, /--hooks: no hook point/],
+      [
+        ['dump', 'x', '--model', TINY, '--out', out, '--hooks', 'blocks.9.hook_resid_post'],
+        1,
+        /--hooks: no hook point/,
+      ],
       [['dump', '--model', TINY, '--out', out], 1, /no texts/],
       [['dump', 'x', '--model', TINY, '--out', join(TMP, 'x.npy')], 1, /--out must end in \.safetensors/],
       [['dump', 'x', '--model', join(TMP, 'nowhere'), '--out', out], 2, /nowhere/],
@@ -157,7 +228,9 @@ describe('sbert dump', () => {
       expect(run.code, args.join(' ')).toBe(code);
       expect(errorLine(run)).toMatch(message);
     }
-    const badPair = await sbert(['dump', '--pairs', '--model', TINY, '--out', out, '--backend', 'wasm'], { input: '{"a": "x", "b": 3}\n' });
+    const badPair = await sbert(['dump', '--pairs', '--model', TINY, '--out', out, '--backend', 'wasm'], {
+      input: '{"a": "x", "b": 3}\n',
+    });
     expect(badPair.code).toBe(2);
     expect(errorLine(badPair)).toMatch(/<stdin>: line 1: "b" must be a string or null/);
   });

@@ -9,7 +9,10 @@ import { InputError } from '../../src/errors.js';
 import { fixture } from '../fixtures.js';
 
 /** A source that answers with the reference's own tensors, after `edit` (which may perturb them). */
-function echoSource(ref: Reference, edit: (group: string, name: string, t: OurTensor) => void = () => {}): ActivationSource {
+function echoSource(
+  ref: Reference,
+  edit: (group: string, name: string, t: OurTensor) => void = () => {},
+): ActivationSource {
   return async (inputs, names) => {
     const group = ref.groups.find((g) => g.inputs === inputs && g.tensors.some((t) => names.includes(t.name)))!;
     const out = new Map<string, OurTensor>();
@@ -23,7 +26,10 @@ function echoSource(ref: Reference, edit: (group: string, name: string, t: OurTe
   };
 }
 
-function writeSafetensors(file: string, tensors: Record<string, { dtype: 'F32' | 'I32'; shape: number[]; data: number[] }>): void {
+function writeSafetensors(
+  file: string,
+  tensors: Record<string, { dtype: 'F32' | 'I32'; shape: number[]; data: number[] }>,
+): void {
   const header: Record<string, unknown> = {};
   const parts: Buffer[] = [];
   let offset = 0;
@@ -63,7 +69,7 @@ describe('loadReference', () => {
     expect(long.inputs.tokenTypeIds.every((m) => m === 0)).toBe(true);
   });
 
-  it('reads base\'s first-two-sentence hidden states', () => {
+  it("reads base's first-two-sentence hidden states", () => {
     const ref = loadReference(fixture('base', 'refs.safetensors'));
     const hs = ref.groups[0]!.tensors.find((t) => t.key === 'hidden_states.7.first2')!;
     expect(hs).toMatchObject({ name: 'hidden_states.7', firstRows: 2, shape: [2, 14, 768] });
@@ -95,7 +101,12 @@ describe('compareReference', () => {
     expect(report.results[0]!.key).toBe('hidden_states.0');
     expect(report.results.map((r) => r.key)).toContain('pairs.pool.mean');
     // fp16/bf16 tensors belong to half-precision checkpoints: skipped unless selected.
-    expect(report.skipped.map((s) => s.key)).toEqual(['fp16.last_hidden_state', 'fp16.pool.mean', 'bf16.last_hidden_state', 'bf16.pool.mean']);
+    expect(report.skipped.map((s) => s.key)).toEqual([
+      'fp16.last_hidden_state',
+      'fp16.pool.mean',
+      'bf16.last_hidden_state',
+      'bf16.pool.mean',
+    ]);
     const fp16 = await compareReference(ref, echoSource(ref), { groups: ['fp16'] });
     expect(fp16.results.map((r) => r.key)).toEqual(['fp16.last_hidden_state', 'fp16.pool.mean']);
   });
@@ -141,8 +152,18 @@ describe('compareReference', () => {
 
   it('refuses a reference whose shapes do not fit the model', async () => {
     const source: ActivationSource = async (inputs, names) =>
-      new Map(names.map((n) => [n, { shape: [inputs.batch, inputs.length, 16], data: new Float32Array(inputs.batch * inputs.length * 16) }]));
-    const only = { ...ref, groups: [{ ...ref.groups[0]!, tensors: ref.groups[0]!.tensors.filter((t) => t.key === 'hidden_states.0') }] };
-    await expect(compareReference(only, source)).rejects.toThrow(/hidden_states.0 has shape \[14,18,32\] but the model gives \[14,18,16\]/);
+      new Map(
+        names.map((n) => [
+          n,
+          { shape: [inputs.batch, inputs.length, 16], data: new Float32Array(inputs.batch * inputs.length * 16) },
+        ]),
+      );
+    const only = {
+      ...ref,
+      groups: [{ ...ref.groups[0]!, tensors: ref.groups[0]!.tensors.filter((t) => t.key === 'hidden_states.0') }],
+    };
+    await expect(compareReference(only, source)).rejects.toThrow(
+      /hidden_states.0 has shape \[14,18,32\] but the model gives \[14,18,16\]/,
+    );
   });
 });

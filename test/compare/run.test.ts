@@ -28,7 +28,14 @@ describe.each(['wasm', 'cpu'] as const)('runComparison on %s', (backend) => {
     expect(report.ok).toBe(true);
     expect(report.results).toHaveLength(21);
     const byKey = new Map(report.results.map((r) => [r.key, r]));
-    for (const key of ['hidden_states.2', 'attentions.1', 'layer.1.query', 'layer.1.intermediate', 'pool.max', 'pairs.pool.mean']) {
+    for (const key of [
+      'hidden_states.2',
+      'attentions.1',
+      'layer.1.query',
+      'layer.1.intermediate',
+      'pool.max',
+      'pairs.pool.mean',
+    ]) {
       expect(byKey.get(key)!.maxAbs, key).toBeLessThanOrEqual(1e-5);
       expect(byKey.get(key)!.count, key).toBeGreaterThan(0);
     }

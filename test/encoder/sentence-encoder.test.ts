@@ -28,8 +28,16 @@ describe('SentenceEncoder on tiny (sentence-transformers folder)', () => {
   it('equals st.mean in input order for shuffled, duplicated and empty sentences', async () => {
     const order = shuffledWithDuplicates(refs.sentences.length);
     expect(refs.sentences).toContain('');
-    const got = await enc.encode(order.map((i) => refs.sentences[i]!), { batchSize: 4 });
-    expect(maxAbsRows(got, order.map((i) => refs.mean[i]!))).toBeLessThanOrEqual(1e-5);
+    const got = await enc.encode(
+      order.map((i) => refs.sentences[i]!),
+      { batchSize: 4 },
+    );
+    expect(
+      maxAbsRows(
+        got,
+        order.map((i) => refs.mean[i]!),
+      ),
+    ).toBeLessThanOrEqual(1e-5);
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
@@ -62,9 +70,11 @@ describe('SentenceEncoder on tiny (sentence-transformers folder)', () => {
     expect(maxAbsRows(means, refs.mean)).toBeLessThanOrEqual(1e-5);
   });
 
-  it('model + inputs: the hook API on the encoder\'s own model (cached resid_post = last hidden state)', async () => {
+  it("model + inputs: the hook API on the encoder's own model (cached resid_post = last hidden state)", async () => {
     const inputs = enc.inputs(refs.sentences.slice(0, 3));
-    const { output, cache } = runWithCache(enc.model, inputs, { names: (n) => n.endsWith('hook_normalized_resid_post') });
+    const { output, cache } = runWithCache(enc.model, inputs, {
+      names: (n) => n.endsWith('hook_normalized_resid_post'),
+    });
     const last = cache.get(`blocks.${enc.model.config.numHiddenLayers - 1}.hook_normalized_resid_post`);
     expect(await last.data()).toEqual(await output.lastHiddenState.data());
     cache.dispose();
@@ -101,8 +111,16 @@ describe('SentenceEncoder on synthetic BERT-base', () => {
     const enc = await SentenceEncoder.load(syntheticModelDir('base'), { backend: 'wasm', workers: 1 });
     try {
       const order = shuffledWithDuplicates(refs.sentences.length);
-      const got = await enc.encode(order.map((i) => refs.sentences[i]!), { batchSize: 8 });
-      expect(maxAbsRows(got, order.map((i) => refs.mean[i]!))).toBeLessThanOrEqual(1e-5);
+      const got = await enc.encode(
+        order.map((i) => refs.sentences[i]!),
+        { batchSize: 8 },
+      );
+      expect(
+        maxAbsRows(
+          got,
+          order.map((i) => refs.mean[i]!),
+        ),
+      ).toBeLessThanOrEqual(1e-5);
       const norm = await enc.encode(refs.sentences, { normalize: true, batchSize: 32 });
       expect(maxAbsRows(norm, refs.normalized)).toBeLessThanOrEqual(1e-5);
     } finally {

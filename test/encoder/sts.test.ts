@@ -30,16 +30,38 @@ describe('sbert evaluate', () => {
   const refs = stRefs('tiny');
   const tmp = mkdtempSync(join(tmpdir(), 'sbert-sts-'));
   const pairs: [number, number, number][] = [
-    [0, 1, 5], [2, 3, 4], [4, 5, 3], [6, 7, 2], [8, 9, 1], [10, 11, 0], [12, 13, 2.5], [0, 5, 3.5], [1, 8, 1.5], [3, 11, 4.5],
+    [0, 1, 5],
+    [2, 3, 4],
+    [4, 5, 3],
+    [6, 7, 2],
+    [8, 9, 1],
+    [10, 11, 0],
+    [12, 13, 2.5],
+    [0, 5, 3.5],
+    [1, 8, 1.5],
+    [3, 11, 4.5],
   ];
   const data = join(tmp, 'pairs.tsv');
   writeFileSync(data, pairs.map(([a, b, g]) => `${refs.sentences[a]}\t${refs.sentences[b]}\t${g}`).join('\n') + '\n');
 
-  it('--json: every similarity\'s correlations equal those of ST\'s vectors (≤ 1e-5)', async () => {
-    const r = await sbert(['evaluate', '--model', fixture('tiny', 'st'), '--data', data, '--json', '--backend', 'wasm']);
+  it("--json: every similarity's correlations equal those of ST's vectors (≤ 1e-5)", async () => {
+    const r = await sbert([
+      'evaluate',
+      '--model',
+      fixture('tiny', 'st'),
+      '--data',
+      data,
+      '--json',
+      '--backend',
+      'wasm',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const got = JSON.parse(r.stdout) as StsResult;
-    const want = stsMetrics(pairs.map(([a]) => refs.mean[a]!), pairs.map(([, b]) => refs.mean[b]!), pairs.map(([, , g]) => g));
+    const want = stsMetrics(
+      pairs.map(([a]) => refs.mean[a]!),
+      pairs.map(([, b]) => refs.mean[b]!),
+      pairs.map(([, , g]) => g),
+    );
     // stsMetrics itself on ST's vectors, against scipy on the same float32 vectors (in float64)
     const scipy: Record<string, [number, number]> = {
       cosine: [-0.014597582764436012, -0.16363636363636364],
@@ -58,7 +80,9 @@ describe('sbert evaluate', () => {
     }
     // the table: one line per similarity
     const t = await sbert(['evaluate', '--model', fixture('tiny', 'st'), '--data', data, '--backend', 'wasm']);
-    expect(t.stdout).toContain(`cosine      ${want.cosine.pearson.toFixed(4).padStart(7)}   ${want.cosine.spearman.toFixed(4).padStart(8)}`);
+    expect(t.stdout).toContain(
+      `cosine      ${want.cosine.pearson.toFixed(4).padStart(7)}   ${want.cosine.spearman.toFixed(4).padStart(8)}`,
+    );
   });
 
   it('bad data files fail with one error line naming the file (exit 2)', async () => {
@@ -68,7 +92,10 @@ describe('sbert evaluate', () => {
       return p;
     };
     const cases: [string, RegExp][] = [
-      [file('header.tsv', 'sentence1\tsentence2\tscore\na\tb\t1\n'), /header\.tsv: line 1: expected "sentence1<TAB>sentence2<TAB>score"/],
+      [
+        file('header.tsv', 'sentence1\tsentence2\tscore\na\tb\t1\n'),
+        /header\.tsv: line 1: expected "sentence1<TAB>sentence2<TAB>score"/,
+      ],
       [file('two-cols.tsv', 'a\tb\t1\nc\td\n'), /two-cols\.tsv: line 2: expected/],
       [file('one.tsv', 'a\tb\t1\n'), /one\.tsv: needs at least 2 scored pairs, found 1/],
       [file('flat.tsv', 'a\tb\t3\nc\td\t3\n'), /flat\.tsv: every gold score is the same/],

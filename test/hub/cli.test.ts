@@ -23,10 +23,15 @@ function sbert(args: string[], env: Record<string, string>): Promise<Run> {
   delete childEnv.HF_TOKEN;
   if (!('HF_ENDPOINT' in env)) delete childEnv.HF_ENDPOINT;
   return new Promise((ok) => {
-    execFile('node', [join(ROOT, 'bin', 'sbert.js'), ...args], { cwd: tmp, env: childEnv, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      ok({ code, stdout, stderr });
-    });
+    execFile(
+      'node',
+      [join(ROOT, 'bin', 'sbert.js'), ...args],
+      { cwd: tmp, env: childEnv, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        ok({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -61,7 +66,11 @@ describe('sbert download', () => {
     const r = await sbert(['download', ID, '--dir', dir], { HF_ENDPOINT: hub.url });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^${ID} \\(revision main, commit c0ffee0000\\): 3 files, 2\\.82 MiB in ${dir} \\(2\\.82 MiB downloaded\\)\\n$`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^${ID} \\(revision main, commit c0ffee0000\\): 3 files, 2\\.82 MiB in ${dir} \\(2\\.82 MiB downloaded\\)\\n$`,
+      ),
+    );
     for (const f of ['config.json', 'pytorch_model.bin', 'vocab.txt']) {
       expect(readFileSync(join(dir, f)).equals(readFileSync(fixture('tiny', 'uer-converted', f))), f).toBe(true);
     }
@@ -72,18 +81,28 @@ describe('sbert download', () => {
     const r = await sbert(['download'], { HF_ENDPOINT: hub.url });
     expect(r.code).toBe(0);
     const dir = join(tmp, 'weights', 'uer', 'sbert-base-chinese-nli');
-    expect(readFileSync(join(dir, 'pytorch_model.bin')).equals(readFileSync(fixture('tiny', 'uer-converted', 'pytorch_model.bin')))).toBe(true);
+    expect(
+      readFileSync(join(dir, 'pytorch_model.bin')).equals(
+        readFileSync(fixture('tiny', 'uer-converted', 'pytorch_model.bin')),
+      ),
+    ).toBe(true);
   });
 
   it('a hub id missing locally is downloaded on first use; the CLI (not the library) says so on stderr', async () => {
     const weights = join(tmp, 'first-use');
-    const r = await sbert(['similarity', '--model', ID, '--backend', 'cpu', '你好', '您好'], { HF_ENDPOINT: hub.url, SBERT_WEIGHTS: weights });
+    const r = await sbert(['similarity', '--model', ID, '--backend', 'cpu', '你好', '您好'], {
+      HF_ENDPOINT: hub.url,
+      SBERT_WEIGHTS: weights,
+    });
     expect(r.code).toBe(0);
     const dir = join(weights, 'uer', 'sbert-base-chinese-nli');
     expect(r.stderr).toContain(`sbert: ${ID} is not in ${dir}; downloading it from ${hub.url}\n`);
     expect(r.stderr).toMatch(new RegExp(`sbert: [\\d.]+ (KiB|MiB) downloaded into ${dir}\n`));
     expect(r.stdout).toMatch(/^你好\n {2}[01]\.\d{4} {2}您好\n$/);
-    const again = await sbert(['similarity', '--model', ID, '--backend', 'cpu', '你好', '您好'], { HF_ENDPOINT: hub.url, SBERT_WEIGHTS: weights });
+    const again = await sbert(['similarity', '--model', ID, '--backend', 'cpu', '你好', '您好'], {
+      HF_ENDPOINT: hub.url,
+      SBERT_WEIGHTS: weights,
+    });
     expect(again.stderr).not.toContain('downloading');
   });
 
@@ -105,7 +124,9 @@ describe('sbert download', () => {
   it('HF_ENDPOINT=notaurl is a usage error saying so (exit 1), not "cannot reach the hub"', async () => {
     const r = await sbert(['download', ID, '--dir', join(tmp, 'u')], { HF_ENDPOINT: 'notaurl' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('error: HF_ENDPOINT="notaurl" is not a URL (expected e.g. https://huggingface.co or https://hf-mirror.com)\n');
+    expect(r.stderr).toBe(
+      'error: HF_ENDPOINT="notaurl" is not a URL (expected e.g. https://huggingface.co or https://hf-mirror.com)\n',
+    );
     expect(existsSync(join(tmp, 'u'))).toBe(false);
   });
 

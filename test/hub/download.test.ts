@@ -1,5 +1,14 @@
 // downloadModel / ensureModel against a fake hub on 127.0.0.1 serving the tiny fixtures.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -44,7 +53,9 @@ function shardedRepo(): FakeRepo {
   const map: Record<string, string> = {};
   [all.slice(0, 20), all.slice(20)].forEach((part, i) => {
     const name = `model-0000${i + 1}-of-00002.safetensors`;
-    files[name] = Buffer.from(serializeSafetensors(part.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.bytes }))));
+    files[name] = Buffer.from(
+      serializeSafetensors(part.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.bytes }))),
+    );
     for (const t of part) map[t.name] = name;
   });
   files['model.safetensors.index.json'] = Buffer.from(JSON.stringify({ metadata: {}, weight_map: map }));
@@ -165,7 +176,12 @@ describe('downloadModel', () => {
     writeFileSync(join(dir, 'pytorch_model.bin.incomplete'), weights.subarray(0, 700_000));
     const res = await downloadModel(ID, { endpoint: h.url, dir });
     expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
-    expect(h.bodyGets().filter((r) => r.path === `/cdn/${ID}/pytorch_model.bin`).map((r) => r.range)).toEqual(['bytes=700000-']);
+    expect(
+      h
+        .bodyGets()
+        .filter((r) => r.path === `/cdn/${ID}/pytorch_model.bin`)
+        .map((r) => r.range),
+    ).toEqual(['bytes=700000-']);
     expect(res.downloadedBytes).toBe(res.totalBytes - 700_000);
   });
 
@@ -175,7 +191,10 @@ describe('downloadModel', () => {
     const res = await downloadModel(ID, { endpoint: h.url, dir });
     expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
     // How much arrives before a reset is up to the network: only the order of the offsets is certain.
-    const starts = h.bodyGets().filter((r) => r.path === `/cdn/${ID}/pytorch_model.bin`).map((r) => Number(/^bytes=(\d+)-$/.exec(r.range ?? 'bytes=0-')![1]));
+    const starts = h
+      .bodyGets()
+      .filter((r) => r.path === `/cdn/${ID}/pytorch_model.bin`)
+      .map((r) => Number(/^bytes=(\d+)-$/.exec(r.range ?? 'bytes=0-')![1]));
     expect(starts).toHaveLength(3);
     expect(starts[0]).toBe(0);
     expect(starts[1]!).toBeLessThanOrEqual(1_000_000);
@@ -190,7 +209,10 @@ describe('downloadModel', () => {
     expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
     // Data already received is never lost to the stall timer; but a machine too busy to read the socket for
     // 300 ms can see a stall before the last of the 800 000 bytes arrived: only the bound is certain.
-    const ranges = h.bodyGets().filter((r) => r.path === `/cdn/${ID}/pytorch_model.bin`).map((r) => r.range);
+    const ranges = h
+      .bodyGets()
+      .filter((r) => r.path === `/cdn/${ID}/pytorch_model.bin`)
+      .map((r) => r.range);
     expect(ranges).toHaveLength(2);
     expect(ranges[0]).toBeUndefined();
     expect(Number(/^bytes=(\d+)-$/.exec(ranges[1] ?? 'bytes=0-')![1])).toBeLessThanOrEqual(800_000);
@@ -221,14 +243,18 @@ describe('downloadModel', () => {
     const dir = join(tmp, 'm');
     const err = await downloadModel(ID, { endpoint: h.url, dir }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HubError);
-    expect((err as Error).message).toMatch(/^pytorch_model\.bin: checksum mismatch from .*\(sha256 [0-9a-f]{64} != expected [0-9a-f]{64}\)/);
+    expect((err as Error).message).toMatch(
+      /^pytorch_model\.bin: checksum mismatch from .*\(sha256 [0-9a-f]{64} != expected [0-9a-f]{64}\)/,
+    );
     expect(listTree(dir).filter((f) => f.startsWith('pytorch_model.bin'))).toEqual([]);
   });
 
   it('rejects a corrupted regular file by its git blob sha1', async () => {
     const h = await startHub({ corrupt: ['vocab.txt'] });
     const dir = join(tmp, 'm');
-    await expect(downloadModel(ID, { endpoint: h.url, dir })).rejects.toThrow(/^vocab\.txt: checksum mismatch .*git sha1/);
+    await expect(downloadModel(ID, { endpoint: h.url, dir })).rejects.toThrow(
+      /^vocab\.txt: checksum mismatch .*git sha1/,
+    );
     expect(listTree(dir).filter((f) => f.startsWith('vocab.txt'))).toEqual([]);
   });
 
@@ -237,7 +263,9 @@ describe('downloadModel', () => {
     const dir = join(tmp, 'm');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'pytorch_model.bin.incomplete'), Buffer.alloc(500_000, 7));
-    await expect(downloadModel(ID, { endpoint: h.url, dir })).rejects.toThrow(/checksum mismatch.*partial download removed/);
+    await expect(downloadModel(ID, { endpoint: h.url, dir })).rejects.toThrow(
+      /checksum mismatch.*partial download removed/,
+    );
     expect(existsSync(join(dir, 'pytorch_model.bin.incomplete'))).toBe(false);
     await downloadModel(ID, { endpoint: h.url, dir });
     expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
@@ -266,7 +294,9 @@ describe('downloadModel', () => {
     const res = await downloadModel(ID, { endpoint: h.url, dir });
     expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
     expect(res.commit).toBeUndefined();
-    expect(h.requests.some((r) => r.method === 'HEAD' && r.path === `/${ID}/resolve/main/special_tokens_map.json`)).toBe(true);
+    expect(
+      h.requests.some((r) => r.method === 'HEAD' && r.path === `/${ID}/resolve/main/special_tokens_map.json`),
+    ).toBe(true);
   });
 
   it('says clearly when the model or revision does not exist, and writes nothing', async () => {
@@ -290,15 +320,24 @@ describe('downloadModel', () => {
     const h = await startHub({ repos: { 'me/private': priv } });
     const dir = join(tmp, 'p');
     await expect(downloadModel('me/private', { endpoint: h.url, dir })).rejects.toThrow(
-      new HubError(`model me/private (revision main) at ${h.url} needs authentication (HTTP 401): set HF_TOKEN to a token that can read it`),
+      new HubError(
+        `model me/private (revision main) at ${h.url} needs authentication (HTTP 401): set HF_TOKEN to a token that can read it`,
+      ),
     );
-    await expect(downloadModel('me/private', { endpoint: h.url, dir, token: 'hf_wrong' })).rejects.toThrow(/rejected HF_TOKEN \(HTTP 401\)/);
+    await expect(downloadModel('me/private', { endpoint: h.url, dir, token: 'hf_wrong' })).rejects.toThrow(
+      /rejected HF_TOKEN \(HTTP 401\)/,
+    );
     expect(existsSync(dir)).toBe(false);
     process.env.HF_TOKEN = 'hf_secret';
     const first = h.requests.length;
     await downloadModel('me/private', { endpoint: h.url, dir });
     expectSameFiles(dir, priv, WANTED);
-    expect(h.requests.slice(first).filter((r) => !r.path.startsWith('/cdn/')).every((r) => r.authorization === 'Bearer hf_secret')).toBe(true);
+    expect(
+      h.requests
+        .slice(first)
+        .filter((r) => !r.path.startsWith('/cdn/'))
+        .every((r) => r.authorization === 'Bearer hf_secret'),
+    ).toBe(true);
   });
 
   it('honours HF_ENDPOINT', async () => {
@@ -327,7 +366,11 @@ describe('downloadModel', () => {
     expect(viaEnv).toContain(`check HF_ENDPOINT (set to ${endpoint}), or unset it to use https://huggingface.co`);
     expect(viaEnv).not.toContain('hf-mirror');
     // Loading --model ID: the folder is weights/<id>/ under the working folder, and --model DIR is an option.
-    const viaModel = ((await downloadModel(ID, { dir: join(process.cwd(), 'weights', ID), purpose: 'model' }).catch((e: unknown) => e)) as Error).message;
+    const viaModel = (
+      (await downloadModel(ID, { dir: join(process.cwd(), 'weights', ID), purpose: 'model' }).catch(
+        (e: unknown) => e,
+      )) as Error
+    ).message;
     expect(viaModel).toMatch(new RegExp(`copy the folder into weights/${ID}/, or pass --model DIR$`));
   });
 
@@ -413,7 +456,9 @@ describe('ensureModel', () => {
   it('fails in one line when the model is not local and the hub is unreachable', async () => {
     process.env.SBERT_WEIGHTS = join(tmp, 'weights');
     process.env.HF_ENDPOINT = `http://127.0.0.1:${await closedPort()}`;
-    await expect(ensureModel(ID)).rejects.toThrow(/^cannot reach the model hub at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*--model DIR$/);
+    await expect(ensureModel(ID)).rejects.toThrow(
+      /^cannot reach the model hub at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*--model DIR$/,
+    );
     await expect(ensureModel('./no/such/dir')).rejects.toThrow(/^\.\/no\/such\/dir: no such model folder/);
     const h = await startHub();
     process.env.HF_ENDPOINT = h.url;
@@ -430,7 +475,8 @@ describe('ensureModel', () => {
     mkdirSync(snap, { recursive: true });
     mkdirSync(join(repo, 'refs'));
     writeFileSync(join(repo, 'refs', 'main'), COMMIT);
-    for (const f of ['config.json', 'pytorch_model.bin', 'vocab.txt']) symlinkSync(fixture('tiny', 'uer-converted', f), join(snap, f));
+    for (const f of ['config.json', 'pytorch_model.bin', 'vocab.txt'])
+      symlinkSync(fixture('tiny', 'uer-converted', f), join(snap, f));
     expect(await ensureModel(ID)).toBe(snap);
   });
 });

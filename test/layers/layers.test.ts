@@ -53,7 +53,17 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const x = values(rows * H, -4, 14, 7);
       const w = values(H, 0.5, 1.5, 8);
       const b = values(H, -0.2, 0.2, 9);
-      const ln = LayerNorm.load(new Weights(new Map([['weight', { shape: [H], data: w }], ['bias', { shape: [H], data: b }]])), H, eps, new HookScope());
+      const ln = LayerNorm.load(
+        new Weights(
+          new Map([
+            ['weight', { shape: [H], data: w }],
+            ['bias', { shape: [H], data: b }],
+          ]),
+        ),
+        H,
+        eps,
+        new HookScope(),
+      );
       const y = ln.forward(tf.tensor2d(x, [rows, H]));
       const ref: number[] = [];
       for (let r = 0; r < rows; r++) {
@@ -73,7 +83,16 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const W = values(outF * inF, -0.5, 0.5, 3);
       const bias = values(outF, -1, 1, 4);
       const x = values(2 * rows * inF, -2, 2, 5);
-      const lin = Linear.load(new Weights(new Map([['weight', { shape: [outF, inF], data: W }], ['bias', { shape: [outF], data: bias }]])), inF, outF);
+      const lin = Linear.load(
+        new Weights(
+          new Map([
+            ['weight', { shape: [outF, inF], data: W }],
+            ['bias', { shape: [outF], data: bias }],
+          ]),
+        ),
+        inF,
+        outF,
+      );
       expect(lin.weight.shape).toEqual([inF, outF]);
       const xt = tf.tensor3d(x, [2, rows, inF]);
       const [y, yr] = [lin.forward(xt), lin.forward(xt, 'relu')];
@@ -89,9 +108,20 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const yd = await y.data();
       expect(maxDiff(yd, ref)).toBeLessThan(1e-5);
       expect(Array.from(await yr.data())).toEqual(Array.from(yd, (v) => Math.max(v, 0)));
-      expect(() => Linear.load(new Weights(new Map([['weight', { shape: [inF, outF], data: W }], ['bias', { shape: [outF], data: bias }]]), '', 'm.bin'), inF, outF)).toThrow(
-        /m\.bin: tensor weight has shape \[24,40\], expected \[40,24\]/,
-      );
+      expect(() =>
+        Linear.load(
+          new Weights(
+            new Map([
+              ['weight', { shape: [inF, outF], data: W }],
+              ['bias', { shape: [outF], data: bias }],
+            ]),
+            '',
+            'm.bin',
+          ),
+          inF,
+          outF,
+        ),
+      ).toThrow(/m\.bin: tensor weight has shape \[24,40\], expected \[40,24\]/);
       tf.dispose([xt, y, yr]);
       lin.dispose();
     });
@@ -123,7 +153,9 @@ describe('hook points', () => {
     expect(Array.from(await out.data())).toEqual([5, 6]);
     out.dispose();
     expect(mine.isDisposed).toBe(false);
-    expect(() => tf.tidy(() => p.run(t, new HookSet({ [p.name]: () => tf.tensor1d([1]) }, [p])))).toThrow(/returned a float32 tensor of shape \[1\], expected float32 \[1,2\]/);
+    expect(() => tf.tidy(() => p.run(t, new HookSet({ [p.name]: () => tf.tensor1d([1]) }, [p])))).toThrow(
+      /returned a float32 tensor of shape \[1\], expected float32 \[1,2\]/,
+    );
     expect(() => new HookSet({ nope: () => undefined }, [p])).toThrow(/unknown hook point "nope"/);
     tf.dispose([t, mine]);
     expect(tf.memory().numTensors).toBe(n0);

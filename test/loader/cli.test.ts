@@ -8,7 +8,8 @@ import { fixture, ROOT } from '../fixtures.js';
 import { scratch } from './helpers.js';
 
 const built = existsSync(join(ROOT, 'dist', 'src', 'cli', 'inspect.js'));
-const sbert = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'sbert.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+const sbert = (...args: string[]) =>
+  spawnSync(process.execPath, [join(ROOT, 'bin', 'sbert.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
 const tmp = scratch('cli');
 /** stdout parsed as JSON, after checking the command succeeded (stderr shown otherwise). */
 function json(r: ReturnType<typeof sbert>): InspectReport {
@@ -50,7 +51,9 @@ describe.skipIf(!built)('sbert inspect / synth', () => {
     expect(j.missing).toEqual([]);
     expect(j.reference?.metadata.producer).toMatch(/^transformers 5\.17/);
     const r = sbert('inspect', fixture('tiny', 'refs.safetensors'));
-    expect(r.stdout).toContain('activations (sbert compare --reference reads them): main 14 × 18 tokens, 19 tensors; pairs 3 × 25 tokens, 2 tensors');
+    expect(r.stdout).toContain(
+      'activations (sbert compare --reference reads them): main 14 × 18 tokens, 19 tensors; pairs 3 × 25 tokens, 2 tensors',
+    );
     expect(r.stdout).not.toContain('missing');
   });
 

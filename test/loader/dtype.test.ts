@@ -7,7 +7,12 @@ const halfBytes = (h: number[]) => new Uint8Array(new Uint16Array(h).buffer);
 
 describe('half precision', () => {
   it('decodes special halves exactly', () => {
-    const v = decodeFloat32(halfBytes([0x0000, 0x8000, 0x0001, 0x03ff, 0x0400, 0x3c00, 0xc000, 0x7bff, 0x7c00, 0xfc00, 0x7e00]), 'F16', 'f', 't');
+    const v = decodeFloat32(
+      halfBytes([0x0000, 0x8000, 0x0001, 0x03ff, 0x0400, 0x3c00, 0xc000, 0x7bff, 0x7c00, 0xfc00, 0x7e00]),
+      'F16',
+      'f',
+      't',
+    );
     expect([...v]).toEqual([0, -0, 2 ** -24, 1023 * 2 ** -24, 2 ** -14, 1, -2, 65504, Infinity, -Infinity, NaN]);
   });
 
@@ -38,7 +43,12 @@ describe('half precision', () => {
 
 describe('bfloat16', () => {
   it('decodes by shifting into the top half of a float32', () => {
-    expect([...decodeFloat32(halfBytes([0x3f80, 0xbf80, 0x7f80, 0x0001]), 'BF16', 'f', 't')]).toEqual([1, -1, Infinity, 2 ** -133]);
+    expect([...decodeFloat32(halfBytes([0x3f80, 0xbf80, 0x7f80, 0x0001]), 'BF16', 'f', 't')]).toEqual([
+      1,
+      -1,
+      Infinity,
+      2 ** -133,
+    ]);
   });
   it('rounds to nearest even', () => {
     const bits = (x: number) => toBFloat16Bits(x);
@@ -54,7 +64,9 @@ describe('integers', () => {
   it('decodes I64 within int32 and refuses what does not fit', () => {
     const b = new Uint8Array(new BigInt64Array([5n, -7n]).buffer);
     expect([...decodeInt32(b, 'I64', 'f', 't')]).toEqual([5, -7]);
-    expect(() => decodeInt32(new Uint8Array(new BigInt64Array([2n ** 40n]).buffer), 'I64', 'f', 't')).toThrow(CheckpointError);
+    expect(() => decodeInt32(new Uint8Array(new BigInt64Array([2n ** 40n]).buffer), 'I64', 'f', 't')).toThrow(
+      CheckpointError,
+    );
     expect(() => decodeFloat32(b, 'I64', 'f', 'ids')).toThrow(/integer dtype I64/);
   });
 });

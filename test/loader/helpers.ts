@@ -18,7 +18,8 @@ export function scratch(tag: string): string {
 export function referenceWeights(): Map<string, { shape: number[]; data: Float32Array }> {
   const f = readSafetensors(fixture('tiny', 'hf', 'model.safetensors'));
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [name, t] of f.tensors) out.set(name, { shape: t.shape, data: decodeFloat32(t.bytes, t.dtype, f.file, name) });
+  for (const [name, t] of f.tensors)
+    out.set(name, { shape: t.shape, data: decodeFloat32(t.bytes, t.dtype, f.file, name) });
   return out;
 }
 

@@ -33,7 +33,13 @@ describe('HF-style keys', () => {
 
   it('reports heads, buffers and layers beyond the config as unexpected', () => {
     const m = mapKeys(
-      ['bert.embeddings.position_ids', 'cls.predictions.bias', 'cls.seq_relationship.weight', 'bert.encoder.layer.2.output.dense.bias', 'encoder.layer.01.output.dense.bias'],
+      [
+        'bert.embeddings.position_ids',
+        'cls.predictions.bias',
+        'cls.seq_relationship.weight',
+        'bert.encoder.layer.2.output.dense.bias',
+        'encoder.layer.01.output.dense.bias',
+      ],
       known,
     );
     expect(m.canonical.size).toBe(0);
@@ -42,7 +48,9 @@ describe('HF-style keys', () => {
 
   it('reports two keys claiming one name as a conflict', () => {
     const m = mapKeys(['embeddings.LayerNorm.weight', 'bert.embeddings.LayerNorm.weight'], known);
-    expect(m.conflicts).toEqual([['embeddings.LayerNorm.weight', 'bert.embeddings.LayerNorm.weight', 'embeddings.LayerNorm.weight']]);
+    expect(m.conflicts).toEqual([
+      ['embeddings.LayerNorm.weight', 'bert.embeddings.LayerNorm.weight', 'embeddings.LayerNorm.weight'],
+    ]);
   });
 });
 
@@ -86,7 +94,15 @@ describe('UER-py keys', () => {
 });
 
 it('bertShapes lists 5 + 16·N tensors with HF shapes', () => {
-  const c = { vocabSize: 10, hiddenSize: 4, numHiddenLayers: 3, numAttentionHeads: 2, intermediateSize: 8, maxPositionEmbeddings: 6, typeVocabSize: 2 } as BertConfig;
+  const c = {
+    vocabSize: 10,
+    hiddenSize: 4,
+    numHiddenLayers: 3,
+    numAttentionHeads: 2,
+    intermediateSize: 8,
+    maxPositionEmbeddings: 6,
+    typeVocabSize: 2,
+  } as BertConfig;
   const s = bertShapes(c);
   expect(s.size).toBe(5 + 16 * 3);
   expect(s.get('encoder.layer.2.intermediate.dense.weight')).toEqual([8, 4]);
@@ -96,6 +112,14 @@ it('bertShapes lists 5 + 16·N tensors with HF shapes', () => {
 
 it('bertNames agrees with bertShapes', async () => {
   const { bertNames } = await import('../../src/loader/keys.js');
-  const c = { vocabSize: 10, hiddenSize: 4, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 8, maxPositionEmbeddings: 6, typeVocabSize: 2 } as BertConfig;
+  const c = {
+    vocabSize: 10,
+    hiddenSize: 4,
+    numHiddenLayers: 2,
+    numAttentionHeads: 2,
+    intermediateSize: 8,
+    maxPositionEmbeddings: 6,
+    typeVocabSize: 2,
+  } as BertConfig;
   expect(bertNames(2).sort()).toEqual([...bertShapes(c).keys()].sort());
 });

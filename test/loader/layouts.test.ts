@@ -42,7 +42,17 @@ describe('tiny model folders', () => {
     const m = loadModelDir(fixture('tiny', 'hf'));
     expect(m.format).toBe('safetensors');
     expect(m.dtypes).toEqual(['F32']);
-    expect(m.config).toMatchObject({ vocabSize: 21128, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 64, typeVocabSize: 2, maxPositionEmbeddings: 512, hiddenAct: 'gelu', layerNormEps: 1e-12 });
+    expect(m.config).toMatchObject({
+      vocabSize: 21128,
+      hiddenSize: 32,
+      numHiddenLayers: 2,
+      numAttentionHeads: 4,
+      intermediateSize: 64,
+      typeVocabSize: 2,
+      maxPositionEmbeddings: 512,
+      hiddenAct: 'gelu',
+      layerNormEps: 1e-12,
+    });
     expect(m.report).toMatchObject({ missing: [], unexpected: [], renamed: [] });
     expect(m.report.ignoredConfigKeys).toContain('hidden_dropout_prob');
     expect(m.pooling).toBeUndefined();
@@ -63,7 +73,10 @@ describe('tiny model folders', () => {
     const m = loadModelDir(fixture('tiny', 'zip-prefixed'));
     expect(m.format).toBe('torch-zip');
     expect(m.report.renamed).toHaveLength(39);
-    expect(m.report.renamed).toContainEqual(['bert.encoder.layer.0.intermediate.dense.weight', 'encoder.layer.0.intermediate.dense.weight']);
+    expect(m.report.renamed).toContainEqual([
+      'bert.encoder.layer.0.intermediate.dense.weight',
+      'encoder.layer.0.intermediate.dense.weight',
+    ]);
     expect(m.report.missing).toEqual([]);
     expectSameWeights(m);
   });
@@ -90,11 +103,28 @@ describe('tiny model folders', () => {
   it('uer: UER-py native names and config, stream 0 of the dual model, seg row 0 dropped', () => {
     const m = loadModelDir(fixture('tiny', 'uer'));
     expect(m.format).toBe('torch-zip');
-    expect(m.config).toMatchObject({ vocabSize: 21128, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 64, typeVocabSize: 2, maxPositionEmbeddings: 512 });
+    expect(m.config).toMatchObject({
+      vocabSize: 21128,
+      hiddenSize: 32,
+      numHiddenLayers: 2,
+      numAttentionHeads: 4,
+      intermediateSize: 64,
+      typeVocabSize: 2,
+      maxPositionEmbeddings: 512,
+    });
     expect(m.report.missing).toEqual(POOLER);
-    expect(m.report.renamed).toContainEqual(['embedding.embedding_0.seg.embedding.weight', 'embeddings.token_type_embeddings.weight']);
-    expect(m.report.renamed).toContainEqual(['encoder.encoder_0.transformer.1.self_attn.linear_layers.2.bias', 'encoder.layer.1.attention.self.value.bias']);
-    expect(m.report.renamed).toContainEqual(['encoder.encoder_0.transformer.0.layer_norm_2.gamma', 'encoder.layer.0.output.LayerNorm.weight']);
+    expect(m.report.renamed).toContainEqual([
+      'embedding.embedding_0.seg.embedding.weight',
+      'embeddings.token_type_embeddings.weight',
+    ]);
+    expect(m.report.renamed).toContainEqual([
+      'encoder.encoder_0.transformer.1.self_attn.linear_layers.2.bias',
+      'encoder.layer.1.attention.self.value.bias',
+    ]);
+    expect(m.report.renamed).toContainEqual([
+      'encoder.encoder_0.transformer.0.layer_norm_2.gamma',
+      'encoder.layer.0.output.LayerNorm.weight',
+    ]);
     // Stream 1 (sharing stream 0's storages) is reported, not used.
     expect(m.report.unexpected).toHaveLength(37);
     expect(m.report.unexpected.every((k) => /embedding_1|encoder_1/.test(k))).toBe(true);

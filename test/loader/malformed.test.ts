@@ -18,8 +18,25 @@ const { cases, controls } = buildCases(root);
 describe(`malformed inputs (${cases.length} cases)`, () => {
   it('has a case for every kind of damage', () => {
     console.log(`malformed-input cases: ${cases.length}`);
-    for (const kind of ['safetensors:', 'safetensors truncated', 'torch zip:', 'torch zip truncated', 'torch zip (Zip64)', 'torch zip, deflated:', 'torch zip, deflated truncated', 'legacy:', 'legacy truncated', ': pickle', 'data.pkl truncated', ': view', 'folder:']) {
-      expect(cases.some((c) => c.what.includes(kind)), kind).toBe(true);
+    for (const kind of [
+      'safetensors:',
+      'safetensors truncated',
+      'torch zip:',
+      'torch zip truncated',
+      'torch zip (Zip64)',
+      'torch zip, deflated:',
+      'torch zip, deflated truncated',
+      'legacy:',
+      'legacy truncated',
+      ': pickle',
+      'data.pkl truncated',
+      ': view',
+      'folder:',
+    ]) {
+      expect(
+        cases.some((c) => c.what.includes(kind)),
+        kind,
+      ).toBe(true);
     }
   });
 
@@ -37,7 +54,8 @@ describe(`malformed inputs (${cases.length} cases)`, () => {
       const ms = performance.now() - t0;
       const msg = err instanceof Error ? err.message : '';
       if (!(err instanceof InputError)) failures.push(`${c.what}: ${err ? `untyped ${String(err)}` : 'no error'}`);
-      else if (!msg.startsWith(c.path) || !/^\S+: \S/.test(msg) || msg.includes('\n') || /undefined|\[object/.test(msg)) failures.push(`${c.what}: unclear message "${msg}"`);
+      else if (!msg.startsWith(c.path) || !/^\S+: \S/.test(msg) || msg.includes('\n') || /undefined|\[object/.test(msg))
+        failures.push(`${c.what}: unclear message "${msg}"`);
       times.push({ what: c.what, ms });
     }
     expect(failures).toEqual([]);
@@ -76,34 +94,54 @@ describe(`malformed inputs (${cases.length} cases)`, () => {
       }
       return 'no error';
     };
-    expect(msg('torch zip, deflated: a storage\'s stream garbled')).toMatch(/cannot inflate .*data\/\d+/);
-    expect(msg('torch zip, deflated: a byte of a storage\'s stream flipped')).toMatch(/cannot inflate|CRC/);
-    expect(msg('torch zip, deflated: a storage inflates to other values than its CRC-32 was taken of')).toMatch(/CRC mismatch in archive\/data\/0/);
-    expect(msg('torch zip, deflated: data.pkl claims more bytes than it inflates to')).toMatch(/data\.pkl inflates to \d+ bytes, expected \d+/);
-    expect(msg('torch zip, deflated: data.pkl claims fewer bytes than it inflates to')).toMatch(/cannot inflate archive\/data\.pkl \(more than the \d+ bytes it declares\)/);
+    expect(msg("torch zip, deflated: a storage's stream garbled")).toMatch(/cannot inflate .*data\/\d+/);
+    expect(msg("torch zip, deflated: a byte of a storage's stream flipped")).toMatch(/cannot inflate|CRC/);
+    expect(msg('torch zip, deflated: a storage inflates to other values than its CRC-32 was taken of')).toMatch(
+      /CRC mismatch in archive\/data\/0/,
+    );
+    expect(msg('torch zip, deflated: data.pkl claims more bytes than it inflates to')).toMatch(
+      /data\.pkl inflates to \d+ bytes, expected \d+/,
+    );
+    expect(msg('torch zip, deflated: data.pkl claims fewer bytes than it inflates to')).toMatch(
+      /cannot inflate archive\/data\.pkl \(more than the \d+ bytes it declares\)/,
+    );
     // a storage's declared size is also checked against its dtype × numel, which names the storage first
-    expect(msg('torch zip, deflated: 0 claims more bytes than it inflates to')).toMatch(/storage archive\/data\/0 is 1284 bytes, expected 320 × F32 = 1280/);
-    expect(msg('torch zip, deflated: 0 claims fewer bytes than it inflates to')).toMatch(/storage archive\/data\/0 is 1276 bytes/);
+    expect(msg('torch zip, deflated: 0 claims more bytes than it inflates to')).toMatch(
+      /storage archive\/data\/0 is 1284 bytes, expected 320 × F32 = 1280/,
+    );
+    expect(msg('torch zip, deflated: 0 claims fewer bytes than it inflates to')).toMatch(
+      /storage archive\/data\/0 is 1276 bytes/,
+    );
   });
 
   const cli = join(ROOT, 'bin', 'sbert.js');
-  it.skipIf(!existsSync(join(ROOT, 'dist', 'src', 'cli', 'inspect.js')))('sbert inspect exits 2 with error: on bad files', () => {
-    const picks = ['safetensors: header length 2^60', 'torch zip: pickle calling os.system', 'torch zip: view stride reaching past its storage', 'legacy: bad magic number', 'folder: no config.json'];
-    for (const what of picks) {
-      const c = cases.find((x) => x.what === what)!;
-      const r = spawnSync(process.execPath, [cli, 'inspect', c.path], { encoding: 'utf8', timeout: 20_000 });
-      expect(r.status, what).toBe(2);
-      expect(r.stderr.startsWith(`error: ${c.path}: `), r.stderr).toBe(true);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stdout).toBe('');
-    }
-  });
+  it.skipIf(!existsSync(join(ROOT, 'dist', 'src', 'cli', 'inspect.js')))(
+    'sbert inspect exits 2 with error: on bad files',
+    () => {
+      const picks = [
+        'safetensors: header length 2^60',
+        'torch zip: pickle calling os.system',
+        'torch zip: view stride reaching past its storage',
+        'legacy: bad magic number',
+        'folder: no config.json',
+      ];
+      for (const what of picks) {
+        const c = cases.find((x) => x.what === what)!;
+        const r = spawnSync(process.execPath, [cli, 'inspect', c.path], { encoding: 'utf8', timeout: 20_000 });
+        expect(r.status, what).toBe(2);
+        expect(r.stderr.startsWith(`error: ${c.path}: `), r.stderr).toBe(true);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stdout).toBe('');
+      }
+    },
+  );
 
   it.each(controls.map((c) => [c.what, c] as const))('control: %s loads to the values written', (_, c) => {
     const ckpt = openCheckpoint(c.path);
     try {
       expect([...ckpt.tensors.keys()].sort()).toEqual([...c.expected.keys()].sort());
-      for (const [name, want] of c.expected) expect(firstBitDifference(ckpt.tensors.get(name)!.float32(), want), name).toBe(-1);
+      for (const [name, want] of c.expected)
+        expect(firstBitDifference(ckpt.tensors.get(name)!.float32(), want), name).toBe(-1);
     } finally {
       ckpt.close();
     }

@@ -7,7 +7,8 @@ const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((b) => parseInt(b
 const refuse = (m: string, n: string): PyGlobal => {
   throw new CheckpointError(`refusing pickle global ${m}.${n}`, 'f');
 };
-const load = (bytes: Uint8Array, resolveGlobal = refuse) => unpickle(bytes, { where: 'test', file: 'f', resolveGlobal }).value;
+const load = (bytes: Uint8Array, resolveGlobal = refuse) =>
+  unpickle(bytes, { where: 'test', file: 'f', resolveGlobal }).value;
 
 /** PyValue → plain JS for comparison. */
 function plain(v: PyValue): unknown {
@@ -20,7 +21,8 @@ function plain(v: PyValue): unknown {
 // {'a': [1, -2, 2**40, -2**70, 1.5, None, True, False, 'ü', b'xy'], 'b': (1, 2, 3, 4), 'c': {'n': (), 'm': [[], {}]}}
 const P4 =
   '80049565000000000000007d94288c0161945d94284b014afeffffff8a060000000000018a090000000000000000c0473ff80000000000004e88898c02c3bc944302787994658c016294284b014b024b034b0474948c0163947d94288c016e94298c016d945d94285d947d946575752e';
-const P2_BYTES = '80027d71002858010000006171015d7102284b014afeffffff8a060000000000018a090000000000000000c0473ff80000000000004e88895802000000c3bc7103635f636f646563730a656e636f64650a710458020000007879710558060000006c6174696e317106867107527108655801000000627109284b014b024b034b0474710a580100000063710b7d710c2858010000006e710d2958010000006d710e5d710f285d71107d71116575752e';
+const P2_BYTES =
+  '80027d71002858010000006171015d7102284b014afeffffff8a060000000000018a090000000000000000c0473ff80000000000004e88895802000000c3bc7103635f636f646563730a656e636f64650a710458020000007879710558060000006c6174696e317106867107527108655801000000627109284b014b024b034b0474710a580100000063710b7d710c2858010000006e710d2958010000006d710e5d710f285d71107d71116575752e';
 
 describe('unpickle', () => {
   it('reads a protocol 4 pickle (FRAME, MEMOIZE, SHORT_BINUNICODE, LONG1, BINFLOAT, SHORT_BINBYTES)', () => {

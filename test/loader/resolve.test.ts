@@ -42,7 +42,9 @@ describe('resolveModelDir', () => {
 
   it('says where it looked when nothing is there', () => {
     expect(() => resolveModelDir('nobody/nothing', tmp)).toThrow(InputError);
-    expect(() => resolveModelDir('nobody/nothing', tmp)).toThrow(/nobody\/nothing: .*weights\/nobody\/nothing\/ .*sbert download nobody\/nothing/);
+    expect(() => resolveModelDir('nobody/nothing', tmp)).toThrow(
+      /nobody\/nothing: .*weights\/nobody\/nothing\/ .*sbert download nobody\/nothing/,
+    );
     expect(() => resolveModelDir(fixture('tiny', 'hf', 'config.json'))).toThrow(/is a file/);
   });
 });
@@ -51,14 +53,29 @@ describe('sentence-transformers layouts', () => {
   it('older layout: 0_Transformer/, boolean pooling flags, Normalize, max_seq_length', () => {
     const root = join(tmp, 'st-old');
     link(join(root, '0_Transformer'), ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
-    writeFileSync(join(root, '0_Transformer', 'sentence_bert_config.json'), JSON.stringify({ max_seq_length: 128, do_lower_case: false }));
+    writeFileSync(
+      join(root, '0_Transformer', 'sentence_bert_config.json'),
+      JSON.stringify({ max_seq_length: 128, do_lower_case: false }),
+    );
     mkdirSync(join(root, '1_Pooling'));
-    writeFileSync(join(root, '1_Pooling', 'config.json'), JSON.stringify({ word_embedding_dimension: 32, pooling_mode_cls_token: true, pooling_mode_mean_tokens: false, pooling_mode_max_tokens: false, pooling_mode_mean_sqrt_len_tokens: false }));
-    writeFileSync(join(root, 'modules.json'), JSON.stringify([
-      { idx: 0, name: '0', path: '0_Transformer', type: 'sentence_transformers.models.Transformer' },
-      { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
-      { idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' },
-    ]));
+    writeFileSync(
+      join(root, '1_Pooling', 'config.json'),
+      JSON.stringify({
+        word_embedding_dimension: 32,
+        pooling_mode_cls_token: true,
+        pooling_mode_mean_tokens: false,
+        pooling_mode_max_tokens: false,
+        pooling_mode_mean_sqrt_len_tokens: false,
+      }),
+    );
+    writeFileSync(
+      join(root, 'modules.json'),
+      JSON.stringify([
+        { idx: 0, name: '0', path: '0_Transformer', type: 'sentence_transformers.models.Transformer' },
+        { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
+        { idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' },
+      ]),
+    );
     const m = loadModelDir(root);
     expect(m.pooling).toEqual({ mode: 'cls' });
     expect(m.normalize).toBe(true);
@@ -88,7 +105,10 @@ describe('sharded checkpoints', () => {
     const weightMap: Record<string, string> = {};
     halves.forEach((h, i) => {
       const name = `model-0000${i + 1}-of-00002.safetensors`;
-      writeFileSync(join(dir, name), serializeSafetensors(h.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.bytes }))));
+      writeFileSync(
+        join(dir, name),
+        serializeSafetensors(h.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.bytes }))),
+      );
       for (const t of h) weightMap[t.name] = name;
     });
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
@@ -97,7 +117,10 @@ describe('sharded checkpoints', () => {
     const ref = referenceWeights();
     for (const [name, t] of ref) expect(firstBitDifference(m.weights.get(name).data, t.data), name).toBe(-1);
     // A weight_map that points outside the folder is refused.
-    writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { 'pooler.dense.bias': '../hf/model.safetensors' } }));
+    writeFileSync(
+      join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ weight_map: { 'pooler.dense.bias': '../hf/model.safetensors' } }),
+    );
     expect(() => loadModelDir(dir)).toThrow(/not a file beside the index/);
   });
 });

@@ -32,7 +32,10 @@ describe('synthetic weights', () => {
   });
 
   it('reproduces every tensor of base/refs.json (names, shapes, sums, first values)', () => {
-    const { config } = parseHfConfig('base/hf/config.json', JSON.parse(readFileSync(fixture('base', 'hf', 'config.json'), 'utf8')));
+    const { config } = parseHfConfig(
+      'base/hf/config.json',
+      JSON.parse(readFileSync(fixture('base', 'hf', 'config.json'), 'utf8')),
+    );
     expect([...bertShapes(config).keys()].sort()).toEqual(Object.keys(refs.weights).sort());
     const w = synthesize(config);
     let worst = 0;
@@ -47,28 +50,33 @@ describe('synthetic weights', () => {
     expect(worst).toBeLessThan(1e-9);
   });
 
-  it.each(['f32', 'f16', 'bf16'] as const)('sbert synth --dtype %s writes a folder that loads back exactly', (dtype) => {
-    const out = join(tmp, dtype);
-    synthDir(fixture('tiny', 'hf', 'config.json'), out, dtype);
-    const m = loadModelDir(out);
-    expect(m.dtypes).toEqual([dtype === 'f32' ? 'F32' : dtype.toUpperCase()]);
-    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(fixture('tiny', 'hf', 'config.json'), 'utf8')));
-    const f = new Float32Array(1);
-    const u = new Uint32Array(f.buffer);
-    for (const [name, shape] of bertShapes(m.config)) {
-      const want = synthTensor(name, shape);
-      const got = m.weights.get(name, shape).data;
-      for (let i = 0; i < want.length; i += 97) {
-        if (dtype === 'f32') expect(got[i]).toBe(want[i]);
-        else if (dtype === 'bf16') {
-          u[0] = toBFloat16Bits(want[i]!) << 16;
-          expect(got[i]).toBe(f[0]);
-        } else {
-          // half ↔ float32 is exact for every half, so re-encoding the decoded value gives the same bits.
-          expect(toFloat16Bits(got[i]!)).toBe(toFloat16Bits(want[i]!));
-          expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(Math.abs(want[i]!) * 2 ** -11 + 2 ** -25);
+  it.each(['f32', 'f16', 'bf16'] as const)(
+    'sbert synth --dtype %s writes a folder that loads back exactly',
+    (dtype) => {
+      const out = join(tmp, dtype);
+      synthDir(fixture('tiny', 'hf', 'config.json'), out, dtype);
+      const m = loadModelDir(out);
+      expect(m.dtypes).toEqual([dtype === 'f32' ? 'F32' : dtype.toUpperCase()]);
+      expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toEqual(
+        JSON.parse(readFileSync(fixture('tiny', 'hf', 'config.json'), 'utf8')),
+      );
+      const f = new Float32Array(1);
+      const u = new Uint32Array(f.buffer);
+      for (const [name, shape] of bertShapes(m.config)) {
+        const want = synthTensor(name, shape);
+        const got = m.weights.get(name, shape).data;
+        for (let i = 0; i < want.length; i += 97) {
+          if (dtype === 'f32') expect(got[i]).toBe(want[i]);
+          else if (dtype === 'bf16') {
+            u[0] = toBFloat16Bits(want[i]!) << 16;
+            expect(got[i]).toBe(f[0]);
+          } else {
+            // half ↔ float32 is exact for every half, so re-encoding the decoded value gives the same bits.
+            expect(toFloat16Bits(got[i]!)).toBe(toFloat16Bits(want[i]!));
+            expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(Math.abs(want[i]!) * 2 ** -11 + 2 ** -25);
+          }
         }
       }
-    }
-  });
+    },
+  );
 });

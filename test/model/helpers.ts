@@ -11,7 +11,9 @@ import { BertModel, type BertInputs } from '../../src/model/bert.js';
 
 // SBERT_TEST_BACKENDS (a comma list, e.g. `webgpu` on a GPU machine) runs the model tests on other backends;
 // the first one also runs the wasm-only tests (base, hooks, layouts).
-const fromEnv = process.env.SBERT_TEST_BACKENDS?.split(',').map((b) => b.trim()).filter(Boolean) as BackendName[] | undefined;
+const fromEnv = process.env.SBERT_TEST_BACKENDS?.split(',')
+  .map((b) => b.trim())
+  .filter(Boolean) as BackendName[] | undefined;
 export const BACKENDS: readonly BackendName[] = fromEnv?.length ? fromEnv : ['wasm', 'cpu'];
 export const MAIN_BACKEND: BackendName = fromEnv?.length ? fromEnv[0]! : 'wasm';
 
@@ -28,7 +30,10 @@ export function readRefs(file: string): Map<string, Ref> {
   const st = readSafetensors(file);
   const out = new Map<string, Ref>();
   for (const [name, t] of st.tensors) {
-    const data = t.dtype === 'I32' || t.dtype === 'I64' ? decodeInt32(t.bytes, t.dtype, file, name) : decodeFloat32(t.bytes, t.dtype, file, name);
+    const data =
+      t.dtype === 'I32' || t.dtype === 'I64'
+        ? decodeInt32(t.bytes, t.dtype, file, name)
+        : decodeFloat32(t.bytes, t.dtype, file, name);
     out.set(name, { shape: t.shape, data });
   }
   return out;
@@ -47,7 +52,8 @@ export function readHfDir(dir: string): { config: BertConfig; weights: Weights }
   const file = join(dir, 'model.safetensors');
   const st = readSafetensors(file);
   const tensors = new Map<string, WeightTensor>();
-  for (const [name, t] of st.tensors) tensors.set(name, { shape: t.shape, data: decodeFloat32(t.bytes, t.dtype, file, name) });
+  for (const [name, t] of st.tensors)
+    tensors.set(name, { shape: t.shape, data: decodeFloat32(t.bytes, t.dtype, file, name) });
   return { config, weights: new Weights(tensors, '', file) };
 }
 
@@ -66,7 +72,11 @@ export function inputsFrom(refs: Map<string, Ref>, prefix = '', rows?: [number, 
     const data = r ? r.data.subarray(from * L, to * L) : new Int32Array((to - from) * L).fill(fallback);
     return tf.tensor2d(Int32Array.from(data), [to - from, L], 'int32');
   };
-  return { inputIds: take('input_ids', 0), attentionMask: take('attention_mask', 1), tokenTypeIds: take('token_type_ids', 0) };
+  return {
+    inputIds: take('input_ids', 0),
+    attentionMask: take('attention_mask', 1),
+    tokenTypeIds: take('token_type_ids', 0),
+  };
 }
 
 export function disposeInputs(x: BertInputs): void {

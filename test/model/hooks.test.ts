@@ -9,7 +9,17 @@ import { UsageError } from '../../src/errors.js';
 import type { BertInputs, BertModel, BertModelOutput } from '../../src/model/bert.js';
 import { layerNormIsOneKernel } from '../../src/backend/kernels.js';
 import { ablateHeads, headMask, runWithCache, runWithHooks } from '../../src/model/hooks.js';
-import { disposeInputs, inputsFrom, loadHfDir, maxAbsDiff, readRefs, ref, useBackend, MAIN_BACKEND, maskLength } from './helpers.js';
+import {
+  disposeInputs,
+  inputsFrom,
+  loadHfDir,
+  maxAbsDiff,
+  readRefs,
+  ref,
+  useBackend,
+  MAIN_BACKEND,
+  maskLength,
+} from './helpers.js';
 
 const refs = readRefs(fixture('tiny', 'refs.safetensors'));
 const mask = ref(refs, 'attention_mask');
@@ -23,7 +33,11 @@ const data = async (t: tf.Tensor): Promise<Float32Array> => (await t.data()) as 
 function sentences(idx: number[], len: number): BertInputs {
   const full = inputsFrom(refs);
   const pick = (t: tf.Tensor2D): tf.Tensor2D => tf.tidy(() => tf.slice(tf.gather(t, idx), [0, 0], [idx.length, len]));
-  const out = { inputIds: pick(full.inputIds), attentionMask: pick(full.attentionMask), tokenTypeIds: pick(full.tokenTypeIds!) };
+  const out = {
+    inputIds: pick(full.inputIds),
+    attentionMask: pick(full.attentionMask),
+    tokenTypeIds: pick(full.tokenTypeIds!),
+  };
   disposeInputs(full);
   return out;
 }
@@ -48,11 +62,31 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
   it('hookNames() is generated from the model, in data-flow order', () => {
     const names = model.hookNames();
     const ln = (p: string) => [`${p}.hook_scale`, `${p}.hook_normalized`, `${p}.hook_out`];
-    const perBlock = ['hook_resid_pre', 'attn.hook_q', 'attn.hook_k', 'attn.hook_v', 'attn.hook_attn_scores', 'attn.hook_pattern',
-      'attn.hook_z', 'hook_attn_out', 'hook_resid_mid', 'hook_mlp_in', ...ln('ln1'), 'mlp.hook_pre', 'mlp.hook_post', 'hook_mlp_out',
-      'hook_resid_post', ...ln('ln2'), 'hook_normalized_resid_post'];
+    const perBlock = [
+      'hook_resid_pre',
+      'attn.hook_q',
+      'attn.hook_k',
+      'attn.hook_v',
+      'attn.hook_attn_scores',
+      'attn.hook_pattern',
+      'attn.hook_z',
+      'hook_attn_out',
+      'hook_resid_mid',
+      'hook_mlp_in',
+      ...ln('ln1'),
+      'mlp.hook_pre',
+      'mlp.hook_post',
+      'hook_mlp_out',
+      'hook_resid_post',
+      ...ln('ln2'),
+      'hook_normalized_resid_post',
+    ];
     expect(names).toEqual([
-      'embed.hook_embed', 'embed.hook_pos_embed', 'embed.hook_token_type_embed', ...ln('embed.ln'), 'hook_full_embed',
+      'embed.hook_embed',
+      'embed.hook_pos_embed',
+      'embed.hook_token_type_embed',
+      ...ln('embed.ln'),
+      'hook_full_embed',
       ...[0, 1].flatMap((i) => perBlock.map((p) => `blocks.${i}.${p}`)),
     ]);
   });
@@ -70,16 +104,30 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
     const { output, cache } = runWithCache(model, inputs, { outputHiddenStates: true });
     expect(cache.keys().length).toBe(model.hookNames().length);
     const errs: Record<string, number> = {
-      'hook_full_embed': maxAbsDiff(await data(cache.get('hook_full_embed')), ref(refs, 'hidden_states.0'), mask),
+      hook_full_embed: maxAbsDiff(await data(cache.get('hook_full_embed')), ref(refs, 'hidden_states.0'), mask),
     };
     for (let i = 0; i < 2; i++) {
-      errs[`${i}.normalized_resid_post`] = maxAbsDiff(await data(cache.get('normalized_resid_post', i)), ref(refs, `hidden_states.${i + 1}`), mask);
+      errs[`${i}.normalized_resid_post`] = maxAbsDiff(
+        await data(cache.get('normalized_resid_post', i)),
+        ref(refs, `hidden_states.${i + 1}`),
+        mask,
+      );
       errs[`${i}.pattern`] = maxAbsDiff(await data(cache.get('pattern', i)), ref(refs, `attentions.${i}`), mask, 2);
-      errs[`${i}.mlp.post`] = maxAbsDiff(await data(cache.get(`blocks.${i}.mlp.hook_post`)), ref(refs, `layer.${i}.intermediate`), mask);
+      errs[`${i}.mlp.post`] = maxAbsDiff(
+        await data(cache.get(`blocks.${i}.mlp.hook_post`)),
+        ref(refs, `layer.${i}.intermediate`),
+        mask,
+      );
       errs[`${i}.q`] = maxAbsDiff(await data(cache.get('q', i)), ref(refs, `layer.${i}.query`), mask);
-      errs[`${i}.ln1`] = maxAbsDiff(await data(cache.get('ln1.hook_out', i)), ref(refs, `layer.${i}.attention_output`), mask);
+      errs[`${i}.ln1`] = maxAbsDiff(
+        await data(cache.get('ln1.hook_out', i)),
+        ref(refs, `layer.${i}.attention_output`),
+        mask,
+      );
       // The forward's own outputs are the same tensors' values.
-      expect(await data(output.hiddenStates![i + 1]!)).toEqual(await data(cache.get(`blocks.${i}.hook_normalized_resid_post`)));
+      expect(await data(output.hiddenStates![i + 1]!)).toEqual(
+        await data(cache.get(`blocks.${i}.hook_normalized_resid_post`)),
+      );
     }
     console.log(`[${MAIN_BACKEND}] cache vs HF max abs:`, JSON.stringify(errs));
     for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThanOrEqual(1e-5);
@@ -126,9 +174,14 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
     const lnInside = (n: string) => /\.hook_(scale|normalized)$/.test(n);
     const fused = layerNormIsOneKernel();
     for (const pick of [(n: string) => !lnInside(n), () => true]) {
-      const hooks = Object.fromEntries(model.hookNames().filter(pick).map((n, i) => [n, (t: tf.Tensor) => (i % 2 ? t : undefined)]));
+      const hooks = Object.fromEntries(
+        model
+          .hookNames()
+          .filter(pick)
+          .map((n, i) => [n, (t: tf.Tensor) => (i % 2 ? t : undefined)]),
+      );
       const hooked = runWithHooks(model, inputs, hooks, { outputHiddenStates: true, outputAttentions: true });
-      const exact = !fused || pick !== (() => true) && Object.keys(hooks).every((n) => !lnInside(n));
+      const exact = !fused || (pick !== (() => true) && Object.keys(hooks).every((n) => !lnInside(n)));
       for (let i = 0; i < 3; i++) {
         const [h, p] = [await data(hooked.hiddenStates![i]!), await data(plain.hiddenStates![i]!)];
         if (exact) expect(h).toEqual(p);
@@ -144,7 +197,7 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
     disposeOutput(plain);
   });
 
-  it('hook names mean what TransformerLens\'s mean (BertBlock, NormalizationBridge), on the fixture\'s tensors', async () => {
+  it("hook names mean what TransformerLens's mean (BertBlock, NormalizationBridge), on the fixture's tensors", async () => {
     const n0 = tf.memory().numTensors;
     const { output, cache } = runWithCache(model, inputs, { outputHiddenStates: true });
     const H = model.config.hiddenSize;
@@ -152,7 +205,12 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
     const same = async (a: tf.Tensor, b: tf.Tensor, what: string) => expect(await data(a), what).toEqual(await data(b));
     const sum = (a: string, b: string, i?: number) => tf.add(cache.get(a, i), cache.get(b, i));
     // hook_scale = √(var(x) + eps) [B, L, 1]; hook_normalized = (x − mean) / scale, before the affine; hook_out after.
-    const checkNorm = async (scope: string, x: tf.Tensor, ln: { weight: tf.Tensor1D; bias: tf.Tensor1D }, want: string) => {
+    const checkNorm = async (
+      scope: string,
+      x: tf.Tensor,
+      ln: { weight: tf.Tensor1D; bias: tf.Tensor1D },
+      want: string,
+    ) => {
       const scale = cache.get(`${scope}.hook_scale`);
       const normalized = cache.get(`${scope}.hook_normalized`);
       const out = cache.get(`${scope}.hook_out`);
@@ -171,26 +229,51 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
       expect(worstScale, `${scope}.hook_scale`).toBeLessThanOrEqual(1e-6);
       expect(worstNorm, `${scope}.hook_normalized`).toBeLessThanOrEqual(1e-5);
       const affine = tf.tidy(() => tf.add(tf.mul(normalized, ln.weight), ln.bias));
-      expect(maxAbsDiff(await data(affine), { shape: [], data: await data(out) }), `${scope} affine`).toBeLessThanOrEqual(1e-5);
-      expect(maxAbsDiff(await data(normalized), { shape: [], data: await data(out) }), `${scope}: normalized is before the affine`).toBeGreaterThan(0.1);
-      expect(maxAbsDiff(await data(out), ref(refs, want), mask), `${scope}.hook_out vs ${want}`).toBeLessThanOrEqual(1e-5);
+      expect(
+        maxAbsDiff(await data(affine), { shape: [], data: await data(out) }),
+        `${scope} affine`,
+      ).toBeLessThanOrEqual(1e-5);
+      expect(
+        maxAbsDiff(await data(normalized), { shape: [], data: await data(out) }),
+        `${scope}: normalized is before the affine`,
+      ).toBeGreaterThan(0.1);
+      expect(maxAbsDiff(await data(out), ref(refs, want), mask), `${scope}.hook_out vs ${want}`).toBeLessThanOrEqual(
+        1e-5,
+      );
       affine.dispose();
     };
     const { embeddings, encoder } = model;
-    const embedSum = tf.tidy(() => tf.add(tf.add(cache.get('embed.hook_embed'), cache.get('embed.hook_token_type_embed')), cache.get('embed.hook_pos_embed')));
+    const embedSum = tf.tidy(() =>
+      tf.add(
+        tf.add(cache.get('embed.hook_embed'), cache.get('embed.hook_token_type_embed')),
+        cache.get('embed.hook_pos_embed'),
+      ),
+    );
     await checkNorm('embed.ln', embedSum, embeddings.layerNorm, 'hidden_states.0');
     await same(cache.get('hook_full_embed'), cache.get('embed.ln.hook_out'), 'hook_full_embed');
     for (let i = 0; i < 2; i++) {
       const block = encoder.layers[i]!;
-      expect(maxAbsDiff(await data(cache.get('resid_pre', i)), ref(refs, `hidden_states.${i}`), mask), `${i}.resid_pre`).toBeLessThanOrEqual(1e-5);
+      expect(
+        maxAbsDiff(await data(cache.get('resid_pre', i)), ref(refs, `hidden_states.${i}`), mask),
+        `${i}.resid_pre`,
+      ).toBeLessThanOrEqual(1e-5);
       const mid = sum('attn_out', 'resid_pre', i);
       await same(cache.get('resid_mid', i), mid, `${i}: resid_mid = resid_pre + attn_out`);
       await same(cache.get('mlp_in', i), cache.get('resid_mid', i), `${i}: mlp_in = resid_mid (before ln1)`);
-      await checkNorm(`blocks.${i}.ln1`, cache.get('mlp_in', i), block.attention.output.layerNorm, `layer.${i}.attention_output`);
+      await checkNorm(
+        `blocks.${i}.ln1`,
+        cache.get('mlp_in', i),
+        block.attention.output.layerNorm,
+        `layer.${i}.attention_output`,
+      );
       const post = sum('ln1.hook_out', 'mlp_out', i);
       await same(cache.get('resid_post', i), post, `${i}: resid_post = normalized_resid_mid + mlp_out (before ln2)`);
       await checkNorm(`blocks.${i}.ln2`, cache.get('resid_post', i), block.output.layerNorm, `hidden_states.${i + 1}`);
-      await same(cache.get('normalized_resid_post', i), cache.get('ln2.hook_out', i), `${i}: normalized_resid_post = ln2(resid_post)`);
+      await same(
+        cache.get('normalized_resid_post', i),
+        cache.get('ln2.hook_out', i),
+        `${i}: normalized_resid_post = ln2(resid_post)`,
+      );
       tf.dispose([mid, post]);
     }
     tf.dispose(embedSum);
@@ -199,13 +282,23 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
     expect(tf.memory().numTensors).toBe(n0);
   });
 
-  it('a LayerNorm\'s hook_scale is live: doubling it halves hook_normalized', async () => {
+  it("a LayerNorm's hook_scale is live: doubling it halves hook_normalized", async () => {
     const names = ['blocks.1.ln1.hook_normalized'];
     const plain = runWithCache(model, inputs, { names });
     const doubled = runWithCache(model, inputs, { names, hooks: { 'blocks.1.ln1.hook_scale': (s) => tf.mul(s, 2) } });
     const [p, d] = [await data(plain.cache.get(names[0]!)), await data(doubled.cache.get(names[0]!))];
-    expect(maxAbsDiff(d.map((v) => v * 2), { shape: [], data: p })).toBeLessThanOrEqual(1e-6);
-    expect(maxAbsDiff(await data(doubled.output.lastHiddenState), { shape: [], data: await data(plain.output.lastHiddenState) })).toBeGreaterThan(1e-2);
+    expect(
+      maxAbsDiff(
+        d.map((v) => v * 2),
+        { shape: [], data: p },
+      ),
+    ).toBeLessThanOrEqual(1e-6);
+    expect(
+      maxAbsDiff(await data(doubled.output.lastHiddenState), {
+        shape: [],
+        data: await data(plain.output.lastHiddenState),
+      }),
+    ).toBeGreaterThan(1e-2);
     for (const r of [plain, doubled]) {
       r.cache.dispose();
       disposeOutput(r.output);
@@ -234,12 +327,22 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
     expect(bIdx).toBeGreaterThan(0);
     const a = sentences([0], len);
     const b = sentences([bIdx], len);
-    const { output: outB, cache } = runWithCache(model, b, { names: ['blocks.0.hook_normalized_resid_post'], outputHiddenStates: true });
-    const patched = runWithHooks(model, a, { 'blocks.0.hook_normalized_resid_post': () => cache.get('normalized_resid_post', 0) }, { outputHiddenStates: true });
+    const { output: outB, cache } = runWithCache(model, b, {
+      names: ['blocks.0.hook_normalized_resid_post'],
+      outputHiddenStates: true,
+    });
+    const patched = runWithHooks(
+      model,
+      a,
+      { 'blocks.0.hook_normalized_resid_post': () => cache.get('normalized_resid_post', 0) },
+      { outputHiddenStates: true },
+    );
     const plainA = model.forward(a, { outputHiddenStates: true });
     expect(await data(patched.hiddenStates![0]!)).toEqual(await data(plainA.hiddenStates![0]!)); // before: A's
     for (const i of [1, 2]) expect(await data(patched.hiddenStates![i]!)).toEqual(await data(outB.hiddenStates![i]!));
-    expect(maxAbsDiff(await data(plainA.lastHiddenState), { shape: [], data: await data(outB.lastHiddenState) })).toBeGreaterThan(1e-2);
+    expect(
+      maxAbsDiff(await data(plainA.lastHiddenState), { shape: [], data: await data(outB.lastHiddenState) }),
+    ).toBeGreaterThan(1e-2);
     // The caller's cached tensor survives the patched run's disposal.
     disposeOutput(patched);
     expect(cache.get('normalized_resid_post', 0).isDisposed).toBe(false);
@@ -252,8 +355,13 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
   it('zero-ablating a head changes only what follows it', async () => {
     const names = ['blocks.1.attn.hook_pattern', 'blocks.1.attn.hook_z', 'blocks.1.hook_attn_out'];
     const plain = runWithCache(model, inputs, { names, outputHiddenStates: true });
-    const abl = runWithCache(model, inputs, { names, outputHiddenStates: true, hooks: ablateHeads(model, [{ layer: 1, head: 2 }]) });
-    for (const i of [0, 1]) expect(await data(abl.output.hiddenStates![i]!)).toEqual(await data(plain.output.hiddenStates![i]!));
+    const abl = runWithCache(model, inputs, {
+      names,
+      outputHiddenStates: true,
+      hooks: ablateHeads(model, [{ layer: 1, head: 2 }]),
+    });
+    for (const i of [0, 1])
+      expect(await data(abl.output.hiddenStates![i]!)).toEqual(await data(plain.output.hiddenStates![i]!));
     expect(await data(abl.cache.get('pattern', 1))).toEqual(await data(plain.cache.get('pattern', 1)));
     const z = (await abl.cache.get('z', 1).array()) as number[][][][];
     const z0 = (await plain.cache.get('z', 1).array()) as number[][][][];
@@ -263,7 +371,10 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
         for (const h of [0, 1, 3]) expect(z[b]![l]![h]).toEqual(z0[b]![l]![h]);
       }
     }
-    const diff = maxAbsDiff(await data(abl.output.hiddenStates![2]!), { shape: [], data: await data(plain.output.hiddenStates![2]!) });
+    const diff = maxAbsDiff(await data(abl.output.hiddenStates![2]!), {
+      shape: [],
+      data: await data(plain.output.hiddenStates![2]!),
+    });
     expect(diff).toBeGreaterThan(1e-3);
     for (const r of [plain, abl]) {
       r.cache.dispose();
@@ -274,22 +385,38 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
 
   it("HF head_mask semantics: masked heads' probabilities are 0, the others unchanged", async () => {
     const plain = model.forward(inputs, { outputAttentions: true, outputHiddenStates: true });
-    const masked = runWithHooks(model, inputs, headMask(model, [[1, 0, 1, 1], [1, 1, 1, 1]]), { outputAttentions: true, outputHiddenStates: true });
+    const masked = runWithHooks(
+      model,
+      inputs,
+      headMask(model, [
+        [1, 0, 1, 1],
+        [1, 1, 1, 1],
+      ]),
+      { outputAttentions: true, outputHiddenStates: true },
+    );
     const att = (await masked.attentions![0]!.array()) as number[][][][];
     const att0 = (await plain.attentions![0]!.array()) as number[][][][];
     expect(att[0]![1]!.flat().every((v) => v === 0)).toBe(true);
     expect(att[0]![0]).toEqual(att0[0]![0]);
     expect(await data(masked.hiddenStates![0]!)).toEqual(await data(plain.hiddenStates![0]!));
-    expect(maxAbsDiff(await data(masked.hiddenStates![1]!), { shape: [], data: await data(plain.hiddenStates![1]!) })).toBeGreaterThan(1e-3);
+    expect(
+      maxAbsDiff(await data(masked.hiddenStates![1]!), { shape: [], data: await data(plain.hiddenStates![1]!) }),
+    ).toBeGreaterThan(1e-3);
     disposeOutput(plain);
     disposeOutput(masked);
   });
 
   it('bad hooks fail clearly and leak nothing', () => {
     const n0 = tf.memory().numTensors;
-    expect(() => runWithHooks(model, inputs, { 'blocks.7.hook_resid_post': () => undefined })).toThrow(/unknown hook point/);
-    expect(() => runWithHooks(model, inputs, { 'blocks.0.hook_resid_post': (t) => tf.sum(t) })).toThrow(/expected float32 \[14,18,32\]/);
-    expect(() => runWithCache(model, inputs, { hooks: { 'blocks.1.attn.hook_z': (t) => tf.reshape(t, [-1]) } })).toThrow(UsageError);
+    expect(() => runWithHooks(model, inputs, { 'blocks.7.hook_resid_post': () => undefined })).toThrow(
+      /unknown hook point/,
+    );
+    expect(() => runWithHooks(model, inputs, { 'blocks.0.hook_resid_post': (t) => tf.sum(t) })).toThrow(
+      /expected float32 \[14,18,32\]/,
+    );
+    expect(() =>
+      runWithCache(model, inputs, { hooks: { 'blocks.1.attn.hook_z': (t) => tf.reshape(t, [-1]) } }),
+    ).toThrow(UsageError);
     expect(tf.memory().numTensors).toBe(n0);
   });
 });

@@ -13,11 +13,26 @@ for (const backend of BACKENDS) {
       const model = loadHfDir(fixture('tiny', 'hf'));
       const ids = (rows: number[][]) => tf.tensor2d(rows, undefined, 'int32');
       const cases: [() => BertInputs, RegExp][] = [
-        [() => ({ inputIds: ids([Array(513).fill(100)]), attentionMask: ids([Array(513).fill(1)]) }), /513 tokens exceeds max_position_embeddings 512/],
-        [() => ({ inputIds: ids([[101, 102]]), attentionMask: ids([[1, 1, 1]]) }), /attention_mask has shape \[1,3\], expected \[1,2\]/],
-        [() => ({ inputIds: tf.tensor2d([[101, 102]]), attentionMask: ids([[1, 1]]) }), /input_ids must be int32, got float32/],
-        [() => ({ inputIds: ids([[101, 21128, 102]]), attentionMask: ids([[1, 1, 1]]) }), /input_ids holds 21128, outside \[0, 21127\]/],
-        [() => ({ inputIds: ids([[101, 102]]), attentionMask: ids([[1, 1]]), tokenTypeIds: ids([[0, 2]]) }), /token_type_ids holds 2, outside \[0, 1\]/],
+        [
+          () => ({ inputIds: ids([Array(513).fill(100)]), attentionMask: ids([Array(513).fill(1)]) }),
+          /513 tokens exceeds max_position_embeddings 512/,
+        ],
+        [
+          () => ({ inputIds: ids([[101, 102]]), attentionMask: ids([[1, 1, 1]]) }),
+          /attention_mask has shape \[1,3\], expected \[1,2\]/,
+        ],
+        [
+          () => ({ inputIds: tf.tensor2d([[101, 102]]), attentionMask: ids([[1, 1]]) }),
+          /input_ids must be int32, got float32/,
+        ],
+        [
+          () => ({ inputIds: ids([[101, 21128, 102]]), attentionMask: ids([[1, 1, 1]]) }),
+          /input_ids holds 21128, outside \[0, 21127\]/,
+        ],
+        [
+          () => ({ inputIds: ids([[101, 102]]), attentionMask: ids([[1, 1]]), tokenTypeIds: ids([[0, 2]]) }),
+          /token_type_ids holds 2, outside \[0, 1\]/,
+        ],
       ];
       // WebGPU's gather reads out-of-range rows as zeros without an error; the range check needs the ids on
       // the CPU, which a GPU forward must not wait for (the encoder's own ids are in range by construction).

@@ -3,7 +3,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../fixtures.js';
 import { pool } from '../../src/model/pooling.js';
-import { BACKENDS, disposeInputs, inputsFrom, loadHfDir, maxAbsDiff, readRefs, ref, useBackend, maskLength } from './helpers.js';
+import {
+  BACKENDS,
+  disposeInputs,
+  inputsFrom,
+  loadHfDir,
+  maxAbsDiff,
+  readRefs,
+  ref,
+  useBackend,
+  maskLength,
+} from './helpers.js';
 
 const refs = readRefs(fixture('tiny', 'refs.safetensors'));
 const mask = ref(refs, 'attention_mask');
@@ -33,8 +43,14 @@ for (const backend of BACKENDS) {
         const m = pool(out.lastHiddenState, alone.attentionMask, 'mean');
         const H = model.config.hiddenSize;
         const rowOf = fullData.subarray(b * L * H, b * L * H + len * H);
-        worst = Math.max(worst, maxAbsDiff(await out.lastHiddenState.data(), { shape: [], data: rowOf as Float32Array }));
-        worst = Math.max(worst, maxAbsDiff(await m.data(), { shape: [], data: fullMeanData.subarray(b * H, (b + 1) * H) as Float32Array }));
+        worst = Math.max(
+          worst,
+          maxAbsDiff(await out.lastHiddenState.data(), { shape: [], data: rowOf as Float32Array }),
+        );
+        worst = Math.max(
+          worst,
+          maxAbsDiff(await m.data(), { shape: [], data: fullMeanData.subarray(b * H, (b + 1) * H) as Float32Array }),
+        );
         tf.dispose([out.lastHiddenState, m]);
         disposeInputs(one);
         disposeInputs(alone);

@@ -9,8 +9,14 @@ import { disposeInputs, inputsFrom, maxAbsDiff, readRefs, ref, useBackend, MAIN_
 
 const refs = readRefs(fixture('tiny', 'refs.safetensors'));
 const LAYOUTS: [string, string][] = [
-  ['hf', ''], ['uer-converted', ''], ['zip-prefixed', ''], ['legacy', ''], ['st', 'st.'], ['uer', ''],
-  ['fp16', 'fp16.'], ['bf16', 'bf16.'],
+  ['hf', ''],
+  ['uer-converted', ''],
+  ['zip-prefixed', ''],
+  ['legacy', ''],
+  ['st', 'st.'],
+  ['uer', ''],
+  ['fp16', 'fp16.'],
+  ['bf16', 'bf16.'],
 ];
 
 describe(`tiny in every layout (${MAIN_BACKEND})`, () => {

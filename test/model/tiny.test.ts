@@ -6,7 +6,17 @@ import { fixture } from '../fixtures.js';
 import type { BertModel } from '../../src/model/bert.js';
 import { runWithCache } from '../../src/model/hooks.js';
 import { l2Normalize, pool, type PoolingMode } from '../../src/model/pooling.js';
-import { BACKENDS, disposeInputs, inputsFrom, loadHfDir, maxAbsDiff, readRefs, ref, type Ref, useBackend } from './helpers.js';
+import {
+  BACKENDS,
+  disposeInputs,
+  inputsFrom,
+  loadHfDir,
+  maxAbsDiff,
+  readRefs,
+  ref,
+  type Ref,
+  useBackend,
+} from './helpers.js';
 
 const TOL = 1e-5;
 
@@ -14,8 +24,7 @@ const TOL = 1e-5;
 async function outputsFor(model: BertModel, refs: Map<string, Ref>, prefix = ''): Promise<Map<string, Float32Array>> {
   const inputs = inputsFrom(refs, prefix);
   const n = model.config.numHiddenLayers;
-  const names = (name: string): boolean =>
-    /attn\.hook_q$|ln1\.hook_out$|mlp\.hook_post$/.test(name);
+  const names = (name: string): boolean => /attn\.hook_q$|ln1\.hook_out$|mlp\.hook_post$/.test(name);
   const { output, cache } = runWithCache(model, inputs, { names, outputHiddenStates: true, outputAttentions: true });
   const out = new Map<string, Float32Array>();
   const put = async (name: string, t: tf.Tensor): Promise<void> => {
@@ -82,9 +91,21 @@ for (const backend of BACKENDS) {
       const errs = compareAll(refs, await outputsFor(model, refs));
       console.log(`[${backend}] tiny max abs:`, JSON.stringify(errs));
       const expected = [
-        'last_hidden_state', 'hidden_states.0', 'hidden_states.2', 'attentions.0', 'attentions.1',
-        'layer.0.query', 'layer.1.attention_output', 'layer.1.intermediate',
-        'pool.mean', 'pool.cls', 'pool.max', 'pool.mean_sqrt_len', 'pool.mean_normalized', 'st.mean', 'st.mean_normalized',
+        'last_hidden_state',
+        'hidden_states.0',
+        'hidden_states.2',
+        'attentions.0',
+        'attentions.1',
+        'layer.0.query',
+        'layer.1.attention_output',
+        'layer.1.intermediate',
+        'pool.mean',
+        'pool.cls',
+        'pool.max',
+        'pool.mean_sqrt_len',
+        'pool.mean_normalized',
+        'st.mean',
+        'st.mean_normalized',
       ];
       for (const k of expected) expect(errs, k).toHaveProperty(k);
       for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThanOrEqual(TOL);
@@ -121,7 +142,10 @@ for (const backend of BACKENDS) {
         const refs = readRefs(fixture('activations', act, 'refs.safetensors'));
         const model = loadHfDir(fixture('activations', act, 'hf'));
         expect(model.config.hiddenAct).toBe(act);
-        const errs = { ...compareAll(refs, await outputsFor(model, refs)), ...compareAll(refs, await outputsFor(model, refs, 'pairs.'), 'pairs.') };
+        const errs = {
+          ...compareAll(refs, await outputsFor(model, refs)),
+          ...compareAll(refs, await outputsFor(model, refs, 'pairs.'), 'pairs.'),
+        };
         console.log(`[${backend}] ${act} max abs:`, JSON.stringify(errs));
         expect(Object.keys(errs).length).toBeGreaterThan(20);
         for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThanOrEqual(TOL);

@@ -20,11 +20,14 @@ const outputs = (stdout: string): Record<string, unknown>[] =>
     .filter((l) => l)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-
 describe('sbert tokenize', () => {
   it('prints what HF gives for each line: ids, types, mask, tokens, code-point offsets', async () => {
-    const all = readFileSync(fixture('tokenizer', 'cases.jsonl'), 'utf8').split('\n').filter((l) => l);
-    const cases = [...all.slice(0, 60), ...all.slice(60, 2516).filter((_, i) => i % 50 === 0)].map((l) => JSON.parse(l) as Case);
+    const all = readFileSync(fixture('tokenizer', 'cases.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l);
+    const cases = [...all.slice(0, 60), ...all.slice(60, 2516).filter((_, i) => i % 50 === 0)].map(
+      (l) => JSON.parse(l) as Case,
+    );
     const r = await sbert(['--model', MODEL], cases.map((c) => JSON.stringify(c.text)).join('\n') + '\n');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -52,11 +55,9 @@ describe('sbert tokenize', () => {
       expect(r.code, r.stderr).toBe(0);
       const out = outputs(r.stdout);
       group.forEach((p, i) => {
-        expect([out[i]!.input_ids, out[i]!.token_type_ids, out[i]!.attention_mask], `${p.a} / ${p.b} / ${max}`).toEqual([
-          p.input_ids,
-          p.token_type_ids,
-          p.attention_mask,
-        ]);
+        expect([out[i]!.input_ids, out[i]!.token_type_ids, out[i]!.attention_mask], `${p.a} / ${p.b} / ${max}`).toEqual(
+          [p.input_ids, p.token_type_ids, p.attention_mask],
+        );
       });
     }
   });
@@ -72,7 +73,10 @@ describe('sbert tokenize', () => {
     ]);
     const n = await sbert(['--model', MODEL], '"ok"\n42\n');
     expect(errorLine(n)).toBe('error: <stdin>: line 2: expected a JSON string, got number');
-    const p = await sbert(['--model', MODEL, '--pairs'], '{"a": "你", "b": "好"}\n{"a": "你", "b": 3}\n{"a": "你", "b": "好"}\n');
+    const p = await sbert(
+      ['--model', MODEL, '--pairs'],
+      '{"a": "你", "b": "好"}\n{"a": "你", "b": 3}\n{"a": "你", "b": "好"}\n',
+    );
     expect(p.code).toBe(2);
     expect(p.stderr).toBe('error: <stdin>: line 2: "b" must be a string or null\n');
     expect(outputs(p.stdout).map((o) => o.token_type_ids)).toEqual([[0, 0, 0, 1, 1]]);
@@ -90,9 +94,15 @@ describe('sbert tokenize', () => {
     expect(f.stdout).toBe(r.stdout);
     // --pairs needs JSON objects
     const bad = await sbert(['--model', MODEL, '--input-format', 'lines', '--pairs'], 'x\n');
-    expect([bad.code, errorLine(bad)]).toEqual([1, 'error: --pairs reads JSONL {"a": ..., "b": ...} lines: use --input-format jsonl']);
+    expect([bad.code, errorLine(bad)]).toEqual([
+      1,
+      'error: --pairs reads JSONL {"a": ..., "b": ...} lines: use --input-format jsonl',
+    ]);
     const missing = await sbert(['--model', MODEL, '--input', join(tmpdir(), 'no-such-input.txt')], '');
-    expect([missing.code, errorLine(missing)]).toEqual([2, `error: ${join(tmpdir(), 'no-such-input.txt')}: no such file`]);
+    expect([missing.code, errorLine(missing)]).toEqual([
+      2,
+      `error: ${join(tmpdir(), 'no-such-input.txt')}: no such file`,
+    ]);
   });
 
   it('fails with exit 2 on a missing model or a folder without vocabulary, exit 1 on a bad --max-length', async () => {

@@ -57,7 +57,9 @@ function pairMismatches(tok: BertTokenizer, cases: PairCase[]): string[] {
     const got = [e.inputIds, e.tokenTypeIds, e.attentionMask];
     const want = [c.input_ids, c.token_type_ids, c.attention_mask];
     if (JSON.stringify(got) !== JSON.stringify(want)) {
-      bad.push(`a=${show(c.a)} b=${c.b === null ? 'null' : show(c.b)} max_length=${c.max_length}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
+      bad.push(
+        `a=${show(c.a)} b=${c.b === null ? 'null' : show(c.b)} max_length=${c.max_length}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`,
+      );
     }
   }
   return bad;
@@ -69,7 +71,8 @@ function batchMismatches(tok: BertTokenizer, b: Batch): string[] {
   b.texts.forEach((t, i) => {
     const got = [encs[i]!.inputIds, encs[i]!.tokenTypeIds, encs[i]!.attentionMask];
     const want = [b.input_ids[i], b.token_type_ids[i], b.attention_mask[i]];
-    if (JSON.stringify(got) !== JSON.stringify(want)) bad.push(`${show(t)}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
+    if (JSON.stringify(got) !== JSON.stringify(want))
+      bad.push(`${show(t)}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
   });
   return bad;
 }
@@ -121,7 +124,8 @@ describe('tokenizer sources', () => {
     expect(hf.vocabSize).toBe(21128);
     expect(txt.vocabSize).toBe(21128);
     for (let id = 0; id < hf.vocabSize; id++) {
-      if (hf.idToToken(id) !== txt.idToToken(id)) expect.fail(`id ${id}: ${JSON.stringify(hf.idToToken(id))} != ${JSON.stringify(txt.idToToken(id))}`);
+      if (hf.idToToken(id) !== txt.idToToken(id))
+        expect.fail(`id ${id}: ${JSON.stringify(hf.idToToken(id))} != ${JSON.stringify(txt.idToToken(id))}`);
     }
     // vocab.txt lines 344 and 13503 are U+2028 and "##\u2028": trimmed as HF does, like tokenizer.json has them.
     expect(txt.idToToken(343)).toBe('');

@@ -8,7 +8,8 @@ import { fixture } from '../fixtures.js';
 const zh = BertTokenizer.fromFiles({ vocab: fixture('vocab.txt') });
 const en = BertTokenizer.fromFiles({ vocab: fixture('vocab-en.txt') });
 
-const cp = (min: number, max: number): fc.Arbitrary<string> => fc.integer({ min, max }).map((c) => String.fromCodePoint(c));
+const cp = (min: number, max: number): fc.Arbitrary<string> =>
+  fc.integer({ min, max }).map((c) => String.fromCodePoint(c));
 const unit = fc.oneof(
   cp(0, 0x10ffff), // any code point of any plane, lone surrogates (U+D800-DFFF) included
   cp(0xd800, 0xdfff), // lone surrogates, more often
@@ -18,7 +19,21 @@ const unit = fc.oneof(
   cp(0x20000, 0x2a6df), // CJK extension B (supplementary plane)
   cp(0x1f300, 0x1faff), // emoji
   cp(0xac00, 0xd7a3), // Hangul syllables (NFD expands them)
-  fc.constantFrom('\t', '\n', '\r', ' ', '\u3000', '\u00a0', '\u200b', '\u200d', '\ufeff', '\u0000', '\ufffd', '\u2028', '\u00ad'),
+  fc.constantFrom(
+    '\t',
+    '\n',
+    '\r',
+    ' ',
+    '\u3000',
+    '\u00a0',
+    '\u200b',
+    '\u200d',
+    '\ufeff',
+    '\u0000',
+    '\ufffd',
+    '\u2028',
+    '\u00ad',
+  ),
   fc.constantFrom('[CLS]', '[SEP]', '[MASK]', '[UNK]', '[PAD]', '##', 'İ', 'Σ', 'ß', 'ﬁ', 'Ǆ', 'Å', 'é', '豈'),
 );
 const text = fc.string({ unit, maxLength: 60 });
@@ -82,7 +97,10 @@ describe('tokenizer properties', () => {
   });
 
   it('on lower-case ASCII, every piece is the text at its offsets (## removed)', () => {
-    const ascii = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789 .,!?-\'#'.split('')), maxLength: 80 });
+    const ascii = fc.string({
+      unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789 .,!?-'#".split('')),
+      maxLength: 80,
+    });
     fc.assert(
       fc.property(ascii, (t) => {
         const e = en.encode(t);

@@ -17,35 +17,59 @@ function writeTmp(name: string, content: unknown): string {
 const vocab = fixture('vocab.txt');
 const en = BertTokenizer.fromFiles({ vocab: fixture('vocab-en.txt') });
 const zh = BertTokenizer.fromFiles({ vocab });
-const tokenizerJson = JSON.parse(readFileSync(fixture('tiny', 'hf', 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+const tokenizerJson = JSON.parse(readFileSync(fixture('tiny', 'hf', 'tokenizer.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
 describe('settings', () => {
   it('do_lower_case defaults to true; strip_accents follows it unless set', () => {
     expect(zh.settings.doLowerCase).toBe(true);
     expect(zh.encode('Café').tokens).toEqual(['[CLS]', 'cafe', '[SEP]']);
-    const keepAccents = BertTokenizer.fromFiles({ vocab, tokenizerConfig: writeTmp('tc.json', { strip_accents: false }) });
+    const keepAccents = BertTokenizer.fromFiles({
+      vocab,
+      tokenizerConfig: writeTmp('tc.json', { strip_accents: false }),
+    });
     // lower-cased but not stripped: "café" is not in the (accent-stripped) vocabulary
     expect(keepAccents.encode('Café').tokens).toEqual(['[CLS]', '[UNK]', '[SEP]']);
     const cased = BertTokenizer.fromFiles({ vocab, tokenizerConfig: writeTmp('tc.json', { do_lower_case: false }) });
     expect(cased.encode('Café').tokens).toEqual(['[CLS]', '[UNK]', '[SEP]']);
-    const stripOnly = BertTokenizer.fromFiles({ vocab, tokenizerConfig: writeTmp('tc.json', { do_lower_case: false, strip_accents: true }) });
+    const stripOnly = BertTokenizer.fromFiles({
+      vocab,
+      tokenizerConfig: writeTmp('tc.json', { do_lower_case: false, strip_accents: true }),
+    });
     expect(stripOnly.encode('café').tokens).toEqual(['[CLS]', 'cafe', '[SEP]']);
     expect(cased.encode('café').tokens).toEqual(['[CLS]', '[UNK]', '[SEP]']);
   });
 
   it('tokenize_chinese_chars=false keeps ideographs inside words (WordPiece splits them with ##)', () => {
-    const t = BertTokenizer.fromFiles({ vocab, tokenizerConfig: writeTmp('tc.json', { tokenize_chinese_chars: false }) });
+    const t = BertTokenizer.fromFiles({
+      vocab,
+      tokenizerConfig: writeTmp('tc.json', { tokenize_chinese_chars: false }),
+    });
     expect(t.encode('那个人').tokens).toEqual(['[CLS]', '那', '##个', '##人', '[SEP]']);
     expect(zh.encode('那个人').tokens).toEqual(['[CLS]', '那', '个', '人', '[SEP]']);
   });
 
   it('reads BertNormalizer settings from tokenizer.json when no BERT class is named (transformers 5.17)', () => {
-    const tj = writeTmp('tokenizer.json', { ...tokenizerJson, normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: false } });
+    const tj = writeTmp('tokenizer.json', {
+      ...tokenizerJson,
+      normalizer: {
+        type: 'BertNormalizer',
+        clean_text: true,
+        handle_chinese_chars: true,
+        strip_accents: null,
+        lowercase: false,
+      },
+    });
     const t = BertTokenizer.fromFiles({ tokenizerJson: tj });
     expect(t.settings.doLowerCase).toBe(false);
     expect(t.encode('Hello').tokens).toEqual(['[CLS]', '[UNK]', '[SEP]']);
     // no class: AutoTokenizer builds TokenizersBackend from the file, and do_lower_case is not one of its arguments
-    const noClass = BertTokenizer.fromFiles({ tokenizerJson: tj, tokenizerConfig: writeTmp('tc.json', { do_lower_case: true }) });
+    const noClass = BertTokenizer.fromFiles({
+      tokenizerJson: tj,
+      tokenizerConfig: writeTmp('tc.json', { do_lower_case: true }),
+    });
     expect(noClass.encode('Hello').tokens).toEqual(['[CLS]', '[UNK]', '[SEP]']);
     expect(noClass.sources.doLowerCase).toMatch(/tokenizer\.json normalizer$/);
   });
@@ -54,14 +78,25 @@ describe('settings', () => {
     // As HF saves tokens added after training: in added_tokens only, with ids past model.vocab.
     const tj = writeTmp('tokenizer.json', {
       ...tokenizerJson,
-      added_tokens: [...(tokenizerJson.added_tokens as object[]), { id: 21128, content: '<new>', special: true, normalized: false }],
+      added_tokens: [
+        ...(tokenizerJson.added_tokens as object[]),
+        { id: 21128, content: '<new>', special: true, normalized: false },
+      ],
     });
     const t = BertTokenizer.fromFiles({ tokenizerJson: tj });
     expect(t.vocabSize).toBe(21129);
     expect(t.idToToken(21128)).toBe('<new>');
     const e = t.encode('中<new>文 [MASK]x');
     expect(e.tokens).toEqual(['[CLS]', '中', '<new>', '文', '[MASK]', 'x', '[SEP]']);
-    expect(e.offsets).toEqual([[0, 0], [0, 1], [1, 6], [6, 7], [8, 14], [14, 15], [0, 0]]);
+    expect(e.offsets).toEqual([
+      [0, 0],
+      [0, 1],
+      [1, 6],
+      [6, 7],
+      [8, 14],
+      [14, 15],
+      [0, 0],
+    ]);
     // Special tokens match case-sensitively: lower case is ordinary text.
     expect(zh.encode('[mask]').tokens).toEqual(['[CLS]', '[', 'ma', '##sk', ']', '[SEP]']);
   });
@@ -83,7 +118,11 @@ describe('character classes as HF tokenizers has them (Unicode 9.0 categories, f
   it('splits on Unicode 9.0 punctuation only; whitespace is Unicode White_Space', () => {
     expect(tok('a\u2e3ab').map((x) => x[0])).toEqual(['[CLS]', 'a', '[UNK]', 'b', '[SEP]']); // U+2E3A Pd (6.1)
     expect(tok('a\u2e4fb').map((x) => x[0])).toEqual(['[CLS]', '[UNK]', '[SEP]']); // U+2E4F Po only since 12.0
-    expect(tok('a\u2028b\u00a0c').slice(1, -1)).toEqual([['a', [0, 1]], ['b', [2, 3]], ['c', [4, 5]]]);
+    expect(tok('a\u2028b\u00a0c').slice(1, -1)).toEqual([
+      ['a', [0, 1]],
+      ['b', [2, 3]],
+      ['c', [4, 5]],
+    ]);
   });
 });
 
@@ -99,10 +138,14 @@ describe('loading errors', () => {
     const nfkc = writeTmp('tokenizer.json', { ...tokenizerJson, normalizer: { type: 'NFKC' } });
     expect(() => BertTokenizer.fromFiles({ tokenizerJson: nfkc })).toThrow(/normalizer "NFKC" is not supported/);
     const noSpecials = writeTmp('vocab.txt', 'a\nb\n');
-    expect(() => BertTokenizer.fromFiles({ vocab: noSpecials })).toThrow(/special token \[UNK\] is not in the vocabulary/);
+    expect(() => BertTokenizer.fromFiles({ vocab: noSpecials })).toThrow(
+      /special token \[UNK\] is not in the vocabulary/,
+    );
     expect(() => BertTokenizer.fromFiles({ vocab: join(tmp, 'missing.txt') })).toThrow(/missing.txt: no such file/);
     const badConfig = writeTmp('tc.json', { do_lower_case: 'yes' });
-    expect(() => BertTokenizer.fromFiles({ vocab, tokenizerConfig: badConfig })).toThrow(/do_lower_case must be true or false/);
+    expect(() => BertTokenizer.fromFiles({ vocab, tokenizerConfig: badConfig })).toThrow(
+      /do_lower_case must be true or false/,
+    );
   });
 
   it('rejects a max length with no room for the special tokens', () => {
@@ -129,9 +172,17 @@ describe('truncation and padding', () => {
     expect(b!.inputIds).toEqual([101, 102, 0, 0]);
     expect(b!.attentionMask).toEqual([1, 1, 0, 0]);
     expect(b!.tokens).toEqual(['[CLS]', '[SEP]', '[PAD]', '[PAD]']);
-    expect(b!.offsets).toEqual([[0, 0], [0, 0], [0, 0], [0, 0]]);
+    expect(b!.offsets).toEqual([
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
     expect(zh.encodeBatch(['你好', ''], { padding: false })[1]!.inputIds).toEqual([101, 102]);
-    const pairs = zh.encodePairBatch([['你', '好'], ['你好', null]]);
+    const pairs = zh.encodePairBatch([
+      ['你', '好'],
+      ['你好', null],
+    ]);
     expect(pairs[0]!.tokenTypeIds).toEqual([0, 0, 0, 1, 1]);
     expect(pairs[1]!.tokenTypeIds).toEqual([0, 0, 0, 0, 0]);
     expect(pairs[1]!.attentionMask).toEqual([1, 1, 1, 1, 0]);
@@ -145,7 +196,9 @@ describe('decode', () => {
     );
     // HF's WordPiece decoder cleans up token by token, so " ' " never matches: the fast tokenizer gives "don ' t".
     expect(en.decode(en.encode("I don't know.").inputIds, { skipSpecialTokens: true })).toBe("i don ' t know.");
-    expect(zh.decode(zh.encode('我爱北京天安门！').inputIds, { skipSpecialTokens: true })).toBe('我 爱 北 京 天 安 门 ！');
+    expect(zh.decode(zh.encode('我爱北京天安门！').inputIds, { skipSpecialTokens: true })).toBe(
+      '我 爱 北 京 天 安 门 ！',
+    );
     expect(() => zh.decode([999_999])).toThrow(RangeError);
   });
 });
@@ -155,9 +208,25 @@ describe('utf16Offsets', () => {
     const text = '𠮷野家😂a';
     const e = zh.encode(text);
     expect(e.tokens).toEqual(['[CLS]', '[UNK]', '野', '家', '😂', '##a', '[SEP]']);
-    expect(e.offsets).toEqual([[0, 0], [0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [0, 0]]);
+    expect(e.offsets).toEqual([
+      [0, 0],
+      [0, 1],
+      [1, 2],
+      [2, 3],
+      [3, 4],
+      [4, 5],
+      [0, 0],
+    ]);
     const u = utf16Offsets(text, e.offsets);
-    expect(u).toEqual([[0, 0], [0, 2], [2, 3], [3, 4], [4, 6], [6, 7], [0, 0]]);
+    expect(u).toEqual([
+      [0, 0],
+      [0, 2],
+      [2, 3],
+      [3, 4],
+      [4, 6],
+      [6, 7],
+      [0, 0],
+    ]);
     expect(text.slice(u[1]![0], u[1]![1])).toBe('𠮷');
     expect(text.slice(u[4]![0], u[4]![1])).toBe('😂');
   });

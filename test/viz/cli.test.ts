@@ -17,7 +17,7 @@ const TEXT = '那个人很开心'; // sentence 0 of tiny/refs.safetensors
 describe('sbert attention', () => {
   const ref = referenceMaps(0);
 
-  it('PNG of one head: PyTorch\'s attention values in the cells (to a colour step)', async () => {
+  it("PNG of one head: PyTorch's attention values in the cells (to a colour step)", async () => {
     const out = join(TMP, 'head.png');
     const run = await sbert(['attention', '--model', MODEL, TEXT, '--layer', '1', '--head', '3', '--out', out]);
     expect(run.code, run.stderr).toBe(0);
@@ -47,7 +47,7 @@ describe('sbert attention', () => {
     expect(pngSize(readFileSync(out))).toEqual({ width: layout.width, height: layout.height });
   });
 
-  it('HTML: every layer and head, equal to PyTorch\'s attentions', async () => {
+  it("HTML: every layer and head, equal to PyTorch's attentions", async () => {
     const out = join(TMP, 'view.html');
     const run = await sbert(['attention', '--model', MODEL, TEXT, '--out', out]);
     expect(run.code, run.stderr).toBe(0);
@@ -59,7 +59,11 @@ describe('sbert attention', () => {
     let worst = 0;
     for (let l = 0; l < 2; l++) {
       for (let h = 0; h < 4; h++) {
-        for (let i = 0; i < n * n; i++) worst = Math.max(worst, Math.abs(data.attention[l]![h]![Math.floor(i / n)]![i % n]! - ref.layers[l]![h * n * n + i]!));
+        for (let i = 0; i < n * n; i++)
+          worst = Math.max(
+            worst,
+            Math.abs(data.attention[l]![h]![Math.floor(i / n)]![i % n]! - ref.layers[l]![h * n * n + i]!),
+          );
       }
     }
     expect(worst).toBeLessThanOrEqual(6e-5); // 4-decimal rounding + float32 agreement
@@ -80,7 +84,9 @@ describe('sbert attention', () => {
     const long = (JSON.parse(readFileSync(fixture('tiny', 'refs.json'), 'utf8')) as { long_text: string }).long_text;
     run = await sbert(['attention', '--model', MODEL, long, '--out', join(TMP, 'long.html')]);
     expect(run.code).toBe(2);
-    expect(errorLine(run)).toBe('error: TEXT has 512 tokens; the HTML head view shows at most 256 (use --max-length 256, or a .png)');
+    expect(errorLine(run)).toBe(
+      'error: TEXT has 512 tokens; the HTML head view shows at most 256 (use --max-length 256, or a .png)',
+    );
     run = await sbert(['attention', '--model', MODEL, long, '--max-length', '256', '--out', join(TMP, 'long.html')]);
     expect(run.code, run.stderr).toBe(0);
     expect(embeddedData(readFileSync(join(TMP, 'long.html'), 'utf8')).tokens).toHaveLength(256);

@@ -9,7 +9,7 @@ import { fixture } from '../fixtures.js';
 import { referenceMaps } from './helpers.js';
 
 describe('attentionMaps', () => {
-  it('gives PyTorch\'s attention of one sentence, without padding, leaking no tensor', async () => {
+  it("gives PyTorch's attention of one sentence, without padding, leaking no tensor", async () => {
     await setupBackend('wasm');
     const loaded = loadModelDir(fixture('tiny', 'hf'));
     const tokenizer = BertTokenizer.fromDir(loaded.tokenizerDir);
@@ -22,7 +22,9 @@ describe('attentionMaps', () => {
       expect(maps.tokens).toEqual(ref.tokens);
       expect(maps.heads).toBe(4);
       let worst = 0;
-      for (let l = 0; l < 2; l++) for (let i = 0; i < ref.layers[l]!.length; i++) worst = Math.max(worst, Math.abs(maps.layers[l]![i]! - ref.layers[l]![i]!));
+      for (let l = 0; l < 2; l++)
+        for (let i = 0; i < ref.layers[l]!.length; i++)
+          worst = Math.max(worst, Math.abs(maps.layers[l]![i]! - ref.layers[l]![i]!));
       expect(worst).toBeLessThan(1e-5);
       await expect(attentionMaps(model, tokenizer, ' \n')).rejects.toThrow('TEXT is empty');
     } finally {

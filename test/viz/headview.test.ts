@@ -5,7 +5,7 @@ import { embeddedData, referenceMaps } from './helpers.js';
 describe('HTML head view', () => {
   const maps = referenceMaps(11); // Hello World! 你好，世界。
 
-  it('embeds the tokens and every layer and head\'s attention, to 1e-4', () => {
+  it("embeds the tokens and every layer and head's attention, to 1e-4", () => {
     const html = renderHeadViewHtml(maps, { title: 'Hello World! 你好，世界。' });
     const data = embeddedData(html);
     expect(data.tokens).toEqual(maps.tokens);
@@ -17,7 +17,8 @@ describe('HTML head view', () => {
       expect(data.attention[l]).toHaveLength(4);
       for (let h = 0; h < 4; h++) {
         for (let q = 0; q < n; q++) {
-          for (let k = 0; k < n; k++) worst = Math.max(worst, Math.abs(data.attention[l]![h]![q]![k]! - maps.layers[l]![(h * n + q) * n + k]!));
+          for (let k = 0; k < n; k++)
+            worst = Math.max(worst, Math.abs(data.attention[l]![h]![q]![k]! - maps.layers[l]![(h * n + q) * n + k]!));
         }
       }
     }

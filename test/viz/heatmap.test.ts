@@ -17,7 +17,10 @@ async function expectCellsMatch(png: Buffer, tokens: string[], panels: Panel[]):
     const { x, y } = layout.grids[i]!;
     for (let q = 0; q < L; q++) {
       for (let k = 0; k < L; k++) {
-        const [r, g, b, a] = px.rgba(x + k * layout.cell + (layout.cell >> 1), y + q * layout.cell + (layout.cell >> 1));
+        const [r, g, b, a] = px.rgba(
+          x + k * layout.cell + (layout.cell >> 1),
+          y + q * layout.cell + (layout.cell >> 1),
+        );
         expect(a).toBe(255);
         expect([r, g, b]).toEqual(colorOf(panel.values[q * L + k]!));
         worst = Math.max(worst, Math.abs(valueOf(r) - panel.values[q * L + k]!));
@@ -34,7 +37,7 @@ describe('attention heatmap PNG', () => {
     expect(maps.tokens).toEqual(['[CLS]', '那', '个', '人', '很', '开', '心', '[SEP]']);
   });
 
-  it('one head: cells carry the attention values, the size is the layout\'s', async () => {
+  it("one head: cells carry the attention values, the size is the layout's", async () => {
     const panels = selectPanels(maps, { layer: 1, head: 2 });
     expect(panels.map((p) => p.title)).toEqual(['layer 1, head 2']);
     const png = renderHeatmapPng(maps.tokens, panels, '那个人很开心');

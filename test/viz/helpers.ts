@@ -21,7 +21,8 @@ export function referenceMaps(b: number): AttentionMaps {
       const H = t.shape[1]!;
       const out = new Float32Array(H * n * n);
       for (let h = 0; h < H; h++) {
-        for (let q = 0; q < n; q++) for (let k = 0; k < n; k++) out[(h * n + q) * n + k] = t.data[((b * H + h) * L + q) * L + k]!;
+        for (let q = 0; q < n; q++)
+          for (let k = 0; k < n; k++) out[(h * n + q) * n + k] = t.data[((b * H + h) * L + q) * L + k]!;
       }
       return out;
     });

@@ -78,7 +78,14 @@ function program(batch: number, len: number, heads: number, width: number): Webg
  * softmax(Q·Kᵀ · scale + mask) · V per head. q, k, v: [B·L, heads·d] (the projections, heads side by side);
  * mask: [B, L] additive (0, or float32's min for padding). → [B·L, heads·d].
  */
-export function fusedAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, mask: tf.Tensor2D, heads: number, scale: number): tf.Tensor2D {
+export function fusedAttention(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  mask: tf.Tensor2D,
+  heads: number,
+  scale: number,
+): tf.Tensor2D {
   registerWebgpuKernel(ATTENTION_KERNEL, (inputs, attrs) => {
     const { q: qi, k: ki, v: vi, mask: mi } = inputs as Record<'q' | 'k' | 'v' | 'mask', tf.TensorInfo>;
     const [batch, len] = mi.shape as [number, number];
@@ -95,7 +102,9 @@ export function fusedAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, m
       ],
     };
   });
-  return tf.engine().runKernel(ATTENTION_KERNEL, { q, k, v, mask }, { heads, scale } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  return tf
+    .engine()
+    .runKernel(ATTENTION_KERNEL, { q, k, v, mask }, { heads, scale } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
 let agreement: DeviceCheck | undefined;
@@ -106,7 +115,17 @@ export function fusedAttentionApplies(len: number, headSize: number): boolean {
 }
 
 /** softmax(q·kᵀ · scale + mask) · v in float64, per batch row and head (the device check's yardstick). */
-export function attentionReference(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, B: number, L: number, n: number, d: number, scale: number): Float64Array {
+export function attentionReference(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  mask: Float32Array,
+  B: number,
+  L: number,
+  n: number,
+  d: number,
+  scale: number,
+): Float64Array {
   const H = n * d;
   const out = new Float64Array(B * L * H);
   for (let b = 0; b < B; b++) {
@@ -140,7 +159,8 @@ export async function checkFusedAttention(): Promise<DeviceCheck> {
   if (agreement) return agreement;
   const [B, L, n, d] = [2, 37, 3, 20];
   const scale = d ** -0.5;
-  const rand = (len: number, seed: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(seed * 7919 + i * 12.9898) * 2);
+  const rand = (len: number, seed: number) =>
+    Float32Array.from({ length: len }, (_, i) => Math.sin(seed * 7919 + i * 12.9898) * 2);
   const [qs, ks, vs] = [rand(B * L * n * d, 1), rand(B * L * n * d, 2), rand(B * L * n * d, 3)];
   // sentence 1 has 30 real tokens; the rest is padding, masked with float32's min as BertModel does
   const ms = Float32Array.from({ length: B * L }, (_, i) => (i >= L + 30 ? -3.4028234663852886e38 : 0));

@@ -26,7 +26,7 @@ export async function withDeviceErrors<T>(f: () => Promise<T>): Promise<{ value:
   const internal = await device.popErrorScope();
   if (thrown !== undefined) throw thrown;
   const e = validation ?? internal;
-  return { value: value as T, error: e ? e.message.split('\n').find((l) => l.trim()) ?? 'device error' : null };
+  return { value: value as T, error: e ? (e.message.split('\n').find((l) => l.trim()) ?? 'device error') : null };
 }
 
 /** What checking one of our programs against a reference on the device found. */

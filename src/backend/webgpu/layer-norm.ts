@@ -52,14 +52,24 @@ function program(rows: number, cols: number, residual: boolean): WebgpuProgram {
 }
 
 /** LayerNorm(x + residual) of [rows, cols] on webgpu (callers check `fusedLayerNormApplies` first). */
-export function fusedLayerNorm(x: tf.Tensor2D, residual: tf.Tensor2D | undefined, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
+export function fusedLayerNorm(
+  x: tf.Tensor2D,
+  residual: tf.Tensor2D | undefined,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): tf.Tensor2D {
   registerWebgpuKernel(LAYER_NORM_KERNEL, (inputs, attrs) => {
     const { x: xi, r, g, b } = inputs as { x: tf.TensorInfo; r?: tf.TensorInfo; g: tf.TensorInfo; b: tf.TensorInfo };
     const [rows, cols] = xi.shape as [number, number];
     return {
       program: program(rows, cols, r !== undefined),
       inputs: r ? [xi, r, g, b] : [xi, g, b],
-      uniforms: [{ type: 'int32', data: [rows] }, { type: 'int32', data: [cols] }, { type: 'float32', data: [attrs.eps as number] }],
+      uniforms: [
+        { type: 'int32', data: [rows] },
+        { type: 'int32', data: [cols] },
+        { type: 'float32', data: [attrs.eps as number] },
+      ],
     };
   });
   const inputs: tf.NamedTensorMap = residual ? { x, r: residual, g: gamma, b: beta } : { x, g: gamma, b: beta };

@@ -26,7 +26,12 @@ export interface WebgpuRun {
 }
 
 interface WebgpuBackend {
-  runWebGPUProgram(p: WebgpuProgram, inputs: tf.TensorInfo[], dtype: 'float32', uniforms: WebgpuRun['uniforms']): tf.TensorInfo;
+  runWebGPUProgram(
+    p: WebgpuProgram,
+    inputs: tf.TensorInfo[],
+    dtype: 'float32',
+    uniforms: WebgpuRun['uniforms'],
+  ): tf.TensorInfo;
 }
 
 /**
@@ -34,7 +39,12 @@ interface WebgpuBackend {
  * gives v) by halving, through the workgroup array `scratch` the program declares, and returned to every
  * thread. Every barrier is in it, so call it in uniform control flow.
  */
-export function workgroupReduceWgsl(name: string, op: (a: string, b: string) => string, threads: number, scratch: string): string {
+export function workgroupReduceWgsl(
+  name: string,
+  op: (a: string, b: string) => string,
+  threads: number,
+  scratch: string,
+): string {
   return `
       fn ${name}(v : f32, t : i32) -> f32 {
         ${scratch}[t] = v;
@@ -52,7 +62,10 @@ export function workgroupReduceWgsl(name: string, op: (a: string, b: string) => 
 const registered = new Set<string>();
 
 /** Registers kernel `name` for webgpu once; `plan` turns its inputs and attributes into one program run. */
-export function registerWebgpuKernel(name: string, plan: (inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => WebgpuRun): void {
+export function registerWebgpuKernel(
+  name: string,
+  plan: (inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => WebgpuRun,
+): void {
   if (registered.has(name)) return;
   registered.add(name);
   tf.registerKernel({
