@@ -296,12 +296,10 @@ export function htmlReport(r: BenchResults): string {
         label: `${c.params.workers} worker(s)`,
         bars: [{ series: String(c.params.backend), value: c.throughput.sentencesPerSec! }],
       })),
-      ...pytorch
-        .filter(isEncode)
-        .map((c) => ({
-          label: 'PyTorch, 1 process',
-          bars: [{ series: 'pytorch', value: c.throughput.sentencesPerSec! }],
-        })),
+      ...pytorch.filter(isEncode).map((c) => ({
+        label: 'PyTorch, 1 process',
+        bars: [{ series: 'pytorch', value: c.throughput.sentencesPerSec! }],
+      })),
     ]),
   ];
   const split = suite(r, 'matmul')?.notes.split as Record<string, number>[] | undefined;
