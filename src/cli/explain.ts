@@ -8,6 +8,7 @@ import { InputError, UsageError } from '../errors.js';
 import {
   ATTRIBUTION_METHODS,
   type AttributionMethod,
+  checkExplainOptions,
   DEFAULT_METHOD,
   explain,
   type Explanation,
@@ -67,6 +68,7 @@ export function register(program: Command): void {
       if (o.steps !== undefined && o.method !== 'integrated_gradients') {
         throw new UsageError(`--steps applies to integrated_gradients only, not ${o.method}`);
       }
+      checkExplainOptions({ method: o.method, steps: o.steps });
       const kind = outputKind(o.out);
       for (const [name, s] of [
         ['S1', s1],

@@ -81,7 +81,7 @@ export async function explain(
   b: string,
   opts: ExplainOptions = {},
 ): Promise<Explanation> {
-  const method = checkOptions(opts);
+  const method = checkExplainOptions(opts);
   const ctx = contextOf(encoder);
   const [ea, eb] = [sentence(ctx, encoder, a, 'a'), sentence(ctx, encoder, b, 'b')];
   const [va, vb] = [await embeddingOf(ctx, ea, 'a'), await embeddingOf(ctx, eb, 'b')];
@@ -110,7 +110,7 @@ export async function explainSentence(
   target: ExplainTarget,
   opts: ExplainOptions = {},
 ): Promise<SentenceExplanation> {
-  const method = checkOptions(opts);
+  const method = checkExplainOptions(opts);
   const ctx = contextOf(encoder);
   checkTarget(target, ctx.model.config.hiddenSize);
   const enc = sentence(ctx, encoder, text, 'text');
@@ -163,7 +163,8 @@ function checkFinite(ctx: Context, what: string, values: ArrayLike<number>): voi
   }
 }
 
-function checkOptions(opts: ExplainOptions): AttributionMethod {
+/** Checks `opts` (before any work: the CLI calls it before it loads the model) and returns the method. */
+export function checkExplainOptions(opts: ExplainOptions): AttributionMethod {
   const method = opts.method ?? DEFAULT_METHOD;
   if (!ATTRIBUTION_METHODS.includes(method)) {
     throw new UsageError(`unknown method "${method}" (choose from ${ATTRIBUTION_METHODS.join(', ')})`);
@@ -179,6 +180,11 @@ function sentence(ctx: Context, encoder: SentenceEncoder, text: string, which: s
   // Text the tokenizer drops whole (zero-width or control characters): every token is one the baseline keeps,
   // so every method would score only the special tokens.
   if (e.inputIds.every((id) => ctx.keep.has(id))) {
+    if (encoder.maxSeqLength < 3) {
+      throw new InputError(
+        `a max sequence length of ${encoder.maxSeqLength} leaves no room for a token besides ${e.tokens.join(' ')}: nothing to attribute`,
+      );
+    }
     throw new InputError(
       `sentence ${which} (${shown(text)}) has no tokens but ${e.tokens.join(' ')} once tokenized: nothing to attribute`,
     );

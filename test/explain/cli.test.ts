@@ -130,12 +130,14 @@ describe('sbert explain', () => {
       [['--method', 'saliency'], 1, /argument 'saliency' is invalid/],
       [['--method', 'gradient', '--steps', '8'], 1, /--steps applies to integrated_gradients only, not gradient/],
       [['--steps', '0'], 1, /expected a positive integer/],
+      [['--steps', '10001'], 1, /steps must be an integer in 1\.\.10000, got 10001/],
       [['--out', join(TMP, 'no', 'such', 'dir', 'x.png')], 2, /cannot write: no such folder .*no[/\\]such[/\\]dir$/],
       [['--out', FOLDER_PNG], 2, /sbert-explain-.*folder\.png: is a folder, expected a file name$/],
     ];
     let run: Awaited<ReturnType<typeof sbert>>;
     for (const [extra, code, message] of cases) {
-      run = await sbert(['explain', '--model', MODEL, A, B, ...extra]);
+      // a model that does not exist: each mistake is found before the model is even looked for
+      run = await sbert(['explain', '--model', join(TMP, 'missing-model'), A, B, ...extra]);
       expect(run.code, extra.join(' ')).toBe(code);
       expect(errorLine(run)).toMatch(message);
       expect(run.stdout, extra.join(' ')).toBe(''); // refused before any explanation was computed
@@ -145,6 +147,11 @@ describe('sbert explain', () => {
     expect(run.code).toBe(2);
     expect(errorLine(run)).toBe(
       'error: sentence a ("\\u{200B}\\u{AD}") has no tokens but [CLS] [SEP] once tokenized: nothing to attribute',
+    );
+    run = await sbert(['explain', '--model', MODEL, A, B, '--max-length', '2']);
+    expect(run.code).toBe(2);
+    expect(errorLine(run)).toBe(
+      'error: a max sequence length of 2 leaves no room for a token besides [CLS] [SEP]: nothing to attribute',
     );
     run = await sbert(['explain', '--model', MODEL, ' ', B]);
     expect(run.code).toBe(2);
