@@ -1,13 +1,14 @@
 // `sbert explain --model M S1 S2 [--method ...] [--steps N] [--json] [--out FILE.png|FILE.html]`: which tokens make
 // S1 and S2 similar. Prints a table of token scores (or `--json`, CONTRACT.md's object) and draws the picture.
-import { statSync, writeFileSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { type Command, Option } from 'commander';
 import { SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { InputError, UsageError } from '../errors.js';
 import {
   ATTRIBUTION_METHODS,
   type AttributionMethod,
+  checkExplainOptions,
   DEFAULT_METHOD,
   explain,
   type Explanation,
@@ -17,6 +18,7 @@ import { renderAttributionHtml } from '../viz/attribution-html.js';
 import { labelFont } from '../viz/font.js';
 import { downloadProgress } from './download-progress.js';
 import { addModelOptions, type ModelOptions, positiveInt, reportBackend } from './options.js';
+import { checkOutputFile, writeFileAtomic } from './output.js';
 
 interface ExplainCliOptions extends ModelOptions {
   method: AttributionMethod;
@@ -25,20 +27,16 @@ interface ExplainCliOptions extends ModelOptions {
   out?: string;
 }
 
-/** The picture kind `--out` asks for, checked before any work (a typo should not cost a minute of gradients). */
+/**
+ * The picture kind `--out` asks for, and that the file can be written, checked before any work (a typo should
+ * not cost a minute of gradients).
+ */
 function outputKind(out: string | undefined): 'png' | 'html' | undefined {
   if (out === undefined) return undefined;
   const ext = extname(out).toLowerCase();
   const kind = ext === '.png' ? 'png' : ext === '.html' || ext === '.htm' ? 'html' : undefined;
   if (!kind) throw new UsageError(`--out must end in .png or .html, got "${out}"`);
-  const dir = dirname(resolve(out));
-  let isDir = false;
-  try {
-    isDir = statSync(dir).isDirectory();
-  } catch {
-    // reported below
-  }
-  if (!isDir) throw new InputError(`cannot write: ${dir} is not a directory`, out);
+  checkOutputFile(out);
   return kind;
 }
 
@@ -70,6 +68,7 @@ export function register(program: Command): void {
       if (o.steps !== undefined && o.method !== 'integrated_gradients') {
         throw new UsageError(`--steps applies to integrated_gradients only, not ${o.method}`);
       }
+      checkExplainOptions({ method: o.method, steps: o.steps });
       const kind = outputKind(o.out);
       for (const [name, s] of [
         ['S1', s1],
@@ -82,6 +81,7 @@ export function register(program: Command): void {
         backend: o.backend,
         maxSeqLength: o.maxLength,
         workers: 1,
+        allowNonFinite: o.allowNonfinite,
       });
       let r: Explanation;
       try {
@@ -98,10 +98,6 @@ export function register(program: Command): void {
         );
       }
       const bytes = kind === 'png' ? renderAttributionPng(r) : await renderAttributionHtml(r);
-      try {
-        writeFileSync(o.out, bytes);
-      } catch (e) {
-        throw new InputError(`cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`, o.out);
-      }
+      writeFileAtomic(o.out, (tmp) => writeFileSync(tmp, bytes));
     });
 }

@@ -81,12 +81,12 @@ export async function explain(
   b: string,
   opts: ExplainOptions = {},
 ): Promise<Explanation> {
-  const method = checkOptions(opts);
+  const method = checkExplainOptions(opts);
   const ctx = contextOf(encoder);
-  const [ea, eb] = [sentence(encoder, a, 'a'), sentence(encoder, b, 'b')];
-  const [va, vb] = [await embeddingOf(ctx, ea), await embeddingOf(ctx, eb)];
-  const ra = await attribute(ctx, ea, { cosine: vb }, method, opts.steps);
-  const rb = await attribute(ctx, eb, { cosine: va }, method, opts.steps);
+  const [ea, eb] = [sentence(ctx, encoder, a, 'a'), sentence(ctx, encoder, b, 'b')];
+  const [va, vb] = [await embeddingOf(ctx, ea, 'a'), await embeddingOf(ctx, eb, 'b')];
+  const ra = await attribute(ctx, ea, { cosine: vb }, method, opts.steps, 'a');
+  const rb = await attribute(ctx, eb, { cosine: va }, method, opts.steps, 'b');
   const out: Explanation = {
     similarity: cosine(va, vb),
     method,
@@ -110,11 +110,11 @@ export async function explainSentence(
   target: ExplainTarget,
   opts: ExplainOptions = {},
 ): Promise<SentenceExplanation> {
-  const method = checkOptions(opts);
+  const method = checkExplainOptions(opts);
   const ctx = contextOf(encoder);
   checkTarget(target, ctx.model.config.hiddenSize);
-  const enc = sentence(encoder, text, 'text');
-  const r = await attribute(ctx, enc, target, method, opts.steps);
+  const enc = sentence(ctx, encoder, text, 'text');
+  const r = await attribute(ctx, enc, target, method, opts.steps, 'text');
   const out: SentenceExplanation = { ...tokenScores(text, enc, r.scores), method, value: r.value };
   if (method === 'integrated_gradients') {
     out.baseline_value = r.baselineValue!;
@@ -124,12 +124,16 @@ export async function explainSentence(
   return out;
 }
 
-/** The model and what attributions need from the tokenizer: which ids the baseline keeps, and its filler. */
+/**
+ * The model and what attributions need from the tokenizer: which ids the baseline keeps, and its filler; the
+ * weights file, which errors about non-finite results name.
+ */
 interface Context {
   model: BertModel;
   embedding: Embedding;
   keep: ReadonlySet<number>;
   padId: number;
+  weightsFile: string;
 }
 
 function contextOf(encoder: SentenceEncoder): Context {
@@ -139,10 +143,28 @@ function contextOf(encoder: SentenceEncoder): Context {
     embedding: { pooling: encoder.pooling, normalize: encoder.loaded.normalize ?? false },
     keep: new Set([t.clsId, t.sepId]),
     padId: t.padId,
+    weightsFile: encoder.loaded.weightsFile,
   };
 }
 
-function checkOptions(opts: ExplainOptions): AttributionMethod {
+/**
+ * Never a NaN or an infinity in a result (JSON.stringify would print it as null): weights loaded with
+ * allowNonFinite, or finite ones that overflow, end the explanation with an error naming the weights file,
+ * as `encode()` does.
+ */
+function checkFinite(ctx: Context, what: string, values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i]!)) {
+      throw new InputError(
+        `${what} is not finite (${values[i]} at ${i}): the model's weights overflow or hold NaN/Inf`,
+        ctx.weightsFile,
+      );
+    }
+  }
+}
+
+/** Checks `opts` (before any work: the CLI calls it before it loads the model) and returns the method. */
+export function checkExplainOptions(opts: ExplainOptions): AttributionMethod {
   const method = opts.method ?? DEFAULT_METHOD;
   if (!ATTRIBUTION_METHODS.includes(method)) {
     throw new UsageError(`unknown method "${method}" (choose from ${ATTRIBUTION_METHODS.join(', ')})`);
@@ -151,15 +173,40 @@ function checkOptions(opts: ExplainOptions): AttributionMethod {
   return method;
 }
 
-function sentence(encoder: SentenceEncoder, text: string, which: string): Encoding {
+function sentence(ctx: Context, encoder: SentenceEncoder, text: string, which: string): Encoding {
   if (typeof text !== 'string') throw new UsageError(`sentence ${which} must be a string, got ${typeof text}`);
   if (text.trim() === '') throw new InputError(`sentence ${which} is empty: nothing to attribute`);
-  return encoder.tokenize([text])[0]!;
+  const e = encoder.tokenize([text])[0]!;
+  // Text the tokenizer drops whole (zero-width or control characters): every token is one the baseline keeps,
+  // so every method would score only the special tokens.
+  if (e.inputIds.every((id) => ctx.keep.has(id))) {
+    if (encoder.maxSeqLength < 3) {
+      throw new InputError(
+        `a max sequence length of ${encoder.maxSeqLength} leaves no room for a token besides ${e.tokens.join(' ')}: nothing to attribute`,
+      );
+    }
+    throw new InputError(
+      `sentence ${which} (${shown(text)}) has no tokens but ${e.tokens.join(' ')} once tokenized: nothing to attribute`,
+    );
+  }
+  return e;
 }
 
-/** The sentence's embedding as `encode()` computes it, alone in its batch. */
-async function embeddingOf(ctx: Context, s: SentenceIds): Promise<Float32Array> {
-  return (await alone(ctx, s, (hidden, mask) => embeddings(hidden, mask, ctx.embedding))) as Float32Array;
+/** A text in a one-line message: quoted, at most 40 code points, invisible and control characters as \u{…}. */
+function shown(text: string): string {
+  const cps = [...text];
+  const head = cps.slice(0, 40).join('');
+  const visible = JSON.stringify(head).replace(/[\p{C}\p{Z}]/gu, (c) =>
+    c === ' ' ? c : `\\u{${c.codePointAt(0)!.toString(16).toUpperCase()}}`,
+  );
+  return cps.length > 40 ? `${visible}…` : visible;
+}
+
+/** The sentence's embedding as `encode()` computes it, alone in its batch (checked finite). */
+async function embeddingOf(ctx: Context, s: SentenceIds, which: string): Promise<Float32Array> {
+  const v = await alone(ctx, s, (hidden, mask) => embeddings(hidden, mask, ctx.embedding));
+  checkFinite(ctx, `the embedding of sentence ${which}`, v);
+  return v;
 }
 
 /** A target at the sentence, alone in its batch. */
@@ -200,7 +247,22 @@ async function attribute(
   s: Encoding,
   target: ExplainTarget,
   method: AttributionMethod,
-  steps = DEFAULT_STEPS,
+  steps: number | undefined,
+  which: string,
+): Promise<Attribution> {
+  const r = await attributeWith(ctx, s, target, method, steps ?? DEFAULT_STEPS);
+  checkFinite(ctx, `the ${method} scores of sentence ${which}`, r.scores);
+  const ends = [r.value, r.baselineValue ?? 0, r.completenessError ?? 0];
+  checkFinite(ctx, `the target of sentence ${which} (at the sentence, at the baseline, completeness)`, ends);
+  return r;
+}
+
+async function attributeWith(
+  ctx: Context,
+  s: Encoding,
+  target: ExplainTarget,
+  method: AttributionMethod,
+  steps: number,
 ): Promise<Attribution> {
   const a: Attributable = { model: ctx.model, embedding: ctx.embedding, target };
   const H = ctx.model.config.hiddenSize;

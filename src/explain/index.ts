@@ -3,6 +3,7 @@
 export {
   ATTRIBUTION_METHODS,
   type AttributionMethod,
+  checkExplainOptions,
   DEFAULT_METHOD,
   explain,
   type ExplainOptions,

@@ -2,41 +2,27 @@
 // load-time error naming the file and the tensor; --allow-nonfinite / allowNonFinite loads it anyway, and then
 // the output guard stops the run before a NaN reaches any output: no `{"embedding":[NaN,...]}` (invalid JSON),
 // no all-NaN .npy. Weights that are finite but overflow are caught by the same guard.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
 import { CheckpointError, InputError } from '../../src/errors.js';
 import { errorLine } from '../cli.js';
-import { fixture } from '../fixtures.js';
 import { type Figure, report, sbertMeasured } from '../measure.js';
+import { nanModel, patchedFp16 } from '../nonfinite-model.js';
 
 let tmp: string;
 const figures: Figure[] = [];
-
-/** tiny/fp16 with `tensor`'s element `at` set to the half-precision bits `bits`. */
-function patchedFp16(name: string, tensor: string, at: number, bits: number): string {
-  const dir = join(tmp, name);
-  const src = fixture('tiny', 'fp16');
-  mkdirSync(dir, { recursive: true });
-  for (const f of ['config.json', 'vocab.txt']) writeFileSync(join(dir, f), readFileSync(join(src, f)));
-  const buf = Buffer.from(readFileSync(join(src, 'model.safetensors')));
-  const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString()) as Record<string, { data_offsets: [number, number] }>;
-  buf.writeUInt16LE(bits, 8 + n + header[tensor]!.data_offsets[0] + 2 * at);
-  writeFileSync(join(dir, 'model.safetensors'), buf);
-  return dir;
-}
 
 let nanDir: string;
 let hugeDir: string;
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'sbert-nonfinite-'));
-  nanDir = patchedFp16('nan', 'embeddings.LayerNorm.weight', 3, 0x7e00);
+  nanDir = nanModel(tmp);
   // 65504 (the largest half) in a query weight: finite, but the scores overflow to Inf and softmax to NaN.
-  hugeDir = patchedFp16('huge', 'encoder.layer.0.attention.self.query.weight', 0, 0x7bff);
+  hugeDir = patchedFp16(tmp, 'huge', 'encoder.layer.0.attention.self.query.weight', 0, 0x7bff);
 });
 afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });

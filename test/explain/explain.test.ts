@@ -1,7 +1,9 @@
 // `explain(encoder, a, b)` end to end on the tiny sentence-transformers folder (the same weights as tiny/hf, mean
 // pooling): its tokens are the fixture's, its scores torch's (grads.safetensors), its result JSON-shaped as
 // CONTRACT.md says; `explainSentence` for the probing targets; no tensor outlives 100 explanations.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
@@ -10,6 +12,7 @@ import { InputError, UsageError } from '../../src/errors.js';
 import { ATTRIBUTION_METHODS, explain, explainSentence } from '../../src/explain/explain.js';
 import { fixture } from '../fixtures.js';
 import { MAIN_BACKEND, type Ref, readRefs, ref } from '../model/helpers.js';
+import { nanModel } from '../nonfinite-model.js';
 import { maxDiff } from '../values.js';
 
 const refs = readRefs(fixture('tiny', 'grads.safetensors'));
@@ -127,6 +130,53 @@ describe('explain', () => {
     await expect(explainSentence(enc, a, { cosine: [1, 2] })).rejects.toThrow(/target vector has 2 values/);
   });
 
+  it('text the tokenizer drops whole (zero-width, control characters) is bad input, named visibly', async () => {
+    const [a, b] = pairs[0]!;
+    for (const text of ['\u200b', '\u0001\u0002', '\u200b \ufeff']) {
+      const err = await explain(enc, text, b).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as Error).message).toMatch(/^sentence a \(".*"\) has no tokens but \[CLS\] \[SEP\] once tokenized/);
+      const invisible = [...(err as Error).message].filter((c) => c < ' ' || c === '\u200b' || c === '\ufeff');
+      expect(invisible).toEqual([]); // shown as escapes
+    }
+    await expect(explainSentence(enc, '\u200b', 'norm')).rejects.toThrow(
+      /sentence text \("\\u\{200B\}"\) has no tokens/,
+    );
+    await expect(explain(enc, a, '\u00ad')).rejects.toThrow(/sentence b .* nothing to attribute/); // a soft hyphen
+  });
+
+  it('weights holding NaN (loaded with allowNonFinite): an error naming the weights file, never a NaN score', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'sbert-explain-nan-'));
+    const nan = await SentenceEncoder.load(nanModel(tmp), { backend: MAIN_BACKEND, allowNonFinite: true });
+    try {
+      const [a, b] = pairs[0]!;
+      const file = join(tmp, 'nan', 'model.safetensors');
+      // Round 0 uploads the weights and makes the Linear layers' transposed copies (kept with the model); round 1
+      // must leave the tensor count where round 0 did.
+      const counts: number[] = [];
+      for (const round of [0, 1]) {
+        for (const method of ATTRIBUTION_METHODS) {
+          const err = await explain(nan, a, b, { method, steps: 4 }).catch((e: unknown) => e);
+          expect(err, method).toBeInstanceOf(InputError);
+          expect((err as Error).message).toBe(
+            `${file}: the embedding of sentence a is not finite (NaN at 0): the model's weights overflow or hold NaN/Inf`,
+          );
+          // explainSentence has no embedding of its own to check first: the scores' guard catches it
+          const one = await explainSentence(nan, a, 'norm', { method, steps: 4 }).catch((e: unknown) => e);
+          expect(one, method).toBeInstanceOf(InputError);
+          expect((one as Error).message).toMatch(
+            new RegExp(`^${file}: the (${method} scores|target) of sentence text`),
+          );
+        }
+        counts[round] = tf.memory().numTensors;
+      }
+      expect(counts[1]).toBe(counts[0]); // the failed explanations left nothing behind
+    } finally {
+      await nan.dispose();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   it('XLM-R (SentencePiece, RoBERTa position ids), mean and CLS pooling: complete, <s> and </s> kept at 0', async () => {
     for (const folder of ['st', 'st-cls']) {
       const x = await SentenceEncoder.load(fixture('xlmr', 'xlmr-tiny', folder), { backend: MAIN_BACKEND });
@@ -145,6 +195,9 @@ describe('explain', () => {
   });
 
   it('no tensor leaks over 100 explanations, every method', async () => {
+    // The first gradient uploads the weights and makes the Linear layers' transposed copies, which stay with the
+    // model (until enc.dispose()): count from after one explanation, so this holds run alone as in the file.
+    await explain(enc, pairs[0]![0], pairs[0]![1], { method: 'gradient' });
     const before = tf.memory().numTensors;
     for (let i = 0; i < 100; i++) {
       const [a, b] = pairs[i % pairs.length]!;
