@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 1;
     }
     // The token is never printed, whatever a message or stack might have picked up.
-    const token = process.env.HF_TOKEN;
+    const token = process.env.HF_TOKEN?.trim();
     const redact = (text: string) => (token && token.length >= 4 ? text.split(token).join('***') : text);
     process.stderr.write(`error: ${redact(messageOf(err))}\n`);
     if (process.env.SBERT_DEBUG && err instanceof Error) process.stderr.write(`${redact(err.stack ?? '')}\n`);

@@ -5,6 +5,7 @@
 // Redirects are followed here, never by fetch: HF_TOKEN goes only to the endpoint's exact origin (scheme, host,
 // port), and once a chain of redirects has left that origin it is not sent again, not even back at the origin.
 import { UsageError } from '../errors.js';
+import { parseJson } from '../io/json.js';
 import { HubError, HubUnreachableError, networkReason, type OfflineAdvice } from './errors.js';
 
 export interface HubClientOptions {
@@ -50,6 +51,8 @@ const MAX_REDIRECTS = 10;
 
 /** The largest API file listing we read (the hub's is a few KB even for big repositories). */
 export const MAX_LISTING_BYTES = 16 * 2 ** 20;
+/** The most JSON entries (keys, array elements) in a listing: a million files' worth. */
+const MAX_LISTING_ENTRIES = 2 ** 22;
 
 function cleanEtag(v: string | null): string | undefined {
   if (!v) return undefined;
@@ -93,6 +96,30 @@ export function parseEndpoint(endpoint: string, source: 'HF_ENDPOINT' | 'option'
   return u;
 }
 
+/**
+ * The token as it will be sent, or undefined when empty: surrounding whitespace dropped (a file's line break),
+ * and any character an HTTP header cannot carry refused here, by position. Sent as is, fetch would throw an
+ * error that quotes the whole header, token included.
+ */
+export function checkToken(token: string | undefined): string | undefined {
+  const t = token?.trim();
+  if (!t) return undefined;
+  const bad = t.search(/[^\x20-\x7e]/);
+  if (bad >= 0) {
+    const c = t.charCodeAt(bad);
+    const what =
+      c === 0x0a || c === 0x0d
+        ? 'a line break'
+        : c < 0x20 || c === 0x7f
+          ? 'a control character'
+          : 'a non-ASCII character';
+    throw new UsageError(
+      `HF_TOKEN holds ${what} at position ${bad + 1}, which an HTTP header cannot carry; set it to the token alone (it is not printed)`,
+    );
+  }
+  return t;
+}
+
 export class HubClient {
   readonly id: string;
   readonly revision: string;
@@ -111,7 +138,7 @@ export class HubClient {
     this.revision = o.revision;
     this.endpoint = `${url.origin}${url.pathname}`.replace(/\/+$/, '');
     this.origin = url.origin;
-    this.#token = o.token || undefined;
+    this.#token = checkToken(o.token);
     this.hasToken = this.#token !== undefined;
     this.timeoutMs = o.timeoutMs ?? 30_000;
     this.#advice = {
@@ -192,7 +219,7 @@ export class HubClient {
     const text = await this.readCapped(res, MAX_LISTING_BYTES, `the file listing of model ${this.id}`);
     let info: unknown;
     try {
-      info = JSON.parse(text);
+      info = parseJson(text, 'listing', { maxEntries: MAX_LISTING_ENTRIES });
     } catch {
       return null;
     }

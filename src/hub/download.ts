@@ -7,6 +7,7 @@ import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { HubClient, type FileMeta } from './client.js';
 import { UsageError } from '../errors.js';
+import { parseJson } from '../io/json.js';
 import { FILE_LIMITS, formatSize, openRegularFile } from '../io/read-file.js';
 import { HubError, HubUnreachableError, networkReason } from './errors.js';
 import { defaultModelDir } from './paths.js';
@@ -211,9 +212,10 @@ async function shardsOf(client: HubClient, index: FileMeta): Promise<string[]> {
   const text = await client.readCapped(res, MAX_INDEX_BYTES, `the shard index ${index.file}`);
   let json: unknown;
   try {
-    json = JSON.parse(text);
-  } catch {
-    throw new HubError(`${index.file} from ${client.endpoint} is not valid JSON`);
+    json = parseJson(text, index.file, { maxEntries: 2 ** 20 });
+  } catch (e) {
+    const why = e instanceof Error ? e.message.replace(`${index.file}: `, '') : String(e);
+    throw new HubError(`${index.file} from ${client.endpoint}: ${why}`);
   }
   try {
     return shardFiles(json, index.file);

@@ -12,4 +12,16 @@ export {
   readTextOfKind,
   type ReadOptions,
 } from './read-file.js';
-export { findDuplicateKey, type JsonScan, own, parseJson, readJsonFile, scanJson } from './json.js';
+export {
+  findDuplicateKey,
+  type JsonScan,
+  type JsonScanLimits,
+  jsonSyntaxMessage,
+  MAX_JSON_DEPTH,
+  MAX_JSON_ENTRIES,
+  own,
+  parseJson,
+  type ParseJsonOptions,
+  readJsonFile,
+  scanJson,
+} from './json.js';

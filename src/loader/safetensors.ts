@@ -7,7 +7,7 @@ import { CheckpointError, InputError } from '../errors.js';
 import { DTYPE_SIZE, type DType, isDType } from './dtype.js';
 import type { ByteSource } from './source.js';
 import { concatBytes } from './bytes.js';
-import { scanJson } from '../io/json.js';
+import { jsonSyntaxMessage, MAX_JSON_DEPTH, scanJson } from '../io/json.js';
 import { readFileOfKind } from '../io/read-file.js';
 
 /**
@@ -87,14 +87,15 @@ function parseHeader(bytes: Uint8Array, dataLen: number, file: string): Safetens
   // Counted before JSON.parse builds anything: a header of a million empty entries is refused, not parsed.
   const scan = scanJson(text, MAX_TENSORS + 1);
   if (scan.topLevelKeys > MAX_TENSORS + 1) fail(`header lists more than ${MAX_TENSORS} tensors`);
+  if (scan.tooDeep) fail(`header is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  // JSON.parse keeps the last of two equal names: a second entry for a tensor would silently win.
+  if (scan.duplicate !== undefined) fail(`duplicate entry ${scan.duplicate} in the header`);
   try {
     header = JSON.parse(text);
   } catch (e) {
-    fail(`header is not UTF-8 JSON (${e instanceof Error ? e.message : e})`);
+    fail(`header is not UTF-8 JSON (${jsonSyntaxMessage(e)})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
-  // JSON.parse keeps the last of two equal names: a second entry for a tensor would silently win.
-  if (scan.duplicate !== undefined) fail(`duplicate entry ${scan.duplicate} in the header`);
 
   const metadata: Record<string, string> = {};
   const entries: SafetensorsEntry[] = [];

@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import { CheckpointError, InputError } from '../errors.js';
 import { Vocab } from './vocab.js';
 import type { AddedToken } from './added.js';
-import { findDuplicateKey } from '../io/json.js';
+import { MAX_JSON_ENTRIES, parseJson } from '../io/json.js';
 import { readTextOfKind } from '../io/read-file.js';
 
 export interface TokenizerSettings {
@@ -103,18 +103,15 @@ function readText(file: string): string {
   return readTextOfKind(file, 'tokenizer', 'tokenizer file');
 }
 
-function readJson(file: string): Json {
-  const text = readText(file);
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
-  } catch (err) {
-    throw new CheckpointError(`invalid JSON: ${(err as Error).message}`, file);
-  }
-  // A key given twice (JSON.parse keeps the last without a word) is refused too.
-  const dup = findDuplicateKey(text);
-  if (dup !== undefined) throw new CheckpointError(`invalid JSON: duplicate key ${dup}`, file);
+/**
+ * A JSON object file through src/io: bounded nesting and entries checked before parsing, duplicate keys refused
+ * (JSON.parse would keep the last without a word). config.json is a settings file (16 MiB), the rest
+ * tokenizer files (64 MiB).
+ */
+function readJson(file: string, kind: 'tokenizer' | 'config' = 'tokenizer'): Json {
+  const v = parseJson(readTextOfKind(file, kind, `${kind} file`), file, { maxEntries: MAX_JSON_ENTRIES[kind] });
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new CheckpointError('invalid JSON: not a JSON object', file);
   return v as Json;
 }
 
@@ -202,7 +199,7 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
   };
   const sources = Object.fromEntries(Object.keys(settings).map((k) => [k, 'default'])) as SettingSources;
   const tc = f.tokenizerConfig ? readJson(f.tokenizerConfig) : undefined;
-  const config = f.config && existsSync(f.config) ? readJson(f.config) : undefined;
+  const config = f.config && existsSync(f.config) ? readJson(f.config, 'config') : undefined;
   const cls = tokenizerClass(tc, config, f);
   let vocab: Vocab;
   let file: string;

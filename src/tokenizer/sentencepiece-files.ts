@@ -9,7 +9,8 @@ import { basename, join } from 'node:path';
 import { CheckpointError, InputError } from '../errors.js';
 import type { AddedToken } from './added.js';
 import { readSentencePieceModel, PieceType } from './sentencepiece-model.js';
-import { readFileOfKind } from '../io/read-file.js';
+import { parseJson } from '../io/json.js';
+import { readFileOfKind, readTextOfKind } from '../io/read-file.js';
 
 export interface SentencePieceFiles {
   tokenizerJson?: string;
@@ -55,15 +56,12 @@ function readBytes(file: string): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** A JSON object file through src/io: strict UTF-8, bounded nesting, duplicate keys refused. */
 function readJsonObject(file: string): Json {
-  const text = readBytes(file).toString('utf8');
-  try {
-    const v: unknown = JSON.parse(text);
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
-    return v as Json;
-  } catch (err) {
-    throw new CheckpointError(`invalid JSON: ${(err as Error).message}`, file);
-  }
+  const v = parseJson(readTextOfKind(file, 'tokenizer', 'tokenizer file'), file);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new CheckpointError('invalid JSON: not a JSON object', file);
+  return v as Json;
 }
 
 /** A special token in tokenizer_config.json is a string or an AddedToken object {content: ...}. */

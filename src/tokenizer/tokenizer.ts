@@ -7,6 +7,7 @@ import { CheckpointError, InputError } from '../errors.js';
 import { BertTokenizer } from './bert-tokenizer.js';
 import type { EncodeOptions, Encoding, TokenSink } from './encoding.js';
 import { XLMRobertaTokenizer } from './xlmr-tokenizer.js';
+import { parseJson } from '../io/json.js';
 import { readTextOfKind } from '../io/read-file.js';
 
 export type TokenizerKind = 'wordpiece' | 'unigram';
@@ -64,7 +65,8 @@ function modelTypeOf(file: string): unknown {
   const m = /"model"\s*:\s*\{\s*"type"\s*:\s*"(\w+)"/.exec(text);
   if (m) return m[1];
   try {
-    const model = (JSON.parse(text) as { model?: { type?: unknown } } | null)?.model;
+    // parseJson: bounded nesting before anything is built; its errors are left to the reader, which names them.
+    const model = (parseJson(text, file) as { model?: { type?: unknown } } | null)?.model;
     return typeof model === 'object' && model !== null ? model.type : undefined;
   } catch {
     return undefined;

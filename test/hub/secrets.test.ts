@@ -196,4 +196,39 @@ describe("HF_TOKEN stays with the endpoint's origin", () => {
     );
     expect(creds.stderr).not.toContain(TOKEN);
   });
+
+  // Issue 14 variant: a token no header can carry made fetch throw `Headers.set: "Bearer <token>..." is an
+  // invalid header value`, printed as the error line (the token's first line on stderr).
+  it('a token with a line break, control or non-ASCII character is refused by position, never printed or sent', async () => {
+    const a = await hub();
+    for (const [bad, what, at] of [
+      [`${TOKEN}\nX-Extra: 1`, 'a line break', TOKEN.length + 1],
+      [`${TOKEN.slice(0, 6)}\r\n${TOKEN.slice(6)}`, 'a line break', 7],
+      [`${TOKEN}\u0000`, 'a control character', TOKEN.length + 1],
+      [`${TOKEN}\u00e9`, 'a non-ASCII character', TOKEN.length + 1],
+      [`${TOKEN.slice(0, 4)}中${TOKEN.slice(4)}`, 'a non-ASCII character', 5],
+    ] as const) {
+      const err = (await downloadModel(ID, { endpoint: a.url, token: bad, dir: join(tmp, 'm') }).catch(
+        (e: unknown) => e,
+      )) as Error;
+      expect(err.message).toBe(
+        `HF_TOKEN holds ${what} at position ${at}, which an HTTP header cannot carry; set it to the token alone (it is not printed)`,
+      );
+      expect(err.name).toBe('UsageError');
+    }
+    const r = await sbertMeasured(['download', ID, '--dir', join(tmp, 'cli')], {
+      env: { HF_ENDPOINT: a.url, HF_TOKEN: `${TOKEN}\nnext` },
+      cwd: tmp,
+    });
+    expect(r.code).toBe(1);
+    expect(errorLine(r)).toBe(
+      `error: HF_TOKEN holds a line break at position ${TOKEN.length + 1}, which an HTTP header cannot carry; set it to the token alone (it is not printed)`,
+    );
+    expect(r.stderr).not.toContain(TOKEN.slice(0, 8));
+    expect(a.requests).toEqual([]);
+    // Whitespace around the token (a file read with its line break) is dropped, as huggingface_hub does.
+    await downloadModel(ID, { endpoint: a.url, token: ` ${TOKEN}\r\n`, dir: join(tmp, 'ok') });
+    expect(a.withToken().length).toBeGreaterThan(0);
+    for (const q of a.withToken()) expect(q.authorization).toBe(`Bearer ${TOKEN}`);
+  });
 });

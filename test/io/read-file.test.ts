@@ -6,7 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError, InputError } from '../../src/errors.js';
-import { findDuplicateKey, own, parseJson, readJsonFile, scanJson } from '../../src/io/json.js';
+import {
+  findDuplicateKey,
+  MAX_JSON_DEPTH,
+  MAX_JSON_ENTRIES,
+  own,
+  parseJson,
+  readJsonFile,
+  scanJson,
+} from '../../src/io/json.js';
 import { formatSize, openInputStream, readRegularFile, readTextFile } from '../../src/io/read-file.js';
 
 let tmp: string;
@@ -74,6 +82,7 @@ describe('strict JSON', () => {
     expect(findDuplicateKey('{"a": "x,\\"a\\": 1", "b": ["a", "a"], "c": {"a": 1}}')).toBeUndefined();
     expect(scanJson(`{${Array.from({ length: 10 }, (_, i) => `"k${i}": 1`).join(',')}}`, 4)).toEqual({
       topLevelKeys: 5,
+      entries: 5,
     });
     expect(() => parseJson('{"x": 1, "x": 1}', 'f.json')).toThrow(
       new CheckpointError('duplicate key "x" in the JSON (which one counts is ambiguous)', 'f.json'),
@@ -81,6 +90,57 @@ describe('strict JSON', () => {
     expect(() => parseJson('{"x": ', 'f.json')).toThrow(/^f\.json: invalid JSON \(/);
     writeFileSync(join(tmp, 'c.json'), '{"k": [1, 2]}');
     expect(readJsonFile(join(tmp, 'c.json'))).toEqual({ k: [1, 2] });
+  });
+
+  // Issue 14, kind 3: JSON.parse builds whatever the text describes; 15 MB of `[` took 35 s and 2 GB in
+  // `sbert inspect`, 1.3 million keys 18 s. Depth and entries are measured before anything is built.
+  it('refuses nesting deeper than 128 and too many entries before JSON.parse, whatever the shape', () => {
+    const deep = (n: number, open: string, close: string, inner = '1') => open.repeat(n) + inner + close.repeat(n);
+    expect(MAX_JSON_DEPTH).toBe(128);
+    // 128 levels are serde_json's limit too (HF's readers): accepted; 129 are not, arrays or objects, even
+    // in text that is not valid JSON at all (never closed) and even millions deep.
+    expect(parseJson(deep(128, '[', ']'), 'f.json')).toBeInstanceOf(Array);
+    const tooDeep = new CheckpointError('invalid JSON: nested deeper than 128 levels', 'f.json');
+    for (const text of [
+      deep(129, '[', ']'),
+      deep(129, '{"a":', '}'),
+      `{"a": [${deep(200, '{"b": [', ']}')}]}`,
+      '['.repeat(5_000_000),
+      `{"s": "${'['.repeat(1000)}", "x": ${deep(129, '[', ']')}}`,
+    ])
+      expect(() => parseJson(text, 'f.json')).toThrow(tooDeep);
+    // brackets inside strings are not nesting
+    expect(parseJson(`{"s": "${'['.repeat(1000)}"}`, 'f.json')).toEqual({ s: '['.repeat(1000) });
+    // entries: object keys and array elements, counted across the whole file
+    const keys = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}": 0`).join(',')}}`;
+    const elements = (n: number) => `{"x": [${Array.from({ length: n }, () => '0').join(',')}]}`;
+    expect(() => parseJson(keys(101), 'f.json', { maxEntries: 100 })).toThrow(/^f\.json: more than 100 JSON entries/);
+    expect(() => parseJson(elements(101), 'f.json', { maxEntries: 100 })).toThrow(/more than 100 JSON entries/);
+    expect(() => parseJson(`{"a": {"b": ${keys(60)}, "c": ${keys(60)}}}`, 'f.json', { maxEntries: 100 })).toThrow(
+      /more than 100 JSON entries/,
+    );
+    expect(parseJson(elements(99), 'f.json', { maxEntries: 100 })).toEqual({ x: new Array(99).fill(0) });
+    // a config.json's budget holds a 21 843-class id2label + label2id
+    const labels = Array.from({ length: 21_843 }, (_, i) => i);
+    writeFileSync(
+      join(tmp, 'labels.json'),
+      JSON.stringify({ id2label: Object.fromEntries(labels.map((i) => [i, `L${i}`])), label2id: {} }),
+    );
+    expect(Object.keys(own(readJsonFile(join(tmp, 'labels.json')), 'id2label') as object)).toHaveLength(21_843);
+    writeFileSync(join(tmp, 'wide.json'), elements(MAX_JSON_ENTRIES.config + 1));
+    expect(() => readJsonFile(join(tmp, 'wide.json'))).toThrow(/wide\.json: more than 131072 JSON entries/);
+  });
+
+  // A file may be a link to anything (a token file, a key): JSON.parse's excerpt of it is never printed.
+  it('syntax errors never quote the file', () => {
+    for (const text of ['hf_SeCrEtToKeN0123456789', 'SHELL=/bin/bash\0HF_TOKEN=hf_x', '{"a": 1} hf_SeCrEt'])
+      try {
+        parseJson(text, 'f.json');
+        expect.unreachable();
+      } catch (e) {
+        expect((e as Error).message).toMatch(/^f\.json: invalid JSON \(/);
+        expect((e as Error).message).not.toMatch(/SeCrEt|SHELL|bin/);
+      }
   });
 
   it('own() never reads Object.prototype', () => {
