@@ -120,6 +120,9 @@ export async function downloadModel(id: string, opts: DownloadOptions = {}): Pro
   opts = { ...opts, timeoutMs };
 
   const { metas, commit } = await resolveFiles(client);
+  // A settings or tokenizer file announced larger than the loader would ever read is refused before any byte
+  // is written (a hostile server could otherwise fill the disk with a "config.json").
+  for (const m of metas) if (m.size !== undefined) checkAnnounced(client, m.file, m.size);
 
   // Nothing is written until every file is known to exist: a bad id or token leaves no trace.
   const totalBytes = metas.reduce((s, m) => s + (m.size ?? 0), 0);
@@ -276,9 +279,18 @@ async function fileSize(path: string): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A settings or tokenizer file announced larger than its kind's cap (FILE_LIMITS) is refused. */
+function checkAnnounced(client: HubClient, file: string, size: number): void {
+  const cap = unannouncedCap(file);
+  if (cap !== undefined && size > cap)
+    throw new HubError(
+      `${file}: ${client.endpoint} announces ${formatSize(size)}, more than the ${formatSize(cap)} the loader reads of such a file; refused`,
+    );
+}
+
 /**
- * The most bytes we accept of a file the hub announces no size for: what the loader would read of it. Weights
- * have no such cap: their size must be announced (by HEAD or the response), or they are refused.
+ * The most bytes we accept of a settings or tokenizer file, announced or not: what the loader would read of
+ * it. Weights have no such cap: their size must be announced (by HEAD or the response), or they are refused.
  */
 function unannouncedCap(file: string): number | undefined {
   // Weights, shards included (model-00001-of-00002.safetensors).
@@ -403,6 +415,12 @@ async function fetchFile(
     }
     if (Number.isSafeInteger(bodyTotal)) {
       if (expected === undefined) {
+        try {
+          checkAnnounced(client, meta.file, bodyTotal);
+        } catch (e) {
+          await res.body.cancel();
+          throw e;
+        }
         expected = bodyTotal;
         deadlineAt = deadlineFor(expected);
       } else if (bodyTotal !== expected) {

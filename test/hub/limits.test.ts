@@ -90,6 +90,27 @@ describe('bounded reads from the hub', () => {
     expect(existsSync(join(tmp, 'm', 'vocab.txt.incomplete'))).toBe(false);
   });
 
+  // Issue 14 variant: a config.json announced (and served) as 1 GB was written whole to disk before its
+  // checksum or the loader's 16 MiB cap refused it; a hostile size could fill the disk.
+  it('a settings or tokenizer file announced past what the loader reads is refused before a byte is written', async () => {
+    for (const [file, size, cap] of [
+      ['config.json', 2 ** 30, '16 MiB'],
+      ['config.json', FILE_LIMITS.config + 1, '16 MiB'],
+      ['vocab.txt', FILE_LIMITS.tokenizer + 1, '64 MiB'],
+    ] as const) {
+      const h = await hub({ announce: { [file]: size } });
+      const err = await failure(`${file} announced as ${size} bytes`, h);
+      expect(err).toBeInstanceOf(HubError);
+      expect(err.message).toMatch(
+        new RegExp(
+          `^${file.replace('.', '\\.')}: ${h.url} announces [\\d.]+ [MG]iB, more than the ${cap} the loader reads of such a file; refused$`,
+        ),
+      );
+      expect(h.bodyGets()).toEqual([]);
+      expect(existsSync(join(tmp, 'm')), file).toBe(false);
+    }
+  });
+
   it('the API listing is capped: an endless listing is refused at 16 MiB', async () => {
     const h = await hub({ listing: { endless: true } });
     const err = await failure('endless API listing', h);
@@ -161,6 +182,7 @@ describe('bounded reads from the hub', () => {
       ],
       ['dripping body', { drip: { file: 'pytorch_model.bin', everyMs: 300 } }, '1', /did not deliver it within 2\.0 s/],
       ['dripping listing', { listing: { dripMs: 200 } }, '1', /did not finish sending the file listing .* within 1 s/],
+      ['config.json announced as 1 GiB', { announce: { 'config.json': 2 ** 30 } }, '30', /announces 1 GiB, more than/],
       [
         'vocab.txt with no size, endless',
         { unsized: ['vocab.txt'], endless: ['vocab.txt'] },
