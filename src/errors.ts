@@ -27,7 +27,15 @@ export function exitCodeOf(err: unknown): number {
   return 2;
 }
 
+/**
+ * The first line of an error's message, with any other control character (and the bidirectional overrides of
+ * "Trojan Source") escaped as `\uXXXX`: names read from files (tensors, shards, keys) reach messages, and must
+ * never move the terminal's cursor, retitle it, or hide text.
+ */
 export function messageOf(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n')[0] ?? msg;
+  return (msg.split('\n')[0] ?? msg).replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

@@ -5,7 +5,9 @@
 import { closeSync, readSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { InputError, messageOf, UsageError } from '../errors.js';
+import { MAX_JSON_DEPTH, scanJson } from '../io/json.js';
 import { openInputStream, openRegularFile } from '../io/read-file.js';
+import { loneSurrogateAt } from '../tokenizer/index.js';
 import { JsonStringScanner, stringPrefixValue } from './json-prefix.js';
 
 export type InputFormat = 'lines' | 'jsonl';
@@ -92,6 +94,18 @@ function lineError(name: string, n: number, what: string): InputError {
   return new InputError(`line ${n}: ${what}`, name);
 }
 
+/** A line error for a JSON string value holding a lone surrogate, or undefined when it holds none. */
+function surrogateError(name: string, n: number, value: string, field = 'the JSON string'): InputError | undefined {
+  const at = loneSurrogateAt(value);
+  if (at < 0) return undefined;
+  const code = value.charCodeAt(at).toString(16);
+  return lineError(
+    name,
+    n,
+    `${field} holds a lone surrogate \\u${code} at character ${at + 1}, which is not a Unicode character`,
+  );
+}
+
 /** Where `line` (bytes that are not UTF-8) first goes wrong, for the message. */
 function badByte(line: Buffer): string {
   // Decoding replaces each bad sequence with U+FFFD; the first one that does not stand for EF BF BD is it.
@@ -165,6 +179,18 @@ export async function* linesOf(
       // keep whole characters: back off over UTF-8 continuation bytes
       let keep = hold - openBytes;
       while (keep > 0 && (bytes[keep]! & 0xc0) === 0x80) keep--;
+      if (keep === 0 && (bytes[0]! & 0xc0) === 0x80) {
+        // The character at the cut began in the bytes already held (the cut fell on a chunk's end): its
+        // first bytes go with the rest, so that both sides are whole characters.
+        let from = openBytes;
+        while (from > 0 && openBytes - from < 3 && (openBuf[from - 1]! & 0xc0) === 0x80) from--;
+        if (from > 0 && openBuf[from - 1]! >= 0xc0) from--;
+        if (from < openBytes) {
+          const carried = Buffer.concat([openBuf.subarray(from, openBytes), bytes]);
+          openBytes = from;
+          return open(carried);
+        }
+      }
       open(bytes.subarray(0, keep));
       if (json) {
         // only a line that is one JSON string can be read in part
@@ -294,11 +320,18 @@ export async function* readSentences(
     }
     const { text, n } = line;
     if (line.cut) {
-      const { value, cut } = cutJsonValue(text);
+      let { value, cut } = cutJsonValue(text);
+      // The cut may fall between the two halves of an escaped pair: its first half goes with the rest.
+      if (cut && /[\ud800-\udbff]$/.test(value)) value = value.slice(0, -1);
+      const bad = surrogateError(name, n, value);
+      if (bad) throw bad;
       yield { text: value, n, cut };
       continue;
     }
     if (text.trim() === '') continue;
+    // A line of millions of nested arrays would cost JSON.parse seconds and gigabytes: measured first.
+    if (text.length > MAX_JSON_DEPTH && scanJson(text).tooDeep)
+      throw lineError(name, n, `not a JSON string (nested deeper than ${MAX_JSON_DEPTH} levels)`);
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -311,6 +344,8 @@ export async function* readSentences(
         n,
         `expected a JSON string, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`,
       );
+    const bad = surrogateError(name, n, value);
+    if (bad) throw bad;
     yield { text: value, n, cut: false };
   }
 }
@@ -334,13 +369,20 @@ export type TextItem = { a: string; b: string | null };
 /** A JSONL line: a JSON string, or with `pairs` also {"a": ..., "b": ...}; a string result is what is wrong. */
 export function parseTextLine(line: string, pairs: boolean): TextItem | string {
   if (line.trim() === '') return 'empty line, expected a JSON string';
+  // A line of millions of nested arrays would cost JSON.parse seconds and gigabytes: measured first.
+  if (line.length > MAX_JSON_DEPTH && scanJson(line).tooDeep)
+    return `invalid JSON (nested deeper than ${MAX_JSON_DEPTH} levels)`;
   let v: unknown;
   try {
     v = JSON.parse(line);
   } catch (err) {
     return `invalid JSON (${messageOf(err)})`;
   }
-  if (typeof v === 'string') return { a: v, b: null };
+  const lone = (x: string, field: string) =>
+    loneSurrogateAt(x) < 0
+      ? undefined
+      : `${field} holds a lone surrogate \\u${x.charCodeAt(loneSurrogateAt(x)).toString(16)} at character ${loneSurrogateAt(x) + 1}, which is not a Unicode character`;
+  if (typeof v === 'string') return lone(v, 'the JSON string') ?? { a: v, b: null };
   if (!pairs)
     return `expected a JSON string, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}${typeof v === 'object' && v ? ' (use --pairs for {"a": ..., "b": ...})' : ''}`;
   if (typeof v !== 'object' || v === null || Array.isArray(v))
@@ -348,6 +390,8 @@ export function parseTextLine(line: string, pairs: boolean): TextItem | string {
   const { a, b } = v as Record<string, unknown>;
   if (typeof a !== 'string') return '"a" must be a string';
   if (b !== undefined && b !== null && typeof b !== 'string') return '"b" must be a string or null';
+  const bad = lone(a, '"a"') ?? (typeof b === 'string' ? lone(b, '"b"') : undefined);
+  if (bad) return bad;
   return { a, b: typeof b === 'string' ? b : null };
 }
 

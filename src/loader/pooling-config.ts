@@ -25,7 +25,13 @@ export function poolingOf(file: string): PoolingConfig {
     ['mean_sqrt_len_tokens', 'mean_sqrt_len'],
   ]);
   // sentence-transformers ≥ 5 writes `pooling_mode: "mean"`; older versions one boolean per mode.
-  const named = own(o, 'pooling_mode');
+  let named = own(o, 'pooling_mode');
+  // sentence-transformers also takes a list of modes (concatenated); one of them is that mode.
+  if (Array.isArray(named) && named.length === 1) named = named[0];
+  if (Array.isArray(named) && named.every((m) => typeof m === 'string'))
+    throw new CheckpointError(`several pooling modes at once (${named.join(', ')}) are not supported`, file);
+  if (named !== undefined && typeof named !== 'string')
+    throw new CheckpointError(`"pooling_mode" must be a string, got ${JSON.stringify(named)}`, file);
   if (typeof named === 'string') {
     const m = byName.get(named);
     if (!m)
@@ -35,6 +41,11 @@ export function poolingOf(file: string): PoolingConfig {
       );
     return { mode: m };
   }
+  // One flag per mode, each true or false: "yes" or 1 would be on for sentence-transformers (Python truthiness),
+  // and taking it as off would pool another way without a word.
+  for (const [k, v] of Object.entries(o))
+    if (k.startsWith('pooling_mode_') && typeof v !== 'boolean')
+      throw new CheckpointError(`"${k}" must be true or false, got ${JSON.stringify(v)}`, file);
   const on = Object.entries(o)
     .filter(([k, v]) => k.startsWith('pooling_mode_') && v === true)
     .map(([k]) => k.slice('pooling_mode_'.length));

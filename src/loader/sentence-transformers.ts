@@ -35,6 +35,12 @@ export function sentenceTransformers(dir: string): StLayout | undefined {
       transformer = true;
     } else if (/\.Pooling$/.test(type)) out.pooling = poolingOf(join(dir, path, 'config.json'));
     else if (/\.Normalize$/.test(type)) out.normalize = true;
+    // Skipping a module (Dense, LayerNorm, a custom one) would change every embedding without a word.
+    else
+      throw new CheckpointError(
+        `module ${JSON.stringify(type || null)} (path ${JSON.stringify(path)}) is not supported: only Transformer, Pooling and Normalize modules run here, and leaving it out would change every embedding`,
+        modulesFile,
+      );
   }
   if (!transformer) throw new CheckpointError('no Transformer module listed', modulesFile);
   for (const f of [join(out.modelDir, 'sentence_bert_config.json'), join(dir, 'sentence_bert_config.json')]) {

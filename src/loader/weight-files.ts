@@ -18,7 +18,15 @@ export const isShardIndex = (file: string): boolean => file.endsWith('.index.jso
 
 /** A `weight_map` entry's shard file, which must be a plain file name beside the index. */
 export function shardFile(shard: unknown, tensor: string, indexFile: string): string {
-  if (typeof shard !== 'string' || shard !== basename(shard) || shard === '..' || shard === '.' || shard === '') {
+  if (
+    typeof shard !== 'string' ||
+    shard !== basename(shard) ||
+    shard === '..' ||
+    shard === '.' ||
+    shard === '' ||
+    // a control character (NUL, a line break, an escape sequence) is no file name we would open or print
+    /[\u0000-\u001f\u007f]/.test(shard)
+  ) {
     throw new CheckpointError(
       `weight_map entry ${tensor} names ${JSON.stringify(shard)}, not a file beside the index`,
       indexFile,

@@ -1,6 +1,6 @@
 // Request fields → texts → model inputs. Validation is by hand so that each message names the field at fault
 // (`input[3] is a number`), and the over-length policy is TEI's: cut to the model's length, or refuse.
-import type { Encoding, Tokenizer } from '../tokenizer/index.js';
+import { type Encoding, loneSurrogateAt, type Tokenizer } from '../tokenizer/index.js';
 import { ApiError } from './errors.js';
 
 export type TruncationDirection = 'right' | 'left';
@@ -22,6 +22,21 @@ export interface PreparedTexts {
   characters: number;
 }
 
+/**
+ * A text must be Unicode: a lone surrogate (`"\\ud800"` in JSON) is no character, HF's tokenizers refuse it,
+ * and tokenized here it would silently become something else.
+ */
+export function checkText(text: string, param: string): string {
+  const at = loneSurrogateAt(text);
+  if (at >= 0)
+    throw new ApiError(
+      400,
+      `\`${param}\` holds a lone surrogate \\u${text.charCodeAt(at).toString(16)} at character ${at + 1}, which is not a Unicode character`,
+      { param },
+    );
+  return text;
+}
+
 /** The body must be a JSON object. */
 export function bodyObject(body: unknown): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -39,7 +54,7 @@ export function fieldNames(value: unknown, param: string): (i: number) => string
 export function textList(value: unknown, param: string, maxInputs: number): string[] {
   if (value === undefined)
     throw new ApiError(400, `\`${param}\` is required: a string or an array of strings`, { param });
-  if (typeof value === 'string') return [value];
+  if (typeof value === 'string') return [checkText(value, param)];
   if (!Array.isArray(value)) {
     throw new ApiError(400, `\`${param}\` must be a string or an array of strings, got ${describe(value)}`, { param });
   }
@@ -56,7 +71,7 @@ export function textList(value: unknown, param: string, maxInputs: number): stri
     );
   }
   value.forEach((v, i) => {
-    if (typeof v === 'string') return;
+    if (typeof v === 'string') return void checkText(v, `${param}[${i}]`);
     const hint =
       typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))
         ? " (token ids are not accepted: they would be another tokenizer's; send the text)"

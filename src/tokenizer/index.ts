@@ -6,7 +6,7 @@ export {
   type TokenizerSettings,
   type TokenizerFiles,
 } from './bert-tokenizer.js';
-export { utf16Offsets } from './offsets.js';
+export { loneSurrogateAt, utf16Offsets } from './offsets.js';
 export { Vocab } from './vocab.js';
 export { loadTokenizer, type Tokenizer, type TokenizerKind } from './tokenizer.js';
 export { XLMRobertaTokenizer, type SentencePieceFiles, type SentencePieceSettings } from './xlmr-tokenizer.js';

@@ -29,3 +29,19 @@ export function codePoints(text: string, from: number, to: number): number {
   }
   return n;
 }
+
+/**
+ * The index of the first lone surrogate in `s` (a `\ud800` escape in JSON, which no UTF-8 text can hold), or
+ * -1. HF's tokenizers refuse such a string (Python cannot encode it to UTF-8); encoded here it would silently
+ * become something else.
+ */
+export function loneSurrogateAt(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    const next = s.charCodeAt(i + 1);
+    if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
+    else return i;
+  }
+  return -1;
+}

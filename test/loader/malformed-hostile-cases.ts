@@ -5,7 +5,7 @@
 // bounded time and memory. The operations run in a child process (malformed-runner.mjs), so a case that
 // hangs (a FIFO opened for reading) is killed by a guard instead of hanging the suite.
 import { execFileSync } from 'node:child_process';
-import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
@@ -27,7 +27,7 @@ import { smallTensors, SMALL } from './malformed-cases.js';
 import { toHfConfig } from '../../src/loader/config.js';
 import { openCheckpoint } from '../../src/loader/checkpoint.js';
 
-export type Kind = 'bomb' | 'special' | 'nonfinite' | 'duplicate' | 'names' | 'lengths' | 'index';
+export type Kind = 'bomb' | 'json' | 'special' | 'nonfinite' | 'duplicate' | 'names' | 'lengths' | 'index';
 /** How the runner exercises a case: load a model folder, read every tensor of a file, open a file's structure
  * (as `sbert inspect FILE`), load a tokenizer folder, resolve a hub-cache folder, parse a JSON settings file. */
 export type Op = 'load' | 'file' | 'structure' | 'tokenizer' | 'resolve';
@@ -415,12 +415,12 @@ export async function buildHostileCases(root: string): Promise<Built> {
     stCase(
       '__metadata__ nested 100 000 deep',
       `{"__metadata__":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
-      /__metadata__ is not an object|header is not UTF-8 JSON/,
+      /header is nested deeper than 128 levels/,
     );
     stCase(
       'an entry nested 100 000 deep',
       `{"t":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`,
-      /tensor t has no dtype|header is not UTF-8 JSON/,
+      /header is nested deeper than 128 levels/,
     );
   }
   {
@@ -1170,6 +1170,133 @@ export async function buildHostileCases(root: string): Promise<Built> {
       /no such file/,
       's0.safetensors',
     );
+    // A shard name with a control character: named in the message as JSON (never raw bytes on a terminal).
+    for (const [what, shard] of [
+      ['a shard name with NUL', 'a\u0000b.safetensors'],
+      ['a shard name with a line break', 'a\nerror: fake.safetensors'],
+      ['a shard name with an escape sequence', '\u001b]0;pwned\u0007.safetensors'],
+    ] as const) {
+      indexCase(
+        what,
+        (d) => idx(d, 'model.safetensors.index.json', () => shard),
+        new RegExp(`names ${JSON.stringify(shard).replace(/[.\\[\]]/g, '\\$&')}, not a file beside the index`),
+      );
+    }
+  }
+
+  // ---- check14's variants (issue 14, tried after the fix) -----------------------------------------------
+  {
+    const stFolder = (tag: string, files: Record<string, string>) => {
+      const d = fresh(tag);
+      copyTinySt(d);
+      put(d, files);
+      return d;
+    };
+    // JSON shaped to make JSON.parse expensive, within the 16 MiB cap of a settings file: 15 MB of nesting
+    // took 35 s and 2 GB in `sbert inspect`; 1.3 million keys 18 s; 8 million array elements 4 s and 370 MB.
+    // Half those sizes here (the cases of a kind share one process, and its peak RSS is asserted).
+    const base = JSON.stringify(toHfConfig(SMALL)).slice(0, -1);
+    for (const [what, extra, message] of [
+      ['4 million nested arrays', `"x": ${'['.repeat(4_000_000)}${']'.repeat(4_000_000)}`, /nested deeper than 128/],
+      ['129 nested objects', `"x": ${'{"a":'.repeat(129)}1${'}'.repeat(129)}`, /nested deeper than 128/],
+      ['an unclosed 8 MB run of "["', `"x": ${'['.repeat(8_000_000)}`, /nested deeper than 128/],
+      [
+        '700 000 keys',
+        Array.from({ length: 700_000 }, (_, i) => `"k${i}":0`).join(','),
+        /more than 131072 JSON entries/,
+      ],
+      ['an array of 4 million zeros', `"x": [${'0,'.repeat(4_000_000)}0]`, /more than 131072 JSON entries/],
+    ] as const) {
+      const d = hfFolder('bomb', { 'config.json': `${base}, ${extra}}` });
+      cases.push({
+        kind: 'json',
+        what: `config.json: ${what}`,
+        op: 'load',
+        path: d,
+        names: join(d, 'config.json'),
+        message,
+      });
+    }
+    {
+      const d = stFolder('bomb', {});
+      const tj = readFileSync(join(d, 'tokenizer.json'), 'utf8');
+      put(d, { 'tokenizer.json': `${tj.trimEnd().slice(0, -1)}, "x": ${'['.repeat(8_000_000)}}` });
+      cases.push({
+        kind: 'json',
+        what: 'tokenizer.json: 8 million nested arrays',
+        op: 'tokenizer',
+        path: d,
+        names: join(d, 'tokenizer.json'),
+        message: /nested deeper than 128/,
+      });
+    }
+    // The file behind a link is not ours to print: a config.json linked to a token file.
+    {
+      const d = hfFolder('special');
+      const secret = join(d, 'token');
+      writeFileSync(secret, 'hf_SeCrEtToKeN0123456789');
+      rmSync(join(d, 'config.json'));
+      symlinkSync(secret, join(d, 'config.json'));
+      cases.push({
+        kind: 'special',
+        what: 'config.json: a link to a token file (its content is never quoted)',
+        op: 'load',
+        path: d,
+        names: join(d, 'config.json'),
+        message: /^[^]*invalid JSON \(Unexpected token 'h' \(not valid JSON\)\)$/,
+      });
+    }
+    // modules.json: a module we do not run (Dense, a custom class, no type) would change every embedding.
+    for (const [what, type] of [
+      ['a Dense module', 'sentence_transformers.models.Dense'],
+      ['a LayerNorm module', 'sentence_transformers.models.LayerNorm'],
+      ['a custom pooling class', 'my_package.CustomPooling'],
+      ['a module named "constructor"', 'constructor'],
+      ['a module without a type', undefined],
+    ] as const) {
+      const mods = [
+        { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
+        { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
+        { idx: 2, name: '2', path: '2_X', ...(type === undefined ? {} : { type }) },
+      ];
+      const d = stFolder('names', { 'modules.json': JSON.stringify(mods) });
+      cases.push({
+        kind: 'names',
+        what: `modules.json: ${what}`,
+        op: 'load',
+        path: d,
+        names: join(d, 'modules.json'),
+        message: new RegExp(
+          `module ${JSON.stringify(type ?? null).replace(/\./g, '\\.')} \\(path "2_X"\\) is not supported`,
+        ),
+      });
+    }
+    // Pooling flags are true or false: "yes" / 1 are on for sentence-transformers, and must not be taken as off.
+    for (const [what, cfgText, message] of [
+      [
+        'pooling_mode_cls_token "yes"',
+        { pooling_mode_mean_tokens: false, pooling_mode_cls_token: 'yes' },
+        /"pooling_mode_cls_token" must be true or false, got "yes"/,
+      ],
+      [
+        'pooling_mode_mean_tokens 1',
+        { pooling_mode_mean_tokens: 1 },
+        /"pooling_mode_mean_tokens" must be true or false, got 1/,
+      ],
+      [
+        'pooling_mode ["mean", "cls"]',
+        { pooling_mode: ['mean', 'cls'] },
+        /several pooling modes at once \(mean, cls\)/,
+      ],
+      ['pooling_mode 5', { pooling_mode: 5 }, /"pooling_mode" must be a string, got 5/],
+    ] as const) {
+      const d = stFolder('names', { '1_Pooling/config.json': JSON.stringify(cfgText) });
+      cases.push({ kind: 'names', what, op: 'load', path: d, names: join(d, '1_Pooling', 'config.json'), message });
+    }
+    {
+      const d = stFolder('names', { '1_Pooling/config.json': JSON.stringify({ pooling_mode: ['cls'] }) });
+      cases.push({ kind: 'names', what: 'pooling_mode ["cls"] (control: one mode)', op: 'load', path: d, ok: true });
+    }
   }
   return { cases, servers };
 }

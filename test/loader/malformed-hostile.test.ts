@@ -94,6 +94,7 @@ describe('hostile inputs: loader (issue 14)', () => {
       `hostile loader cases: ${cases.length} (${[...runs.keys()].map((k) => `${k} ${count(k)}`).join(', ')})`,
     );
     expect(count('bomb')).toBeGreaterThanOrEqual(20);
+    expect(count('json')).toBeGreaterThanOrEqual(6);
     expect(count('special')).toBeGreaterThanOrEqual(60);
     expect(count('nonfinite')).toBeGreaterThanOrEqual(48);
     expect(count('duplicate')).toBeGreaterThanOrEqual(10);
@@ -170,6 +171,13 @@ describe('hostile inputs: loader (issue 14)', () => {
     ['names', 'pooling_mode "__proto__"'],
     ['lengths', 'sentence_bert_config.json max_seq_length 0'],
     ['index', 'an index naming itself'],
+    // check14's variants
+    ['json', 'config.json: 4 million nested arrays'],
+    ['json', 'config.json: 700 000 keys'],
+    ['special', 'config.json: a link to a token file (its content is never quoted)'],
+    ['names', 'modules.json: a Dense module'],
+    ['names', 'pooling_mode_cls_token "yes"'],
+    ['index', 'a shard name with an escape sequence'],
   ];
   it('sbert inspect: one error line and exit 2 for instances of every kind, < 200 MB RSS', async () => {
     const figures: Figure[] = [];
@@ -184,6 +192,10 @@ describe('hostile inputs: loader (issue 14)', () => {
       else if (!errorLine(r).startsWith(`error: ${c!.names ?? c!.path}: `)) failures.push(`${what}: ${r.stderr}`);
       else if (!(r.rssMiB! < RSS_LIMIT_MIB)) failures.push(`${what}: ${r.rssMiB} MiB`);
       if (r.stdout !== '') failures.push(`${what}: stdout ${r.stdout.slice(0, 80)}`);
+      // Nothing read from a file reaches the terminal raw: no control character but the final line break.
+      if (/[\u0000-\u0009\u000b-\u001f\u007f]/.test(r.stderr))
+        failures.push(`${what}: control character in ${r.stderr}`);
+      if (r.stderr.includes('SeCrEt')) failures.push(`${what}: printed the linked file: ${r.stderr}`);
     }
     report('sbert inspect on hostile inputs (wall time of the child, peak RSS):', figures);
     expect(failures).toEqual([]);

@@ -61,6 +61,29 @@ describe('faults', () => {
     for (const [body, message, param] of cases) expectOpenAiError(await post(oa, body, auth), 400, message, param);
   });
 
+  // Issue 14 variant (kind 5): a lone surrogate escape is no Unicode text (HF's tokenizers refuse it); it was
+  // embedded as something else, 200.
+  it('a lone surrogate in any text: 400 naming the field and the character', async () => {
+    const lone = (param: string, code: string, at: number) =>
+      new RegExp(
+        `^\`${param.replace(/[[\].]/g, '\\$&')}\` holds a lone surrogate \\\\${code} at character ${at}, which is not a Unicode character$`,
+      );
+    expectOpenAiError(await post(oa, '{"input": "a\\ud800b"}', auth), 400, lone('input', 'ud800', 2), 'input');
+    expectOpenAiError(
+      await post(oa, '{"input": ["ok", "\\udc00"]}', auth),
+      400,
+      lone('input[1]', 'udc00', 1),
+      'input[1]',
+    );
+    expectTeiError(await post(embed, '{"inputs": "x\\udbff"}', auth), 400, lone('inputs', 'udbff', 2), 'Validation');
+    expectTeiError(
+      await post(`${server.url}/similarity`, '{"inputs": {"source_sentence": "\\ud800", "sentences": ["a"]}}', auth),
+      400,
+      lone('inputs.source_sentence', 'ud800', 1),
+      'Validation',
+    );
+  });
+
   it('a body over --payload-limit, or more texts than --max-inputs: 413', async () => {
     const big = { input: ['好'.repeat(2000)] };
     expectOpenAiError(await post(oa, big, auth), 413, /larger than this server's limit of 4096 bytes/);

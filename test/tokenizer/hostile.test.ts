@@ -177,6 +177,80 @@ describe('a 50 MB line costs what its first max-length tokens cost', () => {
   });
 });
 
+// check14's variants of issue 14 (kinds 3 and 5), tried after the fix.
+describe('long lines cut at a read chunk, lone surrogates, nested lines', () => {
+  it('a line of only Chinese past 4 MiB, whose cut falls inside a character at a read chunk’s end: read in part', async () => {
+    // A file is read in 64 KiB chunks, so the 4 MiB cut falls on a chunk's end; 4 194 304 = 3 · 1 398 101 + 1
+    // puts it inside a 3-byte character. It was "not valid UTF-8 (past byte 4194304 of the line)".
+    const text = '那个人'.repeat(7e6 / 3);
+    const short = '那个人'.repeat(300);
+    for (const [format, line, shortLine] of [
+      ['lines', text, short],
+      ['jsonl', JSON.stringify(`a${text}`), JSON.stringify(`a${short}`)], // `"a` moves the cut inside a character too
+    ] as const) {
+      const file = join(tmp, `cjk-${format}.txt`);
+      writeFileSync(file, `${line}\n`);
+      const args = ['encode', '--model', fixture('tiny', 'st'), '--input-format', format];
+      const r = await sbert([...args, '--input', file], DEADLINE);
+      const s = await sbert(args, { input: `${shortLine}\n` });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(s.stdout);
+      expect(r.maxRssMiB).toBeLessThan(RSS_MIB);
+    }
+  });
+
+  it('a lone surrogate escape in a JSONL string is an error naming the line (HF’s tokenizers refuse it too)', async () => {
+    const model = ['--model', fixture('tiny', 'st')];
+    const cases: [string[], string, string][] = [
+      [
+        ['encode', '--input-format', 'jsonl'],
+        '"a\\ud800b"',
+        'the JSON string holds a lone surrogate \\ud800 at character 2',
+      ],
+      [
+        ['encode', '--input-format', 'jsonl'],
+        '"\\udc00"',
+        'the JSON string holds a lone surrogate \\udc00 at character 1',
+      ],
+      [['tokenize'], '"x\\udbff"', 'the JSON string holds a lone surrogate \\udbff at character 2'],
+      [['tokenize', '--pairs'], '{"a": "x", "b": "\\udc00y"}', '"b" holds a lone surrogate \\udc00 at character 1'],
+    ];
+    for (const [cmd, line, problem] of cases) {
+      const r = await sbert([...cmd, ...model], { input: `"你好"\n${line}\n` });
+      expect([r.code, errorLine(r)]).toEqual([
+        2,
+        `error: <stdin>: line 2: ${problem}, which is not a Unicode character`,
+      ]);
+    }
+    // A pair escaped whole is a character: fine.
+    const ok = await sbert(['tokenize', ...model, '--max-length', '8'], { input: '"\\ud83d\\ude00"\n' });
+    expect(ok.code, ok.stderr).toBe(0);
+    // A 10 MB JSONL line of escaped pairs, read in part: a cut between the two halves of one is not an error.
+    const pairs = '\\ud83d\\ude00 ';
+    const long = await sbert(['encode', ...model, '--input-format', 'jsonl'], {
+      input: `"${pairs.repeat(10e6 / pairs.length)}"\n`,
+      ...DEADLINE,
+    });
+    const short = await sbert(['encode', ...model, '--input-format', 'jsonl'], { input: `"${pairs.repeat(600)}"\n` });
+    expect(long.code, long.stderr).toBe(0);
+    expect(long.stdout).toBe(short.stdout);
+  });
+
+  it('a line of millions of nested arrays is refused without being parsed', async () => {
+    const model = ['--model', fixture('tiny', 'st')];
+    const line = '['.repeat(3_000_000);
+    const e = await sbert(['encode', ...model, '--input-format', 'jsonl'], { input: `${line}\n`, ...DEADLINE });
+    expect([e.code, errorLine(e)]).toEqual([
+      2,
+      'error: <stdin>: line 1: not a JSON string (nested deeper than 128 levels)',
+    ]);
+    expect(e.maxRssMiB).toBeLessThan(RSS_MIB);
+    const t = await sbert(['tokenize', ...model, '--pairs'], { input: `${line}\n`, ...DEADLINE });
+    expect([t.code, errorLine(t)]).toEqual([2, 'error: <stdin>: line 1: invalid JSON (nested deeper than 128 levels)']);
+    expect(t.maxRssMiB).toBeLessThan(RSS_MIB);
+  });
+});
+
 describe('ids and settings out of range are found at load, naming the file', () => {
   const tc = JSON.parse(readFileSync(fixture('tiny', 'hf', 'tokenizer_config.json'), 'utf8')) as object;
   const cases: [string, () => { dir: string; file: string }, string[][], string][] = [

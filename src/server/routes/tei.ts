@@ -6,7 +6,15 @@ import { cosine } from '../../encoder/similarity.js';
 import type { EmbedResult } from '../context.js';
 import { ApiError } from '../errors.js';
 import { clientGone, sendJsonText, useErrorShape, vectorJson } from '../http.js';
-import { bodyObject, checkDimensions, fieldNames, optionalBoolean, textList, truncationDirection } from '../texts.js';
+import {
+  bodyObject,
+  checkDimensions,
+  checkText,
+  fieldNames,
+  optionalBoolean,
+  textList,
+  truncationDirection,
+} from '../texts.js';
 
 function noPrompt(o: Record<string, unknown>): void {
   if (o.prompt_name !== undefined && o.prompt_name !== null) {
@@ -57,6 +65,7 @@ export async function teiRoutes(app: FastifyInstance): Promise<void> {
     const { source_sentence: source, sentences } = inputs as Record<string, unknown>;
     if (typeof source !== 'string')
       throw new ApiError(400, '`inputs.source_sentence` must be a string', { param: 'inputs.source_sentence' });
+    checkText(source, 'inputs.source_sentence');
     const others = textList(sentences, 'inputs.sentences', ctx.limits.maxInputs - 1);
     const params = body.parameters === undefined || body.parameters === null ? {} : body.parameters;
     if (typeof params !== 'object' || Array.isArray(params))
