@@ -73,7 +73,10 @@ export const CONFIG_LIMITS: Readonly<Record<keyof typeof HF_KEYS, number>> = {
 /** A positive integer no larger than `max` (CONFIG_LIMITS), else a CheckpointError naming the key. */
 export function positiveInt(file: string, key: string, v: unknown, max = 1e8): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-    throw new CheckpointError(`"${key}" must be a positive integer, got ${JSON.stringify(v)}`, file);
+    throw new CheckpointError(
+      `"${key}" must be a positive integer, got ${typeof v === 'number' ? v : JSON.stringify(v)}`,
+      file,
+    );
   }
   if (v > max) throw new CheckpointError(`"${key}" is ${v}, more than the ${max} this loader accepts`, file);
   return v;

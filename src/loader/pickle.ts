@@ -73,6 +73,8 @@ const REFUSED: Record<number, string> = {
 };
 
 const MARK = Symbol('mark');
+/** The most containers one pickle may make (BERT-base's state dict makes about a thousand). */
+export const MAX_PICKLE_CONTAINERS = 2 ** 18;
 type Slot = PyValue | typeof MARK;
 
 /** Unpickles one object starting at `start`; returns it and the offset just after its STOP. */
@@ -81,6 +83,14 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   const stack: Slot[] = [];
   const marks: number[] = [];
+  // Every container made counts against a budget: 3 MB of EMPTY_LIST + APPEND built a million nested lists
+  // (300 MB); a state dict makes a few per tensor.
+  let containers = 0;
+  const made = <T>(v: T): T => {
+    if (++containers > MAX_PICKLE_CONTAINERS)
+      fail(`more than ${MAX_PICKLE_CONTAINERS} lists, tuples, dicts and objects; a state dict needs a few per tensor`);
+    return v;
+  };
   const memo = new Map<number, PyValue>();
   let p = start;
   let op = 0;
@@ -189,37 +199,37 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
         stack.push(top());
         break;
       case 0x7d: // EMPTY_DICT
-        stack.push(new PyDict());
+        stack.push(made(new PyDict()));
         break;
       case 0x5d: // EMPTY_LIST
-        stack.push([]);
+        stack.push(made([]));
         break;
       case 0x29: // EMPTY_TUPLE
-        stack.push(new PyTuple([]));
+        stack.push(made(new PyTuple([])));
         break;
       case 0x74: // TUPLE
-        stack.push(new PyTuple(popMark()));
+        stack.push(made(new PyTuple(popMark())));
         break;
       case 0x85: // TUPLE1
-        stack.push(new PyTuple([pop()]));
+        stack.push(made(new PyTuple([pop()])));
         break;
       case 0x86: {
         const b = pop();
-        stack.push(new PyTuple([pop(), b]));
+        stack.push(made(new PyTuple([pop(), b])));
         break;
       }
       case 0x87: {
         const c = pop();
         const b = pop();
-        stack.push(new PyTuple([pop(), b, c]));
+        stack.push(made(new PyTuple([pop(), b, c])));
         break;
       }
       case 0x6c: // LIST
-        stack.push(popMark());
+        stack.push(made(popMark()));
         break;
       case 0x64: {
         // DICT
-        const d = new PyDict();
+        const d = made(new PyDict());
         setItems(d, popMark());
         stack.push(d);
         break;
@@ -352,7 +362,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
         if (!(fn instanceof PyGlobal) || !fn.call)
           fail(`REDUCE on ${fn instanceof PyGlobal ? fn.qualname : 'a non-callable'}`);
         if (!(args instanceof PyTuple)) fail('REDUCE arguments are not a tuple');
-        stack.push((fn as PyGlobal).call!((args as PyTuple).items));
+        stack.push(made((fn as PyGlobal).call!((args as PyTuple).items)));
         break;
       }
       case 0x62: {

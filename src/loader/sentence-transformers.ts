@@ -7,6 +7,9 @@ import { own } from '../io/json.js';
 import { readJson } from './json.js';
 import { type PoolingConfig, poolingOf } from './pooling-config.js';
 
+/** A JSON value for messages: numbers as JavaScript prints them (1e400 parses to Infinity, which JSON shows as null). */
+const shown = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v));
+
 export interface StLayout {
   modelDir: string;
   pooling?: PoolingConfig;
@@ -48,7 +51,7 @@ export function sentenceTransformers(dir: string): StLayout | undefined {
     const len = own(readJson(f), 'max_seq_length');
     // sentence-transformers truncates to it: [CLS] and [SEP] alone need 2 (checked against the positions at load).
     if (len !== undefined && len !== null && !(typeof len === 'number' && Number.isInteger(len) && len >= 2)) {
-      throw new CheckpointError(`max_seq_length must be an integer of at least 2, got ${JSON.stringify(len)}`, f);
+      throw new CheckpointError(`max_seq_length must be an integer of at least 2, got ${shown(len)}`, f);
     }
     if (typeof len === 'number') {
       out.maxSeqLength = len;

@@ -12,6 +12,8 @@ const CDH_SIG = 0x02014b50;
 const LOCAL_SIG = 0x04034b50;
 /** zlib's largest possible expansion of a deflate stream. */
 const MAX_DEFLATE_RATIO = 1032;
+/** One entry per storage (16 384 tensors, as safetensors headers are capped) and a few records. */
+export const MAX_ZIP_ENTRIES = 16_384 + 64;
 
 export interface ZipEntry {
   name: string;
@@ -64,6 +66,10 @@ export class ZipReader {
     if (cdOffset + cdSize > eocdAbs)
       fail(`central directory (${cdSize} bytes at ${cdOffset}) runs past its end record`);
     if (count > cdSize / 46) fail(`${count} entries cannot fit in a ${cdSize}-byte central directory`);
+    // A checkpoint has data.pkl, a few small records and one entry per storage (at most one per tensor):
+    // 300 000 empty entries cost 250 MB to index for nothing.
+    if (count > MAX_ZIP_ENTRIES)
+      fail(`${count} entries, more than the ${MAX_ZIP_ENTRIES} a checkpoint of at most 16384 tensors has`);
 
     const cd = src.read(cdOffset, cdSize);
     const cv = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);

@@ -239,6 +239,31 @@ export async function buildHostileCases(root: string): Promise<Built> {
       }),
       /stored entry archive\/byteorder has compressed size 6 ≠ size 2147483647/,
     );
+    // check14's variants: amplification by count, not by size. 3 MB of EMPTY_LIST + APPEND built a million
+    // nested lists (6 s, 378 MB); 300 000 empty zip entries cost 6 s and 250 MB to index.
+    {
+      const pkl = entries.find((e) => e.name === 'archive/data.pkl')!.body;
+      for (const [what, n, tail] of [
+        ['data.pkl: a million nested lists popped before the state dict', 1_000_000, '0'],
+        ['data.pkl: 300 000 empty lists in one list', 300_000, 'e'],
+      ] as const) {
+        // PROTO 2, then (nested: EMPTY_LIST × n, APPEND × n-1, POP) or (MARK, EMPTY_LIST × n, APPENDS onto a list,
+        // POP), then the real pickle after its PROTO.
+        const body = tail === '0' ? `${']'.repeat(n)}${'a'.repeat(n - 1)}0` : `](${']'.repeat(n)}e0`;
+        const bytes = new Uint8Array(Buffer.concat([pkl.subarray(0, 2), Buffer.from(body, 'latin1'), pkl.subarray(2)]));
+        zipCase(
+          what,
+          replace('archive/data.pkl', stored('archive/data.pkl', bytes)),
+          /more than 262144 lists, tuples, dicts and objects; a state dict needs a few per tensor/,
+        );
+      }
+      const empties = Array.from({ length: 20_000 }, (_, i) => stored(`archive/x/${i}`, new Uint8Array(0)));
+      zipCase(
+        'a zip of 20 000 empty entries beside the checkpoint',
+        [...entries, ...empties],
+        /invalid zip: 200\d\d entries, more than the 16448 a checkpoint of at most 16384 tensors has/,
+      );
+    }
     zipCase(
       "a storage claiming 2 GiB from 1 KiB (beyond deflate's 1032:1)",
       replace('archive/data/0', { name: 'archive/data/0', body: new Uint8Array(1024), method: 8, size: 0x7fffffff }),
