@@ -34,8 +34,20 @@ export function exitCodeOf(err: unknown): number {
  */
 export function messageOf(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  return (msg.split('\n')[0] ?? msg).replace(
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  let out = '';
+  for (const c of msg.split('\n')[0] ?? msg)
+    out += isUnprintable(c.charCodeAt(0)) ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c;
+  return out;
+}
+
+/** C0 controls but tab, DEL, C1 controls, line / paragraph separators, bidirectional overrides and isolates. */
+export function isUnprintable(u: number): boolean {
+  return (
+    (u < 0x20 && u !== 0x09) ||
+    (u >= 0x7f && u <= 0x9f) ||
+    u === 0x2028 ||
+    u === 0x2029 ||
+    (u >= 0x202a && u <= 0x202e) ||
+    (u >= 0x2066 && u <= 0x2069)
   );
 }

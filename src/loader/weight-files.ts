@@ -25,7 +25,7 @@ export function shardFile(shard: unknown, tensor: string, indexFile: string): st
     shard === '.' ||
     shard === '' ||
     // a control character (NUL, a line break, an escape sequence) is no file name we would open or print
-    /[\u0000-\u001f\u007f]/.test(shard)
+    [...shard].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
   ) {
     throw new CheckpointError(
       `weight_map entry ${tensor} names ${JSON.stringify(shard)}, not a file beside the index`,

@@ -1126,6 +1126,18 @@ export async function buildHostileCases(root: string): Promise<Built> {
       });
     }
     {
+      // 1e400 parses to Infinity, which JSON.stringify would show as null
+      const d = stFolder('lengths', { 'sentence_bert_config.json': '{"max_seq_length": 1e400}' });
+      cases.push({
+        kind: 'lengths',
+        what: 'sentence_bert_config.json max_seq_length 1e400',
+        op: 'load',
+        path: d,
+        names: join(d, 'sentence_bert_config.json'),
+        message: /max_seq_length must be an integer of at least 2, got Infinity$/,
+      });
+    }
+    {
       const d = stFolder('lengths', { 'sentence_bert_config.json': JSON.stringify({ max_seq_length: 2 }) });
       cases.push({
         kind: 'lengths',
@@ -1268,7 +1280,7 @@ export async function buildHostileCases(root: string): Promise<Built> {
         op: 'load',
         path: d,
         names: join(d, 'config.json'),
-        message: /^[^]*invalid JSON \(Unexpected token 'h' \(not valid JSON\)\)$/,
+        message: /invalid JSON \(Unexpected token 'h' \(not valid JSON\)\)$/,
       });
     }
     // modules.json: a module we do not run (Dense, a custom class, no type) would change every embedding.
