@@ -1,8 +1,19 @@
 // Output files for every command that writes one (encode --output, dump --out, attention --out, synth --out):
 // the path is checked before any work starts, and the file is written under a temporary name beside it and
 // renamed into place only when complete, so a failed run never leaves a partial or empty file (nor touches an
-// existing one). Errors are one InputError naming the path: exit 2.
-import { accessSync, constants, createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
+// existing one). A path that is a link to a file is written through (the link stays); a path that is not a
+// regular file (`/dev/null`, `/dev/stdout`, a FIFO) is written to directly: a rename would put a file in
+// place of the device or pipe, for everyone. Errors are one InputError naming the path: exit 2.
+import {
+  accessSync,
+  constants,
+  createWriteStream,
+  existsSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -28,11 +39,32 @@ function checkFolder(folder: string, path: string): void {
   }
 }
 
+/** Where `file` is written: the file a link leads to, and whether it is a device or pipe written in place. */
+function outputTarget(file: string): { path: string; special: boolean } {
+  const abs = resolve(file);
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(abs);
+  } catch {
+    return { path: abs, special: false }; // a new file (or a dangling link, replaced)
+  }
+  if (st.isDirectory()) throw new InputError('is a folder, expected a file name', file);
+  if (!st.isFile()) return { path: abs, special: true };
+  return { path: realpathSync(abs), special: false };
+}
+
 /** Checks, before any work, that `file` can be created (or replaced): its folder exists and is writable. */
 export function checkOutputFile(file: string): void {
-  const abs = resolve(file);
-  if (existsSync(abs) && statSync(abs).isDirectory()) throw new InputError('is a folder, expected a file name', file);
-  checkFolder(dirname(abs), file);
+  const t = outputTarget(file);
+  if (t.special) {
+    try {
+      accessSync(t.path, constants.W_OK);
+    } catch (e) {
+      throw new InputError(`cannot write (${(e as NodeJS.ErrnoException).code})`, file);
+    }
+    return;
+  }
+  checkFolder(dirname(t.path), file);
 }
 
 /** Checks, before any work, that `dir` is a folder or can be made one (its nearest existing ancestor is writable). */
@@ -52,10 +84,19 @@ const tempName = (file: string): string =>
 /** Writes `file` whole or not at all: `write` gets a temporary path beside it, which is then renamed to `file`. */
 export function writeFileAtomic(file: string, write: (tmp: string) => void): void {
   checkOutputFile(file);
-  const tmp = tempName(file);
+  const { path, special } = outputTarget(file);
+  if (special) {
+    try {
+      write(path);
+    } catch (e) {
+      throw writeError(e, file, path);
+    }
+    return;
+  }
+  const tmp = tempName(path);
   try {
     write(tmp);
-    renameSync(tmp, file);
+    renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw writeError(e, file, tmp);
@@ -71,7 +112,9 @@ export interface AtomicOutput {
 
 export async function openOutputFile(file: string): Promise<AtomicOutput> {
   checkOutputFile(file);
-  const tmp = tempName(file);
+  const { path, special } = outputTarget(file);
+  if (special) return openInPlace(file, path);
+  const tmp = tempName(path);
   const stream = createWriteStream(tmp, { flags: 'wx' });
   try {
     await new Promise<void>((ok, fail) => stream.once('open', () => ok()).once('error', fail));
@@ -88,7 +131,7 @@ export async function openOutputFile(file: string): Promise<AtomicOutput> {
         stream.end();
         await finished(stream);
         if (failure) throw failure;
-        renameSync(tmp, file);
+        renameSync(tmp, path);
       } catch (e) {
         rmSync(tmp, { force: true });
         throw writeError(e, file);
@@ -98,6 +141,34 @@ export async function openOutputFile(file: string): Promise<AtomicOutput> {
       stream.destroy();
       await finished(stream).catch(() => {});
       rmSync(tmp, { force: true });
+    },
+  };
+}
+
+/** A device or pipe (`/dev/stdout`, a FIFO): written as it comes, since there is nothing to rename. */
+async function openInPlace(file: string, path: string): Promise<AtomicOutput> {
+  const stream = createWriteStream(path, { flags: 'w' });
+  try {
+    await new Promise<void>((ok, fail) => stream.once('open', () => ok()).once('error', fail));
+  } catch (e) {
+    throw writeError(e, file);
+  }
+  let failure: unknown;
+  stream.on('error', (e) => (failure ??= e));
+  return {
+    stream,
+    async commit() {
+      try {
+        stream.end();
+        await finished(stream);
+        if (failure) throw failure;
+      } catch (e) {
+        throw writeError(e, file);
+      }
+    },
+    async abort() {
+      stream.destroy();
+      await finished(stream).catch(() => {});
     },
   };
 }

@@ -46,7 +46,7 @@ export interface JsonScan {
 
 /**
  * One pass over JSON text (valid or not: run it before JSON.parse) finding the first duplicate key in any
- * object and counting keys and depth, stopping early at a duplicate, past `maxTopLevelKeys` or `maxKeys`, or
+ * object and counting keys and depth, stopping early at a duplicate, past `maxTopLevelKeys` or `maxEntries`, or
  * deeper than `maxDepth`, so that a caller can refuse a huge or deep file before JSON.parse builds it. A
  * number for `limits` is `maxTopLevelKeys`.
  */
@@ -137,8 +137,8 @@ export interface ParseJsonOptions {
 }
 
 /**
- * JSON.parse of untrusted text: nesting deeper than MAX_JSON_DEPTH and more than `maxEntries` entries are refused
- * before anything is built, duplicate keys after. Errors are CheckpointErrors naming `file` that never quote
+ * JSON.parse of untrusted text: nesting deeper than MAX_JSON_DEPTH, more than `maxEntries` entries and duplicate keys
+ * are refused before anything is built. Errors are CheckpointErrors naming `file` that never quote
  * its content.
  */
 export function parseJson(text: string, file: string, o: ParseJsonOptions = {}): unknown {

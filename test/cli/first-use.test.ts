@@ -1,10 +1,20 @@
 // What a new user meets first (issue #16 §2): output paths that cannot be written, inputs that are not text,
 // everything checked before the weights load, messages true to the case, and a library user's own errors.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { errorLine, sbert } from '../cli.js';
 import { fixture, ROOT } from '../fixtures.js';
@@ -81,6 +91,51 @@ describe('every output path: one error line naming it, exit 2, never a partial f
     expect(ok.code, ok.stderr).toBe(0);
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(2);
     expect(listing(dir)).toEqual(['out.jsonl']);
+  });
+
+  // Issue 14 variant (special files, output side): the write-then-rename put a regular file in place of a FIFO
+  // or of a link such as /dev/stdout (→ /proc/self/fd/1); as root, `--output /dev/null` would have replaced
+  // the device for everyone. Tested on a FIFO and links in a temporary folder, never on /dev itself.
+  it('--output a FIFO or a link to a pipe is written in place; a link to a file writes the file and stays a link', async () => {
+    const dir = mkdtempSync(join(tmp, 'special-'));
+    const expected = (await sbert(['encode', '--model', TINY], { input: '那个人\n' })).stdout;
+    // a FIFO, read by another process
+    const fifo = join(dir, 'out.fifo');
+    execFileSync('mkfifo', [fifo]);
+    let cat: ReturnType<typeof execFile> | undefined;
+    const reader = new Promise<string>((ok, fail) => {
+      cat = execFile('cat', [fifo], (e, stdout) => (e ? fail(e) : ok(stdout)));
+    });
+    const r = await sbert(['encode', '--model', TINY, '--output', fifo], { input: '那个人\n' });
+    // Replaced by a file, the FIFO would never be written: end the reader rather than wait on it.
+    const stillFifo = lstatSync(fifo).isFIFO();
+    if (!stillFifo) cat?.kill();
+    expect(stillFifo).toBe(true);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await reader).toBe(expected);
+    // a link to a pipe, as /dev/stdout is (→ /proc/self/fd/1; the test's own stdout is a socket, which Linux
+    // does not reopen, so a FIFO stands in for the pipe)
+    const toPipe = join(dir, 'stdout');
+    symlinkSync(fifo, toPipe);
+    const reader2 = new Promise<string>((ok, fail) => {
+      cat = execFile('cat', [fifo], (e, stdout) => (e ? fail(e) : ok(stdout)));
+    });
+    const s = await sbert(['encode', '--model', TINY, '--output', toPipe], { input: '那个人\n' });
+    const stillLink = lstatSync(toPipe).isSymbolicLink() && lstatSync(fifo).isFIFO();
+    if (!stillLink) cat?.kill();
+    expect(stillLink).toBe(true);
+    expect(s.code, s.stderr).toBe(0);
+    expect(await reader2).toBe(expected);
+    // a link to a regular file: the file gets the output, the link stays
+    const target = join(dir, 'target.jsonl');
+    writeFileSync(target, 'old\n');
+    const link = join(dir, 'link.jsonl');
+    symlinkSync(target, link);
+    const l = await sbert(['encode', '--model', TINY, '--output', link], { input: '那个人\n' });
+    expect(l.code, l.stderr).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe(expected);
+    expect(listing(dir)).toEqual(['link.jsonl', 'out.fifo', 'stdout', 'target.jsonl']);
   });
 });
 
