@@ -113,9 +113,20 @@ export interface AtomicOutput {
 export async function openOutputFile(file: string): Promise<AtomicOutput> {
   checkOutputFile(file);
   const { path, special } = outputTarget(file);
-  if (special) return openInPlace(file, path);
+  // A device or pipe (`/dev/stdout`, a FIFO) is written as it comes: there is nothing to rename.
+  if (special) return streamOutput(file, path, 'w', () => {});
   const tmp = tempName(path);
-  const stream = createWriteStream(tmp, { flags: 'wx' });
+  return streamOutput(file, tmp, 'wx', (ok) => (ok ? renameSync(tmp, path) : rmSync(tmp, { force: true })));
+}
+
+/** A stream into `path`, for `file`; `end(true)` runs after a complete write, `end(false)` after a failed one. */
+async function streamOutput(
+  file: string,
+  path: string,
+  flags: string,
+  end: (complete: boolean) => void,
+): Promise<AtomicOutput> {
+  const stream = createWriteStream(path, { flags });
   try {
     await new Promise<void>((ok, fail) => stream.once('open', () => ok()).once('error', fail));
   } catch (e) {
@@ -131,44 +142,16 @@ export async function openOutputFile(file: string): Promise<AtomicOutput> {
         stream.end();
         await finished(stream);
         if (failure) throw failure;
-        renameSync(tmp, path);
+        end(true);
       } catch (e) {
-        rmSync(tmp, { force: true });
+        end(false);
         throw writeError(e, file);
       }
     },
     async abort() {
       stream.destroy();
       await finished(stream).catch(() => {});
-      rmSync(tmp, { force: true });
-    },
-  };
-}
-
-/** A device or pipe (`/dev/stdout`, a FIFO): written as it comes, since there is nothing to rename. */
-async function openInPlace(file: string, path: string): Promise<AtomicOutput> {
-  const stream = createWriteStream(path, { flags: 'w' });
-  try {
-    await new Promise<void>((ok, fail) => stream.once('open', () => ok()).once('error', fail));
-  } catch (e) {
-    throw writeError(e, file);
-  }
-  let failure: unknown;
-  stream.on('error', (e) => (failure ??= e));
-  return {
-    stream,
-    async commit() {
-      try {
-        stream.end();
-        await finished(stream);
-        if (failure) throw failure;
-      } catch (e) {
-        throw writeError(e, file);
-      }
-    },
-    async abort() {
-      stream.destroy();
-      await finished(stream).catch(() => {});
+      end(false);
     },
   };
 }
