@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
 import { layerNormComposite } from '../ops/layer-norm.js';
 import { setupWasmBlas } from './blas/index.js';
+import { BACKEND_NAMES, type BackendName } from './names.js';
 import { BackendUnavailable } from './unavailable.js';
 import { shareWasmIdentity } from './wasm-identity.js';
 import { checkFusedAttention } from './webgpu/attention.js';
@@ -18,10 +19,7 @@ import { checkFusedLayerNorm } from './webgpu/layer-norm.js';
 import { resolveWebgpuMatmul } from './webgpu/matmul-choice.js';
 import { linearTile, webgpuMatmul } from './webgpu/settings.js';
 
-export { BackendUnavailable };
-
-export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
-export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+export { BACKEND_NAMES, BackendUnavailable, type BackendName };
 
 export interface BackendChoice {
   /** The tfjs backend now active: `tensorflow`, `webgpu`, `wasm` or `cpu`. */

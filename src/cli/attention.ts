@@ -3,17 +3,9 @@
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_NAMES, type BackendName, setupBackend } from '../backend/index.js';
+import { BACKEND_NAMES, type BackendName } from '../backend/names.js';
 import { InputError, UsageError } from '../errors.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
-import { resolveModelDir } from '../loader/index.js';
-import { loadModelAndTokenizer } from '../encoder/load.js';
-import { BertModel } from '../model/bert.js';
-import { attentionMaps } from '../viz/extract.js';
-import { labelFont } from '../viz/font.js';
-import { renderHeatmapPng } from '../viz/heatmap.js';
-import { renderHeadViewHtml } from '../viz/headview.js';
-import { selectPanels } from '../viz/maps.js';
 import { ALLOW_NONFINITE, positiveInt, reportBackend } from './options.js';
 import { checkOutputFile, writeFileAtomic } from './output.js';
 import { count } from './plural.js';
@@ -58,6 +50,10 @@ export function register(program: Command): void {
       if (kind !== '.png' && kind !== '.html' && kind !== '.htm')
         throw new UsageError(`--out must end in .png or .html, got "${o.out}"`);
       checkOutputFile(o.out);
+      const [{ resolveModelDir }, { loadModelAndTokenizer }] = await Promise.all([
+        import('../loader/resolve.js'),
+        import('../encoder/load.js'),
+      ]);
       const { loaded, tokenizer } = loadModelAndTokenizer(resolveModelDir(o.model), {
         allowNonFinite: o.allowNonfinite,
       });
@@ -67,6 +63,16 @@ export function register(program: Command): void {
         throw new UsageError(`--layer must be in 0..${nl - 1}, got ${o.layer}`);
       if (o.head !== undefined && o.head >= nh) throw new UsageError(`--head must be in 0..${nh - 1}, got ${o.head}`);
 
+      const [{ setupBackend }, { BertModel }, { attentionMaps }, { labelFont }, heatmap, headview, { selectPanels }] =
+        await Promise.all([
+          import('../backend/index.js'),
+          import('../model/bert.js'),
+          import('../viz/extract.js'),
+          import('../viz/font.js'),
+          import('../viz/heatmap.js'),
+          import('../viz/headview.js'),
+          import('../viz/maps.js'),
+        ]);
       reportBackend(await setupBackend(o.backend));
       const model = BertModel.load(loaded.config, loaded.weights);
       let maps;
@@ -84,7 +90,7 @@ export function register(program: Command): void {
           );
         }
         const panels = selectPanels(maps, { layer: o.layer, head: o.head });
-        bytes = renderHeatmapPng(maps.tokens, panels, text);
+        bytes = heatmap.renderHeatmapPng(maps.tokens, panels, text);
         what = `a PNG heatmap of ${count(panels.length, 'map')}`;
       } else {
         // L² lines per head: past this the page is tens of MB and the lines a solid block.
@@ -93,7 +99,7 @@ export function register(program: Command): void {
             `TEXT has ${maps.tokens.length} tokens; the HTML head view shows at most ${MAX_HTML_TOKENS} (use --max-length ${MAX_HTML_TOKENS}, or a .png)`,
           );
         }
-        bytes = renderHeadViewHtml(maps, { title: text, layer: o.layer, head: o.head });
+        bytes = headview.renderHeadViewHtml(maps, { title: text, layer: o.layer, head: o.head });
         what = `an HTML head view of ${count(nl, 'layer')} × ${count(nh, 'head')}`;
       }
       writeFileAtomic(o.out, (tmp) => writeFileSync(tmp, bytes));

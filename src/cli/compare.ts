@@ -2,15 +2,9 @@
 // runs the model on the reference's ids and prints, per tensor in data-flow order, how far we are from it.
 // Exit 3 when any tensor is past its tolerance.
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_NAMES, type BackendName, setupBackend } from '../backend/index.js';
-import { groupLabel } from '../compare/compare.js';
-import { loadReference } from '../compare/reference.js';
-import { formatTable, toJson } from '../compare/report.js';
-import { runComparison } from '../compare/run.js';
+import { BACKEND_NAMES, type BackendName } from '../backend/names.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
-import { loadModelDir, resolveModelDir } from '../loader/index.js';
-import { BertModel } from '../model/bert.js';
-import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
+import type { Tokenizer } from '../tokenizer/index.js';
 import { ALLOW_NONFINITE, commaList, reportBackend } from './options.js';
 
 export const EXIT_MISMATCH = 3;
@@ -57,6 +51,19 @@ export function register(program: Command): void {
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
     .option(...ALLOW_NONFINITE)
     .action(async (o: CompareCliOptions) => {
+      const [
+        { groupLabel },
+        { loadReference },
+        { formatTable, toJson },
+        { loadModelDir, resolveModelDir },
+        { loadTokenizer },
+      ] = await Promise.all([
+        import('../compare/compare.js'),
+        import('../compare/reference.js'),
+        import('../compare/report.js'),
+        import('../loader/index.js'),
+        import('../tokenizer/index.js'),
+      ]);
       const reference = loadReference(o.reference);
       const loaded = loadModelDir(resolveModelDir(o.model), { allowNonFinite: o.allowNonfinite });
       let tokenizer: Tokenizer | undefined;
@@ -77,6 +84,11 @@ export function register(program: Command): void {
           );
       }
 
+      const [{ setupBackend }, { runComparison }, { BertModel }] = await Promise.all([
+        import('../backend/index.js'),
+        import('../compare/run.js'),
+        import('../model/bert.js'),
+      ]);
       reportBackend(await setupBackend(o.backend));
       const model = BertModel.load(loaded.config, loaded.weights);
       try {

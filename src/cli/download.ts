@@ -1,7 +1,6 @@
 // `sbert download [ID] [--revision R] [--dir D]`: fetch a hub model into weights/ID/.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { downloadModel, isHubId } from '../hub/download.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { createProgressBar, formatBytes } from './progress.js';
 
@@ -13,6 +12,7 @@ export function register(program: Command): void {
     .option('--revision <rev>', 'branch, tag or commit', 'main')
     .option('--dir <dir>', 'target folder (default: weights/ID)')
     .action(async (id: string, opts: { revision: string; dir?: string }) => {
+      const { downloadModel, isHubId } = await import('../hub/download.js');
       if (!isHubId(id))
         throw new UsageError(`"${id}" is not a hub model id (expected ORG/NAME, e.g. ${DEFAULT_MODEL_ID})`);
       const bar = createProgressBar({ unit: 'bytes', label: id });

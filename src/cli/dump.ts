@@ -1,17 +1,10 @@
 // `sbert dump --model M [TEXT ...] --out FILE.safetensors [--tensors LIST] [--hooks LIST|all]`: runs the
 // model on the texts (one padded batch) and writes the ids and every activation it computed, under the
 // reference keys `sbert compare` reads, so PyTorch, numpy or `sbert compare` can check them.
-import { getBackend, version_core as tfjsVersion } from '@tensorflow/tfjs-core';
 import { type Command, Option } from 'commander';
-import { BACKEND_NAMES, type BackendName, setupBackend } from '../backend/index.js';
-import { dumpActivations } from '../compare/dump.js';
+import { BACKEND_NAMES, type BackendName } from '../backend/names.js';
 import { UsageError } from '../errors.js';
-import { loadModelAndTokenizer } from '../encoder/load.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
-import { maxTokens } from '../loader/config.js';
-import { resolveModelDir } from '../loader/index.js';
-import { writeSafetensors } from '../loader/safetensors.js';
-import { BertModel } from '../model/bert.js';
 import { type InputFormat, readTextItems, type TextItem } from './input.js';
 import { ALLOW_NONFINITE, commaList, positiveInt, reportBackend } from './options.js';
 import { checkOutputFile, writeFileAtomic } from './output.js';
@@ -75,6 +68,12 @@ export function register(program: Command): void {
       if (!items.length)
         throw new UsageError('no texts: give them as arguments, or one per line on stdin or in --input');
 
+      const [{ resolveModelDir }, { loadModelAndTokenizer }, { maxTokens }, { writeSafetensors }] = await Promise.all([
+        import('../loader/resolve.js'),
+        import('../encoder/load.js'),
+        import('../loader/config.js'),
+        import('../loader/safetensors.js'),
+      ]);
       const { loaded, tokenizer } = loadModelAndTokenizer(resolveModelDir(o.model), {
         allowNonFinite: o.allowNonfinite,
       });
@@ -84,6 +83,12 @@ export function register(program: Command): void {
         { maxLength },
       );
       const texts = o.pairs ? items : items.map((i) => i.a);
+      const [tf, { setupBackend }, { dumpActivations }, { BertModel }] = await Promise.all([
+        import('@tensorflow/tfjs-core'),
+        import('../backend/index.js'),
+        import('../compare/dump.js'),
+        import('../model/bert.js'),
+      ]);
       reportBackend(await setupBackend(o.backend));
       const model = BertModel.load(loaded.config, loaded.weights);
       try {
@@ -93,8 +98,8 @@ export function register(program: Command): void {
           writeSafetensors(tmp, tensors, {
             format: 'sbert-tfjs dump',
             model: loaded.dir,
-            backend: getBackend(),
-            tfjs: tfjsVersion,
+            backend: tf.getBackend(),
+            tfjs: tf.version_core,
             date: new Date().toISOString(),
             texts:
               textJson.length <= MAX_METADATA_TEXT

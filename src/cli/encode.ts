@@ -5,12 +5,10 @@ import { once } from 'node:events';
 import { type Command, Option } from 'commander';
 import { InputError, UsageError } from '../errors.js';
 import { firstNonFinite } from '../loader/finite.js';
-import { SentenceEncoder } from '../encoder/sentence-encoder.js';
-import { downloadProgress } from './download-progress.js';
-import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
+import { POOLING_MODES, type PoolingMode } from '../loader/pooling-config.js';
 import { checkInputFile, chunks, HOLD_BYTES, type InputFormat, readSentences, STDIN, unsettledLine } from './input.js';
 import { npyHeader } from './npy.js';
-import { addModelOptions, type ModelOptions, positiveInt, reportBackend, warnWorkers } from './options.js';
+import { addModelOptions, loadEncoder, type ModelOptions, positiveInt, warnWorkers } from './options.js';
 import { type AtomicOutput, checkOutputFile, openOutputFile } from './output.js';
 import { createProgressBar } from './progress.js';
 
@@ -67,14 +65,7 @@ export function register(program: Command): void {
       if (o.input) checkInputFile(o.input);
       if (o.output) checkOutputFile(o.output);
       warnWorkers(o.workers);
-      const enc = await SentenceEncoder.load(o.model, {
-        onDownload: downloadProgress(),
-        backend: o.backend,
-        workers: o.workers,
-        maxSeqLength: o.maxLength,
-        allowNonFinite: o.allowNonfinite,
-      });
-      reportBackend(enc.backend);
+      const enc = await loadEncoder(o);
       let file: AtomicOutput | undefined;
       const bar = createProgressBar({ unit: 'sentences', label: 'encode' });
       try {

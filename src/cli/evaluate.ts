@@ -2,13 +2,11 @@
 // sentence-transformers' EmbeddingSimilarityEvaluator does it: Pearson and Spearman correlation of each
 // pair's cosine (and −manhattan, −euclidean, dot) similarity with the gold score.
 import type { Command } from 'commander';
-import { SentenceEncoder } from '../encoder/sentence-encoder.js';
-import { downloadProgress } from './download-progress.js';
 import { STS_SIMILARITIES, stsMetrics } from '../encoder/sts.js';
 import { InputError } from '../errors.js';
 import { readLines } from './input.js';
 import { count } from './plural.js';
-import { addModelOptions, type ModelOptions, positiveInt, reportBackend, warnWorkers } from './options.js';
+import { addModelOptions, loadEncoder, type ModelOptions, positiveInt, warnWorkers } from './options.js';
 
 interface StsPairs {
   a: string[];
@@ -57,15 +55,8 @@ export function register(program: Command): void {
     .action(async (o: ModelOptions & { data: string; batchSize: number; json?: boolean }) => {
       const pairs = await readStsPairs(o.data);
       warnWorkers(o.workers);
-      const enc = await SentenceEncoder.load(o.model, {
-        onDownload: downloadProgress(),
-        backend: o.backend,
-        workers: o.workers,
-        maxSeqLength: o.maxLength,
-        allowNonFinite: o.allowNonfinite,
-      });
+      const enc = await loadEncoder(o);
       try {
-        reportBackend(enc.backend);
         // As the evaluator: each column encoded on its own.
         const a = await enc.encode(pairs.a, { batchSize: o.batchSize });
         const b = await enc.encode(pairs.b, { batchSize: o.batchSize });

@@ -3,21 +3,15 @@
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { type Command, Option } from 'commander';
-import { SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { InputError, UsageError } from '../errors.js';
+import type { Explanation } from '../explain/index.js';
 import {
   ATTRIBUTION_METHODS,
   type AttributionMethod,
   checkExplainOptions,
   DEFAULT_METHOD,
-  explain,
-  type Explanation,
-} from '../explain/index.js';
-import { formatScore, methodLine, renderAttributionPng } from '../viz/attribution.js';
-import { renderAttributionHtml } from '../viz/attribution-html.js';
-import { labelFont } from '../viz/font.js';
-import { downloadProgress } from './download-progress.js';
-import { addModelOptions, type ModelOptions, positiveInt, reportBackend } from './options.js';
+} from '../explain/options.js';
+import { addModelOptions, loadEncoder, type ModelOptions, positiveInt } from './options.js';
 import { checkOutputFile, writeFileAtomic } from './output.js';
 
 interface ExplainCliOptions extends ModelOptions {
@@ -38,16 +32,6 @@ function outputKind(out: string | undefined): 'png' | 'html' | undefined {
   if (!kind) throw new UsageError(`--out must end in .png or .html, got "${out}"`);
   checkOutputFile(out);
   return kind;
-}
-
-function table(r: Explanation): string {
-  const lines = [`similarity ${r.similarity.toFixed(4)}    ${methodLine(r)}`];
-  for (const side of ['a', 'b'] as const) {
-    lines.push(`${side.toUpperCase()} ${r[side].text}`);
-    // Score first, so the column stays aligned whatever width a terminal gives CJK characters.
-    r[side].tokens.forEach((t, i) => lines.push(`  ${formatScore(r[side].scores[i]!).padStart(8)}  ${t}`));
-  }
-  return `${lines.join('\n')}\n`;
 }
 
 export function register(program: Command): void {
@@ -76,21 +60,21 @@ export function register(program: Command): void {
       ] as const) {
         if (s.trim() === '') throw new InputError(`${name} is empty: nothing to attribute`);
       }
-      const enc = await SentenceEncoder.load(o.model, {
-        onDownload: downloadProgress(),
-        backend: o.backend,
-        maxSeqLength: o.maxLength,
-        workers: 1,
-        allowNonFinite: o.allowNonfinite,
-      });
+      const [{ explain }, { attributionTable, renderAttributionPng }, { renderAttributionHtml }, { labelFont }] =
+        await Promise.all([
+          import('../explain/index.js'),
+          import('../viz/attribution.js'),
+          import('../viz/attribution-html.js'),
+          import('../viz/font.js'),
+        ]);
+      const enc = await loadEncoder(o, 1);
       let r: Explanation;
       try {
-        reportBackend(enc.backend);
         r = await explain(enc, s1, s2, { method: o.method, steps: o.steps });
       } finally {
         await enc.dispose();
       }
-      process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : table(r));
+      process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : attributionTable(r));
       if (!o.out || !kind) return;
       if (kind === 'png' && labelFont().file === null && process.env.SBERT_QUIET !== '1') {
         process.stderr.write(

@@ -1,8 +1,10 @@
-// Options shared by the commands that run the model.
+// Options shared by the commands that run the model, and the one place those commands load it.
 import { availableParallelism } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_NAMES, type BackendName } from '../backend/index.js';
+import { BACKEND_NAMES, type BackendName } from '../backend/names.js';
+import type { SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
+import { downloadProgress } from './download-progress.js';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -42,6 +44,24 @@ export function addModelOptions(cmd: Command): Command {
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES as string[]).default('auto'))
     .option('--max-length <n>', "truncate inputs to N tokens (default: the model's max_seq_length)", positiveInt)
     .option(...ALLOW_NONFINITE);
+}
+
+/**
+ * The model of `--model` with the options above, after a download on first use (its progress on stderr), and
+ * the line saying which backend runs it. tfjs and the engine are imported here, not where the command is
+ * defined: `sbert --help` and the input checks that come before this call never load them.
+ */
+export async function loadEncoder(o: ModelOptions, workers = o.workers): Promise<SentenceEncoder> {
+  const { SentenceEncoder } = await import('../encoder/sentence-encoder.js');
+  const enc = await SentenceEncoder.load(o.model, {
+    onDownload: downloadProgress(),
+    backend: o.backend,
+    workers,
+    maxSeqLength: o.maxLength,
+    allowNonFinite: o.allowNonfinite,
+  });
+  reportBackend(enc.backend);
+  return enc;
 }
 
 /** One line on stderr saying which backend runs the model (quiet when SBERT_QUIET=1). */

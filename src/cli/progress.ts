@@ -1,6 +1,10 @@
 // Progress bars on stderr (cli-progress), shared by `download` (bytes) and `encode` (sentences).
 // Off when the stream is not a terminal (pipes, CI logs) or when SBERT_PROGRESS=0.
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type * as CliProgress from 'cli-progress';
+
+// cli-progress is loaded only when a bar is drawn (on a terminal): pipes and CI logs never pay for it.
+const require = createRequire(import.meta.url);
 
 export interface ProgressOptions {
   /** Text before the bar, e.g. the file or model being processed. */
@@ -81,7 +85,8 @@ export function createProgressBar(opts: ProgressOptions = {}): ProgressBar {
   if (!(opts.enabled ?? progressEnabled(stream))) return DISABLED;
   const unit = opts.unit ?? 'items';
   let label = opts.label ?? '';
-  const bar = new cliProgress.SingleBar({
+  const { SingleBar } = require('cli-progress') as typeof CliProgress;
+  const bar = new SingleBar({
     stream: stream as NodeJS.WritableStream,
     // A forced-on bar on a non-TTY stream (tests, `enabled: true`) still draws.
     noTTYOutput: true,

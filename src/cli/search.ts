@@ -1,12 +1,10 @@
 // `sbert search --corpus FILE QUERY [QUERY ...] [--top-k K] [--json]`: the corpus sentences most similar to
 // each query by cosine of their embeddings (sentence-transformers' util.semantic_search).
 import { type Command, Option } from 'commander';
-import { SentenceEncoder } from '../encoder/sentence-encoder.js';
-import { downloadProgress } from './download-progress.js';
 import { semanticSearch } from '../encoder/similarity.js';
 import { InputError } from '../errors.js';
 import { type InputFormat, readSentences } from './input.js';
-import { addModelOptions, type ModelOptions, positiveInt, reportBackend, warnWorkers } from './options.js';
+import { addModelOptions, loadEncoder, type ModelOptions, positiveInt, warnWorkers } from './options.js';
 
 interface SearchCliOptions extends ModelOptions {
   corpus: string;
@@ -35,15 +33,8 @@ export function register(program: Command): void {
       for await (const s of readSentences(o.corpus, o.inputFormat)) corpus.push(s.text);
       if (!corpus.length) throw new InputError('the corpus has no sentences', o.corpus);
       warnWorkers(o.workers);
-      const enc = await SentenceEncoder.load(o.model, {
-        onDownload: downloadProgress(),
-        backend: o.backend,
-        workers: o.workers,
-        maxSeqLength: o.maxLength,
-        allowNonFinite: o.allowNonfinite,
-      });
+      const enc = await loadEncoder(o);
       try {
-        reportBackend(enc.backend);
         const [corpusVecs, queryVecs] = [await enc.encode(corpus), await enc.encode(queries)];
         semanticSearch(queryVecs, corpusVecs, { topK: o.topK }).forEach((hits, q) => {
           if (o.json) {

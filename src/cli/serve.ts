@@ -1,8 +1,7 @@
 // `sbert serve`: parses the flags and runs the HTTP server (src/server) until SIGTERM / SIGINT.
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { runServer } from '../server/run.js';
+import { SERVER_DEFAULTS } from '../server/defaults.js';
 import { downloadProgress } from './download-progress.js';
-import { SERVER_DEFAULTS } from '../server/server.js';
 import { addModelOptions, type ModelOptions, positiveInt } from './options.js';
 
 interface ServeCliOptions extends ModelOptions {
@@ -77,6 +76,8 @@ export function register(program: Command): void {
         .default('info'),
     )
     .action(async (o: ServeCliOptions) => {
+      // Fastify, prom-client and tfjs load only when the server starts.
+      const { runServer } = await import('../server/run.js');
       await runServer(
         {
           model: o.model,

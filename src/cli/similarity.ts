@@ -1,9 +1,7 @@
 // `sbert similarity S1 S2 [S3 ...]`: cosine similarity of S1 to each other sentence (the model card's widget).
 import type { Command } from 'commander';
-import { SentenceEncoder } from '../encoder/sentence-encoder.js';
-import { downloadProgress } from './download-progress.js';
 import { cosine } from '../encoder/similarity.js';
-import { addModelOptions, type ModelOptions, reportBackend } from './options.js';
+import { addModelOptions, loadEncoder, type ModelOptions } from './options.js';
 
 export function register(program: Command): void {
   addModelOptions(
@@ -13,15 +11,8 @@ export function register(program: Command): void {
     .argument('<others...>', 'sentences to compare it with')
     .option('--json', 'print JSON: {"source": ..., "similarities": [{"sentence", "score"}]}')
     .action(async (source: string, others: string[], o: ModelOptions & { json?: boolean }) => {
-      const enc = await SentenceEncoder.load(o.model, {
-        onDownload: downloadProgress(),
-        backend: o.backend,
-        maxSeqLength: o.maxLength,
-        workers: 1,
-        allowNonFinite: o.allowNonfinite,
-      });
+      const enc = await loadEncoder(o, 1);
       try {
-        reportBackend(enc.backend);
         const [first, ...rest] = await enc.encode([source, ...others]);
         const scores = rest.map((v, i) => ({ sentence: others[i]!, score: cosine(first!, v) }));
         if (o.json) {

@@ -3,9 +3,7 @@
 // lines before it are printed.
 import { InvalidArgumentError, type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { tokenizerFor } from '../encoder/load.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
-import { resolveModelDir } from '../loader/resolve.js';
 import { checkInputFile, HOLD_BYTES, type InputFormat, readTextItems, STDIN, unsettledLine } from './input.js';
 import type { Encoding } from '../tokenizer/index.js';
 
@@ -41,6 +39,10 @@ async function run(opts: TokenizeCliOptions): Promise<void> {
     throw new UsageError('--max-length must be at least 3 with --pairs');
   }
   if (opts.input) checkInputFile(opts.input);
+  const [{ tokenizerFor }, { resolveModelDir }] = await Promise.all([
+    import('../encoder/load.js'),
+    import('../loader/resolve.js'),
+  ]);
   const tok = tokenizerFor(resolveModelDir(opts.model));
   const encodeOpts = opts.maxLength === undefined ? {} : { maxLength: opts.maxLength };
 

@@ -3,6 +3,9 @@
 import { splitByLength } from '../model/batching.js';
 import type { Encoding } from '../tokenizer/index.js';
 
+/** Padded tokens per forward on CPU backends (16 × 512; BERT-base then peaks near 1.5 GiB of wasm heap). */
+export const MAX_FORWARD_TOKENS = 8192;
+
 /** One padded batch, flattened row-major [batch, length], ready for the model (or a worker). */
 export interface BatchJob {
   ids: Int32Array;

@@ -13,7 +13,7 @@ import { type BertInputs, BertModel } from '../model/bert.js';
 import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
 import { maxTokens } from '../loader/config.js';
 import type { Encoding, Tokenizer } from '../tokenizer/index.js';
-import { type BatchJob, cpuChunks, padBatch, planBatches } from './batches.js';
+import { type BatchJob, cpuChunks, MAX_FORWARD_TOKENS, padBatch, planBatches } from './batches.js';
 import { loadModelAndTokenizer } from './load.js';
 import { type BatchSettings, runBatch } from './run-batch.js';
 import { shareWeights } from './shared-weights.js';
@@ -52,10 +52,10 @@ export interface EncodeOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+export { MAX_FORWARD_TOKENS };
+
 /** Backends that run the forward on a GPU; the rest (wasm, cpu, tensorflow) compute on the CPU. */
 export const GPU_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
-/** Padded tokens per forward on CPU backends (16 × 512; BERT-base then peaks near 1.5 GiB of wasm heap). */
-export const MAX_FORWARD_TOKENS = 8192;
 
 /** Sentences per call below which a worker pool does not pay for its start-up. */
 export const POOL_THRESHOLD = 256;

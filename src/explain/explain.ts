@@ -10,23 +10,16 @@ import type { Encoding } from '../tokenizer/index.js';
 import {
   type Attributable,
   attentionRollout,
-  checkSteps,
   DEFAULT_STEPS,
   embeddingGradient,
   integratedGradients,
   rowDots,
   type SentenceIds,
 } from './methods.js';
+import { type AttributionMethod, checkExplainOptions } from './options.js';
 import { checkTarget, type Embedding, type ExplainTarget, embeddings, targetValues } from './target.js';
 
-export type AttributionMethod = 'gradient' | 'gradient_x_input' | 'integrated_gradients' | 'attention_rollout';
-export const ATTRIBUTION_METHODS: readonly AttributionMethod[] = [
-  'gradient',
-  'gradient_x_input',
-  'integrated_gradients',
-  'attention_rollout',
-];
-export const DEFAULT_METHOD: AttributionMethod = 'integrated_gradients';
+export { ATTRIBUTION_METHODS, type AttributionMethod, checkExplainOptions, DEFAULT_METHOD } from './options.js';
 
 export interface ExplainOptions {
   /**
@@ -161,16 +154,6 @@ function checkFinite(ctx: Context, what: string, values: ArrayLike<number>): voi
       );
     }
   }
-}
-
-/** Checks `opts` (before any work: the CLI calls it before it loads the model) and returns the method. */
-export function checkExplainOptions(opts: ExplainOptions): AttributionMethod {
-  const method = opts.method ?? DEFAULT_METHOD;
-  if (!ATTRIBUTION_METHODS.includes(method)) {
-    throw new UsageError(`unknown method "${method}" (choose from ${ATTRIBUTION_METHODS.join(', ')})`);
-  }
-  if (opts.steps !== undefined) checkSteps(opts.steps);
-  return method;
 }
 
 function sentence(ctx: Context, encoder: SentenceEncoder, text: string, which: string): Encoding {

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import type { BertInputs, BertModel } from '../model/bert.js';
 import { gradients, wordEmbeddingRows } from '../model/gradients.js';
 import { type Embedding, type ExplainTarget, targetValues } from './target.js';
+import { checkSteps } from './options.js';
 
 /** One tokenized sentence: ids with its special tokens, token types (zeros when absent). */
 export interface SentenceIds {
@@ -23,7 +24,6 @@ export interface Attributable {
 
 /** The default number of integrated-gradients steps (grads.json's). */
 export const DEFAULT_STEPS = 52;
-export const MAX_STEPS = 10_000;
 /**
  * Tokens (steps × length) per forward-and-backward of integrated gradients: a backward pass holds every activation
  * and its gradient at once (docs/explain.md has the memory per token), and time per token hardly depends on it.
@@ -181,12 +181,6 @@ export async function integratedGradients(
     return { attributions, value, baselineValue, completenessError: sum - (value - baselineValue), steps };
   } finally {
     tf.dispose([x, base, diff, total]);
-  }
-}
-
-export function checkSteps(steps: number): void {
-  if (!(Number.isInteger(steps) && steps >= 1 && steps <= MAX_STEPS)) {
-    throw new UsageError(`steps must be an integer in 1..${MAX_STEPS}, got ${steps}`);
   }
 }
 

@@ -4,6 +4,7 @@ import { own } from '../io/json.js';
 import { readJson } from './json.js';
 
 export type PoolingMode = 'mean' | 'cls' | 'max' | 'mean_sqrt_len';
+export const POOLING_MODES: readonly PoolingMode[] = ['mean', 'cls', 'max', 'mean_sqrt_len'];
 export interface PoolingConfig {
   mode: PoolingMode;
 }

@@ -1,11 +1,10 @@
 // Sentence-transformers' Pooling module (sentence_transformers/models/Pooling.py) and F.normalize.
 import * as tf from '@tensorflow/tfjs-core';
-import type { PoolingMode } from '../loader/pooling-config.js';
+import { POOLING_MODES, type PoolingMode } from '../loader/pooling-config.js';
 import { floatMask } from './mask.js';
 
 // One definition of the modes (the loader's, which reads them from 1_Pooling/config.json).
-export type { PoolingMode };
-export const POOLING_MODES: readonly PoolingMode[] = ['mean', 'cls', 'max', 'mean_sqrt_len'];
+export { POOLING_MODES, type PoolingMode };
 
 /** hidden: [B, L, H]; mask: [B, L] (1 = token) → [B, H] */
 export function pool(hidden: tf.Tensor3D, mask: tf.Tensor2D, mode: PoolingMode): tf.Tensor2D {

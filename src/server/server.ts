@@ -9,13 +9,9 @@ import Fastify, {
 } from 'fastify';
 import type { BackendName } from '../backend/index.js';
 import { InputError, UsageError, messageOf } from '../errors.js';
-import {
-  type EncoderLoadOptions,
-  GPU_BACKENDS,
-  MAX_FORWARD_TOKENS,
-  SentenceEncoder,
-} from '../encoder/sentence-encoder.js';
+import { type EncoderLoadOptions, GPU_BACKENDS, SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { bearerAuth } from './auth.js';
+import { SERVER_DEFAULTS } from './defaults.js';
 import { Batcher } from './batcher.js';
 import { ServerContext, type ServerLimits } from './context.js';
 import { ApiError } from './errors.js';
@@ -25,6 +21,8 @@ import { CLIENT_CLOSED, ServerMetrics, UNMATCHED_ROUTE } from './metrics.js';
 import { probeRoutes } from './routes/health.js';
 import { openAiRoutes } from './routes/openai.js';
 import { teiRoutes } from './routes/tei.js';
+
+export { SERVER_DEFAULTS };
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -83,16 +81,6 @@ export interface SbertServer {
   /** Stops taking requests (new connections are refused, /ready says 503), finishes those in flight, frees the model. */
   shutdown(): Promise<void>;
 }
-
-export const SERVER_DEFAULTS = {
-  host: '127.0.0.1',
-  port: 8080,
-  batchSize: 32,
-  maxBatchTokens: MAX_FORWARD_TOKENS,
-  maxQueue: 4096,
-  maxInputs: 2048,
-  payloadLimit: 2_000_000,
-} as const;
 
 function limitsOf(o: ServerOptions): ServerLimits {
   const limits: ServerLimits = {

@@ -72,6 +72,17 @@ export function methodLine(v: AttributionView): string {
   return parts.join('  ·  ');
 }
 
+/** The scores as `sbert explain` prints them: a caption, then each sentence with one score per token. */
+export function attributionTable(r: AttributionView): string {
+  const lines = [`similarity ${r.similarity.toFixed(4)}    ${methodLine(r)}`];
+  for (const side of ['a', 'b'] as const) {
+    lines.push(`${side.toUpperCase()} ${r[side].text}`);
+    // Score first, so the column stays aligned whatever width a terminal gives CJK characters.
+    r[side].tokens.forEach((t, i) => lines.push(`  ${formatScore(r[side].scores[i]!).padStart(8)}  ${t}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 /** What a colour means for this method (the legend's caption). */
 export function legendCaption(method: string): string {
   return method === 'attention_rollout'
