@@ -1,6 +1,6 @@
 // `sbert tokenize`: texts (JSONL strings by default, or plain lines) → one JSON encoding per text on stdout, as
-// HF's fast tokenizer (BertTokenizerFast, XLMRobertaTokenizer) gives it. A bad line stops the run with its number (exit 2), as in `sbert encode`; the
-// lines before it are printed.
+// HF's fast tokenizer (BertTokenizerFast, XLMRobertaTokenizer) gives it. A bad line stops the run with its number
+// (exit 2), as in `sbert encode`; the lines before it are printed.
 import { InvalidArgumentError, type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';

@@ -80,9 +80,9 @@ export interface DumpOptions {
 }
 
 /**
- * Runs `model` on one batch of `encodings`, padded to one length (`tokenizer.encodeBatch` pads), and returns the tensors to write: `input_ids`,
- * `attention_mask`, `token_type_ids` (int32, `[B, L]`), then the selected activations (float32,
- * padded positions included, as PyTorch computes them there too).
+ * Runs `model` on one batch of `encodings`, padded to one length (`tokenizer.encodeBatch` pads), and returns the
+ * tensors to write: `input_ids`, `attention_mask`, `token_type_ids` (int32, `[B, L]`), then the selected
+ * activations (float32, padded positions included, as PyTorch computes them there too).
  */
 export async function dumpActivations(
   model: BertModel,

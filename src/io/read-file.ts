@@ -164,9 +164,9 @@ export function readTextOfKind(path: string, kind: FileKind, what?: string): str
 }
 
 /**
- * A text input read as a stream (`--input`, `--corpus`, `--data`; bytes unless `encoding`): a regular file, or a FIFO, which is how a shell hands
- * over a pipe (`--input <(zcat big.gz)`) and is then the user's own stream, like stdin. Devices (`/dev/zero`
- * never ends), sockets and directories are refused before anything is read.
+ * A text input read as a stream (`--input`, `--corpus`, `--data`; bytes unless `encoding`): a regular file, or a
+ * FIFO, which is how a shell hands over a pipe (`--input <(zcat big.gz)`) and is then the user's own stream, like
+ * stdin. Devices (`/dev/zero` never ends), sockets and directories are refused before anything is read.
  */
 export function openInputStream(path: string, encoding?: BufferEncoding): ReadStream {
   let st: Stats;

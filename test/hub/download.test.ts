@@ -207,15 +207,18 @@ describe('downloadModel', () => {
     const dir = join(tmp, 'm');
     const res = await downloadModel(ID, { endpoint: h.url, dir, stallTimeoutMs: 300 });
     expectSameFiles(dir, h.opts.repos[ID]!, WANTED);
-    // Data already received is never lost to the stall timer; but a machine too busy to read the socket for
-    // 300 ms can see a stall before the last of the 800 000 bytes arrived: only the bound is certain.
-    const ranges = h
+    // Data already received is never lost to the stall timer. When the limit passes is up to the clock: a
+    // machine too busy to run this process for 300 ms sees a stall before the last of the 800 000 bytes, or
+    // one more on a resumed transfer (the server and the client share this event loop, and timers run before
+    // sockets are read). So only the order is certain: each resume starts where the bytes so far ended.
+    const starts = h
       .bodyGets()
       .filter((r) => r.path === `/cdn/${ID}/pytorch_model.bin`)
-      .map((r) => r.range);
-    expect(ranges).toHaveLength(2);
-    expect(ranges[0]).toBeUndefined();
-    expect(Number(/^bytes=(\d+)-$/.exec(ranges[1] ?? 'bytes=0-')![1])).toBeLessThanOrEqual(800_000);
+      .map((r) => (r.range === undefined ? 0 : Number(/^bytes=(\d+)-$/.exec(r.range)![1])));
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    expect(starts[0]).toBe(0);
+    expect(starts[1]!).toBeLessThanOrEqual(800_000);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]!).toBeGreaterThanOrEqual(starts[i - 1]!);
     expect(res.downloadedBytes).toBe(res.totalBytes);
   });
 
