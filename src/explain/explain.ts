@@ -5,7 +5,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { InputError, UsageError } from '../errors.js';
-import { firstNonFinite } from '../loader/finite.js';
 import type { BertModel } from '../model/bert.js';
 import type { Encoding } from '../tokenizer/index.js';
 import {
@@ -124,8 +123,6 @@ export async function explainSentence(
  */
 interface Context {
   model: BertModel;
-  /** The weights file, named by the error for an output that is not finite. */
-  source: string;
   embedding: Embedding;
   keep: ReadonlySet<number>;
   padId: number;
@@ -136,7 +133,6 @@ function contextOf(encoder: SentenceEncoder): Context {
   const t = encoder.tokenizer;
   return {
     model: encoder.model,
-    source: encoder.loaded.weightsFile,
     embedding: { pooling: encoder.pooling, normalize: encoder.loaded.normalize ?? false },
     keep: new Set([t.clsId, t.sepId]),
     padId: t.padId,
@@ -214,21 +210,11 @@ async function alone(
     const tokenTypeIds = tf.tensor2d(Int32Array.from(s.tokenTypeIds ?? new Array<number>(L).fill(0)), [1, L], 'int32');
     return read(ctx.model.forward({ inputIds, attentionMask, tokenTypeIds }).lastHiddenState, attentionMask);
   });
-  let data: Float32Array;
   try {
-    data = Float32Array.from(await out.data());
+    return Float32Array.from(await out.data());
   } finally {
     out.dispose();
   }
-  // As SentenceEncoder.encode: weights loaded with allowNonFinite never turn into NaN scores.
-  const bad = firstNonFinite(data);
-  if (bad >= 0) {
-    throw new InputError(
-      `the model's output is not finite (${data[bad]}): its weights overflow or hold NaN/Inf; nothing to attribute`,
-      ctx.source,
-    );
-  }
-  return data;
 }
 
 interface Attribution {
