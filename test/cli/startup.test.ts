@@ -88,6 +88,10 @@ describe('the CLI loads the engine only for the work that needs it', () => {
       expect([r.code, r.stderr], args[0]).toEqual([2, error]);
       expect(engineIn(r), args[0]).toEqual([]);
     }
+    // A usage error in explain's options (checked by the library's own check, light enough to load first): exit 1.
+    const r = await traced(['explain', '--model', fixture('tiny', 'st'), '--steps', '99999', 'a', 'b']);
+    expect([r.code, r.stderr]).toEqual([1, 'error: steps must be an integer in 1..10000, got 99999\n']);
+    expect(engineIn(r)).toEqual([]);
   });
 
   it('tokenize and inspect run without tfjs; encode loads it (the trace sees it when it is there)', async () => {
