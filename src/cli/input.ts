@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { InputError, messageOf, UsageError } from '../errors.js';
 import { MAX_JSON_DEPTH, scanJson } from '../io/json.js';
 import { openInputStream, openRegularFile } from '../io/read-file.js';
-import { loneSurrogateAt } from '../tokenizer/index.js';
+import { loneSurrogateAt } from '../tokenizer/offsets.js';
 import { JsonStringScanner, stringPrefixValue } from './json-prefix.js';
 
 export type InputFormat = 'lines' | 'jsonl';
