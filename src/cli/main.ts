@@ -18,6 +18,7 @@ const COMMANDS: (() => Promise<{ register(program: Command): void }>)[] = [
   () => import('./dump.js'),
   () => import('./serve.js'),
   () => import('./explain.js'),
+  () => import('./explore.js'),
 ];
 
 const ENVIRONMENT = `

@@ -1,10 +1,12 @@
-// `sbert serve`: parses the flags and runs the HTTP server (src/server) until SIGTERM / SIGINT.
+// `sbert serve`: parses the flags and runs the HTTP server (src/server) until SIGTERM / SIGINT; `--ui` adds the
+// internals explorer (src/server/explorer). `sbert explore` (explore.ts) takes the same flags.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { SERVER_DEFAULTS } from '../server/defaults.js';
+import type { RunHooks } from '../server/run.js';
 import { downloadProgress } from './download-progress.js';
 import { addModelOptions, type ModelOptions, positiveInt } from './options.js';
 
-interface ServeCliOptions extends ModelOptions {
+export interface ServeCliOptions extends ModelOptions {
   host: string;
   port: number;
   apiKey?: string;
@@ -16,6 +18,7 @@ interface ServeCliOptions extends ModelOptions {
   workers?: number;
   modelName?: string;
   logLevel: string;
+  ui?: boolean;
 }
 
 function portNumber(value: string): number {
@@ -32,14 +35,9 @@ function workerCount(value: string): number {
   return n;
 }
 
-export function register(program: Command): void {
-  addModelOptions(
-    program
-      .command('serve')
-      .description(
-        'HTTP server: OpenAI /v1/embeddings, text-embeddings-inference /embed and /similarity, probes, Prometheus /metrics',
-      ),
-  )
+/** The server's flags (`serve` and `explore`); `logLevel` is the default of `--log-level`. */
+export function addServeOptions(cmd: Command, logLevel = 'info'): Command {
+  return addModelOptions(cmd)
     .option(
       '--host <host>',
       'address to listen on (0.0.0.0 for every interface, e.g. in a container)',
@@ -73,30 +71,46 @@ export function register(program: Command): void {
     .addOption(
       new Option('--log-level <level>', 'JSON logs on stdout')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-        .default('info'),
-    )
-    .action(async (o: ServeCliOptions) => {
-      // Fastify, prom-client and tfjs load only when the server starts.
-      const { runServer } = await import('../server/run.js');
-      await runServer(
-        {
-          model: o.model,
-          onDownload: downloadProgress(),
-          backend: o.backend,
-          maxSeqLength: o.maxLength,
-          host: o.host,
-          port: o.port,
-          apiKey: o.apiKey,
-          batchSize: o.batchSize,
-          maxBatchTokens: o.maxBatchTokens,
-          maxQueue: o.maxQueue,
-          maxInputs: o.maxInputs,
-          payloadLimit: o.payloadLimit,
-          workers: o.workers,
-          modelName: o.modelName,
-          logLevel: o.logLevel,
-        },
-        { status: (line) => process.stderr.write(`sbert: ${line}\n`) },
-      );
-    });
+        .default(logLevel),
+    );
+}
+
+/** Runs the server the flags describe until SIGTERM / SIGINT. */
+export async function serveWith(o: ServeCliOptions, hooks: RunHooks = {}): Promise<void> {
+  // Fastify, prom-client and tfjs load only when the server starts.
+  const { runServer } = await import('../server/run.js');
+  const explorer = o.ui ? (await import('../server/explorer/index.js')).explorerPlugins() : {};
+  await runServer(
+    {
+      model: o.model,
+      onDownload: downloadProgress(),
+      backend: o.backend,
+      maxSeqLength: o.maxLength,
+      host: o.host,
+      port: o.port,
+      apiKey: o.apiKey,
+      batchSize: o.batchSize,
+      maxBatchTokens: o.maxBatchTokens,
+      maxQueue: o.maxQueue,
+      maxInputs: o.maxInputs,
+      payloadLimit: o.payloadLimit,
+      workers: o.workers,
+      modelName: o.modelName,
+      logLevel: o.logLevel,
+      ...explorer,
+    },
+    { status: (line) => process.stderr.write(`sbert: ${line}\n`), ...hooks },
+  );
+}
+
+export function register(program: Command): void {
+  addServeOptions(
+    program
+      .command('serve')
+      .description(
+        'HTTP server: OpenAI /v1/embeddings, text-embeddings-inference /embed and /similarity, probes, Prometheus /metrics',
+      ),
+  )
+    .option('--ui', 'also serve the internals explorer (a web page) at /')
+    .action((o: ServeCliOptions) => serveWith(o));
 }
