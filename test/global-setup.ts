@@ -10,6 +10,7 @@ export default function setup(): void {
       stdio: 'pipe',
     });
     execFileSync(process.execPath, [`${ROOT}/scripts/types-shim.mjs`], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [`${ROOT}/scripts/build-ui.mjs`], { cwd: ROOT, stdio: 'pipe' }); // the explorer's page
   } catch (e) {
     const out = (e as { stdout?: Buffer }).stdout?.toString() ?? String(e);
     process.stderr.write(`global-setup: tsc reported errors (dist/ still emitted):\n${out.slice(0, 2000)}\n`);

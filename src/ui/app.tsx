@@ -85,10 +85,27 @@ function Tabs(p: { tab: Tab; onTab: (t: Tab) => void }): JSX.Element {
   );
 }
 
+/** The page: asks for the API key when a request answers 401, and runs everything again with it. */
 export function App(): JSX.Element {
   const [keyEpoch, setKeyEpoch] = useState(0);
   const [needKey, setNeedKey] = useState(false);
   const onFailure = useCallback((status: number) => status === 401 && setNeedKey(true), []);
+  return (
+    <FailureContext.Provider value={onFailure}>
+      {needKey && (
+        <KeyForm
+          onKey={() => {
+            setNeedKey(false);
+            setKeyEpoch((n) => n + 1);
+          }}
+        />
+      )}
+      <Explorer keyEpoch={keyEpoch} />
+    </FailureContext.Provider>
+  );
+}
+
+function Explorer({ keyEpoch }: { keyEpoch: number }): JSX.Element {
   const [draft, setDraft] = useState<string[]>(initialTexts);
   const [committed, setCommitted] = useState<{ texts: string[]; run: number }>(() => ({
     texts: initialTexts().filter((t, i) => i === 0 || t.trim() !== ''),
@@ -123,7 +140,7 @@ export function App(): JSX.Element {
   const empty = draft[0]!.trim() === '';
 
   return (
-    <FailureContext.Provider value={onFailure}>
+    <>
       <header class="top">
         <h1>sbert-tfjs explorer</h1>
         <Loaded request={info} what="the model">
@@ -136,14 +153,6 @@ export function App(): JSX.Element {
           )}
         </Loaded>
       </header>
-      {needKey && (
-        <KeyForm
-          onKey={() => {
-            setNeedKey(false);
-            setKeyEpoch((n) => n + 1);
-          }}
-        />
-      )}
       <form class="card inputs" onSubmit={submit} aria-label="sentences">
         {(['A', 'B'] as const).map((name, i) => (
           <label key={name} class="sentence">
@@ -172,7 +181,7 @@ export function App(): JSX.Element {
             {(d) => (
               <p class="big">
                 similarity of A and B{' '}
-                <output id="similarity" data-value={String(d.similarity)}>
+                <output id="similarity" data-value={String(d.similarity)} data-run={committed.run}>
                   {f32(d.similarity)}
                 </output>{' '}
                 <span class="sub">
@@ -208,6 +217,6 @@ export function App(): JSX.Element {
           </main>
         )}
       </Loaded>
-    </FailureContext.Provider>
+    </>
   );
 }

@@ -79,11 +79,12 @@ export function gradientCss(map: ColorMap): string {
 
 /** RGBA pixels of row-major values: the image a heatmap scales up. */
 export function pixels(map: ColorMap, values: Float32Array, out = new Uint8ClampedArray(values.length * 4)) {
+  const lut = map.kind === 'sequential' ? VIRIDIS : RDBU;
   for (let i = 0; i < values.length; i++) {
-    const [r, g, b] = rgbOf(map, values[i]!);
-    out[i * 4] = r;
-    out[i * 4 + 1] = g;
-    out[i * 4 + 2] = b;
+    const j = index(map, values[i]!);
+    out[i * 4] = j < 0 ? 255 : lut[j * 3]!;
+    out[i * 4 + 1] = j < 0 ? 0 : lut[j * 3 + 1]!;
+    out[i * 4 + 2] = j < 0 ? 255 : lut[j * 3 + 2]!;
     out[i * 4 + 3] = 255;
   }
   return out;

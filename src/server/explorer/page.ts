@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { labelFont } from '../../viz/font.js';
-import { ApiError } from '../errors.js';
 
 /** dist/ui of this package, from src/server/explorer (tests) or dist/src/server/explorer (the build) alike. */
 export function uiDir(): string {
@@ -54,9 +53,8 @@ function cjkFont(): string | undefined {
 /** Serves the page; `dir` holds the built bundle (default: this package's dist/ui). */
 export async function explorerPage(app: FastifyInstance, dir = uiDir()): Promise<void> {
   if (!existsSync(join(dir, 'index.html'))) {
-    app.get('/', async () => {
-      throw new ApiError(503, `the explorer's page is not built (no ${join(dir, 'index.html')}): run npm run build`);
-    });
+    const why = `the explorer's page is not built (no ${join(dir, 'index.html')}): run npm run build`;
+    app.get('/', async (_request, reply) => reply.code(503).type('text/plain; charset=utf-8').send(`${why}\n`));
     return;
   }
   await app.register(fastifyStatic, { root: dir, prefix: '/ui/', index: false, maxAge: 0 });

@@ -52,7 +52,11 @@ function Grid(p: { o: AttentionOverview; selected: Selected | null; onSelect: (s
     refs.current[next.layer * heads + next.head]?.focus();
   };
   return (
-    <table class="thumb-grid" aria-label="attention of every head: rows are layers, columns are heads">
+    <table
+      class="thumb-grid"
+      aria-label="attention of every head: rows are layers, columns are heads"
+      data-tokens={p.o.tokens.length}
+    >
       <thead>
         <tr>
           <th scope="col" class="thumb-corner">

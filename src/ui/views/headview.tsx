@@ -3,7 +3,7 @@
 // point at a token to see only its lines; toggle heads with their buttons. Long inputs draw each query's
 // strongest keys only (until a token is chosen), so 512 tokens stay responsive.
 import type { JSX } from 'preact';
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { FONT } from '../fonts.js';
 
 /** Paul Tol's colour-blind-safe qualitative schemes (muted, then bright): each head its colour and number. */
@@ -34,6 +34,30 @@ const TOP_KEYS = 3;
 
 type Side = 'left' | 'right';
 
+/** The `n` largest entries' indices of a row, by one pass (no sort of the whole row). */
+export function topIndices(row: Float32Array, n: number): number[] {
+  const best: number[] = [];
+  for (let j = 0; j < row.length; j++) {
+    if (best.length === n && row[j]! <= row[best[n - 1]!]!) continue;
+    let i = Math.min(best.length, n - 1);
+    best[i] = j;
+    while (i > 0 && row[best[i - 1]!]! < row[j]!) {
+      best[i] = best[i - 1]!;
+      best[--i] = j;
+    }
+  }
+  return best;
+}
+
+/** Lines of one head at one opacity: [q0, k0, q1, k1, ...]. */
+interface LineGroup {
+  head: number;
+  alpha: number;
+  qk: number[];
+}
+
+const LEVELS = 16;
+
 export function HeadView(p: {
   tokens: string[];
   /** [heads, L, L] */
@@ -44,52 +68,72 @@ export function HeadView(p: {
   const L = p.tokens.length;
   const [on, setOn] = useState<boolean[]>(() => Array.from({ length: p.heads }, () => true));
   const [focus, setFocus] = useState<{ side: Side; index: number } | null>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewHeight, setViewHeight] = useState(640);
   const canvas = useRef<HTMLCanvasElement>(null);
+  const scroller = useRef<HTMLDivElement>(null);
   const tokenRefs = useRef<Record<Side, (HTMLButtonElement | null)[]>>({ left: [], right: [] });
   // A new layer: every head on again.
   useEffect(() => setOn(Array.from({ length: p.heads }, () => true)), [p.attention, p.heads]);
 
-  useLayoutEffect(() => {
-    const c = canvas.current!;
-    const dpr = window.devicePixelRatio || 1;
-    c.width = WIDTH * dpr;
-    c.height = L * ROW * dpr;
-    c.style.width = `${WIDTH}px`;
-    c.style.height = `${L * ROW}px`;
-    const ctx = c.getContext('2d')!;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, WIDTH, L * ROW);
-    const active = on.flatMap((v, h) => (v ? [h] : []));
+  // What to draw, grouped by head and opacity so that each group is one stroke.
+  const groups = useMemo((): LineGroup[] => {
+    const out: LineGroup[] = [];
     const topOnly = !focus && L > LONG;
-    ctx.lineWidth = 2;
-    const line = (q: number, k: number, w: number) => {
-      if (w < 0.01) return;
-      ctx.globalAlpha = Math.min(1, w);
-      ctx.beginPath();
-      ctx.moveTo(0, q * ROW + ROW / 2);
-      ctx.lineTo(WIDTH, k * ROW + ROW / 2);
-      ctx.stroke();
-    };
-    for (const h of active) {
-      ctx.strokeStyle = HEAD_COLORS[h % HEAD_COLORS.length]!;
+    on.forEach((shown, h) => {
+      if (!shown) return;
+      const levels: number[][] = Array.from({ length: LEVELS }, () => []);
+      const add = (q: number, k: number, w: number) => {
+        if (w >= 0.01) levels[Math.min(LEVELS - 1, Math.floor(w * LEVELS))]!.push(q, k);
+      };
       const A = p.attention.subarray(h * L * L, (h + 1) * L * L);
       for (let q = 0; q < L; q++) {
         if (focus?.side === 'left' && focus.index !== q) continue;
         const row = A.subarray(q * L, (q + 1) * L);
-        if (focus?.side === 'right') {
-          line(q, focus.index, row[focus.index]!);
-        } else if (topOnly) {
-          const best = Array.from(row.keys())
-            .sort((a, b) => row[b]! - row[a]!)
-            .slice(0, TOP_KEYS);
-          for (const k of best) line(q, k, row[k]!);
-        } else {
-          for (let k = 0; k < L; k++) line(q, k, row[k]!);
-        }
+        if (focus?.side === 'right') add(q, focus.index, row[focus.index]!);
+        else if (topOnly) for (const k of topIndices(row, TOP_KEYS)) add(q, k, row[k]!);
+        else for (let k = 0; k < L; k++) add(q, k, row[k]!);
       }
+      levels.forEach((qk, i) => qk.length && out.push({ head: h, alpha: (i + 0.5) / LEVELS, qk }));
+    });
+    return out;
+  }, [on, focus, p.attention, L]);
+
+  // The canvas covers the visible part of the scrolling columns only (a 512-token layer is 11 000 px tall).
+  useLayoutEffect(() => {
+    const c = canvas.current!;
+    const height = Math.min(L * ROW, viewHeight);
+    const dpr = window.devicePixelRatio || 1;
+    c.width = WIDTH * dpr;
+    c.height = height * dpr;
+    c.style.width = `${WIDTH}px`;
+    c.style.height = `${height}px`;
+    const ctx = c.getContext('2d')!;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, WIDTH, height);
+    ctx.lineWidth = 2;
+    const y = (i: number) => i * ROW + ROW / 2 - scrollTop;
+    for (const g of groups) {
+      ctx.strokeStyle = HEAD_COLORS[g.head % HEAD_COLORS.length]!;
+      ctx.globalAlpha = g.alpha;
+      ctx.beginPath();
+      for (let i = 0; i < g.qk.length; i += 2) {
+        const [y0, y1] = [y(g.qk[i]!), y(g.qk[i + 1]!)];
+        if ((y0 < 0 && y1 < 0) || (y0 > height && y1 > height)) continue;
+        ctx.moveTo(0, y0);
+        ctx.lineTo(WIDTH, y1);
+      }
+      ctx.stroke();
     }
     ctx.globalAlpha = 1;
-  }, [on, focus, p.attention, L]);
+  }, [groups, scrollTop, viewHeight, L]);
+
+  useLayoutEffect(() => {
+    const el = scroller.current!;
+    const ro = new ResizeObserver(() => setViewHeight(el.clientHeight || 640));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
 
   const moveFocus = (e: KeyboardEvent, side: Side, i: number) => {
     const next =
@@ -166,10 +210,12 @@ export function HeadView(p: {
         Left: attending (query) tokens; right: attended (key) tokens; line opacity = attention weight.
         {L > LONG && ` With ${L} tokens each query shows its ${TOP_KEYS} strongest keys until you choose a token.`}
       </p>
-      <div class="hv-scroll">
+      <div class="hv-scroll" ref={scroller} onScroll={(e) => setScrollTop((e.target as HTMLDivElement).scrollTop)}>
         <div class="hv-body">
           {column('left')}
-          <canvas ref={canvas} />
+          <div class="hv-lines" style={{ width: `${WIDTH}px`, height: `${L * ROW}px` }}>
+            <canvas ref={canvas} />
+          </div>
           {column('right')}
         </div>
       </div>
