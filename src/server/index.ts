@@ -7,3 +7,6 @@ export { ApiError, type ApiErrorDetails, type TeiErrorType } from './errors.js';
 export { useErrorShape, clientGone, vectorJson, vectorBase64, type ErrorShape } from './http.js';
 export { Batcher, type BatcherOptions, type BatchStats } from './batcher.js';
 export { inProcessExecutor, workerExecutor, type Executor } from './executor.js';
+// The internals explorer (`sbert serve --ui`): its page and JSON routes as plugins, and the JSON's types.
+export { explorerPage, explorerPlugins, explorerRoutes, uiDir } from './explorer/index.js';
+export type * from './explorer/types.js';

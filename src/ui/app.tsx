@@ -1,14 +1,15 @@
 // The explorer page: two sentences in, six views of what the model does with them. The sentences are committed
 // with Run (or Enter) and kept in the URL (?a=…&b=…) so a view can be shared; each view asks the server for
-// its own data when first opened and keeps it while other tabs are shown.
+// its own data when it is shown, and keeps it while other tabs are.
 import type { JSX } from 'preact';
-import { useCallback, useRef, useState } from 'preact/hooks';
+import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ExplorerInfo, SimilarityResponse } from '../server/explorer/types.js';
 import { getJson, postJson, setApiKey } from './api.js';
-import { FailureContext, Loaded, useRequest } from './request.js';
+import { FailureContext, Loaded, type RequestState, useRequest } from './request.js';
 import { f32 } from './tensor.js';
 import { AblationView } from './views/ablation.js';
 import { AttentionView } from './views/attention.js';
+import { AttributionsView } from './views/attributions.js';
 import { HooksView } from './views/hooks.js';
 import { LayersView } from './views/layers.js';
 import { TokensView } from './views/tokens.js';
@@ -17,6 +18,7 @@ const TABS = [
   { id: 'tokens', name: 'Tokens' },
   { id: 'attention', name: 'Attention' },
   { id: 'layers', name: 'Similarity by layer' },
+  { id: 'attributions', name: 'Attributions' },
   { id: 'ablation', name: 'Head ablation' },
   { id: 'hooks', name: 'Hook points' },
 ] as const;
@@ -85,6 +87,31 @@ function Tabs(p: { tab: Tab; onTab: (t: Tab) => void }): JSX.Element {
   );
 }
 
+/** One view with the sentences it shows (the layers view reads the headline's similarity request). */
+function View(p: {
+  tab: Tab;
+  texts: string[];
+  run: number;
+  info: ExplorerInfo;
+  similarity: RequestState<SimilarityResponse> | null;
+}): JSX.Element {
+  const { texts, run, info: m } = p;
+  switch (p.tab) {
+    case 'tokens':
+      return <TokensView texts={texts} run={run} />;
+    case 'attention':
+      return <AttentionView texts={texts} run={run} />;
+    case 'layers':
+      return <LayersView similarity={p.similarity} />;
+    case 'attributions':
+      return <AttributionsView texts={texts} run={run} methods={m.attributionMethods} steps={m.attributionSteps} />;
+    case 'ablation':
+      return <AblationView texts={texts} run={run} layers={m.layers} heads={m.heads} />;
+    case 'hooks':
+      return <HooksView texts={texts} run={run} hookNames={m.hookNames} />;
+  }
+}
+
 /** The page: asks for the API key when a request answers 401, and runs everything again with it. */
 export function App(): JSX.Element {
   const [keyEpoch, setKeyEpoch] = useState(0);
@@ -112,9 +139,15 @@ function Explorer({ keyEpoch }: { keyEpoch: number }): JSX.Element {
     run: 1,
   }));
   const [tab, setTab] = useState<Tab>('tokens');
-  const [visited, setVisited] = useState<Set<Tab>>(() => new Set(['tokens']));
   const { texts } = committed;
   const run = committed.run * 1000 + keyEpoch;
+  // The sentences each view last showed: a hidden view keeps its data and asks for nothing until it is shown
+  // again (attributions of a long text cost seconds), then catches up with the sentences of the latest Run.
+  const [shown, setShown] = useState<Partial<Record<Tab, { texts: string[]; run: number }>>>({});
+  useLayoutEffect(
+    () => setShown((v) => (v[tab]?.run === run && v[tab]?.texts === texts ? v : { ...v, [tab]: { texts, run } })),
+    [tab, run, texts],
+  );
 
   const info = useRequest(`info/${keyEpoch}`, (signal) => getJson<ExplorerInfo>('explorer/info', signal));
   const pair = texts.length === 2;
@@ -130,10 +163,7 @@ function Explorer({ keyEpoch }: { keyEpoch: number }): JSX.Element {
     history.replaceState(null, '', `?${q}`);
     setCommitted((c) => ({ texts: next, run: c.run + 1 }));
   };
-  const showTab = (t: Tab) => {
-    setTab(t);
-    setVisited((v) => (v.has(t) ? v : new Set([...v, t])));
-  };
+  const showTab = (t: Tab) => setTab(t);
   const keyDown = (e: KeyboardEvent) => {
     if (e.key === 'Enter' && !e.shiftKey) submit(e);
   };
@@ -205,13 +235,7 @@ function Explorer({ keyEpoch }: { keyEpoch: number }): JSX.Element {
                 hidden={tab !== t.id}
                 class="panel"
               >
-                {visited.has(t.id) && t.id === 'tokens' && <TokensView texts={texts} run={run} />}
-                {visited.has(t.id) && t.id === 'attention' && <AttentionView texts={texts} run={run} />}
-                {visited.has(t.id) && t.id === 'layers' && <LayersView similarity={pair ? similarity : null} />}
-                {visited.has(t.id) && t.id === 'ablation' && (
-                  <AblationView texts={texts} run={run} layers={m.layers} heads={m.heads} />
-                )}
-                {visited.has(t.id) && t.id === 'hooks' && <HooksView texts={texts} run={run} hookNames={m.hookNames} />}
+                {shown[t.id] && <View tab={t.id} {...shown[t.id]!} info={m} similarity={pair ? similarity : null} />}
               </section>
             ))}
           </main>

@@ -20,28 +20,31 @@ export const FailureContext = createContext<(status: number) => void>(() => {});
  * the key changes again or the component goes away.
  */
 export function useRequest<T>(key: string | null, fetcher: (signal: AbortSignal) => Promise<T>): RequestState<T> {
-  const [st, setSt] = useState<RequestState<T>>({ state: 'idle' });
+  // The state remembers its key: the render in which the key changes already shows the loading state, never
+  // the previous key's data (which would let children ask for their own data about the old inputs).
+  const [st, setSt] = useState<{ key: string | null; state: RequestState<T> }>({ key, state: { state: 'idle' } });
   const onFailure = useContext(FailureContext);
   // (the key says when the request changes: the fetcher is a new closure every render)
   useEffect(() => {
     if (key === null) {
-      setSt({ state: 'idle' });
+      setSt({ key, state: { state: 'idle' } });
       return;
     }
     const ac = new AbortController();
-    setSt({ state: 'loading' });
+    setSt({ key, state: { state: 'loading' } });
     fetcher(ac.signal).then(
-      (data) => !ac.signal.aborted && setSt({ state: 'ready', data }),
+      (data) => !ac.signal.aborted && setSt({ key, state: { state: 'ready', data } }),
       (e: unknown) => {
         if (ac.signal.aborted) return;
         const status = e instanceof RequestError ? e.status : 0;
         onFailure(status);
-        setSt({ state: 'error', error: e instanceof Error ? e.message : String(e) });
+        setSt({ key, state: { state: 'error', error: e instanceof Error ? e.message : String(e) } });
       },
     );
     return () => ac.abort();
   }, [key]);
-  return st;
+  if (st.key !== key) return key === null ? { state: 'idle' } : { state: 'loading' };
+  return st.state;
 }
 
 /** The loading line or the error box of a request; its children once it is ready. */

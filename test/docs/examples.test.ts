@@ -19,13 +19,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import * as main from '../../src/index.js';
 import * as internals from '../../src/internals.js';
+import * as server from '../../src/server/index.js';
 import { fixture, ROOT } from '../fixtures.js';
 import { readRefs, ref } from '../model/helpers.js';
 import { EXPLAIN_CHECKS } from './explain-checks.js';
 import { type Snippet, snippets, topLevelNames } from './snippets.js';
 
 type Scope = Record<string, unknown>;
-const MODULES: Record<string, unknown> = { 'sbert-tfjs': main, 'sbert-tfjs/internals': internals };
+const MODULES: Record<string, unknown> = {
+  'sbert-tfjs': main,
+  'sbert-tfjs/internals': internals,
+  'sbert-tfjs/server': server,
+};
 const HUB_ID = 'uer/sbert-base-chinese-nli';
 
 /** Runs an example as an async function body and returns its top-level names. */
@@ -118,6 +123,26 @@ const CHECKS: Record<string, (scope: Scope) => Promise<void>> = {
     await enc.dispose();
   },
   ...EXPLAIN_CHECKS,
+  'explorer-server': async ({ page, similarity, layers, ablated, explanation }) => {
+    const [a, b] = ['那个人很开心', '那个人非常开心'];
+    expect(page as string).toMatch(/<title>sbert-tfjs explorer<\/title>[\s\S]*src="ui\/app.js"/);
+    const enc = await main.SentenceEncoder.load(fixture('tiny', 'st'), { backend: 'wasm' });
+    try {
+      // `sbert similarity`'s value; hidden_states 0..2 of the 2-layer model; the ablated heads' own numbers
+      const [va, vb] = await enc.encode([a, b]);
+      expect(Math.abs((similarity as number) - main.cosine(va!, vb!))).toBeLessThanOrEqual(1e-6);
+      expect(layers as number[]).toHaveLength(3);
+      const abl = ablated as { similarity: number; layers: number[]; heads: unknown[] };
+      expect(abl.heads).toEqual([{ layer: 1, head: 2 }]);
+      expect(abl.layers.slice(0, 2)).toEqual((layers as number[]).slice(0, 2)); // before layer 1: unchanged
+      expect(Math.abs(abl.similarity - (similarity as number))).toBeGreaterThan(1e-4);
+      // explain()'s result, as JSON
+      const want = JSON.parse(JSON.stringify(await main.explain(enc, a, b, { method: 'gradient_x_input' })));
+      expect(explanation).toEqual(want);
+    } finally {
+      await enc.dispose();
+    }
+  },
 };
 
 const all = snippets();

@@ -1,6 +1,8 @@
 // The explorer's JSON routes and page (src/server/explorer) on a real server with the tiny fixture model: every
 // number against the library that computes it (SentenceEncoder.encode, runWithHooks + ablateHeads, runWithCache)
 // or the PyTorch reference (attentions, hidden states); errors as 4xx with a message; no tensor left behind.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,11 +10,14 @@ import { cosine } from '../../src/encoder/similarity.js';
 import type { SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
 import { ablateHeads, type HeadRef, runWithCache, runWithHooks } from '../../src/model/hooks.js';
 import { pool } from '../../src/model/pooling.js';
+import { type AttributionMethod, explain } from '../../src/explain/index.js';
 import { maxPool } from '../../src/server/explorer/attention.js';
+import { MAX_EXPLAIN_STEPS } from '../../src/server/explorer/explain.js';
 import { explorerPage, explorerPlugins } from '../../src/server/explorer/index.js';
 import type {
   AttentionLayer,
   AttentionOverview,
+  ExplainResponse,
   ExplorerInfo,
   HookResponse,
   SimilarityResponse,
@@ -20,9 +25,11 @@ import type {
   WireTensor,
 } from '../../src/server/explorer/types.js';
 import type { SbertServer } from '../../src/server/server.js';
-import { fixture } from '../fixtures.js';
-import { readRefs, ref } from '../model/helpers.js';
+import { fixture, ROOT } from '../fixtures.js';
+import { explore } from '../ui/browser.js';
+import { type Ref, readRefs, ref } from '../model/helpers.js';
 import { expectTeiError, get, post, tinyServer } from './helpers.js';
+import { serve } from './spawn.js';
 
 const A = '那个人很开心'; // the fixture's sentence 0
 const B = '那个人非常开心';
@@ -213,6 +220,45 @@ describe('explorer routes', () => {
     tf.dispose([output.lastHiddenState, ...Object.values(inputs)]);
   });
 
+  it("POST /explorer/explain: each method's scores are torch's (grads.json pair 0), as explain() gives them", async () => {
+    const grads = readRefs(fixture('tiny', 'grads.safetensors'));
+    const info = (await get(url('/explorer/info'))).body as ExplorerInfo;
+    expect(info.attributionMethods).toEqual([
+      'integrated_gradients',
+      'gradient',
+      'gradient_x_input',
+      'attention_rollout',
+    ]);
+    expect(info.attributionSteps).toEqual({ default: 52, max: MAX_EXPLAIN_STEPS });
+    const H = 32;
+    const norms = (r: Ref) =>
+      Array.from({ length: r.shape[0]! }, (_, t) => Math.hypot(...r.data.subarray(t * H, (t + 1) * H)));
+    for (const method of info.attributionMethods) {
+      const r = await post(url('/explorer/explain'), { a: A, b: B, method });
+      expect(r.status, r.text).toBe(200);
+      const d = r.body as ExplainResponse;
+      expect(d).toEqual(JSON.parse(JSON.stringify(await explain(enc, A, B, { method: method as AttributionMethod }))));
+      expect(Math.abs(d.similarity - ref(grads, 'cos.0').data[0]!)).toBeLessThanOrEqual(1e-6);
+      for (const side of ['a', 'b'] as const) {
+        const want = {
+          gradient: norms(ref(grads, `grad.0.${side}.word_embeddings`)),
+          gradient_x_input: ref(grads, `gxi.0.${side}`).data,
+          integrated_gradients: ref(grads, `ig.0.${side}`).data,
+          attention_rollout: ref(grads, `rollout.0.${side}`).data.subarray(0, d[side].tokens.length),
+        }[method]!;
+        expect(maxDiff(d[side].scores, want), `${method} ${side}`).toBeLessThanOrEqual(
+          method === 'integrated_gradients' ? 1e-5 : 1e-6,
+        );
+      }
+      expect(d.a.tokens).toEqual(enc.tokenizer.encode(A).tokens);
+    }
+    // Fewer steps: the request's, and a completeness error that says so.
+    const few = (await post(url('/explorer/explain'), { a: A, b: B, steps: 4 })).body as ExplainResponse;
+    expect(few.method).toBe('integrated_gradients');
+    expect(few.steps).toBe(4);
+    expect(few).toEqual(JSON.parse(JSON.stringify(await explain(enc, A, B, { steps: 4 }))));
+  });
+
   it('bad requests: 400 with a message naming the field', async () => {
     const cases: [string, unknown, RegExp][] = [
       ['/explorer/tokens', { texts: [] }, /`texts` must be an array of one or two sentences/],
@@ -243,6 +289,16 @@ describe('explorer routes', () => {
       ['/explorer/attention', { text: 5 }, /`text` must be a string, got number/],
       ['/explorer/hook', { text: A, name: 'blocks.9.hook_resid_pre' }, /`name` must be one of the model's hook points/],
       ['/explorer/hook', { text: A }, /`name`/],
+      ['/explorer/explain', { a: A }, /`b` must be a string, got nothing/],
+      ['/explorer/explain', { a: ' ', b: B }, /`a` is empty/],
+      [
+        '/explorer/explain',
+        { a: A, b: B, method: 'lime' },
+        /`method` must be one of gradient, gradient_x_input, integrated_gradients, attention_rollout, got "lime"/,
+      ],
+      ['/explorer/explain', { a: A, b: B, steps: 0 }, /`steps` must be an integer in 1..256, got 0/],
+      ['/explorer/explain', { a: A, b: B, steps: 257 }, /`steps` must be an integer in 1..256, got 257/],
+      ['/explorer/explain', { a: A, b: B, steps: '8' }, /`steps` must be an integer in 1..256, got "8"/],
     ];
     for (const [path, body, message] of cases) expectTeiError(await post(url(path), body), 400, message, 'Validation');
     expectTeiError(await post(url('/explorer/tokens'), 'not json'), 400, /not valid JSON/, 'Validation');
@@ -256,6 +312,9 @@ describe('explorer routes', () => {
       await post(url('/explorer/attention'), { text: `${A}。`, layer: 0 });
       await post(url('/explorer/hook'), { text: B, name: 'blocks.0.ln1.hook_scale' });
       await post(url('/explorer/hook'), { text: B, name: 'nope' });
+      await post(url('/explorer/explain'), { a: A, b: B, steps: 3 });
+      await post(url('/explorer/explain'), { a: A, b: B, method: 'attention_rollout' });
+      await post(url('/explorer/explain'), { a: A, b: B, steps: 999 });
     };
     await round(); // the model is uploaded to this thread on first use
     const before = tf.memory().numTensors;
@@ -313,4 +372,50 @@ describe('explorer page not built', () => {
     expect(r.body).toMatch(/not built .*npm run build/);
     await app.close();
   });
+});
+
+describe('the commands README.md and docs/explorer.md show', () => {
+  /** The `npx sbert ...` lines of a markdown file's ```sh blocks (from `section` to the next `## `). */
+  const commands = (file: string, section?: RegExp): string[][] => {
+    let text = readFileSync(join(ROOT, file), 'utf8');
+    if (section) {
+      text = text.slice(text.search(section));
+      text = text.slice(0, text.slice(1).search(/^## /m) + 1 || undefined);
+    }
+    return [...text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)]
+      .flatMap((m) => m[1]!.split('\n'))
+      .filter((l) => l.startsWith('npx sbert '))
+      .map((l) => l.trim().split(/\s+/).slice(2));
+  };
+  const lines = [...commands('docs/explorer.md'), ...commands('README.md', /^## Internals explorer/m)];
+
+  it('they are the two ways in: sbert explore, sbert serve --ui', () => {
+    expect(lines.map((a) => a.slice(0, 1).join(' '))).toEqual(['explore', 'serve', 'explore']);
+    expect(lines[1]).toContain('--ui');
+  });
+
+  for (const args of lines) {
+    it(`npx sbert ${args.join(' ')}: serves the page and its data`, async () => {
+      // Our fixtures' folder where the docs say ../shared/fixtures; a free port where they name one.
+      const given = args
+        .slice(1)
+        .map((a) => (a === '../shared/fixtures/tiny/st' ? fixture('tiny', 'st') : a))
+        .filter((a, i, all) => a !== '--port' && all[i - 1] !== '--port');
+      const running = args[0] === 'explore' ? await explore(given) : await serve(given);
+      try {
+        const url = running.url.replace(/\/$/, '');
+        expect(url, running.stderr()).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        const page = await get(`${url}/`);
+        expect(page.status).toBe(200);
+        expect(page.text).toMatch(/<title>sbert-tfjs explorer<\/title>/);
+        const info = await get(`${url}/explorer/info`);
+        expect(info.status).toBe(200);
+        expect((info.body as ExplorerInfo).layers).toBe(2);
+      } finally {
+        running.child.kill('SIGTERM');
+        if ('exited' in running) await running.exited;
+        else await running.stop();
+      }
+    }, 180_000);
+  }
 });

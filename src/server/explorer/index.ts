@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { useErrorShape } from '../http.js';
 import { attentionRoute } from './attention.js';
+import { explainRoute } from './explain.js';
 import { hookRoute } from './hook.js';
 import { infoRoute } from './info.js';
 import { explorerPage } from './page.js';
@@ -15,11 +16,12 @@ export { explorerPage, uiDir } from './page.js';
 /** The JSON routes under `/explorer/`, errors in text-embeddings-inference's shape `{error, error_type}`. */
 export async function explorerRoutes(app: FastifyInstance): Promise<void> {
   useErrorShape(app, 'tei');
-  await infoRoute(app, []);
+  await infoRoute(app);
   await tokensRoute(app);
   await similarityRoute(app);
   await attentionRoute(app);
   await hookRoute(app);
+  await explainRoute(app);
 }
 
 /** For `startServer`: `{ plugins, publicPlugins }` that add the explorer to a server. */

@@ -1,5 +1,6 @@
 // The explorer's JSON: what each `/explorer/*` route answers. The browser app (src/ui) imports these types, and
 // only these (it may import no server code), so both sides of the wire are checked by one compiler.
+import type { Explanation } from '../../explain/index.js';
 
 /** A float32 tensor: little-endian bytes in base64, row-major, with its shape. */
 export interface WireTensor {
@@ -22,8 +23,10 @@ export interface ExplorerInfo {
   normalize: boolean;
   /** Every hook point of the model (`model.hookNames()`), in forward order. */
   hookNames: string[];
-  /** Attribution methods of `POST /explorer/explain`; empty when the server has none. */
+  /** Attribution methods of `POST /explorer/explain`, the default first. */
   attributionMethods: string[];
+  /** Integrated gradients' Riemann steps: the default, and the most a request may ask for. */
+  attributionSteps: { default: number; max: number };
 }
 
 /** One sentence as the model sees it. */
@@ -107,15 +110,11 @@ export interface HookResponse {
   tensor: WireTensor;
 }
 
-/** `POST /explorer/explain {a, b, method, steps?}`: the explain library's result. */
-export interface ExplainResponse {
-  similarity: number;
-  method: string;
-  a: { text: string; tokens: string[]; offsets: [number, number][]; scores: number[] };
-  b: { text: string; tokens: string[]; offsets: [number, number][]; scores: number[] };
-  completeness_error?: { a: number; b: number };
-  steps?: number;
-}
+/**
+ * `POST /explorer/explain {a, b, method?, steps?}`: the explain library's `Explanation` (what `sbert explain --json`
+ * prints): the similarity, and each sentence's tokens, offsets and one score per token.
+ */
+export type ExplainResponse = Explanation;
 
 /** Every error: text-embeddings-inference's shape, as the server's other routes. */
 export interface ErrorResponse {
