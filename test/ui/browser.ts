@@ -1,12 +1,12 @@
-// A real browser for the explorer's end-to-end tests: Debian's Chromium (apt-get install chromium), driven by
-// playwright-core, headless, with a fresh profile; and `sbert explore` as a process to point it at.
+// A real browser for the explorer's end-to-end tests and benchmark: Debian's Chromium (apt-get install
+// chromium), driven by playwright-core, headless, with a fresh profile; and `sbert explore` as a process to
+// point it at. (Compiled with bench/, so it imports nothing from the tests but test/fixtures.ts.)
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ROOT } from '../fixtures.js';
-import { until } from '../server/helpers.js';
 
 /** Chromium's binary, or why there is none (the tests then skip, saying so in one line). */
 export function findChromium(): { path?: string; why?: string } {
@@ -79,8 +79,8 @@ export interface Explorer {
   stop(): Promise<void>;
 }
 
-/** `sbert explore ARGS --port 0`: waits for the URL it prints once the model is loaded. */
-export async function explore(args: string[]): Promise<Explorer> {
+/** `sbert explore ARGS --port 0`: waits for the URL it prints once the model is loaded (or for its exit). */
+export async function explore(args: string[], timeoutMs = 120_000): Promise<Explorer> {
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'sbert.js'), 'explore', '--port', '0', ...args], {
     cwd: ROOT,
     env: { ...process.env, SBERT_PROGRESS: '0' },
@@ -88,7 +88,6 @@ export async function explore(args: string[]): Promise<Explorer> {
   });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   let exited = false;
   const done = new Promise<void>((resolve) =>
@@ -97,11 +96,27 @@ export async function explore(args: string[]): Promise<Explorer> {
       resolve();
     }),
   );
-  await until(() => exited || /^http:\/\/\S+\/$/m.test(out), 'sbert explore to print its URL', 120_000);
-  if (exited) throw new Error(`sbert explore exited: ${err}`);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`sbert explore printed no URL in ${timeoutMs} ms: ${err}`)),
+      timeoutMs,
+    );
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^(http:\/\/\S+\/)$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    void done.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`sbert explore exited: ${err}`));
+    });
+  });
   return {
     child,
-    url: /^(http:\/\/\S+\/)$/m.exec(out)![1]!,
+    url,
     stderr: () => err,
     stop: async () => {
       if (!exited) child.kill('SIGTERM');

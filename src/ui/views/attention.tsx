@@ -8,6 +8,7 @@ import { PROBABILITY, pixels } from '../colormap.js';
 import { Heatmap } from '../heatmap.js';
 import { Legend } from '../legend.js';
 import { Loaded, useRequest } from '../request.js';
+import { SentenceChoice } from '../sentence-choice.js';
 import { decodeTensor } from '../tensor.js';
 import { HeadView } from './headview.js';
 
@@ -160,17 +161,7 @@ export function AttentionView(p: { texts: string[]; run: number }): JSX.Element 
   const req = useRequest(key, (signal) => postJson<AttentionOverview>('explorer/attention', { text }, signal));
   return (
     <div class="view-attention">
-      {p.texts.length > 1 && (
-        <fieldset class="choice">
-          <legend>Sentence</legend>
-          {p.texts.map((_, i) => (
-            <label key={i}>
-              <input type="radio" name="attention-sentence" checked={which === i} onChange={() => setWhich(i)} />
-              {i === 0 ? 'A' : 'B'}
-            </label>
-          ))}
-        </fieldset>
-      )}
+      <SentenceChoice texts={p.texts} which={which} onChoose={setWhich} name="attention-sentence" />
       <Loaded request={req} what="the attention maps">
         {(o) => (
           <div class="attention-layout">

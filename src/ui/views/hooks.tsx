@@ -8,6 +8,7 @@ import { mapFor } from '../colormap.js';
 import { Heatmap } from '../heatmap.js';
 import { Legend } from '../legend.js';
 import { Loaded, useRequest } from '../request.js';
+import { SentenceChoice } from '../sentence-choice.js';
 import { decodeTensor, f32, type Tensor } from '../tensor.js';
 
 /** The 2-D picture of an activation for one sentence: [L, X] as is, per-head shapes one head at a time. */
@@ -185,17 +186,7 @@ export function HooksView(p: { texts: string[]; run: number; hookNames: string[]
             ))}
           </select>
         </label>
-        {p.texts.length > 1 && (
-          <fieldset class="choice">
-            <legend>Sentence</legend>
-            {p.texts.map((_, i) => (
-              <label key={i}>
-                <input type="radio" name="hook-sentence" checked={which === i} onChange={() => setWhich(i)} />
-                {i === 0 ? 'A' : 'B'}
-              </label>
-            ))}
-          </fieldset>
-        )}
+        <SentenceChoice texts={p.texts} which={which} onChoose={setWhich} name="hook-sentence" />
       </div>
       <Loaded request={req} what={name}>
         {(d) => <Activation d={d} />}
