@@ -293,6 +293,11 @@ describe('explorer routes', () => {
       ['/explorer/explain', { a: ' ', b: B }, /`a` is empty/],
       [
         '/explorer/explain',
+        { a: '\u200b\u200b', b: B },
+        /sentence a .* has no tokens but \[CLS\] \[SEP\] once tokenized/,
+      ],
+      [
+        '/explorer/explain',
         { a: A, b: B, method: 'lime' },
         /`method` must be one of gradient, gradient_x_input, integrated_gradients, attention_rollout, got "lime"/,
       ],

@@ -8,6 +8,7 @@ import {
   DEFAULT_STEPS,
   explain,
 } from '../../explain/index.js';
+import { InputError } from '../../errors.js';
 import { ApiError } from '../errors.js';
 import { bodyObject, sentenceOf } from './input.js';
 import type { ExplainResponse } from './types.js';
@@ -41,6 +42,14 @@ export async function explainRoute(app: FastifyInstance): Promise<void> {
         param: 'steps',
       });
     }
-    return explain(encoder, a.text, b.text, { method: method as AttributionMethod, steps });
+    try {
+      return await explain(encoder, a.text, b.text, { method: method as AttributionMethod, steps });
+    } catch (e) {
+      // A sentence with nothing to attribute is the request's fault; a non-finite result names the weights file
+      // (InputError.file) and is the model's.
+      if (e instanceof InputError)
+        throw new ApiError(e.file ? 500 : 400, e.message, e.file ? { teiType: 'Backend' } : {});
+      throw e;
+    }
   });
 }
