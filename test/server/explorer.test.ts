@@ -264,6 +264,10 @@ describe('explorer routes', () => {
       ['/explorer/tokens', { texts: [] }, /`texts` must be an array of one or two sentences/],
       ['/explorer/tokens', { texts: ['a', 'b', 'c'] }, /one or two/],
       ['/explorer/tokens', { texts: ['  '] }, /`texts\[0\]` is empty/],
+      ['/explorer/tokens', { texts: [A, 'a\ud800b'] }, /`texts\[1\]` holds a lone surrogate \\ud800 at character 2/],
+      ['/explorer/similarity', { a: A, b: '\udfff' }, /`b` holds a lone surrogate/],
+      ['/explorer/attention', { text: 'x\ud83d' }, /`text` holds a lone surrogate/],
+      ['/explorer/explain', { a: '\ud800', b: B }, /`a` holds a lone surrogate/],
       ['/explorer/similarity', { a: A }, /`b` must be a string, got nothing/],
       ['/explorer/similarity', { a: A, b: B, ablate: {} }, /`ablate` must be an array/],
       [

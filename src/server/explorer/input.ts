@@ -5,7 +5,7 @@ import type { SentenceEncoder } from '../../encoder/sentence-encoder.js';
 import type { BertInputs } from '../../model/bert.js';
 import type { Encoding } from '../../tokenizer/index.js';
 import { ApiError } from '../errors.js';
-import { bodyObject } from '../texts.js';
+import { bodyObject, checkText } from '../texts.js';
 import type { WireTensor } from './types.js';
 
 export { bodyObject };
@@ -25,6 +25,7 @@ export function sentenceOf(encoder: SentenceEncoder, text: unknown, key: string)
     });
   }
   if (text.trim() === '') throw new ApiError(400, `\`${key}\` is empty: type a sentence`, { param: key });
+  checkText(text, key); // a lone surrogate is no character (the other routes refuse it too)
   const max = encoder.maxSeqLength;
   // One token past the limit tells whether the text is longer, without tokenizing all of a huge text.
   const probe = encoder.tokenizer.encode(text, { maxLength: max + 1 });
