@@ -23,8 +23,8 @@ export interface EncoderLoadOptions {
   /** tfjs backend; `auto` picks tensorflow → webgpu → wasm → cpu, whichever is present. */
   backend?: BackendName;
   /**
-   * Worker threads for large encodes; default: one per core when a call has ≥ 256 sentences, else 1 (always 1
-   * on wasm with a BLAS, whose own threads take every core).
+   * Worker threads for large encodes; default: on wasm (without a BLAS) and cpu one per core when a call has ≥ 256
+   * sentences, else 1 (tensorflow, and a BLAS under wasm, use every core in one process; webgpu computes on the GPU).
    */
   workers?: number;
   /** Truncate longer inputs to this many tokens (default: the model's `max_seq_length`). */
@@ -59,6 +59,16 @@ export const GPU_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
 
 /** Sentences per call below which a worker pool does not pay for its start-up. */
 export const POOL_THRESHOLD = 256;
+
+/**
+ * Worker threads for a call of `sentences` sentences when `workers` was not set: a pool only where the kernels
+ * run on one core per process (cpu; wasm without a BLAS). TensorFlow's intra-op threads and a BLAS under wasm
+ * already use every core, and webgpu computes on the GPU, so they stay in process.
+ */
+export function defaultWorkers(backend: string, sentences: number): number {
+  const oneCore = backend === 'cpu' || (backend === 'wasm' && !wasmBlasActive());
+  return oneCore && sentences >= POOL_THRESHOLD ? availableParallelism() : 1;
+}
 
 export class SentenceEncoder {
   private local?: BertModel;
@@ -154,9 +164,7 @@ export class SentenceEncoder {
       done += job.batch;
       opts.onProgress?.(done, sentences.length);
     };
-    // With a BLAS under wasm, one process already runs its matmuls on every core: no pool unless asked for.
-    const pooled = sentences.length >= POOL_THRESHOLD && !(this.backend.name === 'wasm' && wasmBlasActive());
-    const workers = this.workers ?? (pooled ? availableParallelism() : 1);
+    const workers = this.workers ?? defaultWorkers(this.backend.name, sentences.length);
     if (workers > 1) {
       const pool = await this.startPool(workers);
       await Promise.all(jobs.map(async (job) => place(job, await pool.run(job, settings))));
