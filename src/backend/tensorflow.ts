@@ -3,6 +3,10 @@
 // storage; where that cannot run, `npm run build:tensorflow` (scripts/build-tensorflow.mjs) builds the addon
 // against the C API of a TensorFlow Python wheel. Either way, one process runs each op on all cores
 // (TensorFlow's intra-op pool), so the encoder does not add worker threads on this backend.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { installTensorflowKernels, tensorflowKernels } from './tensorflow-kernels.js';
 import { BackendUnavailable } from './unavailable.js';
@@ -22,6 +26,38 @@ interface NodeBackend {
 }
 
 const importOptional = (specifier: string): Promise<unknown> => import(specifier);
+const requireHere = createRequire(import.meta.url);
+
+/** What TensorFlow ≥ 2.16 prints while its libraries load (absl INFO lines, whatever TF_CPP_MIN_LOG_LEVEL says). */
+const LOAD_NOISE = /^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR|I\d{4} .*)$/;
+
+/**
+ * Where `npm run build:tensorflow` built `pkg`, its helper (scripts/tensorflow-preload.cc) loads TensorFlow's
+ * two libraries with stderr captured; the INFO lines are dropped, anything else is passed on. tfjs-node's
+ * addon then finds the libraries loaded. Elsewhere (tfjs-node's own libtensorflow) nothing happens here.
+ */
+function preloadQuietly(pkg: string): void {
+  let dir: string;
+  try {
+    dir = dirname(requireHere.resolve(`${pkg}/package.json`));
+  } catch {
+    return; // not installed: the import says so
+  }
+  const helper = join(dir, 'deps', 'sbert-preload.node');
+  if (!existsSync(helper)) return;
+  const lib = join(dir, 'deps', 'lib');
+  const capture = join(tmpdir(), `sbert-tensorflow-load-${process.pid}.log`);
+  let error: string | undefined;
+  try {
+    const { load } = requireHere(helper) as { load(libraries: string[], capture: string): string | undefined };
+    error = load([join(lib, 'libtensorflow_framework.so.2'), join(lib, 'libtensorflow_cc.so.2')], capture);
+  } finally {
+    const kept = (existsSync(capture) ? readFileSync(capture, 'utf8') : '').split('\n').filter((l) => l && !LOAD_NOISE.test(l));
+    rmSync(capture, { force: true });
+    if (kept.length) process.stderr.write(`${kept.join('\n')}\n`);
+  }
+  if (error) throw new Error(error);
+}
 
 function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
@@ -46,10 +82,13 @@ export function whyNotLoaded(pkg: string, e: unknown): string {
  */
 export async function setupTensorflow(activate: (name: string) => Promise<void>): Promise<string> {
   tensorflowKernels(); // a bad SBERT_TF_KERNELS fails here, before anything loads
+  // TensorFlow's INFO lines (CPU features, thread pools) are not output of ours; set TF_CPP_MIN_LOG_LEVEL=0 to see them.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
   const tried: string[] = [];
   for (const pkg of TENSORFLOW_PACKAGES) {
     let mod: NodeModule;
     try {
+      preloadQuietly(pkg);
       mod = (await importOptional(pkg)) as typeof mod;
     } catch (e) {
       tried.push(`${pkg}: ${whyNotLoaded(pkg, e)}`);

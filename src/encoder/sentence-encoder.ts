@@ -13,7 +13,7 @@ import { type BertInputs, BertModel } from '../model/bert.js';
 import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
 import { maxTokens } from '../loader/config.js';
 import type { Encoding, Tokenizer } from '../tokenizer/index.js';
-import { type BatchJob, cpuChunks, MAX_FORWARD_TOKENS, padBatch, planBatches } from './batches.js';
+import { type BatchJob, encodeJobs, GPU_BACKENDS, MAX_FORWARD_TOKENS, padBatch } from './batches.js';
 import { loadModelAndTokenizer } from './load.js';
 import { type BatchSettings, runBatch } from './run-batch.js';
 import { shareWeights } from './shared-weights.js';
@@ -52,10 +52,8 @@ export interface EncodeOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export { MAX_FORWARD_TOKENS };
-
-/** Backends that run the forward on a GPU; the rest (wasm, cpu, tensorflow) compute on the CPU. */
-export const GPU_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
+/** Re-exported for the server and bench/blas.ts, which size batches as the encoder does. */
+export { GPU_BACKENDS, MAX_FORWARD_TOKENS };
 
 /** Sentences per call below which a worker pool does not pay for its start-up. */
 export const POOL_THRESHOLD = 256;
@@ -142,7 +140,7 @@ export class SentenceEncoder {
     if (!(Number.isInteger(batchSize) && batchSize >= 1))
       throw new UsageError(`batchSize must be a positive integer, got ${batchSize}`);
     const encodings = this.tokenize(sentences);
-    const jobs = planBatches(encodings, batchSize).flatMap((rows) => this.chunks(encodings, rows));
+    const jobs = encodeJobs(encodings, batchSize, this.tokenizer.padId, this.backend.name);
     const out = new Array<Float32Array>(sentences.length);
     let done = 0;
     const place = (job: BatchJob, data: Float32Array) => {
@@ -183,18 +181,6 @@ export class SentenceEncoder {
       await Promise.all(inflight);
     }
     return out;
-  }
-
-  /**
-   * On CPU backends a sorted batch is cut where padding would cost more than another forward (the
-   * numbers do not change: rows are independent); GPUs prefer the whole batch.
-   */
-  private chunks(encodings: Encoding[], rows: number[]): BatchJob[] {
-    if (GPU_BACKENDS.has(this.backend.name)) return [padBatch(encodings, rows, this.tokenizer.padId)];
-    const lengths = rows.map((r) => encodings[r]!.inputIds.length);
-    return cpuChunks(lengths, MAX_FORWARD_TOKENS).map(([from, to]) =>
-      padBatch(encodings, rows.slice(from, to), this.tokenizer.padId),
-    );
   }
 
   /** The BertModel in this thread (uploaded on first use), for hooks, caches and patching. */
