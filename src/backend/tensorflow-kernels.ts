@@ -44,7 +44,35 @@ function matMul2d(be: NodeJSBackend, a: tf.TensorInfo, b: tf.TensorInfo, transpo
   ], [a, b]);
 }
 
-const is2dFloat = (...t: tf.TensorInfo[]): boolean => t.every((x) => x.shape.length === 2 && x.dtype === 'float32');
+/**
+ * A product of two matrices: both rank 2, or rank 3 with a batch of one (tfjs's fused matMul reshapes its
+ * operands to [1, m, k] · [1, k, n] before calling the kernel). float32 only.
+ */
+function isMatrixProduct(a: tf.TensorInfo, b: tf.TensorInfo): boolean {
+  const matrix = (t: tf.TensorInfo) => t.dtype === 'float32' && (t.shape.length === 2 || (t.shape.length === 3 && t.shape[0] === 1));
+  return matrix(a) && matrix(b) && a.shape.length === b.shape.length;
+}
+
+/** a · b for `isMatrixProduct` operands, then `epilogue` on the [m, n] product; the result has a's rank. */
+function matrixProduct(
+  be: NodeJSBackend,
+  reshape: tf.KernelFunc,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  epilogue: (y: tf.Tensor) => tf.Tensor = (y) => y,
+): tf.Tensor {
+  if (a.shape.length === 2) return epilogue(matMul2d(be, a, b, transposeA, transposeB));
+  // tfjs-node's own Reshape kernel, called directly: each output is a tensor this function disposes.
+  const backend = be as unknown as tf.KernelBackend;
+  const to = (x: tf.TensorInfo, shape: number[]) => reshape({ inputs: { x }, attrs: { shape }, backend }) as tf.Tensor;
+  const [a2, b2] = [to(a, a.shape.slice(1)), to(b, b.shape.slice(1))];
+  const y = epilogue(matMul2d(be, a2, b2, transposeA, transposeB));
+  const out = to(y, [1, ...y.shape]);
+  tf.dispose([a2, b2, y]);
+  return out;
+}
 
 /**
  * Registers the MatMul-based BatchMatMul and _FusedMatMul for the `tensorflow` backend (once; tfjs-node's
@@ -55,15 +83,16 @@ export function installTensorflowKernels(): string {
   if (installed) return 'MatMul for 2-D products';
   const batchMatMul = tf.getKernel('BatchMatMul', 'tensorflow');
   const fusedMatMul = tf.getKernel('_FusedMatMul', 'tensorflow');
-  if (!batchMatMul || !fusedMatMul) return "tfjs-node's kernels (it registered no BatchMatMul / _FusedMatMul to replace)";
+  const reshape = tf.getKernel('Reshape', 'tensorflow')?.kernelFunc;
+  if (!batchMatMul || !fusedMatMul || !reshape) return "tfjs-node's kernels (it registered no BatchMatMul / _FusedMatMul / Reshape)";
   tf.unregisterKernel('BatchMatMul', 'tensorflow');
   tf.registerKernel({
     ...batchMatMul,
     kernelFunc: (args) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-      if (!is2dFloat(a, b)) return batchMatMul.kernelFunc(args);
-      return matMul2d(args.backend as unknown as NodeJSBackend, a, b, transposeA, transposeB);
+      if (!isMatrixProduct(a, b)) return batchMatMul.kernelFunc(args);
+      return matrixProduct(args.backend as unknown as NodeJSBackend, reshape, a, b, transposeA, transposeB);
     },
   });
   tf.unregisterKernel('_FusedMatMul', 'tensorflow');
@@ -77,24 +106,25 @@ export function installTensorflowKernels(): string {
         activation: string;
         leakyreluAlpha?: number;
       };
-      const columns = b && (transposeB ? b.shape[0] : b.shape[1]);
+      const columns = b && b.shape[transposeB ? b.shape.length - 2 : b.shape.length - 1];
       const plainBias = !bias || (bias.shape.length === 1 && bias.shape[0] === columns && bias.dtype === 'float32');
-      if (!a || !b || !is2dFloat(a, b) || !plainBias) return fusedMatMul.kernelFunc(args);
+      if (!a || !b || !isMatrixProduct(a, b) || !plainBias) return fusedMatMul.kernelFunc(args);
       const be = args.backend as unknown as NodeJSBackend;
-      const product = matMul2d(be, a, b, transposeA, transposeB);
-      let y = product;
-      if (bias) {
-        const B = be.binding;
-        y = be.executeSingleOutput('BiasAdd', [
-          { name: 'T', type: B.TF_ATTR_TYPE, value: B.TF_FLOAT },
-          { name: 'data_format', type: B.TF_ATTR_STRING, value: 'NHWC' },
-        ], [product, bias]);
-        product.dispose();
-      }
-      if (!activation || activation === 'linear') return y;
-      const out = be.applyActivation(y, activation, preluActivationWeights, leakyreluAlpha);
-      if (out !== y) y.dispose();
-      return out;
+      const B = be.binding;
+      return matrixProduct(be, reshape, a, b, transposeA, transposeB, (product) => {
+        let y = product;
+        if (bias) {
+          y = be.executeSingleOutput('BiasAdd', [
+            { name: 'T', type: B.TF_ATTR_TYPE, value: B.TF_FLOAT },
+            { name: 'data_format', type: B.TF_ATTR_STRING, value: 'NHWC' },
+          ], [product, bias]);
+          product.dispose();
+        }
+        if (!activation || activation === 'linear') return y;
+        const out = be.applyActivation(y, activation, preluActivationWeights, leakyreluAlpha);
+        if (out !== y) y.dispose();
+        return out;
+      });
     },
   });
   installed = true;

@@ -82,6 +82,12 @@ describe('tensorflow backend: MatMul kernels', () => {
       expect(maxDiff(await yb.data(), refB), `fused, transposeA ${ta} transposeB ${tb}`).toBeLessThan(2e-5);
       tf.dispose([at, bt, y, yb, biasT]);
     }
+    // A batch of one (as tfjs's fused matMul hands its operands over) is a matrix product too.
+    const [a1, b1] = [tf.tensor3d(a, [1, m, k]), tf.tensor3d(b, [1, k, n])];
+    const y1 = tf.matMul(a1, b1);
+    expect(y1.shape).toEqual([1, m, n]);
+    expect(maxDiff(await y1.data(), matmul64(a, b, m, k, n, false, false))).toBeLessThan(2e-5);
+    tf.dispose([a1, b1, y1]);
     // Batched (3-D) products and a bias that is not one per column keep tfjs-node's own kernels.
     const a3 = tf.tensor3d(values(2 * m * k, -1, 1, 14), [2, m, k]);
     const b3 = tf.tensor3d(values(2 * k * n, -1, 1, 15), [2, k, n]);
