@@ -1,12 +1,17 @@
-// Faster kernels for tfjs-node's `tensorflow` backend, swapped into tfjs's kernel registry once per process.
-// tfjs-node sends every matMul, 2-D ones included, to TensorFlow's BatchMatMulV2; with oneDNN (on by default in
-// TensorFlow ≥ 2.9 on x86) that op runs a [rows, 768] · [768, 3072] product at half the rate of the plain
-// MatMul op, and the Linear layers are nearly all of a BERT forward's time. Here 2-D products run as MatMul,
-// with the bias as one BiasAdd (tfjs-node's fused matMul adds it through a broadcasting tfjs add); everything
-// else goes to tfjs-node's own kernels. Same products, same float32 sums: only the kernel TensorFlow picks
-// differs. Measured rates: docs/tensorflow.md. SBERT_TF_KERNELS=tfjs keeps tfjs-node's kernels throughout.
+// Faster paths for tfjs-node's `tensorflow` backend, swapped into tfjs's kernel registry once per process (only
+// for that backend), and the Linear layer's path on it. Each runs the same float32 arithmetic; what changes is
+// which TensorFlow op runs it and how many ops a forward dispatches (each a call into libtensorflow plus tfjs's
+// bookkeeping, ~30–50 µs):
+// - tfjs-node sends every matMul, 2-D ones included, to BatchMatMulV2; with oneDNN (on by default on x86) that op
+//   multiplies [rows, 768] · [768, 3072] at half the rate of the plain MatMul op, and the Linear layers are ~70%
+//   of a BERT forward. Here matrix products run as MatMul (a fused bias as one BiasAdd).
+// - tfjs's fused matMul reshapes its operands to 3-D and back, and on tfjs-node a reshape is an op (and a shape
+//   tensor uploaded): `tensorflowLinear` multiplies the 2-D operands with tf.matMul and adds the bias instead.
+// - tfjs-node's Mean casts its float32 input to float32 (an op) before reducing; here it does not.
+// Measured in docs/tensorflow.md. SBERT_TF_KERNELS=tfjs keeps tfjs-node's kernels and tfjs's fused matMul.
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
+import { gelu } from '../ops/activations.js';
 
 /** An op attribute as tfjs-node's binding takes it. */
 interface OpAttr {
@@ -17,7 +22,7 @@ interface OpAttr {
 
 /** The part of tfjs-node's NodeJSKernelBackend used here. */
 interface NodeJSBackend {
-  binding: { TF_ATTR_BOOL: number; TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_FLOAT: number };
+  binding: { TF_ATTR_BOOL: number; TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_FLOAT: number; TF_INT32: number };
   executeSingleOutput(op: string, attrs: OpAttr[], inputs: tf.TensorInfo[]): tf.Tensor;
   applyActivation(x: tf.Tensor, activation: string, prelu?: tf.TensorInfo, leakyreluAlpha?: number): tf.Tensor;
 }
@@ -127,6 +132,51 @@ export function installTensorflowKernels(): string {
       });
     },
   });
+  // tfjs-node's Mean casts its input to float32 first, an op of its own even when it already is (LayerNorm
+  // takes two means per call).
+  const mean = tf.getKernel('Mean', 'tensorflow');
+  if (mean) {
+    tf.unregisterKernel('Mean', 'tensorflow');
+    tf.registerKernel({
+      ...mean,
+      kernelFunc: (args) => {
+        const { x } = args.inputs as { x: tf.TensorInfo };
+        const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+        if (x.dtype !== 'float32') return mean.kernelFunc(args);
+        const be = args.backend as unknown as NodeJSBackend;
+        const B = be.binding;
+        const axes = tf.tensor1d(tf.util.parseAxisParam(axis, x.shape), 'int32');
+        const y = be.executeSingleOutput('Mean', [
+          { name: 'keep_dims', type: B.TF_ATTR_BOOL, value: keepDims },
+          { name: 'T', type: B.TF_ATTR_TYPE, value: B.TF_FLOAT },
+          { name: 'Tidx', type: B.TF_ATTR_TYPE, value: B.TF_INT32 },
+        ], [x, axes]);
+        axes.dispose();
+        return y;
+      },
+    });
+  }
   installed = true;
   return 'MatMul for 2-D products';
+}
+
+/**
+ * True where `tensorflowLinear` should run the Linear layers: the tensorflow backend with our kernels. tfjs's
+ * fused matMul reshapes its operands to 3-D and back, and on tfjs-node each reshape is an op of its own (a
+ * TensorFlow call and a shape tensor uploaded): six per Linear, half the ops of a BERT forward.
+ */
+export function tensorflowLinearApplies(): boolean {
+  return installed && tf.getBackend() === 'tensorflow' && tensorflowKernels() === 'native';
+}
+
+/**
+ * x · w + b, then the activation (exact GELU as src/ops composes it), as tfjs ops that reach
+ * TensorFlow without reshapes: tf.matMul of 2-D operands (MatMul, above) and one broadcasting add. Same
+ * products and sums as the fused kernel, and the gradients of tfjs's ops. x: [rows, in]; w: [in, out]; b: [out].
+ */
+export function tensorflowLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: 'linear' | 'relu' | 'gelu'): tf.Tensor2D {
+  return tf.tidy(() => {
+    const y = tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
+    return activation === 'relu' ? tf.relu(y) : activation === 'gelu' ? gelu(y) : y;
+  });
 }

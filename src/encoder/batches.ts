@@ -64,7 +64,7 @@ export const GPU_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
  * tensorflow each op is a call into libtensorflow, and oneDNN builds its kernels per matmul shape on first use,
  * so a forward costs more there, and more, smaller pieces lose (docs/tensorflow.md).
  */
-const CHUNK_COST: Readonly<Record<string, ChunkCost>> = {};
+const CHUNK_COST: Readonly<Record<string, ChunkCost>> = { tensorflow: { overheadTokens: 35, minTokens: 128 } };
 
 /** How `encodeJobs` cuts batches on `backend`, in a few words (backends with the same words get the same batches). */
 export function batchingOf(backend: string): string {

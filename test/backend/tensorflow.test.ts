@@ -3,7 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../../src/backend/index.js';
-import { tensorflowKernels } from '../../src/backend/tensorflow-kernels.js';
+import { tensorflowKernels, tensorflowLinear, tensorflowLinearApplies } from '../../src/backend/tensorflow-kernels.js';
+import { gelu } from '../../src/layers/activations.js';
 import { whyNotLoaded } from '../../src/backend/tensorflow.js';
 import { UsageError } from '../../src/errors.js';
 import { maxDiff, values } from '../values.js';
@@ -99,6 +100,39 @@ describe('tensorflow backend: MatMul kernels', () => {
     const scalarBias = tf.fused.matMul({ a: a2, b: b2, bias: quarter });
     expect(maxDiff(await scalarBias.data(), matmul64(a, b, m, k, n, false, false).map((v) => v + 0.25))).toBeLessThan(2e-5);
     tf.dispose([a3, b3, y3, a2, b2, quarter, scalarBias]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('mean over any axes, and the Linear path (matMul + bias, relu, gelu), equal what tfjs-node computes', async (ctx) => {
+    if (!present) ctx.skip();
+    const before = tf.memory().numTensors;
+    const x = tf.tensor3d(values(2 * 5 * 7, -3, 3, 16), [2, 5, 7]);
+    const mean = tf.mean(x, -1, true);
+    expect(mean.shape).toEqual([2, 5, 1]);
+    const xs = Array.from(await x.data());
+    const rowMeans = Array.from({ length: 10 }, (_, r) => xs.slice(r * 7, r * 7 + 7).reduce((a, v) => a + v, 0) / 7);
+    expect(maxDiff(await mean.data(), rowMeans)).toBeLessThan(1e-6);
+    const all = tf.mean(x);
+    expect(maxDiff(await all.data(), [xs.reduce((a, v) => a + v, 0) / xs.length])).toBeLessThan(1e-6);
+    const int = tf.tensor1d([1, 2, 4], 'int32');
+    const ints = tf.mean(int); // tfjs-node's own kernel (its cast to float32)
+    expect(Array.from(await ints.data())).toEqual([Math.fround(7 / 3)]);
+    tf.dispose([x, mean, all, int, ints]);
+
+    expect(tensorflowLinearApplies()).toBe(!process.env.SBERT_TF_KERNELS || process.env.SBERT_TF_KERNELS === 'native');
+    const [rows, inF, outF] = [9, 24, 40];
+    const a = tf.tensor2d(values(rows * inF, -2, 2, 17), [rows, inF]);
+    const w = tf.tensor2d(values(inF * outF, -0.5, 0.5, 18), [inF, outF]);
+    const b = tf.tensor1d(values(outF, -1, 1, 19));
+    const ref = tf.fused.matMul({ a, b: w, bias: b });
+    for (const act of ['linear', 'relu', 'gelu'] as const) {
+      const want = act === 'relu' ? tf.relu(ref) : act === 'gelu' ? gelu(ref) : tf.clone(ref);
+      const got = tensorflowLinear(a, w, b, act, gelu);
+      expect(got.shape).toEqual([rows, outF]);
+      expect(maxDiff(await got.data(), Array.from(await want.data())), act).toBeLessThanOrEqual(1e-6);
+      tf.dispose([want, got]);
+    }
+    tf.dispose([a, w, b, ref]);
     expect(tf.memory().numTensors).toBe(before);
   });
 });
