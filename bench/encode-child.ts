@@ -36,7 +36,9 @@ const { values } = parseArgs({
   },
 });
 if (!values.model || !values.backend || !values.sentences) {
-  process.stderr.write('usage: node dist/bench/encode-child.js --model DIR --backend B --sentences FILE.json [--workers N]\n');
+  process.stderr.write(
+    'usage: node dist/bench/encode-child.js --model DIR --backend B --sentences FILE.json [--workers N]\n',
+  );
   process.exit(1);
 }
 const sentences = JSON.parse(readFileSync(values.sentences, 'utf8')) as string[];
@@ -53,7 +55,7 @@ try {
 }
 const startupS = performance.now() / 1000; // performance's time origin is the process's start
 let t = performance.now();
-const enc = await SentenceEncoder.load(values.model, { backend: values.backend as BackendName, workers, quiet: true });
+const enc = await SentenceEncoder.load(values.model, { backend: values.backend as BackendName, workers });
 // In process, the weights are uploaded on first use: here, so that load includes it. A worker pool starts
 // (each worker reading the shared weights and uploading its own copy) on the first encode instead.
 if ((workers ?? defaultWorkers(choice.name, sentences.length)) === 1) void enc.model;

@@ -20,9 +20,18 @@
 // compile the addon with node-gyp (bundled with npm) against Node's own headers, hard-link the libraries
 // into the package's deps/lib (where the addon's rpath points), then load the package in a fresh process
 // and multiply two matrices on it. Exit 0 only when that worked; otherwise one line `error: ...`.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
-  copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -67,13 +76,24 @@ function run(cmd, args, o) {
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   if (o.log) writeFileSync(o.log, out);
   if (r.error) {
-    const why = /** @type {NodeJS.ErrnoException} */ (r.error).code === 'ETIMEDOUT' ? `timed out after ${o.timeoutS ?? 600} s` : r.error.message;
+    const why =
+      /** @type {NodeJS.ErrnoException} */ (r.error).code === 'ETIMEDOUT'
+        ? `timed out after ${o.timeoutS ?? 600} s`
+        : r.error.message;
     throw new BuildError(`${o.what} failed: ${why}${o.hint ? `; ${o.hint}` : ''}`);
   }
   if (r.status !== 0) {
-    const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
-    const telling = lines.find((l) => /fatal error|error:|^ERROR|No matching distribution|No such file/i.test(l)) ?? lines.at(-1) ?? '';
-    throw new BuildError(`${o.what} failed (exit ${r.status}): ${telling.slice(0, 300)}${o.log ? ` (full output: ${o.log})` : ''}${o.hint ? `; ${o.hint}` : ''}`);
+    const lines = out
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    const telling =
+      lines.find((l) => /fatal error|error:|^ERROR|No matching distribution|No such file/i.test(l)) ??
+      lines.at(-1) ??
+      '';
+    throw new BuildError(
+      `${o.what} failed (exit ${r.status}): ${telling.slice(0, 300)}${o.log ? ` (full output: ${o.log})` : ''}${o.hint ? `; ${o.hint}` : ''}`,
+    );
   }
   return out;
 }
@@ -81,20 +101,27 @@ function run(cmd, args, o) {
 /** @param {string} cmd */
 function onPath(cmd) {
   if (cmd.includes('/')) return existsSync(cmd) ? cmd : undefined;
-  for (const d of (process.env.PATH ?? '').split(':').filter(Boolean)) if (existsSync(join(d, cmd))) return join(d, cmd);
+  for (const d of (process.env.PATH ?? '').split(':').filter(Boolean))
+    if (existsSync(join(d, cmd))) return join(d, cmd);
   return undefined;
 }
 
 /** The C++ toolchain node-gyp drives, and Python (node-gyp's gyp, and pip). */
 function checkTools() {
   if (process.platform !== 'linux') {
-    throw new BuildError(`only Linux is supported (this is ${process.platform}): TensorFlow's wheels for other systems ship the C API under other names`);
+    throw new BuildError(
+      `only Linux is supported (this is ${process.platform}): TensorFlow's wheels for other systems ship the C API under other names`,
+    );
   }
   const cxx = process.env.CXX ?? 'g++';
-  if (!onPath(cxx.split(' ')[0] ?? cxx)) throw new BuildError(`no C++ compiler: ${cxx} not found (Debian/Ubuntu: apt-get install g++ make)`);
+  if (!onPath(cxx.split(' ')[0] ?? cxx))
+    throw new BuildError(`no C++ compiler: ${cxx} not found (Debian/Ubuntu: apt-get install g++ make)`);
   if (!onPath('make')) throw new BuildError('make not found (Debian/Ubuntu: apt-get install make)');
   const python = process.env.SBERT_TF_PYTHON ?? process.env.PYTHON ?? 'python3';
-  if (!onPath(python)) throw new BuildError(`${python} not found: pip and node-gyp need Python 3 (set SBERT_TF_PYTHON to another interpreter)`);
+  if (!onPath(python))
+    throw new BuildError(
+      `${python} not found: pip and node-gyp need Python 3 (set SBERT_TF_PYTHON to another interpreter)`,
+    );
   return { python };
 }
 
@@ -106,7 +133,8 @@ function nodeHeaders() {
     '/usr',
     '/usr/local',
   ].filter((d) => typeof d === 'string' && d.length > 0);
-  for (const d of /** @type {string[]} */ (candidates)) if (existsSync(join(d, 'include', 'node', 'node_api.h'))) return d;
+  for (const d of /** @type {string[]} */ (candidates))
+    if (existsSync(join(d, 'include', 'node', 'node_api.h'))) return d;
   throw new BuildError(
     `Node's C headers not found (no include/node/node_api.h under ${candidates.join(', ')}); ` +
       'install them (Debian: apt-get install libnode-dev) or point npm_config_nodedir at a Node source or headers tree',
@@ -117,7 +145,17 @@ function nodeHeaders() {
 function nodeGyp() {
   const candidates = [
     process.env.npm_config_node_gyp,
-    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    join(
+      dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
   ];
   for (const c of candidates) if (c && existsSync(c)) return [process.execPath, c];
   const onpath = onPath('node-gyp');
@@ -128,21 +166,30 @@ function nodeGyp() {
 /** The package to build, installed without its download script when npm left it out (or removed it). */
 function ensurePackage() {
   const name = process.env.SBERT_TF_PACKAGE ?? PACKAGES[0];
-  if (!PACKAGES.includes(/** @type {string} */ (name))) throw new BuildError(`SBERT_TF_PACKAGE must be one of ${PACKAGES.join(', ')}, got ${name}`);
+  if (!PACKAGES.includes(/** @type {string} */ (name)))
+    throw new BuildError(`SBERT_TF_PACKAGE must be one of ${PACKAGES.join(', ')}, got ${name}`);
   const ours = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   const version = ours.optionalDependencies?.['@tensorflow/tfjs-node'] ?? ours.dependencies?.['@tensorflow/tfjs-node'];
   if (!version) throw new BuildError('package.json names no @tensorflow/tfjs-node version');
   const dir = join(ROOT, 'node_modules', ...String(name).split('/'));
-  const installedVersion = () => (existsSync(join(dir, 'package.json')) ? JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version : undefined);
+  const installedVersion = () =>
+    existsSync(join(dir, 'package.json'))
+      ? JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version
+      : undefined;
   if (installedVersion() !== version) {
     // Its install script would try storage.googleapis.com again (and npm would remove the package when that fails).
     say(`installing ${name}@${version} without its download script`);
     const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ['npm'];
-    run(npm[0] ?? 'npm', [...npm.slice(1), 'install', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund', `${name}@${version}`], {
-      what: `npm install ${name}@${version}`,
-      timeoutS: 900,
-    });
-    if (installedVersion() !== version) throw new BuildError(`npm install ${name}@${version} left no ${dir}/package.json at that version`);
+    run(
+      npm[0] ?? 'npm',
+      [...npm.slice(1), 'install', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund', `${name}@${version}`],
+      {
+        what: `npm install ${name}@${version}`,
+        timeoutS: 900,
+      },
+    );
+    if (installedVersion() !== version)
+      throw new BuildError(`npm install ${name}@${version} left no ${dir}/package.json at that version`);
   }
   return { name: String(name), version: String(version), dir };
 }
@@ -152,7 +199,18 @@ function downloadWheel(python, cache, requirement) {
   const dest = join(cache, 'wheels');
   mkdirSync(dest, { recursive: true });
   say(`pip download ${requirement} (pip's configured index; SBERT_TF_WHEEL=FILE for a wheel on disk)`);
-  const args = ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--retries', '1', '--dest', dest, requirement];
+  const args = [
+    '-m',
+    'pip',
+    'download',
+    '--no-deps',
+    '--only-binary=:all:',
+    '--retries',
+    '1',
+    '--dest',
+    dest,
+    requirement,
+  ];
   let out;
   try {
     out = run(python, args, {
@@ -166,7 +224,8 @@ function downloadWheel(python, cache, requirement) {
   }
   const saved = [...out.matchAll(/(?:Saved|File was already downloaded) (\S+\.whl)/g)].map((m) => m[1]).at(-1);
   const file = saved ? resolve(dest, saved) : undefined;
-  if (!file || !existsSync(file)) throw new BuildError(`pip download ${requirement} finished but named no wheel in ${dest}`);
+  if (!file || !existsSync(file))
+    throw new BuildError(`pip download ${requirement} finished but named no wheel in ${dest}`);
   return file;
 }
 
@@ -298,7 +357,10 @@ function probe(pkg) {
     process.stdout.write(tf.backend().binding.TF_Version);`;
   const r = spawnSync(process.execPath, ['-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   if (r.status === 0) return { ok: true, version: r.stdout.trim() };
-  const lines = `${r.stderr ?? ''}`.split('\n').map((l) => l.trim()).filter((l) => l && !/^(at |I0000|WARNING: All log|Node\.js v)/.test(l));
+  const lines = `${r.stderr ?? ''}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(at |I0000|WARNING: All log|Node\.js v)/.test(l));
   return { ok: false, why: (lines.find((l) => /Error|error/.test(l)) ?? lines[0] ?? `exit ${r.status}`).slice(0, 300) };
 }
 
@@ -311,7 +373,11 @@ const PRELOAD = 'sbert-preload.node';
  */
 function build(pkg, api, cache, headersDir) {
   const target = bindingPath(pkg);
-  const slot = join(cache, ADDON_CACHE, `${pkg.name.replace('/', '+')}-${pkg.version}-${basename(dirname(target))}-${api.key}`);
+  const slot = join(
+    cache,
+    ADDON_CACHE,
+    `${pkg.name.replace('/', '+')}-${pkg.version}-${basename(dirname(target))}-${api.key}`,
+  );
   const built = join(slot, 'tfjs_binding.node');
   const preload = join(slot, PRELOAD);
   mkdirSync(dirname(target), { recursive: true });
@@ -323,7 +389,12 @@ function build(pkg, api, cache, headersDir) {
     if (!napi) throw new BuildError(`unexpected addon path ${target} (no napi-vN folder)`);
     const log = join(cache, `node-gyp-${process.pid}.log`);
     const gyp = nodeGyp();
-    const args = ['rebuild', `--nodedir=${headersDir}`, '--module_name=tfjs_binding', `--module_path=${dirname(target)}`];
+    const args = [
+      'rebuild',
+      `--nodedir=${headersDir}`,
+      '--module_name=tfjs_binding',
+      `--module_path=${dirname(target)}`,
+    ];
     run(gyp[0] ?? 'node-gyp', [...gyp.slice(1), ...args, `--napi_build_version=${napi}`, '--jobs=max'], {
       what: 'node-gyp rebuild',
       cwd: pkg.dir,
@@ -339,8 +410,17 @@ function build(pkg, api, cache, headersDir) {
   if (!existsSync(preload)) {
     const cxx = (process.env.CXX ?? 'g++').split(' ');
     const src = join(ROOT, 'scripts', 'tensorflow-preload.cc');
-    const flags = ['-shared', '-fPIC', '-O2', '-std=c++17', `-I${join(headersDir, 'include', 'node')}`, '-DNAPI_VERSION=8'];
-    run(cxx[0] ?? 'g++', [...cxx.slice(1), ...flags, src, '-o', `${preload}.partial`, '-ldl'], { what: `compiling ${src}` });
+    const flags = [
+      '-shared',
+      '-fPIC',
+      '-O2',
+      '-std=c++17',
+      `-I${join(headersDir, 'include', 'node')}`,
+      '-DNAPI_VERSION=8',
+    ];
+    run(cxx[0] ?? 'g++', [...cxx.slice(1), ...flags, src, '-o', `${preload}.partial`, '-ldl'], {
+      what: `compiling ${src}`,
+    });
     renameSync(`${preload}.partial`, preload);
     compiled = true;
   }
@@ -352,10 +432,13 @@ function build(pkg, api, cache, headersDir) {
 function main() {
   const force = process.argv.includes('--force');
   const unknown = process.argv.slice(2).filter((a) => a !== '--force');
-  if (unknown.length) throw new BuildError(`unknown argument ${unknown[0]} (only --force; settings are SBERT_TF_* variables)`);
+  if (unknown.length)
+    throw new BuildError(`unknown argument ${unknown[0]} (only --force; settings are SBERT_TF_* variables)`);
   const cache = resolve(process.env.SBERT_TF_CACHE ?? join(tmpdir(), 'sbert-tfjs-tensorflow'));
   const given = process.env.SBERT_TF_WHEEL ? resolve(process.env.SBERT_TF_WHEEL) : undefined;
-  const wanted = given ? { wheelPath: given } : { requirement: process.env.SBERT_TF_REQUIREMENT ?? DEFAULT_REQUIREMENT };
+  const wanted = given
+    ? { wheelPath: given }
+    : { requirement: process.env.SBERT_TF_REQUIREMENT ?? DEFAULT_REQUIREMENT };
 
   const { python } = checkTools();
   if (given) {
@@ -368,7 +451,9 @@ function main() {
   // Already built from the same wheel, and it loads: nothing to do.
   if (!force && existsSync(stamp)) {
     const s = JSON.parse(readFileSync(stamp, 'utf8'));
-    const same = given ? s.wheelPath === given && s.wheelBytes === statSync(given).size : s.requirement === wanted.requirement;
+    const same = given
+      ? s.wheelPath === given && s.wheelBytes === statSync(given).size
+      : s.requirement === wanted.requirement;
     if (same) {
       const p = probe(pkg);
       if (p.ok) {
@@ -388,7 +473,12 @@ function main() {
   const compiled = build(pkg, api, cache, headersDir);
   const p = probe(pkg);
   if (!p.ok) throw new BuildError(`${pkg.name} was built but does not load: ${p.why}`);
-  const record = { ...wanted, wheelBytes: statSync(wheel).size, wheel: api.wheel, tensorflow: `${api.name} ${api.version}` };
+  const record = {
+    ...wanted,
+    wheelBytes: statSync(wheel).size,
+    wheel: api.wheel,
+    tensorflow: `${api.name} ${api.version}`,
+  };
   writeFileSync(stamp, JSON.stringify({ ...record, cApi: p.version, builtAt: new Date().toISOString() }, null, 2));
   const how = compiled ? 'built' : 'restored from the cache';
   process.stdout.write(

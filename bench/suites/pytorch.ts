@@ -161,7 +161,10 @@ export function pytorchSuite(env: BenchEnv): Suite {
         ]) {
           const s = Math.min(...runAnchor('plain', found.python, weights, probe, t, 300).cases[0]!.sampleS);
           sweep[`intra ${t.intra} + openblas ${t.openblas}`] = s;
-          if (s < best) (best = s), (threads = t);
+          if (s < best) {
+            best = s;
+            threads = t;
+          }
         }
         ctx.note('threadSweep (best seconds, b8×l64)', sweep);
       }

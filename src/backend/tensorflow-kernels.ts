@@ -40,13 +40,23 @@ export function tensorflowKernels(): TensorflowKernels {
 let installed = false;
 
 /** A 2-D a · b (transposes as asked) as TensorFlow's MatMul op. */
-function matMul2d(be: NodeJSBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.Tensor {
+function matMul2d(
+  be: NodeJSBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): tf.Tensor {
   const B = be.binding;
-  return be.executeSingleOutput('MatMul', [
-    { name: 'T', type: B.TF_ATTR_TYPE, value: B.TF_FLOAT },
-    { name: 'transpose_a', type: B.TF_ATTR_BOOL, value: transposeA },
-    { name: 'transpose_b', type: B.TF_ATTR_BOOL, value: transposeB },
-  ], [a, b]);
+  return be.executeSingleOutput(
+    'MatMul',
+    [
+      { name: 'T', type: B.TF_ATTR_TYPE, value: B.TF_FLOAT },
+      { name: 'transpose_a', type: B.TF_ATTR_BOOL, value: transposeA },
+      { name: 'transpose_b', type: B.TF_ATTR_BOOL, value: transposeB },
+    ],
+    [a, b],
+  );
 }
 
 /**
@@ -54,7 +64,8 @@ function matMul2d(be: NodeJSBackend, a: tf.TensorInfo, b: tf.TensorInfo, transpo
  * operands to [1, m, k] · [1, k, n] before calling the kernel). float32 only.
  */
 function isMatrixProduct(a: tf.TensorInfo, b: tf.TensorInfo): boolean {
-  const matrix = (t: tf.TensorInfo) => t.dtype === 'float32' && (t.shape.length === 2 || (t.shape.length === 3 && t.shape[0] === 1));
+  const matrix = (t: tf.TensorInfo) =>
+    t.dtype === 'float32' && (t.shape.length === 2 || (t.shape.length === 3 && t.shape[0] === 1));
   return matrix(a) && matrix(b) && a.shape.length === b.shape.length;
 }
 
@@ -89,7 +100,8 @@ export function installTensorflowKernels(): string {
   const batchMatMul = tf.getKernel('BatchMatMul', 'tensorflow');
   const fusedMatMul = tf.getKernel('_FusedMatMul', 'tensorflow');
   const reshape = tf.getKernel('Reshape', 'tensorflow')?.kernelFunc;
-  if (!batchMatMul || !fusedMatMul || !reshape) return "tfjs-node's kernels (it registered no BatchMatMul / _FusedMatMul / Reshape)";
+  if (!batchMatMul || !fusedMatMul || !reshape)
+    return "tfjs-node's kernels (it registered no BatchMatMul / _FusedMatMul / Reshape)";
   tf.unregisterKernel('BatchMatMul', 'tensorflow');
   tf.registerKernel({
     ...batchMatMul,
@@ -111,7 +123,7 @@ export function installTensorflowKernels(): string {
         activation: string;
         leakyreluAlpha?: number;
       };
-      const columns = b && b.shape[transposeB ? b.shape.length - 2 : b.shape.length - 1];
+      const columns = b?.shape[transposeB ? b.shape.length - 2 : b.shape.length - 1];
       const plainBias = !bias || (bias.shape.length === 1 && bias.shape[0] === columns && bias.dtype === 'float32');
       if (!a || !b || !isMatrixProduct(a, b) || !plainBias) return fusedMatMul.kernelFunc(args);
       const be = args.backend as unknown as NodeJSBackend;
@@ -119,10 +131,14 @@ export function installTensorflowKernels(): string {
       return matrixProduct(be, reshape, a, b, transposeA, transposeB, (product) => {
         let y = product;
         if (bias) {
-          y = be.executeSingleOutput('BiasAdd', [
-            { name: 'T', type: B.TF_ATTR_TYPE, value: B.TF_FLOAT },
-            { name: 'data_format', type: B.TF_ATTR_STRING, value: 'NHWC' },
-          ], [product, bias]);
+          y = be.executeSingleOutput(
+            'BiasAdd',
+            [
+              { name: 'T', type: B.TF_ATTR_TYPE, value: B.TF_FLOAT },
+              { name: 'data_format', type: B.TF_ATTR_STRING, value: 'NHWC' },
+            ],
+            [product, bias],
+          );
           product.dispose();
         }
         if (!activation || activation === 'linear') return y;
@@ -146,11 +162,15 @@ export function installTensorflowKernels(): string {
         const be = args.backend as unknown as NodeJSBackend;
         const B = be.binding;
         const axes = tf.tensor1d(tf.util.parseAxisParam(axis, x.shape), 'int32');
-        const y = be.executeSingleOutput('Mean', [
-          { name: 'keep_dims', type: B.TF_ATTR_BOOL, value: keepDims },
-          { name: 'T', type: B.TF_ATTR_TYPE, value: B.TF_FLOAT },
-          { name: 'Tidx', type: B.TF_ATTR_TYPE, value: B.TF_INT32 },
-        ], [x, axes]);
+        const y = be.executeSingleOutput(
+          'Mean',
+          [
+            { name: 'keep_dims', type: B.TF_ATTR_BOOL, value: keepDims },
+            { name: 'T', type: B.TF_ATTR_TYPE, value: B.TF_FLOAT },
+            { name: 'Tidx', type: B.TF_ATTR_TYPE, value: B.TF_INT32 },
+          ],
+          [x, axes],
+        );
         axes.dispose();
         return y;
       },
@@ -174,7 +194,12 @@ export function tensorflowLinearApplies(): boolean {
  * TensorFlow without reshapes: tf.matMul of 2-D operands (MatMul, above) and one broadcasting add. Same
  * products and sums as the fused kernel, and the gradients of tfjs's ops. x: [rows, in]; w: [in, out]; b: [out].
  */
-export function tensorflowLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: 'linear' | 'relu' | 'gelu'): tf.Tensor2D {
+export function tensorflowLinear(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  activation: 'linear' | 'relu' | 'gelu',
+): tf.Tensor2D {
   return tf.tidy(() => {
     const y = tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
     return activation === 'relu' ? tf.relu(y) : activation === 'gelu' ? gelu(y) : y;

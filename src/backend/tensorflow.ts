@@ -29,7 +29,8 @@ const importOptional = (specifier: string): Promise<unknown> => import(specifier
 const requireHere = createRequire(import.meta.url);
 
 /** What TensorFlow ≥ 2.16 prints while its libraries load (absl INFO lines, whatever TF_CPP_MIN_LOG_LEVEL says). */
-const LOAD_NOISE = /^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR|I\d{4} .*)$/;
+const LOAD_NOISE =
+  /^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR|I\d{4} .*)$/;
 
 /**
  * Where `npm run build:tensorflow` built `pkg`, its helper (scripts/tensorflow-preload.cc) loads TensorFlow's
@@ -52,7 +53,9 @@ function preloadQuietly(pkg: string): void {
     const { load } = requireHere(helper) as { load(libraries: string[], capture: string): string | undefined };
     error = load([join(lib, 'libtensorflow_framework.so.2'), join(lib, 'libtensorflow_cc.so.2')], capture);
   } finally {
-    const kept = (existsSync(capture) ? readFileSync(capture, 'utf8') : '').split('\n').filter((l) => l && !LOAD_NOISE.test(l));
+    const kept = (existsSync(capture) ? readFileSync(capture, 'utf8') : '')
+      .split('\n')
+      .filter((l) => l && !LOAD_NOISE.test(l));
     rmSync(capture, { force: true });
     if (kept.length) process.stderr.write(`${kept.join('\n')}\n`);
   }
@@ -70,8 +73,10 @@ export function whyNotLoaded(pkg: string, e: unknown): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   // Only the package itself missing means "not installed"; a missing dependency of it is a broken install.
   if (code === 'ERR_MODULE_NOT_FOUND' && msg.includes(`'${pkg}'`)) return 'not installed';
-  if (/native addon module \(tfjs_binding\.node\) can not be found/.test(msg)) return `installed, its native addon not built (${BUILD_HINT})`;
-  if (/libtensorflow\S*: cannot open shared object file/.test(msg)) return `its libtensorflow is missing (${BUILD_HINT}): ${firstLine(e)}`;
+  if (/native addon module \(tfjs_binding\.node\) can not be found/.test(msg))
+    return `installed, its native addon not built (${BUILD_HINT})`;
+  if (/libtensorflow\S*: cannot open shared object file/.test(msg))
+    return `its libtensorflow is missing (${BUILD_HINT}): ${firstLine(e)}`;
   return firstLine(e);
 }
 

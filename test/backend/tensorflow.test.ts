@@ -4,22 +4,33 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../../src/backend/index.js';
 import { tensorflowKernels, tensorflowLinear, tensorflowLinearApplies } from '../../src/backend/tensorflow-kernels.js';
-import { gelu } from '../../src/layers/activations.js';
+import { gelu } from '../../src/ops/activations.js';
 import { whyNotLoaded } from '../../src/backend/tensorflow.js';
 import { UsageError } from '../../src/errors.js';
 import { maxDiff, values } from '../values.js';
 
 describe('tensorflow backend: reports', () => {
   it('tells "not installed" from "addon not built" from a missing libtensorflow', () => {
-    const notFound = Object.assign(new Error("Cannot find package '@tensorflow/tfjs-node' imported from /x/y.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+    const notFound = Object.assign(new Error("Cannot find package '@tensorflow/tfjs-node' imported from /x/y.js"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
     expect(whyNotLoaded('@tensorflow/tfjs-node', notFound)).toBe('not installed');
     // A dependency of it missing is a broken install, not an absent package.
-    const depMissing = Object.assign(new Error("Cannot find package '@tensorflow/tfjs' imported from /x/tfjs-node/dist/index.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+    const depMissing = Object.assign(
+      new Error("Cannot find package '@tensorflow/tfjs' imported from /x/tfjs-node/dist/index.js"),
+      { code: 'ERR_MODULE_NOT_FOUND' },
+    );
     expect(whyNotLoaded('@tensorflow/tfjs-node', depMissing)).toMatch(/^Cannot find package '@tensorflow\/tfjs'/);
-    const unbuilt = new Error('The Node.js native addon module (tfjs_binding.node) can not be found at path: /x/lib/napi-v8/tfjs_binding.node. \nPlease run command ...');
-    expect(whyNotLoaded('@tensorflow/tfjs-node', unbuilt)).toBe('installed, its native addon not built (npm run build:tensorflow)');
+    const unbuilt = new Error(
+      'The Node.js native addon module (tfjs_binding.node) can not be found at path: /x/lib/napi-v8/tfjs_binding.node. \nPlease run command ...',
+    );
+    expect(whyNotLoaded('@tensorflow/tfjs-node', unbuilt)).toBe(
+      'installed, its native addon not built (npm run build:tensorflow)',
+    );
     const noLib = new Error('libtensorflow_cc.so.2: cannot open shared object file: No such file or directory');
-    expect(whyNotLoaded('@tensorflow/tfjs-node', noLib)).toMatch(/^its libtensorflow is missing \(npm run build:tensorflow\): libtensorflow_cc/);
+    expect(whyNotLoaded('@tensorflow/tfjs-node', noLib)).toMatch(
+      /^its libtensorflow is missing \(npm run build:tensorflow\): libtensorflow_cc/,
+    );
   });
 
   it('SBERT_TF_KERNELS: native by default, tfjs on request, anything else a usage error', () => {
@@ -40,7 +51,15 @@ describe('tensorflow backend: reports', () => {
 });
 
 /** a · b in float64 with the transposes asked for; a is [m, k] (or [k, m]), b [k, n] (or [n, k]). */
-function matmul64(a: Float32Array, b: Float32Array, m: number, k: number, n: number, ta: boolean, tb: boolean): number[] {
+function matmul64(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+  ta: boolean,
+  tb: boolean,
+): number[] {
   const out: number[] = [];
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -70,7 +89,12 @@ describe('tensorflow backend: MatMul kernels', () => {
     const b = values(k * n, -1, 1, 12);
     const bias = values(n, -0.5, 0.5, 13);
     const before = tf.memory().numTensors;
-    for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+    for (const [ta, tb] of [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const) {
       const at = tf.tensor2d(a, ta ? [k, m] : [m, k]);
       const bt = tf.tensor2d(b, tb ? [n, k] : [k, n]);
       const ref = matmul64(a, b, m, k, n, ta, tb);
@@ -98,7 +122,12 @@ describe('tensorflow backend: MatMul kernels', () => {
     expect(maxDiff((await y3.data()).subarray(0, m * n), first)).toBeLessThan(2e-5);
     const [a2, b2, quarter] = [tf.tensor2d(a, [m, k]), tf.tensor2d(b, [k, n]), tf.scalar(0.25)];
     const scalarBias = tf.fused.matMul({ a: a2, b: b2, bias: quarter });
-    expect(maxDiff(await scalarBias.data(), matmul64(a, b, m, k, n, false, false).map((v) => v + 0.25))).toBeLessThan(2e-5);
+    expect(
+      maxDiff(
+        await scalarBias.data(),
+        matmul64(a, b, m, k, n, false, false).map((v) => v + 0.25),
+      ),
+    ).toBeLessThan(2e-5);
     tf.dispose([a3, b3, y3, a2, b2, quarter, scalarBias]);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -127,7 +156,7 @@ describe('tensorflow backend: MatMul kernels', () => {
     const ref = tf.fused.matMul({ a, b: w, bias: b });
     for (const act of ['linear', 'relu', 'gelu'] as const) {
       const want = act === 'relu' ? tf.relu(ref) : act === 'gelu' ? gelu(ref) : tf.clone(ref);
-      const got = tensorflowLinear(a, w, b, act, gelu);
+      const got = tensorflowLinear(a, w, b, act);
       expect(got.shape).toEqual([rows, outF]);
       expect(maxDiff(await got.data(), Array.from(await want.data())), act).toBeLessThanOrEqual(1e-6);
       tf.dispose([want, got]);

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../fixtures.js';
 import { syntheticModelDir } from '../synthetic.js';
+import { wasmBlasActive } from '../../src/backend/blas/index.js';
 import { defaultWorkers, SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
 import { runWithCache } from '../../src/model/hooks.js';
 import { MAIN_BACKEND } from '../model/helpers.js';
@@ -132,8 +133,9 @@ describe(`SentenceEncoder on synthetic BERT-base (${MAIN_BACKEND})`, () => {
 });
 
 describe('defaultWorkers', () => {
-  it('starts worker threads only on the one-core-per-process backends (wasm, cpu), for calls of ≥ 256 sentences', () => {
-    expect(defaultWorkers('wasm', 256)).toBe(availableParallelism());
+  it('starts worker threads only where kernels use one core per process (cpu, wasm without a BLAS), for ≥ 256 sentences', () => {
+    // wasm with a BLAS (src/backend/blas) runs its matmuls on every core already
+    expect(defaultWorkers('wasm', 256)).toBe(wasmBlasActive() ? 1 : availableParallelism());
     expect(defaultWorkers('cpu', 10_000)).toBe(availableParallelism());
     expect(defaultWorkers('wasm', 255)).toBe(1);
     // TensorFlow's intra-op pool already uses every core; a GPU is one device.

@@ -15,9 +15,14 @@ function build(args: string[], env: Record<string, string | undefined> = {}): Pr
   const merged: NodeJS.ProcessEnv = { ...process.env, ...env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete merged[k];
   return new Promise((resolve) => {
-    execFile(process.execPath, [SCRIPT, ...args], { cwd: ROOT, env: merged, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [SCRIPT, ...args],
+      { cwd: ROOT, env: merged, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -28,8 +33,13 @@ describe('build:tensorflow on bad input', () => {
     // A zip with other members: written by Python, as the script reads wheels with Python's zipfile.
     const otherZip = join(TMP, 'other.whl');
     const py = await new Promise<number>((resolve) => {
-      execFile('python3', ['-c', `import zipfile; z = zipfile.ZipFile(${JSON.stringify(otherZip)}, 'w'); z.writestr('pkg/a.py', ''); z.close()`], (e) =>
-        resolve(e ? 1 : 0),
+      execFile(
+        'python3',
+        [
+          '-c',
+          `import zipfile; z = zipfile.ZipFile(${JSON.stringify(otherZip)}, 'w'); z.writestr('pkg/a.py', ''); z.close()`,
+        ],
+        (e) => resolve(e ? 1 : 0),
       );
     });
     expect(py).toBe(0);
@@ -51,23 +61,35 @@ describe('build:tensorflow on bad input', () => {
   it('no compiler, or an unknown argument → exit 1 with one error line', async () => {
     const cxx = await build([], { CXX: join(TMP, 'no-such-g++') });
     expect(cxx.code).toBe(1);
-    expect(errorLine(cxx)).toMatch(/no C\+\+ compiler: .*no-such-g\+\+ not found \(Debian\/Ubuntu: apt-get install g\+\+ make\)$/);
+    expect(errorLine(cxx)).toMatch(
+      /no C\+\+ compiler: .*no-such-g\+\+ not found \(Debian\/Ubuntu: apt-get install g\+\+ make\)$/,
+    );
     const arg = await build(['--fast']);
     expect(arg.code).toBe(1);
-    expect(errorLine(arg)).toBe('error: build:tensorflow: unknown argument --fast (only --force; settings are SBERT_TF_* variables)');
+    expect(errorLine(arg)).toBe(
+      'error: build:tensorflow: unknown argument --fast (only --force; settings are SBERT_TF_* variables)',
+    );
   });
 });
 
 describe('build:tensorflow where the backend is built', () => {
   const stampFile = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node', 'deps', 'sbert-build.json');
-  const stamp = existsSync(stampFile) ? (JSON.parse(readFileSync(stampFile, 'utf8')) as { requirement?: string; wheel: string }) : undefined;
+  const stamp = existsSync(stampFile)
+    ? (JSON.parse(readFileSync(stampFile, 'utf8')) as { requirement?: string; wheel: string })
+    : undefined;
 
   it('a second run with the same settings finds the build, checks that it loads, and changes nothing', async (ctx) => {
     // Only where it was built from pip's default requirement (another requirement or wheel would rebuild).
     if (!stamp?.requirement || process.env.SBERT_TF_WHEEL || process.env.SBERT_TF_REQUIREMENT) ctx.skip();
-    const r = await build([], { SBERT_TF_WHEEL: undefined, SBERT_TF_REQUIREMENT: undefined, SBERT_TF_PACKAGE: undefined });
+    const r = await build([], {
+      SBERT_TF_WHEEL: undefined,
+      SBERT_TF_REQUIREMENT: undefined,
+      SBERT_TF_PACKAGE: undefined,
+    });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^build:tensorflow: @tensorflow\/tfjs-node \S+ is already built against TensorFlow \S+'s C API \(.+\.whl\); --force rebuilds\n$/);
+    expect(r.stdout).toMatch(
+      /^build:tensorflow: @tensorflow\/tfjs-node \S+ is already built against TensorFlow \S+'s C API \(.+\.whl\); --force rebuilds\n$/,
+    );
     expect(readFileSync(stampFile, 'utf8')).toBe(JSON.stringify(stamp, null, 2));
   });
 });
