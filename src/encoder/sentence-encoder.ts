@@ -52,7 +52,7 @@ export interface EncodeOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Re-exported for the server and bench/blas.ts, which size batches as the encoder does. */
+/** Re-exported for the server, which sizes batches as the encoder does. */
 export { GPU_BACKENDS, MAX_FORWARD_TOKENS };
 
 /** Sentences per call below which a worker pool does not pay for its start-up. */
