@@ -14,7 +14,8 @@ import { defaultWorkers, SentenceEncoder } from '../src/encoder/sentence-encoder
 export interface EncodeChildResult {
   backend: string;
   reason: string;
-  workers: number | 'default';
+  /** The worker threads the encode ran on (the encoder's default where --workers was not given). */
+  workers: number;
   /** Seconds since the process started until the backend was ready. */
   startupS: number;
   /** SentenceEncoder.load and the model's upload. */
@@ -58,7 +59,8 @@ let t = performance.now();
 const enc = await SentenceEncoder.load(values.model, { backend: values.backend as BackendName, workers });
 // In process, the weights are uploaded on first use: here, so that load includes it. A worker pool starts
 // (each worker reading the shared weights and uploading its own copy) on the first encode instead.
-if ((workers ?? defaultWorkers(choice.name, sentences.length)) === 1) void enc.model;
+const used = workers ?? defaultWorkers(choice.name, sentences.length);
+if (used === 1) void enc.model;
 const loadS = (performance.now() - t) / 1000;
 t = performance.now();
 const vectors = await enc.encode(sentences, { batchSize });
@@ -71,7 +73,7 @@ await enc.dispose();
 const result: EncodeChildResult = {
   backend: choice.name,
   reason: choice.reason,
-  workers: workers ?? 'default',
+  workers: used,
   startupS,
   loadS,
   encodeS,

@@ -2,9 +2,9 @@
 // mode), batch 32, mean pooling, per backend, each measurement a fresh process (bench/encode-child.ts) timed
 // phase by phase: start-up (Node, modules, the backend), load (checkpoint, tokenizer, weights uploaded), encode
 // (first call: what a `sbert encode` run spends; and again, warm), plus the whole process from outside.
-// Backends: those asked for except cpu (plain JS) and webgpu (bench:gpu covers GPUs) unless named; wasm also with one
-// worker besides its default (a pool of one per core for ≥ 256 sentences). The padded batches each backend ran
-// go to the anchors (PyTorch, HF transformers), which time the same batches.
+// Backends: those asked for except cpu (plain JS) and webgpu (bench:gpu covers GPUs) unless named; where a
+// backend's default is a pool of workers (wasm without a BLAS, ≥ 256 sentences), also one process alone. The
+// padded batches each backend ran go to the anchors (PyTorch, HF transformers), which time the same batches.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,6 +58,7 @@ function runChild(args: string[], timeoutS: number): Promise<{ result: ChildOutp
   });
 }
 
+/** One measurement, recorded; → the worker threads it ran on (0 when it did not run). */
 async function measure(
   ctx: SuiteContext,
   env: BenchEnv,
@@ -65,7 +66,7 @@ async function measure(
   sentences: string[],
   file: string,
   workers: number | undefined,
-): Promise<void> {
+): Promise<number> {
   const batchSize = env.overrides.batchSize ?? (ctx.mode === 'quick' ? 8 : 32);
   const n = sentences.length;
   const batches = encodeBatches(env.tokenizer(), sentences, batchSize, backend);
@@ -107,11 +108,11 @@ async function measure(
       ...resultFromSamples(label, params, [], work, null),
       reason: e instanceof Error ? e.message : String(e),
     });
-    return;
+    return 0;
   }
   if ('unavailable' in got.result) {
     ctx.skipCase(label, `backend not available: ${got.result.unavailable}`, params);
-    return;
+    return 0;
   }
   const r = got.result;
   const first = resultFromSamples(label, { ...params, call: 'first' }, [r.encodeS], work, null);
@@ -135,6 +136,7 @@ async function measure(
     env.anchorCases.push({ name, params: same, batches, work, tfjsS: r.encodeAgainS });
     env.pooled.set(name, Float32Array.from(r.firstBatch));
   }
+  return r.workers;
 }
 
 export function encodeSuite(env: BenchEnv): Suite {
@@ -154,10 +156,9 @@ export function encodeSuite(env: BenchEnv): Suite {
           const file = join(dir, `sentences-${n}.json`);
           writeFileSync(file, JSON.stringify(sentences));
           for (const backend of backends) {
-            // wasm: its default (a pool for ≥ 256 sentences) and one process alone; others run in process.
-            for (const workers of backend === 'wasm' && n >= 256 ? [undefined, 1] : [undefined]) {
-              await measure(ctx, env, backend, sentences, file, workers);
-            }
+            // Each backend's default; where that is a pool of workers (wasm without a BLAS), also one process alone.
+            const pooled = await measure(ctx, env, backend, sentences, file, undefined);
+            if (pooled > 1) await measure(ctx, env, backend, sentences, file, 1);
           }
         }
       } finally {
