@@ -21,6 +21,7 @@
 // into the package's deps/lib (where the addon's rpath points), then load the package in a fresh process
 // and multiply two matrices on it. Exit 0 only when that worked; otherwise one line `error: ...`.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
@@ -366,6 +367,9 @@ function probe(pkg) {
 
 /** What src/backend/tensorflow.ts looks for beside the addon: the quiet loader of TensorFlow's libraries. */
 const PRELOAD = 'sbert-preload.node';
+const PRELOAD_SOURCE = join(ROOT, 'scripts', 'tensorflow-preload.cc');
+/** Which version of the helper's source a build has (a changed helper is rebuilt). */
+const preloadHash = () => createHash('sha256').update(readFileSync(PRELOAD_SOURCE)).digest('hex').slice(0, 12);
 
 /**
  * tfjs-node's addon (node-gyp, tfjs-node's binding.gyp) and our preload helper (one C++ file), each compiled
@@ -379,7 +383,7 @@ function build(pkg, api, cache, headersDir) {
     `${pkg.name.replace('/', '+')}-${pkg.version}-${basename(dirname(target))}-${api.key}`,
   );
   const built = join(slot, 'tfjs_binding.node');
-  const preload = join(slot, PRELOAD);
+  const preload = join(slot, `sbert-preload-${preloadHash()}.node`);
   mkdirSync(dirname(target), { recursive: true });
   mkdirSync(slot, { recursive: true });
   let compiled = false;
@@ -409,7 +413,7 @@ function build(pkg, api, cache, headersDir) {
   }
   if (!existsSync(preload)) {
     const cxx = (process.env.CXX ?? 'g++').split(' ');
-    const src = join(ROOT, 'scripts', 'tensorflow-preload.cc');
+    const src = PRELOAD_SOURCE;
     const flags = [
       '-shared',
       '-fPIC',
@@ -451,9 +455,10 @@ function main() {
   // Already built from the same wheel, and it loads: nothing to do.
   if (!force && existsSync(stamp)) {
     const s = JSON.parse(readFileSync(stamp, 'utf8'));
-    const same = given
+    const sameWheel = given
       ? s.wheelPath === given && s.wheelBytes === statSync(given).size
       : s.requirement === wanted.requirement;
+    const same = sameWheel && s.preload === preloadHash();
     if (same) {
       const p = probe(pkg);
       if (p.ok) {
@@ -475,6 +480,7 @@ function main() {
   if (!p.ok) throw new BuildError(`${pkg.name} was built but does not load: ${p.why}`);
   const record = {
     ...wanted,
+    preload: preloadHash(),
     wheelBytes: statSync(wheel).size,
     wheel: api.wheel,
     tensorflow: `${api.name} ${api.version}`,

@@ -6,16 +6,23 @@
 // that is not INFO. Built by scripts/build-tensorflow.mjs into tfjs-node's deps/ folder.
 //
 //   load(libraries: string[], capture: string): string | undefined   (undefined, or dlerror()'s message)
+//
+// Once per process: worker threads that set up the backend after the main thread find it done (file descriptor 2
+// is the whole process's, so two redirections at once would leave it pointing at a file).
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <node_api.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#include <mutex>
 #include <string>
 #include <vector>
 
 namespace {
+
+std::mutex load_mutex;
+bool loaded = false;
 
 bool GetString(napi_env env, napi_value v, std::string* out) {
   size_t len = 0;
@@ -52,6 +59,12 @@ napi_value Load(napi_env env, napi_callback_info info) {
   std::string capture;
   if (!GetString(env, argv[1], &capture)) return Fail(env, "capture must be a path");
 
+  std::lock_guard<std::mutex> lock(load_mutex);
+  napi_value result;
+  if (loaded) {
+    napi_get_undefined(env, &result);
+    return result;
+  }
   fflush(stderr);
   const int saved = dup(2);
   const int fd = open(capture.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -73,7 +86,7 @@ napi_value Load(napi_env env, napi_callback_info info) {
   dup2(saved, 2);
   close(saved);
 
-  napi_value result;
+  loaded = error.empty();
   if (error.empty()) {
     napi_get_undefined(env, &result);
   } else {

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { installTensorflowKernels, tensorflowKernels } from './tensorflow-kernels.js';
 import { BackendUnavailable } from './unavailable.js';
@@ -47,7 +48,7 @@ function preloadQuietly(pkg: string): void {
   const helper = join(dir, 'deps', 'sbert-preload.node');
   if (!existsSync(helper)) return;
   const lib = join(dir, 'deps', 'lib');
-  const capture = join(tmpdir(), `sbert-tensorflow-load-${process.pid}.log`);
+  const capture = join(tmpdir(), `sbert-tensorflow-load-${process.pid}-${threadId}.log`);
   let error: string | undefined;
   try {
     const { load } = requireHere(helper) as { load(libraries: string[], capture: string): string | undefined };
@@ -82,7 +83,7 @@ export function whyNotLoaded(pkg: string, e: unknown): string {
 
 /**
  * Loads tfjs-node(-gpu) and activates its backend; → a report such as
- * `@tensorflow/tfjs-node 4.22.0, libtensorflow 2.21.0 (TensorFlow's C API), 2 intra-op threads`.
+ * `@tensorflow/tfjs-node 4.22.0, libtensorflow 2.21.0; MatMul for 2-D products`.
  * Throws BackendUnavailable saying how to install or build it.
  */
 export async function setupTensorflow(activate: (name: string) => Promise<void>): Promise<string> {

@@ -1,12 +1,15 @@
 // The tensorflow backend: why a missing or unbuilt tfjs-node is reported as it is, and, where tfjs-node loads
 // (npm run build:tensorflow), that our MatMul kernels compute what tfjs-node's own and float64 compute.
 import * as tf from '@tensorflow/tfjs-core';
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../../src/backend/index.js';
 import { tensorflowKernels, tensorflowLinear, tensorflowLinearApplies } from '../../src/backend/tensorflow-kernels.js';
 import { gelu } from '../../src/ops/activations.js';
 import { whyNotLoaded } from '../../src/backend/tensorflow.js';
 import { UsageError } from '../../src/errors.js';
+import { sbert } from '../cli.js';
+import { fixture } from '../fixtures.js';
 import { maxDiff, values } from '../values.js';
 
 describe('tensorflow backend: reports', () => {
@@ -163,5 +166,16 @@ describe('tensorflow backend: MatMul kernels', () => {
     }
     tf.dispose([a, w, b, ref]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("sbert encode on tensorflow leaves stderr to us: none of TensorFlow's load-time lines, with worker threads too", async (ctx) => {
+    if (!present) ctx.skip();
+    for (const workers of availableParallelism() > 1 ? ['1', '2'] : ['1']) {
+      const args = ['encode', '--model', fixture('tiny', 'st'), '--backend', 'tensorflow', '--workers', workers];
+      const r = await sbert(args, { input: '你好\n那个人很开心\n' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr, `--workers ${workers}`).toBe(''); // SBERT_QUIET=1: not even the backend line
+      expect(r.stdout.trim().split('\n')).toHaveLength(2);
+    }
   });
 });
