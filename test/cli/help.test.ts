@@ -48,7 +48,10 @@ describe('environment values', () => {
   });
 
   it('a bad SBERT_TF_KERNELS is a usage error naming the variable and the choices (exit 1), on any machine', async () => {
-    const run = await sbert(['encode', '--model', fixture('tiny', 'st'), '--backend', 'auto'], { input: '你好\n', env: { SBERT_TF_KERNELS: 'fast' } });
+    const run = await sbert(['encode', '--model', fixture('tiny', 'st'), '--backend', 'auto'], {
+      input: '你好\n',
+      env: { SBERT_TF_KERNELS: 'fast' },
+    });
     expect(run.code).toBe(1);
     expect(errorLine(run)).toBe('error: SBERT_TF_KERNELS="fast" is not one of native, tfjs');
     expect(run.stdout).toBe('');
