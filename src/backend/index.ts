@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
 import { layerNormComposite } from '../ops/layer-norm.js';
 import { setupWasmBlas } from './blas/index.js';
+import { registerGradients } from './gradients.js';
 import { BACKEND_NAMES, type BackendName } from './names.js';
 import { tensorflowKernels } from './tensorflow-kernels.js';
 import { setupTensorflow } from './tensorflow.js';
@@ -48,7 +49,14 @@ async function activate(name: string): Promise<void> {
   await tf.ready();
 }
 
-const tensorflow = (): Promise<string> => setupTensorflow(activate);
+async function tensorflow(): Promise<string> {
+  try {
+    return await setupTensorflow(activate);
+  } finally {
+    // tfjs-node imports the @tensorflow/tfjs union package, which registers tfjs's own gradients over ours.
+    registerGradients();
+  }
+}
 
 interface Adapter {
   info?: { vendor?: string; architecture?: string; description?: string };
