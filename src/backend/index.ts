@@ -49,14 +49,7 @@ async function activate(name: string): Promise<void> {
   await tf.ready();
 }
 
-async function tensorflow(): Promise<string> {
-  try {
-    return await setupTensorflow(activate);
-  } finally {
-    // tfjs-node imports the @tensorflow/tfjs union package, which registers tfjs's own gradients over ours.
-    registerGradients();
-  }
-}
+const tensorflow = (): Promise<string> => setupTensorflow(activate);
 
 interface Adapter {
   info?: { vendor?: string; architecture?: string; description?: string };
@@ -216,6 +209,15 @@ const SETUP: Record<Exclude<BackendName, 'auto'>, (auto?: boolean) => Promise<st
 
 /** Activates the backend `name` (for `auto`, the best one present: tensorflow → webgpu → wasm → cpu). */
 export async function setupBackend(name: BackendName = 'auto'): Promise<BackendChoice> {
+  try {
+    return await chooseBackend(name);
+  } finally {
+    // tfjs-node imports the @tensorflow/tfjs union package, which registers tfjs's own gradients over ours.
+    registerGradients();
+  }
+}
+
+async function chooseBackend(name: BackendName): Promise<BackendChoice> {
   if (!BACKEND_NAMES.includes(name))
     throw new UsageError(`unknown backend "${name}" (choose from ${BACKEND_NAMES.join(', ')})`);
   // A bad SBERT_* setting is wrong on any machine: say so even when `auto` stops before that setting's backend.
