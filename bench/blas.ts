@@ -16,8 +16,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuChunks, padBatch, planBatches, type BatchJob } from '../src/encoder/batches.js';
-import { MAX_FORWARD_TOKENS, SentenceEncoder } from '../src/encoder/sentence-encoder.js';
+import { type BatchJob, encodeJobs } from '../src/encoder/batches.js';
+import { SentenceEncoder } from '../src/encoder/sentence-encoder.js';
 import { BertTokenizer } from '../src/tokenizer/index.js';
 import { ROOT } from '../test/fixtures.js';
 import { syntheticBertBase } from './checkpoints.js';
@@ -49,15 +49,10 @@ interface Run {
   vectors: Float32Array;
 }
 
-/** The padded batches SentenceEncoder runs on a CPU backend, in its order. */
+/** The padded batches SentenceEncoder runs on the wasm backend, in its order. */
 function encoderJobs(tok: BertTokenizer, sentences: readonly string[], batchSize: number): BatchJob[] {
   const enc = sentences.map((s) => tok.encode(s, { maxLength: 512 }));
-  return planBatches(enc, batchSize).flatMap((rows) =>
-    cpuChunks(
-      rows.map((r) => enc[r]!.inputIds.length),
-      MAX_FORWARD_TOKENS,
-    ).map(([a, b]) => padBatch(enc, rows.slice(a, b), tok.padId)),
-  );
+  return encodeJobs(enc, batchSize, tok.padId, 'wasm');
 }
 
 // --- a child: one configuration of ours, one timed encode -------------------------------------------------

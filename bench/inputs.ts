@@ -1,7 +1,7 @@
 // The inputs every suite and the PyTorch anchor share: STS-B sentences, the token-id grid batches and
 // the length-sorted STS-B batches, built the same way each run so both sides see identical ids.
 import { readFileSync } from 'node:fs';
-import { padBatch, planBatches } from '../src/encoder/batches.js';
+import { encodeJobs, padBatch, planBatches } from '../src/encoder/batches.js';
 import type { Tokenizer } from '../src/tokenizer/index.js';
 import { corpus } from '../test/fixtures.js';
 
@@ -59,6 +59,28 @@ export function sentenceBatches(
     const tokens = rows.reduce((a, r) => a + enc[r]!.inputIds.length, 0);
     return { batch: j.batch, length: j.length, inputIds: j.ids, attentionMask: j.mask, tokens };
   });
+}
+
+/**
+ * The padded batches SentenceEncoder runs for `sentences` on `backend` (sorted, cut for a CPU backend), with
+ * the input positions of each batch's rows: what the anchors run to time the same work.
+ */
+export function encodeBatches(
+  tok: Tokenizer,
+  sentences: readonly string[],
+  batchSize: number,
+  backend: string,
+  maxLength = 512,
+): (IdBatch & { rows: number[] })[] {
+  const enc = sentences.map((s) => tok.encode(s, { maxLength }));
+  return encodeJobs(enc, batchSize, tok.padId, backend).map((j) => ({
+    batch: j.batch,
+    length: j.length,
+    inputIds: j.ids,
+    attentionMask: j.mask,
+    tokens: j.rows.reduce((a, r) => a + enc[r]!.inputIds.length, 0),
+    rows: j.rows,
+  }));
 }
 
 /** Nested arrays for JSON (the anchor's input). */

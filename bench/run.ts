@@ -17,7 +17,7 @@ import { encodeSuite } from './suites/encode.js';
 import { forwardSuite } from './suites/forward.js';
 import { loadSuite } from './suites/load.js';
 import { matmulSuite } from './suites/matmul.js';
-import { pytorchSuite } from './suites/pytorch.js';
+import { pytorchSuite, transformersSuite } from './suites/pytorch.js';
 import { tokenizerSuite } from './suites/tokenizer.js';
 
 const ALL_BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
@@ -97,6 +97,7 @@ const factories: Record<(typeof SUITES)[number], () => Suite> = {
   matmul: () => matmulSuite(env),
   encode: () => encodeSuite(env),
   pytorch: () => pytorchSuite(env),
+  transformers: () => transformersSuite(env),
 };
 
 if (values.child) {
@@ -108,8 +109,9 @@ if (values.child) {
   process.exit(0);
 }
 
-// tfjs suites run each in a child process unless --in-process: a backend runtime is never shared between them.
-const ISOLATED = new Set(['forward', 'matmul', 'encode']);
+// tfjs suites run each in a child process unless --in-process: a backend runtime is never shared between them
+// (encode starts a fresh process per measurement itself).
+const ISOLATED = new Set(['forward', 'matmul']);
 const passOn = process.argv
   .slice(2)
   .filter((a, i, all) => a !== '--suites' && all[i - 1] !== '--suites' && !a.startsWith('--suites='));
@@ -127,7 +129,9 @@ const results = await runSuites(suites, {
     suites: selected,
     backends,
     ...overrides,
-    isolation: values['in-process'] ? 'one process' : 'forward, matmul and encode each in a child process',
+    isolation: values['in-process']
+      ? 'one process (encode: a process per measurement)'
+      : 'forward and matmul each in a child process; encode a process per measurement',
     budgets: 'per case, in each case result',
     node_options: process.env.NODE_OPTIONS ?? null,
   },

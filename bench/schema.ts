@@ -65,7 +65,7 @@ export interface BenchResults {
 }
 
 /** Every suite a run reports, skipped or not (the JSON always lists them all). */
-export const SUITES = ['tokenizer', 'load', 'forward', 'matmul', 'encode', 'pytorch'] as const;
+export const SUITES = ['tokenizer', 'load', 'forward', 'matmul', 'encode', 'pytorch', 'transformers'] as const;
 
 export const RESULTS_DIR = (root: string): string => join(root, 'bench', 'results');
 

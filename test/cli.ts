@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './fixtures.js';
+import { fixture, ROOT } from './fixtures.js';
 
 export interface Run {
   code: number;
@@ -55,6 +55,23 @@ export function sbert(
     });
     child.stdin?.end(opts.input ?? '');
   });
+}
+
+let backendExtra: Promise<number> | undefined;
+
+/**
+ * Peak RSS (MiB) the default backend adds over wasm's in a command that loads one (`sbert encode` of one line on the
+ * tiny model): about 0 where `auto` takes wasm, ≈ 300 where it takes tfjs-node (libtensorflow's pages). Bounds on
+ * the memory a command spends on its input are counted above it.
+ */
+export function defaultBackendExtraRssMiB(): Promise<number> {
+  backendExtra ??= (async () => {
+    const args = ['encode', '--model', fixture('tiny', 'st')];
+    const auto = await sbert(args, { input: '你好\n', measureRss: true });
+    const wasm = await sbert([...args, '--backend', 'wasm'], { input: '你好\n', measureRss: true });
+    return Math.max(0, (auto.maxRssMiB ?? 0) - (wasm.maxRssMiB ?? 0));
+  })();
+  return backendExtra;
 }
 
 /** The one `error:` line a failing command must print (and nothing that looks like a stack trace). */

@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """The PyTorch side of the benchmark: the same BERT forward, the same weights, the same token ids, on CPU.
 
-The forward is HF's BertModel (eager attention, float32) written in plain torch ops, so it needs
-neither `transformers` nor `safetensors`: torch and numpy only (Debian: python3-torch, libopenblas0-pthread).
+Two implementations (--impl):
+  plain         HF's BertModel (eager attention, float32) written in plain torch ops, so it needs neither
+                `transformers` nor `safetensors`: torch and numpy only (Debian: python3-torch, libopenblas0-pthread).
+  transformers  HF transformers' own BertModel.from_pretrained(--model-dir), with its default attention
+                (sdpa in transformers 5), float32, no pooler: what sentence-transformers runs. Needs torch +
+                transformers + safetensors (pip install transformers torch).
 Weights come from the safetensors file the Node side wrote (--weights), or are rebuilt from
 ../shared/fixtures/SYNTHETIC.md (the same hash, in numpy). Token ids come as JSON (--cases), written by
 bench/suites/pytorch.ts; the timings go to stdout as JSON, raw samples in seconds.
@@ -13,6 +17,7 @@ plus OpenBLAS's threads is the fastest combination measured with Debian's torch 
 
     /usr/bin/python3 bench/anchors/pytorch_bert.py --cases cases.json [--weights model.safetensors]
     /usr/bin/python3 bench/anchors/pytorch_bert.py --verify ../shared/fixtures/base/refs.safetensors
+    python3 bench/anchors/pytorch_bert.py --impl transformers --model-dir DIR --threads 2 --cases cases.json
 """
 import argparse
 import json
@@ -179,6 +184,29 @@ class Bert:
         return x
 
 
+class HfBert:
+    """transformers' BertModel behind the same forward(ids, mask) → last hidden state as Bert above."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def forward(self, ids, mask, token_types=None):
+        return self.model(input_ids=ids, attention_mask=mask, token_type_ids=token_types).last_hidden_state
+
+
+def load_transformers(model_dir, device):
+    if not model_dir:
+        raise SystemExit("error: --impl transformers needs --model-dir (or --weights inside the model folder)")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import transformers  # noqa: E402 (only this implementation needs it)
+    from transformers import BertModel
+
+    model = BertModel.from_pretrained(model_dir, add_pooling_layer=False, dtype=torch.float32).to(device).eval()
+    return HfBert(model), {"transformers": transformers.__version__,
+                           "attnImplementation": getattr(model.config, "_attn_implementation", None)}
+
+
 def mean_pool(hidden, mask):
     m = mask[:, :, None].to(hidden.dtype)
     return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
@@ -208,6 +236,10 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     ap.add_argument("--verify", help="a fixture refs.safetensors: run its input_ids and report max abs error")
     ap.add_argument("--device", default="cpu", help="cpu, cuda, or auto (cuda when available); GPU timings synchronize")
+    ap.add_argument("--impl", choices=("plain", "transformers"), default="plain",
+                    help="plain torch ops (default), or HF transformers' BertModel loaded from --model-dir")
+    ap.add_argument("--model-dir", help="an HF model folder (config.json + weights) for --impl transformers "
+                                        "(default: the folder of --weights)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -225,9 +257,13 @@ def main():
                           "cpu" if args.device == "auto" else args.device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     t0 = time.perf_counter()
-    model = Bert(config, {k: v.to(device) for k, v in load_weights(config, args.weights).items()})
+    if args.impl == "transformers":
+        model, impl_info = load_transformers(args.model_dir or (os.path.dirname(args.weights) if args.weights else None), device)
+    else:
+        model, impl_info = Bert(config, {k: v.to(device) for k, v in load_weights(config, args.weights).items()}), {}
     load_s = time.perf_counter() - t0
     out = {
+        "impl": args.impl, **impl_info,
         "torch": torch.__version__, "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
         "numpy": np.__version__, "python": platform.python_version(),
         "settings": {
@@ -235,7 +271,8 @@ def main():
             "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "grad": "torch.inference_mode",
         },
-        "weights": args.weights or "synthetic (SYNTHETIC.md, numpy)", "weightsSeconds": load_s,
+        "weights": (args.model_dir or args.weights) if args.impl == "transformers" else (args.weights or "synthetic (SYNTHETIC.md, numpy)"),
+        "weightsSeconds": load_s,
         "cases": [], "checks": {},
     }
 

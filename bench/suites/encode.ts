@@ -1,87 +1,168 @@
-// End to end: SentenceEncoder.encode of the distinct STS-B test sentences (2 456; 16 in quick mode),
-// batch 32, mean pooling, on wasm, with 1 worker (in process) and N worker threads (N = cores, at least 2).
-// The encoder is imported at run time so this suite reports "skipped" rather than failing the build
-// where it is absent. A small encode in setup starts the pool and warms the kernels before timing.
-import { availableParallelism } from 'node:os';
+// End to end: `sbert encode` of STS-B test sentences (the first 256 and all 2 456 distinct ones; 16 in quick
+// mode), batch 32, mean pooling, per backend, each measurement a fresh process (bench/encode-child.ts) timed
+// phase by phase: start-up (Node, modules, the backend), load (checkpoint, tokenizer, weights uploaded), encode
+// (first call: what a `sbert encode` run spends; and again, warm), plus the whole process from outside.
+// Backends: those asked for except cpu (plain JS) and webgpu (bench:gpu covers GPUs) unless named; where a
+// backend's default is a pool of workers (wasm without a BLAS, ≥ 256 sentences), also one process alone. The
+// padded batches each backend ran go to the anchors (PyTorch, HF transformers), which time the same batches.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BenchEnv } from '../env.js';
+import type { EncodeChildResult } from '../encode-child.js';
 import { batchesFlops } from '../flops.js';
-import type { Suite } from '../harness.js';
-import { sentenceBatches, stsSentences } from '../inputs.js';
+import { resultFromSamples, type Suite, type SuiteContext } from '../harness.js';
+import { batchingOf } from '../../src/encoder/batches.js';
+import { encodeBatches, stsSentences } from '../inputs.js';
+import { CHILD_TIMEOUT_S } from '../isolate.js';
 
-/** The slice of SentenceEncoder this suite uses. */
-interface Encoder {
-  encode(sentences: readonly string[], opts?: { batchSize?: number }): Promise<Float32Array[]>;
-  dispose(): Promise<void>;
+const CHILD = fileURLToPath(new URL('../encode-child.js', import.meta.url));
+
+/** Sentence counts per mode: the issue's 256 and the whole distinct STS-B test set. */
+export const encodeSizes = (mode: 'quick' | 'full', override?: number): number[] =>
+  override ? [override] : mode === 'quick' ? [16] : [256, 2456];
+
+type ChildOutput = EncodeChildResult | { unavailable: string };
+
+function runChild(args: string[], timeoutS: number): Promise<{ result: ChildOutput; wallS: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const stop = () => child.kill('SIGKILL');
+    process.once('exit', stop);
+    const timer = setTimeout(stop, timeoutS * 1000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      process.off('exit', stop);
+      const wallS = (performance.now() - t0) / 1000;
+      if (code !== 0) {
+        const why = signal
+          ? `killed by ${signal}${signal === 'SIGKILL' ? ` (over ${timeoutS} s?)` : ''}`
+          : `exit ${code}`;
+        reject(new Error(`encode child ${why}: ${err.trim().split('\n').pop() ?? ''}`));
+        return;
+      }
+      try {
+        resolve({ result: JSON.parse(out.trim().split('\n').pop()!) as ChildOutput, wallS });
+      } catch {
+        reject(new Error(`encode child printed no result: ${out.slice(0, 200)}`));
+      }
+    });
+  });
 }
-interface EncoderClass {
-  load(dir: string, opts: { backend?: string; workers?: number }): Promise<Encoder>;
-}
 
-export const ENCODER_MODULE = '../../src/encoder/sentence-encoder.js';
-
-async function importEncoder(): Promise<EncoderClass | string> {
-  const specifier: string = ENCODER_MODULE; // a variable: tsc must not require the module to exist
+/** One measurement, recorded; → the worker threads it ran on (0 when it did not run). */
+async function measure(
+  ctx: SuiteContext,
+  env: BenchEnv,
+  backend: string,
+  sentences: string[],
+  file: string,
+  workers: number | undefined,
+): Promise<number> {
+  const batchSize = env.overrides.batchSize ?? (ctx.mode === 'quick' ? 8 : 32);
+  const n = sentences.length;
+  const batches = encodeBatches(env.tokenizer(), sentences, batchSize, backend);
+  const work = {
+    sentences: n,
+    tokens: batches.reduce((a, b) => a + b.tokens, 0),
+    flops: batchesFlops(
+      env.model().config,
+      batches.map((b) => [b.batch, b.length]),
+    ),
+  };
+  const label = `${backend} sbert encode ${n} sentences${workers === undefined ? '' : `, ${workers} worker${workers > 1 ? 's' : ''}`}`;
+  const batching = batchingOf(backend);
+  const params = {
+    backend,
+    input: 'sts-b-encode',
+    sentences: n,
+    batch: batchSize,
+    batching,
+    workers: workers ?? 'default',
+  };
+  const args = [
+    '--model',
+    env.model().dirs.safetensors,
+    '--backend',
+    backend,
+    '--sentences',
+    file,
+    '--batch-size',
+    String(batchSize),
+  ];
+  if (workers !== undefined) args.push('--workers', String(workers));
+  ctx.log(`${label} ...`);
+  let got: Awaited<ReturnType<typeof runChild>>;
   try {
-    const m = (await import(specifier)) as { SentenceEncoder?: EncoderClass };
-    return m.SentenceEncoder ?? `${specifier} has no SentenceEncoder export`;
+    got = await runChild(args, CHILD_TIMEOUT_S[ctx.mode]);
   } catch (e) {
-    return `SentenceEncoder not available (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
+    ctx.record({
+      ...resultFromSamples(label, params, [], work, null),
+      reason: e instanceof Error ? e.message : String(e),
+    });
+    return 0;
   }
+  if ('unavailable' in got.result) {
+    ctx.skipCase(label, `backend not available: ${got.result.unavailable}`, params);
+    return 0;
+  }
+  const r = got.result;
+  const first = resultFromSamples(label, { ...params, call: 'first' }, [r.encodeS], work, null);
+  const again = resultFromSamples(`${label}, again`, { ...params, call: 'again' }, [r.encodeAgainS], work, null);
+  for (const c of [first, again]) {
+    ctx.log(`${c.name}: ${c.meanS.toFixed(2)} s, ${c.throughput.sentencesPerSec!.toFixed(1)} sentences/s`);
+    ctx.record(c);
+  }
+  const phases = {
+    startupS: r.startupS,
+    loadS: r.loadS,
+    encodeS: r.encodeS,
+    encodeAgainS: r.encodeAgainS,
+    wholeProcessS: got.wallS,
+  };
+  ctx.note(label, { ...phases, workers: r.workers, reason: r.reason });
+  // The anchors run these very batches (once per distinct batching of a sentence count).
+  const name = `encode ${n} sentences (${batching})`;
+  if (!env.anchorCases.some((a) => a.name === name)) {
+    const { backend: _, workers: __, ...same } = params;
+    env.anchorCases.push({ name, params: same, batches, work, tfjsS: r.encodeAgainS });
+    env.pooled.set(name, Float32Array.from(r.firstBatch));
+  }
+  return r.workers;
 }
 
 export function encodeSuite(env: BenchEnv): Suite {
   return {
     name: 'encode',
-    title: 'End-to-end SentenceEncoder.encode, STS-B test sentences',
+    title: '`sbert encode` of STS-B test sentences, per backend: start-up, load, encode (a fresh process each)',
     async run(ctx) {
-      // wasm, the default, with worker threads; otherwise the first backend asked for (webgpu: one process)
-      const backend = env.backends.includes('wasm') ? 'wasm' : env.backends[0];
-      if (!backend) return { skip: 'no backend requested' };
-      const SentenceEncoder = await importEncoder();
-      if (typeof SentenceEncoder === 'string') return { skip: SentenceEncoder };
-      // quick: 16 sentences in batches of 8, so 2 workers still get a batch each
-      const sentences = stsSentences('test', true).slice(
-        0,
-        env.overrides.sentences ?? (ctx.mode === 'quick' ? 16 : undefined),
-      );
-      const batchSize = env.overrides.batchSize ?? (ctx.mode === 'quick' ? 8 : 32);
-      const batches = sentenceBatches(env.tokenizer(), sentences, batchSize);
-      const work = {
-        sentences: sentences.length,
-        tokens: batches.reduce((a, b) => a + b.tokens, 0),
-        flops: batchesFlops(
-          env.model().config,
-          batches.map((b) => [b.batch, b.length]),
-        ),
-      };
-      const dir = env.model().dirs.safetensors;
-      const n = Math.max(2, availableParallelism());
-      const params = { backend, input: 'sts-b-encode', sentences: sentences.length, batch: batchSize };
-      for (const workers of backend === 'wasm' ? [1, n] : [1]) {
-        let enc: Encoder | undefined;
-        const r = await ctx.runCase({
-          name: `encode ${sentences.length} sentences, ${workers} worker${workers > 1 ? 's' : ''}`,
-          params: { ...params, workers },
-          work,
-          setup: async () => {
-            enc = await SentenceEncoder.load(dir, { backend, workers });
-            await enc.encode(sentences.slice(0, 8 * workers), { batchSize: 4 });
-          },
-          fn: () => enc!.encode(sentences, { batchSize }),
-          teardown: () => enc?.dispose(),
-          budget: { warmup: 0, minSamples: 1, maxTime: 0 },
-        });
-        // PyTorch runs the same padded batches (ids only: tokenization and pooling are not timed there).
-        if (workers === 1 && r.status === 'ok') {
-          const { backend: _, ...same } = params;
-          env.anchorCases.push({
-            name: `encode ${sentences.length} sentences`,
-            params: same,
-            batches,
-            work,
-            tfjsS: r.meanS,
-          });
+      // cpu (plain JS) and webgpu (bench:gpu times it on GPU machines) only when --backends names them
+      const backends = env.backends.filter((b) => (b !== 'cpu' && b !== 'webgpu') || env.overrides.backendsNamed);
+      if (!backends.length)
+        return { skip: 'no backend requested (cpu and webgpu run here only when --backends names them)' };
+      const all = stsSentences('test', true);
+      const dir = mkdtempSync(join(tmpdir(), 'sbert-bench-encode-'));
+      try {
+        for (const n of encodeSizes(ctx.mode, env.overrides.sentences)) {
+          const sentences = all.slice(0, n);
+          const file = join(dir, `sentences-${n}.json`);
+          writeFileSync(file, JSON.stringify(sentences));
+          for (const backend of backends) {
+            // Each backend's default; where that is a pool of workers (wasm without a BLAS), also one process alone.
+            const pooled = await measure(ctx, env, backend, sentences, file, undefined);
+            if (pooled > 1) await measure(ctx, env, backend, sentences, file, 1);
+          }
         }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     },
   };

@@ -1,8 +1,10 @@
 // Gradients of the tfjs kernels a BERT forward, its pooling and the attribution targets run. tfjs-core's Node
 // build registers no gradient functions at all (only the `@tensorflow/tfjs` union package does, and it brings
 // layers, converter, data and WebGL with it), so `tf.grad` fails on the first kernel ("gradient function not
-// found for Sum"). These are the textbook derivatives, each where tfjs has none yet (if the union package is loaded,
-// its own stay). Only kernels whose inputs a gradient reaches need one: GatherV2 is left out, since gradients
+// found for Sum"). These are the textbook derivatives, and they are the ones that run on every backend: tfjs-node
+// imports the union package, whose registrations replace any made before, and some of its gradients do not sum
+// over broadcast axes (Maximum, BatchMatMul with a batch of one), so `registerGradients` runs again once a backend
+// package is loaded. Only kernels whose inputs a gradient reaches need one: GatherV2 is left out, since gradients
 // flow to the gathered rows (HF's `inputs_embeds`), never to the embedding tables.
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -168,21 +170,20 @@ const RULES: Record<string, Rule> = {
   },
 };
 
-let registered = false;
+/** The rules above as tfjs gradient configs, made once (tfjs's registry holds these very objects). */
+const CONFIGS: readonly tf.GradConfig[] = Object.entries(RULES).map(([kernelName, rule]) => ({
+  kernelName,
+  inputsToSave: rule.inputsToSave,
+  outputsToSave: rule.outputsToSave,
+  gradFunc: (dy, saved, attrs) => rule.grad(dy as tf.Tensor, saved, attrs),
+}));
 
-/** Registers each rule above for a kernel that has no gradient yet; idempotent. */
+/**
+ * Makes each rule above the gradient of its kernel, replacing one registered by someone else (the union package
+ * tfjs-node loads); cheap and idempotent, so it runs again wherever a package may have been loaded since.
+ */
 export function registerGradients(): void {
-  if (registered) return;
-  registered = true;
-  for (const [kernelName, rule] of Object.entries(RULES)) {
-    if (tf.getGradient(kernelName)) continue;
-    tf.registerGradient({
-      kernelName,
-      inputsToSave: rule.inputsToSave,
-      outputsToSave: rule.outputsToSave,
-      gradFunc: (dy, saved, attrs) => rule.grad(dy as tf.Tensor, saved, attrs),
-    });
-  }
+  for (const config of CONFIGS) if (tf.getGradient(config.kernelName) !== config) tf.registerGradient(config);
 }
 
 /** The kernels this file gives gradients to (tests check each against finite differences). */

@@ -10,7 +10,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
 import { layerNormComposite } from '../ops/layer-norm.js';
 import { setupWasmBlas } from './blas/index.js';
+import { registerGradients } from './gradients.js';
 import { BACKEND_NAMES, type BackendName } from './names.js';
+import { tensorflowKernels } from './tensorflow-kernels.js';
+import { setupTensorflow } from './tensorflow.js';
 import { BackendUnavailable } from './unavailable.js';
 import { shareWasmIdentity } from './wasm-identity.js';
 import { checkFusedAttention } from './webgpu/attention.js';
@@ -46,24 +49,7 @@ async function activate(name: string): Promise<void> {
   await tf.ready();
 }
 
-async function tensorflow(): Promise<string> {
-  const tried: string[] = [];
-  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
-    try {
-      await importOptional(pkg);
-      await activate('tensorflow');
-      return `${pkg} (libtensorflow)`;
-    } catch (e) {
-      const missing = (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
-      tried.push(`${pkg}: ${e instanceof BackendUnavailable ? e.message : missing ? 'not installed' : short(e)}`);
-    }
-  }
-  throw new BackendUnavailable(
-    `backend tensorflow needs @tensorflow/tfjs-node (npm install @tensorflow/tfjs-node) or, with CUDA, ` +
-      `@tensorflow/tfjs-node-gpu (${tried.join('; ')})`,
-    tried.every((t) => t.endsWith('not installed')) ? 'tfjs-node not installed' : tried.join('; '),
-  );
-}
+const tensorflow = (): Promise<string> => setupTensorflow(activate);
 
 interface Adapter {
   info?: { vendor?: string; architecture?: string; description?: string };
@@ -223,8 +209,21 @@ const SETUP: Record<Exclude<BackendName, 'auto'>, (auto?: boolean) => Promise<st
 
 /** Activates the backend `name` (for `auto`, the best one present: tensorflow → webgpu → wasm → cpu). */
 export async function setupBackend(name: BackendName = 'auto'): Promise<BackendChoice> {
+  try {
+    return await chooseBackend(name);
+  } finally {
+    // tfjs-node imports the @tensorflow/tfjs union package, which registers tfjs's own gradients over ours.
+    registerGradients();
+  }
+}
+
+async function chooseBackend(name: BackendName): Promise<BackendChoice> {
   if (!BACKEND_NAMES.includes(name))
     throw new UsageError(`unknown backend "${name}" (choose from ${BACKEND_NAMES.join(', ')})`);
+  // A bad SBERT_* setting is wrong on any machine: say so even when `auto` stops before that setting's backend.
+  webgpuMatmul();
+  linearTile();
+  tensorflowKernels();
   if (name !== 'auto') return { name, reason: await SETUP[name]() };
   const skipped: string[] = [];
   for (const candidate of ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const) {

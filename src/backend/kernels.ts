@@ -1,9 +1,9 @@
 // The heavy ops of a BERT forward as the layers call them: Linear, LayerNorm (with its residual add) and
 // attention. Each picks its kernel here, per call: our WGSL program (src/backend/webgpu/) where the webgpu backend
 // runs, our kernels are allowed (SBERT_WEBGPU_MATMUL not `tfjs`) and the program passed its check on this device;
-// our BLAS and SIMD kernels (src/backend/blas/) where the wasm backend runs on a system BLAS; else tfjs ops
-// (src/ops). While a gradient is recorded, always tfjs's plain ops (for-gradients.ts): only they have gradients.
-// Model code never chooses a kernel.
+// our BLAS and SIMD kernels (src/backend/blas/) where the wasm backend runs on a system BLAS; on tfjs-node, tfjs
+// ops shaped for it (src/backend/tensorflow-kernels.ts); else tfjs ops (src/ops). While a gradient is recorded,
+// always tfjs's plain ops (for-gradients.ts): only they have gradients. Model code never chooses a kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import { gelu as geluOps } from '../ops/activations.js';
 import { type AttentionTap, attentionComposite } from '../ops/attention.js';
@@ -12,6 +12,7 @@ import { wasmElementwiseApplies, wasmGelu, wasmLayerNorm, wasmLayerNormKeepingSu
 import { blasLinear, blasLinearApplies } from './blas/wasm-matmul.js';
 import { layerNormForGradients, linearForGradients } from './for-gradients.js';
 import { registerGradients } from './gradients.js';
+import { tensorflowLinear, tensorflowLinearApplies } from './tensorflow-kernels.js';
 import { fusedAttention, fusedAttentionApplies } from './webgpu/attention.js';
 import { fusedLayerNorm, fusedLayerNormApplies } from './webgpu/layer-norm.js';
 import { tiledLinear } from './webgpu/linear.js';
@@ -49,6 +50,7 @@ export function linear(
   if (recordingGradients()) return linearForGradients(x, w, b, activation, transposedWeight);
   if (tiledLinearApplies(inFeatures, outFeatures)) return tiledLinear(x, w, b, activation);
   if (blasLinearApplies()) return blasLinear(x, w, b, activation);
+  if (tensorflowLinearApplies()) return tensorflowLinear(x, w, b, activation);
   if (activation === 'gelu') return tf.tidy(() => geluOps(tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D));
   return tf.fused.matMul({ a: x, b: w, bias: b, activation }) as tf.Tensor2D;
 }

@@ -50,7 +50,11 @@ export function register(program: Command): void {
     )
     .option('--normalize', 'L2-normalise the embeddings')
     .option('--batch-size <n>', 'sentences per forward', positiveInt, 32)
-    .option('--workers <n>', 'worker threads (default: one per core for large inputs)', positiveInt)
+    .option(
+      '--workers <n>',
+      'worker threads (default on wasm and cpu: one per core for large inputs; else 1)',
+      positiveInt,
+    )
     .option('--input <file>', 'read sentences from FILE instead of stdin')
     .addOption(new Option('--input-format <fmt>', 'input format').choices(['lines', 'jsonl']).default('lines'))
     .addOption(new Option('--format <fmt>', 'output format').choices(['jsonl', 'npy']).default('jsonl'))

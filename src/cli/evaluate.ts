@@ -50,7 +50,11 @@ export function register(program: Command): void {
       'sentence pairs with gold scores: sentence1<TAB>sentence2<TAB>score per line (e.g. Chinese STS-B)',
     )
     .option('--batch-size <n>', 'sentences per forward', positiveInt, 32)
-    .option('--workers <n>', 'worker threads (default: one per core for large inputs)', positiveInt)
+    .option(
+      '--workers <n>',
+      'worker threads (default on wasm and cpu: one per core for large inputs; else 1)',
+      positiveInt,
+    )
     .option('--json', 'print {"pairs", "cosine": {"pearson", "spearman"}, "manhattan", "euclidean", "dot"}')
     .action(async (o: ModelOptions & { data: string; batchSize: number; json?: boolean }) => {
       const pairs = await readStsPairs(o.data);

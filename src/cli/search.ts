@@ -26,7 +26,11 @@ export function register(program: Command): void {
     )
     .addOption(new Option('--input-format <fmt>', 'corpus format').choices(['lines', 'jsonl']).default('lines'))
     .option('--top-k <k>', 'hits per query', positiveInt, 5)
-    .option('--workers <n>', 'worker threads (default: one per core for large corpora)', positiveInt)
+    .option(
+      '--workers <n>',
+      'worker threads (default on wasm and cpu: one per core for large corpora; else 1)',
+      positiveInt,
+    )
     .option('--json', 'print one JSON line per query: {"query", "hits": [{"corpus_id", "sentence", "score"}]}')
     .action(async (queries: string[], o: SearchCliOptions) => {
       const corpus: string[] = [];

@@ -1,6 +1,6 @@
 // Length-sorted batching, as sentence-transformers' encode() does: long sentences together, short ones
 // together, so little compute goes to padding; results are put back in input order by the caller.
-import { splitByLength } from '../model/batching.js';
+import { type ChunkCost, splitByLength } from '../model/batching.js';
 import type { Encoding } from '../tokenizer/index.js';
 
 /** Padded tokens per forward on CPU backends (16 × 512; BERT-base then peaks near 1.5 GiB of wasm heap). */
@@ -45,14 +45,48 @@ export function padBatch(encodings: readonly Encoding[], rows: number[], padId: 
 
 /**
  * A sorted batch (lengths longest first) cut for a CPU backend: where padding would cost more than another
- * forward (`splitByLength`), and so that no piece is over `maxTokens` padded tokens (long texts in large
- * batches would otherwise outgrow wasm32's 4 GiB heap). [from, to) ranges over the batch's rows.
+ * forward (`splitByLength`, with the backend's `cost`), and so that no piece is over `maxTokens` padded tokens
+ * (long texts in large batches would otherwise outgrow wasm32's 4 GiB heap). [from, to) ranges over the rows.
  */
-export function cpuChunks(lengths: readonly number[], maxTokens: number): [number, number][] {
-  return splitByLength(lengths).flatMap(([from, to]) => {
+export function cpuChunks(lengths: readonly number[], maxTokens: number, cost?: ChunkCost): [number, number][] {
+  return splitByLength(lengths, cost).flatMap(([from, to]) => {
     const step = Math.max(1, Math.floor(maxTokens / lengths[from]!));
     const out: [number, number][] = [];
     for (let i = from; i < to; i += step) out.push([i, Math.min(i + step, to)]);
     return out;
+  });
+}
+
+/** Backends that run the forward on a GPU; the rest (wasm, cpu, tensorflow) compute on the CPU. */
+export const GPU_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
+/**
+ * What one more forward costs, per backend, in the terms of `splitByLength` (default: tfjs-wasm's). On
+ * tensorflow each op is a call into libtensorflow, and oneDNN builds its kernels per matmul shape on first use,
+ * so a forward costs more there, and more, smaller pieces lose (docs/tensorflow.md).
+ */
+const CHUNK_COST: Readonly<Record<string, ChunkCost>> = { tensorflow: { overheadTokens: 35, minTokens: 128 } };
+
+/** How `encodeJobs` cuts batches on `backend`, in a few words (backends with the same words get the same batches). */
+export function batchingOf(backend: string): string {
+  if (GPU_BACKENDS.has(backend)) return 'whole batches';
+  return CHUNK_COST[backend] ? `${backend} cuts` : 'cpu cuts';
+}
+
+/**
+ * The padded batches SentenceEncoder runs for `encodings` on `backend`: sorted by length into batches of
+ * `batchSize`, each cut for a CPU backend by `cpuChunks` (GPUs prefer the whole batch).
+ */
+export function encodeJobs(
+  encodings: readonly Encoding[],
+  batchSize: number,
+  padId: number,
+  backend: string,
+): BatchJob[] {
+  return planBatches(encodings, batchSize).flatMap((rows) => {
+    if (GPU_BACKENDS.has(backend)) return [padBatch(encodings, rows, padId)];
+    const lengths = rows.map((r) => encodings[r]!.inputIds.length);
+    return cpuChunks(lengths, MAX_FORWARD_TOKENS, CHUNK_COST[backend]).map(([from, to]) =>
+      padBatch(encodings, rows.slice(from, to), padId),
+    );
   });
 }

@@ -13,7 +13,7 @@ import { type BertInputs, BertModel } from '../model/bert.js';
 import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
 import { maxTokens } from '../loader/config.js';
 import type { Encoding, Tokenizer } from '../tokenizer/index.js';
-import { type BatchJob, cpuChunks, MAX_FORWARD_TOKENS, padBatch, planBatches } from './batches.js';
+import { type BatchJob, encodeJobs, GPU_BACKENDS, MAX_FORWARD_TOKENS, padBatch } from './batches.js';
 import { loadModelAndTokenizer } from './load.js';
 import { type BatchSettings, runBatch } from './run-batch.js';
 import { shareWeights } from './shared-weights.js';
@@ -23,8 +23,8 @@ export interface EncoderLoadOptions {
   /** tfjs backend; `auto` picks tensorflow → webgpu → wasm → cpu, whichever is present. */
   backend?: BackendName;
   /**
-   * Worker threads for large encodes; default: one per core when a call has ≥ 256 sentences, else 1 (always 1
-   * on wasm with a BLAS, whose own threads take every core).
+   * Worker threads for large encodes; default: on wasm (without a BLAS) and cpu one per core when a call has ≥ 256
+   * sentences, else 1 (tensorflow, and a BLAS under wasm, use every core in one process; webgpu computes on the GPU).
    */
   workers?: number;
   /** Truncate longer inputs to this many tokens (default: the model's `max_seq_length`). */
@@ -52,13 +52,21 @@ export interface EncodeOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export { MAX_FORWARD_TOKENS };
-
-/** Backends that run the forward on a GPU; the rest (wasm, cpu, tensorflow) compute on the CPU. */
-export const GPU_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
+/** Re-exported for the server, which sizes batches as the encoder does. */
+export { GPU_BACKENDS, MAX_FORWARD_TOKENS };
 
 /** Sentences per call below which a worker pool does not pay for its start-up. */
 export const POOL_THRESHOLD = 256;
+
+/**
+ * Worker threads for a call of `sentences` sentences when `workers` was not set: a pool only where the kernels
+ * run on one core per process (cpu; wasm without a BLAS). TensorFlow's intra-op threads and a BLAS under wasm
+ * already use every core, and webgpu computes on the GPU, so they stay in process.
+ */
+export function defaultWorkers(backend: string, sentences: number): number {
+  const oneCore = backend === 'cpu' || (backend === 'wasm' && !wasmBlasActive());
+  return oneCore && sentences >= POOL_THRESHOLD ? availableParallelism() : 1;
+}
 
 export class SentenceEncoder {
   private local?: BertModel;
@@ -132,7 +140,7 @@ export class SentenceEncoder {
     if (!(Number.isInteger(batchSize) && batchSize >= 1))
       throw new UsageError(`batchSize must be a positive integer, got ${batchSize}`);
     const encodings = this.tokenize(sentences);
-    const jobs = planBatches(encodings, batchSize).flatMap((rows) => this.chunks(encodings, rows));
+    const jobs = encodeJobs(encodings, batchSize, this.tokenizer.padId, this.backend.name);
     const out = new Array<Float32Array>(sentences.length);
     let done = 0;
     const place = (job: BatchJob, data: Float32Array) => {
@@ -154,9 +162,7 @@ export class SentenceEncoder {
       done += job.batch;
       opts.onProgress?.(done, sentences.length);
     };
-    // With a BLAS under wasm, one process already runs its matmuls on every core: no pool unless asked for.
-    const pooled = sentences.length >= POOL_THRESHOLD && !(this.backend.name === 'wasm' && wasmBlasActive());
-    const workers = this.workers ?? (pooled ? availableParallelism() : 1);
+    const workers = this.workers ?? defaultWorkers(this.backend.name, sentences.length);
     if (workers > 1) {
       const pool = await this.startPool(workers);
       await Promise.all(jobs.map(async (job) => place(job, await pool.run(job, settings))));
@@ -175,18 +181,6 @@ export class SentenceEncoder {
       await Promise.all(inflight);
     }
     return out;
-  }
-
-  /**
-   * On CPU backends a sorted batch is cut where padding would cost more than another forward (the
-   * numbers do not change: rows are independent); GPUs prefer the whole batch.
-   */
-  private chunks(encodings: Encoding[], rows: number[]): BatchJob[] {
-    if (GPU_BACKENDS.has(this.backend.name)) return [padBatch(encodings, rows, this.tokenizer.padId)];
-    const lengths = rows.map((r) => encodings[r]!.inputIds.length);
-    return cpuChunks(lengths, MAX_FORWARD_TOKENS).map(([from, to]) =>
-      padBatch(encodings, rows.slice(from, to), this.tokenizer.padId),
-    );
   }
 
   /** The BertModel in this thread (uploaded on first use), for hooks, caches and patching. */

@@ -146,3 +146,21 @@ for (const backend of BACKENDS) {
     }
   });
 }
+
+describe('gradient functions: ours, whoever registered one since', () => {
+  it('setupBackend puts ours back where another package replaced them (the union package tfjs-node imports)', async () => {
+    const ours = tf.getGradient('Maximum');
+    expect(ours).toBeDefined();
+    // what `import '@tensorflow/tfjs'` does after our modules loaded: its own Maximum gradient, without the sum
+    // over broadcast axes
+    tf.registerGradient({
+      kernelName: 'Maximum',
+      inputsToSave: ['a', 'b'],
+      gradFunc: (dy) => ({ a: () => dy as tf.Tensor, b: () => dy as tf.Tensor }),
+    });
+    expect(tf.getGradient('Maximum')).not.toBe(ours);
+    await useBackend(BACKENDS[0]!);
+    expect(tf.getGradient('Maximum')).toBe(ours);
+    for (const kernel of GRADIENT_KERNELS) expect(tf.getGradient(kernel)?.kernelName, kernel).toBe(kernel);
+  });
+});

@@ -113,6 +113,79 @@ describe('markdownReport', () => {
     ).toEqual(['grid b32×l64 (no tfjs result)', '–', '–', '–', '16.0', '–', '–']);
   });
 
+  it('the encode table: start-up and load apart, the first call and again beside both anchors on the same batches', () => {
+    const r3 = results();
+    const enc = r3.suites.find((s) => s.name === 'encode')!;
+    Object.assign(enc, { status: 'ok', reason: undefined });
+    const same = { input: 'sts-b-encode', sentences: 256, batch: 32, batching: 'cpu cuts' };
+    const work = { sentences: 256, tokens: 3680 };
+    const name = 'tensorflow sbert encode 256 sentences';
+    enc.cases.push(
+      resultFromSamples(name, { backend: 'tensorflow', ...same, workers: 'default', call: 'first' }, [8], work, null),
+    );
+    enc.cases.push(
+      resultFromSamples(
+        `${name}, again`,
+        { backend: 'tensorflow', ...same, workers: 'default', call: 'again' },
+        [4],
+        work,
+        null,
+      ),
+    );
+    enc.notes[name] = {
+      startupS: 0.9,
+      loadS: 0.5,
+      encodeS: 8,
+      encodeAgainS: 4,
+      wholeProcessS: 9.8,
+      workers: 'default',
+    };
+    const hf = r3.suites.find((s) => s.name === 'transformers')!;
+    Object.assign(hf, {
+      status: 'ok',
+      reason: undefined,
+      notes: { transformers: '5.17.0', torch: '2.13.0', attnImplementation: 'sdpa', settings: { intraOpThreads: 2 } },
+    });
+    hf.cases.push(
+      resultFromSamples(
+        'transformers encode 256 sentences (cpu cuts)',
+        { backend: 'transformers', ...same },
+        [6.4],
+        work,
+        null,
+      ),
+    );
+    const torch = r3.suites.find((s) => s.name === 'pytorch')!;
+    torch.cases.push(
+      resultFromSamples('pytorch encode 256 sentences (cpu cuts)', { backend: 'pytorch', ...same }, [3.2], work, null),
+    );
+    const md3 = markdownReport(r3);
+    const cells = md3
+      .split('\n')
+      .find((l) => l.startsWith('| tensorflow | 256 |'))!
+      .split('|')
+      .map((c) => c.trim());
+    // 256 sentences: first call 8 s = 32/s, again 4 s = 64/s; HF 6.4 s = 40/s; PyTorch 3.2 s = 80/s
+    expect(cells.slice(1, 14)).toEqual([
+      'tensorflow',
+      '256',
+      'default',
+      '0.90',
+      '0.50',
+      '8.00',
+      '32.0',
+      '64.0',
+      '9.8',
+      '40.0',
+      '0.80× / 1.60×',
+      '80.0',
+      '0.40× / 0.80×',
+    ]);
+    expect(md3).toContain('HF transformers 5.17.0 `BertModel` (sdpa attention) on torch 2.13.0');
+    // encode rows stay out of the forward table
+    expect(md3).not.toMatch(/\| pytorch encode|\(no tfjs result\)/);
+  });
+
   it('shows where the time goes and what was not run', () => {
     expect(row('8 × 64')[4]).toBe('75%');
     expect(row('8 × 64')[5]).toBe('25%');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { errorLine, sbert } from '../cli.js';
 import { fixture } from '../fixtures.js';
+import { MAIN_BACKEND } from '../model/helpers.js';
 import { syntheticModelDir } from '../synthetic.js';
 import { maxAbsRows, shuffledWithDuplicates, stRefs } from '../encoder/helpers.js';
 import { readNpy } from '../../src/cli/npy.js';
@@ -103,7 +104,7 @@ describe('sbert encode', () => {
     const base = stRefs('base');
     const input = base.sentences.map((s) => JSON.stringify(s)).join('\n');
     const r = await sbert(
-      ['encode', '--model', syntheticModelDir('base'), '--input-format', 'jsonl', '--backend', 'wasm'],
+      ['encode', '--model', syntheticModelDir('base'), '--input-format', 'jsonl', '--backend', MAIN_BACKEND],
       { input },
     );
     expect(r.code).toBe(0);

@@ -46,4 +46,14 @@ describe('environment values', () => {
     expect(errorLine(run)).toBe('error: SBERT_WEBGPU_TILE="32x32" is not one of auto, 64x64, 64x128, 128x64, 128x128');
     expect(run.stdout).toBe('');
   });
+
+  it('a bad SBERT_TF_KERNELS is a usage error naming the variable and the choices (exit 1), on any machine', async () => {
+    const run = await sbert(['encode', '--model', fixture('tiny', 'st'), '--backend', 'auto'], {
+      input: '你好\n',
+      env: { SBERT_TF_KERNELS: 'fast' },
+    });
+    expect(run.code).toBe(1);
+    expect(errorLine(run)).toBe('error: SBERT_TF_KERNELS="fast" is not one of native, tfjs');
+    expect(run.stdout).toBe('');
+  });
 });

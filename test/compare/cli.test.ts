@@ -8,6 +8,7 @@ import type { JsonReport } from '../../src/compare/report.js';
 import { readSafetensors, writeSafetensors } from '../../src/loader/safetensors.js';
 import { errorLine, sbert } from '../cli.js';
 import { fixture } from '../fixtures.js';
+import { MAIN_BACKEND } from '../model/helpers.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'sbert-compare-'));
 
@@ -24,7 +25,7 @@ async function compareJson(
     reference,
     '--json',
     '--backend',
-    'wasm',
+    MAIN_BACKEND,
     ...extra,
   ]);
   if (run.code !== 0 && run.code !== 3) throw new Error(`exit ${run.code}: ${run.stderr}`);
@@ -126,7 +127,7 @@ describe('sbert compare fails on perturbed weights, naming the first diverging t
       '--reference',
       fixture('tiny', 'refs.safetensors'),
       '--backend',
-      'wasm',
+      MAIN_BACKEND,
     ]);
     expect(table.code).toBe(3);
     expect(table.stdout).toMatch(

@@ -16,7 +16,7 @@ import type { BertModel } from '../../src/model/bert.js';
 import { BertTokenizer } from '../../src/tokenizer/index.js';
 import { errorLine, sbert } from '../cli.js';
 import { fixture } from '../fixtures.js';
-import { loadHfDir, useBackend } from '../model/helpers.js';
+import { loadHfDir, MAIN_BACKEND, useBackend } from '../model/helpers.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'sbert-dump-'));
 const TINY = fixture('tiny', 'hf');
@@ -36,11 +36,11 @@ function readDump(file: string): Map<string, { shape: number[]; data: Float32Arr
   );
 }
 
-describe('dumpActivations on the tiny fixture (wasm)', () => {
+describe(`dumpActivations on the tiny fixture (${MAIN_BACKEND})`, () => {
   let model: BertModel;
   const tokenizer = BertTokenizer.fromDir(TINY);
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend(MAIN_BACKEND);
     model = loadHfDir(TINY);
   });
   afterAll(() => model.dispose());
@@ -124,13 +124,13 @@ describe('sbert dump', () => {
     const input = join(TMP, 'sentences.txt');
     writeFileSync(input, `${SENTENCES.join('\n')}\n`);
     const out = join(TMP, 'cli.safetensors');
-    const run = await sbert(['dump', '--model', TINY, '--input', input, '--out', out, '--backend', 'wasm']);
+    const run = await sbert(['dump', '--model', TINY, '--input', input, '--out', out, '--backend', MAIN_BACKEND]);
     expect(run.code, run.stderr).toBe(0);
     const meta = readSafetensors(out).metadata;
     expect(JSON.parse(meta.texts!)).toEqual(SENTENCES);
-    expect(meta.backend).toBe('wasm');
+    expect(meta.backend).toBe(MAIN_BACKEND);
 
-    const back = await sbert(['compare', '--model', TINY, '--reference', out, '--json', '--backend', 'wasm']);
+    const back = await sbert(['compare', '--model', TINY, '--reference', out, '--json', '--backend', MAIN_BACKEND]);
     expect(back.code, back.stderr).toBe(0);
     const json = JSON.parse(back.stdout) as JsonReport;
     expect(Object.keys(json.tensors)).toEqual(dumpKeys(loadHfDir(TINY).config));
@@ -152,7 +152,7 @@ describe('sbert dump', () => {
       '--hooks',
       'blocks.1.hook_resid_post',
       '--backend',
-      'wasm',
+      MAIN_BACKEND,
     ]);
     expect(run.code, run.stderr).toBe(0);
     const dump = readDump(out);
@@ -185,7 +185,7 @@ describe('sbert dump', () => {
         '--tensors',
         'last_hidden_state,pool.mean',
         '--backend',
-        'wasm',
+        MAIN_BACKEND,
       ],
       { input },
     );
@@ -224,11 +224,11 @@ describe('sbert dump', () => {
       [['dump', 'x', '--pairs', '--model', TINY, '--out', out], 1, /--pairs reads \{"a", "b"\} lines/],
     ];
     for (const [args, code, message] of cases) {
-      const run = await sbert([...args, '--backend', 'wasm']);
+      const run = await sbert([...args, '--backend', MAIN_BACKEND]);
       expect(run.code, args.join(' ')).toBe(code);
       expect(errorLine(run)).toMatch(message);
     }
-    const badPair = await sbert(['dump', '--pairs', '--model', TINY, '--out', out, '--backend', 'wasm'], {
+    const badPair = await sbert(['dump', '--pairs', '--model', TINY, '--out', out, '--backend', MAIN_BACKEND], {
       input: '{"a": "x", "b": 3}\n',
     });
     expect(badPair.code).toBe(2);

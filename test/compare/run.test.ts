@@ -8,8 +8,9 @@ import { loadModelDir } from '../../src/loader/index.js';
 import { BertModel } from '../../src/model/bert.js';
 import { BertTokenizer } from '../../src/tokenizer/index.js';
 import { fixture } from '../fixtures.js';
+import { BACKENDS } from '../model/helpers.js';
 
-describe.each(['wasm', 'cpu'] as const)('runComparison on %s', (backend) => {
+describe.each(BACKENDS)('runComparison on %s', (backend) => {
   beforeAll(async () => {
     await setupBackend(backend);
   });

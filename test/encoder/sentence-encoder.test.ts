@@ -1,20 +1,23 @@
 // SentenceEncoder against sentence-transformers' own encode() output (st.mean / st.mean_normalized).
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../fixtures.js';
 import { syntheticModelDir } from '../synthetic.js';
-import { SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
+import { wasmBlasActive } from '../../src/backend/blas/index.js';
+import { defaultWorkers, SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
 import { runWithCache } from '../../src/model/hooks.js';
+import { MAIN_BACKEND } from '../model/helpers.js';
 import { maxAbsRows, shuffledWithDuplicates, stRefs } from './helpers.js';
 
-describe('SentenceEncoder on tiny (sentence-transformers folder)', () => {
+describe(`SentenceEncoder on tiny (sentence-transformers folder, ${MAIN_BACKEND})`, () => {
   const refs = stRefs('tiny');
   let enc: SentenceEncoder;
   let tensorsBefore = 0;
   let beforeModel = 0;
 
   beforeAll(async () => {
-    enc = await SentenceEncoder.load(fixture('tiny', 'st'), { backend: 'wasm', workers: 1 });
+    enc = await SentenceEncoder.load(fixture('tiny', 'st'), { backend: MAIN_BACKEND, workers: 1 });
     beforeModel = tf.memory().numTensors;
     await enc.encode(['warm-up: the model is uploaded on first use']);
     tensorsBefore = tf.memory().numTensors;
@@ -88,12 +91,12 @@ describe('SentenceEncoder on tiny (sentence-transformers folder)', () => {
   });
 });
 
-describe('SentenceEncoder with 2 worker threads', () => {
+describe(`SentenceEncoder with 2 worker threads (${MAIN_BACKEND})`, () => {
   it('gives the same numbers as 1 worker (tiny, ≤ 1e-6) and st.mean', async () => {
     const refs = stRefs('tiny');
     const sentences = shuffledWithDuplicates(refs.sentences.length).map((i) => refs.sentences[i]!);
-    const one = await SentenceEncoder.load(fixture('tiny', 'hf'), { backend: 'wasm', workers: 1 });
-    const two = await SentenceEncoder.load(fixture('tiny', 'hf'), { backend: 'wasm', workers: 2 });
+    const one = await SentenceEncoder.load(fixture('tiny', 'hf'), { backend: MAIN_BACKEND, workers: 1 });
+    const two = await SentenceEncoder.load(fixture('tiny', 'hf'), { backend: MAIN_BACKEND, workers: 2 });
     try {
       const a = await one.encode(sentences, { batchSize: 3 });
       const b = await two.encode(sentences, { batchSize: 3 });
@@ -105,10 +108,10 @@ describe('SentenceEncoder with 2 worker threads', () => {
   });
 });
 
-describe('SentenceEncoder on synthetic BERT-base', () => {
+describe(`SentenceEncoder on synthetic BERT-base (${MAIN_BACKEND})`, () => {
   it('equals st.mean and st.mean_normalized (≤ 1e-5), in input order', async () => {
     const refs = stRefs('base');
-    const enc = await SentenceEncoder.load(syntheticModelDir('base'), { backend: 'wasm', workers: 1 });
+    const enc = await SentenceEncoder.load(syntheticModelDir('base'), { backend: MAIN_BACKEND, workers: 1 });
     try {
       const order = shuffledWithDuplicates(refs.sentences.length);
       const got = await enc.encode(
@@ -126,5 +129,17 @@ describe('SentenceEncoder on synthetic BERT-base', () => {
     } finally {
       await enc.dispose();
     }
+  });
+});
+
+describe('defaultWorkers', () => {
+  it('starts worker threads only where kernels use one core per process (cpu, wasm without a BLAS), for ≥ 256 sentences', () => {
+    // wasm with a BLAS (src/backend/blas) runs its matmuls on every core already
+    expect(defaultWorkers('wasm', 256)).toBe(wasmBlasActive() ? 1 : availableParallelism());
+    expect(defaultWorkers('cpu', 10_000)).toBe(availableParallelism());
+    expect(defaultWorkers('wasm', 255)).toBe(1);
+    // TensorFlow's intra-op pool already uses every core; a GPU is one device.
+    expect(defaultWorkers('tensorflow', 10_000)).toBe(1);
+    expect(defaultWorkers('webgpu', 10_000)).toBe(1);
   });
 });

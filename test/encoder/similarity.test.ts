@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { cosine, cosSim, semanticSearch } from '../../src/encoder/similarity.js';
 import { errorLine, sbert } from '../cli.js';
 import { fixture } from '../fixtures.js';
+import { MAIN_BACKEND } from '../model/helpers.js';
 import { stRefs } from './helpers.js';
 
 const refs = stRefs('tiny');
@@ -73,7 +74,7 @@ describe('sbert search', () => {
       '3',
       '--json',
       '--backend',
-      'wasm',
+      MAIN_BACKEND,
       q1[0],
       q2[0],
     ]);
@@ -105,7 +106,7 @@ describe('sbert search', () => {
       [['--corpus', corpus, '--top-k', '0', 'x'], 1, /--top-k/],
     ];
     for (const [args, code, message] of cases) {
-      const r = await sbert(['search', '--model', fixture('tiny', 'st'), '--backend', 'wasm', ...args]);
+      const r = await sbert(['search', '--model', fixture('tiny', 'st'), '--backend', MAIN_BACKEND, ...args]);
       expect(r.code, args.join(' ')).toBe(code);
       expect(errorLine(r)).toMatch(message);
     }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { pearson, ranks, spearman, STS_SIMILARITIES, stsMetrics, type StsResult } from '../../src/encoder/sts.js';
 import { errorLine, sbert } from '../cli.js';
 import { fixture } from '../fixtures.js';
+import { MAIN_BACKEND } from '../model/helpers.js';
 import { stRefs } from './helpers.js';
 
 describe('correlations (values from scipy 1.17 stats.pearsonr / spearmanr / rankdata)', () => {
@@ -53,7 +54,7 @@ describe('sbert evaluate', () => {
       data,
       '--json',
       '--backend',
-      'wasm',
+      MAIN_BACKEND,
     ]);
     expect(r.code, r.stderr).toBe(0);
     const got = JSON.parse(r.stdout) as StsResult;
@@ -79,7 +80,7 @@ describe('sbert evaluate', () => {
       expect(Math.abs(got[k].spearman - want[k].spearman), k).toBeLessThanOrEqual(1e-5);
     }
     // the table: one line per similarity
-    const t = await sbert(['evaluate', '--model', fixture('tiny', 'st'), '--data', data, '--backend', 'wasm']);
+    const t = await sbert(['evaluate', '--model', fixture('tiny', 'st'), '--data', data, '--backend', MAIN_BACKEND]);
     expect(t.stdout).toContain(
       `cosine      ${want.cosine.pearson.toFixed(4).padStart(7)}   ${want.cosine.spearman.toFixed(4).padStart(8)}`,
     );
@@ -102,7 +103,7 @@ describe('sbert evaluate', () => {
       [join(tmp, 'missing.tsv'), /missing\.tsv: no such file/],
     ];
     for (const [path, message] of cases) {
-      const r = await sbert(['evaluate', '--model', fixture('tiny', 'st'), '--data', path, '--backend', 'wasm']);
+      const r = await sbert(['evaluate', '--model', fixture('tiny', 'st'), '--data', path, '--backend', MAIN_BACKEND]);
       expect(r.code, path).toBe(2);
       expect(errorLine(r)).toMatch(message);
     }

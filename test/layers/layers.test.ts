@@ -1,4 +1,4 @@
-// The building blocks against float64 references computed here (wasm and cpu).
+// The building blocks against float64 references computed here (wasm and cpu, or SBERT_TEST_BACKENDS).
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { setupBackend } from '../../src/backend/index.js';
@@ -7,6 +7,7 @@ import { gelu, geluTanh } from '../../src/ops/activations.js';
 import { HookPoint, HookScope, HookSet } from '../../src/layers/hook.js';
 import { LayerNorm } from '../../src/layers/layer-norm.js';
 import { Linear } from '../../src/layers/linear.js';
+import { BACKENDS } from '../model/helpers.js';
 import { maxDiff, values } from '../values.js';
 
 /** erf in float64: Maclaurin series below 3, continued fraction for erfc above. */
@@ -27,7 +28,7 @@ function erf64(x: number): number {
   return s * (1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + f));
 }
 
-for (const backend of ['wasm', 'cpu'] as const) {
+for (const backend of BACKENDS) {
   describe(`layers (${backend})`, () => {
     it('gelu (erf) and the tanh forms match float64 to float32 rounding', async () => {
       await setupBackend(backend);

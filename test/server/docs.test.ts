@@ -94,8 +94,32 @@ function parseDocJson(text: string): unknown {
 /** Max abs difference between backends' vectors on the tiny model (see the README's agreement table). */
 const BACKEND_TOL = 5e-6;
 
+/**
+ * The backend `auto` takes on this machine, as `sbert encode` reports it. The docs show `wasm`, what a machine
+ * without tfjs-node runs; where tfjs-node is installed or built, a server started without `--backend` reports
+ * `tensorflow` instead.
+ */
+let autoBackend: string | undefined;
+function backendAutoTakes(): string {
+  if (autoBackend) return autoBackend;
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'sbert.js'), 'encode', '--model', fixture('tiny', 'st')], {
+    input: '你好\n',
+    encoding: 'utf8',
+    env: { ...process.env, SBERT_QUIET: '0' },
+  });
+  const name = /^sbert: backend (\w+)/m.exec(r.stderr)?.[1];
+  expect(name, r.stderr).toBeDefined();
+  autoBackend = name!;
+  return autoBackend;
+}
+
+/** Which backend the running doc server was started on: its `--backend`, else what `auto` takes here. */
+let serverBackend: () => string = backendAutoTakes;
+
 function matchJson(doc: unknown, actual: unknown, path = '$'): void {
-  if (typeof doc === 'string' && doc.startsWith(NUM)) {
+  if (path === '$.backend' && doc === 'wasm') {
+    expect(actual, path).toBe(serverBackend());
+  } else if (typeof doc === 'string' && doc.startsWith(NUM)) {
     const printed = doc.slice(NUM.length);
     expect(typeof actual, path).toBe('number');
     const decimals = /\.(\d+)/.exec(printed.split(/[eE]/)[0]!)?.[1]?.length ?? 0;
@@ -165,6 +189,8 @@ async function startDocServer(command: string): Promise<ServeProcess> {
   }
   const p = await serve(args, env);
   expect(p.url, p.stderr()).toMatch(/^http:/);
+  const named = args.indexOf('--backend');
+  serverBackend = named >= 0 && args[named + 1] !== 'auto' ? () => args[named + 1]! : backendAutoTakes;
   return p;
 }
 

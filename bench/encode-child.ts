@@ -1,0 +1,83 @@
+// One `sbert encode` measured in a fresh process, phase by phase (bench/suites/encode.ts starts it, and times
+// the whole process from outside): start-up = Node's start, the modules and the backend ready; load = the
+// checkpoint and tokenizer read and the model uploaded; encode = SentenceEncoder.encode of the sentences (what
+// `sbert encode` runs, less writing the output), first call and again; with worker threads, their start-up is
+// in the first call. One JSON line on stdout.
+//   node dist/bench/encode-child.js --model DIR --backend B --sentences FILE.json [--workers N] [--batch-size N]
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type BackendName, BackendUnavailable, setupBackend } from '../src/backend/index.js';
+import { encodeJobs } from '../src/encoder/batches.js';
+import { defaultWorkers, SentenceEncoder } from '../src/encoder/sentence-encoder.js';
+
+/** The result line, or `{ unavailable }` when the backend cannot start here. */
+export interface EncodeChildResult {
+  backend: string;
+  reason: string;
+  /** The worker threads the encode ran on (the encoder's default where --workers was not given). */
+  workers: number;
+  /** Seconds since the process started until the backend was ready. */
+  startupS: number;
+  /** SentenceEncoder.load and the model's upload. */
+  loadS: number;
+  /** The first encode of all the sentences, and a second one (warm: kernels built, pool started). */
+  encodeS: number;
+  encodeAgainS: number;
+  /** The first padded batch's mean-pooled vectors, row after row (checked against the anchors). */
+  firstBatch: number[];
+}
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    backend: { type: 'string' },
+    sentences: { type: 'string' },
+    workers: { type: 'string' },
+    'batch-size': { type: 'string', default: '32' },
+  },
+});
+if (!values.model || !values.backend || !values.sentences) {
+  process.stderr.write(
+    'usage: node dist/bench/encode-child.js --model DIR --backend B --sentences FILE.json [--workers N]\n',
+  );
+  process.exit(1);
+}
+const sentences = JSON.parse(readFileSync(values.sentences, 'utf8')) as string[];
+const batchSize = Number(values['batch-size']);
+const workers = values.workers === undefined ? undefined : Number(values.workers);
+
+let choice: Awaited<ReturnType<typeof setupBackend>>;
+try {
+  choice = await setupBackend(values.backend as BackendName);
+} catch (e) {
+  if (!(e instanceof BackendUnavailable)) throw e;
+  process.stdout.write(`${JSON.stringify({ unavailable: e.message })}\n`);
+  process.exit(0);
+}
+const startupS = performance.now() / 1000; // performance's time origin is the process's start
+let t = performance.now();
+const enc = await SentenceEncoder.load(values.model, { backend: values.backend as BackendName, workers });
+// In process, the weights are uploaded on first use: here, so that load includes it. A worker pool starts
+// (each worker reading the shared weights and uploading its own copy) on the first encode instead.
+const used = workers ?? defaultWorkers(choice.name, sentences.length);
+if (used === 1) void enc.model;
+const loadS = (performance.now() - t) / 1000;
+t = performance.now();
+const vectors = await enc.encode(sentences, { batchSize });
+const encodeS = (performance.now() - t) / 1000;
+t = performance.now();
+await enc.encode(sentences, { batchSize });
+const encodeAgainS = (performance.now() - t) / 1000;
+const first = encodeJobs(enc.tokenize(sentences), batchSize, enc.tokenizer.padId, choice.name)[0]!;
+await enc.dispose();
+const result: EncodeChildResult = {
+  backend: choice.name,
+  reason: choice.reason,
+  workers: used,
+  startupS,
+  loadS,
+  encodeS,
+  encodeAgainS,
+  firstBatch: first.rows.flatMap((r) => Array.from(vectors[r]!)),
+};
+process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,0 +1,95 @@
+// `npm run build:tensorflow` (scripts/build-tensorflow.mjs): bad input ends in one `error:` line and a non-zero
+// exit before anything is installed or compiled; where the backend is already built, a second run is a no-op.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { errorLine, type Run } from '../cli.js';
+import { ROOT } from '../fixtures.js';
+
+const SCRIPT = join(ROOT, 'scripts', 'build-tensorflow.mjs');
+const TMP = mkdtempSync(join(tmpdir(), 'sbert-build-tf-'));
+
+function build(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  const merged: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete merged[k];
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [SCRIPT, ...args],
+      { cwd: ROOT, env: merged, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('build:tensorflow on bad input', () => {
+  it('SBERT_TF_WHEEL: missing, a folder, not a zip, a zip without the C API → exit 2, the file named', async () => {
+    const notZip = join(TMP, 'not-a-wheel.whl');
+    writeFileSync(notZip, 'hello');
+    // A zip with other members: written by Python, as the script reads wheels with Python's zipfile.
+    const otherZip = join(TMP, 'other.whl');
+    const py = await new Promise<number>((resolve) => {
+      execFile(
+        'python3',
+        [
+          '-c',
+          `import zipfile; z = zipfile.ZipFile(${JSON.stringify(otherZip)}, 'w'); z.writestr('pkg/a.py', ''); z.close()`,
+        ],
+        (e) => resolve(e ? 1 : 0),
+      );
+    });
+    expect(py).toBe(0);
+    const cases: [string, RegExp][] = [
+      [join(TMP, 'nope.whl'), /SBERT_TF_WHEEL=.*nope\.whl: no such file$/],
+      [TMP, /SBERT_TF_WHEEL=.*: not a regular file$/],
+      [notZip, /not-a-wheel\.whl: not a wheel \(zip\)/],
+      [otherZip, /other\.whl: not a TensorFlow wheel with the C API \(no tensorflow\/libtensorflow_cc\.so\.2\)$/],
+    ];
+    for (const [wheel, message] of cases) {
+      const r = await build([], { SBERT_TF_WHEEL: wheel });
+      expect(r.code, r.stderr).toBe(2);
+      expect(errorLine(r)).toMatch(/^error: build:tensorflow: /);
+      expect(errorLine(r)).toMatch(message);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('no compiler, or an unknown argument → exit 1 with one error line', async () => {
+    const cxx = await build([], { CXX: join(TMP, 'no-such-g++') });
+    expect(cxx.code).toBe(1);
+    expect(errorLine(cxx)).toMatch(
+      /no C\+\+ compiler: .*no-such-g\+\+ not found \(Debian\/Ubuntu: apt-get install g\+\+ make\)$/,
+    );
+    const arg = await build(['--fast']);
+    expect(arg.code).toBe(1);
+    expect(errorLine(arg)).toBe(
+      'error: build:tensorflow: unknown argument --fast (only --force; settings are SBERT_TF_* variables)',
+    );
+  });
+});
+
+describe('build:tensorflow where the backend is built', () => {
+  const stampFile = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node', 'deps', 'sbert-build.json');
+  const stamp = existsSync(stampFile)
+    ? (JSON.parse(readFileSync(stampFile, 'utf8')) as { requirement?: string; wheel: string })
+    : undefined;
+
+  it('a second run with the same settings finds the build, checks that it loads, and changes nothing', async (ctx) => {
+    // Only where it was built from pip's default requirement (another requirement or wheel would rebuild).
+    if (!stamp?.requirement || process.env.SBERT_TF_WHEEL || process.env.SBERT_TF_REQUIREMENT) ctx.skip();
+    const r = await build([], {
+      SBERT_TF_WHEEL: undefined,
+      SBERT_TF_REQUIREMENT: undefined,
+      SBERT_TF_PACKAGE: undefined,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^build:tensorflow: @tensorflow\/tfjs-node \S+ is already built against TensorFlow \S+'s C API \(.+\.whl\); --force rebuilds\n$/,
+    );
+    expect(readFileSync(stampFile, 'utf8')).toBe(JSON.stringify(stamp, null, 2));
+  });
+});
