@@ -59,3 +59,55 @@ export function topLevelNames(code: string): string[] {
   }
   return names;
 }
+
+export interface ShellBlock {
+  /** `docs/compare.md:11`: the file and the line of the opening fence. */
+  where: string;
+  file: string;
+  /** The `## ` heading the block is under (without the hashes), or '' before the first. */
+  section: string;
+  /** From `<!-- example: NAME -->` above the fence. */
+  name?: string;
+  /** From `<!-- example: NAME, run by test/FILE.test.ts -->`. */
+  runBy?: string;
+  /** From `<!-- not run: REASON -->`: why no test runs it. */
+  notRun?: string;
+  code: string;
+  /** A plain ``` block right after it (blank lines between): the output the text shows. */
+  output?: string;
+}
+
+/** Every ```sh (bash, shell) block of README.md and docs/*.md, with the marker on the line above its fence. */
+export function shellBlocks(files = docFiles()): ShellBlock[] {
+  const out: ShellBlock[] = [];
+  for (const file of files) {
+    const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');
+    let section = '';
+    for (let i = 0; i < lines.length; i++) {
+      const heading = /^## (.*)$/.exec(lines[i]!);
+      if (heading) section = heading[1]!.trim();
+      if (!/^```/.test(lines[i]!)) continue;
+      const end = lines.findIndex((l, j) => j > i && l.startsWith('```'));
+      if (/^```(sh|bash|shell|console)\s*$/.test(lines[i]!)) {
+        const above = lines[i - 1]?.trim() ?? '';
+        const example = /^<!--\s*example:\s*([\w-]+)(?:\s*,\s*run by\s+(\S+))?\s*-->$/.exec(above);
+        const notRun = /^<!--\s*not run:\s*(.+?)\s*-->$/.exec(above);
+        let next = end + 1;
+        while (lines[next]?.trim() === '') next++;
+        const outEnd = lines[next] === '```' ? lines.findIndex((l, j) => j > next && l.startsWith('```')) : -1;
+        out.push({
+          where: `${file}:${i + 1}`,
+          file,
+          section,
+          name: example?.[1],
+          runBy: example?.[2],
+          notRun: notRun?.[1],
+          code: lines.slice(i + 1, end).join('\n'),
+          ...(outEnd > 0 ? { output: lines.slice(next + 1, outEnd).join('\n') } : {}),
+        });
+      }
+      i = end;
+    }
+  }
+  return out;
+}
