@@ -7,6 +7,7 @@ import {
   BertTokenizer,
   type SentencePieceSettings,
   type TokenizerSettings,
+  NoTokenizerError,
   XLMRobertaTokenizer,
 } from '../tokenizer/index.js';
 import { groupLabel } from '../compare/compare.js';
@@ -36,7 +37,7 @@ export interface InspectReport {
   renamed: [string, string][];
   ignoredConfigKeys: string[];
   /** A model folder's tokenizer: its file, the class transformers would build, and each setting with where it came from. */
-  tokenizer?: TokenizerReport | { error: string };
+  tokenizer?: TokenizerReport | { error: string; absent?: true };
   /** For an activation file (`sbert dump`, scripts/dump_reference.py) rather than weights: its batches. */
   reference?: {
     groups: { name: string; batch: number; length: number; tensors: number }[];
@@ -80,12 +81,16 @@ const XLMR_SETTING_NAMES: Record<keyof SentencePieceSettings, string> = {
   addPrefixSpace: 'add_prefix_space',
 };
 
-function tokenizerReport(dir: string, vocabSize: number, configFile: string): TokenizerReport | { error: string } {
+function tokenizerReport(
+  dir: string,
+  vocabSize: number,
+  configFile: string,
+): TokenizerReport | { error: string; absent?: true } {
   let tok;
   try {
     tok = tokenizerFor(dir);
   } catch (e) {
-    return { error: messageOf(e) };
+    return { error: messageOf(e), ...(e instanceof NoTokenizerError ? { absent: true as const } : {}) };
   }
   let problem: string | undefined;
   try {
@@ -229,4 +234,15 @@ export function text(r: InspectReport): string {
     if (t.problem) lines.push(`tokenizer problem: ${t.problem}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * Why `encode` would refuse this folder for its tokenizer (one line naming the file), or undefined: a tokenizer
+ * file that cannot be loaded or does not fit the model. A folder with no tokenizer at all is only reported.
+ */
+export function tokenizerRefusal(r: InspectReport): string | undefined {
+  const t = r.tokenizer;
+  if (!t) return undefined;
+  if ('error' in t) return t.absent ? undefined : t.error;
+  return t.problem;
 }

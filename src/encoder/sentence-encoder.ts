@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type BertInputs, BertModel } from '../model/bert.js';
 import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
 import { maxTokens } from '../loader/config.js';
-import type { Encoding, Tokenizer } from '../tokenizer/index.js';
+import { type Encoding, loneSurrogateAt, type Tokenizer } from '../tokenizer/index.js';
 import { type BatchJob, encodeJobs, GPU_BACKENDS, MAX_FORWARD_TOKENS, padBatch } from './batches.js';
 import { loadModelAndTokenizer } from './load.js';
 import { type BatchSettings, runBatch } from './run-batch.js';
@@ -123,9 +123,19 @@ export class SentenceEncoder {
     return flat.map((rows) => Array.from({ length: rows.length / H }, (_, t) => rows.subarray(t * H, (t + 1) * H)));
   }
 
+  /**
+   * Each sentence's token ids, as the model's tokenizer gives them. Throws `InputError` for a string holding a lone
+   * surrogate (`'\ud800'`): no Unicode character, which HF's tokenizers refuse (Python cannot encode it to UTF-8)
+   * and which would otherwise be dropped silently, as the CLI and the server refuse it.
+   */
   tokenize(sentences: readonly string[]): Encoding[] {
-    return sentences.map((s) => {
+    return sentences.map((s, i) => {
       if (typeof s !== 'string') throw new UsageError(`sentences must be strings, got ${typeof s}`);
+      const at = loneSurrogateAt(s);
+      if (at >= 0)
+        throw new InputError(
+          `sentence ${i + 1} holds a lone surrogate \\u${s.charCodeAt(at).toString(16)} at character ${at + 1}, which is not a Unicode character`,
+        );
       return this.tokenizer.encode(s, { maxLength: this.maxSeqLength });
     });
   }

@@ -8,5 +8,5 @@ export {
 } from './bert-tokenizer.js';
 export { loneSurrogateAt, utf16Offsets } from './offsets.js';
 export { Vocab } from './vocab.js';
-export { loadTokenizer, type Tokenizer, type TokenizerKind } from './tokenizer.js';
+export { loadTokenizer, NoTokenizerError, type Tokenizer, type TokenizerKind } from './tokenizer.js';
 export { XLMRobertaTokenizer, type SentencePieceFiles, type SentencePieceSettings } from './xlmr-tokenizer.js';

@@ -73,6 +73,11 @@ function modelTypeOf(file: string): unknown {
   }
 }
 
+/** A model folder with no tokenizer file at all (weights only, as `sbert synth` writes them). */
+export class NoTokenizerError extends InputError {
+  override name = 'NoTokenizerError';
+}
+
 /**
  * The tokenizer of a model folder: tokenizer.json (WordPiece or Unigram, by its model type), else
  * sentencepiece.bpe.model (XLM-R), else vocab.txt (BERT); tokenizer_config.json when present.
@@ -93,5 +98,5 @@ export function loadTokenizer(dir: string): Tokenizer {
   }
   if (existsSync(join(dir, 'sentencepiece.bpe.model'))) return XLMRobertaTokenizer.fromDir(dir);
   if (existsSync(join(dir, 'vocab.txt'))) return BertTokenizer.fromDir(dir);
-  throw new InputError('no tokenizer.json, sentencepiece.bpe.model or vocab.txt in the model folder', dir);
+  throw new NoTokenizerError('no tokenizer.json, sentencepiece.bpe.model or vocab.txt in the model folder', dir);
 }

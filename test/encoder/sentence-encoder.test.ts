@@ -6,6 +6,7 @@ import { fixture } from '../fixtures.js';
 import { syntheticModelDir } from '../synthetic.js';
 import { wasmBlasActive } from '../../src/backend/blas/index.js';
 import { defaultWorkers, SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
+import { InputError } from '../../src/errors.js';
 import { runWithCache } from '../../src/model/hooks.js';
 import { MAIN_BACKEND } from '../model/helpers.js';
 import { maxAbsRows, shuffledWithDuplicates, stRefs } from './helpers.js';
@@ -88,6 +89,26 @@ describe(`SentenceEncoder on tiny (sentence-transformers folder, ${MAIN_BACKEND}
   it('pooling and option errors are usage errors', async () => {
     await expect(enc.encode(['x'], { batchSize: 0 })).rejects.toThrow(/batchSize/);
     await expect(enc.encode(['x'], { pooling: 'median' as never })).rejects.toThrow(/unknown pooling "median"/);
+  });
+
+  it('a lone surrogate is refused (InputError naming the sentence), as HF and the CLI refuse it; pairs are fine', async () => {
+    for (const [text, code, at] of [
+      ['那个人\ud800很开心', 'd800', 4],
+      ['\udfff', 'dfff', 1],
+      ['开心\ud83d', 'd83d', 3], // the first half of an emoji, cut off
+    ] as const) {
+      const err = await enc.encode(['那个人很开心', text]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as Error).message).toBe(
+        `sentence 2 holds a lone surrogate \\u${code} at character ${at}, which is not a Unicode character`,
+      );
+      await expect(enc.encodeTokens([text])).rejects.toThrow(/sentence 1 holds a lone surrogate/);
+      expect(() => enc.tokenize([text])).toThrow(InputError);
+    }
+    // a whole pair is a character: 😂 encodes as the fixture's sentence with it does
+    const [v] = await enc.encode(['今天天气真好😂👍🔥']);
+    const want = refs.mean[refs.sentences.indexOf('今天天气真好😂👍🔥')]!;
+    expect(maxAbsRows([v!], [want])).toBeLessThanOrEqual(1e-5);
   });
 });
 

@@ -1,6 +1,6 @@
 // `sbert inspect` and `sbert synth` as a user runs them (needs `npx tsc -p tsconfig.json` first).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { InspectReport } from '../../src/cli/inspect.js';
@@ -71,6 +71,34 @@ describe.skipIf(!built)('sbert inspect / synth', () => {
     const missing = sbert('synth', '--config', join(tmp, 'nope.json'), '--out', out);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toBe(`error: ${join(tmp, 'nope.json')}: no such file\n`);
+  });
+
+  it('inspect of a folder whose tokenizer cannot be loaded: the whole report, then one error line and exit 2', () => {
+    for (const [name, content, problem] of [
+      ['broken-json', '{"model": {"vocab": ', /tokenizer\.json: invalid JSON/],
+      ['no-model', '{"version": "1.0"}', /tokenizer\.json: /],
+    ] as const) {
+      const dir = join(tmp, `tok-${name}`);
+      mkdirSync(dir, { recursive: true });
+      for (const f of ['config.json', 'model.safetensors']) copyFileSync(fixture('tiny', 'hf', f), join(dir, f));
+      writeFileSync(join(dir, 'tokenizer.json'), content);
+      const r = sbert('inspect', dir);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stdout).toContain('config:  2 layers, hidden 32, 4 heads, intermediate 64, vocab 21128');
+      const said = r.stdout.split('\n').find((l) => l.startsWith('tokenizer: '))!;
+      expect(said).toMatch(problem);
+      expect(r.stderr).toBe(`error: ${said.slice('tokenizer: '.length)}\n`); // the same words, one line
+      const j = sbert('inspect', '--json', dir);
+      expect(j.status).toBe(2);
+      expect((JSON.parse(j.stdout) as InspectReport).tokenizer).toEqual({ error: said.slice('tokenizer: '.length) });
+      // encode refuses the folder with the same error
+      const e = spawnSync(process.execPath, [join(ROOT, 'bin', 'sbert.js'), 'encode', '--model', dir], {
+        input: '你好\n',
+        encoding: 'utf8',
+        env: { ...process.env, SBERT_QUIET: '1' },
+      });
+      expect([e.status, e.stderr]).toEqual([2, r.stderr]);
+    }
   });
 
   it('inspect of a missing path exits 2', () => {

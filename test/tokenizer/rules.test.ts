@@ -344,7 +344,6 @@ describe('which settings win: a BERT class rebuilds the normalizer from tokenize
     copyFileSync(fixture('tiny', 'hf', 'config.json'), join(dir, 'config.json'));
     symlinkSync(fixture('tiny', 'hf', 'model.safetensors'), join(dir, 'model.safetensors'));
     const r = await sbert(['inspect', dir]);
-    expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     const at = lines.findIndex((l) => l.startsWith('tokenizer: '));
     expect(lines[at]).toBe(
@@ -356,11 +355,13 @@ describe('which settings win: a BERT class rebuilds the normalizer from tokenize
       ['tokenize_chinese_chars', 'true', "from BertTokenizer default (tokenizer.json's value not used)"],
       ['clean_text', 'true', "from BertTokenizer default (tokenizer.json's value not used)"],
     ]);
-    // the English vocabulary has ids the tiny model's 21128-row embedding table lacks: said, not refused
-    expect(lines).toContain(
-      `tokenizer problem: ${join(dir, 'tokenizer.json')}: token ids 21128..30521 ("##kia", ...) past the model's embedding table of 21128 rows (vocab_size in ${join(dir, 'config.json')})`,
-    );
+    // the English vocabulary has ids the tiny model's 21128-row embedding table lacks: said in the report, and as
+    // the one error line of a non-zero exit (encode refuses this folder)
+    const problem = `${join(dir, 'tokenizer.json')}: token ids 21128..30521 ("##kia", ...) past the model's embedding table of 21128 rows (vocab_size in ${join(dir, 'config.json')})`;
+    expect(lines).toContain(`tokenizer problem: ${problem}`);
+    expect([r.code, r.stderr]).toEqual([2, `error: ${problem}\n`]);
     const json = await sbert(['inspect', dir, '--json']);
+    expect([json.code, json.stderr]).toEqual([2, `error: ${problem}\n`]);
     const report = JSON.parse(json.stdout) as {
       tokenizer: { settings: Record<string, { value: unknown; source: string }> };
     };
