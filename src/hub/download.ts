@@ -3,8 +3,8 @@
 // interrupted run, checked against the hub's size and sha256 / git sha1, and only then renamed to `<name>`.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, readSync, statSync } from 'node:fs';
-import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { mkdir, open, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { HubClient, type FileMeta } from './client.js';
 import { UsageError } from '../errors.js';
 import { parseJson } from '../io/json.js';
@@ -123,6 +123,14 @@ export async function downloadModel(id: string, opts: DownloadOptions = {}): Pro
   // A settings or tokenizer file announced larger than the loader would ever read is refused before any byte
   // is written (a hostile server could otherwise fill the disk with a "config.json").
   for (const m of metas) if (m.size !== undefined) checkAnnounced(client, m.file, m.size);
+  // And what is still to come must fit on the disk: refused now, not at ENOSPC half-way through a weights file.
+  let need = 0;
+  for (const m of metas) {
+    if (m.size === undefined) continue;
+    const dest = join(dir, ...m.file.split('/'));
+    need += Math.max(0, m.size - Math.max(await fileSize(dest), await fileSize(`${dest}.incomplete`)));
+  }
+  await checkRoom(client, dir, need, `the files of ${id}`);
 
   // Nothing is written until every file is known to exist: a bad id or token leaves no trace.
   const totalBytes = metas.reduce((s, m) => s + (m.size ?? 0), 0);
@@ -279,6 +287,34 @@ async function fileSize(path: string): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Free bytes on the disk that holds (or will hold) `dir`, for an unprivileged writer; undefined where the system
+ * cannot say (then nothing is refused on that ground).
+ */
+async function freeBytes(dir: string): Promise<number | undefined> {
+  let d = resolve(dir);
+  while (!existsSync(d)) {
+    const up = dirname(d);
+    if (up === d) return undefined;
+    d = up;
+  }
+  try {
+    const s = await statfs(d);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `bytes` still to be written under `dir` must fit its disk's free space, else a HubError naming both sizes. */
+async function checkRoom(client: HubClient, dir: string, bytes: number, what: string): Promise<void> {
+  const free = await freeBytes(dir);
+  if (free !== undefined && bytes > free)
+    throw new HubError(
+      `${shownDir(dir)}: ${what} from ${client.endpoint} need ${formatSize(bytes)} more, but its disk has ${formatSize(free)} free; free some space or pick another folder (--dir)`,
+    );
+}
+
 /** A settings or tokenizer file announced larger than its kind's cap (FILE_LIMITS) is refused. */
 function checkAnnounced(client: HubClient, file: string, size: number): void {
   const cap = unannouncedCap(file);
@@ -417,6 +453,12 @@ async function fetchFile(
       if (expected === undefined) {
         try {
           checkAnnounced(client, meta.file, bodyTotal);
+        } catch (e) {
+          await res.body.cancel();
+          throw e;
+        }
+        try {
+          await checkRoom(client, dirname(dest), bodyTotal - offset, meta.file);
         } catch (e) {
           await res.body.cancel();
           throw e;

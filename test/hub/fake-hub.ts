@@ -53,6 +53,8 @@ export interface FakeHubOptions {
   endless?: string[];
   /** Announce this many bytes (X-Linked-Size / Content-Length on HEAD) for a file instead of its real size. */
   announce?: Record<string, number>;
+  /** HEAD announces no size for a file (no X-Linked-Size, no Content-Length); its GET's Content-Length claims this many bytes. */
+  lateAnnounce?: Record<string, number>;
   /** Omit every size header for these files (HEAD and GET: no X-Linked-Size, no Content-Length). */
   unsized?: string[];
   /** The API listing streams JSON without end (`endless`) or one byte every `drip` ms. */
@@ -224,7 +226,7 @@ export class FakeHub {
     const data = repo.files[file];
     if (!data) return this.fail(res, 404, 'EntryNotFound');
     const headers: Record<string, string> = { 'X-Repo-Commit': COMMIT };
-    const unsized = this.opts.unsized?.includes(file);
+    const unsized = this.opts.unsized?.includes(file) || this.opts.lateAnnounce?.[file] !== undefined;
     if (this.isLfs(file)) {
       const sha = sha256(data);
       res.writeHead(302, {
@@ -267,9 +269,17 @@ export class FakeHub {
     }
     const slice = data.subarray(start);
     // An endless file's HEAD still announces its size; its GET then runs on without a Content-Length.
-    const sized = !this.opts.unsized?.includes(file) && !(req.method === 'GET' && this.opts.endless?.includes(file));
+    const late = this.opts.lateAnnounce?.[file];
+    const sized =
+      !this.opts.unsized?.includes(file) &&
+      !(req.method === 'GET' && this.opts.endless?.includes(file)) &&
+      !(req.method === 'HEAD' && late !== undefined);
     const announced =
-      req.method === 'HEAD' && this.opts.announce?.[file] !== undefined ? this.opts.announce[file]! : slice.length;
+      req.method === 'HEAD' && this.opts.announce?.[file] !== undefined
+        ? this.opts.announce[file]!
+        : req.method === 'GET' && late !== undefined
+          ? late
+          : slice.length;
     const drop = this.opts.drop;
     const dropping = req.method === 'GET' && drop?.file === file && this.drops < drop.times;
     if (dropping || !sized) {

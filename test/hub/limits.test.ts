@@ -1,7 +1,7 @@
 // Bounded reads from a hostile server: every body is capped at its announced size (the API listing at a fixed
 // cap), and every file has an overall deadline scaled to its size (SBERT_HUB_TIMEOUT, set short here), besides
 // the stall timer. Each case ends in one clear error within its deadline; the CLI ones in < 200 MB RSS.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -109,6 +109,37 @@ describe('bounded reads from the hub', () => {
       expect(h.bodyGets()).toEqual([]);
       expect(existsSync(join(tmp, 'm')), file).toBe(false);
     }
+  });
+
+  it('weights announced larger than the free disk space are refused before a byte is written', async () => {
+    const huge = 2 ** 50; // 1 PiB: more than any test machine's disk
+    const free = statfsSync(tmp).bavail * statfsSync(tmp).bsize;
+    expect(free).toBeLessThan(huge);
+    // announced by HEAD (the listing): refused before any GET, nothing written
+    const h = await hub({ announce: { 'pytorch_model.bin': huge } });
+    const err = await failure('weights announced as 1 PiB', h);
+    expect(err).toBeInstanceOf(HubError);
+    expect(err.message).toMatch(
+      new RegExp(
+        `^${join(tmp, 'm')}: the files of ${ID} from ${h.url} need 1024 TiB more, but its disk has [\\d.]+ [KMGT]i?B free; free some space or pick another folder \\(--dir\\)$`,
+      ),
+    );
+    expect(h.bodyGets()).toEqual([]);
+    expect(existsSync(join(tmp, 'm'))).toBe(false);
+    // announced only by the GET's Content-Length: refused at the headers, the partial removed
+    const g = await hub({ lateAnnounce: { 'pytorch_model.bin': huge } });
+    const late = await failure('weights announced as 1 PiB by the GET only', g);
+    expect(late.message).toMatch(
+      new RegExp(
+        `^${join(tmp, 'm')}: pytorch_model\\.bin from ${g.url} need 1024 TiB more, but its disk has [\\d.]+ [KMGT]i?B free; free some space or pick another folder \\(--dir\\)$`,
+      ),
+    );
+    expect(existsSync(join(tmp, 'm', 'pytorch_model.bin'))).toBe(false);
+    expect(
+      existsSync(join(tmp, 'm', 'pytorch_model.bin.incomplete'))
+        ? statSync(join(tmp, 'm', 'pytorch_model.bin.incomplete')).size
+        : 0,
+    ).toBe(0);
   });
 
   it('the API listing is capped: an endless listing is refused at 16 MiB', async () => {
