@@ -1,5 +1,6 @@
 // Length-sorted batching, as sentence-transformers' encode() does: long sentences together, short ones
 // together, so little compute goes to padding; results are put back in input order by the caller.
+import { activeBlas } from '../backend/blas/state.js';
 import { type ChunkCost, splitByLength } from '../model/batching.js';
 import type { Encoding } from '../tokenizer/index.js';
 
@@ -65,11 +66,38 @@ export const GPU_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
  * so a forward costs more there, and more, smaller pieces lose (docs/tensorflow.md).
  */
 const CHUNK_COST: Readonly<Record<string, ChunkCost>> = { tensorflow: { overheadTokens: 35, minTokens: 128 } };
+/**
+ * wasm with its matmuls on a BLAS: a forward's fixed part (≈ 400 small ops and the BLAS threads' wake-ups) costs
+ * ≈ 60–75 tokens' worth of BERT-base compute, and a forward of under ≈ 128 padded tokens loses more than it saves
+ * (docs/serve.md, "Batching").
+ */
+const WASM_BLAS_COST: ChunkCost = { overheadTokens: 64, minTokens: 128 };
+
+/** What one more forward costs on `backend` now (wasm's depends on whether a BLAS computes its matmuls). */
+export function chunkCostOf(backend: string): { name: string; cost?: ChunkCost } {
+  if (backend === 'wasm' && activeBlas()) return { name: 'wasm+blas cuts', cost: WASM_BLAS_COST };
+  const cost = CHUNK_COST[backend];
+  return cost ? { name: `${backend} cuts`, cost } : { name: 'cpu cuts' };
+}
 
 /** How `encodeJobs` cuts batches on `backend`, in a few words (backends with the same words get the same batches). */
 export function batchingOf(backend: string): string {
-  if (GPU_BACKENDS.has(backend)) return 'whole batches';
-  return CHUNK_COST[backend] ? `${backend} cuts` : 'cpu cuts';
+  return GPU_BACKENDS.has(backend) ? 'whole batches' : chunkCostOf(backend).name;
+}
+
+/**
+ * The forwards `backend` runs for one batch whose rows are sorted longest first: [from, to) ranges over them.
+ * A GPU runs the whole batch; a CPU backend cuts it by `cpuChunks` with its own forward cost. The one rule
+ * for `encode` and the server's batcher, so a deep server queue batches as `encode` does.
+ */
+export function cutBatch(
+  lengths: readonly number[],
+  backend: string,
+  maxTokens: number = MAX_FORWARD_TOKENS,
+): [number, number][] {
+  if (lengths.length === 0) return [];
+  if (GPU_BACKENDS.has(backend)) return [[0, lengths.length]];
+  return cpuChunks(lengths, maxTokens, chunkCostOf(backend).cost);
 }
 
 /**
@@ -83,10 +111,7 @@ export function encodeJobs(
   backend: string,
 ): BatchJob[] {
   return planBatches(encodings, batchSize).flatMap((rows) => {
-    if (GPU_BACKENDS.has(backend)) return [padBatch(encodings, rows, padId)];
     const lengths = rows.map((r) => encodings[r]!.inputIds.length);
-    return cpuChunks(lengths, MAX_FORWARD_TOKENS, CHUNK_COST[backend]).map(([from, to]) =>
-      padBatch(encodings, rows.slice(from, to), padId),
-    );
+    return cutBatch(lengths, backend).map(([from, to]) => padBatch(encodings, rows.slice(from, to), padId));
   });
 }
