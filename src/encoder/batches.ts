@@ -67,9 +67,9 @@ export const GPU_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
  */
 const CHUNK_COST: Readonly<Record<string, ChunkCost>> = { tensorflow: { overheadTokens: 35, minTokens: 128 } };
 /**
- * wasm with its matmuls on a BLAS: a forward's fixed part (≈ 400 small ops and the BLAS threads' wake-ups) costs
- * ≈ 60–75 tokens' worth of BERT-base compute, and a forward of under ≈ 128 padded tokens loses more than it saves
- * (docs/serve.md, "Batching").
+ * wasm with its matmuls on a BLAS: a forward's fixed part (≈ 400 small ops, the BLAS threads' wake-ups) costs
+ * ≈ 50 tokens' worth of BERT-base compute on one BLAS thread, more on two, and a piece under ≈ 128 padded
+ * tokens loses more than it saves (docs/serve.md, "Where the 0.72 went").
  */
 const WASM_BLAS_COST: ChunkCost = { overheadTokens: 64, minTokens: 128 };
 
