@@ -1,6 +1,5 @@
 // Length-sorted batching, as sentence-transformers' encode() does: long sentences together, short ones
 // together, so little compute goes to padding; results are put back in input order by the caller.
-import { activeBlas } from '../backend/blas/state.js';
 import { type ChunkCost, splitByLength } from '../model/batching.js';
 import type { Encoding } from '../tokenizer/index.js';
 
@@ -66,23 +65,11 @@ export const GPU_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
  * so a forward costs more there, and more, smaller pieces lose (docs/tensorflow.md).
  */
 const CHUNK_COST: Readonly<Record<string, ChunkCost>> = { tensorflow: { overheadTokens: 35, minTokens: 128 } };
-/**
- * wasm with its matmuls on a BLAS: a forward's fixed part (≈ 400 small ops, the BLAS threads' wake-ups) costs
- * ≈ 50 tokens' worth of BERT-base compute on one BLAS thread, more on two, and a piece under ≈ 128 padded
- * tokens loses more than it saves (docs/serve.md, "Where the 0.72 went").
- */
-const WASM_BLAS_COST: ChunkCost = { overheadTokens: 64, minTokens: 128 };
-
-/** What one more forward costs on `backend` now (wasm's depends on whether a BLAS computes its matmuls). */
-export function chunkCostOf(backend: string): { name: string; cost?: ChunkCost } {
-  if (backend === 'wasm' && activeBlas()) return { name: 'wasm+blas cuts', cost: WASM_BLAS_COST };
-  const cost = CHUNK_COST[backend];
-  return cost ? { name: `${backend} cuts`, cost } : { name: 'cpu cuts' };
-}
 
 /** How `encodeJobs` cuts batches on `backend`, in a few words (backends with the same words get the same batches). */
 export function batchingOf(backend: string): string {
-  return GPU_BACKENDS.has(backend) ? 'whole batches' : chunkCostOf(backend).name;
+  if (GPU_BACKENDS.has(backend)) return 'whole batches';
+  return CHUNK_COST[backend] ? `${backend} cuts` : 'cpu cuts';
 }
 
 /**
@@ -97,7 +84,7 @@ export function cutBatch(
 ): [number, number][] {
   if (lengths.length === 0) return [];
   if (GPU_BACKENDS.has(backend)) return [[0, lengths.length]];
-  return cpuChunks(lengths, maxTokens, chunkCostOf(backend).cost);
+  return cpuChunks(lengths, maxTokens, CHUNK_COST[backend]);
 }
 
 /**

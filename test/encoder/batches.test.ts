@@ -1,7 +1,5 @@
 // How the encoder cuts sorted batches on CPU backends.
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Cblas } from '../../src/backend/blas/cblas.js';
-import { activeBlas, setActiveBlas } from '../../src/backend/blas/state.js';
+import { describe, expect, it } from 'vitest';
 import { batchingOf, cpuChunks, cutBatch } from '../../src/encoder/batches.js';
 
 describe('cpuChunks', () => {
@@ -31,9 +29,7 @@ describe('cpuChunks', () => {
 });
 
 describe('cutBatch: one rule for encode and the server, per backend', () => {
-  const before = activeBlas();
-  afterEach(() => setActiveBlas(before));
-  // 32 sorted texts whose lengths run from 24 down to 15: cheap forwards favour pieces, dear ones the whole.
+  // 32 sorted texts whose lengths run from 24 down to 15: cheap forwards favour pieces, dear ones fewer.
   const lengths = Array.from({ length: 32 }, (_, i) => 24 - Math.floor(i / 3.3));
 
   it('a GPU runs the whole batch', () => {
@@ -41,19 +37,13 @@ describe('cutBatch: one rule for encode and the server, per backend', () => {
     expect(batchingOf('webgpu')).toBe('whole batches');
   });
 
-  it('plain wasm cuts as cpuChunks with its default cost; tensorflow with its own', () => {
-    setActiveBlas(undefined);
+  it('wasm and cpu cut as cpuChunks with the default cost; tensorflow with its own', () => {
     expect(cutBatch(lengths, 'wasm')).toEqual(cpuChunks(lengths, 8192));
     expect(cutBatch(lengths, 'wasm').length).toBeGreaterThan(2);
     expect(cutBatch(lengths, 'tensorflow')).toEqual(cpuChunks(lengths, 8192, { overheadTokens: 35, minTokens: 128 }));
+    // A dearer forward: fewer, fuller pieces (the server's batcher used to cut every backend as wasm).
+    expect(cutBatch(lengths, 'tensorflow').length).toBeLessThan(cutBatch(lengths, 'wasm').length);
     expect(batchingOf('wasm')).toBe('cpu cuts');
-  });
-
-  it('wasm on a BLAS, where a forward costs ≈ 64 tokens: fewer, fuller forwards', () => {
-    setActiveBlas({} as Cblas);
-    expect(batchingOf('wasm')).toBe('wasm+blas cuts');
-    expect(cutBatch(lengths, 'wasm')).toEqual(cpuChunks(lengths, 8192, { overheadTokens: 64, minTokens: 128 }));
-    expect(cutBatch(lengths, 'wasm').length).toBeLessThan(cpuChunks(lengths, 8192).length);
   });
 
   it('still caps every piece at maxTokens', () => {
