@@ -253,9 +253,10 @@ export class Batcher {
         failure = new ApiError(500, `the model failed on a batch: ${msg}`, { teiType: 'Backend' });
       }
     }
+    // A failed forward's requests end first, so that none of their other texts go into the next forward.
+    if (failure) for (const it of rows) this.fail(it.req, failure);
     this.running--;
     this.pump();
-    if (failure) for (const it of rows) this.fail(it.req, failure);
     if (job && data) this.deliver(rows, job, data, now() - start, start);
     this.checkIdle();
   }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpuChunks } from '../../src/encoder/batches.js';
 import { SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
 import { Batcher, type BatchStats } from '../../src/server/batcher.js';
+import { ApiError } from '../../src/server/errors.js';
 import { inProcessExecutor } from '../../src/server/executor.js';
 import { corpus } from '../fixtures.js';
 import { readFileSync } from 'node:fs';
@@ -161,6 +162,40 @@ describe('Batcher', () => {
       [3, 3 * 42],
       [3, 3 * 3],
     ]);
+  });
+
+  it('a forward that fails ends its requests with a 500 (their other texts never run); the rest go on', async () => {
+    const gate = new Gate();
+    const model = inProcessExecutor(enc);
+    const b = new Batcher(
+      // The model fails on any batch of long texts.
+      gate.wrap({
+        ...model,
+        run: (job, s) => (job.length > 30 ? Promise.reject(new Error('boom')) : model.run(job, s)),
+      }),
+      { batchSize: 2, maxBatchTokens: 4096, maxQueue: 100, padId: enc.tokenizer.padId },
+    );
+    gate.close();
+    const hold = b.submit(enc.tokenize(['先']), settings);
+    await until(() => gate.taken === 1, 'the first batch');
+    // Four long texts (two forwards of two): the first long forward fails, and the request's other two texts
+    // leave the queue with it, before the next forward is taken.
+    const long = b.submit(enc.tokenize(Array.from({ length: 4 }, (_, i) => '好'.repeat(40 + i))), settings);
+    const short = b.submit(enc.tokenize(sts.slice(0, 2)), settings);
+    const failure = long.catch((e: unknown) => e);
+    gate.open();
+    await hold;
+    const e = await failure;
+    expect(e).toBeInstanceOf(ApiError);
+    expect(e).toMatchObject({ status: 500, message: 'the model failed on a batch: boom' });
+    expect(maxAbs((await short).vectors, await enc.encode(sts.slice(0, 2)))).toBeLessThanOrEqual(1e-6);
+    // Forwards that reached the model: the held one, the failed one, the short one.
+    expect(gate.ran.map((j) => [j.batch, j.length])).toEqual([
+      [1, 3],
+      [2, 43],
+      [2, Math.max(...enc.tokenize(sts.slice(0, 2)).map((x) => x.inputIds.length))],
+    ]);
+    expect(b.queueDepth).toBe(0);
   });
 
   it('drain refuses new work and waits for what is queued', async () => {
