@@ -1,10 +1,12 @@
 // Load benchmark of `sbert serve` on loopback: autocannon at 1, 16 and 64 concurrent clients, each request
-// 1–16 STS-B test sentences (uniform, a fixed sequence), against offline `SentenceEncoder.encode` of the same
-// sentences on the same model and backend, timed before and after the server runs.
-//   npm run bench:serve                          # synthetic BERT-base, wasm; ≈ 10 minutes
+// 1–16 STS-B test sentences (uniform, a fixed sequence over the distinct sentences in a fixed shuffled order, so
+// that every stretch of it has the corpus's mix of lengths), against offline `SentenceEncoder.encode` of the first
+// `--offline` texts of the same sequence (default: one whole pass over the distinct sentences, 2 456, the mix
+// every level sees in the long run) on the same model and backend, timed before and after the server runs.
+//   npm run bench:serve                          # synthetic BERT-base, wasm; ≈ 11 minutes
 //   node dist/bench/serve.js --quick             # tiny model, 1 and 4 clients, seconds (a smoke run)
 //   node dist/bench/serve.js [--model DIR] [--backend B] [--clients 1,16,64] [--duration 1:60,16:90,64:240]
-//                            [--warmup 0.25] [--offline 512] [--route openai|tei] [--workers N] [--batch-size N]
+//                            [--warmup 0.25] [--offline N] [--route openai|tei] [--workers N] [--batch-size N]
 // Per level, one closed-loop run of D seconds; the first `warmup` × D seconds are not counted. Requests/s,
 // sentences/s delivered and latencies are of the responses that completed after that; sentences/s computed is
 // the server's own count of texts embedded in the same window (sbert_texts_total), its throughput: the delivered
@@ -17,6 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import type { BackendName } from '../src/backend/index.js';
+import { encodeJobs } from '../src/encoder/batches.js';
 import { SentenceEncoder } from '../src/encoder/sentence-encoder.js';
 import { fixture, ROOT } from '../test/fixtures.js';
 import { syntheticModelDir } from '../test/synthetic.js';
@@ -48,7 +51,6 @@ for (const part of (values.duration ?? (quick ? '1:4,4:4' : '1:60,16:90,64:240')
   else durations.set(c, d!);
 }
 const warmupFraction = Number(values.warmup);
-const offlineCount = Number(values.offline ?? (quick ? 64 : 512));
 const batchSize = Number(values['batch-size']);
 const backend = values.backend as BackendName;
 const route = values.route === 'tei' ? 'tei' : 'openai';
@@ -56,7 +58,11 @@ const log = (m: string) => process.stderr.write(`bench/serve: ${m}\n`);
 
 const model = values.model ?? (quick ? fixture('tiny', 'st') : syntheticModelDir('base'));
 
-/** Request k's sentences: 1–16 of them (a fixed LCG), taken in turn from the distinct STS-B test sentences. */
+/**
+ * Request k's sentences: 1–16 of them (a fixed LCG), taken in turn from the distinct STS-B test sentences in a
+ * fixed shuffled order. The file runs from short sentences (its first 512 average 14.5 tokens) to longer ones
+ * (20.5 over all): unshuffled, the offline reference and each level would see different lengths.
+ */
 class RequestStream {
   private s = 12345;
   private at = 0;
@@ -70,9 +76,35 @@ class RequestStream {
   }
 }
 
-const sentences = stsSentences('test', true);
+/** `items` in a fixed pseudo-random order (Fisher–Yates over an LCG). */
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  let s = 2463534242;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
 
-async function offline(): Promise<{ sentences: number; seconds: number; perSecond: number }> {
+const sentences = shuffled(stsSentences('test', true));
+const offlineCount = Number(values.offline ?? (quick ? 64 : sentences.length));
+
+interface OfflineResult {
+  sentences: number;
+  seconds: number;
+  perSecond: number;
+  /** The forwards `encode` ran: texts per forward, padded tokens per real token. */
+  meanBatchSize: number;
+  paddedPerToken: number;
+  /** Real tokens per text (special tokens included): the mix's lengths. */
+  tokensPerText: number;
+  /** CPU seconds of this process (all its threads) per sentence. */
+  cpuPerSentence: number;
+}
+
+async function offline(): Promise<OfflineResult> {
   const enc = await SentenceEncoder.load(model, { backend, workers: 1 });
   try {
     await enc.encode(sentences.slice(0, 8), { batchSize }); // uploads the model
@@ -80,10 +112,22 @@ async function offline(): Promise<{ sentences: number; seconds: number; perSecon
     const texts: string[] = [];
     while (texts.length < offlineCount) texts.push(...stream.next());
     texts.length = offlineCount;
+    const jobs = encodeJobs(enc.tokenize(texts), batchSize, enc.tokenizer.padId, backend);
+    const tokens = enc.tokenize(texts).reduce((n, e) => n + e.inputIds.length, 0);
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await enc.encode(texts, { batchSize });
     const seconds = (performance.now() - t0) / 1000;
-    return { sentences: offlineCount, seconds, perSecond: offlineCount / seconds };
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      sentences: offlineCount,
+      seconds,
+      perSecond: offlineCount / seconds,
+      meanBatchSize: offlineCount / jobs.length,
+      paddedPerToken: jobs.reduce((n, j) => n + j.batch * j.length, 0) / tokens,
+      tokensPerText: tokens / offlineCount,
+      cpuPerSentence: (cpu.user + cpu.system) / 1e6 / offlineCount,
+    };
   } finally {
     await enc.dispose();
   }
@@ -126,12 +170,31 @@ function sample(metrics: string, name: string): number {
   return m ? Number(m[1]) : NaN;
 }
 
-async function scrape(url: string): Promise<{ batches: number; batchTexts: number; texts: number; rss: number }> {
+interface Scrape {
+  at: number;
+  batches: number;
+  batchTexts: number;
+  texts: number;
+  tokens: number;
+  paddedTokens: number;
+  compute: number;
+  eventLoop: number;
+  cpu: number;
+  rss: number;
+}
+
+async function scrape(url: string): Promise<Scrape> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return {
+    at: performance.now(),
     batches: sample(text, 'sbert_batch_size_count'),
     batchTexts: sample(text, 'sbert_batch_size_sum'),
     texts: sample(text, 'sbert_texts_total'),
+    tokens: sample(text, 'sbert_tokens_total'),
+    paddedTokens: sample(text, 'sbert_batch_padded_tokens_sum'),
+    compute: sample(text, 'sbert_forward_compute_seconds_total'),
+    eventLoop: sample(text, 'sbert_event_loop_busy_seconds_total'),
+    cpu: sample(text, 'process_cpu_seconds_total'),
     rss: sample(text, 'process_resident_memory_bytes'),
   };
 }
@@ -153,6 +216,16 @@ interface LevelResult {
   non2xx: number;
   timeouts: number;
   meanBatchSize: number;
+  /** Padded tokens computed per real token (1 = no padding). */
+  paddedPerToken: number;
+  /** Real tokens per text embedded in the window (the mix the level saw). */
+  tokensPerText: number;
+  /** Share of the time the model computed (per slot; the rest it waited for the event loop or for work). */
+  modelBusy: number;
+  /** Share of the time the server's event loop was busy. */
+  eventLoopBusy: number;
+  /** The server process's CPU seconds (all threads) per text embedded. */
+  cpuPerSentence: number;
   /** The server process's RSS (its worker threads included) after the run. */
   serverRssMiB: number;
 }
@@ -171,9 +244,9 @@ async function level(url: string, connections: number, durationS: number): Promi
   const before = await scrape(url);
   // The server's own count of texts embedded, from the end of the warm-up to the end of the run: its
   // throughput, which the delivered count approaches only when the run is long beside one request's latency.
-  let warm: { at: number; texts: number } | undefined;
+  let warm: Scrape | undefined;
   const warmTimer = setTimeout(() => {
-    void scrape(url).then((m) => (warm = { at: performance.now(), texts: m.texts }));
+    void scrape(url).then((m) => (warm = m));
   }, warmEnd - performance.now());
   const result = await autocannon({
     url: `${url}${path}`,
@@ -198,7 +271,11 @@ async function level(url: string, connections: number, durationS: number): Promi
   });
   clearTimeout(warmTimer);
   const after = await scrape(url);
-  const afterAt = performance.now();
+  const afterAt = after.at;
+  // Load-independent measures over the counted window (from the warm-up's end; the whole run if it never came).
+  const w = warm ?? before;
+  const windowS = (after.at - w.at) / 1000;
+  const dTexts = after.texts - w.texts;
   const counted = done.filter((d) => d.at >= warmEnd);
   const measuredS = (start + durationS * 1000 - warmEnd) / 1000;
   const lat = counted.map((d) => d.ms).sort((a, b) => a - b);
@@ -217,7 +294,12 @@ async function level(url: string, connections: number, durationS: number): Promi
     errors: result.errors,
     non2xx: result.non2xx,
     timeouts: result.timeouts,
-    meanBatchSize: (after.batchTexts - before.batchTexts) / (after.batches - before.batches),
+    meanBatchSize: (after.batchTexts - w.batchTexts) / (after.batches - w.batches),
+    paddedPerToken: (after.paddedTokens - w.paddedTokens) / (after.tokens - w.tokens),
+    tokensPerText: (after.tokens - w.tokens) / dTexts,
+    modelBusy: (after.compute - w.compute) / windowS,
+    eventLoopBusy: (after.eventLoop - w.eventLoop) / windowS,
+    cpuPerSentence: (after.cpu - w.cpu) / dTexts,
     serverRssMiB: after.rss / 2 ** 20,
   };
 }
@@ -229,7 +311,9 @@ const time = (ms: number) =>
 log(`model ${model}, backend ${backend}, batch size ${batchSize}, route ${route}, clients ${clients.join(', ')}`);
 log(`offline encode of ${offlineCount} sentences (before the server)`);
 const offlineBefore = await offline();
-log(`offline: ${f(offlineBefore.perSecond)} sentences/s`);
+const offlineLine = (o: OfflineResult) =>
+  `${f(o.perSecond)} sentences/s, mean batch ${f(o.meanBatchSize)}, ${f(o.tokensPerText)} tokens/text, padded/real ${f(o.paddedPerToken, 3)}, CPU ${f(o.cpuPerSentence * 1000, 1)} ms/sentence`;
+log(`offline: ${offlineLine(offlineBefore)}`);
 const server = await startServer();
 log(`server ready on ${server.url}`);
 const levels: LevelResult[] = [];
@@ -239,7 +323,9 @@ try {
     log(`${c} client${c === 1 ? '' : 's'}, ${d} s (first ${f(warmupFraction * d, 0)} s not counted)`);
     const r = await level(server.url, c, d);
     log(
-      `${c}: ${f(r.sentencesPerSecond)} sentences/s delivered, ${f(r.computedPerSecond)} computed, p50 ${time(r.latencyP50Ms)}, errors ${r.errors + r.non2xx + r.timeouts}`,
+      `${c}: ${f(r.sentencesPerSecond)} sentences/s delivered, ${f(r.computedPerSecond)} computed, p50 ${time(r.latencyP50Ms)}, errors ${r.errors + r.non2xx + r.timeouts}; ` +
+        `mean batch ${f(r.meanBatchSize)}, ${f(r.tokensPerText)} tokens/text, padded/real ${f(r.paddedPerToken, 3)}, model busy ${f(r.modelBusy, 3)}, ` +
+        `event loop busy ${f(r.eventLoopBusy, 3)}, CPU ${f(r.cpuPerSentence * 1000, 1)} ms/sentence`,
     );
     levels.push(r);
   }
@@ -249,7 +335,9 @@ try {
 const exitCode = await server.exited;
 log(`offline encode again (after the server; exit ${exitCode})`);
 const offlineAfter = await offline();
+log(`offline: ${offlineLine(offlineAfter)}`);
 const offlineRate = (offlineBefore.perSecond + offlineAfter.perSecond) / 2;
+const offlineTokenRate = offlineRate * offlineBefore.tokensPerText;
 
 const machine = machineInfo();
 const report = {
@@ -270,6 +358,8 @@ const report = {
     ...l,
     ratioToOffline: l.computedPerSecond / offlineRate,
     deliveredRatioToOffline: l.sentencesPerSecond / offlineRate,
+    /** Real tokens/s computed ÷ offline's: the same ratio free of any difference in the texts' lengths. */
+    tokenRatioToOffline: (l.computedPerSecond * l.tokensPerText) / offlineTokenRate,
   })),
   serverExitCode: exitCode,
 };
@@ -281,17 +371,18 @@ if (!values.out)
   writeFileSync(join(dir, `latest-serve${quick ? '-quick' : ''}.json`), `${JSON.stringify(report, null, 2)}\n`);
 
 const lines = [
-  `| clients | requests/s | sentences/s delivered | sentences/s computed | p50 latency | p99 latency | errors | mean batch | server RSS | computed ÷ offline (delivered ÷ offline) |`,
-  `|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+  `| clients | requests/s | sentences/s delivered | sentences/s computed | p50 latency | p99 latency | errors | mean batch | padded ÷ real tokens | tokens/text | server RSS | computed ÷ offline (delivered ÷ offline) | tokens/s ÷ offline |`,
+  `|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ...report.levels.map(
     (l) =>
       `| ${l.clients} | ${f(l.requestsPerSecond, 2)} | ${f(l.sentencesPerSecond)} | ${f(l.computedPerSecond)} | ${time(l.latencyP50Ms)} | ` +
-      `${time(l.latencyP99Ms)} | ${l.errors + l.non2xx + l.timeouts} | ${f(l.meanBatchSize)} | ${f(l.serverRssMiB, 0)} MiB | ` +
-      `${f(l.ratioToOffline, 2)} (${f(l.deliveredRatioToOffline, 2)}) |`,
+      `${time(l.latencyP99Ms)} | ${l.errors + l.non2xx + l.timeouts} | ${f(l.meanBatchSize)} | ${f(l.paddedPerToken, 3)} | ${f(l.tokensPerText)} | ${f(l.serverRssMiB, 0)} MiB | ` +
+      `${f(l.ratioToOffline, 2)} (${f(l.deliveredRatioToOffline, 2)}) | ${f(l.tokenRatioToOffline, 2)} |`,
   ),
   '',
-  `Offline \`encode\` of ${offlineCount} of the same sentences, batch ${batchSize}, 1 process: ${f(offlineBefore.perSecond)} sentences/s before the server ran, ` +
-    `${f(offlineAfter.perSecond)} after (mean ${f(offlineRate)}). ${machine.cpuModel}, ${machine.cores} cores, load average at the end ${machine.loadAverage.join(' / ')}.`,
+  `Offline \`encode\` of the first ${offlineCount} texts of the same sequence (${f(offlineBefore.tokensPerText)} tokens/text), batch ${batchSize}, 1 process: ` +
+    `${f(offlineBefore.perSecond)} sentences/s before the server ran, ${f(offlineAfter.perSecond)} after (mean ${f(offlineRate)}); mean batch ` +
+    `${f(offlineBefore.meanBatchSize)}, padded ÷ real tokens ${f(offlineBefore.paddedPerToken, 3)}. ${machine.cpuModel}, ${machine.cores} cores, load average at the end ${machine.loadAverage.join(' / ')}.`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 log(`wrote ${out}`);

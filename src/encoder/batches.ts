@@ -73,6 +73,21 @@ export function batchingOf(backend: string): string {
 }
 
 /**
+ * The forwards `backend` runs for one batch whose rows are sorted longest first: [from, to) ranges over them.
+ * A GPU runs the whole batch; a CPU backend cuts it by `cpuChunks` with its own forward cost. The one rule
+ * for `encode` and the server's batcher, so a deep server queue batches as `encode` does.
+ */
+export function cutBatch(
+  lengths: readonly number[],
+  backend: string,
+  maxTokens: number = MAX_FORWARD_TOKENS,
+): [number, number][] {
+  if (lengths.length === 0) return [];
+  if (GPU_BACKENDS.has(backend)) return [[0, lengths.length]];
+  return cpuChunks(lengths, maxTokens, CHUNK_COST[backend]);
+}
+
+/**
  * The padded batches SentenceEncoder runs for `encodings` on `backend`: sorted by length into batches of
  * `batchSize`, each cut for a CPU backend by `cpuChunks` (GPUs prefer the whole batch).
  */
@@ -83,10 +98,7 @@ export function encodeJobs(
   backend: string,
 ): BatchJob[] {
   return planBatches(encodings, batchSize).flatMap((rows) => {
-    if (GPU_BACKENDS.has(backend)) return [padBatch(encodings, rows, padId)];
     const lengths = rows.map((r) => encodings[r]!.inputIds.length);
-    return cpuChunks(lengths, MAX_FORWARD_TOKENS, CHUNK_COST[backend]).map(([from, to]) =>
-      padBatch(encodings, rows.slice(from, to), padId),
-    );
+    return cutBatch(lengths, backend).map(([from, to]) => padBatch(encodings, rows.slice(from, to), padId));
   });
 }

@@ -62,6 +62,7 @@ export class WorkerPool {
    * a long life, between successful batches, are always replaced.
    */
   private deathsSinceSuccess = 0;
+  private compute = 0;
 
   private constructor(
     workers: Worker[],
@@ -89,6 +90,11 @@ export class WorkerPool {
   /** Live workers. */
   get size(): number {
     return this.live.size;
+  }
+
+  /** Seconds the workers spent in forwards that succeeded, all workers together (the rest of their time they idled). */
+  get computeSeconds(): number {
+    return this.compute;
   }
 
   /** The live worker threads (for diagnostics and fault-injection tests). */
@@ -141,6 +147,7 @@ export class WorkerPool {
     if (this.live.has(worker)) this.idle.push(worker);
     if (msg.type === 'result') {
       this.deathsSinceSuccess = 0;
+      this.compute += msg.seconds;
       task.resolve(msg.data);
     } else task.reject(new InputError(msg.message));
     this.pump();

@@ -19,7 +19,7 @@ export interface WorkerInit {
 export type WorkerRequest = { id: number; job: Omit<BatchJob, 'rows'>; settings: BatchSettings };
 export type WorkerReply =
   | { type: 'ready'; backend: string }
-  | { type: 'result'; id: number; data: Float32Array }
+  | { type: 'result'; id: number; data: Float32Array /** Seconds the forward took in the worker. */; seconds: number }
   | { type: 'error'; id: number; message: string };
 
 const port = parentPort;
@@ -37,8 +37,12 @@ try {
   port.on('message', (req: WorkerRequest) => {
     // Only batch requests; anything else posted to the thread is not ours to answer.
     if (typeof req?.id !== 'number' || typeof req.job !== 'object' || req.job === null) return;
+    const start = performance.now();
     runBatch(model, req.job, req.settings).then(
-      (data) => send({ type: 'result', id: req.id, data }, [data.buffer as ArrayBuffer]),
+      (data) =>
+        send({ type: 'result', id: req.id, data, seconds: (performance.now() - start) / 1000 }, [
+          data.buffer as ArrayBuffer,
+        ]),
       (e) => fail(req.id, e),
     );
   });

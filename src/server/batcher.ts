@@ -1,11 +1,14 @@
-// Dynamic batching: the texts of concurrent requests wait in one queue and leave it in length-sorted
-// batches, so that under load the model runs full batches of similar lengths, as the offline `encode` does.
+// Dynamic batching: the texts of concurrent requests wait in one pool and leave it in length-sorted forwards,
+// so that under load the model runs the batches the offline `encode` would.
 //
-// Each batch starts from the oldest waiting text (no request starves) and takes the waiting texts closest to
-// it in length (so little compute goes to padding), up to `batchSize` texts and `maxBatchTokens` padded
-// tokens. Only texts with the same output settings share a batch, so every vector comes out of exactly the
-// code `encode` runs. Nothing waits for a batch to fill: a free model slot takes whatever is queued.
-import { cpuChunks, padBatch } from '../encoder/batches.js';
+// Each forward starts from the oldest waiting text (so no request starves: the oldest text is in the very next
+// forward) and takes the waiting texts closest to it in length from the whole pool, not in arrival order (so
+// little compute goes to padding), up to `batchSize` texts and `maxBatchTokens` padded tokens; that batch is
+// sorted and cut by `encode`'s rule for the backend (`cutBatch`), and the piece holding the oldest text runs,
+// the rest staying in the pool to batch again with what arrives meanwhile. Only texts with the same output
+// settings share a forward, so every vector comes out of exactly the code `encode` runs. Nothing waits for a
+// batch to fill: a free model slot takes whatever is queued, and a lone request goes at once.
+import { padBatch } from '../encoder/batches.js';
 import type { BatchSettings } from '../encoder/run-batch.js';
 import type { Encoding } from '../tokenizer/index.js';
 import { ApiError, RequestCancelled } from './errors.js';
@@ -18,9 +21,58 @@ export interface BatcherOptions {
   maxBatchTokens: number;
   /** Texts that may wait; a request that would overflow it gets 503 (`--max-queue`). */
   maxQueue: number;
-  /** Cut a batch where padding would cost more than another forward (CPU backends, as `encode`). */
-  splitByPadding: boolean;
+  /**
+   * The forwards a batch (lengths sorted longest first) is cut into, as [from, to) ranges: `encode`'s rule for
+   * the backend (`(l) => cutBatch(l, backend, maxBatchTokens)`). Default: the whole batch, one forward.
+   */
+  cut?: (lengths: readonly number[]) => [number, number][];
   padId: number;
+}
+
+/** A waiting text as `nextBatch` sees it. */
+export interface Waiting {
+  /** Tokens, special tokens included. */
+  length: number;
+  /** Output settings: only texts with the same key share a forward. */
+  key: string;
+  /** Arrival order (smaller is older). */
+  seq: number;
+}
+
+/**
+ * The next forward out of the waiting texts `waiting` (oldest first): indices into it, longest text first.
+ * The oldest text and the texts of its key closest to it in length (ties: the older), up to `batchSize` texts
+ * and `maxBatchTokens` padded tokens (texts × longest; a single longer text still goes, alone); sorted, cut by
+ * `cut`, and the piece holding the oldest text. Pure, for tests.
+ */
+export function nextBatch(
+  waiting: readonly Waiting[],
+  limits: { batchSize: number; maxBatchTokens: number },
+  cut: (lengths: readonly number[]) => [number, number][] = (l) => [[0, l.length]],
+): number[] {
+  if (waiting.length === 0) return [];
+  const anchor = waiting[0]!;
+  const candidates = waiting
+    .map((_, i) => i)
+    .filter((i) => waiting[i]!.key === anchor.key)
+    .sort(
+      (a, b) =>
+        Math.abs(waiting[a]!.length - anchor.length) - Math.abs(waiting[b]!.length - anchor.length) ||
+        waiting[a]!.seq - waiting[b]!.seq,
+    );
+  const picked: number[] = [];
+  let longest = 0;
+  for (const i of candidates) {
+    if (picked.length >= limits.batchSize) break;
+    const l = Math.max(longest, waiting[i]!.length);
+    if (picked.length > 0 && (picked.length + 1) * l > limits.maxBatchTokens) continue;
+    picked.push(i);
+    longest = l;
+  }
+  picked.sort((a, b) => waiting[b]!.length - waiting[a]!.length || waiting[a]!.seq - waiting[b]!.seq);
+  const at = picked.indexOf(0);
+  const piece = cut(picked.map((i) => waiting[i]!.length)).find(([from, to]) => from <= at && at < to);
+  return piece ? picked.slice(piece[0], piece[1]) : picked;
 }
 
 /** One forward, for metrics. */
@@ -153,11 +205,7 @@ export class Batcher {
     while (this.running < this.executor.slots && this.queue.length > 0) {
       const batch = this.take();
       this.running++;
-      void this.execute(batch).finally(() => {
-        this.running--;
-        this.pump();
-        this.checkIdle();
-      });
+      void this.execute(batch);
     }
   }
 
@@ -165,82 +213,84 @@ export class Batcher {
     if (this.running === 0 && this.queue.length === 0) for (const f of this.idle.splice(0)) f();
   }
 
-  /** The oldest waiting text and the waiting texts closest to it in length (same settings), within the limits. */
+  /** Takes the next forward's texts out of the queue (`nextBatch`). */
   private take(): Item[] {
-    const anchor = this.queue[0]!;
-    const { batchSize, maxBatchTokens } = this.options;
-    const candidates = this.queue
-      .filter((it) => it.req.key === anchor.req.key)
-      .sort((a, b) => Math.abs(a.length - anchor.length) - Math.abs(b.length - anchor.length) || a.seq - b.seq);
-    const picked: Item[] = [];
-    let longest = 0;
-    for (const it of candidates) {
-      if (picked.length >= batchSize) break;
-      const l = Math.max(longest, it.length);
-      if (picked.length > 0 && (picked.length + 1) * l > maxBatchTokens) continue;
-      picked.push(it);
-      longest = l;
-    }
+    const picked = nextBatch(
+      this.queue.map((it) => ({ length: it.length, key: it.req.key, seq: it.seq })),
+      this.options,
+      this.options.cut,
+    ).map((i) => this.queue[i]!);
     const taken = new Set(picked);
     this.queue = this.queue.filter((it) => !taken.has(it));
     return picked;
   }
 
-  /** Runs a batch, longest first (as `encode` orders rows), cut as `encode` cuts on CPU backends. Never throws. */
+  /**
+   * Runs one forward (rows longest first, as `encode` orders them). As soon as the model is done, the next
+   * forward is taken and started, before this one's answers are handed out: the model never waits for the
+   * event loop to write responses. Never throws.
+   */
   private async execute(items: Item[]): Promise<void> {
-    items.sort((a, b) => b.length - a.length || a.seq - b.seq);
-    const { splitByPadding, maxBatchTokens, padId } = this.options;
-    const ranges = splitByPadding
-      ? cpuChunks(
-          items.map((it) => it.length),
-          maxBatchTokens,
-        )
-      : [[0, items.length] as [number, number]];
-    for (const [from, to] of ranges) {
-      // A request cancelled since the batch was taken costs nothing more.
-      const rows = items.slice(from, to).filter((it) => !it.req.done);
-      if (rows.length === 0) continue;
-      const job = padBatch(
-        rows.map((it) => it.enc),
-        rows.map((_, i) => i),
-        padId,
-      );
-      const start = now();
+    // A request cancelled since its texts were queued costs nothing more.
+    const rows = items.filter((it) => !it.req.done);
+    let data: Float32Array | undefined;
+    let failure: ApiError | undefined;
+    const job =
+      rows.length > 0
+        ? padBatch(
+            rows.map((it) => it.enc),
+            rows.map((_, i) => i),
+            this.options.padId,
+          )
+        : undefined;
+    const start = now();
+    if (job) {
       for (const it of rows) it.req.started ??= start;
-      let data: Float32Array;
       try {
         data = await this.executor.run(job, rows[0]!.req.settings);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
-        const err = new ApiError(500, `the model failed on a batch: ${msg}`, { teiType: 'Backend' });
-        for (const it of rows) this.fail(it.req, err);
-        continue;
+        failure = new ApiError(500, `the model failed on a batch: ${msg}`, { teiType: 'Backend' });
       }
-      const seconds = now() - start;
-      this.rate = this.rate === 0 ? rows.length / seconds : 0.8 * this.rate + 0.2 * (rows.length / seconds);
-      this.onBatch({
-        texts: rows.length,
-        tokens: rows.reduce((n, it) => n + it.length, 0),
-        paddedTokens: job.batch * job.length,
-        seconds,
-        waits: rows.map((it) => start - it.req.submitted),
-      });
-      const per = data.length / job.batch;
-      rows.forEach((it, b) => {
-        const req = it.req;
-        if (req.done) return;
-        const row = data.slice(b * per, (b + 1) * per);
-        req.out[it.index] = req.settings.pooling === 'none' ? row.subarray(0, it.length * (per / job.length)) : row;
-        if (--req.left === 0) {
-          req.done = true;
-          const end = now();
-          req.resolve({
-            vectors: req.out,
-            timings: { queue: req.started! - req.submitted, inference: end - req.started! },
-          });
-        }
-      });
     }
+    // A failed forward's requests end first, so that none of their other texts go into the next forward.
+    if (failure) for (const it of rows) this.fail(it.req, failure);
+    this.running--;
+    this.pump();
+    if (job && data) this.deliver(rows, job, data, now() - start, start);
+    this.checkIdle();
+  }
+
+  private deliver(
+    rows: Item[],
+    job: { batch: number; length: number },
+    data: Float32Array,
+    seconds: number,
+    start: number,
+  ): void {
+    this.rate = this.rate === 0 ? rows.length / seconds : 0.8 * this.rate + 0.2 * (rows.length / seconds);
+    this.onBatch({
+      texts: rows.length,
+      tokens: rows.reduce((n, it) => n + it.length, 0),
+      paddedTokens: job.batch * job.length,
+      seconds,
+      waits: rows.map((it) => start - it.req.submitted),
+    });
+    const per = data.length / job.batch;
+    const end = now();
+    rows.forEach((it, b) => {
+      const req = it.req;
+      if (req.done) return;
+      const row = data.slice(b * per, (b + 1) * per);
+      req.out[it.index] = req.settings.pooling === 'none' ? row.subarray(0, it.length * (per / job.length)) : row;
+      if (--req.left === 0) {
+        req.done = true;
+        req.resolve({
+          vectors: req.out,
+          timings: { queue: req.started! - req.submitted, inference: end - req.started! },
+        });
+      }
+    });
   }
 
   /** Ends a request with an error; its waiting texts leave the queue. */

@@ -16,16 +16,27 @@ export interface Executor {
   readonly where: string;
   /** One padded batch → [batch, hidden] pooled vectors (or [batch, length, hidden] with pooling `none`). */
   run(job: Omit<BatchJob, 'rows'>, settings: BatchSettings): Promise<Float32Array>;
+  /** Seconds spent computing forwards so far (in the worker threads, or here): the model's busy time. */
+  computeSeconds(): number;
   close(): Promise<void>;
 }
 
 /** In the calling thread, on the encoder's model. */
 export function inProcessExecutor(encoder: SentenceEncoder): Executor {
   const model = encoder.model;
+  let compute = 0;
   return {
     slots: GPU_BACKENDS.has(encoder.backend.name) ? 4 : 1,
     where: 'in-process',
-    run: (job, settings) => runBatch(model, job, settings),
+    run: async (job, settings) => {
+      const start = performance.now();
+      try {
+        return await runBatch(model, job, settings);
+      } finally {
+        compute += (performance.now() - start) / 1000;
+      }
+    },
+    computeSeconds: () => compute,
     close: async () => {},
   };
 }
@@ -43,6 +54,7 @@ export async function workerExecutor(encoder: SentenceEncoder, size: number): Pr
     slots: size,
     where: `${size} worker thread${size === 1 ? '' : 's'}`,
     run: (job, settings) => pool.run(job, settings),
+    computeSeconds: () => pool.computeSeconds,
     close: () => pool.close(),
   };
 }

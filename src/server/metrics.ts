@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client), one registry per server: HTTP requests, errors and latency by route and
 // status; the batcher's queue depth, queue waits, batch sizes and forward times; texts and tokens computed and
 // the recent tokens/s; readiness; the process's own metrics (RSS, CPU, event-loop lag, GC).
+import { performance as perfHooks } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { BatchStats } from './batcher.js';
@@ -19,6 +20,8 @@ export interface MetricsSource {
   queueDepth(): number;
   busy(): number;
   ready(): boolean;
+  /** Seconds the model has spent computing forwards (0 before it is loaded). */
+  computeSeconds(): number;
 }
 
 export class ServerMetrics {
@@ -80,6 +83,25 @@ export class ServerMetrics {
       registers,
       collect() {
         this.set(source.busy());
+      },
+    });
+    new Counter({
+      name: 'sbert_forward_compute_seconds_total',
+      help: 'Seconds the model spent computing forwards; its rate is the share of time the model was busy (per slot)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(source.computeSeconds());
+      },
+    });
+    const loopStart = perfHooks.eventLoopUtilization();
+    new Counter({
+      name: 'sbert_event_loop_busy_seconds_total',
+      help: "Seconds the server's event loop was busy (HTTP, JSON, tokenization, responses); near 1/s it is saturated",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(perfHooks.eventLoopUtilization(loopStart).active / 1000);
       },
     });
     new Gauge({

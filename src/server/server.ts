@@ -9,7 +9,8 @@ import Fastify, {
 } from 'fastify';
 import type { BackendName } from '../backend/index.js';
 import { InputError, UsageError, messageOf } from '../errors.js';
-import { type EncoderLoadOptions, GPU_BACKENDS, SentenceEncoder } from '../encoder/sentence-encoder.js';
+import { cutBatch } from '../encoder/batches.js';
+import { type EncoderLoadOptions, SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { bearerAuth } from './auth.js';
 import { SERVER_DEFAULTS } from './defaults.js';
 import { Batcher } from './batcher.js';
@@ -199,6 +200,7 @@ export async function startServer(o: ServerOptions): Promise<SbertServer> {
     queueDepth: () => ctx?.batcher?.queueDepth ?? 0,
     busy: () => ctx?.batcher?.busy ?? 0,
     ready: () => ctx?.state === 'ready',
+    computeSeconds: () => executor?.computeSeconds() ?? 0,
   });
   ctx = new ServerContext(o.modelName ?? o.model ?? 'sbert', limits, metrics);
   const context = ctx;
@@ -233,7 +235,7 @@ export async function startServer(o: ServerOptions): Promise<SbertServer> {
           batchSize: limits.batchSize,
           maxBatchTokens: limits.maxBatchTokens,
           maxQueue: limits.maxQueue,
-          splitByPadding: !GPU_BACKENDS.has(encoder.backend.name),
+          cut: (lengths) => cutBatch(lengths, encoder.backend.name, limits.maxBatchTokens),
           padId: encoder.tokenizer.padId,
         },
         (s) => metrics.observeBatch(s),

@@ -1,6 +1,6 @@
 // How the encoder cuts sorted batches on CPU backends.
 import { describe, expect, it } from 'vitest';
-import { cpuChunks } from '../../src/encoder/batches.js';
+import { batchingOf, cpuChunks, cutBatch } from '../../src/encoder/batches.js';
 
 describe('cpuChunks', () => {
   it('caps every piece at maxTokens padded tokens: 32 texts of 512 tokens → pieces of 16', () => {
@@ -24,6 +24,33 @@ describe('cpuChunks', () => {
     expect(cpuChunks([512, 512], 256)).toEqual([
       [0, 1],
       [1, 2],
+    ]);
+  });
+});
+
+describe('cutBatch: one rule for encode and the server, per backend', () => {
+  // 32 sorted texts whose lengths run from 24 down to 15: cheap forwards favour pieces, dear ones fewer.
+  const lengths = Array.from({ length: 32 }, (_, i) => 24 - Math.floor(i / 3.3));
+
+  it('a GPU runs the whole batch', () => {
+    expect(cutBatch(lengths, 'webgpu')).toEqual([[0, 32]]);
+    expect(batchingOf('webgpu')).toBe('whole batches');
+  });
+
+  it('wasm and cpu cut as cpuChunks with the default cost; tensorflow with its own', () => {
+    expect(cutBatch(lengths, 'wasm')).toEqual(cpuChunks(lengths, 8192));
+    expect(cutBatch(lengths, 'wasm').length).toBeGreaterThan(2);
+    expect(cutBatch(lengths, 'tensorflow')).toEqual(cpuChunks(lengths, 8192, { overheadTokens: 35, minTokens: 128 }));
+    // A dearer forward: fewer, fuller pieces (the server's batcher used to cut every backend as wasm).
+    expect(cutBatch(lengths, 'tensorflow').length).toBeLessThan(cutBatch(lengths, 'wasm').length);
+    expect(batchingOf('wasm')).toBe('cpu cuts');
+  });
+
+  it('still caps every piece at maxTokens', () => {
+    expect(cutBatch(Array(32).fill(512), 'webgpu', 8192)).toEqual([[0, 32]]);
+    expect(cutBatch(Array(32).fill(512), 'cpu', 8192)).toEqual([
+      [0, 16],
+      [16, 32],
     ]);
   });
 });

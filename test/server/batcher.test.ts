@@ -2,8 +2,10 @@
 // --max-batch-tokens, each vector equals `encode`'s, settings never mix, and the oldest text always goes next.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpuChunks } from '../../src/encoder/batches.js';
 import { SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
 import { Batcher, type BatchStats } from '../../src/server/batcher.js';
+import { ApiError } from '../../src/server/errors.js';
 import { inProcessExecutor } from '../../src/server/executor.js';
 import { corpus } from '../fixtures.js';
 import { readFileSync } from 'node:fs';
@@ -35,7 +37,7 @@ describe('Batcher', () => {
   ) {
     return new Batcher(
       gate.wrap(inProcessExecutor(enc)),
-      { maxQueue: 10_000, splitByPadding: false, padId: enc.tokenizer.padId, ...opts },
+      { maxQueue: 10_000, padId: enc.tokenizer.padId, ...opts },
       (s) => stats.push(s),
     );
   }
@@ -111,6 +113,89 @@ describe('Batcher', () => {
     expect(maxAbs(p.vectors, await enc.encode(sts.slice(0, 3)))).toBeLessThanOrEqual(1e-6);
     expect(maxAbs(u.vectors, await enc.encode(sts.slice(3, 6), { normalize: true }))).toBeLessThanOrEqual(1e-6);
     expect(maxAbs(m.vectors, await enc.encode(sts.slice(6, 9)))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('starts the next forward before handing out the answers of the one that finished', async () => {
+    const gate = new Gate();
+    const b = batcher(gate, { batchSize: 8, maxBatchTokens: 4096 });
+    gate.close();
+    const first = b.submit(enc.tokenize(['先']), settings);
+    await until(() => gate.taken === 1, 'the first batch');
+    const second = b.submit(enc.tokenize(sts.slice(0, 3)), settings);
+    // When the first request's answer comes, the second forward has already gone to the model: the model never
+    // waits while the event loop writes responses.
+    const takenWhenAnswered = first.then(() => gate.taken);
+    gate.open();
+    expect(await takenWhenAnswered).toBe(2);
+    expect(maxAbs((await second).vectors, await enc.encode(sts.slice(0, 3)))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it("cuts a batch by the rule it is given and runs the oldest text's piece; the rest waits for the next forward", async () => {
+    const gate = new Gate();
+    const stats: BatchStats[] = [];
+    const b = new Batcher(
+      gate.wrap(inProcessExecutor(enc)),
+      {
+        batchSize: 8,
+        maxBatchTokens: 4096,
+        maxQueue: 100,
+        padId: enc.tokenizer.padId,
+        cut: (l) => cpuChunks(l, 4096, { overheadTokens: 4, minTokens: 1 }),
+      },
+      (s) => stats.push(s),
+    );
+    gate.close();
+    const hold = b.submit(enc.tokenize(['先']), settings);
+    await until(() => gate.taken === 1, 'the first batch');
+    const texts = ['好'.repeat(40), '好', '好'.repeat(40), '好', '好'.repeat(40), '好'];
+    const r = b.submit(enc.tokenize(texts), settings);
+    expect(b.queueDepth).toBe(6);
+    gate.open(); // the held forward goes...
+    gate.close(); // ...and the next one is held once taken
+    await hold;
+    await until(() => gate.taken === 2, 'the second batch');
+    // Taken when the model came free: the three long texts (the oldest is long); the short ones wait.
+    expect(b.queueDepth).toBe(3);
+    gate.open();
+    expect(maxAbs((await r).vectors, await enc.encode(texts))).toBeLessThanOrEqual(1e-6);
+    expect(stats.slice(1).map((s) => [s.texts, s.paddedTokens])).toEqual([
+      [3, 3 * 42],
+      [3, 3 * 3],
+    ]);
+  });
+
+  it('a forward that fails ends its requests with a 500 (their other texts never run); the rest go on', async () => {
+    const gate = new Gate();
+    const model = inProcessExecutor(enc);
+    const b = new Batcher(
+      // The model fails on any batch of long texts.
+      gate.wrap({
+        ...model,
+        run: (job, s) => (job.length > 30 ? Promise.reject(new Error('boom')) : model.run(job, s)),
+      }),
+      { batchSize: 2, maxBatchTokens: 4096, maxQueue: 100, padId: enc.tokenizer.padId },
+    );
+    gate.close();
+    const hold = b.submit(enc.tokenize(['先']), settings);
+    await until(() => gate.taken === 1, 'the first batch');
+    // Four long texts (two forwards of two): the first long forward fails, and the request's other two texts
+    // leave the queue with it, before the next forward is taken.
+    const long = b.submit(enc.tokenize(Array.from({ length: 4 }, (_, i) => '好'.repeat(40 + i))), settings);
+    const short = b.submit(enc.tokenize(sts.slice(0, 2)), settings);
+    const failure = long.catch((e: unknown) => e);
+    gate.open();
+    await hold;
+    const e = await failure;
+    expect(e).toBeInstanceOf(ApiError);
+    expect(e).toMatchObject({ status: 500, message: 'the model failed on a batch: boom' });
+    expect(maxAbs((await short).vectors, await enc.encode(sts.slice(0, 2)))).toBeLessThanOrEqual(1e-6);
+    // Forwards that reached the model: the held one, the failed one, the short one.
+    expect(gate.ran.map((j) => [j.batch, j.length])).toEqual([
+      [1, 3],
+      [2, 43],
+      [2, Math.max(...enc.tokenize(sts.slice(0, 2)).map((x) => x.inputIds.length))],
+    ]);
+    expect(b.queueDepth).toBe(0);
   });
 
   it('drain refuses new work and waits for what is queued', async () => {

@@ -39,6 +39,7 @@ export class Gate {
       slots: inner.slots,
       where: inner.where,
       close: () => inner.close(),
+      computeSeconds: () => inner.computeSeconds(),
       run: async (job: Omit<BatchJob, 'rows'>, settings: BatchSettings) => {
         this.taken++;
         if (!this.isOpen) await new Promise<void>((resolve) => this.waiting.push(resolve));

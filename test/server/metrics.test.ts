@@ -67,6 +67,11 @@ describe('GET /metrics', () => {
     expect(sample(m, 'sbert_queue_wait_seconds_count')).toBe(11);
     expect(sample(m, 'sbert_batch_duration_seconds_count')).toBe(4);
     expect(sample(m, 'sbert_batch_padded_tokens_count')).toBe(4);
+    // The model's own compute time (in its worker) lies within the forwards as the batcher timed them.
+    const compute = sample(m, 'sbert_forward_compute_seconds_total');
+    expect(compute).toBeGreaterThan(0);
+    expect(compute).toBeLessThanOrEqual(sample(m, 'sbert_batch_duration_seconds_sum'));
+    expect(sample(m, 'sbert_event_loop_busy_seconds_total')).toBeGreaterThan(0);
     expect(sample(m, 'sbert_queue_depth')).toBe(0);
     expect(sample(m, 'sbert_forwards_running')).toBe(0);
     expect(sample(m, 'sbert_http_requests_in_flight')).toBe(1); // this scrape
