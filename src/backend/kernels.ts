@@ -12,7 +12,14 @@ import { wasmElementwiseApplies, wasmGelu, wasmLayerNorm, wasmLayerNormKeepingSu
 import { blasLinear, blasLinearApplies } from './blas/wasm-matmul.js';
 import { layerNormForGradients, linearForGradients } from './for-gradients.js';
 import { registerGradients } from './gradients.js';
-import { tensorflowLinear, tensorflowLinearApplies } from './tensorflow-kernels.js';
+import {
+  tensorflowAttention,
+  tensorflowAttentionApplies,
+  tensorflowLayerNorm,
+  tensorflowLayerNormApplies,
+  tensorflowLinear,
+  tensorflowLinearApplies,
+} from './tensorflow-kernels.js';
 import { fusedAttention, fusedAttentionApplies } from './webgpu/attention.js';
 import { fusedLayerNorm, fusedLayerNormApplies } from './webgpu/layer-norm.js';
 import { tiledLinear } from './webgpu/linear.js';
@@ -75,13 +82,14 @@ export function layerNorm<R extends tf.Rank>(
     });
   }
   if (wasmElementwiseApplies()) return wasmLayerNorm(x, residual, weight, bias, eps);
+  if (tensorflowLayerNormApplies()) return tensorflowLayerNorm(x, residual, weight, bias, eps);
   if (!residual) return layerNormComposite(x, weight, bias, eps);
   return tf.tidy(() => layerNormComposite(tf.add(x, residual) as tf.Tensor<R>, weight, bias, eps));
 }
 
-/** Whether layerNorm runs as one kernel (a fused program, or ours on wasm + BLAS) rather than as tfjs ops. */
+/** Whether layerNorm runs as one kernel (a fused program, ours on wasm + BLAS, oneDNN's) rather than as tfjs ops. */
 export function layerNormIsOneKernel(): boolean {
-  return !recordingGradients() && (fusedLayerNormApplies() || wasmElementwiseApplies());
+  return !recordingGradients() && (fusedLayerNormApplies() || wasmElementwiseApplies() || tensorflowLayerNormApplies());
 }
 
 /**
@@ -136,5 +144,7 @@ export function attention(
       return { z: tf.reshape(z, [B, L, heads, d]) as tf.Tensor4D };
     });
   }
+  if (!recordingGradients() && tensorflowAttentionApplies())
+    return tensorflowAttention(q, k, v, mask, opts.scale, opts.onScores, opts.onProbs);
   return attentionComposite(q, k, v, mask, opts.scale, opts.onScores, opts.onProbs);
 }
