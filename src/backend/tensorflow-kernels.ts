@@ -18,7 +18,7 @@
 // Measured in docs/tensorflow.md. SBERT_TF_KERNELS=tfjs keeps tfjs-node's kernels and tfjs's fused matMul.
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
-import { gelu } from '../ops/activations.js';
+import { gelu, geluTanh } from '../ops/activations.js';
 import type { AttentionTap } from '../ops/attention.js';
 import { layerNormComposite } from '../ops/layer-norm.js';
 
@@ -293,12 +293,12 @@ function checkFusedOps(be: NodeJSBackend): FusedOps {
     () => matMul2d(be, x, w, false, false, true),
     () => matMul2d(be, x, w, false, false, false),
   );
-  const linear = (['gelu', 'relu', 'linear'] as const).every((act) =>
+  const linear = (['gelu', 'gelu_tanh', 'relu', 'linear'] as const).every((act) =>
     agrees(
       () => fusedLinear(be, x, w, b, act),
       () => {
         const y = tf.add(matMul2d(be, x, w, false, false, false), b);
-        return act === 'gelu' ? gelu(y) : act === 'relu' ? tf.relu(y) : y;
+        return act === 'gelu' ? gelu(y) : act === 'gelu_tanh' ? geluTanh(y) : act === 'relu' ? tf.relu(y) : y;
       },
     ),
   );
@@ -319,10 +319,15 @@ function checkFusedOps(be: NodeJSBackend): FusedOps {
   return { matMul, linear, layerNorm, scores };
 }
 
-const EPILOGUES: Record<'linear' | 'relu' | 'gelu', string[]> = {
+/** The activations tensorflowLinear applies. */
+export type TensorflowActivation = 'linear' | 'relu' | 'gelu' | 'gelu_tanh';
+
+const EPILOGUES: Record<TensorflowActivation, string[]> = {
   linear: ['BiasAdd'],
   relu: ['BiasAdd', 'Relu'],
   gelu: ['BiasAdd', 'GeluExact'], // oneDNN's eltwise_gelu_erf: x·Φ(x) with erf, as torch's F.gelu
+  // oneDNN's eltwise_gelu_tanh: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), HF's gelu_new formula
+  gelu_tanh: ['BiasAdd', 'GeluApproximate'],
 };
 
 /** activation(x · w + b) as one _MklNativeFusedMatMul: bias and activation in oneDNN's matmul epilogue. */
@@ -331,7 +336,7 @@ function fusedLinear(
   x: tf.TensorInfo,
   w: tf.TensorInfo,
   b: tf.TensorInfo,
-  activation: 'linear' | 'relu' | 'gelu',
+  activation: TensorflowActivation,
 ): tf.Tensor {
   return be.executeSingleOutput(
     '_MklNativeFusedMatMul',
@@ -379,7 +384,7 @@ export function tensorflowLinearApplies(): boolean {
 }
 
 /**
- * x · w + b, then the activation (exact GELU), as one oneDNN op where `fusedOps().linear`, else as tfjs ops that
+ * x · w + b, then the activation (exact or tanh GELU, ReLU), as one oneDNN op where `fusedOps().linear`, else as tfjs ops that
  * reach TensorFlow without reshapes: tf.matMul of 2-D operands (MatMul, above), one broadcasting add and GELU as
  * src/ops composes it. No gradient: kernels.ts runs tfjs's ops while one is recorded. x: [rows, in]; w: [in, out];
  * b: [out] → [rows, out].
@@ -388,11 +393,12 @@ export function tensorflowLinear(
   x: tf.Tensor2D,
   w: tf.Tensor2D,
   b: tf.Tensor1D,
-  activation: 'linear' | 'relu' | 'gelu',
+  activation: TensorflowActivation,
 ): tf.Tensor2D {
   if (fused.linear) return fusedLinear(tf.backend() as unknown as NodeJSBackend, x, w, b, activation) as tf.Tensor2D;
   return tf.tidy(() => {
     const y = tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
+    if (activation === 'gelu_tanh') return geluTanh(y);
     return activation === 'relu' ? tf.relu(y) : activation === 'gelu' ? gelu(y) : y;
   });
 }
