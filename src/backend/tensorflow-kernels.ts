@@ -126,6 +126,15 @@ function matMul2d(
   );
 }
 
+/** A batched a · b (adjoints as asked, batch dimensions broadcast) as oneDNN's _MklBatchMatMulV2. */
+function batchedMatMul(be: NodeJSBackend, a: tf.TensorInfo, b: tf.TensorInfo, adjA: boolean, adjB: boolean): tf.Tensor {
+  return be.executeSingleOutput(
+    '_MklBatchMatMulV2',
+    [typeAttr(be), boolAttr(be, 'adj_x', adjA), boolAttr(be, 'adj_y', adjB), labelAttr(be)],
+    [a, b],
+  );
+}
+
 /**
  * A product of two matrices: both rank 2, or rank 3 with a batch of one (tfjs's fused matMul reshapes its
  * operands to [1, m, k] · [1, k, n] before calling the kernel). float32 only.
@@ -176,8 +185,15 @@ export function installTensorflowKernels(): string {
     kernelFunc: (args) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-      if (!isMatrixProduct(a, b)) return batchMatMul.kernelFunc(args);
-      return matrixProduct(args.backend as unknown as NodeJSBackend, reshape, a, b, transposeA, transposeB);
+      const be = args.backend as unknown as NodeJSBackend;
+      if (!isMatrixProduct(a, b)) {
+        // Batched products (tfjs hands them over as 3-D): oneDNN's by name where it runs, since with
+        // TF_ENABLE_ONEDNN_OPTS=0 tfjs-node's BatchMatMulV2 would run on Eigen.
+        const batched = a.dtype === 'float32' && b.dtype === 'float32' && a.shape.length === b.shape.length;
+        if (!fused.matMul || !batched) return batchMatMul.kernelFunc(args);
+        return batchedMatMul(be, a, b, transposeA, transposeB);
+      }
+      return matrixProduct(be, reshape, a, b, transposeA, transposeB);
     },
   });
   tf.unregisterKernel('_FusedMatMul', 'tensorflow');
@@ -289,10 +305,21 @@ function checkFusedOps(be: NodeJSBackend): FusedOps {
   const x = tf.tensor2d(probeValues(m * k, 1), [m, k]);
   const w = tf.tensor2d(probeValues(k * n, 2, 0.7), [k, n]);
   const b = tf.tensor1d(probeValues(n, 3, 0.5));
-  const matMul = agrees(
-    () => matMul2d(be, x, w, false, false, true),
-    () => matMul2d(be, x, w, false, false, false),
-  );
+  const x3 = tf.tensor3d(probeValues(2 * m * k, 7), [2, m, k]);
+  const matMul =
+    agrees(
+      () => matMul2d(be, x, w, false, false, true),
+      () => matMul2d(be, x, w, false, false, false),
+    ) &&
+    agrees(
+      () => batchedMatMul(be, x3, x3, false, true),
+      () =>
+        be.executeSingleOutput(
+          'BatchMatMulV2',
+          [typeAttr(be), boolAttr(be, 'adj_x', false), boolAttr(be, 'adj_y', true)],
+          [x3, x3],
+        ),
+    );
   const linear = (['gelu', 'gelu_tanh', 'relu', 'linear'] as const).every((act) =>
     agrees(
       () => fusedLinear(be, x, w, b, act),
@@ -315,7 +342,7 @@ function checkFusedOps(be: NodeJSBackend): FusedOps {
     () => fusedScores(be, q, kk, mask, 0.5),
     () => tf.add(tf.mul(tf.matMul(q, kk, false, true), 0.5), mask),
   );
-  tf.dispose([x, w, b, h, q, kk, mask]);
+  tf.dispose([x, w, b, x3, h, q, kk, mask]);
   return { matMul, linear, layerNorm, scores };
 }
 
@@ -455,12 +482,13 @@ export function tensorflowAttention(
   if (scores !== probs) scores.dispose();
   if (masked !== scores && masked !== probs) masked.dispose();
   const vh = heads(v);
-  const onednn = fused.matMul;
-  const context = be.executeSingleOutput(
-    onednn ? '_MklBatchMatMulV2' : 'BatchMatMulV2',
-    [typeAttr(be), boolAttr(be, 'adj_x', false), boolAttr(be, 'adj_y', false), ...(onednn ? [labelAttr(be)] : [])],
-    [probs, vh],
-  );
+  const context = fused.matMul
+    ? batchedMatMul(be, probs, vh, false, false)
+    : be.executeSingleOutput(
+        'BatchMatMulV2',
+        [typeAttr(be), boolAttr(be, 'adj_x', false), boolAttr(be, 'adj_y', false)],
+        [probs, vh],
+      );
   vh.dispose();
   const z = tf.transpose(context, [0, 2, 1, 3]) as tf.Tensor4D; // [B, L, heads, d]
   context.dispose();
