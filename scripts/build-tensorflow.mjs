@@ -17,7 +17,8 @@
 // Steps, each skipped when its result is already there (so a second run, or one after `npm ci` wiped
 // node_modules, takes seconds): get the package (npm install --no-save --ignore-scripts), get the wheel
 // (pip download, pip's configured index), extract the two libraries and the C API headers into the cache,
-// compile the addon with node-gyp (bundled with npm) against Node's own headers, hard-link the libraries
+// patch the addon's source so that it passes string-list attributes (BINDING_PATCH, below), compile the addon
+// with node-gyp (bundled with npm) against Node's own headers, hard-link the libraries
 // into the package's deps/lib (where the addon's rpath points), then load the package in a fresh process
 // and multiply two matrices on it. Exit 0 only when that worked; otherwise one line `error: ...`.
 import { spawnSync } from 'node:child_process';

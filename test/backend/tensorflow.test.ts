@@ -12,7 +12,6 @@ import {
   tensorflowLinear,
   tensorflowLinearApplies,
 } from '../../src/backend/tensorflow-kernels.js';
-import { gelu } from '../../src/ops/activations.js';
 import { attentionComposite } from '../../src/ops/attention.js';
 import { whyNotLoaded } from '../../src/backend/tensorflow.js';
 import { UsageError } from '../../src/errors.js';
