@@ -453,9 +453,9 @@ export function tensorflowLayerNorm<R extends tf.Rank>(
   return y;
 }
 
-/** True where `tensorflowAttention` runs the scores as one op (tensorflow, our kernels, the op checked). */
+/** True where `tensorflowAttention` runs (tensorflow, our kernels, the scores' op and oneDNN's matmuls checked). */
 export function tensorflowAttentionApplies(): boolean {
-  return fused.scores && tensorflowLinearApplies();
+  return fused.scores && fused.matMul && tensorflowLinearApplies();
 }
 
 /**
@@ -482,13 +482,7 @@ export function tensorflowAttention(
   if (scores !== probs) scores.dispose();
   if (masked !== scores && masked !== probs) masked.dispose();
   const vh = heads(v);
-  const context = fused.matMul
-    ? batchedMatMul(be, probs, vh, false, false)
-    : be.executeSingleOutput(
-        'BatchMatMulV2',
-        [typeAttr(be), boolAttr(be, 'adj_x', false), boolAttr(be, 'adj_y', false)],
-        [probs, vh],
-      );
+  const context = batchedMatMul(be, probs, vh, false, false);
   vh.dispose();
   const z = tf.transpose(context, [0, 2, 1, 3]) as tf.Tensor4D; // [B, L, heads, d]
   context.dispose();
