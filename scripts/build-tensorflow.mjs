@@ -17,7 +17,8 @@
 // Steps, each skipped when its result is already there (so a second run, or one after `npm ci` wiped
 // node_modules, takes seconds): get the package (npm install --no-save --ignore-scripts), get the wheel
 // (pip download, pip's configured index), extract the two libraries and the C API headers into the cache,
-// compile the addon with node-gyp (bundled with npm) against Node's own headers, hard-link the libraries
+// patch the addon's source so that it passes string-list attributes (BINDING_PATCH, below), compile the addon
+// with node-gyp (bundled with npm) against Node's own headers, hard-link the libraries
 // into the package's deps/lib (where the addon's rpath points), then load the package in a fresh process
 // and multiply two matrices on it. Exit 0 only when that worked; otherwise one line `error: ...`.
 import { spawnSync } from 'node:child_process';
@@ -45,7 +46,7 @@ const DEFAULT_REQUIREMENT = 'tensorflow-cpu==2.21.0';
 const PACKAGES = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
 /** Bump when what is cached changes shape, so old entries are not reused. */
 const C_API_CACHE = 'c-api-v1';
-const ADDON_CACHE = 'addon-v1';
+const ADDON_CACHE = 'addon-v2';
 
 /** Exit status when pip could not get the wheel (CI skips the tensorflow stage on it; anything else fails). */
 const NO_WHEEL = 3;
@@ -365,6 +366,58 @@ function probe(pkg) {
   return { ok: false, why: (lines.find((l) => /Error|error/.test(l)) ?? lines[0] ?? `exit ${r.status}`).slice(0, 300) };
 }
 
+/**
+ * Our one change to tfjs-node's binding source: a string attribute may be a list (TFE_OpSetAttrStringList).
+ * tfjs-node's AssignOpAttr reads a TF_ATTR_STRING value as one string only, so an op with a `list(string)`
+ * attribute cannot be called from JS; `_FusedMatMul`'s `fused_ops` (["BiasAdd", "GeluExact"]: the bias and the
+ * exact GELU run in the matmul's output kernel) is one. An array value now becomes a string list; a string value
+ * takes the original path unchanged. Applied to binding/tfjs_backend.cc before compiling, once (the marker says
+ * it is there); src/backend/tensorflow-kernels.ts checks at start-up that the loaded addon has it.
+ */
+const BINDING_PATCH = 'sbert-tfjs patch: string-list attributes';
+const BINDING_PATCH_ID = 'string-list-v1';
+const BINDING_PATCH_FROM = `    case TF_ATTR_STRING: {
+      // NOTE: String attribute values do not have to be utf8 encoded strings
+      // (could be arbitrary byte sequences).
+      std::string str_value;`;
+const BINDING_PATCH_TO = `    case TF_ATTR_STRING: {
+      // ${BINDING_PATCH} (scripts/build-tensorflow.mjs).
+      if (IsArray(env, nstatus, &js_value)) {
+        uint32_t length;
+        nstatus = napi_get_array_length(env, js_value, &length);
+        ENSURE_NAPI_OK(env, nstatus);
+        std::vector<std::string> strings(length);
+        std::vector<const void *> values(length);
+        std::vector<size_t> lengths(length);
+        for (uint32_t i = 0; i < length; ++i) {
+          napi_value element;
+          nstatus = napi_get_element(env, js_value, i, &element);
+          ENSURE_NAPI_OK(env, nstatus);
+          nstatus = GetStringParam(env, element, strings[i]);
+          ENSURE_NAPI_OK(env, nstatus);
+          values[i] = strings[i].data();
+          lengths[i] = strings[i].size();
+        }
+        TFE_OpSetAttrStringList(tfe_op, attr_name, values.data(), lengths.data(), static_cast<int>(length));
+        break;
+      }
+      // NOTE: String attribute values do not have to be utf8 encoded strings
+      // (could be arbitrary byte sequences).
+      std::string str_value;`;
+
+/** Applies BINDING_PATCH to the package's binding source (a no-op when it is there). */
+function patchBinding(pkg) {
+  const file = join(pkg.dir, 'binding', 'tfjs_backend.cc');
+  const src = readFileSync(file, 'utf8');
+  if (src.includes(BINDING_PATCH)) return;
+  if (!src.includes(BINDING_PATCH_FROM))
+    throw new BuildError(
+      `${file}: its TF_ATTR_STRING case is not the one this script patches (${pkg.name} ${pkg.version})`,
+    );
+  writeFileSync(file, src.replace(BINDING_PATCH_FROM, BINDING_PATCH_TO));
+  say(`patched ${file}: ${BINDING_PATCH}`);
+}
+
 /** What src/backend/tensorflow.ts looks for beside the addon: the quiet loader of TensorFlow's libraries. */
 const PRELOAD = 'sbert-preload.node';
 const PRELOAD_SOURCE = join(ROOT, 'scripts', 'tensorflow-preload.cc');
@@ -391,6 +444,7 @@ function build(pkg, api, cache, headersDir) {
     say(`compiling the addon against ${api.name} ${api.version}'s C API (node-gyp, ≈ 30 s)`);
     const napi = /napi-v(\d+)$/.exec(dirname(target))?.[1];
     if (!napi) throw new BuildError(`unexpected addon path ${target} (no napi-vN folder)`);
+    patchBinding(pkg);
     const log = join(cache, `node-gyp-${process.pid}.log`);
     const gyp = nodeGyp();
     const args = [
@@ -458,7 +512,7 @@ function main() {
     const sameWheel = given
       ? s.wheelPath === given && s.wheelBytes === statSync(given).size
       : s.requirement === wanted.requirement;
-    const same = sameWheel && s.preload === preloadHash();
+    const same = sameWheel && s.preload === preloadHash() && s.bindingPatch === BINDING_PATCH_ID;
     if (same) {
       const p = probe(pkg);
       if (p.ok) {
@@ -481,6 +535,7 @@ function main() {
   const record = {
     ...wanted,
     preload: preloadHash(),
+    bindingPatch: BINDING_PATCH_ID,
     wheelBytes: statSync(wheel).size,
     wheel: api.wheel,
     tensorflow: `${api.name} ${api.version}`,

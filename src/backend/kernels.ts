@@ -5,14 +5,22 @@
 // ops shaped for it (src/backend/tensorflow-kernels.ts); else tfjs ops (src/ops). While a gradient is recorded,
 // always tfjs's plain ops (for-gradients.ts): only they have gradients. Model code never chooses a kernel.
 import * as tf from '@tensorflow/tfjs-core';
-import { gelu as geluOps } from '../ops/activations.js';
+import { gelu as geluOps, geluTanh } from '../ops/activations.js';
 import { type AttentionTap, attentionComposite } from '../ops/attention.js';
 import { layerNormComposite } from '../ops/layer-norm.js';
 import { wasmElementwiseApplies, wasmGelu, wasmLayerNorm, wasmLayerNormKeepingSum } from './blas/wasm-elementwise.js';
 import { blasLinear, blasLinearApplies } from './blas/wasm-matmul.js';
 import { layerNormForGradients, linearForGradients } from './for-gradients.js';
 import { registerGradients } from './gradients.js';
-import { tensorflowLinear, tensorflowLinearApplies } from './tensorflow-kernels.js';
+import {
+  fusedOps,
+  tensorflowAttention,
+  tensorflowAttentionApplies,
+  tensorflowLayerNorm,
+  tensorflowLayerNormApplies,
+  tensorflowLinear,
+  tensorflowLinearApplies,
+} from './tensorflow-kernels.js';
 import { fusedAttention, fusedAttentionApplies } from './webgpu/attention.js';
 import { fusedLayerNorm, fusedLayerNormApplies } from './webgpu/layer-norm.js';
 import { tiledLinear } from './webgpu/linear.js';
@@ -20,6 +28,12 @@ import type { LinearActivation } from './webgpu/linear-wgsl.js';
 import { tiledLinearApplies } from './webgpu/matmul-choice.js';
 
 export type { AttentionTap, LinearActivation };
+
+/**
+ * What a Linear layer may apply after its bias: LinearActivation (every backend's epilogues), or `gelu_tanh`
+ * (HF's gelu_new / gelu_pytorch_tanh), in the epilogue on tensorflow with oneDNN's ops, else tfjs ops after it.
+ */
+export type DenseActivation = LinearActivation | 'gelu_tanh';
 
 // tfjs-core's Node build has no gradient functions; the model's kernels get theirs wherever a model can run.
 registerGradients();
@@ -34,7 +48,7 @@ export function recordingGradients(): boolean {
 }
 
 /**
- * activation(x · w + b), HF's nn.Linear (+ ACT2FN for ReLU / exact GELU). x: [rows, in]; w: [in, out] (HF's weight
+ * activation(x · w + b), HF's nn.Linear (+ ACT2FN for ReLU / exact GELU / tanh GELU). x: [rows, in]; w: [in, out] (HF's weight
  * transposed); b: [out] → [rows, out]. On the tiled webgpu program and on the wasm backend's BLAS the activation
  * runs in the epilogue; elsewhere ReLU rides in tfjs's fused matmul (exact: it only clamps) and GELU follows as
  * tfjs ops. `transposedWeight` gives w as [out, in] for the backward pass while a gradient is recorded.
@@ -43,9 +57,14 @@ export function linear(
   x: tf.Tensor2D,
   w: tf.Tensor2D,
   b: tf.Tensor1D,
-  activation: LinearActivation = 'linear',
+  activation: DenseActivation = 'linear',
   transposedWeight?: () => tf.Tensor2D,
 ): tf.Tensor2D {
+  if (activation === 'gelu_tanh') {
+    if (!recordingGradients() && tensorflowLinearApplies() && fusedOps().linear)
+      return tensorflowLinear(x, w, b, activation);
+    return tf.tidy(() => geluTanh(linear(x, w, b, 'linear', transposedWeight)));
+  }
   const [inFeatures, outFeatures] = w.shape;
   if (recordingGradients()) return linearForGradients(x, w, b, activation, transposedWeight);
   if (tiledLinearApplies(inFeatures, outFeatures)) return tiledLinear(x, w, b, activation);
@@ -75,13 +94,23 @@ export function layerNorm<R extends tf.Rank>(
     });
   }
   if (wasmElementwiseApplies()) return wasmLayerNorm(x, residual, weight, bias, eps);
+  if (tensorflowLayerNormApplies()) return tensorflowLayerNorm(x, residual, weight, bias, eps);
   if (!residual) return layerNormComposite(x, weight, bias, eps);
   return tf.tidy(() => layerNormComposite(tf.add(x, residual) as tf.Tensor<R>, weight, bias, eps));
 }
 
-/** Whether layerNorm runs as one kernel (a fused program, or ours on wasm + BLAS) rather than as tfjs ops. */
+/** Whether layerNorm runs as one kernel (a fused program, ours on wasm + BLAS, oneDNN's) rather than as tfjs ops. */
 export function layerNormIsOneKernel(): boolean {
-  return !recordingGradients() && (fusedLayerNormApplies() || wasmElementwiseApplies());
+  return !recordingGradients() && (fusedLayerNormApplies() || wasmElementwiseApplies() || tensorflowLayerNormApplies());
+}
+
+/**
+ * Whether `linear` applies an activation inside a kernel whose arithmetic differs in the last bits from the
+ * activation run on its own (`gelu` below, or src/ops): tensorflow's oneDNN epilogues. A hook on the
+ * pre-activation then changes the result by float32 rounding (the activation runs apart).
+ */
+export function linearEpilogueIsOneKernel(): boolean {
+  return !recordingGradients() && tensorflowLinearApplies() && fusedOps().linear;
 }
 
 /**
@@ -136,5 +165,7 @@ export function attention(
       return { z: tf.reshape(z, [B, L, heads, d]) as tf.Tensor4D };
     });
   }
+  if (!recordingGradients() && tensorflowAttentionApplies())
+    return tensorflowAttention(q, k, v, mask, opts.scale, opts.onScores, opts.onProbs);
   return attentionComposite(q, k, v, mask, opts.scale, opts.onScores, opts.onProbs);
 }

@@ -8,21 +8,39 @@
 // - tfjs's fused matMul reshapes its operands to 3-D and back, and on tfjs-node a reshape is an op (and a shape
 //   tensor uploaded): `tensorflowLinear` multiplies the 2-D operands with tf.matMul and adds the bias instead.
 // - tfjs-node's Mean casts its float32 input to float32 (an op) before reducing; here it does not.
+// - oneDNN's fused ops, which TensorFlow's CPU build carries for its graph rewrites, called directly where a
+//   start-up check finds they run and agree with tfjs ops (`fusedOps`): the Linear layer as one op with its bias
+//   and exact GELU / ReLU in the matmul's epilogue (_MklNativeFusedMatMul; its `fused_ops` is a list of strings,
+//   which tfjs-node's binding passes only with the patch scripts/build-tensorflow.mjs applies), LayerNorm as one
+//   op (_MklLayerNorm), and the attention scores q·kᵀ · scale + mask as one op (_MklFusedBatchMatMulV2). In eager
+//   mode the last two run only with TensorFlow's automatic oneDNN rewrites off (TF_ENABLE_ONEDNN_OPTS=0, which
+//   src/backend/tensorflow.ts sets unless told otherwise); the matmuls then run on oneDNN by name (_MklMatMul).
 // Measured in docs/tensorflow.md. SBERT_TF_KERNELS=tfjs keeps tfjs-node's kernels and tfjs's fused matMul.
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
-import { gelu } from '../ops/activations.js';
+import { gelu, geluTanh } from '../ops/activations.js';
+import type { AttentionTap } from '../ops/attention.js';
+import { layerNormComposite } from '../ops/layer-norm.js';
 
 /** An op attribute as tfjs-node's binding takes it. */
 interface OpAttr {
   name: string;
   type: number;
-  value: boolean | number | string;
+  /** A string list needs the patched binding (scripts/build-tensorflow.mjs). */
+  value: boolean | number | string | string[];
 }
 
 /** The part of tfjs-node's NodeJSKernelBackend used here. */
 interface NodeJSBackend {
-  binding: { TF_ATTR_BOOL: number; TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_FLOAT: number; TF_INT32: number };
+  binding: {
+    TF_ATTR_BOOL: number;
+    TF_ATTR_TYPE: number;
+    TF_ATTR_STRING: number;
+    TF_ATTR_INT: number;
+    TF_ATTR_FLOAT: number;
+    TF_FLOAT: number;
+    TF_INT32: number;
+  };
   executeSingleOutput(op: string, attrs: OpAttr[], inputs: tf.TensorInfo[]): tf.Tensor;
   applyActivation(x: tf.Tensor, activation: string, prelu?: tf.TensorInfo, leakyreluAlpha?: number): tf.Tensor;
 }
@@ -39,22 +57,80 @@ export function tensorflowKernels(): TensorflowKernels {
 
 let installed = false;
 
-/** A 2-D a · b (transposes as asked) as TensorFlow's MatMul op. */
+/**
+ * Which of oneDNN's ops run here, each checked once at start-up against tfjs ops (`checkFusedOps`): false where
+ * libtensorflow lacks them, the binding cannot pass a string list (tfjs-node's prebuilt addon), or eager mode
+ * cannot reach them (TensorFlow's oneDNN rewrites on: it then asks for a kernel label these ops lack).
+ */
+export interface FusedOps {
+  /** `_MklMatMul`: 2-D products on oneDNN by name (with TF_ENABLE_ONEDNN_OPTS=0, MatMul runs on Eigen). */
+  matMul: boolean;
+  /** `_MklNativeFusedMatMul` with fused_ops BiasAdd [+ GeluExact | Relu]: the Linear layer as one op. */
+  linear: boolean;
+  /** `_MklLayerNorm`: LayerNorm over the last axis as one op. */
+  layerNorm: boolean;
+  /** `_MklFusedBatchMatMulV2` with fused_ops Mul, Add: q·kᵀ · scale + mask as one op. */
+  scores: boolean;
+}
+
+const NONE: FusedOps = { matMul: false, linear: false, layerNorm: false, scores: false };
+let fused: FusedOps = NONE;
+
+/** The oneDNN ops in use (all false before the backend starts, or with SBERT_TF_KERNELS=tfjs). */
+export function fusedOps(): Readonly<FusedOps> {
+  return fused;
+}
+
+/** The label TensorFlow registers oneDNN's renamed kernels under; eager mode picks a kernel by it. */
+const ONEDNN_LABEL = 'MklNameChangeOp';
+
+const typeAttr = (be: NodeJSBackend, name = 'T'): OpAttr => ({
+  name,
+  type: be.binding.TF_ATTR_TYPE,
+  value: be.binding.TF_FLOAT,
+});
+const boolAttr = (be: NodeJSBackend, name: string, value: boolean): OpAttr => ({
+  name,
+  type: be.binding.TF_ATTR_BOOL,
+  value,
+});
+const labelAttr = (be: NodeJSBackend): OpAttr => ({
+  name: '_kernel',
+  type: be.binding.TF_ATTR_STRING,
+  value: ONEDNN_LABEL,
+});
+/** The attributes of oneDNN's fused matmuls: the epilogue's ops, and how many extra inputs they take. */
+const fusedAttrs = (be: NodeJSBackend, ops: string[], args: number): OpAttr[] => [
+  { name: 'num_args', type: be.binding.TF_ATTR_INT, value: args },
+  { name: 'fused_ops', type: be.binding.TF_ATTR_STRING, value: ops },
+];
+
+/** A 2-D a · b (transposes as asked) as TensorFlow's MatMul op (oneDNN's where it runs). */
 function matMul2d(
   be: NodeJSBackend,
   a: tf.TensorInfo,
   b: tf.TensorInfo,
   transposeA: boolean,
   transposeB: boolean,
+  onednn = fused.matMul,
 ): tf.Tensor {
-  const B = be.binding;
   return be.executeSingleOutput(
-    'MatMul',
+    onednn ? '_MklMatMul' : 'MatMul',
     [
-      { name: 'T', type: B.TF_ATTR_TYPE, value: B.TF_FLOAT },
-      { name: 'transpose_a', type: B.TF_ATTR_BOOL, value: transposeA },
-      { name: 'transpose_b', type: B.TF_ATTR_BOOL, value: transposeB },
+      typeAttr(be),
+      boolAttr(be, 'transpose_a', transposeA),
+      boolAttr(be, 'transpose_b', transposeB),
+      ...(onednn ? [labelAttr(be)] : []),
     ],
+    [a, b],
+  );
+}
+
+/** A batched a · b (adjoints as asked, batch dimensions broadcast) as oneDNN's _MklBatchMatMulV2. */
+function batchedMatMul(be: NodeJSBackend, a: tf.TensorInfo, b: tf.TensorInfo, adjA: boolean, adjB: boolean): tf.Tensor {
+  return be.executeSingleOutput(
+    '_MklBatchMatMulV2',
+    [typeAttr(be), boolAttr(be, 'adj_x', adjA), boolAttr(be, 'adj_y', adjB), labelAttr(be)],
     [a, b],
   );
 }
@@ -92,11 +168,12 @@ function matrixProduct(
 
 /**
  * Registers the MatMul-based BatchMatMul and _FusedMatMul for the `tensorflow` backend (once; tfjs-node's
- * originals handle every other case). A no-op with SBERT_TF_KERNELS=tfjs. → what the backend report says.
+ * originals handle every other case) and checks which of oneDNN's fused ops run. A no-op with
+ * SBERT_TF_KERNELS=tfjs. → what the backend report says.
  */
 export function installTensorflowKernels(): string {
   if (tensorflowKernels() === 'tfjs') return "tfjs-node's kernels (SBERT_TF_KERNELS=tfjs)";
-  if (installed) return 'MatMul for 2-D products';
+  if (installed) return report();
   const batchMatMul = tf.getKernel('BatchMatMul', 'tensorflow');
   const fusedMatMul = tf.getKernel('_FusedMatMul', 'tensorflow');
   const reshape = tf.getKernel('Reshape', 'tensorflow')?.kernelFunc;
@@ -108,8 +185,15 @@ export function installTensorflowKernels(): string {
     kernelFunc: (args) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-      if (!isMatrixProduct(a, b)) return batchMatMul.kernelFunc(args);
-      return matrixProduct(args.backend as unknown as NodeJSBackend, reshape, a, b, transposeA, transposeB);
+      const be = args.backend as unknown as NodeJSBackend;
+      if (!isMatrixProduct(a, b)) {
+        // Batched products (tfjs hands them over as 3-D): oneDNN's by name where it runs, since with
+        // TF_ENABLE_ONEDNN_OPTS=0 tfjs-node's BatchMatMulV2 would run on Eigen.
+        const batched = a.dtype === 'float32' && b.dtype === 'float32' && a.shape.length === b.shape.length;
+        if (!fused.matMul || !batched) return batchMatMul.kernelFunc(args);
+        return batchedMatMul(be, a, b, transposeA, transposeB);
+      }
+      return matrixProduct(be, reshape, a, b, transposeA, transposeB);
     },
   });
   tf.unregisterKernel('_FusedMatMul', 'tensorflow');
@@ -177,7 +261,144 @@ export function installTensorflowKernels(): string {
     });
   }
   installed = true;
-  return 'MatMul for 2-D products';
+  fused = checkFusedOps(tf.backend() as unknown as NodeJSBackend);
+  return report();
+}
+
+/** The backend report's words for our kernels: `MatMul for 2-D products; oneDNN: …`. */
+function report(): string {
+  const on = [
+    fused.matMul && 'matmuls',
+    fused.linear && 'Linear with its bias and GELU / ReLU as one op',
+    fused.layerNorm && 'LayerNorm as one op',
+    fused.scores && 'attention scores with scale and mask as one op',
+  ].filter(Boolean);
+  return `MatMul for 2-D products${on.length ? `; oneDNN ${on.join(', ')}` : ''}`;
+}
+
+/** Deterministic probe values in [-scale, scale]. */
+function probeValues(n: number, seed: number, scale = 2): Float32Array {
+  return Float32Array.from({ length: n }, (_, i) => scale * Math.sin(seed * 7.31 + i * 1.37));
+}
+
+/** True when `op()` runs and its result matches `want` to 1e-5 (relative to want's largest magnitude). */
+function agrees(op: () => tf.Tensor, want: () => tf.Tensor): boolean {
+  try {
+    return tf.tidy(() => {
+      const got = op();
+      const ref = want();
+      if (!tf.util.arraysEqual(got.shape, ref.shape)) return false;
+      const scale = Math.max(1, tf.max(tf.abs(ref)).dataSync()[0]!);
+      return tf.max(tf.abs(tf.sub(got, ref))).dataSync()[0]! <= 1e-5 * scale;
+    });
+  } catch {
+    return false; // the op or its kernel is absent, or the binding cannot pass its attributes
+  }
+}
+
+/**
+ * Runs each oneDNN op once on small inputs against the same arithmetic as tfjs ops; → those that agree.
+ * A failure is silent (TensorFlow logs nothing for a missing kernel) and leaves the op out.
+ */
+function checkFusedOps(be: NodeJSBackend): FusedOps {
+  const [m, k, n] = [5, 8, 6];
+  const x = tf.tensor2d(probeValues(m * k, 1), [m, k]);
+  const w = tf.tensor2d(probeValues(k * n, 2, 0.7), [k, n]);
+  const b = tf.tensor1d(probeValues(n, 3, 0.5));
+  const x3 = tf.tensor3d(probeValues(2 * m * k, 7), [2, m, k]);
+  const matMul =
+    agrees(
+      () => matMul2d(be, x, w, false, false, true),
+      () => matMul2d(be, x, w, false, false, false),
+    ) &&
+    agrees(
+      () => batchedMatMul(be, x3, x3, false, true),
+      () =>
+        be.executeSingleOutput(
+          'BatchMatMulV2',
+          [typeAttr(be), boolAttr(be, 'adj_x', false), boolAttr(be, 'adj_y', true)],
+          [x3, x3],
+        ),
+    );
+  const linear = (['gelu', 'gelu_tanh', 'relu', 'linear'] as const).every((act) =>
+    agrees(
+      () => fusedLinear(be, x, w, b, act),
+      () => {
+        const y = tf.add(matMul2d(be, x, w, false, false, false), b);
+        return act === 'gelu' ? gelu(y) : act === 'gelu_tanh' ? geluTanh(y) : act === 'relu' ? tf.relu(y) : y;
+      },
+    ),
+  );
+  const h = tf.tensor3d(probeValues(2 * 3 * n, 4, 6), [2, 3, n]);
+  const layerNorm = agrees(
+    () => oneLayerNorm(be, h, b, tf.add(b, 1) as tf.Tensor1D, 1e-12),
+    () => layerNormComposite(h, b, tf.add(b, 1) as tf.Tensor1D, 1e-12),
+  );
+  const [B, L, heads, d] = [2, 3, 2, 4];
+  const q = tf.tensor4d(probeValues(B * heads * L * d, 5), [B, heads, L, d]);
+  const kk = tf.tensor4d(probeValues(B * heads * L * d, 6), [B, heads, L, d]);
+  const mask = tf.tensor4d([0, 0, -3.4e38, 0, 0, 0], [B, 1, 1, L]);
+  const scores = agrees(
+    () => fusedScores(be, q, kk, mask, 0.5),
+    () => tf.add(tf.mul(tf.matMul(q, kk, false, true), 0.5), mask),
+  );
+  tf.dispose([x, w, b, x3, h, q, kk, mask]);
+  return { matMul, linear, layerNorm, scores };
+}
+
+/** The activations tensorflowLinear applies. */
+export type TensorflowActivation = 'linear' | 'relu' | 'gelu' | 'gelu_tanh';
+
+const EPILOGUES: Record<TensorflowActivation, string[]> = {
+  linear: ['BiasAdd'],
+  relu: ['BiasAdd', 'Relu'],
+  gelu: ['BiasAdd', 'GeluExact'], // oneDNN's eltwise_gelu_erf: x·Φ(x) with erf, as torch's F.gelu
+  // oneDNN's eltwise_gelu_tanh: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), HF's gelu_new formula
+  gelu_tanh: ['BiasAdd', 'GeluApproximate'],
+};
+
+/** activation(x · w + b) as one _MklNativeFusedMatMul: bias and activation in oneDNN's matmul epilogue. */
+function fusedLinear(
+  be: NodeJSBackend,
+  x: tf.TensorInfo,
+  w: tf.TensorInfo,
+  b: tf.TensorInfo,
+  activation: TensorflowActivation,
+): tf.Tensor {
+  return be.executeSingleOutput(
+    '_MklNativeFusedMatMul',
+    [
+      typeAttr(be),
+      boolAttr(be, 'transpose_a', false),
+      boolAttr(be, 'transpose_b', false),
+      ...fusedAttrs(be, EPILOGUES[activation], 1),
+      labelAttr(be),
+    ],
+    [x, w, b],
+  );
+}
+
+/** torch's LayerNorm over the last axis as one _MklLayerNorm (oneDNN's layer normalisation). */
+function oneLayerNorm(be: NodeJSBackend, x: tf.TensorInfo, weight: tf.TensorInfo, bias: tf.TensorInfo, eps: number) {
+  return be.executeSingleOutput(
+    '_MklLayerNorm',
+    [typeAttr(be), { name: 'epsilon', type: be.binding.TF_ATTR_FLOAT, value: eps }],
+    [x, weight, bias],
+  );
+}
+
+/** q · kᵀ · scale + mask as one _MklFusedBatchMatMulV2. q, k: [B, heads, L, d]; mask: [B, 1, 1, L]. */
+function fusedScores(be: NodeJSBackend, q: tf.TensorInfo, k: tf.TensorInfo, mask: tf.TensorInfo, scale: number) {
+  const s = tf.scalar(scale);
+  try {
+    return be.executeSingleOutput(
+      '_MklFusedBatchMatMulV2',
+      [typeAttr(be), boolAttr(be, 'adj_x', false), boolAttr(be, 'adj_y', true), ...fusedAttrs(be, ['Mul', 'Add'], 2)],
+      [q, k, s, mask],
+    );
+  } finally {
+    s.dispose();
+  }
 }
 
 /**
@@ -190,18 +411,80 @@ export function tensorflowLinearApplies(): boolean {
 }
 
 /**
- * x · w + b, then the activation (exact GELU as src/ops composes it), as tfjs ops that reach
- * TensorFlow without reshapes: tf.matMul of 2-D operands (MatMul, above) and one broadcasting add. Same
- * products and sums as the fused kernel, and the gradients of tfjs's ops. x: [rows, in]; w: [in, out]; b: [out].
+ * x · w + b, then the activation (exact or tanh GELU, ReLU), as one oneDNN op where `fusedOps().linear`, else as tfjs ops that
+ * reach TensorFlow without reshapes: tf.matMul of 2-D operands (MatMul, above), one broadcasting add and GELU as
+ * src/ops composes it. No gradient: kernels.ts runs tfjs's ops while one is recorded. x: [rows, in]; w: [in, out];
+ * b: [out] → [rows, out].
  */
 export function tensorflowLinear(
   x: tf.Tensor2D,
   w: tf.Tensor2D,
   b: tf.Tensor1D,
-  activation: 'linear' | 'relu' | 'gelu',
+  activation: TensorflowActivation,
 ): tf.Tensor2D {
+  if (fused.linear) return fusedLinear(tf.backend() as unknown as NodeJSBackend, x, w, b, activation) as tf.Tensor2D;
   return tf.tidy(() => {
     const y = tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
+    if (activation === 'gelu_tanh') return geluTanh(y);
     return activation === 'relu' ? tf.relu(y) : activation === 'gelu' ? gelu(y) : y;
   });
+}
+
+/** True where `tensorflowLayerNorm` runs LayerNorm as one op (tensorflow, our kernels, _MklLayerNorm checked). */
+export function tensorflowLayerNormApplies(): boolean {
+  return fused.layerNorm && tensorflowLinearApplies();
+}
+
+/**
+ * torch's LayerNorm(x + residual) over the last axis (x alone without a residual): the add, then one
+ * _MklLayerNorm. No gradient (kernels.ts runs tfjs's ops while one is recorded). Any rank ≥ 2, same shape out.
+ */
+export function tensorflowLayerNorm<R extends tf.Rank>(
+  x: tf.Tensor<R>,
+  residual: tf.Tensor<R> | undefined,
+  weight: tf.Tensor1D,
+  bias: tf.Tensor1D,
+  eps: number,
+): tf.Tensor<R> {
+  const be = tf.backend() as unknown as NodeJSBackend;
+  const sum = residual ? tf.add(x, residual) : x;
+  const y = oneLayerNorm(be, sum, weight, bias, eps) as tf.Tensor<R>;
+  if (sum !== x) sum.dispose();
+  return y;
+}
+
+/** True where `tensorflowAttention` runs (tensorflow, our kernels, the scores' op and oneDNN's matmuls checked). */
+export function tensorflowAttentionApplies(): boolean {
+  return fused.scores && fused.matMul && tensorflowLinearApplies();
+}
+
+/**
+ * HF's eager attention as src/ops/attention.ts computes it (same arguments, same taps, same result), with the
+ * masked, scaled scores q·kᵀ · scale + mask as one _MklFusedBatchMatMulV2 and probabilities · v as one batched
+ * matmul on the 4-D operands (tf.matMul would reshape them to 3-D and back: four ops more). No gradient.
+ */
+export function tensorflowAttention(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  mask: tf.Tensor4D,
+  scale: number,
+  onScores: AttentionTap = (t) => t,
+  onProbs: AttentionTap = (t) => t,
+): { z: tf.Tensor4D; probs: tf.Tensor4D } {
+  const be = tf.backend() as unknown as NodeJSBackend;
+  const heads = (t: tf.Tensor4D) => tf.transpose(t, [0, 2, 1, 3]); // [B, L, heads, d] → [B, heads, L, d]
+  const [qh, kh] = [heads(q), heads(k)];
+  const masked = fusedScores(be, qh, kh, mask, scale) as tf.Tensor4D;
+  tf.dispose([qh, kh]);
+  const scores = onScores(masked);
+  const probs = onProbs(tf.softmax(scores)); // [B, heads, L, L]
+  if (scores !== probs) scores.dispose();
+  if (masked !== scores && masked !== probs) masked.dispose();
+  const vh = heads(v);
+  const context = batchedMatMul(be, probs, vh, false, false);
+  vh.dispose();
+  const z = tf.transpose(context, [0, 2, 1, 3]) as tf.Tensor4D; // [B, L, heads, d]
+  context.dispose();
+  return { z, probs };
 }

@@ -90,6 +90,9 @@ export async function setupTensorflow(activate: (name: string) => Promise<void>)
   tensorflowKernels(); // a bad SBERT_TF_KERNELS fails here, before anything loads
   // TensorFlow's INFO lines (CPU features, thread pools) are not output of ours; set TF_CPP_MIN_LOG_LEVEL=0 to see them.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
+  // With TensorFlow's automatic oneDNN rewrites on, eager mode asks every oneDNN op for a kernel label that
+  // _MklLayerNorm and _MklFusedBatchMatMulV2 lack; off, our kernels call oneDNN's ops by name (matmuls included).
+  if (tensorflowKernels() === 'native') process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
   const tried: string[] = [];
   for (const pkg of TENSORFLOW_PACKAGES) {
     let mod: NodeModule;

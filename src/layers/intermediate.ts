@@ -1,10 +1,19 @@
 // BertIntermediate (modeling_bert.py): dense H → I, then the config's activation.
 import * as tf from '@tensorflow/tfjs-core';
+import type { DenseActivation } from '../backend/kernels.js';
 import type { BertConfig, HiddenAct } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import { activation } from './activations.js';
 import type { HookPoint, HookRun, HookScope } from './hook.js';
 import { Linear } from './linear.js';
+
+/** `hidden_act` as the Linear's epilogue (gelu_new and gelu_pytorch_tanh are one formula). */
+const EPILOGUE: Record<HiddenAct, DenseActivation> = {
+  gelu: 'gelu',
+  gelu_new: 'gelu_tanh',
+  gelu_pytorch_tanh: 'gelu_tanh',
+  relu: 'relu',
+};
 
 export class BertIntermediate {
   private constructor(
@@ -26,10 +35,9 @@ export class BertIntermediate {
 
   /** [B, L, H] → [B, L, I] */
   forward(x: tf.Tensor3D, hooks?: HookRun): tf.Tensor3D {
-    // relu and gelu ride with the matmul (Linear's epilogue) unless someone wants the pre-activation.
-    if ((this.hiddenAct === 'relu' || this.hiddenAct === 'gelu') && !hooks?.wants(this.hookPre)) {
-      return this.hookPost.run(this.dense.forward(x, this.hiddenAct), hooks);
-    }
+    // The activation rides with the matmul (Linear's epilogue, where the backend has one) unless someone wants
+    // the pre-activation.
+    if (!hooks?.wants(this.hookPre)) return this.hookPost.run(this.dense.forward(x, EPILOGUE[this.hiddenAct]), hooks);
     // The pre-activation [tokens, intermediate] is freed once the activation exists.
     return tf.tidy(() => {
       const pre = this.hookPre.run(this.dense.forward(x), hooks);

@@ -46,8 +46,9 @@ export class BertSelfAttention {
   /** x: [B, L, H]; mask: additive [B, 1, 1, L] (0 or finfo(float32).min) → heads merged [B, L, H]. */
   forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun): tf.Tensor3D {
     const [B, L, H] = x.shape;
+    const rows = tf.reshape(x, [B * L, H]) as tf.Tensor2D; // once for the three (on tfjs-node a reshape is an op)
     const split = (proj: Linear, point: HookPoint): tf.Tensor4D =>
-      point.run(tf.reshape(proj.forward(x), [B, L, this.numHeads, this.headDim]) as tf.Tensor4D, hooks); // [B, L, heads, d]
+      point.run(tf.reshape(proj.forward(rows), [B, L, this.numHeads, this.headDim]) as tf.Tensor4D, hooks); // [B, L, heads, d]
     const [q, k, v] = [split(this.query, this.hookQ), split(this.key, this.hookK), split(this.value, this.hookV)];
     const { z } = attention(q, k, v, mask, {
       scale: this.headDim ** -0.5,

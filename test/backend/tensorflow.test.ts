@@ -4,13 +4,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../../src/backend/index.js';
-import { tensorflowKernels, tensorflowLinear, tensorflowLinearApplies } from '../../src/backend/tensorflow-kernels.js';
-import { gelu } from '../../src/ops/activations.js';
+import {
+  fusedOps,
+  tensorflowAttention,
+  tensorflowKernels,
+  tensorflowLayerNorm,
+  tensorflowLinear,
+  tensorflowLinearApplies,
+} from '../../src/backend/tensorflow-kernels.js';
+import { attentionComposite } from '../../src/ops/attention.js';
 import { whyNotLoaded } from '../../src/backend/tensorflow.js';
 import { UsageError } from '../../src/errors.js';
 import { sbert } from '../cli.js';
 import { fixture } from '../fixtures.js';
-import { maxDiff, values } from '../values.js';
+import { erfReference, maxDiff, values } from '../values.js';
 
 describe('tensorflow backend: reports', () => {
   it('tells "not installed" from "addon not built" from a missing libtensorflow', () => {
@@ -53,6 +60,9 @@ describe('tensorflow backend: reports', () => {
   });
 });
 
+/** torch's exact GELU in float64. */
+const gelu64 = (v: number): number => 0.5 * v * (1 + erfReference(v / Math.SQRT2));
+
 /** a · b in float64 with the transposes asked for; a is [m, k] (or [k, m]), b [k, n] (or [n, k]). */
 function matmul64(
   a: Float32Array,
@@ -86,7 +96,7 @@ describe('tensorflow backend: MatMul kernels', () => {
 
   it('2-D products (every transpose), the fused bias and relu, and batched products equal float64', async (ctx) => {
     if (!present) ctx.skip(); // reported as skipped where tfjs-node is absent or unbuilt (npm run build:tensorflow)
-    if (!process.env.SBERT_TF_KERNELS) expect(report).toMatch(/; MatMul for 2-D products$/);
+    if (!process.env.SBERT_TF_KERNELS) expect(report).toMatch(/; MatMul for 2-D products(;|$)/);
     const [m, k, n] = [37, 70, 53];
     const a = values(m * k, -1, 1, 11);
     const b = values(k * n, -1, 1, 12);
@@ -153,18 +163,24 @@ describe('tensorflow backend: MatMul kernels', () => {
 
     expect(tensorflowLinearApplies()).toBe(!process.env.SBERT_TF_KERNELS || process.env.SBERT_TF_KERNELS === 'native');
     const [rows, inF, outF] = [9, 24, 40];
-    const a = tf.tensor2d(values(rows * inF, -2, 2, 17), [rows, inF]);
-    const w = tf.tensor2d(values(inF * outF, -0.5, 0.5, 18), [inF, outF]);
-    const b = tf.tensor1d(values(outF, -1, 1, 19));
-    const ref = tf.fused.matMul({ a, b: w, bias: b });
-    for (const act of ['linear', 'relu', 'gelu'] as const) {
-      const want = act === 'relu' ? tf.relu(ref) : act === 'gelu' ? gelu(ref) : tf.clone(ref);
+    const [av, wv, bv] = [values(rows * inF, -2, 2, 17), values(inF * outF, -0.5, 0.5, 18), values(outF, -1, 1, 19)];
+    const a = tf.tensor2d(av, [rows, inF]);
+    const w = tf.tensor2d(wv, [inF, outF]);
+    const b = tf.tensor1d(bv);
+    const ref = matmul64(av, wv, rows, inF, outF, false, false).map((v, i) => v + bv[i % outF]!);
+    const act64 = {
+      linear: (v: number) => v,
+      relu: (v: number) => Math.max(0, v),
+      gelu: gelu64,
+      gelu_tanh: (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))),
+    };
+    for (const act of ['linear', 'relu', 'gelu', 'gelu_tanh'] as const) {
       const got = tensorflowLinear(a, w, b, act);
       expect(got.shape).toEqual([rows, outF]);
-      expect(maxDiff(await got.data(), Array.from(await want.data())), act).toBeLessThanOrEqual(1e-6);
-      tf.dispose([want, got]);
+      expect(maxDiff(await got.data(), ref.map(act64[act])), act).toBeLessThanOrEqual(2e-6);
+      got.dispose();
     }
-    tf.dispose([a, w, b, ref]);
+    tf.dispose([a, w, b]);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -177,5 +193,120 @@ describe('tensorflow backend: MatMul kernels', () => {
       expect(r.stderr, `--workers ${workers}`).toBe(''); // SBERT_QUIET=1: not even the backend line
       expect(r.stdout.trim().split('\n')).toHaveLength(2);
     }
+  });
+});
+
+describe('tensorflow backend: oneDNN fused ops', () => {
+  let present = false;
+  beforeAll(async () => {
+    present = (await setupBackend('tensorflow').catch(() => undefined)) !== undefined;
+  });
+  afterAll(() => setupBackend('wasm'));
+
+  // Where build:tensorflow built the addon (CI's stage), every fused op must be found and agree at start-up: a
+  // binding without the string-list patch, or a libtensorflow that lost an op, shows here, not as a slow backend.
+  const expectAll = () =>
+    !process.env.SBERT_TF_KERNELS && !process.env.TF_ENABLE_ONEDNN_OPTS && tensorflowKernels() === 'native';
+
+  it('the patched binding passes a list(string) attribute: _MklNativeFusedMatMul with BiasAdd + GeluExact', async (ctx) => {
+    if (!present) ctx.skip();
+    if (expectAll()) expect(fusedOps()).toEqual({ matMul: true, linear: true, layerNorm: true, scores: true });
+    const be = tf.backend() as unknown as {
+      binding: Record<string, number>;
+      executeSingleOutput(op: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.Tensor;
+    };
+    const B = be.binding;
+    const [m, k, n] = [6, 10, 7];
+    const [av, wv, bv] = [values(m * k, -2, 2, 31), values(k * n, -0.6, 0.6, 32), values(n, -1, 1, 33)];
+    const [a, w, b] = [tf.tensor2d(av, [m, k]), tf.tensor2d(wv, [k, n]), tf.tensor1d(bv)];
+    const run = (fusedOpsAttr: string[]) =>
+      be.executeSingleOutput(
+        '_MklNativeFusedMatMul',
+        [
+          { name: 'T', type: B.TF_ATTR_TYPE, value: B.TF_FLOAT },
+          { name: 'num_args', type: B.TF_ATTR_INT, value: 1 },
+          { name: 'fused_ops', type: B.TF_ATTR_STRING, value: fusedOpsAttr },
+          { name: '_kernel', type: B.TF_ATTR_STRING, value: 'MklNameChangeOp' },
+        ],
+        [a, w, b],
+      );
+    let y: tf.Tensor;
+    try {
+      y = run(['BiasAdd', 'GeluExact']);
+    } catch (e) {
+      // tfjs-node's unpatched binding: "Argument is not a string!"; then no fused op may be in use.
+      expect(fusedOps().linear, String(e)).toBe(false);
+      tf.dispose([a, w, b]);
+      return;
+    }
+    const want = matmul64(av, wv, m, k, n, false, false).map((v, i) => gelu64(v + bv[i % n]!));
+    expect(maxDiff(await y.data(), want)).toBeLessThanOrEqual(2e-6);
+    // A list of one is a list too (not the single string the unpatched binding takes).
+    const biasOnly = run(['BiasAdd']);
+    const wantBias = matmul64(av, wv, m, k, n, false, false).map((v, i) => v + bv[i % n]!);
+    expect(maxDiff(await biasOnly.data(), wantBias)).toBeLessThanOrEqual(2e-6);
+    tf.dispose([a, w, b, y, biasOnly]);
+  });
+
+  it('LayerNorm (with and without the residual) equals torch’s arithmetic in float64', async (ctx) => {
+    if (!present || !fusedOps().layerNorm) ctx.skip();
+    const before = tf.memory().numTensors;
+    const [rows, H] = [6, 48];
+    // Rows far from zero mean, as residual streams are: a one-pass variance would lose digits here.
+    const xv = values(rows * H, 5, 9, 41);
+    const rv = values(rows * H, -1, 1, 42);
+    const [gv, bv] = [values(H, 0.5, 1.5, 43), values(H, -0.2, 0.2, 44)];
+    const [x, r, g, b] = [tf.tensor3d(xv, [2, 3, H]), tf.tensor3d(rv, [2, 3, H]), tf.tensor1d(gv), tf.tensor1d(bv)];
+    const ln64 = (v: ArrayLike<number>) => {
+      const out: number[] = [];
+      for (let i = 0; i < rows; i++) {
+        const row = Array.from({ length: H }, (_, j) => v[i * H + j]!);
+        const mean = row.reduce((s, t) => s + t, 0) / H;
+        const variance = row.reduce((s, t) => s + (t - mean) ** 2, 0) / H;
+        row.forEach((t, j) => out.push(((t - mean) / Math.sqrt(variance + 1e-12)) * gv[j]! + bv[j]!));
+      }
+      return out;
+    };
+    const alone = tensorflowLayerNorm(x, undefined, g, b, 1e-12);
+    expect(alone.shape).toEqual([2, 3, H]);
+    expect(maxDiff(await alone.data(), ln64(xv))).toBeLessThanOrEqual(2e-5);
+    const summed = tensorflowLayerNorm(x, r, g, b, 1e-12);
+    const sum = Array.from(xv, (v, i) => Math.fround(v + rv[i]!));
+    expect(maxDiff(await summed.data(), ln64(sum))).toBeLessThanOrEqual(2e-5);
+    tf.dispose([x, r, g, b, alone, summed]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('attention (scores with scale and mask as one op) equals the tfjs composite, taps included', async (ctx) => {
+    if (!present || !fusedOps().scores || !fusedOps().matMul) ctx.skip();
+    const before = tf.memory().numTensors;
+    const [B, L, heads, d] = [2, 5, 3, 8];
+    const qkv = [51, 52, 53].map((seed) => tf.tensor4d(values(B * L * heads * d, -2, 2, seed), [B, L, heads, d]));
+    const [q, k, v] = qkv as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const min = -3.4028234663852886e38; // finfo(float32).min, HF's additive mask on padding
+    const mask = tf.tensor4d([0, 0, 0, 0, 0, 0, 0, 0, min, min], [B, 1, 1, L]);
+    const seen: number[][] = [];
+    const tap = (t: tf.Tensor4D) => {
+      seen.push(Array.from(t.dataSync()));
+      return t;
+    };
+    // (the composite leaves a temporary to the caller's tidy)
+    const ref = tf.tidy(() => attentionComposite(q, k, v, mask, d ** -0.5, tap, tap));
+    const got = tensorflowAttention(q, k, v, mask, d ** -0.5, tap, tap);
+    expect(got.z.shape).toEqual([B, L, heads, d]);
+    expect(got.probs.shape).toEqual([B, heads, L, L]);
+    expect(maxDiff(await got.z.data(), await ref.z.data())).toBeLessThanOrEqual(2e-6);
+    expect(maxDiff(await got.probs.data(), await ref.probs.data())).toBeLessThanOrEqual(1e-6);
+    // The taps saw the same masked, scaled scores and the same probabilities.
+    expect(maxDiff(seen[2]!, seen[0]!)).toBeLessThanOrEqual(4e-6);
+    expect(maxDiff(seen[3]!, seen[1]!)).toBeLessThanOrEqual(1e-6);
+    // A tap's replacement is what the rest uses: zeroed probabilities give z = 0.
+    const zMax = tf.tidy(() => {
+      const zeroed = tensorflowAttention(q, k, v, mask, d ** -0.5, undefined, (t) => tf.zerosLike(t));
+      return tf.max(tf.abs(zeroed.z));
+    });
+    expect(await zMax.data()).toEqual(new Float32Array([0]));
+    tf.dispose([...qkv, mask, ref.z, ref.probs, got.z, got.probs, zMax]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

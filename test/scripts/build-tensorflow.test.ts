@@ -75,8 +75,19 @@ describe('build:tensorflow on bad input', () => {
 describe('build:tensorflow where the backend is built', () => {
   const stampFile = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node', 'deps', 'sbert-build.json');
   const stamp = existsSync(stampFile)
-    ? (JSON.parse(readFileSync(stampFile, 'utf8')) as { requirement?: string; wheel: string })
+    ? (JSON.parse(readFileSync(stampFile, 'utf8')) as { requirement?: string; wheel: string; bindingPatch?: string })
     : undefined;
+
+  it("the addon's source carries our string-list patch once, and the stamp records it", (ctx) => {
+    if (!stamp) ctx.skip();
+    const src = readFileSync(
+      join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node', 'binding', 'tfjs_backend.cc'),
+      'utf8',
+    );
+    expect(src.split('sbert-tfjs patch: string-list attributes').length - 1).toBe(1);
+    expect(src).toMatch(/TFE_OpSetAttrStringList\(tfe_op, attr_name, values\.data\(\), lengths\.data\(\)/);
+    expect(stamp?.bindingPatch).toBe('string-list-v1');
+  });
 
   it('a second run with the same settings finds the build, checks that it loads, and changes nothing', async (ctx) => {
     // Only where it was built from pip's default requirement (another requirement or wheel would rebuild).
