@@ -126,7 +126,8 @@ const CHECKS: Record<string, (scope: Scope) => Promise<void>> = {
   'explorer-server': async ({ page, similarity, layers, ablated, explanation }) => {
     const [a, b] = ['那个人很开心', '那个人非常开心'];
     expect(page as string).toMatch(/<title>sbert-tfjs explorer<\/title>[\s\S]*src="ui\/app.js"/);
-    const enc = await main.SentenceEncoder.load(fixture('tiny', 'st'), { backend: 'wasm' });
+    // the backend the example's server took (`auto`, in this process: tensorflow where tfjs-node is built)
+    const enc = await main.SentenceEncoder.load(fixture('tiny', 'st'));
     try {
       // `sbert similarity`'s value; hidden_states 0..2 of the 2-layer model; the ablated heads' own numbers
       const [va, vb] = await enc.encode([a, b]);
