@@ -254,8 +254,50 @@ export async function buildHostileCases(root: string): Promise<Built> {
         zipCase(
           what,
           replace('archive/data.pkl', stored('archive/data.pkl', bytes)),
-          /more than 262144 lists, tuples, dicts and objects; a state dict needs a few per tensor/,
+          // Each list waits on the stack before it is appended: the stack's cap stops them first.
+          /more than 131072 values on the stack; a state dict needs a few thousand/,
         );
+      }
+      // Amplification by slots that are no containers (third attack): a 16 MiB data.pkl of 1-byte opcodes held 16
+      // million stack slots, MARKs or memo entries (0.6–0.9 GB, up to 18 s) before failing. Each opcode kind is
+      // tried a little past its cap (small files: the test process's own peak RSS would show in every child's).
+      const slotBombs: [string, Buffer, RegExp][] = [
+        ['200 000 DUPs', Buffer.alloc(200_000, '2'), /more than 131072 values on the stack/],
+        ['300 000 MEMOIZEs', Buffer.alloc(300_000, 0x94), /more than 262144 memo entries/],
+        ['2 000 MARKs', Buffer.alloc(2_000, '('), /more than 1024 MARKs open at once/],
+        [
+          '300 000 empty lists, each popped',
+          Buffer.alloc(600_000, ']0'),
+          /more than 262144 lists, tuples, dicts and objects; a state dict needs a few per tensor/,
+        ],
+        [
+          '200 000 empty strings',
+          Buffer.alloc(400_000, Buffer.from([0x8c, 0])),
+          /more than 131072 values on the stack/,
+        ],
+        [
+          '300 000 LONG_BINPUTs to distinct keys',
+          Buffer.concat(
+            Array.from({ length: 300_000 }, (_, i) => {
+              const b = Buffer.alloc(5, 'r');
+              b.writeUInt32LE(i, 1);
+              return b;
+            }),
+          ),
+          /more than 262144 memo entries/,
+        ],
+        ['600 000 NONEs appended to one list', Buffer.alloc(1_200_000, 'Na'), /more than 524288 items in lists/],
+        [
+          '6 tuples of 100 000 NONEs',
+          Buffer.concat(Array.from({ length: 6 }, () => Buffer.from(`(${'N'.repeat(100_000)}t0`, 'latin1'))),
+          /more than 524288 items in lists/,
+        ],
+      ];
+      for (const [what, body, message] of slotBombs) {
+        // PROTO 2, an object the slots act on (EMPTY_DICT / EMPTY_LIST), the slots, then the real pickle.
+        const lead = Buffer.from(what.includes('list') ? ']' : '}', 'latin1');
+        const bytes = new Uint8Array(Buffer.concat([pkl.subarray(0, 2), lead, body, pkl.subarray(2)]));
+        zipCase(`data.pkl: ${what}`, replace('archive/data.pkl', stored('archive/data.pkl', bytes)), message);
       }
       const empties = Array.from({ length: 20_000 }, (_, i) => stored(`archive/x/${i}`, new Uint8Array(0)));
       zipCase(
