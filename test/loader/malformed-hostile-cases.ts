@@ -76,6 +76,8 @@ interface RawEntry {
   /** The size the central directory declares. */
   size: number;
   crc?: number;
+  /** General-purpose bit flags of the central directory entry (bit 0: encrypted). */
+  flags?: number;
 }
 
 /** A zip with exactly these entries, sizes as declared (so the declarations can lie). */
@@ -98,6 +100,7 @@ export function rawZip(entries: RawEntry[]): Uint8Array {
     c.setUint32(0, 0x02014b50, true);
     c.setUint16(4, 20, true);
     c.setUint16(6, 20, true);
+    c.setUint16(8, e.flags ?? 0, true);
     c.setUint16(10, e.method, true);
     c.setUint32(16, e.crc ?? 0, true);
     c.setUint32(20, e.body.length, true);
@@ -298,6 +301,18 @@ export async function buildHostileCases(root: string): Promise<Built> {
         const lead = Buffer.from(what.includes('list') ? ']' : '}', 'latin1');
         const bytes = new Uint8Array(Buffer.concat([pkl.subarray(0, 2), lead, body, pkl.subarray(2)]));
         zipCase(`data.pkl: ${what}`, replace('archive/data.pkl', stored('archive/data.pkl', bytes)), message);
+      }
+      // An entry flagged encrypted (bit 0, or bit 6: strong encryption) would be read as noise taken for weights.
+      for (const [entry, flags] of [
+        ['archive/data/0', 0x1],
+        ['archive/data.pkl', 0x41],
+      ] as const) {
+        const e = entries.find((x) => x.name === entry)!;
+        zipCase(
+          `${entry} flagged encrypted (0x${flags.toString(16)})`,
+          replace(entry, { ...e, flags }),
+          new RegExp(`invalid zip: entry ${entry.replace('.', '\\.')} is encrypted`),
+        );
       }
       const empties = Array.from({ length: 20_000 }, (_, i) => stored(`archive/x/${i}`, new Uint8Array(0)));
       zipCase(
