@@ -10,6 +10,7 @@ import Fastify, {
 import type { BackendName } from '../backend/index.js';
 import { InputError, UsageError, messageOf } from '../errors.js';
 import { cutBatch } from '../encoder/batches.js';
+import { checkWorkers } from '../encoder/max-workers.js';
 import { type EncoderLoadOptions, SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { bearerAuth } from './auth.js';
 import { SERVER_DEFAULTS } from './defaults.js';
@@ -190,9 +191,7 @@ function listenProblem(e: unknown): string {
 export async function startServer(o: ServerOptions): Promise<SbertServer> {
   if (!o.model && !o.encoder) throw new UsageError('startServer needs a model (folder or hub id) or an encoder');
   if (o.apiKey !== undefined && o.apiKey.trim() === '') throw new UsageError('the API key is empty');
-  if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0)) {
-    throw new UsageError(`workers must be 0 (in-process) or a positive integer, got ${o.workers}`);
-  }
+  if (o.workers !== undefined) checkWorkers(o.workers, 0);
   const limits = limitsOf(o);
   let ctx: ServerContext | undefined;
   const metrics = new ServerMetrics({
