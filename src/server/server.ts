@@ -13,6 +13,7 @@ import { cutBatch } from '../encoder/batches.js';
 import { checkWorkers } from '../encoder/max-workers.js';
 import { type EncoderLoadOptions, SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { bearerAuth } from './auth.js';
+import { useJsonBodyParser } from './body.js';
 import { SERVER_DEFAULTS } from './defaults.js';
 import { Batcher } from './batcher.js';
 import { ServerContext, type ServerLimits } from './context.js';
@@ -137,6 +138,7 @@ export async function buildApp(
   app.decorate('sbert', ctx);
   // Bodies are JSON; a text/plain body is refused (415) rather than read as a string.
   app.removeContentTypeParser('text/plain');
+  useJsonBodyParser(app);
   app.addHook('onRequest', async (request, reply) => {
     ctx.requestStarted();
     // Counted when the socket lets go of the response: answered, or abandoned by the client (499).

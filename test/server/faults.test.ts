@@ -42,7 +42,65 @@ describe('faults', () => {
     expectOpenAiError(await post(oa, '', auth), 400, /^the body is empty/);
     expectOpenAiError(await post(oa, '["a"]', auth), 400, /must be a JSON object, got an array/);
     expectTeiError(await post(embed, '"a"', auth), 400, /must be a JSON object, got a string/, 'Validation');
-    expectOpenAiError(await post(oa, '{"__proto__": {"x": 1}, "input": "a"}', auth), 400, /not valid JSON/);
+    expectOpenAiError(await post(oa, '{"__proto__": {"x": 1}, "input": "a"}', auth), 400, /key "__proto__"/);
+    expectTeiError(
+      await post(embed, '{"inputs": "a", "constructor": {"prototype": {"x": 1}}}', auth),
+      400,
+      /"constructor" object with a "prototype"/,
+      'Validation',
+    );
+  });
+
+  it('a body in another encoding than UTF-8, or with a key given twice: 4xx naming the problem, never embedded', async () => {
+    // Before (third attack): Fastify decoded invalid UTF-8 to U+FFFD and a Latin-1 body ("caf\xe9") as "caf\ufffd",
+    // and kept the last of two equal keys: each embedded and answered 200.
+    const raw = (body: Uint8Array, contentType = 'application/json') =>
+      fetch(embed, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': contentType },
+        body: new Blob([new Uint8Array(body)]),
+      }).then(async (r) => ({
+        status: r.status,
+        headers: r.headers,
+        body: await r.json(),
+        text: '',
+      }));
+    const utf8 = (s: string) => new TextEncoder().encode(s);
+    const bytes = (...parts: (string | number[])[]) =>
+      Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    for (const bad of [
+      [0xff],
+      [0xfe, 0xff],
+      [0xc3],
+      [0xe9],
+      [0xed, 0xa0, 0x80],
+      [0xf8, 0x88, 0x80, 0x80, 0x80],
+      [0xc0, 0xaf],
+    ])
+      expectTeiError(await raw(bytes('{"inputs": "caf', bad, '"}')), 400, /^the body is not valid UTF-8/, 'Validation');
+    for (const charset of ['latin1', 'ISO-8859-1', 'utf-16', '"windows-1252"', 'UTF-16LE'])
+      expectTeiError(
+        await raw(utf8('{"inputs": "a"}'), `application/json; charset=${charset}`),
+        415,
+        /^the body is declared as charset=.*: send JSON in UTF-8$/,
+        'Validation',
+      );
+    // UTF-8 by any spelling is JSON as usual.
+    for (const charset of ['utf-8', 'UTF-8', 'utf8', '"utf-8"']) {
+      const r = await raw(utf8('{"inputs": "a"}'), `application/json; charset=${charset}`);
+      expect(r.status, charset).not.toBe(415);
+    }
+    for (const [body, key] of [
+      ['{"inputs": "a", "inputs": "b"}', '"inputs"'],
+      ['{"inputs": "a", "truncate": true, "truncate": false}', '"truncate"'],
+      ['{"inputs": {"source_sentence": "a", "sentences": ["b"], "sentences": ["c"]}}', '"inputs"."sentences"'],
+      ['{"input": "a", "model": "x", "\u0069nput": "b"}', '"input"'],
+    ] as const) {
+      const url = body.includes('"input"') ? oa : body.includes('source_sentence') ? `${server.url}/similarity` : embed;
+      const r = await post(url, body, auth);
+      expect(r.status, body).toBe(400);
+      expect(JSON.stringify(r.body), body).toContain(`the body gives the key ${key.replace(/"/g, '\\"')} twice`);
+    }
   });
 
   it('wrong types: 400 naming the field', async () => {
