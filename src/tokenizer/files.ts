@@ -10,6 +10,7 @@
 // is in it, else the next id after the vocabulary, in order; the ids written in the file are only checked.
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { checkTruncationSide } from './truncation-side.js';
 import { CheckpointError, InputError } from '../errors.js';
 import { Vocab } from './vocab.js';
 import type { AddedToken } from './added.js';
@@ -204,11 +205,14 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
   let vocab: Vocab;
   let file: string;
   const added: (Omit<AddedToken, 'id'> & { fileId?: number })[] = [];
+  const tcJson = tc === undefined ? undefined : { json: tc, file: f.tokenizerConfig! };
+  if (!f.tokenizerJson) checkTruncationSide(tcJson, undefined);
 
   if (f.tokenizerJson) {
     file = f.tokenizerJson;
     const name = basename(file);
     const tj = readJson(file);
+    checkTruncationSide(tcJson, { json: tj, file });
     const model = own(tj, 'model') as Json | undefined;
     if (!model || typeof model !== 'object') throw new CheckpointError('no "model" section', file);
     if (model.type !== undefined && model.type !== 'WordPiece') {

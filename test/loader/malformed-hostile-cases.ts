@@ -5,7 +5,18 @@
 // bounded time and memory. The operations run in a child process (malformed-runner.mjs), so a case that
 // hangs (a FIFO opened for reading) is killed by a guard instead of hanging the suite.
 import { execFileSync } from 'node:child_process';
-import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
@@ -27,10 +38,11 @@ import { smallTensors, SMALL } from './malformed-cases.js';
 import { toHfConfig } from '../../src/loader/config.js';
 import { openCheckpoint } from '../../src/loader/checkpoint.js';
 
-export type Kind = 'bomb' | 'json' | 'special' | 'nonfinite' | 'duplicate' | 'names' | 'lengths' | 'index';
+export type Kind = 'bomb' | 'json' | 'special' | 'nonfinite' | 'duplicate' | 'names' | 'lengths' | 'index' | 'settings';
 /** How the runner exercises a case: load a model folder, read every tensor of a file, open a file's structure
- * (as `sbert inspect FILE`), load a tokenizer folder, resolve a hub-cache folder, parse a JSON settings file. */
-export type Op = 'load' | 'file' | 'structure' | 'tokenizer' | 'resolve';
+ * (as `sbert inspect FILE`), load a tokenizer folder, resolve a hub-cache folder, load a folder's model and
+ * tokenizer as `SentenceEncoder.load` does (`model`). */
+export type Op = 'load' | 'file' | 'structure' | 'tokenizer' | 'resolve' | 'model';
 
 export interface HostileCase {
   kind: Kind;
@@ -1391,6 +1403,198 @@ export async function buildHostileCases(root: string): Promise<Built> {
       const d = stFolder('names', { '1_Pooling/config.json': JSON.stringify({ pooling_mode: ['cls'] }) });
       cases.push({ kind: 'names', what: 'pooling_mode ["cls"] (control: one mode)', op: 'load', path: d, ok: true });
     }
+  }
+
+  // ---- 8. settings transformers acts on that were silently ignored (third attack) ---------------------------
+  // Each gave other numbers than transformers / sentence-transformers with exit 0 (measured: is_decoder 2.3 max abs
+  // on the tiny model's hidden states, a default prompt 0.96, do_lower_case on a cased tokenizer 0.18, left
+  // truncation 0.04 on a text past the limit). Now refused naming the file; the neutral values stay controls.
+  {
+    const copyDir = (src: string, tag: string, edits: Record<string, (j: Record<string, unknown>) => void> = {}) => {
+      const d = fresh(tag);
+      const walk = (from: string, to: string) => {
+        mkdirSync(to, { recursive: true });
+        for (const f of readdirSync(from, { withFileTypes: true })) {
+          if (f.isDirectory()) walk(join(from, f.name), join(to, f.name));
+          else copyFileSync(join(from, f.name), join(to, f.name)); // no buffers: this process's peak RSS shows in its children's
+        }
+      };
+      walk(src, d);
+      for (const [file, edit] of Object.entries(edits)) {
+        const p = join(d, file);
+        const j = existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>) : {};
+        edit(j);
+        writeFileSync(p, JSON.stringify(j));
+      }
+      return d;
+    };
+    const settingsCase = (
+      what: string,
+      src: string,
+      file: string,
+      edit: (j: Record<string, unknown>) => void,
+      message?: RegExp,
+      op: Op = 'model',
+    ) => {
+      const d = copyDir(src, 'settings', { [file]: edit });
+      cases.push(
+        message
+          ? { kind: 'settings', what, op, path: d, names: join(d, file), message }
+          : { kind: 'settings', what: `${what} (control)`, op, path: d, ok: true },
+      );
+    };
+    const hf = fixture('tiny', 'hf');
+    const set = (k: string, v: unknown) => (j: Record<string, unknown>) => {
+      j[k] = v;
+    };
+    for (const src of [hf, fixture('xlmr', 'xlmr-tiny', 'hf')]) {
+      const tag = src === hf ? 'BERT' : 'XLM-R';
+      settingsCase(
+        `${tag} config.json is_decoder true`,
+        src,
+        'config.json',
+        set('is_decoder', true),
+        /"is_decoder": true is not supported/,
+      );
+      settingsCase(`${tag} config.json is_decoder false`, src, 'config.json', set('is_decoder', false));
+      for (const v of ['false', 1, 0, []])
+        settingsCase(
+          `${tag} config.json is_decoder ${JSON.stringify(v)}`,
+          src,
+          'config.json',
+          set('is_decoder', v),
+          /"is_decoder" must be true or false/,
+        );
+      for (const v of [{ '0': [1] }, { '1': [0, 2], '0': [] }, [[0, 1]], 'all'])
+        settingsCase(
+          `${tag} config.json pruned_heads ${JSON.stringify(v)}`,
+          src,
+          'config.json',
+          set('pruned_heads', v),
+          /"pruned_heads" .* is not supported/,
+        );
+      for (const v of [{}, { '0': [] }, null])
+        settingsCase(
+          `${tag} config.json pruned_heads ${JSON.stringify(v)}`,
+          src,
+          'config.json',
+          set('pruned_heads', v),
+        );
+      const left = /truncation on the left is not supported/;
+      settingsCase(
+        `${tag} tokenizer_config.json truncation_side "left"`,
+        src,
+        'tokenizer_config.json',
+        set('truncation_side', 'left'),
+        left,
+      );
+      settingsCase(
+        `${tag} tokenizer_config.json truncation_side "right"`,
+        src,
+        'tokenizer_config.json',
+        set('truncation_side', 'right'),
+      );
+      for (const v of ['LEFT', 'middle', 0, true])
+        settingsCase(
+          `${tag} tokenizer_config.json truncation_side ${JSON.stringify(v)}`,
+          src,
+          'tokenizer_config.json',
+          set('truncation_side', v),
+          /truncation_side must be "right" or "left"/,
+        );
+      const trunc = (direction: unknown) =>
+        set('truncation', { direction, max_length: 512, strategy: 'LongestFirst', stride: 0 });
+      settingsCase(`${tag} tokenizer.json truncation.direction "Left"`, src, 'tokenizer.json', trunc('Left'), left);
+      settingsCase(`${tag} tokenizer.json truncation.direction "Right"`, src, 'tokenizer.json', trunc('Right'));
+      settingsCase(
+        `${tag} tokenizer.json truncation.direction "Up"`,
+        src,
+        'tokenizer.json',
+        trunc('Up'),
+        /truncation\.direction must be "Right" or "Left"/,
+      );
+      // tokenizer_config.json's side wins over tokenizer.json's (transformers: setdefault).
+      const d = copyDir(src, 'settings', {
+        'tokenizer.json': trunc('Left'),
+        'tokenizer_config.json': set('truncation_side', 'right'),
+      });
+      cases.push({
+        kind: 'settings',
+        what: `${tag}: tokenizer.json Left under truncation_side "right" (control)`,
+        op: 'model',
+        path: d,
+        ok: true,
+      });
+    }
+    {
+      // A vocab.txt folder reads truncation_side from tokenizer_config.json too (op: the BERT tokenizer alone).
+      const d = copyDir(fixture('tiny', 'legacy'), 'settings');
+      writeFileSync(join(d, 'tokenizer_config.json'), JSON.stringify({ truncation_side: 'left' }));
+      cases.push({
+        kind: 'settings',
+        what: 'vocab.txt folder, truncation_side "left"',
+        op: 'tokenizer',
+        path: d,
+        names: join(d, 'tokenizer_config.json'),
+        message: /truncation on the left/,
+      });
+    }
+    const lower = /do_lower_case true is not supported with a tokenizer that keeps case/;
+    settingsCase(
+      'cased BERT (bge-like), sentence_bert_config.json do_lower_case true',
+      fixture('bge-like', 'st'),
+      'sentence_bert_config.json',
+      set('do_lower_case', true),
+      lower,
+    );
+    settingsCase(
+      'XLM-R, sentence_bert_config.json do_lower_case true',
+      fixture('xlmr', 'xlmr-tiny', 'st'),
+      'sentence_bert_config.json',
+      set('do_lower_case', true),
+      lower,
+    );
+    settingsCase(
+      'uncased BERT, sentence_bert_config.json do_lower_case true (already lowercased)',
+      fixture('tiny', 'st'),
+      'sentence_bert_config.json',
+      set('do_lower_case', true),
+    );
+    settingsCase(
+      'cased BERT, sentence_bert_config.json do_lower_case false',
+      fixture('bge-like', 'st'),
+      'sentence_bert_config.json',
+      set('do_lower_case', false),
+    );
+    for (const v of ['false', 1, 'yes'])
+      settingsCase(
+        `sentence_bert_config.json do_lower_case ${JSON.stringify(v)}`,
+        fixture('bge-like', 'st'),
+        'sentence_bert_config.json',
+        set('do_lower_case', v),
+        /do_lower_case must be true or false/,
+      );
+    const prompts = (name: unknown) => (j: Record<string, unknown>) => {
+      j.prompts = { query: 'query: ', passage: 'passage: ' };
+      j.default_prompt_name = name;
+    };
+    for (const name of ['query', 'passage', '', 'missing'])
+      settingsCase(
+        `config_sentence_transformers.json default_prompt_name ${JSON.stringify(name)}`,
+        fixture('tiny', 'st'),
+        'config_sentence_transformers.json',
+        prompts(name),
+        /default_prompt_name .* is not supported/,
+        'load',
+      );
+    settingsCase(
+      'config_sentence_transformers.json default_prompt_name null',
+      fixture('tiny', 'st'),
+      'config_sentence_transformers.json',
+      prompts(null),
+      undefined,
+      'load',
+    );
   }
   return { cases, servers };
 }

@@ -102,6 +102,7 @@ describe('hostile inputs: loader (issue 14)', () => {
     expect(count('names')).toBeGreaterThanOrEqual(15);
     expect(count('lengths')).toBeGreaterThanOrEqual(10);
     expect(count('index')).toBeGreaterThanOrEqual(8);
+    expect(count('settings')).toBeGreaterThanOrEqual(50);
   });
 
   it('no case hangs, and each kind runs in < 200 MB RSS', () => {

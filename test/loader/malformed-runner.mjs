@@ -8,6 +8,7 @@ const { openCheckpoint } = await import(new URL('loader/checkpoint.js', dist).hr
 const { loadModelDir } = await import(new URL('loader/model-dir.js', dist).href);
 const { resolveModelDir } = await import(new URL('loader/resolve.js', dist).href);
 const { BertTokenizer } = await import(new URL('tokenizer/index.js', dist).href);
+const { loadModelAndTokenizer } = await import(new URL('encoder/load.js', dist).href);
 const { exitCodeOf, InputError } = await import(new URL('errors.js', dist).href);
 
 const FLOAT = new Set(['F32', 'F16', 'BF16', 'F64']);
@@ -24,6 +25,7 @@ const ops = {
   },
   tokenizer: (c) => BertTokenizer.fromDir(c.path),
   resolve: (c) => resolveModelDir(c.path),
+  model: (c) => loadModelAndTokenizer(c.path, c.opts ?? {}),
 };
 
 const manifest = JSON.parse(readFileSync(process.argv[2], 'utf8'));
