@@ -2,6 +2,9 @@
 // prints one JSON line per case, after a {"start": i} line, so that a case that hangs is known to the guard
 // that kills this process. Imports the build in dist/ (test/global-setup.ts compiles it).
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const { peakRssKiB } = createRequire(import.meta.url)('../peak-rss.cjs');
 
 const dist = new URL('../../dist/src/', import.meta.url);
 const { openCheckpoint } = await import(new URL('loader/checkpoint.js', dist).href);
@@ -52,4 +55,4 @@ for (let i = 0; i < manifest.length; i++) {
       message: error instanceof Error ? error.message : String(error),
     });
 }
-emit({ done: true, maxRssKiB: process.resourceUsage().maxRSS });
+emit({ done: true, maxRssKiB: peakRssKiB() });
