@@ -1539,6 +1539,65 @@ export async function buildHostileCases(root: string): Promise<Built> {
         message: /truncation on the left/,
       });
     }
+    // A WordPiece vocabulary without its unknown-word token: transformers fails on every unknown word ("Missing
+    // [UNK] token from the vocabulary"); an id given to it as an added token embedded an empty vocabulary's every
+    // word as that one id, exit 0.
+    {
+      const noUnk = /the unknown-word token "\[UNK\]" .* is not in the vocabulary \(the WordPiece/;
+      const vocabOf = (edit: (v: Record<string, number>) => Record<string, number>) => (j: Record<string, unknown>) => {
+        const model = j.model as Record<string, unknown>;
+        model.vocab = edit(model.vocab as Record<string, number>);
+      };
+      settingsCase(
+        'tokenizer.json: an empty model.vocab',
+        hf,
+        'tokenizer.json',
+        vocabOf(() => ({})),
+        noUnk,
+        'tokenizer',
+      );
+      settingsCase(
+        'tokenizer.json: [UNK] left out of model.vocab (still an added token)',
+        hf,
+        'tokenizer.json',
+        vocabOf(({ '[UNK]': _, ...rest }) => rest),
+        noUnk,
+        'tokenizer',
+      );
+      settingsCase(
+        'tokenizer.json: model.unk_token names no token, tokenizer_config.json [UNK] (transformers takes the latter)',
+        hf,
+        'tokenizer.json',
+        (j) => {
+          (j.model as Record<string, unknown>).unk_token = '[NOPE]';
+        },
+        undefined,
+        'tokenizer',
+      );
+      const d = copyDir(fixture('tiny', 'legacy'), 'settings');
+      writeFileSync(
+        join(d, 'vocab.txt'),
+        readFileSync(join(d, 'vocab.txt'), 'utf8').replace(/^\[UNK\]$/m, '[NOT-UNK]'),
+      );
+      cases.push({
+        kind: 'settings',
+        what: 'vocab.txt without its [UNK] line',
+        op: 'tokenizer',
+        path: d,
+        names: join(d, 'vocab.txt'),
+        message: /the unknown-word token "\[UNK\]" \(default\) is not in the vocabulary \(the WordPiece/,
+      });
+      const e = copyDir(fixture('tiny', 'legacy'), 'settings');
+      writeFileSync(join(e, 'tokenizer_config.json'), JSON.stringify({ unk_token: '<unk>' }));
+      cases.push({
+        kind: 'settings',
+        what: 'vocab.txt, tokenizer_config.json unk_token "<unk>" (not in it)',
+        op: 'tokenizer',
+        path: e,
+        names: join(e, 'vocab.txt'),
+        message: /the unknown-word token "<unk>" \(tokenizer_config\.json\) is not in the vocabulary \(the WordPiece/,
+      });
+    }
     const lower = /do_lower_case true is not supported with a tokenizer that keeps case/;
     settingsCase(
       'cased BERT (bge-like), sentence_bert_config.json do_lower_case true',
