@@ -60,6 +60,12 @@ export interface ServerOptions {
   maxInputs?: number;
   /** Request body bytes (default 2 000 000, TEI's). */
   payloadLimit?: number;
+  /**
+   * Milliseconds in which a whole request (headers and body) must arrive, else 408 and the connection is closed
+   * (default 30 000). Fastify's default is none: a client sending a body byte every 2 s held its connection open
+   * indefinitely, and a few thousand such clients would hold every file descriptor.
+   */
+  requestTimeoutMs?: number;
   /** Model threads: 0 = in the server's thread (default on a GPU), N = N worker threads (default 1 elsewhere). */
   workers?: number;
   /** The name `/v1/models` lists and responses echo (default: `model`). */
@@ -125,9 +131,19 @@ class AccessLog extends LogController {
 /** The Fastify app around a context: probes and metrics open, the API routes behind the key. */
 export async function buildApp(
   ctx: ServerContext,
-  o: Pick<ServerOptions, 'apiKey' | 'logLevel' | 'plugins' | 'publicPlugins'>,
+  o: Pick<ServerOptions, 'apiKey' | 'logLevel' | 'plugins' | 'publicPlugins' | 'requestTimeoutMs'>,
 ): Promise<FastifyInstance> {
+  const requestTimeout = o.requestTimeoutMs ?? SERVER_DEFAULTS.requestTimeoutMs;
+  if (!(Number.isSafeInteger(requestTimeout) && requestTimeout >= 1))
+    throw new UsageError(`requestTimeoutMs must be a positive integer, got ${requestTimeout}`);
   const app = Fastify({
+    requestTimeout,
+    // Headers have their own timeout (Node's default: 60 s, longer than ours), and Node checks for requests past
+    // their timeout every 30 s by default: a drip would get up to 30 s more.
+    http: {
+      headersTimeout: Math.min(60_000, requestTimeout),
+      connectionsCheckingInterval: Math.min(1000, requestTimeout),
+    },
     logger: { level: o.logLevel ?? 'silent' },
     logController: new AccessLog(),
     bodyLimit: ctx.limits.payloadLimit,

@@ -1,6 +1,7 @@
 // Every fault the server answers, with its status and body in both API families: malformed or mistyped bodies
 // (400), too large or too many (413), wrong media type (415), no route (404), auth (401), a full queue and a
 // model not loaded yet (503 + Retry-After), and a client that goes away (its work dropped, nothing else hit).
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
 import { startExecutor } from '../../src/server/executor.js';
@@ -307,6 +308,43 @@ describe('faults', () => {
     expect(
       maxAbs([(r.body as { data: { embedding: number[] }[] }).data[0]!.embedding], await enc.encode(['己'])),
     ).toBeLessThanOrEqual(1e-6);
+  });
+});
+
+describe('slow clients', () => {
+  it('a client that drips its request (headers or body) is answered 408 and cut once the request timeout passes', async () => {
+    // Before (third attack): Fastify's request timeout is none by default; a body byte every 2 s held a connection
+    // open past 75 s (indefinitely), and enough such clients would hold every file descriptor.
+    const server = await tinyServer({ requestTimeoutMs: 1000 });
+    const { port } = new URL(server.url);
+    const drip = (head: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1');
+        let got = '';
+        socket.on('data', (d) => {
+          got += d.toString();
+        });
+        socket.write(head);
+        const timer = setInterval(() => socket.writable && socket.write(' '), 100);
+        socket.on('close', () => {
+          clearInterval(timer);
+          resolve(got.split('\r\n')[0] ?? '');
+        });
+      });
+    try {
+      const body =
+        'POST /embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{';
+      const headers = 'POST /embed HTTP/1.1\r\nHost: x\r\nX-Slow: a';
+      expect(await Promise.all([drip(body), drip(headers)])).toEqual([
+        'HTTP/1.1 408 Request Timeout',
+        'HTTP/1.1 408 Request Timeout',
+      ]);
+      // A request that arrives whole is served as usual on the same server.
+      expect((await post(`${server.url}/embed`, { inputs: 'a' })).status).toBe(200);
+    } finally {
+      await server.shutdown();
+    }
+    await expect(tinyServer({ requestTimeoutMs: 0 })).rejects.toThrow(/requestTimeoutMs must be a positive integer/);
   });
 });
 
