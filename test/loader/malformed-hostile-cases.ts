@@ -1443,6 +1443,13 @@ export async function buildHostileCases(root: string): Promise<Built> {
           : { kind: 'settings', what: `${what} (control)`, op, path: d, ok: true },
       );
     };
+    /** tiny/legacy (vocab.txt) with a tokenizer_config.json, its BERT tokenizer loaded alone. */
+    const vocabTxtCase = (what: string, config: object, names: string, message: RegExp, edit?: (d: string) => void) => {
+      const d = copyDir(fixture('tiny', 'legacy'), 'settings');
+      writeFileSync(join(d, 'tokenizer_config.json'), JSON.stringify(config));
+      edit?.(d);
+      cases.push({ kind: 'settings', what, op: 'tokenizer', path: d, names: join(d, names), message });
+    };
     const hf = fixture('tiny', 'hf');
     const set = (k: string, v: unknown) => (j: Record<string, unknown>) => {
       j[k] = v;
@@ -1526,19 +1533,13 @@ export async function buildHostileCases(root: string): Promise<Built> {
         ok: true,
       });
     }
-    {
-      // A vocab.txt folder reads truncation_side from tokenizer_config.json too (op: the BERT tokenizer alone).
-      const d = copyDir(fixture('tiny', 'legacy'), 'settings');
-      writeFileSync(join(d, 'tokenizer_config.json'), JSON.stringify({ truncation_side: 'left' }));
-      cases.push({
-        kind: 'settings',
-        what: 'vocab.txt folder, truncation_side "left"',
-        op: 'tokenizer',
-        path: d,
-        names: join(d, 'tokenizer_config.json'),
-        message: /truncation on the left/,
-      });
-    }
+    // A vocab.txt folder reads truncation_side from tokenizer_config.json too.
+    vocabTxtCase(
+      'vocab.txt folder, truncation_side "left"',
+      { truncation_side: 'left' },
+      'tokenizer_config.json',
+      /truncation on the left/,
+    );
     // A WordPiece vocabulary without its unknown-word token: transformers fails on every unknown word ("Missing
     // [UNK] token from the vocabulary"); an id given to it as an added token embedded an empty vocabulary's every
     // word as that one id, exit 0.
@@ -1574,29 +1575,22 @@ export async function buildHostileCases(root: string): Promise<Built> {
         undefined,
         'tokenizer',
       );
-      const d = copyDir(fixture('tiny', 'legacy'), 'settings');
-      writeFileSync(
-        join(d, 'vocab.txt'),
-        readFileSync(join(d, 'vocab.txt'), 'utf8').replace(/^\[UNK\]$/m, '[NOT-UNK]'),
+      vocabTxtCase(
+        'vocab.txt without its [UNK] line',
+        {},
+        'vocab.txt',
+        /the unknown-word token "\[UNK\]" \(default\) is not in the vocabulary \(the WordPiece/,
+        (d) => {
+          const vocab = readFileSync(join(d, 'vocab.txt'), 'utf8');
+          writeFileSync(join(d, 'vocab.txt'), vocab.replace(/^\[UNK\]$/m, '[NOT-UNK]'));
+        },
       );
-      cases.push({
-        kind: 'settings',
-        what: 'vocab.txt without its [UNK] line',
-        op: 'tokenizer',
-        path: d,
-        names: join(d, 'vocab.txt'),
-        message: /the unknown-word token "\[UNK\]" \(default\) is not in the vocabulary \(the WordPiece/,
-      });
-      const e = copyDir(fixture('tiny', 'legacy'), 'settings');
-      writeFileSync(join(e, 'tokenizer_config.json'), JSON.stringify({ unk_token: '<unk>' }));
-      cases.push({
-        kind: 'settings',
-        what: 'vocab.txt, tokenizer_config.json unk_token "<unk>" (not in it)',
-        op: 'tokenizer',
-        path: e,
-        names: join(e, 'vocab.txt'),
-        message: /the unknown-word token "<unk>" \(tokenizer_config\.json\) is not in the vocabulary \(the WordPiece/,
-      });
+      vocabTxtCase(
+        'vocab.txt, tokenizer_config.json unk_token "<unk>" (not in it)',
+        { unk_token: '<unk>' },
+        'vocab.txt',
+        /the unknown-word token "<unk>" \(tokenizer_config\.json\) is not in the vocabulary \(the WordPiece/,
+      );
     }
     const lower = /do_lower_case true is not supported with a tokenizer that keeps case/;
     settingsCase(
