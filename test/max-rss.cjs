@@ -2,5 +2,6 @@
 // to $SBERT_TEST_MAXRSS when it exits, however it exits.
 'use strict';
 const { writeFileSync } = require('node:fs');
+const { peakRssKiB } = require('./peak-rss.cjs');
 
-process.on('exit', () => writeFileSync(process.env.SBERT_TEST_MAXRSS, String(process.resourceUsage().maxRSS)));
+process.on('exit', () => writeFileSync(process.env.SBERT_TEST_MAXRSS, String(peakRssKiB())));

@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES, type BackendName } from '../backend/names.js';
+import { maxWorkers } from '../encoder/max-workers.js';
 import type { SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
 import { downloadProgress } from './download-progress.js';
@@ -76,7 +77,8 @@ export function reportBackend(choice: { name: string; reason: string }): void {
  */
 export function warnWorkers(workers: number | undefined): void {
   const cores = availableParallelism();
-  if (workers === undefined || workers <= cores || process.env.SBERT_QUIET === '1') return;
+  // Past maxWorkers() the load refuses it (exit 1): no warning first.
+  if (workers === undefined || workers <= cores || workers > maxWorkers() || process.env.SBERT_QUIET === '1') return;
   process.stderr.write(
     `sbert: warning: --workers ${workers} is more than the ${cores} cores here; each worker runs on one core with its own copy of the model, so the extra ones only compete (use --workers ${cores} or fewer)\n`,
   );

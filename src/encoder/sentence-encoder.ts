@@ -17,6 +17,7 @@ import { type BatchJob, encodeJobs, GPU_BACKENDS, MAX_FORWARD_TOKENS, padBatch }
 import { loadModelAndTokenizer } from './load.js';
 import { type BatchSettings, runBatch } from './run-batch.js';
 import { shareWeights } from './shared-weights.js';
+import { checkWorkers } from './max-workers.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface EncoderLoadOptions {
@@ -83,9 +84,7 @@ export class SentenceEncoder {
 
   /** A model folder or hub id (looked up under `weights/<id>/`, downloaded when missing). */
   static async load(idOrDir: string = DEFAULT_MODEL_ID, opts: EncoderLoadOptions = {}): Promise<SentenceEncoder> {
-    if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 1)) {
-      throw new UsageError(`workers must be a positive integer, got ${opts.workers}`);
-    }
+    if (opts.workers !== undefined) checkWorkers(opts.workers, 1);
     const dir = await ensureModel(idOrDir, { revision: opts.revision, ...opts.onDownload });
     const { loaded, tokenizer } = loadModelAndTokenizer(dir, { allowNonFinite: opts.allowNonFinite });
     const backend = await setupBackend(opts.backend ?? 'auto');

@@ -29,6 +29,11 @@ export interface ExplainOptions {
   method?: AttributionMethod;
   /** Integrated gradients' Riemann steps (default 52). */
   steps?: number;
+  /**
+   * Stops the work between forward-and-backward passes (the promise rejects with the signal's reason): a server
+   * passes its client's disconnect.
+   */
+  signal?: AbortSignal;
 }
 
 /** One sentence's tokens (with [CLS] and [SEP]) and a score for each. */
@@ -78,8 +83,8 @@ export async function explain(
   const ctx = contextOf(encoder);
   const [ea, eb] = [sentence(ctx, encoder, a, 'a'), sentence(ctx, encoder, b, 'b')];
   const [va, vb] = [await embeddingOf(ctx, ea, 'a'), await embeddingOf(ctx, eb, 'b')];
-  const ra = await attribute(ctx, ea, { cosine: vb }, method, opts.steps, 'a');
-  const rb = await attribute(ctx, eb, { cosine: va }, method, opts.steps, 'b');
+  const ra = await attribute(ctx, ea, { cosine: vb }, method, opts.steps, 'a', opts.signal);
+  const rb = await attribute(ctx, eb, { cosine: va }, method, opts.steps, 'b', opts.signal);
   const out: Explanation = {
     similarity: cosine(va, vb),
     method,
@@ -107,7 +112,7 @@ export async function explainSentence(
   const ctx = contextOf(encoder);
   checkTarget(target, ctx.model.config.hiddenSize);
   const enc = sentence(ctx, encoder, text, 'text');
-  const r = await attribute(ctx, enc, target, method, opts.steps, 'text');
+  const r = await attribute(ctx, enc, target, method, opts.steps, 'text', opts.signal);
   const out: SentenceExplanation = { ...tokenScores(text, enc, r.scores), method, value: r.value };
   if (method === 'integrated_gradients') {
     out.baseline_value = r.baselineValue!;
@@ -232,8 +237,10 @@ async function attribute(
   method: AttributionMethod,
   steps: number | undefined,
   which: string,
+  signal?: AbortSignal,
 ): Promise<Attribution> {
-  const r = await attributeWith(ctx, s, target, method, steps ?? DEFAULT_STEPS);
+  signal?.throwIfAborted();
+  const r = await attributeWith(ctx, s, target, method, steps ?? DEFAULT_STEPS, signal);
   checkFinite(ctx, `the ${method} scores of sentence ${which}`, r.scores);
   const ends = [r.value, r.baselineValue ?? 0, r.completenessError ?? 0];
   checkFinite(ctx, `the target of sentence ${which} (at the sentence, at the baseline, completeness)`, ends);
@@ -246,6 +253,7 @@ async function attributeWith(
   target: ExplainTarget,
   method: AttributionMethod,
   steps: number,
+  signal?: AbortSignal,
 ): Promise<Attribution> {
   const a: Attributable = { model: ctx.model, embedding: ctx.embedding, target };
   const H = ctx.model.config.hiddenSize;
@@ -260,7 +268,7 @@ async function attributeWith(
     }
     case 'integrated_gradients': {
       const baselineIds = s.inputIds.map((id) => (ctx.keep.has(id) ? id : ctx.padId));
-      const ig = await integratedGradients(a, s, { steps, baselineIds });
+      const ig = await integratedGradients(a, s, { steps, baselineIds, signal });
       return {
         scores: Array.from(ig.attributions),
         value: ig.value,

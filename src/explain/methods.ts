@@ -122,6 +122,8 @@ export interface IntegratedGradientsOptions {
   baselineIds: readonly number[];
   /** Steps per forward-and-backward (default: as many as fit 256 tokens). */
   stepsPerBatch?: number;
+  /** Checked after every forward-and-backward: an aborted signal rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 export interface IntegratedGradientsResult {
@@ -170,6 +172,11 @@ export async function integratedGradients(
       tf.dispose([path, value, total, ...(grads[0] ? [grads[0]] : [])]);
       total = next;
       await next.data(); // one batch at a time, so a GPU's queue stays short
+      // On CPU backends data() resolves at once: without a macrotask turn here a server's event loop waited for
+      // all the steps (30 s of 256 steps at 512 tokens on the tiny model, /health unanswered), and a client that
+      // left could not stop them.
+      await new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate : setTimeout)(resolve));
+      opts.signal?.throwIfAborted();
     }
     const attribution = tf.tidy(() => tf.mul(diff, tf.div(total, steps)));
     const ends = tf.tidy(() => targetAt(a, s, tf.stack([x, base]) as tf.Tensor3D));

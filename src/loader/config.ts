@@ -162,6 +162,29 @@ export function parseHfConfig(file: string, json: unknown): ParsedConfig {
       file,
     );
   }
+  // Settings transformers' encoders act on that this engine does not implement: ignored, they would give other
+  // numbers than transformers without a word.
+  const isDecoder = obj.is_decoder;
+  if (isDecoder !== undefined && isDecoder !== null && typeof isDecoder !== 'boolean')
+    throw new CheckpointError(`"is_decoder" must be true or false, got ${JSON.stringify(isDecoder)}`, file);
+  if (isDecoder === true) {
+    throw new CheckpointError(
+      '"is_decoder": true is not supported: transformers then attends causally (each token only to those before it), this engine bidirectionally',
+      file,
+    );
+  }
+  const pruned = obj.pruned_heads;
+  if (pruned !== undefined && pruned !== null) {
+    const empty =
+      typeof pruned === 'object' &&
+      !Array.isArray(pruned) &&
+      Object.values(pruned).every((h) => Array.isArray(h) && !h.length);
+    if (!empty)
+      throw new CheckpointError(
+        `"pruned_heads" ${JSON.stringify(pruned).slice(0, 80)} is not supported: transformers removes those attention heads at load`,
+        file,
+      );
+  }
   const config = checkConfig(file, {
     ...sizes,
     hiddenAct: act as HiddenAct,
@@ -176,6 +199,8 @@ export function parseHfConfig(file: string, json: unknown): ParsedConfig {
     'pad_token_id',
     'model_type',
     'architectures',
+    'is_decoder',
+    'pruned_heads',
   ]);
   return { config, ignored: Object.keys(obj).filter((k) => !used.has(k)) };
 }

@@ -13,6 +13,7 @@ export {
 export { openCheckpoint } from './checkpoint.js';
 export type { Checkpoint, CheckpointFormat, TensorEntry } from './tensor.js';
 export { loadModelDir, tokenizerDirOf, type LoadedModel, type LoadReport } from './model-dir.js';
+export { sentenceTransformers } from './sentence-transformers.js';
 export type { LoadOptions } from './canonical.js';
 export { resolveModelDir } from './resolve.js';
 export type { PoolingConfig, PoolingMode } from './pooling-config.js';

@@ -75,6 +75,16 @@ const REFUSED: Record<number, string> = {
 const MARK = Symbol('mark');
 /** The most containers one pickle may make (BERT-base's state dict makes about a thousand). */
 export const MAX_PICKLE_CONTAINERS = 2 ** 18;
+/**
+ * What one pickle may hold at once besides containers, each far above a state dict's needs: values on the stack
+ * (Python's pickler batches 1 000 items per MARK), open MARKs (a state dict nests ≈ 5 deep), memo entries (≈ 8 per
+ * tensor) and items inside lists, tuples and dicts (≈ 16 per tensor: 2^19 leaves twice what 16 384 tensors need). Without them a 16 MiB data.pkl of 1-byte
+ * DUP, MARK or MEMOIZE opcodes held 16 million slots (0.6–0.9 GB, 18 s) before failing.
+ */
+export const MAX_PICKLE_STACK = 2 ** 17;
+export const MAX_PICKLE_MARKS = 1024;
+export const MAX_PICKLE_MEMO = 2 ** 18;
+export const MAX_PICKLE_ITEMS = 2 ** 19;
 type Slot = PyValue | typeof MARK;
 
 /** Unpickles one object starting at `start`; returns it and the offset just after its STOP. */
@@ -91,7 +101,27 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
       fail(`more than ${MAX_PICKLE_CONTAINERS} lists, tuples, dicts and objects; a state dict needs a few per tensor`);
     return v;
   };
+  let items = 0;
+  const held = (n: number): void => {
+    items += n;
+    if (items > MAX_PICKLE_ITEMS)
+      fail(`more than ${MAX_PICKLE_ITEMS} items in lists, tuples and dicts; a state dict needs about 16 per tensor`);
+  };
+  const heldAll = (xs: PyValue[]): PyValue[] => {
+    held(xs.length);
+    return xs;
+  };
   const memo = new Map<number, PyValue>();
+  const memoize = (i: number, v: PyValue): void => {
+    if (memo.size >= MAX_PICKLE_MEMO && !memo.has(i))
+      fail(`more than ${MAX_PICKLE_MEMO} memo entries; a state dict needs about 8 per tensor`);
+    memo.set(i, v);
+  };
+  const push = (v: Slot): void => {
+    if (stack.length >= MAX_PICKLE_STACK)
+      fail(`more than ${MAX_PICKLE_STACK} values on the stack; a state dict needs a few thousand`);
+    stack.push(v);
+  };
   let p = start;
   let op = 0;
   let opAt = start;
@@ -153,6 +183,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
     if (!(target instanceof PyDict)) fail('SETITEM(S) on a non-dict');
     if (kv.length % 2) fail('SETITEMS with an odd number of items');
     const map = (target as PyDict).map;
+    held(kv.length / 2);
     for (let i = 0; i < kv.length; i += 2) {
       const k = key(kv[i]!);
       // Python keeps the last value of a repeated key; torch.save never repeats one, so a repeat is tampering.
@@ -162,6 +193,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
   };
   const append = (target: PyValue, items: PyValue[]) => {
     if (!Array.isArray(target)) fail('APPEND(S) on a non-list');
+    held(items.length);
     for (const it of items) (target as PyValue[]).push(it);
   };
   const long = (n: number): bigint => {
@@ -186,6 +218,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
         if (stack.length !== 1 || marks.length) fail(`STOP with ${stack.length} values on the stack`);
         return { value: stack[0] as PyValue, end: p };
       case 0x28: // MARK
+        if (marks.length >= MAX_PICKLE_MARKS) fail(`more than ${MAX_PICKLE_MARKS} MARKs open at once`);
         marks.push(stack.length);
         break;
       case 0x30: // POP
@@ -196,42 +229,42 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
         popMark();
         break;
       case 0x32: // DUP
-        stack.push(top());
+        push(top());
         break;
       case 0x7d: // EMPTY_DICT
-        stack.push(made(new PyDict()));
+        push(made(new PyDict()));
         break;
       case 0x5d: // EMPTY_LIST
-        stack.push(made([]));
+        push(made([]));
         break;
       case 0x29: // EMPTY_TUPLE
-        stack.push(made(new PyTuple([])));
+        push(made(new PyTuple([])));
         break;
       case 0x74: // TUPLE
-        stack.push(made(new PyTuple(popMark())));
+        push(made(new PyTuple(heldAll(popMark()))));
         break;
       case 0x85: // TUPLE1
-        stack.push(made(new PyTuple([pop()])));
+        push(made(new PyTuple([pop()])));
         break;
       case 0x86: {
         const b = pop();
-        stack.push(made(new PyTuple([pop(), b])));
+        push(made(new PyTuple([pop(), b])));
         break;
       }
       case 0x87: {
         const c = pop();
         const b = pop();
-        stack.push(made(new PyTuple([pop(), b, c])));
+        push(made(new PyTuple([pop(), b, c])));
         break;
       }
       case 0x6c: // LIST
-        stack.push(made(popMark()));
+        push(made(heldAll(popMark())));
         break;
       case 0x64: {
         // DICT
         const d = made(new PyDict());
         setItems(d, popMark());
-        stack.push(d);
+        push(d);
         break;
       }
       case 0x61: {
@@ -260,55 +293,55 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
         break;
       }
       case 0x58: // BINUNICODE
-        stack.push(str(dv.getUint32(need(4), true)));
+        push(str(dv.getUint32(need(4), true)));
         break;
       case 0x8c: // SHORT_BINUNICODE
-        stack.push(str(bytes[need(1)]!));
+        push(str(bytes[need(1)]!));
         break;
       case 0x8d: {
         // BINUNICODE8
         const n = dv.getBigUint64(need(8), true);
         if (n > BigInt(bytes.byteLength)) fail(`string length ${n} exceeds the pickle`);
-        stack.push(str(Number(n)));
+        push(str(Number(n)));
         break;
       }
       case 0x54: // BINSTRING (py2 str: bytes, read as latin-1 like torch's encoding='latin1')
         {
           const n = dv.getInt32(need(4), true);
           if (n < 0) fail('negative string length');
-          stack.push(latin1(n));
+          push(latin1(n));
         }
         break;
       case 0x55: // SHORT_BINSTRING
-        stack.push(latin1(bytes[need(1)]!));
+        push(latin1(bytes[need(1)]!));
         break;
       case 0x42: {
         // BINBYTES
         const n = dv.getUint32(need(4), true);
         const at = need(n);
-        stack.push(bytes.slice(at, at + n));
+        push(bytes.slice(at, at + n));
         break;
       }
       case 0x43: {
         // SHORT_BINBYTES
         const n = bytes[need(1)]!;
         const at = need(n);
-        stack.push(bytes.slice(at, at + n));
+        push(bytes.slice(at, at + n));
         break;
       }
       case 0x4a: // BININT
-        stack.push(dv.getInt32(need(4), true));
+        push(dv.getInt32(need(4), true));
         break;
       case 0x4b: // BININT1
-        stack.push(bytes[need(1)]!);
+        push(bytes[need(1)]!);
         break;
       case 0x4d: // BININT2
-        stack.push(dv.getUint16(need(2), true));
+        push(dv.getUint16(need(2), true));
         break;
       case 0x8a: {
         // LONG1: little-endian two's complement; small ones become numbers
         const v = long(bytes[need(1)]!);
-        stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+        push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
         break;
       }
       case 0x8b: {
@@ -316,43 +349,43 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
         const n = dv.getInt32(need(4), true);
         if (n < 0 || n > 64) fail(`LONG4 of ${n} bytes refused`);
         const v = long(n);
-        stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+        push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
         break;
       }
       case 0x47: // BINFLOAT (big-endian)
-        stack.push(dv.getFloat64(need(8), false));
+        push(dv.getFloat64(need(8), false));
         break;
       case 0x4e: // NONE
-        stack.push(null);
+        push(null);
         break;
       case 0x88:
-        stack.push(true);
+        push(true);
         break;
       case 0x89:
-        stack.push(false);
+        push(false);
         break;
       case 0x71: // BINPUT
-        memo.set(bytes[need(1)]!, top());
+        memoize(bytes[need(1)]!, top());
         break;
       case 0x72: // LONG_BINPUT
-        memo.set(dv.getUint32(need(4), true), top());
+        memoize(dv.getUint32(need(4), true), top());
         break;
       case 0x94: // MEMOIZE
-        memo.set(memo.size, top());
+        memoize(memo.size, top());
         break;
       case 0x68: // BINGET
       case 0x6a: {
         // LONG_BINGET
         const i = op === 0x68 ? bytes[need(1)]! : dv.getUint32(need(4), true);
         if (!memo.has(i)) fail(`memo key ${i} is not defined`);
-        stack.push(memo.get(i)!);
+        push(memo.get(i)!);
         break;
       }
       case 0x63: {
         // GLOBAL "module\nname\n" — the allowlist decides.
         const module = line();
         const name = line();
-        stack.push(opts.resolveGlobal(module, name));
+        push(opts.resolveGlobal(module, name));
         break;
       }
       case 0x52: {
@@ -362,7 +395,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
         if (!(fn instanceof PyGlobal) || !fn.call)
           fail(`REDUCE on ${fn instanceof PyGlobal ? fn.qualname : 'a non-callable'}`);
         if (!(args instanceof PyTuple)) fail('REDUCE arguments are not a tuple');
-        stack.push(made((fn as PyGlobal).call!((args as PyTuple).items)));
+        push(made((fn as PyGlobal).call!((args as PyTuple).items)));
         break;
       }
       case 0x62: {
@@ -377,7 +410,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
         // BINPERSID
         const pid = pop();
         if (!opts.persistentLoad) fail('persistent id without a storage loader');
-        stack.push(opts.persistentLoad!(pid));
+        push(opts.persistentLoad!(pid));
         break;
       }
       default: {

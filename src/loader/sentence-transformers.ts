@@ -17,6 +17,11 @@ export interface StLayout {
   maxSeqLength?: number;
   /** The sentence_bert_config.json that set maxSeqLength. */
   maxSeqLengthFile?: string;
+  /**
+   * The sentence_bert_config.json that sets `do_lower_case: true`: sentence-transformers then lowercases every
+   * text before its tokenizer (a Lowercase normalizer in front), which only a lowercasing tokenizer already does.
+   */
+  lowerCaseFile?: string;
 }
 
 /** The layout `dir/modules.json` describes, or undefined when there is none. */
@@ -57,7 +62,27 @@ export function sentenceTransformers(dir: string): StLayout | undefined {
       out.maxSeqLength = len;
       out.maxSeqLengthFile = f;
     }
+    const lower = own(readJson(f), 'do_lower_case');
+    if (lower !== undefined && lower !== null && typeof lower !== 'boolean')
+      throw new CheckpointError(`do_lower_case must be true or false, got ${shown(lower)}`, f);
+    if (lower === true) out.lowerCaseFile = f;
     break;
   }
+  checkNoDefaultPrompt(join(dir, 'config_sentence_transformers.json'));
   return out;
+}
+
+/**
+ * `config_sentence_transformers.json`'s `default_prompt_name`: sentence-transformers' `encode` then puts that
+ * prompt in front of every text (`prompts[name]`). No prompt is applied here, so such a folder would embed other
+ * texts than sentence-transformers does: refused, naming the prompt.
+ */
+function checkNoDefaultPrompt(file: string): void {
+  if (!existsSync(file)) return;
+  const name = own(readJson(file), 'default_prompt_name');
+  if (name === undefined || name === null) return;
+  throw new CheckpointError(
+    `default_prompt_name ${shown(name)} is not supported: sentence-transformers puts that prompt in front of every text, and this engine applies no prompts`,
+    file,
+  );
 }

@@ -77,6 +77,7 @@ export class ZipReader {
     let p = 0;
     for (let k = 0; k < count; k++) {
       if (p + 46 > cdSize || cv.getUint32(p, true) !== CDH_SIG) fail(`central directory entry ${k} is malformed`);
+      const flags = cv.getUint16(p + 8, true);
       const method = cv.getUint16(p + 10, true);
       const crc = cv.getUint32(p + 16, true);
       let compressedSize: number = cv.getUint32(p + 20, true);
@@ -111,6 +112,8 @@ export class ZipReader {
       }
       if (localOffset + 30 + compressedSize > cdOffset)
         fail(`entry ${name} (${compressedSize} bytes at ${localOffset}) overlaps the central directory`);
+      // Encrypted bytes read as they are would be noise taken for weights (torch's reader refuses them too).
+      if (flags & 0x41) fail(`entry ${name} is encrypted`);
       if (method !== 0 && method !== 8)
         fail(`entry ${name} uses compression method ${method} (only stored or deflate)`);
       if (method === 0 && compressedSize !== size)

@@ -9,4 +9,6 @@ export const SERVER_DEFAULTS = {
   maxQueue: 4096,
   maxInputs: 2048,
   payloadLimit: 2_000_000,
+  /** The whole request (headers and body) must arrive within it, however slowly a client drips it. */
+  requestTimeoutMs: 30_000,
 } as const;

@@ -10,8 +10,10 @@ import Fastify, {
 import type { BackendName } from '../backend/index.js';
 import { InputError, UsageError, messageOf } from '../errors.js';
 import { cutBatch } from '../encoder/batches.js';
+import { checkWorkers } from '../encoder/max-workers.js';
 import { type EncoderLoadOptions, SentenceEncoder } from '../encoder/sentence-encoder.js';
 import { bearerAuth } from './auth.js';
+import { useJsonBodyParser } from './body.js';
 import { SERVER_DEFAULTS } from './defaults.js';
 import { Batcher } from './batcher.js';
 import { ServerContext, type ServerLimits } from './context.js';
@@ -58,6 +60,12 @@ export interface ServerOptions {
   maxInputs?: number;
   /** Request body bytes (default 2 000 000, TEI's). */
   payloadLimit?: number;
+  /**
+   * Milliseconds in which a whole request (headers and body) must arrive, else 408 and the connection is closed
+   * (default 30 000). Fastify's default is none: a client sending a body byte every 2 s held its connection open
+   * indefinitely, and a few thousand such clients would hold every file descriptor.
+   */
+  requestTimeoutMs?: number;
   /** Model threads: 0 = in the server's thread (default on a GPU), N = N worker threads (default 1 elsewhere). */
   workers?: number;
   /** The name `/v1/models` lists and responses echo (default: `model`). */
@@ -123,9 +131,19 @@ class AccessLog extends LogController {
 /** The Fastify app around a context: probes and metrics open, the API routes behind the key. */
 export async function buildApp(
   ctx: ServerContext,
-  o: Pick<ServerOptions, 'apiKey' | 'logLevel' | 'plugins' | 'publicPlugins'>,
+  o: Pick<ServerOptions, 'apiKey' | 'logLevel' | 'plugins' | 'publicPlugins' | 'requestTimeoutMs'>,
 ): Promise<FastifyInstance> {
+  const requestTimeout = o.requestTimeoutMs ?? SERVER_DEFAULTS.requestTimeoutMs;
+  if (!(Number.isSafeInteger(requestTimeout) && requestTimeout >= 1))
+    throw new UsageError(`requestTimeoutMs must be a positive integer, got ${requestTimeout}`);
   const app = Fastify({
+    requestTimeout,
+    // Headers have their own timeout (Node's default: 60 s, longer than ours), and Node checks for requests past
+    // their timeout every 30 s by default: a drip would get up to 30 s more.
+    http: {
+      headersTimeout: Math.min(60_000, requestTimeout),
+      connectionsCheckingInterval: Math.min(1000, requestTimeout),
+    },
     logger: { level: o.logLevel ?? 'silent' },
     logController: new AccessLog(),
     bodyLimit: ctx.limits.payloadLimit,
@@ -136,6 +154,7 @@ export async function buildApp(
   app.decorate('sbert', ctx);
   // Bodies are JSON; a text/plain body is refused (415) rather than read as a string.
   app.removeContentTypeParser('text/plain');
+  useJsonBodyParser(app);
   app.addHook('onRequest', async (request, reply) => {
     ctx.requestStarted();
     // Counted when the socket lets go of the response: answered, or abandoned by the client (499).
@@ -190,9 +209,7 @@ function listenProblem(e: unknown): string {
 export async function startServer(o: ServerOptions): Promise<SbertServer> {
   if (!o.model && !o.encoder) throw new UsageError('startServer needs a model (folder or hub id) or an encoder');
   if (o.apiKey !== undefined && o.apiKey.trim() === '') throw new UsageError('the API key is empty');
-  if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0)) {
-    throw new UsageError(`workers must be 0 (in-process) or a positive integer, got ${o.workers}`);
-  }
+  if (o.workers !== undefined) checkWorkers(o.workers, 0);
   const limits = limitsOf(o);
   let ctx: ServerContext | undefined;
   const metrics = new ServerMetrics({

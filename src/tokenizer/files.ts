@@ -10,6 +10,7 @@
 // is in it, else the next id after the vocabulary, in order; the ids written in the file are only checked.
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { checkTruncationSide } from './truncation-side.js';
 import { CheckpointError, InputError } from '../errors.js';
 import { Vocab } from './vocab.js';
 import type { AddedToken } from './added.js';
@@ -204,11 +205,14 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
   let vocab: Vocab;
   let file: string;
   const added: (Omit<AddedToken, 'id'> & { fileId?: number })[] = [];
+  const tcJson = tc === undefined ? undefined : { json: tc, file: f.tokenizerConfig! };
+  if (!f.tokenizerJson) checkTruncationSide(tcJson, undefined);
 
   if (f.tokenizerJson) {
     file = f.tokenizerJson;
     const name = basename(file);
     const tj = readJson(file);
+    checkTruncationSide(tcJson, { json: tj, file });
     const model = own(tj, 'model') as Json | undefined;
     if (!model || typeof model !== 'object') throw new CheckpointError('no "model" section', file);
     if (model.type !== undefined && model.type !== 'WordPiece') {
@@ -348,6 +352,14 @@ export function readTokenizerFiles(f: TokenizerFiles): TokenizerSpec {
   // transformers adds the tokens of a rebuilt class in the order of their ids; tokenizers in file order.
   if (cls.bert || !f.tokenizerJson) added.sort((a, b) => a.fileId! - b.fileId!);
 
+  // HF's WordPiece model looks its unk token up in its own vocabulary, not among the added tokens: without it
+  // every unknown word is an error there ("Missing [UNK] token from the vocabulary"), where an id given to it
+  // as an added token here embedded an empty vocabulary's every word as that id.
+  if (!vocab.ids.has(settings.unkToken))
+    throw new CheckpointError(
+      `the unknown-word token ${JSON.stringify(settings.unkToken)} (${sources.unkToken}) is not in the vocabulary (the WordPiece model's own, not its added tokens): transformers fails on every word it does not know`,
+      file,
+    );
   // Special tokens are matched whole in the raw text, like HF's added tokens (vocab.txt: the five specials).
   for (const name of [settings.padToken, settings.unkToken, settings.clsToken, settings.sepToken, settings.maskToken]) {
     if (!added.some((t) => t.content === name)) added.push({ content: name, special: true });

@@ -6,6 +6,7 @@
 // `model_max_length` and (without tokenizer.json) `added_tokens_decoder`.
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { checkTruncationSide, type TokenizerFileJson } from './truncation-side.js';
 import { CheckpointError, InputError } from '../errors.js';
 import type { AddedToken } from './added.js';
 import { readSentencePieceModel, PieceType } from './sentencepiece-model.js';
@@ -112,8 +113,12 @@ function charsmapOf(normalizer: unknown, file: string): Uint8Array | undefined {
   return undefined;
 }
 
-function fromTokenizerJson(file: string): Omit<SentencePieceSpec, 'settings' | 'sources' | 'tokenizerClass'> {
+function fromTokenizerJson(
+  file: string,
+  config: TokenizerFileJson | undefined,
+): Omit<SentencePieceSpec, 'settings' | 'sources' | 'tokenizerClass'> {
   const tj = readJsonObject(file);
+  checkTruncationSide(config, { json: tj, file });
   const model = tj.model as Json | undefined;
   if (typeof model !== 'object' || model === null) throw new CheckpointError('no "model" section', file);
   if (model.type !== 'Unigram') {
@@ -225,9 +230,12 @@ export function readSentencePieceFiles(f: SentencePieceFiles): SentencePieceSpec
     );
   }
   let base: Omit<SentencePieceSpec, 'settings' | 'sources' | 'tokenizerClass'>;
-  if (f.tokenizerJson) base = fromTokenizerJson(f.tokenizerJson);
-  else if (f.sentencepieceModel) base = fromSentencePieceModel(f.sentencepieceModel, config, f.tokenizerConfig);
-  else throw new InputError('no tokenizer.json or sentencepiece.bpe.model given');
+  const configJson = config === undefined ? undefined : { json: config, file: f.tokenizerConfig! };
+  if (f.tokenizerJson) base = fromTokenizerJson(f.tokenizerJson, configJson);
+  else if (f.sentencepieceModel) {
+    checkTruncationSide(configJson, undefined);
+    base = fromSentencePieceModel(f.sentencepieceModel, config, f.tokenizerConfig);
+  } else throw new InputError('no tokenizer.json or sentencepiece.bpe.model given');
 
   const name = (k: string, d: string): string => tokenContent(config?.[k]) ?? d;
   const from = (k: string): string =>

@@ -9,6 +9,10 @@ import { MAIN_BACKEND } from '../model/helpers.js';
 import { syntheticModelDir } from '../synthetic.js';
 import { maxAbsRows, shuffledWithDuplicates, stRefs } from '../encoder/helpers.js';
 import { readNpy } from '../../src/cli/npy.js';
+import { maxWorkers } from '../../src/encoder/max-workers.js';
+import { SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
+import { UsageError } from '../../src/errors.js';
+import { startServer } from '../../src/server/server.js';
 import { cosine } from '../../src/encoder/similarity.js';
 
 const refs = stRefs('tiny');
@@ -140,6 +144,27 @@ describe('sbert encode', () => {
       input: 'x\n',
     });
     expect(npyNone.code).toBe(1);
+  });
+
+  it('--workers past 4 per core (at least 8) is a usage error before anything starts, for every command that takes it', async () => {
+    // Before: --workers 1000 started threads until it was killed at 30 s (each holds a backend and the model).
+    const max = maxWorkers();
+    const model = fixture('tiny', 'st');
+    const corpus = join(mkdtempSync(join(tmpdir(), 'sbert-workers-')), 'corpus.txt');
+    writeFileSync(corpus, 'a\nb\n');
+    for (const args of [
+      ['encode', '--model', model, '--workers', String(max + 1)],
+      ['encode', '--model', model, '--workers', '1000'],
+      ['search', '--model', model, '--workers', '100000', 'q', '--corpus', corpus],
+      ['serve', '--model', model, '--workers', '1000', '--port', '0'],
+    ]) {
+      const r = await sbert(args, { input: 'x\n', timeoutMs: 20_000 });
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(errorLine(r)).toMatch(new RegExp(`^error: workers must be an integer from [01] to ${max} `));
+    }
+    // The library and the server refuse it the same way.
+    await expect(SentenceEncoder.load(model, { workers: max + 1 })).rejects.toThrow(UsageError);
+    await expect(startServer({ model, workers: 10 * max, port: 0 })).rejects.toThrow(/workers must be an integer/);
   });
 });
 

@@ -198,6 +198,28 @@ describe('explain', () => {
     }
   });
 
+  it('an aborted signal stops integrated gradients between passes: the promise rejects, no tensor is left', async () => {
+    // What a server passes for a client that went away (third attack: 256 steps at 512 tokens ran on, 30 s).
+    const long = '那个人很开心'.repeat(100);
+    const before = tf.memory().numTensors;
+    const ac = new AbortController();
+    setImmediate(() => ac.abort(new Error('client gone'))); // fires at the first turn the work yields
+    await expect(explain(enc, long, '那个人非常开心', { steps: 256, signal: ac.signal })).rejects.toThrow(
+      /client gone/,
+    );
+    await expect(
+      explainSentence(enc, long, 'norm', { steps: 256, signal: AbortSignal.abort(new Error('gone before')) }),
+    ).rejects.toThrow(/gone before/);
+    expect(tf.memory().numTensors).toBe(before);
+    // An unaborted signal changes nothing.
+    const plain = await explain(enc, '那个人很开心', '那个人非常开心', { steps: 8 });
+    const withSignal = await explain(enc, '那个人很开心', '那个人非常开心', {
+      steps: 8,
+      signal: new AbortController().signal,
+    });
+    expect(withSignal).toEqual(plain);
+  });
+
   it('no tensor leaks over 100 explanations, every method', async () => {
     // The first gradient uploads the weights and makes the Linear layers' transposed copies, which stay with the
     // model (until enc.dispose()): count from after one explanation, so this holds run alone as in the file.

@@ -5,7 +5,18 @@
 // bounded time and memory. The operations run in a child process (malformed-runner.mjs), so a case that
 // hangs (a FIFO opened for reading) is killed by a guard instead of hanging the suite.
 import { execFileSync } from 'node:child_process';
-import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
@@ -27,10 +38,21 @@ import { smallTensors, SMALL } from './malformed-cases.js';
 import { toHfConfig } from '../../src/loader/config.js';
 import { openCheckpoint } from '../../src/loader/checkpoint.js';
 
-export type Kind = 'bomb' | 'json' | 'special' | 'nonfinite' | 'duplicate' | 'names' | 'lengths' | 'index';
+export type Kind =
+  | 'bomb'
+  | 'json'
+  | 'special'
+  | 'nonfinite'
+  | 'duplicate'
+  | 'names'
+  | 'lengths'
+  | 'index'
+  | 'settings'
+  | 'slots';
 /** How the runner exercises a case: load a model folder, read every tensor of a file, open a file's structure
- * (as `sbert inspect FILE`), load a tokenizer folder, resolve a hub-cache folder, parse a JSON settings file. */
-export type Op = 'load' | 'file' | 'structure' | 'tokenizer' | 'resolve';
+ * (as `sbert inspect FILE`), load a tokenizer folder, resolve a hub-cache folder, load a folder's model and
+ * tokenizer as `SentenceEncoder.load` does (`model`). */
+export type Op = 'load' | 'file' | 'structure' | 'tokenizer' | 'resolve' | 'model';
 
 export interface HostileCase {
   kind: Kind;
@@ -76,6 +98,8 @@ interface RawEntry {
   /** The size the central directory declares. */
   size: number;
   crc?: number;
+  /** General-purpose bit flags of the central directory entry (bit 0: encrypted). */
+  flags?: number;
 }
 
 /** A zip with exactly these entries, sizes as declared (so the declarations can lie). */
@@ -98,6 +122,7 @@ export function rawZip(entries: RawEntry[]): Uint8Array {
     c.setUint32(0, 0x02014b50, true);
     c.setUint16(4, 20, true);
     c.setUint16(6, 20, true);
+    c.setUint16(8, e.flags ?? 0, true);
     c.setUint16(10, e.method, true);
     c.setUint32(16, e.crc ?? 0, true);
     c.setUint32(20, e.body.length, true);
@@ -204,10 +229,10 @@ export async function buildHostileCases(root: string): Promise<Built> {
     const bomb = zeroBomb(2048); // inflates to 2 GiB of zeros, ≈ 2 MB
     const { entries, storages } = torchEntries();
     const replace = (name: string, e: RawEntry) => entries.map((x) => (x.name === name ? e : x));
-    const zipCase = (what: string, es: RawEntry[], message: RegExp) => {
+    const zipCase = (what: string, es: RawEntry[], message: RegExp, kind: Kind = 'bomb') => {
       const p = join(fresh('bomb'), 'pytorch_model.bin');
       writeFileSync(p, rawZip(es));
-      cases.push({ kind: 'bomb', what, op: 'file', path: p, message });
+      cases.push({ kind, what, op: 'file', path: p, message });
     };
     zipCase(
       'data.pkl declares 1 KiB, inflates to 2 GiB',
@@ -254,7 +279,62 @@ export async function buildHostileCases(root: string): Promise<Built> {
         zipCase(
           what,
           replace('archive/data.pkl', stored('archive/data.pkl', bytes)),
+          // Each list waits on the stack before it is appended: the stack's cap stops them first.
+          /more than 131072 values on the stack; a state dict needs a few thousand/,
+        );
+      }
+      // Amplification by slots that are no containers (third attack): a 16 MiB data.pkl of 1-byte opcodes held 16
+      // million stack slots, MARKs or memo entries (0.6–0.9 GB, up to 18 s) before failing. Each opcode kind is
+      // tried a little past its cap (small files: the test process's own peak RSS would show in every child's).
+      const slotBombs: [string, Buffer, RegExp][] = [
+        ['200 000 DUPs', Buffer.alloc(200_000, '2'), /more than 131072 values on the stack/],
+        ['300 000 MEMOIZEs', Buffer.alloc(300_000, 0x94), /more than 262144 memo entries/],
+        ['2 000 MARKs', Buffer.alloc(2_000, '('), /more than 1024 MARKs open at once/],
+        [
+          '300 000 empty lists, each popped',
+          Buffer.alloc(600_000, ']0'),
           /more than 262144 lists, tuples, dicts and objects; a state dict needs a few per tensor/,
+        ],
+        [
+          '200 000 empty strings',
+          Buffer.alloc(400_000, Buffer.from([0x8c, 0])),
+          /more than 131072 values on the stack/,
+        ],
+        [
+          '300 000 LONG_BINPUTs to distinct keys',
+          Buffer.concat(
+            Array.from({ length: 300_000 }, (_, i) => {
+              const b = Buffer.alloc(5, 'r');
+              b.writeUInt32LE(i, 1);
+              return b;
+            }),
+          ),
+          /more than 262144 memo entries/,
+        ],
+        ['600 000 NONEs appended to one list', Buffer.alloc(1_200_000, 'Na'), /more than 524288 items in lists/],
+        [
+          '6 tuples of 100 000 NONEs',
+          Buffer.concat(Array.from({ length: 6 }, () => Buffer.from(`(${'N'.repeat(100_000)}t0`, 'latin1'))),
+          /more than 524288 items in lists/,
+        ],
+      ];
+      for (const [what, body, message] of slotBombs) {
+        // PROTO 2, an object the slots act on (EMPTY_DICT / EMPTY_LIST), the slots, then the real pickle.
+        const lead = Buffer.from(what.includes('list') ? ']' : '}', 'latin1');
+        const bytes = new Uint8Array(Buffer.concat([pkl.subarray(0, 2), lead, body, pkl.subarray(2)]));
+        // A kind of their own: the bomb kind's child is near its 200 MB bound with the garbage its cases leave.
+        zipCase(`data.pkl: ${what}`, replace('archive/data.pkl', stored('archive/data.pkl', bytes)), message, 'slots');
+      }
+      // An entry flagged encrypted (bit 0, or bit 6: strong encryption) would be read as noise taken for weights.
+      for (const [entry, flags] of [
+        ['archive/data/0', 0x1],
+        ['archive/data.pkl', 0x41],
+      ] as const) {
+        const e = entries.find((x) => x.name === entry)!;
+        zipCase(
+          `${entry} flagged encrypted (0x${flags.toString(16)})`,
+          replace(entry, { ...e, flags }),
+          new RegExp(`invalid zip: entry ${entry.replace('.', '\\.')} is encrypted`),
         );
       }
       const empties = Array.from({ length: 20_000 }, (_, i) => stored(`archive/x/${i}`, new Uint8Array(0)));
@@ -1334,6 +1414,251 @@ export async function buildHostileCases(root: string): Promise<Built> {
       const d = stFolder('names', { '1_Pooling/config.json': JSON.stringify({ pooling_mode: ['cls'] }) });
       cases.push({ kind: 'names', what: 'pooling_mode ["cls"] (control: one mode)', op: 'load', path: d, ok: true });
     }
+  }
+
+  // ---- 8. settings transformers acts on that were silently ignored (third attack) ---------------------------
+  // Each gave other numbers than transformers / sentence-transformers with exit 0 (measured: is_decoder 2.3 max abs
+  // on the tiny model's hidden states, a default prompt 0.96, do_lower_case on a cased tokenizer 0.18, left
+  // truncation 0.04 on a text past the limit). Now refused naming the file; the neutral values stay controls.
+  {
+    const copyDir = (src: string, tag: string, edits: Record<string, (j: Record<string, unknown>) => void> = {}) => {
+      const d = fresh(tag);
+      const walk = (from: string, to: string) => {
+        mkdirSync(to, { recursive: true });
+        for (const f of readdirSync(from, { withFileTypes: true })) {
+          if (f.isDirectory()) walk(join(from, f.name), join(to, f.name));
+          else copyFileSync(join(from, f.name), join(to, f.name)); // no buffers: this process's peak RSS shows in its children's
+        }
+      };
+      walk(src, d);
+      for (const [file, edit] of Object.entries(edits)) {
+        const p = join(d, file);
+        const j = existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>) : {};
+        edit(j);
+        writeFileSync(p, JSON.stringify(j));
+      }
+      return d;
+    };
+    const settingsCase = (
+      what: string,
+      src: string,
+      file: string,
+      edit: (j: Record<string, unknown>) => void,
+      message?: RegExp,
+      op: Op = 'model',
+    ) => {
+      const d = copyDir(src, 'settings', { [file]: edit });
+      cases.push(
+        message
+          ? { kind: 'settings', what, op, path: d, names: join(d, file), message }
+          : { kind: 'settings', what: `${what} (control)`, op, path: d, ok: true },
+      );
+    };
+    /** tiny/legacy (vocab.txt) with a tokenizer_config.json, its BERT tokenizer loaded alone. */
+    const vocabTxtCase = (what: string, config: object, names: string, message: RegExp, edit?: (d: string) => void) => {
+      const d = copyDir(fixture('tiny', 'legacy'), 'settings');
+      writeFileSync(join(d, 'tokenizer_config.json'), JSON.stringify(config));
+      edit?.(d);
+      cases.push({ kind: 'settings', what, op: 'tokenizer', path: d, names: join(d, names), message });
+    };
+    const hf = fixture('tiny', 'hf');
+    const set = (k: string, v: unknown) => (j: Record<string, unknown>) => {
+      j[k] = v;
+    };
+    for (const src of [hf, fixture('xlmr', 'xlmr-tiny', 'hf')]) {
+      const tag = src === hf ? 'BERT' : 'XLM-R';
+      settingsCase(
+        `${tag} config.json is_decoder true`,
+        src,
+        'config.json',
+        set('is_decoder', true),
+        /"is_decoder": true is not supported/,
+      );
+      settingsCase(`${tag} config.json is_decoder false`, src, 'config.json', set('is_decoder', false));
+      for (const v of ['false', 1, 0, []])
+        settingsCase(
+          `${tag} config.json is_decoder ${JSON.stringify(v)}`,
+          src,
+          'config.json',
+          set('is_decoder', v),
+          /"is_decoder" must be true or false/,
+        );
+      for (const v of [{ '0': [1] }, { '1': [0, 2], '0': [] }, [[0, 1]], 'all'])
+        settingsCase(
+          `${tag} config.json pruned_heads ${JSON.stringify(v)}`,
+          src,
+          'config.json',
+          set('pruned_heads', v),
+          /"pruned_heads" .* is not supported/,
+        );
+      for (const v of [{}, { '0': [] }, null])
+        settingsCase(
+          `${tag} config.json pruned_heads ${JSON.stringify(v)}`,
+          src,
+          'config.json',
+          set('pruned_heads', v),
+        );
+      const left = /truncation on the left is not supported/;
+      settingsCase(
+        `${tag} tokenizer_config.json truncation_side "left"`,
+        src,
+        'tokenizer_config.json',
+        set('truncation_side', 'left'),
+        left,
+      );
+      settingsCase(
+        `${tag} tokenizer_config.json truncation_side "right"`,
+        src,
+        'tokenizer_config.json',
+        set('truncation_side', 'right'),
+      );
+      for (const v of ['LEFT', 'middle', 0, true])
+        settingsCase(
+          `${tag} tokenizer_config.json truncation_side ${JSON.stringify(v)}`,
+          src,
+          'tokenizer_config.json',
+          set('truncation_side', v),
+          /truncation_side must be "right" or "left"/,
+        );
+      const trunc = (direction: unknown) =>
+        set('truncation', { direction, max_length: 512, strategy: 'LongestFirst', stride: 0 });
+      settingsCase(`${tag} tokenizer.json truncation.direction "Left"`, src, 'tokenizer.json', trunc('Left'), left);
+      settingsCase(`${tag} tokenizer.json truncation.direction "Right"`, src, 'tokenizer.json', trunc('Right'));
+      settingsCase(
+        `${tag} tokenizer.json truncation.direction "Up"`,
+        src,
+        'tokenizer.json',
+        trunc('Up'),
+        /truncation\.direction must be "Right" or "Left"/,
+      );
+      // tokenizer_config.json's side wins over tokenizer.json's (transformers: setdefault).
+      const d = copyDir(src, 'settings', {
+        'tokenizer.json': trunc('Left'),
+        'tokenizer_config.json': set('truncation_side', 'right'),
+      });
+      cases.push({
+        kind: 'settings',
+        what: `${tag}: tokenizer.json Left under truncation_side "right" (control)`,
+        op: 'model',
+        path: d,
+        ok: true,
+      });
+    }
+    // A vocab.txt folder reads truncation_side from tokenizer_config.json too.
+    vocabTxtCase(
+      'vocab.txt folder, truncation_side "left"',
+      { truncation_side: 'left' },
+      'tokenizer_config.json',
+      /truncation on the left/,
+    );
+    // A WordPiece vocabulary without its unknown-word token: transformers fails on every unknown word ("Missing
+    // [UNK] token from the vocabulary"); an id given to it as an added token embedded an empty vocabulary's every
+    // word as that one id, exit 0.
+    {
+      const noUnk = /the unknown-word token "\[UNK\]" .* is not in the vocabulary \(the WordPiece/;
+      const vocabOf = (edit: (v: Record<string, number>) => Record<string, number>) => (j: Record<string, unknown>) => {
+        const model = j.model as Record<string, unknown>;
+        model.vocab = edit(model.vocab as Record<string, number>);
+      };
+      settingsCase(
+        'tokenizer.json: an empty model.vocab',
+        hf,
+        'tokenizer.json',
+        vocabOf(() => ({})),
+        noUnk,
+        'tokenizer',
+      );
+      settingsCase(
+        'tokenizer.json: [UNK] left out of model.vocab (still an added token)',
+        hf,
+        'tokenizer.json',
+        vocabOf(({ '[UNK]': _, ...rest }) => rest),
+        noUnk,
+        'tokenizer',
+      );
+      settingsCase(
+        'tokenizer.json: model.unk_token names no token, tokenizer_config.json [UNK] (transformers takes the latter)',
+        hf,
+        'tokenizer.json',
+        (j) => {
+          (j.model as Record<string, unknown>).unk_token = '[NOPE]';
+        },
+        undefined,
+        'tokenizer',
+      );
+      vocabTxtCase(
+        'vocab.txt without its [UNK] line',
+        {},
+        'vocab.txt',
+        /the unknown-word token "\[UNK\]" \(default\) is not in the vocabulary \(the WordPiece/,
+        (d) => {
+          const vocab = readFileSync(join(d, 'vocab.txt'), 'utf8');
+          writeFileSync(join(d, 'vocab.txt'), vocab.replace(/^\[UNK\]$/m, '[NOT-UNK]'));
+        },
+      );
+      vocabTxtCase(
+        'vocab.txt, tokenizer_config.json unk_token "<unk>" (not in it)',
+        { unk_token: '<unk>' },
+        'vocab.txt',
+        /the unknown-word token "<unk>" \(tokenizer_config\.json\) is not in the vocabulary \(the WordPiece/,
+      );
+    }
+    const lower = /do_lower_case true is not supported with a tokenizer that keeps case/;
+    settingsCase(
+      'cased BERT (bge-like), sentence_bert_config.json do_lower_case true',
+      fixture('bge-like', 'st'),
+      'sentence_bert_config.json',
+      set('do_lower_case', true),
+      lower,
+    );
+    settingsCase(
+      'XLM-R, sentence_bert_config.json do_lower_case true',
+      fixture('xlmr', 'xlmr-tiny', 'st'),
+      'sentence_bert_config.json',
+      set('do_lower_case', true),
+      lower,
+    );
+    settingsCase(
+      'uncased BERT, sentence_bert_config.json do_lower_case true (already lowercased)',
+      fixture('tiny', 'st'),
+      'sentence_bert_config.json',
+      set('do_lower_case', true),
+    );
+    settingsCase(
+      'cased BERT, sentence_bert_config.json do_lower_case false',
+      fixture('bge-like', 'st'),
+      'sentence_bert_config.json',
+      set('do_lower_case', false),
+    );
+    for (const v of ['false', 1, 'yes'])
+      settingsCase(
+        `sentence_bert_config.json do_lower_case ${JSON.stringify(v)}`,
+        fixture('bge-like', 'st'),
+        'sentence_bert_config.json',
+        set('do_lower_case', v),
+        /do_lower_case must be true or false/,
+      );
+    const prompts = (name: unknown) => (j: Record<string, unknown>) => {
+      j.prompts = { query: 'query: ', passage: 'passage: ' };
+      j.default_prompt_name = name;
+    };
+    for (const name of ['query', 'passage', '', 'missing'])
+      settingsCase(
+        `config_sentence_transformers.json default_prompt_name ${JSON.stringify(name)}`,
+        fixture('tiny', 'st'),
+        'config_sentence_transformers.json',
+        prompts(name),
+        /default_prompt_name .* is not supported/,
+        'load',
+      );
+    settingsCase(
+      'config_sentence_transformers.json default_prompt_name null',
+      fixture('tiny', 'st'),
+      'config_sentence_transformers.json',
+      prompts(null),
+      undefined,
+      'load',
+    );
   }
   return { cases, servers };
 }

@@ -39,9 +39,14 @@ interface KindRun {
 function runKind(cases: HostileCase[], manifest: string): Promise<KindRun> {
   writeFileSync(manifest, JSON.stringify(cases.map(({ op, path, opts }) => ({ op, path, opts }))));
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'test', 'loader', 'malformed-runner.mjs'), manifest], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    // --expose-gc: the runner collects after each case, so the kind's peak is its worst case's, not its garbage's.
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', join(ROOT, 'test', 'loader', 'malformed-runner.mjs'), manifest],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const run: KindRun = { outcomes: new Map() };
     let started = -1;
     let buf = '';
@@ -102,6 +107,8 @@ describe('hostile inputs: loader (issue 14)', () => {
     expect(count('names')).toBeGreaterThanOrEqual(15);
     expect(count('lengths')).toBeGreaterThanOrEqual(10);
     expect(count('index')).toBeGreaterThanOrEqual(8);
+    expect(count('settings')).toBeGreaterThanOrEqual(50);
+    expect(count('slots')).toBeGreaterThanOrEqual(8);
   });
 
   it('no case hangs, and each kind runs in < 200 MB RSS', () => {

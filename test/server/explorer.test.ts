@@ -28,7 +28,7 @@ import type { SbertServer } from '../../src/server/server.js';
 import { fixture, ROOT } from '../fixtures.js';
 import { explore } from '../ui/browser.js';
 import { type Ref, readRefs, ref } from '../model/helpers.js';
-import { expectTeiError, get, post, tinyServer } from './helpers.js';
+import { expectTeiError, get, post, tinyServer, until } from './helpers.js';
 import { serve } from './spawn.js';
 
 const A = '那个人很开心'; // the fixture's sentence 0
@@ -257,6 +257,22 @@ describe('explorer routes', () => {
     expect(few.method).toBe('integrated_gradients');
     expect(few.steps).toBe(4);
     expect(few).toEqual(JSON.parse(JSON.stringify(await explain(enc, A, B, { steps: 4 }))));
+  });
+
+  it('POST /explorer/explain: a long integrated-gradients run leaves the server answering meanwhile', async () => {
+    // Before (third attack): 256 steps at 512 tokens held the event loop for 30 s on the tiny model, /health and
+    // every other request unanswered until it ended. The steps now yield between passes.
+    let done = false;
+    const started = server.context.inFlight;
+    const long = post(url('/explorer/explain'), { a: '你'.repeat(600), b: B, steps: MAX_EXPLAIN_STEPS }).then((r) => {
+      done = true;
+      return r;
+    });
+    await until(() => server.context.inFlight > started, 'the explain request to arrive');
+    const health = await get(url('/health'));
+    expect(health.status).toBe(200);
+    expect(done, 'the explain run should still be going when /health answers').toBe(false);
+    expect((await long).status).toBe(200);
   });
 
   it('bad requests: 400 with a message naming the field', async () => {

@@ -1,6 +1,7 @@
 // Every fault the server answers, with its status and body in both API families: malformed or mistyped bodies
 // (400), too large or too many (413), wrong media type (415), no route (404), auth (401), a full queue and a
 // model not loaded yet (503 + Retry-After), and a client that goes away (its work dropped, nothing else hit).
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
 import { startExecutor } from '../../src/server/executor.js';
@@ -42,7 +43,65 @@ describe('faults', () => {
     expectOpenAiError(await post(oa, '', auth), 400, /^the body is empty/);
     expectOpenAiError(await post(oa, '["a"]', auth), 400, /must be a JSON object, got an array/);
     expectTeiError(await post(embed, '"a"', auth), 400, /must be a JSON object, got a string/, 'Validation');
-    expectOpenAiError(await post(oa, '{"__proto__": {"x": 1}, "input": "a"}', auth), 400, /not valid JSON/);
+    expectOpenAiError(await post(oa, '{"__proto__": {"x": 1}, "input": "a"}', auth), 400, /key "__proto__"/);
+    expectTeiError(
+      await post(embed, '{"inputs": "a", "constructor": {"prototype": {"x": 1}}}', auth),
+      400,
+      /"constructor" object with a "prototype"/,
+      'Validation',
+    );
+  });
+
+  it('a body in another encoding than UTF-8, or with a key given twice: 4xx naming the problem, never embedded', async () => {
+    // Before (third attack): Fastify decoded invalid UTF-8 to U+FFFD and a Latin-1 body ("caf\xe9") as "caf\ufffd",
+    // and kept the last of two equal keys: each embedded and answered 200.
+    const raw = (body: Uint8Array, contentType = 'application/json') =>
+      fetch(embed, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': contentType },
+        body: new Blob([new Uint8Array(body)]),
+      }).then(async (r) => ({
+        status: r.status,
+        headers: r.headers,
+        body: await r.json(),
+        text: '',
+      }));
+    const utf8 = (s: string) => new TextEncoder().encode(s);
+    const bytes = (...parts: (string | number[])[]) =>
+      Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    for (const bad of [
+      [0xff],
+      [0xfe, 0xff],
+      [0xc3],
+      [0xe9],
+      [0xed, 0xa0, 0x80],
+      [0xf8, 0x88, 0x80, 0x80, 0x80],
+      [0xc0, 0xaf],
+    ])
+      expectTeiError(await raw(bytes('{"inputs": "caf', bad, '"}')), 400, /^the body is not valid UTF-8/, 'Validation');
+    for (const charset of ['latin1', 'ISO-8859-1', 'utf-16', '"windows-1252"', 'UTF-16LE'])
+      expectTeiError(
+        await raw(utf8('{"inputs": "a"}'), `application/json; charset=${charset}`),
+        415,
+        /^the body is declared as charset=.*: send JSON in UTF-8$/,
+        'Validation',
+      );
+    // UTF-8 by any spelling is JSON as usual.
+    for (const charset of ['utf-8', 'UTF-8', 'utf8', '"utf-8"']) {
+      const r = await raw(utf8('{"inputs": "a"}'), `application/json; charset=${charset}`);
+      expect(r.status, charset).not.toBe(415);
+    }
+    for (const [body, key] of [
+      ['{"inputs": "a", "inputs": "b"}', '"inputs"'],
+      ['{"inputs": "a", "truncate": true, "truncate": false}', '"truncate"'],
+      ['{"inputs": {"source_sentence": "a", "sentences": ["b"], "sentences": ["c"]}}', '"inputs"."sentences"'],
+      ['{"input": "a", "model": "x", "\u0069nput": "b"}', '"input"'],
+    ] as const) {
+      const url = body.includes('"input"') ? oa : body.includes('source_sentence') ? `${server.url}/similarity` : embed;
+      const r = await post(url, body, auth);
+      expect(r.status, body).toBe(400);
+      expect(JSON.stringify(r.body), body).toContain(`the body gives the key ${key.replace(/"/g, '\\"')} twice`);
+    }
   });
 
   it('wrong types: 400 naming the field', async () => {
@@ -249,6 +308,43 @@ describe('faults', () => {
     expect(
       maxAbs([(r.body as { data: { embedding: number[] }[] }).data[0]!.embedding], await enc.encode(['己'])),
     ).toBeLessThanOrEqual(1e-6);
+  });
+});
+
+describe('slow clients', () => {
+  it('a client that drips its request (headers or body) is answered 408 and cut once the request timeout passes', async () => {
+    // Before (third attack): Fastify's request timeout is none by default; a body byte every 2 s held a connection
+    // open past 75 s (indefinitely), and enough such clients would hold every file descriptor.
+    const server = await tinyServer({ requestTimeoutMs: 1000 });
+    const { port } = new URL(server.url);
+    const drip = (head: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1');
+        let got = '';
+        socket.on('data', (d) => {
+          got += d.toString();
+        });
+        socket.write(head);
+        const timer = setInterval(() => socket.writable && socket.write(' '), 100);
+        socket.on('close', () => {
+          clearInterval(timer);
+          resolve(got.split('\r\n')[0] ?? '');
+        });
+      });
+    try {
+      const body =
+        'POST /embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{';
+      const headers = 'POST /embed HTTP/1.1\r\nHost: x\r\nX-Slow: a';
+      expect(await Promise.all([drip(body), drip(headers)])).toEqual([
+        'HTTP/1.1 408 Request Timeout',
+        'HTTP/1.1 408 Request Timeout',
+      ]);
+      // A request that arrives whole is served as usual on the same server.
+      expect((await post(`${server.url}/embed`, { inputs: 'a' })).status).toBe(200);
+    } finally {
+      await server.shutdown();
+    }
+    await expect(tinyServer({ requestTimeoutMs: 0 })).rejects.toThrow(/requestTimeoutMs must be a positive integer/);
   });
 });
 

@@ -139,7 +139,7 @@ describe('loading errors', () => {
     expect(() => BertTokenizer.fromFiles({ tokenizerJson: nfkc })).toThrow(/normalizer "NFKC" is not supported/);
     const noSpecials = writeTmp('vocab.txt', 'a\nb\n');
     expect(() => BertTokenizer.fromFiles({ vocab: noSpecials })).toThrow(
-      /special token \[UNK\] is not in the vocabulary/,
+      /the unknown-word token "\[UNK\]" \(default\) is not in the vocabulary/,
     );
     expect(() => BertTokenizer.fromFiles({ vocab: join(tmp, 'missing.txt') })).toThrow(/missing.txt: no such file/);
     const badConfig = writeTmp('tc.json', { do_lower_case: 'yes' });

@@ -9,7 +9,8 @@ import {
   explain,
 } from '../../explain/index.js';
 import { InputError } from '../../errors.js';
-import { ApiError } from '../errors.js';
+import { ApiError, RequestCancelled } from '../errors.js';
+import { clientGone } from '../http.js';
 import { bodyObject, sentenceOf } from './input.js';
 import type { ExplainResponse } from './types.js';
 
@@ -20,7 +21,7 @@ import type { ExplainResponse } from './types.js';
 export const MAX_EXPLAIN_STEPS = 256;
 
 export async function explainRoute(app: FastifyInstance): Promise<void> {
-  app.post('/explorer/explain', async (request): Promise<ExplainResponse> => {
+  app.post('/explorer/explain', async (request, reply): Promise<ExplainResponse> => {
     const body = bodyObject(request.body);
     const { encoder } = app.sbert.ready();
     // The same checks and messages as the other routes; explain tokenizes (and cuts) the texts the same way.
@@ -42,9 +43,12 @@ export async function explainRoute(app: FastifyInstance): Promise<void> {
         param: 'steps',
       });
     }
+    const signal = clientGone(request, reply);
     try {
-      return await explain(encoder, a.text, b.text, { method: method as AttributionMethod, steps });
+      return await explain(encoder, a.text, b.text, { method: method as AttributionMethod, steps, signal });
     } catch (e) {
+      // The client went away: its remaining steps were dropped; nobody reads the answer.
+      if (signal.aborted) throw new RequestCancelled();
       // A sentence with nothing to attribute is the request's fault; a non-finite result names the weights file
       // (InputError.file) and is the model's.
       if (e instanceof InputError)
