@@ -500,6 +500,61 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
     tf.dispose([xt, rt, wt, bt, y, s, y2, odd, ...narrow]);
   });
 
+  it("transposes that swap the two axes before the last (attention's heads) are row copies; others are tfjs's", async () => {
+    const cases: [number[], number[]][] = [
+      [
+        [2, 5, 3, 8],
+        [0, 2, 1, 3],
+      ], // [B, L, h, d] → [B, h, L, d], ours
+      [
+        [2, 3, 5, 8],
+        [0, 2, 1, 3],
+      ], // and back
+      [
+        [5, 3, 12],
+        [1, 0, 2],
+      ], // rank 3, ours
+      [
+        [2, 2, 3, 4, 4],
+        [0, 1, 3, 2, 4],
+      ], // rank 5, ours
+      [
+        [2, 3, 4, 6],
+        [0, 2, 1, 3],
+      ], // rows of 6 floats: tfjs's
+      [
+        [2, 3, 4, 8],
+        [0, 1, 3, 2],
+      ], // the last axis moves: tfjs's
+      [
+        [0, 3, 4, 8],
+        [0, 2, 1, 3],
+      ], // empty
+    ];
+    for (const [shape, perm] of cases) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor(
+        Float32Array.from({ length: size }, (_, i) => i * 0.5 - 7),
+        shape,
+      );
+      const y = tf.transpose(x, perm);
+      // Expected: index arithmetic on the flat data.
+      const outShape = perm.map((p) => shape[p]!);
+      const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+      const want = new Float32Array(size);
+      const idx = new Array(outShape.length).fill(0);
+      for (let o = 0; o < size; o++) {
+        let src = 0;
+        for (let a = 0; a < outShape.length; a++) src += idx[a]! * strides[perm[a]!]!;
+        want[o] = src * 0.5 - 7;
+        for (let a = outShape.length - 1; a >= 0 && ++idx[a]! === outShape[a]; a--) idx[a] = 0;
+      }
+      expect(y.shape).toEqual(outShape);
+      expect(await y.data(), `${shape} by ${perm}`).toEqual(want);
+      tf.dispose([x, y]);
+    }
+  });
+
   it("the embedding gather copies rows; a bad index still gets tfjs-wasm's error", async () => {
     const table = tf.tensor2d(values(50 * 8, -1, 1, 21), [50, 8]);
     const ids = tf.tensor2d(

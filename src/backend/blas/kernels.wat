@@ -193,4 +193,42 @@
         (local.set $out (i32.add (local.get $out) (local.get $bytes)))
         (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
         (br $row))))
+
+  ;; out[i][k][j] = in[i][j][k] for rows of d4·4 floats: [n0, n1, n2, d] → [n0, n2, n1, d], the attention's head
+  ;; split and merge (a transpose that keeps the last axis: each row is one contiguous copy).
+  (func (export "swap_middle_axes") (param $src i32) (param $dst i32) (param $n0 i32) (param $n1 i32) (param $n2 i32)
+        (param $d4 i32)
+    (local $row i32) (local $i i32) (local $j i32) (local $k i32) (local $from i32) (local $to i32) (local $b i32)
+    (local.set $row (i32.shl (local.get $d4) (i32.const 4)))
+    (local.set $to (local.get $dst))
+    (local.set $i (i32.const 0))
+    (block $di
+      (loop $li
+        (br_if $di (i32.ge_u (local.get $i) (local.get $n0)))
+        (local.set $k (i32.const 0))
+        (block $dk
+          (loop $lk
+            (br_if $dk (i32.ge_u (local.get $k) (local.get $n2)))
+            ;; in[i][0][k]: then step over n2 rows per j
+            (local.set $from (i32.add (local.get $src)
+              (i32.mul (i32.add (i32.mul (i32.mul (local.get $i) (local.get $n1)) (local.get $n2)) (local.get $k)) (local.get $row))))
+            (local.set $j (i32.const 0))
+            (block $dj
+              (loop $lj
+                (br_if $dj (i32.ge_u (local.get $j) (local.get $n1)))
+                (local.set $b (i32.const 0))
+                (block $db
+                  (loop $lb
+                    (br_if $db (i32.ge_u (local.get $b) (local.get $row)))
+                    (v128.store (i32.add (local.get $to) (local.get $b)) (v128.load (i32.add (local.get $from) (local.get $b))))
+                    (local.set $b (i32.add (local.get $b) (i32.const 16)))
+                    (br $lb)))
+                (local.set $to (i32.add (local.get $to) (local.get $row)))
+                (local.set $from (i32.add (local.get $from) (i32.mul (local.get $n2) (local.get $row))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $lj)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $lk)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $li))))
 )
