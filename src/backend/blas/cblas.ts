@@ -162,7 +162,7 @@ export function sgemmSelfCheck(sgemm: Cblas['sgemm']): number {
  * Runs `load` with OMP_WAIT_POLICY=passive unless the user set a policy: an OpenMP runtime (oneDNN's, an OpenMP
  * OpenBLAS) reads it once, as it is loaded. Its default keeps idle threads spinning for milliseconds after
  * each product; on a busy machine they then take the cores their own siblings need, and a forward on two
- * threads ran 2.5× slower than with passive waiting (docs/blas.md). The variable is put back after the load,
+ * threads ran far slower than with passive waiting (docs/blas.md). The variable is put back after the load,
  * so processes started later (a Python anchor) inherit the user's environment, not ours.
  */
 function withPassiveOpenmp<T>(load: () => T): T {

@@ -1,6 +1,6 @@
 // Where to look for a matmul library: SBERT_BLAS (a path, or `off`), else the names a package manager installs
 // per platform. On Linux and Windows oneDNN comes first: its sgemm (dnnl_sgemm, the GEMM under PyTorch's and
-// TensorFlow's CPU matmuls) ran BERT-base's products 5-30 % faster per core than OpenBLAS 0.3.21 (docs/blas.md).
+// TensorFlow's CPU matmuls) ran BERT-base's short-batch products faster per core than OpenBLAS (docs/blas.md).
 // Then the BLASes, most parallel first (Debian's alternative may point at a serial or OpenMP build; Fedora names
 // its pthreads build libopenblasp). The reference BLAS (libblas.so.3 from netlib) is left out on purpose: it is
 // slower than tfjs-wasm's own XNNPACK matmul.
@@ -43,8 +43,8 @@ export function blasCandidates(platform: string = process.platform, arch: string
       const triplet = MULTIARCH[arch];
       const debian = triplet ? [`/usr/lib/${triplet}/openblas-pthread/libopenblas.so.0`] : [];
       return [
-        'libdnnl.so.3', // oneDNN 3.x (Debian 13, Fedora's onednn)
-        'libdnnl.so.2', // oneDNN 2.x (Debian 12's libdnnl2, Ubuntu 22.04+)
+        'libdnnl.so.3', // oneDNN 3.x
+        'libdnnl.so.2', // oneDNN 2.x (Debian 12's libdnnl2)
         ...debian,
         'libopenblasp.so.0', // Fedora / RHEL: the pthreads build (their libopenblas.so.0 is serial)
         'libopenblas.so.0',
