@@ -614,6 +614,28 @@ const openblasHere = await firstLoadable(blasCandidates().filter((p) => /openbla
 // CI installs both (.ci/run) and sets SBERT_TEST_ONEDNN=required, so there this cannot quietly skip.
 const ONEDNN_REQUIRED = process.env.SBERT_TEST_ONEDNN === 'required';
 describe.skipIf(!(onednnHere && openblasHere) && !ONEDNN_REQUIRED)('oneDNN and OpenBLAS, the same products', () => {
+  it("oneDNN under the user's OMP_WAIT_POLICY=active: two threads compute, exit is clean, the variable is put back", () => {
+    // The provider loads OpenMP with passive waiting whatever the variable says (docs/blas.md: spinning threads
+    // crashed Node at exit in a script on the wasm backend); the user's value is restored for later children.
+    const script = `
+      import koffi from 'koffi';
+      import { loadCblas } from ${JSON.stringify(join(ROOT, 'dist', 'src', 'backend', 'blas', 'cblas.js'))};
+      const lib = loadCblas(koffi, ${JSON.stringify(onednnHere?.path ?? 'libdnnl.so.2')});
+      lib.setThreads(2);
+      const [m, k, n] = [352, 768, 3072];
+      const a = new Float32Array(m * k).fill(0.25), b = new Float32Array(k * n).fill(0.5), c = new Float32Array(m * n);
+      for (let i = 0; i < 5; i++) lib.sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n);
+      console.log(c[0], process.env.OMP_WAIT_POLICY);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, OMP_WAIT_POLICY: 'active', OMP_NUM_THREADS: '2' },
+      timeout: 60_000,
+    });
+    expect([r.status, r.signal, r.stderr]).toEqual([0, null, '']);
+    expect(r.stdout.trim()).toBe(`${768 * 0.125} active`); // the product, and the user's variable put back
+  });
+
   it("dnnl_sgemm's products at BERT-base shapes match OpenBLAS's and a float64 reference, every transpose", () => {
     expect(onednnHere?.name).toMatch(/^oneDNN \d+\.\d+\.\d+$/);
     expect(openblasHere?.name).toMatch(/^OpenBLAS /);

@@ -159,19 +159,21 @@ export function sgemmSelfCheck(sgemm: Cblas['sgemm']): number {
 }
 
 /**
- * Runs `load` with OMP_WAIT_POLICY=passive unless the user set a policy: an OpenMP runtime (oneDNN's, an OpenMP
- * OpenBLAS) reads it once, as it is loaded. Its default keeps idle threads spinning for milliseconds after
- * each product; on a busy machine they then take the cores their own siblings need, and a forward on two
- * threads ran far slower than with passive waiting (docs/blas.md). The variable is put back after the load,
- * so processes started later (a Python anchor) inherit the user's environment, not ours.
+ * Runs `load` with OMP_WAIT_POLICY=passive: an OpenMP runtime (oneDNN's, an OpenMP OpenBLAS) reads it once, as it
+ * is loaded. Its other policies keep idle threads spinning after each product: on a busy machine they take the
+ * cores their own siblings need (a forward on two threads ran far slower, docs/blas.md), and when Node exits
+ * while they spin, libgomp's teardown crashes the process (SIGSEGV after the last line of output). So passive
+ * even where the environment says otherwise; the variable is put back after the load, so processes started
+ * later (a Python anchor) inherit the user's environment, not ours.
  */
 function withPassiveOpenmp<T>(load: () => T): T {
-  if (process.env.OMP_WAIT_POLICY !== undefined) return load();
+  const saved = process.env.OMP_WAIT_POLICY;
   process.env.OMP_WAIT_POLICY = 'passive';
   try {
     return load();
   } finally {
-    delete process.env.OMP_WAIT_POLICY;
+    if (saved === undefined) delete process.env.OMP_WAIT_POLICY;
+    else process.env.OMP_WAIT_POLICY = saved;
   }
 }
 
