@@ -40,15 +40,56 @@ const referenceSgemm: Cblas['sgemm'] = (tA, tB, m, n, k, alpha, a, lda, b, ldb, 
 const ROW_MAJOR = 101;
 const TRANS = 112;
 
-/** A koffi whose library exports what `symbols` says, to reach every refusal without a real broken library. */
-function fakeKoffi(behaviour: { load?: string; sgemm?: 'missing' | 'right' | 'wrong' }): Koffi {
-  return {
+/**
+ * A koffi whose library exports what `behaviour` says, to reach every refusal without a real broken library:
+ * a CBLAS (`sgemm`), or oneDNN (`onednn`: dnnl_sgemm and dnnl_version, with libgomp's thread calls beside it).
+ */
+function fakeKoffi(behaviour: {
+  load?: string;
+  sgemm?: 'missing' | 'right' | 'wrong';
+  onednn?: 'right' | 'wrong' | 'failing';
+}): Koffi & { ompThreads: number } {
+  const fake = {
+    ompThreads: 4,
+    decode(ptr: unknown, type: string, count: number) {
+      expect([ptr, type, count]).toEqual(['dnnl_version_t', 'int', 3]);
+      return [2, 6, 3];
+    },
     load(path: string) {
       if (behaviour.load) throw new Error(`Failed to load shared library: ${path}: ${behaviour.load}`);
+      const missing = () => {
+        throw new Error(`Cannot find function in ${path}`);
+      };
+      if (path === 'libgomp.so.1')
+        return {
+          func: (definition: string) =>
+            definition.includes('omp_get_max_threads')
+              ? () => fake.ompThreads
+              : (n: unknown) => {
+                  fake.ompThreads = Number(n);
+                },
+        };
       return {
         func(definition: string) {
-          if (!definition.includes('cblas_sgemm') || behaviour.sgemm === 'missing')
-            throw new Error(`Cannot find function in ${path}`);
+          if (behaviour.onednn) {
+            if (definition.includes('dnnl_version')) return () => 'dnnl_version_t';
+            if (!definition.includes('dnnl_sgemm')) return missing();
+            return (...args: unknown[]) => {
+              const [ta, tb, ...rest] = args as [
+                number,
+                number,
+                ...(Parameters<Cblas['sgemm']> extends [boolean, boolean, ...infer R] ? R : never),
+              ];
+              const [m, n, k, alpha, a, lda, b, ldb, beta, c, ldc] = rest;
+              const T = 'T'.charCodeAt(0);
+              expect([ta, tb].every((t) => t === T || t === 'N'.charCodeAt(0))).toBe(true);
+              if (behaviour.onednn === 'failing') return 2; // dnnl_invalid_arguments
+              referenceSgemm(ta === T, tb === T, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+              if (behaviour.onednn === 'wrong') c[0] = c[0]! + 1;
+              return 0;
+            };
+          }
+          if (!definition.includes('cblas_sgemm') || behaviour.sgemm === 'missing') return missing();
           return (...args: unknown[]) => {
             const [order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc] = args as [
               number,
@@ -74,6 +115,7 @@ function fakeKoffi(behaviour: { load?: string; sgemm?: 'missing' | 'right' | 'wr
       };
     },
   };
+  return fake;
 }
 
 describe('where the BLAS is looked for', () => {
@@ -84,12 +126,17 @@ describe('where the BLAS is looked for', () => {
     expect(blasSetting('libmkl_rt.so.2')).toEqual({ kind: 'path', path: 'libmkl_rt.so.2' });
   });
 
-  it('per platform: pthreads OpenBLAS first on Linux, Accelerate first on macOS, never the slow reference BLAS', () => {
+  it('per platform: oneDNN, then pthreads OpenBLAS on Linux; Accelerate first on macOS; never the reference BLAS', () => {
     const linux = blasCandidates('linux', 'x64');
-    expect(linux[0]).toBe('/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0');
+    expect(linux.slice(0, 3)).toEqual([
+      'libdnnl.so.3',
+      'libdnnl.so.2',
+      '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0',
+    ]);
     expect(linux).toEqual(expect.arrayContaining(['libopenblasp.so.0', 'libopenblas.so.0', 'libmkl_rt.so.2']));
     expect(linux.indexOf('libopenblasp.so.0')).toBeLessThan(linux.indexOf('libopenblas.so.0')); // Fedora's serial build last
-    expect(blasCandidates('linux', 'arm64')[0]).toBe('/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0');
+    expect(blasCandidates('linux', 'arm64')[2]).toBe('/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0');
+    expect(blasCandidates('win32', 'x64')[0]).toBe('dnnl.dll');
     expect(blasCandidates('darwin', 'arm64')[0]).toBe('/System/Library/Frameworks/Accelerate.framework/Accelerate');
     expect(blasCandidates('win32', 'x64')).toContain('libopenblas.dll');
     for (const p of ['linux', 'darwin', 'win32'])
@@ -135,6 +182,23 @@ describe('loadCblas refuses what cannot serve, in one line naming the file', () 
     expect(refuse(fakeKoffi({ sgemm: 'wrong' }), 'libwrong.so')).toMatch(
       /computed a wrong product \(off by 1\); not used/,
     );
+  });
+
+  it("oneDNN: dnnl_sgemm with 'N'/'T', named by dnnl_version, threads through OpenMP; a failing or wrong one is refused", () => {
+    const k = fakeKoffi({ onednn: 'right' });
+    const lib = loadCblas(k, 'libdnnl.so.2');
+    expect(lib.name).toBe('oneDNN 2.6.3');
+    expect(lib.threads()).toBe(4);
+    expect(lib.setThreads(1)).toBe(true);
+    expect([lib.threads(), k.ompThreads]).toEqual([1, 1]);
+    for (const [b, msg] of [
+      [
+        'failing',
+        /^libdnnl\.so\.2: its sgemm failed on a small product \(libdnnl\.so\.2: dnnl_sgemm failed \(status 2\)/,
+      ],
+      ['wrong', /^libdnnl\.so\.2: dnnl_sgemm computed a wrong product \(off by 1\); not used$/],
+    ] as const)
+      expect(() => loadCblas(fakeKoffi({ onednn: b }), 'libdnnl.so.2')).toThrow(msg);
   });
 
   it('a right one loads, named by its file when it does not say what it is', () => {
@@ -436,6 +500,61 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
     tf.dispose([xt, rt, wt, bt, y, s, y2, odd, ...narrow]);
   });
 
+  it("transposes that swap the two axes before the last (attention's heads) are row copies; others are tfjs's", async () => {
+    const cases: [number[], number[]][] = [
+      [
+        [2, 5, 3, 8],
+        [0, 2, 1, 3],
+      ], // [B, L, h, d] → [B, h, L, d], ours
+      [
+        [2, 3, 5, 8],
+        [0, 2, 1, 3],
+      ], // and back
+      [
+        [5, 3, 12],
+        [1, 0, 2],
+      ], // rank 3, ours
+      [
+        [2, 2, 3, 4, 4],
+        [0, 1, 3, 2, 4],
+      ], // rank 5, ours
+      [
+        [2, 3, 4, 6],
+        [0, 2, 1, 3],
+      ], // rows of 6 floats: tfjs's
+      [
+        [2, 3, 4, 8],
+        [0, 1, 3, 2],
+      ], // the last axis moves: tfjs's
+      [
+        [0, 3, 4, 8],
+        [0, 2, 1, 3],
+      ], // empty
+    ];
+    for (const [shape, perm] of cases) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor(
+        Float32Array.from({ length: size }, (_, i) => i * 0.5 - 7),
+        shape,
+      );
+      const y = tf.transpose(x, perm);
+      // Expected: index arithmetic on the flat data.
+      const outShape = perm.map((p) => shape[p]!);
+      const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+      const want = new Float32Array(size);
+      const idx = new Array(outShape.length).fill(0);
+      for (let o = 0; o < size; o++) {
+        let src = 0;
+        for (let a = 0; a < outShape.length; a++) src += idx[a]! * strides[perm[a]!]!;
+        want[o] = src * 0.5 - 7;
+        for (let a = outShape.length - 1; a >= 0 && ++idx[a]! === outShape[a]; a--) idx[a] = 0;
+      }
+      expect(y.shape).toEqual(outShape);
+      expect(await y.data(), `${shape} by ${perm}`).toEqual(want);
+      tf.dispose([x, y]);
+    }
+  });
+
   it("the embedding gather copies rows; a bad index still gets tfjs-wasm's error", async () => {
     const table = tf.tensor2d(values(50 * 8, -1, 1, 21), [50, 8]);
     const ids = tf.tensor2d(
@@ -476,6 +595,85 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
     expect(choice.reason).toContain(`(${activeBlas()!.path}`);
     expect(wasmBlasActive()).toBe(true);
     restoreEnv();
+  });
+});
+
+/** The first of `paths` that loads as a BLAS here, or undefined. */
+async function firstLoadable(paths: string[]): Promise<Cblas | undefined> {
+  const koffi = ((await import('koffi').catch(() => undefined)) as unknown as { default: Koffi } | undefined)?.default;
+  for (const path of koffi ? paths : []) {
+    try {
+      return loadCblas(koffi!, path);
+    } catch {}
+  }
+  return undefined;
+}
+const onednnHere = await firstLoadable(['libdnnl.so.3', 'libdnnl.so.2']);
+const openblasHere = await firstLoadable(blasCandidates().filter((p) => /openblas/.test(p)));
+
+// CI installs both (.ci/run) and sets SBERT_TEST_ONEDNN=required, so there this cannot quietly skip.
+const ONEDNN_REQUIRED = process.env.SBERT_TEST_ONEDNN === 'required';
+describe.skipIf(!(onednnHere && openblasHere) && !ONEDNN_REQUIRED)('oneDNN and OpenBLAS, the same products', () => {
+  it("oneDNN under the user's OMP_WAIT_POLICY=active: two threads compute, exit is clean, the variable is put back", () => {
+    // The provider loads OpenMP with passive waiting whatever the variable says (docs/blas.md: spinning threads
+    // crashed Node at exit in a script on the wasm backend); the user's value is restored for later children.
+    const script = `
+      import koffi from 'koffi';
+      import { loadCblas } from ${JSON.stringify(join(ROOT, 'dist', 'src', 'backend', 'blas', 'cblas.js'))};
+      const lib = loadCblas(koffi, ${JSON.stringify(onednnHere?.path ?? 'libdnnl.so.2')});
+      lib.setThreads(2);
+      const [m, k, n] = [352, 768, 3072];
+      const a = new Float32Array(m * k).fill(0.25), b = new Float32Array(k * n).fill(0.5), c = new Float32Array(m * n);
+      for (let i = 0; i < 5; i++) lib.sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n);
+      console.log(c[0], process.env.OMP_WAIT_POLICY);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, OMP_WAIT_POLICY: 'active', OMP_NUM_THREADS: '2' },
+      timeout: 60_000,
+    });
+    expect([r.status, r.signal, r.stderr]).toEqual([0, null, '']);
+    expect(r.stdout.trim()).toBe(`${768 * 0.125} active`); // the product, and the user's variable put back
+  });
+
+  it("dnnl_sgemm's products at BERT-base shapes match OpenBLAS's and a float64 reference, every transpose", () => {
+    expect(onednnHere?.name).toMatch(/^oneDNN \d+\.\d+\.\d+$/);
+    expect(openblasHere?.name).toMatch(/^OpenBLAS /);
+    let seed = 7;
+    const rand = (n: number) =>
+      Float32Array.from({ length: n }, () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1);
+    // [m, n, k]: Linears of short batches (768 → 3072, 3072 → 768) as the model calls them, and one head's scores
+    // and context in every transpose case.
+    const all = [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const;
+    for (const [m, n, k, cases] of [
+      [9, 3072, 768, all.slice(0, 2)],
+      [8, 768, 3072, all.slice(0, 2)],
+      [14, 14, 64, all],
+      [14, 64, 14, all],
+    ] as const) {
+      for (const [tA, tB] of cases) {
+        const a = rand(m * k);
+        const b = rand(k * n);
+        const [lda, ldb] = [tA ? m : k, tB ? k : n];
+        const out = (lib: Cblas) => {
+          const c = new Float32Array(m * n).fill(0.5);
+          lib.sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 1, c, n); // beta 1: C's 0.5 is kept and added
+          return c;
+        };
+        const ref = new Float32Array(m * n).fill(0.5);
+        referenceSgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 1, ref, n);
+        const [d, o] = [out(onednnHere!), out(openblasHere!)];
+        const tol = 2e-6 * Math.sqrt(k) * 4; // float32 sums of k terms of |x| ≤ 1, in two different orders
+        expect(maxDiff(d, ref), `oneDNN ${m}×${k}·${k}×${n} ${tA} ${tB}`).toBeLessThan(tol);
+        expect(maxDiff(o, ref), `OpenBLAS ${m}×${k}·${k}×${n} ${tA} ${tB}`).toBeLessThan(tol);
+        expect(maxDiff(d, o)).toBeLessThan(tol);
+      }
+    }
   });
 });
 

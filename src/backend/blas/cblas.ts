@@ -17,6 +17,8 @@ interface KoffiLibrary {
 }
 export interface Koffi {
   load(path: string): KoffiLibrary;
+  /** `count` values of `type` at a C pointer. */
+  decode(ptr: unknown, type: string, count: number): unknown;
 }
 
 export interface Cblas {
@@ -115,7 +117,9 @@ function describe(
   const bliGet = optional(lib, 'int64_t bli_thread_get_num_threads(void)');
   if (bliGet) {
     const set = optional(lib, 'void bli_thread_set_num_threads(int64_t)');
-    return { name: 'BLIS', threads: () => Number(bliGet()), setThreads: setter(set) };
+    // -1 until set (BLIS then reads BLIS_NUM_THREADS or runs one thread)
+    const threads = () => (Number(bliGet()) >= 1 ? Number(bliGet()) : undefined);
+    return { name: 'BLIS', threads, setThreads: setter(set) };
   }
   const name = /Accelerate/.test(path) ? 'Accelerate' : basename(path);
   return { name, threads: () => undefined, setThreads: () => false };
@@ -155,6 +159,25 @@ export function sgemmSelfCheck(sgemm: Cblas['sgemm']): number {
 }
 
 /**
+ * Runs `load` with OMP_WAIT_POLICY=passive: an OpenMP runtime (oneDNN's, an OpenMP OpenBLAS) reads it once, as it
+ * is loaded. Its other policies keep idle threads spinning after each product: on a busy machine they take the
+ * cores their own siblings need (a forward on two threads ran far slower, docs/blas.md), and when Node exits
+ * while they spin, libgomp's teardown crashes the process (SIGSEGV after the last line of output). So passive
+ * even where the environment says otherwise; the variable is put back after the load, so processes started
+ * later (a Python anchor) inherit the user's environment, not ours.
+ */
+function withPassiveOpenmp<T>(load: () => T): T {
+  const saved = process.env.OMP_WAIT_POLICY;
+  process.env.OMP_WAIT_POLICY = 'passive';
+  try {
+    return load();
+  } finally {
+    if (saved === undefined) delete process.env.OMP_WAIT_POLICY;
+    else process.env.OMP_WAIT_POLICY = saved;
+  }
+}
+
+/**
  * Loads `path` (a file, or a name the dynamic loader searches) and binds `cblas_sgemm`. Throws BlasLoadError
  * when it is not a loadable library, lacks the symbol, or computes a wrong product.
  */
@@ -163,28 +186,85 @@ export function loadCblas(koffi: Koffi, path: string): Cblas {
   if (bad) throw new BlasLoadError(`${path}: ${bad}`);
   let lib: KoffiLibrary;
   try {
-    lib = koffi.load(path);
+    lib = withPassiveOpenmp(() => koffi.load(path));
   } catch (e) {
     // dlopen's message already names the file: "libx.so: cannot open shared object file: No such file ..."
     const why = short(e).replace(/^Failed to load shared library:\s*/i, '');
     throw new BlasLoadError(why.includes(path) ? why : `${path}: ${why}`);
   }
+  retained.push(lib);
   const fn = optional(
     lib,
     'void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int)',
   );
-  if (!fn) {
-    retained.push(lib);
-    throw new BlasLoadError(`${path}: no cblas_sgemm in this library (not a CBLAS)`);
+  const onednn = fn ? undefined : bindOnednn(koffi, lib, path);
+  if (!fn && !onednn) throw new BlasLoadError(`${path}: no cblas_sgemm in this library (not a CBLAS, not oneDNN)`);
+  const sgemm: Cblas['sgemm'] = fn
+    ? (tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+        fn(ROW_MAJOR, tA ? TRANS : NO_TRANS, tB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      }
+    : onednn!.sgemm;
+  let err: number;
+  try {
+    err = sgemmSelfCheck(sgemm);
+  } catch (e) {
+    throw new BlasLoadError(`${path}: its sgemm failed on a small product (${short(e)}); not used`);
   }
-  const sgemm: Cblas['sgemm'] = (tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
-    fn(ROW_MAJOR, tA ? TRANS : NO_TRANS, tB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  };
-  const err = sgemmSelfCheck(sgemm);
   if (!(err <= 1e-5)) {
-    retained.push(lib);
-    throw new BlasLoadError(`${path}: cblas_sgemm computed a wrong product (off by ${err}); not used`);
+    const what = fn ? 'cblas_sgemm' : 'dnnl_sgemm';
+    throw new BlasLoadError(`${path}: ${what} computed a wrong product (off by ${err}); not used`);
   }
-  retained.push(lib);
-  return { path, sgemm, ...describe(lib, path) };
+  return { path, sgemm, ...(onednn ?? describe(lib, path)) };
+}
+
+type Described = ReturnType<typeof describe>;
+
+/**
+ * oneDNN (libdnnl, the library TensorFlow and PyTorch run their CPU matmuls on) has no CBLAS, but its
+ * `dnnl_sgemm` is BLAS's sgemm, row-major, with 64-bit sizes and 'N'/'T' for the transposes; a status comes
+ * back (0: done). Its threads are its runtime's: OpenMP in the Debian/Ubuntu and conda builds.
+ */
+function bindOnednn(
+  koffi: Koffi,
+  lib: KoffiLibrary,
+  path: string,
+): (Described & { sgemm: Cblas['sgemm'] }) | undefined {
+  const fn = optional(
+    lib,
+    'int dnnl_sgemm(char, char, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *, int64_t, float, float *, int64_t)',
+  );
+  if (!fn) return undefined;
+  const [N, T] = ['N'.charCodeAt(0), 'T'.charCodeAt(0)];
+  const sgemm: Cblas['sgemm'] = (tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+    const status = fn(tA ? T : N, tB ? T : N, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (status !== 0) throw new Error(`${path}: dnnl_sgemm failed (status ${String(status)}) on ${m}×${k}·${k}×${n}`);
+  };
+  return { name: onednnName(koffi, lib), sgemm, ...openmpThreads(koffi) };
+}
+
+/** `oneDNN 2.6.3` from dnnl_version(), which returns a pointer to { int major, minor, patch; ... }. */
+function onednnName(koffi: Koffi, lib: KoffiLibrary): string {
+  const version = optional(lib, 'const int *dnnl_version(void)');
+  const v = version?.() as unknown;
+  if (!v) return 'oneDNN';
+  try {
+    const [major, minor, patch] = koffi.decode(v, 'int', 3) as number[];
+    return `oneDNN ${major}.${minor}.${patch}`;
+  } catch {
+    return 'oneDNN';
+  }
+}
+
+/** OpenMP's thread count (oneDNN's runtime), through the libgomp it is linked against, where it is one. */
+function openmpThreads(koffi: Koffi): { threads(): number | undefined; setThreads(n: number): boolean } {
+  let omp: KoffiLibrary | undefined;
+  try {
+    omp = koffi.load(process.platform === 'darwin' ? 'libomp.dylib' : 'libgomp.so.1');
+    retained.push(omp);
+  } catch {
+    return { threads: () => undefined, setThreads: () => false };
+  }
+  const get = optional(omp, 'int omp_get_max_threads(void)');
+  const set = optional(omp, 'void omp_set_num_threads(int)');
+  return { threads: () => (get ? Number(get()) : undefined), setThreads: setter(set) };
 }

@@ -1,7 +1,9 @@
-// Where to look for a CBLAS library: SBERT_BLAS (a path, or `off`), else the names a package manager installs
-// per platform, most parallel first (Debian's alternative may point at a serial or OpenMP build; Fedora names
-// its pthreads build libopenblasp). The reference BLAS (libblas.so.3 from netlib) is left out on purpose: it
-// is slower than tfjs-wasm's own XNNPACK matmul.
+// Where to look for a matmul library: SBERT_BLAS (a path, or `off`), else the names a package manager installs
+// per platform. On Linux and Windows oneDNN comes first: its sgemm (dnnl_sgemm, the GEMM under PyTorch's and
+// TensorFlow's CPU matmuls) ran BERT-base's short-batch products faster per core than OpenBLAS (docs/blas.md).
+// Then the BLASes, most parallel first (Debian's alternative may point at a serial or OpenMP build; Fedora names
+// its pthreads build libopenblasp). The reference BLAS (libblas.so.3 from netlib) is left out on purpose: it is
+// slower than tfjs-wasm's own XNNPACK matmul.
 import { existsSync, statSync } from 'node:fs';
 
 /** What SBERT_BLAS asks for: `off`, a library path, or nothing (search the usual names). */
@@ -36,11 +38,13 @@ export function blasCandidates(platform: string = process.platform, arch: string
         'libmkl_rt.dylib',
       ];
     case 'win32':
-      return ['libopenblas.dll', 'openblas.dll', 'mkl_rt.2.dll', 'mkl_rt.dll'];
+      return ['dnnl.dll', 'libopenblas.dll', 'openblas.dll', 'mkl_rt.2.dll', 'mkl_rt.dll'];
     default: {
       const triplet = MULTIARCH[arch];
       const debian = triplet ? [`/usr/lib/${triplet}/openblas-pthread/libopenblas.so.0`] : [];
       return [
+        'libdnnl.so.3', // oneDNN 3.x
+        'libdnnl.so.2', // oneDNN 2.x (Debian 12's libdnnl2)
         ...debian,
         'libopenblasp.so.0', // Fedora / RHEL: the pthreads build (their libopenblas.so.0 is serial)
         'libopenblas.so.0',

@@ -21,7 +21,7 @@ const notFound = (msg: string): boolean => /no such file|not found|image not fou
 function installHint(): string {
   if (process.platform === 'darwin') return 'Accelerate should always be there; or brew install openblas';
   if (process.platform === 'win32') return 'put libopenblas.dll on PATH';
-  return 'apt-get install libopenblas0-pthread, or dnf install openblas';
+  return 'apt-get install libdnnl2 or libopenblas0-pthread, or dnf install onednn or openblas';
 }
 
 async function importKoffi(): Promise<Koffi | string> {

@@ -11,6 +11,8 @@ export interface SimdKernels {
    * `rows` rows of h4·4 floats: out = LayerNorm(x + res) (res 0: none) with weight w, bias b, and the sum x + res
    * into `sum` (0: not kept); all byte offsets.
    */
+  /** [n0, n1, n2, d4·4] at byte offset `src` → [n0, n2, n1, d4·4] at `dst` (not overlapping). */
+  swap_middle_axes(src: number, dst: number, n0: number, n1: number, n2: number, d4: number): void;
   layer_norm(
     x: number,
     res: number,
