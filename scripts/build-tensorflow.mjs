@@ -27,6 +27,7 @@ import {
   copyFileSync,
   existsSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   readFileSync,
   readdirSync,
@@ -318,27 +319,48 @@ function checkWheel(python, wheel) {
 
 /** Hard link (no copy of 850 MB when the cache is on the same file system), else copy. */
 function place(src, dest) {
-  rmSync(dest, { force: true });
+  const partial = `${dest}.partial`;
+  rmSync(partial, { force: true });
   try {
-    linkSync(src, dest);
+    linkSync(src, partial);
   } catch {
-    copyFileSync(src, dest);
+    copyFileSync(src, partial);
   }
+  renameSync(partial, dest);
+  // rename() of two links to one file succeeds and leaves both (POSIX).
+  rmSync(partial, { force: true });
 }
 
-/** The libraries where the addon's rpath ($ORIGIN/../../deps/lib) finds them, plus the link-time names. */
+/** A symbolic link dest → target, put in place by a rename (dest is never missing on the way). */
+function placeLink(target, dest) {
+  const partial = `${dest}.partial`;
+  rmSync(partial, { force: true });
+  symlinkSync(target, partial);
+  if (existsSync(dest) && !lstatSync(dest).isSymbolicLink()) rmSync(dest, { recursive: true, force: true });
+  renameSync(partial, dest);
+}
+
+/**
+ * The libraries where the addon's rpath ($ORIGIN/../../deps/lib) finds them, plus the link-time names. Each name
+ * is replaced by a rename, never removed first: a process that starts tfjs-node meanwhile (a test, a server)
+ * finds either the old file or the new one.
+ */
 function installLibs(pkg, api) {
   const lib = join(pkg.dir, 'deps', 'lib');
   mkdirSync(lib, { recursive: true });
-  for (const f of readdirSync(lib)) rmSync(join(lib, f), { force: true });
+  const keep = [
+    'libtensorflow_cc.so.2',
+    'libtensorflow_framework.so.2',
+    'libtensorflow.so',
+    'libtensorflow_framework.so',
+  ];
+  for (const f of readdirSync(lib)) if (!keep.includes(f)) rmSync(join(lib, f), { recursive: true, force: true });
   place(join(api.dir, 'lib', 'libtensorflow_cc.so.2'), join(lib, 'libtensorflow_cc.so.2'));
   place(join(api.dir, 'lib', 'libtensorflow_framework.so.2'), join(lib, 'libtensorflow_framework.so.2'));
   // binding.gyp links -ltensorflow -ltensorflow_framework; the addon then records the libraries' sonames.
-  symlinkSync('libtensorflow_cc.so.2', join(lib, 'libtensorflow.so'));
-  symlinkSync('libtensorflow_framework.so.2', join(lib, 'libtensorflow_framework.so'));
-  const include = join(pkg.dir, 'deps', 'include');
-  rmSync(include, { recursive: true, force: true });
-  symlinkSync(join(api.dir, 'include'), include);
+  placeLink('libtensorflow_cc.so.2', join(lib, 'libtensorflow.so'));
+  placeLink('libtensorflow_framework.so.2', join(lib, 'libtensorflow_framework.so'));
+  placeLink(join(api.dir, 'include'), join(pkg.dir, 'deps', 'include'));
 }
 
 /** Where tfjs-node will look for its addon (node-pre-gyp's rule: lib/napi-v<highest N-API version both support>). */
@@ -405,6 +427,20 @@ const BINDING_PATCH_TO = `    case TF_ATTR_STRING: {
       // (could be arbitrary byte sequences).
       std::string str_value;`;
 
+/**
+ * Whether a compiled addon carries BINDING_PATCH: only the patched source calls TFE_OpSetAttrStringList, so only
+ * a patched addon imports it (the name is in its dynamic symbol table). A cached addon is used only when it does.
+ */
+function addonHasPatch(file) {
+  return readFileSync(file).includes('TFE_OpSetAttrStringList');
+}
+
+/** Copies src over dest through a new file, so a process that has dest mapped keeps its old copy. */
+function installFile(src, dest) {
+  copyFileSync(src, `${dest}.partial`);
+  renameSync(`${dest}.partial`, dest);
+}
+
 /** Applies BINDING_PATCH to the package's binding source (a no-op when it is there). */
 function patchBinding(pkg) {
   const file = join(pkg.dir, 'binding', 'tfjs_backend.cc');
@@ -430,21 +466,23 @@ const preloadHash = () => createHash('sha256').update(readFileSync(PRELOAD_SOURC
  */
 function build(pkg, api, cache, headersDir) {
   const target = bindingPath(pkg);
+  // The slot names everything the addon is compiled from: package, N-API version, C API and our patch.
   const slot = join(
     cache,
     ADDON_CACHE,
-    `${pkg.name.replace('/', '+')}-${pkg.version}-${basename(dirname(target))}-${api.key}`,
+    `${pkg.name.replace('/', '+')}-${pkg.version}-${basename(dirname(target))}-${api.key}-${BINDING_PATCH_ID}`,
   );
   const built = join(slot, 'tfjs_binding.node');
   const preload = join(slot, `sbert-preload-${preloadHash()}.node`);
   mkdirSync(dirname(target), { recursive: true });
   mkdirSync(slot, { recursive: true });
   let compiled = false;
-  if (!existsSync(built)) {
+  // Patched whether the addon is compiled or restored: the source beside the addon says what it was built from.
+  patchBinding(pkg);
+  if (!existsSync(built) || !addonHasPatch(built)) {
     say(`compiling the addon against ${api.name} ${api.version}'s C API (node-gyp, ≈ 30 s)`);
     const napi = /napi-v(\d+)$/.exec(dirname(target))?.[1];
     if (!napi) throw new BuildError(`unexpected addon path ${target} (no napi-vN folder)`);
-    patchBinding(pkg);
     const log = join(cache, `node-gyp-${process.pid}.log`);
     const gyp = nodeGyp();
     const args = [
@@ -461,8 +499,8 @@ function build(pkg, api, cache, headersDir) {
     });
     const out = existsSync(target) ? target : join(pkg.dir, 'build', 'Release', 'tfjs_binding.node');
     rmSync(log, { force: true });
-    copyFileSync(out, `${built}.partial`);
-    renameSync(`${built}.partial`, built);
+    if (!addonHasPatch(out)) throw new BuildError(`${out}: compiled without ${BINDING_PATCH}`);
+    installFile(out, built);
     compiled = true;
   }
   if (!existsSync(preload)) {
@@ -482,8 +520,8 @@ function build(pkg, api, cache, headersDir) {
     renameSync(`${preload}.partial`, preload);
     compiled = true;
   }
-  copyFileSync(built, target);
-  copyFileSync(preload, join(pkg.dir, 'deps', PRELOAD));
+  installFile(built, target);
+  installFile(preload, join(pkg.dir, 'deps', PRELOAD));
   return compiled;
 }
 
@@ -512,7 +550,14 @@ function main() {
     const sameWheel = given
       ? s.wheelPath === given && s.wheelBytes === statSync(given).size
       : s.requirement === wanted.requirement;
-    const same = sameWheel && s.preload === preloadHash() && s.bindingPatch === BINDING_PATCH_ID;
+    const target = bindingPath(pkg);
+    const same =
+      sameWheel &&
+      s.preload === preloadHash() &&
+      s.bindingPatch === BINDING_PATCH_ID &&
+      existsSync(target) &&
+      addonHasPatch(target) &&
+      readFileSync(join(pkg.dir, 'binding', 'tfjs_backend.cc'), 'utf8').includes(BINDING_PATCH);
     if (same) {
       const p = probe(pkg);
       if (p.ok) {

@@ -78,15 +78,24 @@ describe('build:tensorflow where the backend is built', () => {
     ? (JSON.parse(readFileSync(stampFile, 'utf8')) as { requirement?: string; wheel: string; bindingPatch?: string })
     : undefined;
 
-  it("the addon's source carries our string-list patch once, and the stamp records it", (ctx) => {
-    if (!stamp) ctx.skip();
-    const src = readFileSync(
-      join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node', 'binding', 'tfjs_backend.cc'),
-      'utf8',
-    );
-    expect(src.split('sbert-tfjs patch: string-list attributes').length - 1).toBe(1);
+  const pkgDir = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node');
+  const sourceFile = join(pkgDir, 'binding', 'tfjs_backend.cc');
+  const addonFile = join(pkgDir, 'lib', 'napi-v8', 'tfjs_binding.node');
+  const MARK = 'sbert-tfjs patch: string-list attributes';
+
+  /** The installed addon, its source and the stamp all say the string-list patch is in. */
+  function expectPatched(stampNow: typeof stamp): void {
+    const src = readFileSync(sourceFile, 'utf8');
+    expect(src.split(MARK).length - 1).toBe(1);
     expect(src).toMatch(/TFE_OpSetAttrStringList\(tfe_op, attr_name, values\.data\(\), lengths\.data\(\)/);
-    expect(stamp?.bindingPatch).toBe('string-list-v1');
+    // Only the patched source calls it, so only a patched addon imports it.
+    expect(readFileSync(addonFile).includes('TFE_OpSetAttrStringList')).toBe(true);
+    expect(stampNow?.bindingPatch).toBe('string-list-v1');
+  }
+
+  it("the addon's source carries our string-list patch once, the addon imports what it calls, the stamp records it", (ctx) => {
+    if (!stamp) ctx.skip();
+    expectPatched(stamp);
   });
 
   it('a second run with the same settings finds the build, checks that it loads, and changes nothing', async (ctx) => {
@@ -103,4 +112,25 @@ describe('build:tensorflow where the backend is built', () => {
     );
     expect(readFileSync(stampFile, 'utf8')).toBe(JSON.stringify(stamp, null, 2));
   });
+
+  // CI's case: a fresh `npm ci` (tfjs-node's source as published) with the addon already in the build cache
+  // (an earlier run on the same machine). The cached addon is restored, and the source is patched all the same.
+  it('a fresh install restored from the build cache gets the patched source and the patched addon', async (ctx) => {
+    if (!stamp?.requirement || process.env.SBERT_TF_WHEEL || process.env.SBERT_TF_REQUIREMENT) ctx.skip();
+    const src = readFileSync(sourceFile, 'utf8');
+    const published = src.replace(
+      new RegExp(`\\n {6}// ${MARK}[\\s\\S]*?\\n( {6}// NOTE: String attribute values)`),
+      '\n$1',
+    );
+    expect(published).not.toContain('TFE_OpSetAttrStringList');
+    writeFileSync(sourceFile, published);
+    const r = await build(['--force'], {
+      SBERT_TF_WHEEL: undefined,
+      SBERT_TF_REQUIREMENT: undefined,
+      SBERT_TF_PACKAGE: undefined,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ (built|restored from the cache) against TensorFlow \S+'s C API/);
+    expectPatched(JSON.parse(readFileSync(stampFile, 'utf8')) as typeof stamp);
+  }, 600_000);
 });
