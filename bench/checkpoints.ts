@@ -13,6 +13,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseHfConfig, type BertConfig } from '../src/loader/config.js';
@@ -26,13 +27,20 @@ import {
   type TorchStorage,
   type TorchTensor,
 } from '../src/loader/torch-writer.js';
-import { fixture } from '../test/fixtures.js';
+import { fixture, ROOT } from '../test/fixtures.js';
 
 export type CheckpointFormat = 'safetensors' | 'torch-zip' | 'torch-legacy';
 export const FORMATS: readonly CheckpointFormat[] = ['safetensors', 'torch-zip', 'torch-legacy'];
 
 /** Bump when the files written here change, so stale caches are rebuilt. */
 const CACHE_VERSION = 1;
+/** The sources whose code decides the bytes written (a temp dir can outlive a change to any of them). */
+const WRITERS = [
+  'src/loader/synth.ts',
+  'src/loader/safetensors.ts',
+  'src/loader/torch-writer.ts',
+  'bench/checkpoints.ts',
+];
 
 export interface SyntheticModel {
   config: BertConfig;
@@ -88,7 +96,25 @@ function baseConfig(): BertConfig {
   return parseHfConfig(file, JSON.parse(readFileSync(file, 'utf8'))).config;
 }
 
-export const cacheDir = (): string => join(tmpdir(), 'sbert-tfjs-bench', `bert-base-synthetic-v${CACHE_VERSION}`);
+/** 12 hex digits of a hash of the writers' sources and the base fixture's config and tokenizer files. */
+function sourceKey(): string {
+  const h = createHash('sha256');
+  const files: [string, string][] = [
+    ...WRITERS.map((f): [string, string] => [f, join(ROOT, f)]),
+    ...['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'].map((f): [string, string] => [
+      `fixture:${f}`,
+      fixture('base', 'hf', f),
+    ]),
+  ];
+  for (const [name, file] of files) {
+    h.update(`\0${name}\0`);
+    if (existsSync(file)) h.update(readFileSync(file));
+  }
+  return h.digest('hex').slice(0, 12);
+}
+
+export const cacheDir = (): string =>
+  join(tmpdir(), 'sbert-tfjs-bench', `bert-base-synthetic-v${CACHE_VERSION}-${sourceKey()}`);
 
 /** The synthetic BERT-base folders, written on first use (a `.partial` name until complete). */
 export function syntheticBertBase(log: (m: string) => void = () => {}): SyntheticModel {

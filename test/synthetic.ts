@@ -1,29 +1,80 @@
 // A synthetic model folder (SYNTHETIC.md weights + a fixture's config and tokenizer files), written once
-// under the OS temp dir and reused by tests and benchmarks. A marker file is written last, so a folder
-// left half-written by an interrupted run is rebuilt.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// under the OS temp dir and reused by tests and benchmarks. The folder is named after a hash of everything it
+// is made from (the fixture's files, the generator's source, the dtype), so a temp dir that outlives a run (CI
+// machines keep theirs) never serves weights an older generator wrote; it is built under a private name and
+// renamed into place, so parallel test files never see it half-written.
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseHfConfig } from '../src/loader/config.js';
 import { writeSafetensors } from '../src/loader/safetensors.js';
 import { type SynthDType, synthTensorsToWrite } from '../src/loader/synth.js';
-import { fixture } from './fixtures.js';
+import { fixture, ROOT } from './fixtures.js';
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'vocab.txt'];
+const GENERATOR = join(ROOT, 'src', 'loader', 'synth.ts');
 
-/** `fixtures/<name>/hf` with synthetic weights, e.g. syntheticModelDir('base') → /tmp/sbert-tfjs-synthetic/base-f32. */
+/** What a synthetic folder is made from, as 12 hex digits. */
+function sourceKey(src: string, dtype: SynthDType): string {
+  const h = createHash('sha256').update(readFileSync(GENERATOR)).update(dtype);
+  for (const f of ['config.json', ...TOKENIZER_FILES]) {
+    const file = join(src, f);
+    h.update(`\0${f}\0`);
+    if (existsSync(file)) h.update(readFileSync(file));
+  }
+  return h.digest('hex').slice(0, 12);
+}
+
+/** `fixtures/<name>/hf` with synthetic weights, e.g. syntheticModelDir('base') → /tmp/sbert-tfjs-synthetic/base-f32-<key>. */
 export function syntheticModelDir(name = 'base', dtype: SynthDType = 'f32'): string {
   const src = fixture(name, 'hf');
-  const dir = join(tmpdir(), 'sbert-tfjs-synthetic', `${name}-${dtype}`);
-  const marker = join(dir, '.complete');
-  if (existsSync(marker)) return dir;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  const dir = join(tmpdir(), 'sbert-tfjs-synthetic', `${name}-${dtype}-${sourceKey(src, dtype)}`);
+  if (existsSync(join(dir, '.complete'))) return dir;
+  const work = `${dir}.partial-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  mkdirSync(work, { recursive: true });
+  try {
+    writeFolder(src, work, dtype);
+    if (existsSync(dir) && !existsSync(join(dir, '.complete'))) rmSync(dir, { recursive: true, force: true });
+    try {
+      renameSync(work, dir);
+    } catch (e) {
+      // Another process put a complete folder there first.
+      if (!existsSync(join(dir, '.complete'))) throw e;
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  pruneStale(dirname(dir), `${name}-${dtype}`, dir);
+  return dir;
+}
+
+/** Folders of `prefix` made from other sources (or before keys), untouched for an hour: base is 410 MB each. */
+function pruneStale(parent: string, prefix: string, keep: string): void {
+  const hourAgo = Date.now() - 3_600_000;
+  for (const entry of readdirSync(parent)) {
+    const path = join(parent, entry);
+    if (path === keep || !(entry === prefix || entry.startsWith(`${prefix}-`))) continue;
+    if (entry.includes('.partial-')) continue;
+    if (statSync(path).mtimeMs < hourAgo) rmSync(path, { recursive: true, force: true });
+  }
+}
+
+function writeFolder(src: string, dir: string, dtype: SynthDType): void {
   const configFile = join(src, 'config.json');
   const { config } = parseHfConfig(configFile, JSON.parse(readFileSync(configFile, 'utf8')));
   copyFileSync(configFile, join(dir, 'config.json'));
   for (const f of TOKENIZER_FILES) if (existsSync(join(src, f))) copyFileSync(join(src, f), join(dir, f));
   writeSafetensors(join(dir, 'model.safetensors'), synthTensorsToWrite(config, dtype));
-  writeFileSync(marker, `${new Date().toISOString()}\n`);
-  return dir;
+  writeFileSync(join(dir, '.complete'), `${new Date().toISOString()}\n`);
 }
