@@ -114,7 +114,11 @@ function sourceKey(): string {
 }
 
 export const cacheDir = (): string =>
-  join(tmpdir(), 'sbert-tfjs-bench', `bert-base-synthetic-v${CACHE_VERSION}-${sourceKey()}`);
+  join(
+    process.env.SBERT_TEST_CACHE_DIR ?? tmpdir(),
+    'sbert-tfjs-bench',
+    `bert-base-synthetic-v${CACHE_VERSION}-${sourceKey()}`,
+  );
 
 /** The synthetic BERT-base folders, written on first use (a `.partial` name until complete). */
 export function syntheticBertBase(log: (m: string) => void = () => {}): SyntheticModel {

@@ -1,8 +1,9 @@
-// A synthetic model folder (SYNTHETIC.md weights + a fixture's config and tokenizer files), written once
-// under the OS temp dir and reused by tests and benchmarks. The folder is named after a hash of everything it
-// is made from (the fixture's files, the generator's source, the dtype), so a temp dir that outlives a run (CI
-// machines keep theirs) never serves weights an older generator wrote; it is built under a private name and
-// renamed into place, so parallel test files never see it half-written.
+// A synthetic model folder (SYNTHETIC.md weights + a fixture's config and tokenizer files), written once under
+// the machine's temp dir (SBERT_TEST_CACHE_DIR in a test run: test/global-setup.ts) and reused by tests and
+// benchmarks. The folder is named after a hash of everything it is made from (the fixture's files, the
+// generator's source, the dtype), so a temp dir that outlives a run (CI machines keep theirs) never serves
+// weights an older generator wrote; it is built under a private name and renamed into place, so parallel test
+// files never see it half-written.
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
@@ -39,7 +40,11 @@ function sourceKey(src: string, dtype: SynthDType): string {
 /** `fixtures/<name>/hf` with synthetic weights, e.g. syntheticModelDir('base') → /tmp/sbert-tfjs-synthetic/base-f32-<key>. */
 export function syntheticModelDir(name = 'base', dtype: SynthDType = 'f32'): string {
   const src = fixture(name, 'hf');
-  const dir = join(tmpdir(), 'sbert-tfjs-synthetic', `${name}-${dtype}-${sourceKey(src, dtype)}`);
+  const dir = join(
+    process.env.SBERT_TEST_CACHE_DIR ?? tmpdir(),
+    'sbert-tfjs-synthetic',
+    `${name}-${dtype}-${sourceKey(src, dtype)}`,
+  );
   if (existsSync(join(dir, '.complete'))) return dir;
   const work = `${dir}.partial-${process.pid}-${Math.random().toString(36).slice(2)}`;
   mkdirSync(work, { recursive: true });

@@ -1,21 +1,35 @@
-// The synthetic model folders tests write under the OS temp dir are keyed by what they are made from, so a temp
-// dir that outlives a run (CI machines keep theirs) never serves weights an older generator wrote.
+// Temp dirs of a test run. A machine's /tmp outlives runs (CI's does): each run writes its scratch files in a
+// dir of its own that test/global-setup.ts removes after, and the synthetic model folders cached across runs
+// are keyed by what they are made from, so they never serve weights an older generator wrote.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticModelDir } from '../synthetic.js';
 
+describe("a test run's temp dir", () => {
+  it('is a scratch dir of its own under the machine temp dir that caches use, in this process and in the CLIs it starts', () => {
+    const cacheDir = process.env.SBERT_TEST_CACHE_DIR;
+    expect(cacheDir).toBeDefined();
+    expect(dirname(tmpdir())).toBe(cacheDir);
+    expect(basename(tmpdir())).toMatch(/^sbert-tfjs-test-run-\w{6}$/);
+    expect(process.env.SBERT_TF_CACHE).toBe(join(cacheDir ?? '', 'sbert-tfjs-tensorflow'));
+    const child = execFileSync(process.execPath, ['-p', 'require("node:os").tmpdir()'], { encoding: 'utf8' });
+    expect(child.trim()).toBe(tmpdir());
+  });
+});
+
 describe('syntheticModelDir', () => {
-  const saved = process.env.TMPDIR;
+  const saved = process.env.SBERT_TEST_CACHE_DIR;
   let tmp = '';
   beforeAll(() => {
     tmp = mkdtempSync(join(tmpdir(), 'sbert-synth-cache-'));
-    process.env.TMPDIR = tmp;
+    process.env.SBERT_TEST_CACHE_DIR = tmp;
   });
   afterAll(() => {
-    if (saved === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = saved;
+    if (saved === undefined) delete process.env.SBERT_TEST_CACHE_DIR;
+    else process.env.SBERT_TEST_CACHE_DIR = saved;
   });
 
   it('names the folder by a hash of its sources, reuses it, and prunes stale folders of the same model', () => {
