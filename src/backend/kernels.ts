@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { gelu as geluOps, geluTanh } from '../ops/activations.js';
 import { type AttentionTap, attentionComposite } from '../ops/attention.js';
 import { layerNormComposite } from '../ops/layer-norm.js';
+import { blasAttention, blasAttentionApplies } from './blas/wasm-attention.js';
 import { wasmElementwiseApplies, wasmGelu, wasmLayerNorm, wasmLayerNormKeepingSum } from './blas/wasm-elementwise.js';
 import { blasLinear, blasLinearApplies } from './blas/wasm-matmul.js';
 import { layerNormForGradients, linearForGradients } from './for-gradients.js';
@@ -148,7 +149,8 @@ export interface AttentionOptions {
 /**
  * softmax(q·kᵀ · scale + mask) · v per head (HF's eager attention). q, k, v: [B, L, heads, d]; mask: additive
  * [B, 1, 1, L] (0, or float32's min on padding) → z [B, L, heads, d], and the probabilities [B, heads, L, L] when
- * `needProbs`. Without `needProbs` it runs as one fused program where that applies (webgpu, L ≤ 512, d ≤ 128).
+ * `needProbs`. Without `needProbs` it runs as one fused program where that applies (webgpu, L ≤ 512, d ≤ 128; the
+ * wasm backend on a BLAS).
  */
 export function attention(
   q: tf.Tensor4D,
@@ -162,6 +164,13 @@ export function attention(
     return tf.tidy(() => {
       const flat = (t: tf.Tensor4D) => tf.reshape(t, [B * L, heads * d]) as tf.Tensor2D;
       const z = fusedAttention(flat(q), flat(k), flat(v), tf.reshape(mask, [B, L]) as tf.Tensor2D, heads, opts.scale);
+      return { z: tf.reshape(z, [B, L, heads, d]) as tf.Tensor4D };
+    });
+  }
+  if (!opts.needProbs && blasAttentionApplies()) {
+    return tf.tidy(() => {
+      const flat = (t: tf.Tensor4D) => tf.reshape(t, [B * L, heads * d]) as tf.Tensor2D;
+      const z = blasAttention(flat(q), flat(k), flat(v), tf.reshape(mask, [B, L]) as tf.Tensor2D, heads, opts.scale);
       return { z: tf.reshape(z, [B, L, heads, d]) as tf.Tensor4D };
     });
   }

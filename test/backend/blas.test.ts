@@ -12,7 +12,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { activeBlas, blasMatmulCalls, setupWasmBlas, wasmBlasActive } from '../../src/backend/blas/index.js';
 import { BlasLoadError, type Cblas, type Koffi, loadCblas, sgemmSelfCheck } from '../../src/backend/blas/cblas.js';
 import { blasCandidates, blasSetting, unloadablePath } from '../../src/backend/blas/find.js';
+import {
+  attendHeads,
+  BLAS_ATTENTION_KERNEL,
+  blasAttention,
+  blasAttentionApplies,
+  softmaxRows,
+} from '../../src/backend/blas/wasm-attention.js';
 import { wasmGelu, wasmLayerNorm, wasmLayerNormKeepingSum } from '../../src/backend/blas/wasm-elementwise.js';
+import { heapOffset, heapView, type WasmBackend } from '../../src/backend/blas/wasm-heap.js';
+import { simdKernels } from '../../src/backend/blas/wasm-simd.js';
+import { attention } from '../../src/backend/kernels.js';
 import { blasLinear, erf } from '../../src/backend/blas/wasm-matmul.js';
 import { setupBackend } from '../../src/backend/index.js';
 import { POOL_THRESHOLD, SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
@@ -553,6 +563,166 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
       expect(await y.data(), `${shape} by ${perm}`).toEqual(want);
       tf.dispose([x, y]);
     }
+  });
+
+  /** softmax(q·kᵀ · scale + mask) · v per sequence and head, in float64; q, k, v [B·L, heads·d], mask [B, L]. */
+  function attentionReference(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    mask: Float32Array,
+    B: number,
+    L: number,
+    heads: number,
+    scale: number,
+  ): Float64Array {
+    const H = q.length / (B * L);
+    const d = H / heads;
+    const z = new Float64Array(B * L * H);
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < heads; h++)
+        for (let i = 0; i < L; i++) {
+          const s = Array.from({ length: L }, (_, j) => {
+            let dot = 0;
+            for (let c = 0; c < d; c++) dot += q[(b * L + i) * H + h * d + c]! * k[(b * L + j) * H + h * d + c]!;
+            return dot * scale + mask[b * L + j]!;
+          });
+          const max = Math.max(...s);
+          const e = s.map((x) => Math.exp(x - max));
+          const sum = e.reduce((a, x) => a + x, 0);
+          for (let c = 0; c < d; c++)
+            z[(b * L + i) * H + h * d + c] = e.reduce((a, p, j) => a + (p / sum) * v[(b * L + j) * H + h * d + c]!, 0);
+        }
+    return z;
+  }
+
+  const FLOAT32_MIN = -3.4028234663852886e38;
+  /** Right padding per sequence (what the tokenizer gives), and one masked key inside a sequence. */
+  function paddingMask(B: number, L: number): Float32Array {
+    const mask = new Float32Array(B * L);
+    for (let b = 0; b < B; b++) for (let j = L - b; j < L; j++) if (j >= 1) mask[b * L + j] = FLOAT32_MIN;
+    if (L > 2) mask[1] = FLOAT32_MIN;
+    return mask;
+  }
+
+  it('attention as one kernel: softmax(q·kᵀ·scale + mask)·v per head, as float64, at lengths on and off 4 floats', async () => {
+    for (const [B, L, heads, d] of [
+      [3, 7, 2, 4],
+      [2, 8, 3, 8],
+      [2, 1, 2, 4],
+      [4, 13, 12, 64],
+    ] as const) {
+      const H = heads * d;
+      const [q, k, v] = [31, 32, 33].map((seed) => values(B * L * H, -2, 2, seed + L));
+      const mask = paddingMask(B, L);
+      const scale = d ** -0.5;
+      const calls = blasMatmulCalls();
+      const threads = activeBlas()!.threads();
+      const t = [q, k, v].map((x) => tf.tensor2d(x!, [B * L, H]));
+      const m = tf.tensor2d(mask, [B, L]);
+      const z = blasAttention(t[0]! as tf.Tensor2D, t[1]! as tf.Tensor2D, t[2]! as tf.Tensor2D, m, heads, scale);
+      expect(blasMatmulCalls()).toBe(calls + 1);
+      expect(activeBlas()!.threads()).toBe(threads); // one thread for the heads, then back
+      const want = attentionReference(q!, k!, v!, mask, B, L, heads, scale);
+      expect(maxDiff(await z.data(), want), `[${B}, ${L}], ${heads} × ${d}`).toBeLessThan(2e-6);
+      tf.dispose([...t, m, z]);
+    }
+  });
+
+  it('the layers reach it through attention() unless the probabilities are wanted or a gradient is recorded', async () => {
+    const [B, L, heads, d] = [2, 6, 2, 4];
+    const H = heads * d;
+    const [q, k, v] = [41, 42, 43].map((seed) => tf.tensor4d(values(B * L * H, -2, 2, seed), [B, L, heads, d]));
+    const mask = tf.tensor4d(paddingMask(B, L), [B, 1, 1, L]);
+    const calls = blasMatmulCalls();
+    const fused = attention(q!, k!, v!, mask, { scale: 0.5, needProbs: false });
+    expect(blasMatmulCalls()).toBe(calls + 1); // one kernel: no per-head products of tfjs's BatchMatMul
+    expect(fused.probs).toBeUndefined();
+    const composite = attention(q!, k!, v!, mask, { scale: 0.5, needProbs: true });
+    expect(composite.probs!.shape).toEqual([B, heads, L, L]);
+    expect(fused.z.shape).toEqual([B, L, heads, d]);
+    expect(maxDiff(await fused.z.data(), await composite.z.data())).toBeLessThan(1e-6);
+    let inside = true;
+    const g = tf.grad((x: tf.Tensor) => {
+      inside = blasAttentionApplies();
+      return attention(x as tf.Tensor4D, k!, v!, mask, { scale: 0.5, needProbs: false }).z;
+    })(q!);
+    expect(inside).toBe(false);
+    expect(g.shape).toEqual([B, L, heads, d]);
+    expect(() => blasAttention(tf.zeros([3, 8]), tf.zeros([3, 8]), tf.zeros([3, 8]), tf.zeros([2, 2]), 2, 1)).toThrow(
+      new RegExp(`${BLAS_ATTENTION_KERNEL}: q \\[3,8\\]`),
+    );
+    tf.dispose([q!, k!, v!, mask, fused.z, composite.z, composite.probs!, g]);
+  });
+
+  it("softmax: the SIMD kernel and the JavaScript one agree with float64 across exp's range, masked lanes 0, NaN kept", () => {
+    const n = 11; // two vectors and a tail of 3 lanes, padded to 12
+    const stride = 12;
+    const rows: number[][] = [
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      [-80, -60, -40, -20, 0, 20, 40, 60, 80, 87, 88],
+      [3.4e38, -3.4e38, 1e-30, -1e-30, 0.5, 0.25, -0.125, 1e3, -1e3, 50, -50],
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, Number.NaN],
+    ];
+    const mask = values(n, -1, 1, 51);
+    mask[4] = FLOAT32_MIN;
+    const reference = (row: number[]): number[] => {
+      const x = row.map((v, j) => Math.fround(v + mask[j]!));
+      const max = Math.max(...x);
+      const e = x.map((v) => Math.exp(v - max));
+      const sum = e.reduce((a, v) => a + v, 0);
+      return e.map((v) => v / sum);
+    };
+    const be = tf.backend() as unknown as WasmBackend;
+    const simd = simdKernels(be)!;
+    const block = tf.zeros([rows.length * stride + stride]);
+    const S = heapView(be, block, rows.length * stride + stride);
+    rows.forEach((r, i) => S.set(r, i * stride));
+    S.set(mask, rows.length * stride);
+    S.fill(-Infinity, rows.length * stride + n);
+    const js = new Float32Array(rows.length * stride);
+    rows.forEach((r, i) => js.set(r, i * stride));
+    simd.softmax_rows(heapOffset(be, block), heapOffset(be, block) + rows.length * stride * 4, rows.length, stride / 4);
+    softmaxRows(js, mask, rows.length, n, stride);
+    for (const [name, got] of [
+      ['simd', S],
+      ['js', js],
+    ] as const) {
+      rows.forEach((r, i) => {
+        const row = Array.from(got.subarray(i * stride, i * stride + n));
+        if (i === 3) expect(row.every(Number.isNaN), `${name}: a NaN score`).toBe(true);
+        else {
+          const want = reference(r);
+          expect(maxDiff(row, want), `${name}, row ${i}`).toBeLessThan(3e-7);
+          // relative error where the probability is small but not zero
+          row.forEach((p, j) => want[j]! > 1e-30 && expect(Math.abs(p - want[j]!) / want[j]!).toBeLessThan(1e-6));
+          expect(row[4], `${name}: a masked key`).toBe(0);
+        }
+      });
+      if (name === 'simd') expect(S[stride + n]).toBe(0); // the padding lane past the row's length
+    }
+    tf.dispose(block);
+  });
+
+  it('attendHeads with the JavaScript softmax (where our wasm module cannot load) as the kernel computes', () => {
+    const [B, L, heads, d] = [2, 5, 3, 4];
+    const H = heads * d;
+    const [Q, K, V] = [61, 62, 63].map((seed) => values(B * L * H, -2, 2, seed)) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ];
+    const mask = paddingMask(B, L);
+    const Z = new Float32Array(B * L * H);
+    const S = new Float32Array(L * L + L);
+    attendHeads(
+      activeBlas()!,
+      { Q, K, V, Z, mask },
+      { S: S.subarray(0, L * L), maskRow: S.subarray(L * L) },
+      { B, L, heads, d, stride: L },
+      0.5,
+    );
+    expect(maxDiff(Z, attentionReference(Q, K, V, mask, B, L, heads, 0.5))).toBeLessThan(2e-6);
   });
 
   it("the embedding gather copies rows; a bad index still gets tfjs-wasm's error", async () => {
