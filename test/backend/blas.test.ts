@@ -25,7 +25,8 @@ import { simdKernels } from '../../src/backend/blas/wasm-simd.js';
 import { attention } from '../../src/backend/kernels.js';
 import { blasLinear, erf } from '../../src/backend/blas/wasm-matmul.js';
 import { setupBackend } from '../../src/backend/index.js';
-import { POOL_THRESHOLD, SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
+import { encodeJobs, WASM_BLAS_BATCHING } from '../../src/encoder/batches.js';
+import { batchingKey, POOL_THRESHOLD, SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
 import { fixture, ROOT } from '../fixtures.js';
 import { erfReference, maxDiff, values } from '../values.js';
 
@@ -286,6 +287,7 @@ describe('a BLAS that cannot be loaded: the wasm backend as it was, and one line
     expect(choice.reason).toMatch(/; matmuls on XNNPACK \(SBERT_BLAS=off\)$/);
     expect(wasmBlasActive()).toBe(false);
     expect(await setupWasmBlas()).toBe('matmuls on XNNPACK (SBERT_BLAS=off)');
+    expect(batchingKey('wasm')).toBe('wasm'); // XNNPACK's forward price
   });
 
   it('the CLI runs on and prints the one line (exit 0, the same vectors as with SBERT_BLAS=off)', () => {
@@ -638,7 +640,8 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
     const fused = attention(q!, k!, v!, mask, { scale: 0.5, needProbs: false });
     expect(blasMatmulCalls()).toBe(calls + 1); // one kernel: no per-head products of tfjs's BatchMatMul
     expect(fused.probs).toBeUndefined();
-    const composite = attention(q!, k!, v!, mask, { scale: 0.5, needProbs: true });
+    // (tfjs's composite leaves its P·V before the transpose to the caller's scope, as the layers' forward is)
+    const composite = tf.tidy(() => attention(q!, k!, v!, mask, { scale: 0.5, needProbs: true }));
     expect(composite.probs!.shape).toEqual([B, heads, L, L]);
     expect(fused.z.shape).toEqual([B, L, heads, d]);
     expect(maxDiff(await fused.z.data(), await composite.z.data())).toBeLessThan(1e-6);
@@ -649,9 +652,9 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
     })(q!);
     expect(inside).toBe(false);
     expect(g.shape).toEqual([B, L, heads, d]);
-    expect(() => blasAttention(tf.zeros([3, 8]), tf.zeros([3, 8]), tf.zeros([3, 8]), tf.zeros([2, 2]), 2, 1)).toThrow(
-      new RegExp(`${BLAS_ATTENTION_KERNEL}: q \\[3,8\\]`),
-    );
+    expect(() =>
+      tf.tidy(() => blasAttention(tf.zeros([3, 8]), tf.zeros([3, 8]), tf.zeros([3, 8]), tf.zeros([2, 2]), 2, 1)),
+    ).toThrow(new RegExp(`${BLAS_ATTENTION_KERNEL}: q \\[3,8\\]`));
     tf.dispose([q!, k!, v!, mask, fused.z, composite.z, composite.probs!, g]);
   });
 
@@ -745,15 +748,21 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
     tf.dispose([table, ids, got, bad]);
   });
 
-  it('SentenceEncoder keeps 256 sentences in process (no worker pool) when the wasm matmuls run on a BLAS', async () => {
+  it('SentenceEncoder keeps 256 sentences in process (no worker pool) and cuts batches at the BLAS forward price', async () => {
     const enc = await SentenceEncoder.load(fixture('tiny', 'st'), { backend: 'wasm', quiet: true });
     try {
-      const out = await enc.encode(
-        Array.from({ length: POOL_THRESHOLD }, (_, i) => `那个人很开心 ${i}`),
-        { batchSize: 64 },
-      );
+      // Lengths spread within each batch of 64, so the two prices cut them differently.
+      const sentences = Array.from({ length: POOL_THRESHOLD }, (_, i) => `那个人很开心${'好'.repeat(i % 23)} ${i}`);
+      const forwards: number[] = [];
+      const out = await enc.encode(sentences, { batchSize: 64, onProgress: (done) => forwards.push(done) });
       expect(out).toHaveLength(POOL_THRESHOLD);
       expect((enc as unknown as { pool?: unknown }).pool).toBeUndefined();
+      expect(batchingKey('wasm')).toBe(WASM_BLAS_BATCHING);
+      expect(enc.batching).toBe(WASM_BLAS_BATCHING);
+      const encodings = enc.tokenize(sentences);
+      const priced = encodeJobs(encodings, 64, enc.tokenizer.padId, WASM_BLAS_BATCHING);
+      expect(forwards).toHaveLength(priced.length); // one progress call per forward run
+      expect(priced.length).toBeLessThan(encodeJobs(encodings, 64, enc.tokenizer.padId, 'wasm').length);
     } finally {
       await enc.dispose();
     }
