@@ -23,6 +23,7 @@ import { wasmGelu, wasmLayerNorm, wasmLayerNormKeepingSum } from '../../src/back
 import { heapOffset, heapView, type WasmBackend } from '../../src/backend/blas/wasm-heap.js';
 import { simdKernels } from '../../src/backend/blas/wasm-simd.js';
 import { attention } from '../../src/backend/kernels.js';
+import { attentionReference } from '../../src/backend/webgpu/attention.js';
 import { blasLinear, erf } from '../../src/backend/blas/wasm-matmul.js';
 import { setupBackend } from '../../src/backend/index.js';
 import { encodeJobs, WASM_BLAS_BATCHING } from '../../src/encoder/batches.js';
@@ -567,8 +568,8 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
     }
   });
 
-  /** softmax(q·kᵀ · scale + mask) · v per sequence and head, in float64; q, k, v [B·L, heads·d], mask [B, L]. */
-  function attentionReference(
+  /** softmax(q·kᵀ · scale + mask) · v per sequence and head, in float64 (the webgpu program's reference). */
+  const attentionOf = (
     q: Float32Array,
     k: Float32Array,
     v: Float32Array,
@@ -577,26 +578,7 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
     L: number,
     heads: number,
     scale: number,
-  ): Float64Array {
-    const H = q.length / (B * L);
-    const d = H / heads;
-    const z = new Float64Array(B * L * H);
-    for (let b = 0; b < B; b++)
-      for (let h = 0; h < heads; h++)
-        for (let i = 0; i < L; i++) {
-          const s = Array.from({ length: L }, (_, j) => {
-            let dot = 0;
-            for (let c = 0; c < d; c++) dot += q[(b * L + i) * H + h * d + c]! * k[(b * L + j) * H + h * d + c]!;
-            return dot * scale + mask[b * L + j]!;
-          });
-          const max = Math.max(...s);
-          const e = s.map((x) => Math.exp(x - max));
-          const sum = e.reduce((a, x) => a + x, 0);
-          for (let c = 0; c < d; c++)
-            z[(b * L + i) * H + h * d + c] = e.reduce((a, p, j) => a + (p / sum) * v[(b * L + j) * H + h * d + c]!, 0);
-        }
-    return z;
-  }
+  ): Float64Array => attentionReference(q, k, v, mask, B, L, heads, q.length / (B * L * heads), scale);
 
   const FLOAT32_MIN = -3.4028234663852886e38;
   /** Right padding per sequence (what the tokenizer gives), and one masked key inside a sequence. */
@@ -625,7 +607,7 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
       const z = blasAttention(t[0]! as tf.Tensor2D, t[1]! as tf.Tensor2D, t[2]! as tf.Tensor2D, m, heads, scale);
       expect(blasMatmulCalls()).toBe(calls + 1);
       expect(activeBlas()!.threads()).toBe(threads); // one thread for the heads, then back
-      const want = attentionReference(q!, k!, v!, mask, B, L, heads, scale);
+      const want = attentionOf(q!, k!, v!, mask, B, L, heads, scale);
       expect(maxDiff(await z.data(), want), `[${B}, ${L}], ${heads} × ${d}`).toBeLessThan(2e-6);
       tf.dispose([...t, m, z]);
     }
@@ -725,7 +707,7 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
       { B, L, heads, d, stride: L },
       0.5,
     );
-    expect(maxDiff(Z, attentionReference(Q, K, V, mask, B, L, heads, 0.5))).toBeLessThan(2e-6);
+    expect(maxDiff(Z, attentionOf(Q, K, V, mask, B, L, heads, 0.5))).toBeLessThan(2e-6);
   });
 
   it("the embedding gather copies rows; a bad index still gets tfjs-wasm's error", async () => {
