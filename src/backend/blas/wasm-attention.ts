@@ -77,6 +77,7 @@ export function attendHeads(
   scratch: AttentionScratch,
   dims: AttentionDims,
   scale: number,
+  keep?: { scores: Float32Array; probs: Float32Array },
 ): void {
   const { B, L, heads, d, stride } = dims;
   const H = heads * d;
@@ -89,8 +90,14 @@ export function attendHeads(
       for (let h = 0; h < heads; h++) {
         const at = b * L * H + h * d;
         lib.sgemm(false, true, L, L, d, scale, t.Q.subarray(at), H, t.K.subarray(at), H, 0, S, stride);
+        const row0 = (b * heads + h) * L * L; // this head's [L, L] in [B, heads, L, L]
+        // the scores as softmax sees them: one float32 add of the mask, as its first pass does
+        if (keep)
+          for (let i = 0; i < L; i++)
+            for (let j = 0; j < L; j++) keep.scores[row0 + i * L + j] = S[i * stride + j]! + maskRow[j]!;
         if (simd) simd.kernels.softmax_rows(simd.sAt, simd.maskAt, L, stride / 4);
         else softmaxRows(S, maskRow, L, L, stride);
+        if (keep) for (let i = 0; i < L; i++) keep.probs.set(S.subarray(i * stride, i * stride + L), row0 + i * L);
         lib.sgemm(false, false, L, d, L, 1, S, stride, t.V.subarray(at), H, 0, t.Z.subarray(at), H);
       }
     }
@@ -116,7 +123,10 @@ function register(): void {
       const heads = Number(attrs?.heads);
       const H = q.shape[1]!;
       const out = be.makeOutput([B * L, H], 'float32');
-      if (B * L * H === 0) return out;
+      const keeping = attrs?.keep === true;
+      const kept = keeping ? [0, 1].map(() => be.makeOutput([B, heads, L, L], 'float32')) : [];
+      const outputs = keeping ? [out, ...kept] : out;
+      if (B * L * H === 0) return outputs;
       const simd = simdKernels(be);
       const stride = simd ? (L + 3) & ~3 : L; // SIMD rows: whole vectors of 4 floats
       const block = be.makeOutput([L * stride + stride], 'float32');
@@ -135,12 +145,14 @@ function register(): void {
         const sAt = heapOffset(be, block);
         const scratch = { S, maskRow, ...(simd && { simd: { kernels: simd, sAt, maskAt: sAt + L * stride * 4 } }) };
         const dims = { B, L, heads, d: H / heads, stride };
-        attendHeads(lib, { Q, K, V, Z, mask: heapView(be, mask, B * L) }, scratch, dims, Number(attrs?.scale));
+        const n2 = B * heads * L * L;
+        const keep = keeping ? { scores: heapView(be, kept[0]!, n2), probs: heapView(be, kept[1]!, n2) } : undefined;
+        attendHeads(lib, { Q, K, V, Z, mask: heapView(be, mask, B * L) }, scratch, dims, Number(attrs?.scale), keep);
       } finally {
         be.disposeData(block.dataId, true);
       }
       countBlasCall();
-      return out;
+      return outputs;
     },
   });
 }
@@ -158,6 +170,35 @@ export function blasAttention(
   heads: number,
   scale: number,
 ): tf.Tensor2D {
+  checkAttention(q, k, v, mask, heads);
+  return tf.engine().runKernel(BLAS_ATTENTION_KERNEL, { q, k, v, mask }, { heads, scale, keep: false }) as tf.Tensor2D;
+}
+
+/**
+ * blasAttention, and the masked, scaled scores and the probabilities it computed on the way, [B, heads, L, L]
+ * each (for hooks and `output_attentions`): z comes out bit for bit as blasAttention's, so reading them changes
+ * nothing downstream.
+ */
+export function blasAttentionKeeping(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  mask: tf.Tensor2D,
+  heads: number,
+  scale: number,
+): { z: tf.Tensor2D; scores: tf.Tensor4D; probs: tf.Tensor4D } {
+  checkAttention(q, k, v, mask, heads);
+  const [z, scores, probs] = tf
+    .engine()
+    .runKernel(BLAS_ATTENTION_KERNEL, { q, k, v, mask }, { heads, scale, keep: true }) as unknown as [
+    tf.Tensor2D,
+    tf.Tensor4D,
+    tf.Tensor4D,
+  ];
+  return { z, scores, probs };
+}
+
+function checkAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, mask: tf.Tensor2D, heads: number): void {
   register();
   const [B, L] = mask.shape;
   const [rows, H] = q.shape;
@@ -172,5 +213,4 @@ export function blasAttention(
     throw new Error(
       `${BLAS_ATTENTION_KERNEL}: q [${q.shape}] ${q.dtype}, k [${k.shape}], v [${v.shape}], mask [${mask.shape}] ${mask.dtype}, ${heads} heads`,
     );
-  return tf.engine().runKernel(BLAS_ATTENTION_KERNEL, { q, k, v, mask }, { heads, scale }) as tf.Tensor2D;
 }
