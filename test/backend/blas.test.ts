@@ -23,6 +23,7 @@ import { wasmGelu, wasmLayerNorm, wasmLayerNormKeepingSum } from '../../src/back
 import { heapOffset, heapView, type WasmBackend } from '../../src/backend/blas/wasm-heap.js';
 import { simdKernels } from '../../src/backend/blas/wasm-simd.js';
 import { attention } from '../../src/backend/kernels.js';
+import { type AttentionTap, attentionComposite } from '../../src/ops/attention.js';
 import { attentionReference } from '../../src/backend/webgpu/attention.js';
 import { blasLinear, erf } from '../../src/backend/blas/wasm-matmul.js';
 import { setupBackend } from '../../src/backend/index.js';
@@ -619,14 +620,46 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
     const [q, k, v] = [41, 42, 43].map((seed) => tf.tensor4d(values(B * L * H, -2, 2, seed), [B, L, heads, d]));
     const mask = tf.tensor4d(paddingMask(B, L), [B, 1, 1, L]);
     const calls = blasMatmulCalls();
+    const n0 = tf.memory().numTensors;
     const fused = attention(q!, k!, v!, mask, { scale: 0.5, needProbs: false });
     expect(blasMatmulCalls()).toBe(calls + 1); // one kernel: no per-head products of tfjs's BatchMatMul
     expect(fused.probs).toBeUndefined();
-    // (tfjs's composite leaves its P·V before the transpose to the caller's scope, as the layers' forward is)
-    const composite = tf.tidy(() => attention(q!, k!, v!, mask, { scale: 0.5, needProbs: true }));
-    expect(composite.probs!.shape).toEqual([B, heads, L, L]);
     expect(fused.z.shape).toEqual([B, L, heads, d]);
-    expect(maxDiff(await fused.z.data(), await composite.z.data())).toBeLessThan(1e-6);
+    // Probabilities wanted (hooks, output_attentions): the same kernel, z the same bits; taps that read only.
+    const seen: tf.Tensor4D[] = [];
+    const read = (t: tf.Tensor4D) => (seen.push(t), t);
+    const kept = attention(q!, k!, v!, mask, { scale: 0.5, needProbs: true, onScores: read, onProbs: read });
+    expect(blasMatmulCalls()).toBe(calls + 2);
+    expect(await kept.z.data()).toEqual(await fused.z.data());
+    expect(seen.map((t) => t.shape)).toEqual([
+      [B, heads, L, L],
+      [B, heads, L, L],
+    ]);
+    expect(seen[1]).toBe(kept.probs);
+    // tfjs's composite, the reference for the probabilities and for taps that replace them
+    const composite = (onScores?: AttentionTap, onProbs?: AttentionTap) =>
+      tf.tidy(() => {
+        const r = attentionComposite(q!, k!, v!, mask, 0.5, onScores, onProbs);
+        return [r.z, r.probs];
+      });
+    const [zc, pc] = composite();
+    expect(maxDiff(await kept.probs!.data(), await pc!.data())).toBeLessThan(1e-6);
+    expect(maxDiff(await kept.z.data(), await zc!.data())).toBeLessThan(1e-6);
+    // A tap that replaces the scores (uniform attention), or the probabilities (their square): z follows it.
+    const flat = (t: tf.Tensor4D) => tf.zerosLike(t) as tf.Tensor4D;
+    const square = (t: tf.Tensor4D) => tf.square(t) as tf.Tensor4D;
+    for (const [onScores, onProbs] of [
+      [flat, undefined],
+      [undefined, square],
+    ] as const) {
+      const got = attention(q!, k!, v!, mask, { scale: 0.5, needProbs: true, onScores, onProbs });
+      const [zw, pw] = composite(onScores, onProbs);
+      expect(maxDiff(await got.z.data(), await zw!.data())).toBeLessThan(1e-6);
+      expect(maxDiff(await got.probs!.data(), await pw!.data())).toBeLessThan(1e-6);
+      tf.dispose([got.z, got.probs!, zw!, pw!]);
+    }
+    tf.dispose([fused.z, kept.z, kept.probs!, zc!, pc!]);
+    expect(tf.memory().numTensors).toBe(n0);
     let inside = true;
     const g = tf.grad((x: tf.Tensor) => {
       inside = blasAttentionApplies();
@@ -637,7 +670,7 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
     expect(() =>
       tf.tidy(() => blasAttention(tf.zeros([3, 8]), tf.zeros([3, 8]), tf.zeros([3, 8]), tf.zeros([2, 2]), 2, 1)),
     ).toThrow(new RegExp(`${BLAS_ATTENTION_KERNEL}: q \\[3,8\\]`));
-    tf.dispose([q!, k!, v!, mask, fused.z, composite.z, composite.probs!, g]);
+    tf.dispose([q!, k!, v!, mask, g]);
   });
 
   it("softmax: the SIMD kernel and the JavaScript one agree with float64 across exp's range, masked lanes 0, NaN kept", () => {
