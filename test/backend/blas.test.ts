@@ -627,7 +627,10 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
     expect(fused.z.shape).toEqual([B, L, heads, d]);
     // Probabilities wanted (hooks, output_attentions): the same kernel, z the same bits; taps that read only.
     const seen: tf.Tensor4D[] = [];
-    const read = (t: tf.Tensor4D) => (seen.push(t), t);
+    const read = (t: tf.Tensor4D) => {
+      seen.push(t);
+      return t;
+    };
     const kept = attention(q!, k!, v!, mask, { scale: 0.5, needProbs: true, onScores: read, onProbs: read });
     expect(blasMatmulCalls()).toBe(calls + 2);
     expect(await kept.z.data()).toEqual(await fused.z.data());
