@@ -1,9 +1,10 @@
 // The wasm backend with its matmuls on a system BLAS, against plain wasm and against HF transformers, in one
 // run: SentenceEncoder.encode of STS-B test sentences (the first N distinct ones) on synthetic BERT-base,
-// batch 32, and HF's BertModel on exactly the padded batches the encoder runs (the encoder's length-sorted
-// batches, cut as it cuts them on a CPU backend), mean-pooled. Each pass runs every configuration once, in
-// turn (A B C A B C ...), each in a fresh process, so a slow spell on a shared machine hits all of them and
-// the per-pass ratios stay honest; the table gives medians and the min–max of the per-pass ratios.
+// batch 32, and HF's BertModel on exactly the padded batches the encoder runs with the BLAS (its length-sorted
+// batches, cut as it cuts them on wasm + BLAS: SentenceEncoder.batching), mean-pooled. Each pass runs every
+// configuration once, in turn (A B C A B C ...), each in a fresh process, so a slow spell on a shared machine
+// hits all of them and the per-pass ratios stay honest; the table gives medians and the min–max of the
+// per-pass ratios.
 //
 //   npm run bench:blas   (= npm run build && node dist/bench/blas.js) [--sentences 256,2456] [--passes 2] [--batch-size 32]
 //     [--configs blas,wasm,hf] [--blas-workers N] [--hf-threads N]
@@ -16,8 +17,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BatchJob, encodeJobs } from '../src/encoder/batches.js';
-import { SentenceEncoder } from '../src/encoder/sentence-encoder.js';
+import { setupBackend } from '../src/backend/index.js';
+import { type BatchJob, batchingOf, encodeJobs } from '../src/encoder/batches.js';
+import { batchingKey, SentenceEncoder } from '../src/encoder/sentence-encoder.js';
 import { BertTokenizer } from '../src/tokenizer/index.js';
 import { ROOT } from '../test/fixtures.js';
 import { syntheticBertBase } from './checkpoints.js';
@@ -43,16 +45,30 @@ const intArg = (name: string, fallback: number): number => {
 interface Run {
   seconds: number;
   cpuSeconds: number;
+  /** The batching key its batches were cut by (ours; HF's are the `blas` runs'). */
+  batching: string;
   /** What the backend or the anchor said about itself. */
   label: string;
   /** Pooled vectors, [sentence, hidden] in sentence order. */
   vectors: Float32Array;
 }
 
-/** The padded batches SentenceEncoder runs on the wasm backend, in its order. */
-function encoderJobs(tok: BertTokenizer, sentences: readonly string[], batchSize: number): BatchJob[] {
+/** The padded batches SentenceEncoder runs under batching key `key` (its `batching`), in its order. */
+function encoderJobs(tok: BertTokenizer, sentences: readonly string[], batchSize: number, key: string): BatchJob[] {
   const enc = sentences.map((s) => tok.encode(s, { maxLength: 512 }));
-  return encodeJobs(enc, batchSize, tok.padId, 'wasm');
+  return encodeJobs(enc, batchSize, tok.padId, key);
+}
+
+/**
+ * The batching key the `blas` configuration cuts by (`wasm+blas` where a BLAS loads, else `wasm`), from a child
+ * that sets the backend up as the `blas` runs do: the anchor runs exactly those batches.
+ */
+function blasBatching(): string {
+  const r = spawnSync(process.execPath, [process.argv[1]!, '--batching'], { encoding: 'utf8', timeout: 120_000 });
+  const key = r.stdout?.trim().split('\n').pop();
+  if (r.status !== 0 || !key)
+    throw new Error(`the backend set-up probe exited with ${r.status ?? r.signal}: ${r.stderr}`);
+  return key;
 }
 
 // --- a child: one configuration of ours, one timed encode -------------------------------------------------
@@ -76,7 +92,12 @@ async function child(out: string): Promise<void> {
     writeFileSync(`${out}.f32`, flat);
     writeFileSync(
       out,
-      JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, label: enc.backend.reason }),
+      JSON.stringify({
+        seconds,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        label: enc.backend.reason,
+        batching: enc.batching,
+      }),
     );
   } finally {
     await enc.dispose();
@@ -133,7 +154,7 @@ function runHf(python: string, dir: string, jobs: BatchJob[], n: number, hidden:
   for (const job of jobs)
     for (const row of job.rows) vectors.set(o.pooled.slice(at * hidden, ++at * hidden), row * hidden);
   const label = `transformers ${o.transformers}, torch ${o.torch}, ${o.threads} threads, ${o.attn_implementation} attention`;
-  return { seconds: o.seconds[0]!, cpuSeconds: o.cpuSeconds[0]!, label, vectors };
+  return { seconds: o.seconds[0]!, cpuSeconds: o.cpuSeconds[0]!, label, vectors, batching: '' };
 }
 
 function hfPython(): string | { missing: string } {
@@ -171,6 +192,7 @@ async function parent(): Promise<void> {
   const dir = model.dirs.safetensors;
   const tok = BertTokenizer.fromDir(dir);
   const py = configs.includes('hf') ? hfPython() : { missing: 'not asked for' };
+  const key = blasBatching();
   const work = mkdtempSync(join(tmpdir(), 'sbert-bench-blas-'));
   const hidden = model.config.hiddenSize;
   const labels: Partial<Record<Config, string>> = {};
@@ -178,7 +200,7 @@ async function parent(): Promise<void> {
   try {
     for (const n of counts) {
       const sentences = stsSentences('test', true).slice(0, n);
-      const jobs = encoderJobs(tok, sentences, batchSize);
+      const jobs = encoderJobs(tok, sentences, batchSize, key);
       const tokens = jobs.reduce((a, j) => a + j.batch * j.length, 0);
       const runs: Partial<Record<Config, Run[]>> = {};
       for (let p = 0; p < passes; p++) {
@@ -190,6 +212,10 @@ async function parent(): Promise<void> {
               ? runHf(py as string, dir, jobs, sentences.length, hidden, work)
               : runOurs(c, sentences.length, batchSize, work);
           process.stderr.write(`${f2(r.seconds)} s (${f1(sentences.length / r.seconds)} sentences/s)\n`);
+          if (c === 'blas' && r.batching !== key)
+            throw new Error(
+              `the blas run cut its batches by ${r.batching}, HF's were cut by ${key}: not the same work`,
+            );
           labels[c] = r.label;
           (runs[c] ??= []).push(r);
         }
@@ -221,7 +247,8 @@ async function parent(): Promise<void> {
   const m = machineInfo();
   const out = [
     `BERT-base (synthetic weights), STS-B test sentences, batch ${batchSize}; ${m.date.slice(0, 16)}Z, ${m.cpuModel}, ${m.cores} cores, ` +
-      `Node ${m.node}, load average ${m.loadAverage.join(' / ')} at the end; ${passes} pass${passes > 1 ? 'es' : ''}, each configuration in turn.`,
+      `Node ${m.node}, load average ${m.loadAverage.join(' / ')} at the end; ${passes} pass${passes > 1 ? 'es' : ''}, each configuration in turn; ` +
+      `the batches counted (and HF's) are wasm + BLAS's (${batchingOf(key)}; plain wasm cuts by its own price).`,
     '',
     ...configs.map((c) => `- ${c}: ${labels[c] ?? 'not run'}`),
     '',
@@ -236,4 +263,7 @@ async function parent(): Promise<void> {
 }
 
 const childOut = arg('child');
-await (childOut ? child(childOut) : parent());
+if (process.argv.includes('--batching')) {
+  await setupBackend('wasm');
+  process.stdout.write(`${batchingKey('wasm')}\n`);
+} else await (childOut ? child(childOut) : parent());

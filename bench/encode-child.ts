@@ -16,6 +16,8 @@ export interface EncodeChildResult {
   reason: string;
   /** The worker threads the encode ran on (the encoder's default where --workers was not given). */
   workers: number;
+  /** The batching key its batches were cut by (`SentenceEncoder.batching`): what the anchors must cut by too. */
+  batching: string;
   /** Seconds since the process started until the backend was ready. */
   startupS: number;
   /** SentenceEncoder.load and the model's upload. */
@@ -68,12 +70,14 @@ const encodeS = (performance.now() - t) / 1000;
 t = performance.now();
 await enc.encode(sentences, { batchSize });
 const encodeAgainS = (performance.now() - t) / 1000;
-const first = encodeJobs(enc.tokenize(sentences), batchSize, enc.tokenizer.padId, choice.name)[0]!;
+const first = encodeJobs(enc.tokenize(sentences), batchSize, enc.tokenizer.padId, enc.batching)[0]!;
+const batching = enc.batching;
 await enc.dispose();
 const result: EncodeChildResult = {
   backend: choice.name,
   reason: choice.reason,
   workers: used,
+  batching,
   startupS,
   loadS,
   encodeS,

@@ -62,18 +62,19 @@ export function sentenceBatches(
 }
 
 /**
- * The padded batches SentenceEncoder runs for `sentences` on `backend` (sorted, cut for a CPU backend), with
- * the input positions of each batch's rows: what the anchors run to time the same work.
+ * The padded batches SentenceEncoder runs for `sentences` under batching key `key` (a backend's name, or
+ * `wasm+blas`: the encoder's `batching`; sorted, cut for a CPU backend), with the input positions of each batch's
+ * rows: what the anchors run to time the same work.
  */
 export function encodeBatches(
   tok: Tokenizer,
   sentences: readonly string[],
   batchSize: number,
-  backend: string,
+  key: string,
   maxLength = 512,
 ): (IdBatch & { rows: number[] })[] {
   const enc = sentences.map((s) => tok.encode(s, { maxLength }));
-  return encodeJobs(enc, batchSize, tok.padId, backend).map((j) => ({
+  return encodeJobs(enc, batchSize, tok.padId, key).map((j) => ({
     batch: j.batch,
     length: j.length,
     inputIds: j.ids,

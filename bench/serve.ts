@@ -112,7 +112,7 @@ async function offline(): Promise<OfflineResult> {
     const texts: string[] = [];
     while (texts.length < offlineCount) texts.push(...stream.next());
     texts.length = offlineCount;
-    const jobs = encodeJobs(enc.tokenize(texts), batchSize, enc.tokenizer.padId, backend);
+    const jobs = encodeJobs(enc.tokenize(texts), batchSize, enc.tokenizer.padId, enc.batching);
     const tokens = enc.tokenize(texts).reduce((n, e) => n + e.inputIds.length, 0);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { gelu as geluOps, geluTanh } from '../ops/activations.js';
 import { type AttentionTap, attentionComposite } from '../ops/attention.js';
 import { layerNormComposite } from '../ops/layer-norm.js';
+import { blasAttention, blasAttentionApplies, blasAttentionKeeping } from './blas/wasm-attention.js';
 import { wasmElementwiseApplies, wasmGelu, wasmLayerNorm, wasmLayerNormKeepingSum } from './blas/wasm-elementwise.js';
 import { blasLinear, blasLinearApplies } from './blas/wasm-matmul.js';
 import { layerNormForGradients, linearForGradients } from './for-gradients.js';
@@ -148,7 +149,8 @@ export interface AttentionOptions {
 /**
  * softmax(q·kᵀ · scale + mask) · v per head (HF's eager attention). q, k, v: [B, L, heads, d]; mask: additive
  * [B, 1, 1, L] (0, or float32's min on padding) → z [B, L, heads, d], and the probabilities [B, heads, L, L] when
- * `needProbs`. Without `needProbs` it runs as one fused program where that applies (webgpu, L ≤ 512, d ≤ 128).
+ * `needProbs`. Without `needProbs` it runs as one fused program where that applies (webgpu, L ≤ 512, d ≤ 128; the
+ * wasm backend on a BLAS).
  */
 export function attention(
   q: tf.Tensor4D,
@@ -165,7 +167,45 @@ export function attention(
       return { z: tf.reshape(z, [B, L, heads, d]) as tf.Tensor4D };
     });
   }
+  if (blasAttentionApplies()) return blasAttentionTapped(q, k, v, mask, opts);
   if (!recordingGradients() && tensorflowAttentionApplies())
     return tensorflowAttention(q, k, v, mask, opts.scale, opts.onScores, opts.onProbs);
   return attentionComposite(q, k, v, mask, opts.scale, opts.onScores, opts.onProbs);
+}
+
+/**
+ * attention() on the wasm backend's BLAS: one kernel; where the probabilities are wanted, the same kernel keeps
+ * the scores and probabilities it computed, so a hook that only reads them leaves z bit for bit as without it.
+ * A tap that replaces one continues from the replacement with tfjs ops (softmax, P·V); each tap runs once.
+ */
+function blasAttentionTapped(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  mask: tf.Tensor4D,
+  opts: AttentionOptions,
+): { z: tf.Tensor4D; probs?: tf.Tensor4D } {
+  const [B, L, heads, d] = q.shape;
+  const flat = (t: tf.Tensor4D) => tf.reshape(t, [B * L, heads * d]) as tf.Tensor2D;
+  const merged = (z: tf.Tensor) => tf.reshape(z, [B, L, heads, d]) as tf.Tensor4D;
+  const inputs = () => [flat(q), flat(k), flat(v), tf.reshape(mask, [B, L]) as tf.Tensor2D, heads, opts.scale] as const;
+  if (!opts.needProbs) return tf.tidy(() => ({ z: merged(blasAttention(...inputs())) }));
+  const kept = tf.tidy(() => {
+    const r = blasAttentionKeeping(...inputs());
+    return { ...r, z: merged(r.z) };
+  });
+  const scores = opts.onScores ? opts.onScores(kept.scores) : kept.scores;
+  const softmaxed = scores === kept.scores ? kept.probs : (tf.softmax(scores) as tf.Tensor4D);
+  const probs = opts.onProbs ? opts.onProbs(softmaxed) : softmaxed;
+  const drop = (ts: tf.Tensor[]) => {
+    for (const t of new Set(ts)) if (t !== probs && !t.isDisposed) t.dispose();
+  };
+  if (probs === kept.probs) {
+    drop([kept.scores, scores]);
+    return { z: kept.z, probs };
+  }
+  // A replacement: P·V from it, as attentionComposite computes it.
+  const z = tf.tidy(() => tf.transpose(tf.matMul(probs, tf.transpose(v, [0, 2, 1, 3])), [0, 2, 1, 3])) as tf.Tensor4D;
+  drop([kept.z, kept.scores, kept.probs, scores, softmaxed]);
+  return { z, probs };
 }

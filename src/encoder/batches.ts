@@ -60,45 +60,56 @@ export function cpuChunks(lengths: readonly number[], maxTokens: number, cost?: 
 /** Backends that run the forward on a GPU; the rest (wasm, cpu, tensorflow) compute on the CPU. */
 export const GPU_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
 /**
- * What one more forward costs, per backend, in the terms of `splitByLength` (default: tfjs-wasm's). On
- * tensorflow each op is a call into libtensorflow, and oneDNN builds its kernels per matmul shape on first use,
- * so a forward costs more there, and more, smaller pieces lose (docs/tensorflow.md).
+ * The batching key of the wasm backend while its matmuls run on a system BLAS (src/backend/blas): a forward is
+ * priced apart from tfjs-wasm's XNNPACK there. Not a backend name: `SentenceEncoder.batching` says which applies.
  */
-const CHUNK_COST: Readonly<Record<string, ChunkCost>> = { tensorflow: { overheadTokens: 35, minTokens: 128 } };
+export const WASM_BLAS_BATCHING = 'wasm+blas';
 
-/** How `encodeJobs` cuts batches on `backend`, in a few words (backends with the same words get the same batches). */
-export function batchingOf(backend: string): string {
-  if (GPU_BACKENDS.has(backend)) return 'whole batches';
-  return CHUNK_COST[backend] ? `${backend} cuts` : 'cpu cuts';
+/**
+ * What one more forward costs, per batching key (a backend's name, or WASM_BLAS_BATCHING), in the terms of
+ * `splitByLength` (default: tfjs-wasm's). On tensorflow each op is a call into libtensorflow, and oneDNN builds its
+ * kernels per matmul shape on first use, so a forward costs more there, and more, smaller pieces lose
+ * (docs/tensorflow.md). On wasm + BLAS a forward's fixed part (the weights streamed through the sgemm once per
+ * forward, the kernels run on one wasm thread) is worth ≈ 53–75 tokens, and the BLAS's threads divide pieces of
+ * under ≈ 128 rows poorly (docs/blas.md, docs/serve.md).
+ */
+const CHUNK_COST: Readonly<Record<string, ChunkCost>> = {
+  tensorflow: { overheadTokens: 35, minTokens: 128 },
+  [WASM_BLAS_BATCHING]: { overheadTokens: 64, minTokens: 128 },
+};
+
+/**
+ * How `encodeJobs` cuts batches for `key` (a backend's name, or WASM_BLAS_BATCHING), in a few words (keys with the
+ * same words get the same batches).
+ */
+export function batchingOf(key: string): string {
+  if (GPU_BACKENDS.has(key)) return 'whole batches';
+  return CHUNK_COST[key] ? `${key} cuts` : 'cpu cuts';
 }
 
 /**
- * The forwards `backend` runs for one batch whose rows are sorted longest first: [from, to) ranges over them.
- * A GPU runs the whole batch; a CPU backend cuts it by `cpuChunks` with its own forward cost. The one rule
- * for `encode` and the server's batcher, so a deep server queue batches as `encode` does.
+ * The forwards run for one batch whose rows are sorted longest first, by batching key `key` (the backend's name,
+ * or WASM_BLAS_BATCHING: what `SentenceEncoder.batching` says): [from, to) ranges over the rows. A GPU runs the
+ * whole batch; a CPU backend cuts it by `cpuChunks` with its own forward cost. The one rule for `encode` and the
+ * server's batcher, so a deep server queue batches as `encode` does.
  */
 export function cutBatch(
   lengths: readonly number[],
-  backend: string,
+  key: string,
   maxTokens: number = MAX_FORWARD_TOKENS,
 ): [number, number][] {
   if (lengths.length === 0) return [];
-  if (GPU_BACKENDS.has(backend)) return [[0, lengths.length]];
-  return cpuChunks(lengths, maxTokens, CHUNK_COST[backend]);
+  if (GPU_BACKENDS.has(key)) return [[0, lengths.length]];
+  return cpuChunks(lengths, maxTokens, CHUNK_COST[key]);
 }
 
 /**
- * The padded batches SentenceEncoder runs for `encodings` on `backend`: sorted by length into batches of
- * `batchSize`, each cut for a CPU backend by `cpuChunks` (GPUs prefer the whole batch).
+ * The padded batches SentenceEncoder runs for `encodings` under batching key `key` (see cutBatch): sorted by
+ * length into batches of `batchSize`, each cut for a CPU backend by `cpuChunks` (GPUs prefer the whole batch).
  */
-export function encodeJobs(
-  encodings: readonly Encoding[],
-  batchSize: number,
-  padId: number,
-  backend: string,
-): BatchJob[] {
+export function encodeJobs(encodings: readonly Encoding[], batchSize: number, padId: number, key: string): BatchJob[] {
   return planBatches(encodings, batchSize).flatMap((rows) => {
     const lengths = rows.map((r) => encodings[r]!.inputIds.length);
-    return cutBatch(lengths, backend).map(([from, to]) => padBatch(encodings, rows.slice(from, to), padId));
+    return cutBatch(lengths, key).map(([from, to]) => padBatch(encodings, rows.slice(from, to), padId));
   });
 }

@@ -13,7 +13,14 @@ import { type BertInputs, BertModel } from '../model/bert.js';
 import { POOLING_MODES, type PoolingMode } from '../model/pooling.js';
 import { maxTokens } from '../loader/config.js';
 import { type Encoding, loneSurrogateAt, type Tokenizer } from '../tokenizer/index.js';
-import { type BatchJob, encodeJobs, GPU_BACKENDS, MAX_FORWARD_TOKENS, padBatch } from './batches.js';
+import {
+  type BatchJob,
+  encodeJobs,
+  GPU_BACKENDS,
+  MAX_FORWARD_TOKENS,
+  padBatch,
+  WASM_BLAS_BATCHING,
+} from './batches.js';
 import { loadModelAndTokenizer } from './load.js';
 import { type BatchSettings, runBatch } from './run-batch.js';
 import { shareWeights } from './shared-weights.js';
@@ -69,6 +76,14 @@ export function defaultWorkers(backend: string, sentences: number): number {
   return oneCore && sentences >= POOL_THRESHOLD ? availableParallelism() : 1;
 }
 
+/**
+ * The batching key `backend` cuts batches by in this process (cutBatch, encodeJobs, batchingOf): its name, or
+ * WASM_BLAS_BATCHING for the wasm backend while its matmuls run on a BLAS (a forward is priced apart there).
+ */
+export function batchingKey(backend: string): string {
+  return backend === 'wasm' && wasmBlasActive() ? WASM_BLAS_BATCHING : backend;
+}
+
 export class SentenceEncoder {
   private local?: BertModel;
   private pool?: Promise<WorkerPool>;
@@ -94,6 +109,14 @@ export class SentenceEncoder {
       throw new UsageError(`max sequence length must be an integer in [2, ${room}], got ${maxSeqLength}`);
     }
     return new SentenceEncoder(loaded, tokenizer, backend, maxSeqLength, opts.workers);
+  }
+
+  /**
+   * The batching key this encoder's batches are cut by (batchingKey of its backend): what the server's batcher
+   * and the benchmarks that run an anchor on our batches pass to cutBatch / encodeJobs.
+   */
+  get batching(): string {
+    return batchingKey(this.backend.name);
   }
 
   get dimension(): number {
@@ -149,7 +172,7 @@ export class SentenceEncoder {
     if (!(Number.isInteger(batchSize) && batchSize >= 1))
       throw new UsageError(`batchSize must be a positive integer, got ${batchSize}`);
     const encodings = this.tokenize(sentences);
-    const jobs = encodeJobs(encodings, batchSize, this.tokenizer.padId, this.backend.name);
+    const jobs = encodeJobs(encodings, batchSize, this.tokenizer.padId, this.batching);
     const out = new Array<Float32Array>(sentences.length);
     let done = 0;
     const place = (job: BatchJob, data: Float32Array) => {

@@ -23,7 +23,7 @@ export interface BatcherOptions {
   maxQueue: number;
   /**
    * The forwards a batch (lengths sorted longest first) is cut into, as [from, to) ranges: `encode`'s rule for
-   * the backend (`(l) => cutBatch(l, backend, maxBatchTokens)`). Default: the whole batch, one forward.
+   * the backend (`(l) => cutBatch(l, encoder.batching, maxBatchTokens)`). Default: the whole batch, one forward.
    */
   cut?: (lengths: readonly number[]) => [number, number][];
   padId: number;

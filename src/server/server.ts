@@ -252,7 +252,7 @@ export async function startServer(o: ServerOptions): Promise<SbertServer> {
           batchSize: limits.batchSize,
           maxBatchTokens: limits.maxBatchTokens,
           maxQueue: limits.maxQueue,
-          cut: (lengths) => cutBatch(lengths, encoder.backend.name, limits.maxBatchTokens),
+          cut: (lengths) => cutBatch(lengths, encoder.batching, limits.maxBatchTokens),
           padId: encoder.tokenizer.padId,
         },
         (s) => metrics.observeBatch(s),

@@ -12,10 +12,23 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { activeBlas, blasMatmulCalls, setupWasmBlas, wasmBlasActive } from '../../src/backend/blas/index.js';
 import { BlasLoadError, type Cblas, type Koffi, loadCblas, sgemmSelfCheck } from '../../src/backend/blas/cblas.js';
 import { blasCandidates, blasSetting, unloadablePath } from '../../src/backend/blas/find.js';
+import {
+  attendHeads,
+  BLAS_ATTENTION_KERNEL,
+  blasAttention,
+  blasAttentionApplies,
+  softmaxRows,
+} from '../../src/backend/blas/wasm-attention.js';
 import { wasmGelu, wasmLayerNorm, wasmLayerNormKeepingSum } from '../../src/backend/blas/wasm-elementwise.js';
+import { heapOffset, heapView, type WasmBackend } from '../../src/backend/blas/wasm-heap.js';
+import { simdKernels } from '../../src/backend/blas/wasm-simd.js';
+import { attention } from '../../src/backend/kernels.js';
+import { type AttentionTap, attentionComposite } from '../../src/ops/attention.js';
+import { attentionReference } from '../../src/backend/webgpu/attention.js';
 import { blasLinear, erf } from '../../src/backend/blas/wasm-matmul.js';
 import { setupBackend } from '../../src/backend/index.js';
-import { POOL_THRESHOLD, SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
+import { encodeJobs, WASM_BLAS_BATCHING } from '../../src/encoder/batches.js';
+import { batchingKey, POOL_THRESHOLD, SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
 import { fixture, ROOT } from '../fixtures.js';
 import { erfReference, maxDiff, values } from '../values.js';
 
@@ -276,6 +289,7 @@ describe('a BLAS that cannot be loaded: the wasm backend as it was, and one line
     expect(choice.reason).toMatch(/; matmuls on XNNPACK \(SBERT_BLAS=off\)$/);
     expect(wasmBlasActive()).toBe(false);
     expect(await setupWasmBlas()).toBe('matmuls on XNNPACK (SBERT_BLAS=off)');
+    expect(batchingKey('wasm')).toBe('wasm'); // XNNPACK's forward price
   });
 
   it('the CLI runs on and prints the one line (exit 0, the same vectors as with SBERT_BLAS=off)', () => {
@@ -555,6 +569,183 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
     }
   });
 
+  /** softmax(q·kᵀ · scale + mask) · v per sequence and head, in float64 (the webgpu program's reference). */
+  const attentionOf = (
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    mask: Float32Array,
+    B: number,
+    L: number,
+    heads: number,
+    scale: number,
+  ): Float64Array => attentionReference(q, k, v, mask, B, L, heads, q.length / (B * L * heads), scale);
+
+  const FLOAT32_MIN = -3.4028234663852886e38;
+  /** Right padding per sequence (what the tokenizer gives), and one masked key inside a sequence. */
+  function paddingMask(B: number, L: number): Float32Array {
+    const mask = new Float32Array(B * L);
+    for (let b = 0; b < B; b++) for (let j = L - b; j < L; j++) if (j >= 1) mask[b * L + j] = FLOAT32_MIN;
+    if (L > 2) mask[1] = FLOAT32_MIN;
+    return mask;
+  }
+
+  it('attention as one kernel: softmax(q·kᵀ·scale + mask)·v per head, as float64, at lengths on and off 4 floats', async () => {
+    for (const [B, L, heads, d] of [
+      [3, 7, 2, 4],
+      [2, 8, 3, 8],
+      [2, 1, 2, 4],
+      [4, 13, 12, 64],
+    ] as const) {
+      const H = heads * d;
+      const [q, k, v] = [31, 32, 33].map((seed) => values(B * L * H, -2, 2, seed + L));
+      const mask = paddingMask(B, L);
+      const scale = d ** -0.5;
+      const calls = blasMatmulCalls();
+      const threads = activeBlas()!.threads();
+      const t = [q, k, v].map((x) => tf.tensor2d(x!, [B * L, H]));
+      const m = tf.tensor2d(mask, [B, L]);
+      const z = blasAttention(t[0]! as tf.Tensor2D, t[1]! as tf.Tensor2D, t[2]! as tf.Tensor2D, m, heads, scale);
+      expect(blasMatmulCalls()).toBe(calls + 1);
+      expect(activeBlas()!.threads()).toBe(threads); // one thread for the heads, then back
+      const want = attentionOf(q!, k!, v!, mask, B, L, heads, scale);
+      expect(maxDiff(await z.data(), want), `[${B}, ${L}], ${heads} × ${d}`).toBeLessThan(2e-6);
+      tf.dispose([...t, m, z]);
+    }
+  });
+
+  it('the layers reach it through attention() unless the probabilities are wanted or a gradient is recorded', async () => {
+    const [B, L, heads, d] = [2, 6, 2, 4];
+    const H = heads * d;
+    const [q, k, v] = [41, 42, 43].map((seed) => tf.tensor4d(values(B * L * H, -2, 2, seed), [B, L, heads, d]));
+    const mask = tf.tensor4d(paddingMask(B, L), [B, 1, 1, L]);
+    const calls = blasMatmulCalls();
+    const n0 = tf.memory().numTensors;
+    const fused = attention(q!, k!, v!, mask, { scale: 0.5, needProbs: false });
+    expect(blasMatmulCalls()).toBe(calls + 1); // one kernel: no per-head products of tfjs's BatchMatMul
+    expect(fused.probs).toBeUndefined();
+    expect(fused.z.shape).toEqual([B, L, heads, d]);
+    // Probabilities wanted (hooks, output_attentions): the same kernel, z the same bits; taps that read only.
+    const seen: tf.Tensor4D[] = [];
+    const read = (t: tf.Tensor4D) => {
+      seen.push(t);
+      return t;
+    };
+    const kept = attention(q!, k!, v!, mask, { scale: 0.5, needProbs: true, onScores: read, onProbs: read });
+    expect(blasMatmulCalls()).toBe(calls + 2);
+    expect(await kept.z.data()).toEqual(await fused.z.data());
+    expect(seen.map((t) => t.shape)).toEqual([
+      [B, heads, L, L],
+      [B, heads, L, L],
+    ]);
+    expect(seen[1]).toBe(kept.probs);
+    // tfjs's composite, the reference for the probabilities and for taps that replace them
+    const composite = (onScores?: AttentionTap, onProbs?: AttentionTap) =>
+      tf.tidy(() => {
+        const r = attentionComposite(q!, k!, v!, mask, 0.5, onScores, onProbs);
+        return [r.z, r.probs];
+      });
+    const [zc, pc] = composite();
+    expect(maxDiff(await kept.probs!.data(), await pc!.data())).toBeLessThan(1e-6);
+    expect(maxDiff(await kept.z.data(), await zc!.data())).toBeLessThan(1e-6);
+    // A tap that replaces the scores (uniform attention), or the probabilities (their square): z follows it.
+    const flat = (t: tf.Tensor4D) => tf.zerosLike(t) as tf.Tensor4D;
+    const square = (t: tf.Tensor4D) => tf.square(t) as tf.Tensor4D;
+    for (const [onScores, onProbs] of [
+      [flat, undefined],
+      [undefined, square],
+    ] as const) {
+      const got = attention(q!, k!, v!, mask, { scale: 0.5, needProbs: true, onScores, onProbs });
+      const [zw, pw] = composite(onScores, onProbs);
+      expect(maxDiff(await got.z.data(), await zw!.data())).toBeLessThan(1e-6);
+      expect(maxDiff(await got.probs!.data(), await pw!.data())).toBeLessThan(1e-6);
+      tf.dispose([got.z, got.probs!, zw!, pw!]);
+    }
+    tf.dispose([fused.z, kept.z, kept.probs!, zc!, pc!]);
+    expect(tf.memory().numTensors).toBe(n0);
+    let inside = true;
+    const g = tf.grad((x: tf.Tensor) => {
+      inside = blasAttentionApplies();
+      return attention(x as tf.Tensor4D, k!, v!, mask, { scale: 0.5, needProbs: false }).z;
+    })(q!);
+    expect(inside).toBe(false);
+    expect(g.shape).toEqual([B, L, heads, d]);
+    expect(() =>
+      tf.tidy(() => blasAttention(tf.zeros([3, 8]), tf.zeros([3, 8]), tf.zeros([3, 8]), tf.zeros([2, 2]), 2, 1)),
+    ).toThrow(new RegExp(`${BLAS_ATTENTION_KERNEL}: q \\[3,8\\]`));
+    tf.dispose([q!, k!, v!, mask, g]);
+  });
+
+  it("softmax: the SIMD kernel and the JavaScript one agree with float64 across exp's range, masked lanes 0, NaN kept", () => {
+    const n = 11; // two vectors and a tail of 3 lanes, padded to 12
+    const stride = 12;
+    const rows: number[][] = [
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      [-80, -60, -40, -20, 0, 20, 40, 60, 80, 87, 88],
+      [3.4e38, -3.4e38, 1e-30, -1e-30, 0.5, 0.25, -0.125, 1e3, -1e3, 50, -50],
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, Number.NaN],
+    ];
+    const mask = values(n, -1, 1, 51);
+    mask[4] = FLOAT32_MIN;
+    const reference = (row: number[]): number[] => {
+      const x = row.map((v, j) => Math.fround(v + mask[j]!));
+      const max = Math.max(...x);
+      const e = x.map((v) => Math.exp(v - max));
+      const sum = e.reduce((a, v) => a + v, 0);
+      return e.map((v) => v / sum);
+    };
+    const be = tf.backend() as unknown as WasmBackend;
+    const simd = simdKernels(be)!;
+    const block = tf.zeros([rows.length * stride + stride]);
+    const S = heapView(be, block, rows.length * stride + stride);
+    rows.forEach((r, i) => S.set(r, i * stride));
+    S.set(mask, rows.length * stride);
+    S.fill(-Infinity, rows.length * stride + n);
+    const js = new Float32Array(rows.length * stride);
+    rows.forEach((r, i) => js.set(r, i * stride));
+    simd.softmax_rows(heapOffset(be, block), heapOffset(be, block) + rows.length * stride * 4, rows.length, stride / 4);
+    softmaxRows(js, mask, rows.length, n, stride);
+    for (const [name, got] of [
+      ['simd', S],
+      ['js', js],
+    ] as const) {
+      rows.forEach((r, i) => {
+        const row = Array.from(got.subarray(i * stride, i * stride + n));
+        if (i === 3) expect(row.every(Number.isNaN), `${name}: a NaN score`).toBe(true);
+        else {
+          const want = reference(r);
+          expect(maxDiff(row, want), `${name}, row ${i}`).toBeLessThan(3e-7);
+          // relative error where the probability is small but not zero
+          row.forEach((p, j) => want[j]! > 1e-30 && expect(Math.abs(p - want[j]!) / want[j]!).toBeLessThan(1e-6));
+          expect(row[4], `${name}: a masked key`).toBe(0);
+        }
+      });
+      if (name === 'simd') expect(S[stride + n]).toBe(0); // the padding lane past the row's length
+    }
+    tf.dispose(block);
+  });
+
+  it('attendHeads with the JavaScript softmax (where our wasm module cannot load) as the kernel computes', () => {
+    const [B, L, heads, d] = [2, 5, 3, 4];
+    const H = heads * d;
+    const [Q, K, V] = [61, 62, 63].map((seed) => values(B * L * H, -2, 2, seed)) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ];
+    const mask = paddingMask(B, L);
+    const Z = new Float32Array(B * L * H);
+    const S = new Float32Array(L * L + L);
+    attendHeads(
+      activeBlas()!,
+      { Q, K, V, Z, mask },
+      { S: S.subarray(0, L * L), maskRow: S.subarray(L * L) },
+      { B, L, heads, d, stride: L },
+      0.5,
+    );
+    expect(maxDiff(Z, attentionOf(Q, K, V, mask, B, L, heads, 0.5))).toBeLessThan(2e-6);
+  });
+
   it("the embedding gather copies rows; a bad index still gets tfjs-wasm's error", async () => {
     const table = tf.tensor2d(values(50 * 8, -1, 1, 21), [50, 8]);
     const ids = tf.tensor2d(
@@ -575,15 +766,21 @@ describe.skipIf(!blasHere && !REQUIRED)('the wasm kernels on a BLAS', () => {
     tf.dispose([table, ids, got, bad]);
   });
 
-  it('SentenceEncoder keeps 256 sentences in process (no worker pool) when the wasm matmuls run on a BLAS', async () => {
+  it('SentenceEncoder keeps 256 sentences in process (no worker pool) and cuts batches at the BLAS forward price', async () => {
     const enc = await SentenceEncoder.load(fixture('tiny', 'st'), { backend: 'wasm', quiet: true });
     try {
-      const out = await enc.encode(
-        Array.from({ length: POOL_THRESHOLD }, (_, i) => `那个人很开心 ${i}`),
-        { batchSize: 64 },
-      );
+      // Lengths spread within each batch of 64, so the two prices cut them differently.
+      const sentences = Array.from({ length: POOL_THRESHOLD }, (_, i) => `那个人很开心${'好'.repeat(i % 23)} ${i}`);
+      const forwards: number[] = [];
+      const out = await enc.encode(sentences, { batchSize: 64, onProgress: (done) => forwards.push(done) });
       expect(out).toHaveLength(POOL_THRESHOLD);
       expect((enc as unknown as { pool?: unknown }).pool).toBeUndefined();
+      expect(batchingKey('wasm')).toBe(WASM_BLAS_BATCHING);
+      expect(enc.batching).toBe(WASM_BLAS_BATCHING);
+      const encodings = enc.tokenize(sentences);
+      const priced = encodeJobs(encodings, 64, enc.tokenizer.padId, WASM_BLAS_BATCHING);
+      expect(forwards).toHaveLength(priced.length); // one progress call per forward run
+      expect(priced.length).toBeLessThan(encodeJobs(encodings, 64, enc.tokenizer.padId, 'wasm').length);
     } finally {
       await enc.dispose();
     }

@@ -1,6 +1,6 @@
 // How the encoder cuts sorted batches on CPU backends.
 import { describe, expect, it } from 'vitest';
-import { batchingOf, cpuChunks, cutBatch } from '../../src/encoder/batches.js';
+import { batchingOf, cpuChunks, cutBatch, WASM_BLAS_BATCHING } from '../../src/encoder/batches.js';
 
 describe('cpuChunks', () => {
   it('caps every piece at maxTokens padded tokens: 32 texts of 512 tokens → pieces of 16', () => {
@@ -44,6 +44,22 @@ describe('cutBatch: one rule for encode and the server, per backend', () => {
     // A dearer forward: fewer, fuller pieces (the server's batcher used to cut every backend as wasm).
     expect(cutBatch(lengths, 'tensorflow').length).toBeLessThan(cutBatch(lengths, 'wasm').length);
     expect(batchingOf('wasm')).toBe('cpu cuts');
+  });
+
+  it('wasm on a BLAS (its own key, wasm+blas) prices a forward at 64 tokens, pieces of ≥ 128 padded tokens', () => {
+    expect(WASM_BLAS_BATCHING).toBe('wasm+blas');
+    expect(cutBatch(lengths, WASM_BLAS_BATCHING)).toEqual(
+      cpuChunks(lengths, 8192, { overheadTokens: 64, minTokens: 128 }),
+    );
+    expect(cutBatch(lengths, WASM_BLAS_BATCHING).length).toBeLessThan(cutBatch(lengths, 'wasm').length);
+    expect(cutBatch(lengths, WASM_BLAS_BATCHING).length).toBeLessThanOrEqual(cutBatch(lengths, 'tensorflow').length);
+    for (const [a, b] of cutBatch(lengths, WASM_BLAS_BATCHING))
+      expect((b - a) * lengths[a]!).toBeGreaterThanOrEqual(128);
+    expect(batchingOf(WASM_BLAS_BATCHING)).toBe('wasm+blas cuts');
+    expect(cutBatch(Array(32).fill(512), WASM_BLAS_BATCHING, 8192)).toEqual([
+      [0, 16],
+      [16, 32],
+    ]);
   });
 
   it('still caps every piece at maxTokens', () => {

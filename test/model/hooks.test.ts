@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, ROOT } from '../fixtures.js';
 import { UsageError } from '../../src/errors.js';
 import type { BertInputs, BertModel, BertModelOutput } from '../../src/model/bert.js';
+import { blasAttentionApplies } from '../../src/backend/blas/wasm-attention.js';
 import { layerNormIsOneKernel, linearEpilogueIsOneKernel } from '../../src/backend/kernels.js';
 import { ablateHeads, headMask, runWithCache, runWithHooks } from '../../src/model/hooks.js';
 import {
@@ -141,8 +142,12 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
     const lastKey = L - 1; // row 0 is short, so its last key is padding
     expect(mask.data[lastKey]).toBe(0);
     expect(scores[lastKey]).toBeLessThan(-3e38);
+    // (tfjs's softmax of them: the same bits where tfjs computed the pattern; within float32 rounding where the wasm
+    // backend's BLAS attention kernel did, with a softmax of its own)
     const p = tf.softmax(cache.get('attn_scores', 1));
-    expect(maxAbsDiff(await data(p), { shape: p.shape, data: await data(cache.get('pattern', 1)) })).toBe(0);
+    expect(
+      maxAbsDiff(await data(p), { shape: p.shape, data: await data(cache.get('pattern', 1)) }),
+    ).toBeLessThanOrEqual(blasAttentionApplies() ? 1e-6 : 0);
     p.dispose();
     // Residual stream arithmetic as the names promise.
     const mid = tf.add(cache.get('attn_out', 0), cache.get('hook_full_embed'));

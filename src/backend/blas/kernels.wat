@@ -231,4 +231,147 @@
             (br $lk)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $li))))
+
+  ;; exp(x) for four floats x ≤ 0 (scores less their row's maximum): Cephes' expf, x = n·ln2 + r with n an integer
+  ;; and |r| ≤ ln2/2 (ln2 in two parts, so r is exact), e^r by its degree-7 polynomial, times 2^n built in the
+  ;; exponent bits. n comes from adding 1.5·2^23, which rounds x·log2(e) to an integer in the low mantissa bits
+  ;; (no float → int conversion). Below −87.3 (e^x under float32's smallest normal, −∞ included) the answer is 0;
+  ;; NaN stays NaN.
+  (func $exp_neg (param $x v128) (result v128)
+    (local $big v128) (local $n v128) (local $r v128) (local $p v128)
+    (local.set $big (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341)) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $n (f32x4.sub (local.get $big) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $r (f32x4.sub (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
+                             (f32x4.mul (local.get $n) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $r) (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $r) (local.get $p)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $r) (local.get $p)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $r) (local.get $p)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $r) (local.get $p)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $r) (local.get $r)) (local.get $p)) (local.get $r))
+                             (v128.const f32x4 1 1 1 1)))
+    ;; p·2^n, 2^n's bits being (n + 127) << 23 and n + 0x4b400000 the bits of $big; lanes below the cut (where n
+    ;; would leave the exponent's range) cleared. NaN fails the compare, and stays.
+    (v128.andnot
+      (f32x4.mul (local.get $p)
+                 (i32x4.shl (i32x4.sub (local.get $big) (v128.const i32x4 0x4b3fff81 0x4b3fff81 0x4b3fff81 0x4b3fff81)) (i32.const 23)))
+      (f32x4.lt (local.get $x) (v128.const f32x4 -87.33654 -87.33654 -87.33654 -87.33654))))
+
+  ;; $exp_neg of four vectors at once, their chains interleaved step by step (one chain alone waits on each
+  ;; multiply and add in turn), the same operations per lane, so the same bits.
+  (func $exp_neg4 (param $x0 v128) (param $x1 v128) (param $x2 v128) (param $x3 v128) (result v128 v128 v128 v128)
+    (local $big0 v128) (local $n0 v128) (local $r0 v128) (local $p0 v128) (local $big1 v128) (local $n1 v128) (local $r1 v128) (local $p1 v128) (local $big2 v128) (local $n2 v128) (local $r2 v128) (local $p2 v128) (local $big3 v128) (local $n3 v128) (local $r3 v128) (local $p3 v128)
+    (local.set $big0 (f32x4.add (f32x4.mul (local.get $x0) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341)) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $big1 (f32x4.add (f32x4.mul (local.get $x1) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341)) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $big2 (f32x4.add (f32x4.mul (local.get $x2) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341)) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $big3 (f32x4.add (f32x4.mul (local.get $x3) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341)) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $n0 (f32x4.sub (local.get $big0) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $n1 (f32x4.sub (local.get $big1) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $n2 (f32x4.sub (local.get $big2) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $n3 (f32x4.sub (local.get $big3) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $r0 (f32x4.sub (f32x4.sub (local.get $x0) (f32x4.mul (local.get $n0) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))) (f32x4.mul (local.get $n0) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $r1 (f32x4.sub (f32x4.sub (local.get $x1) (f32x4.mul (local.get $n1) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))) (f32x4.mul (local.get $n1) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $r2 (f32x4.sub (f32x4.sub (local.get $x2) (f32x4.mul (local.get $n2) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))) (f32x4.mul (local.get $n2) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $r3 (f32x4.sub (f32x4.sub (local.get $x3) (f32x4.mul (local.get $n3) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))) (f32x4.mul (local.get $n3) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $p0 (f32x4.add (f32x4.mul (local.get $r0) (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p1 (f32x4.add (f32x4.mul (local.get $r1) (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p2 (f32x4.add (f32x4.mul (local.get $r2) (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p3 (f32x4.add (f32x4.mul (local.get $r3) (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p0 (f32x4.add (f32x4.mul (local.get $r0) (local.get $p0)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p1 (f32x4.add (f32x4.mul (local.get $r1) (local.get $p1)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p2 (f32x4.add (f32x4.mul (local.get $r2) (local.get $p2)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p3 (f32x4.add (f32x4.mul (local.get $r3) (local.get $p3)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p0 (f32x4.add (f32x4.mul (local.get $r0) (local.get $p0)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p1 (f32x4.add (f32x4.mul (local.get $r1) (local.get $p1)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p2 (f32x4.add (f32x4.mul (local.get $r2) (local.get $p2)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p3 (f32x4.add (f32x4.mul (local.get $r3) (local.get $p3)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p0 (f32x4.add (f32x4.mul (local.get $r0) (local.get $p0)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p1 (f32x4.add (f32x4.mul (local.get $r1) (local.get $p1)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p2 (f32x4.add (f32x4.mul (local.get $r2) (local.get $p2)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p3 (f32x4.add (f32x4.mul (local.get $r3) (local.get $p3)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p0 (f32x4.add (f32x4.mul (local.get $r0) (local.get $p0)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    (local.set $p1 (f32x4.add (f32x4.mul (local.get $r1) (local.get $p1)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    (local.set $p2 (f32x4.add (f32x4.mul (local.get $r2) (local.get $p2)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    (local.set $p3 (f32x4.add (f32x4.mul (local.get $r3) (local.get $p3)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    (local.set $p0 (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $r0) (local.get $r0)) (local.get $p0)) (local.get $r0)) (v128.const f32x4 1 1 1 1)))
+    (local.set $p1 (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $r1) (local.get $r1)) (local.get $p1)) (local.get $r1)) (v128.const f32x4 1 1 1 1)))
+    (local.set $p2 (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $r2) (local.get $r2)) (local.get $p2)) (local.get $r2)) (v128.const f32x4 1 1 1 1)))
+    (local.set $p3 (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $r3) (local.get $r3)) (local.get $p3)) (local.get $r3)) (v128.const f32x4 1 1 1 1)))
+    (v128.andnot (f32x4.mul (local.get $p0) (i32x4.shl (i32x4.sub (local.get $big0) (v128.const i32x4 0x4b3fff81 0x4b3fff81 0x4b3fff81 0x4b3fff81)) (i32.const 23)))
+                 (f32x4.lt (local.get $x0) (v128.const f32x4 -87.33654 -87.33654 -87.33654 -87.33654)))
+    (v128.andnot (f32x4.mul (local.get $p1) (i32x4.shl (i32x4.sub (local.get $big1) (v128.const i32x4 0x4b3fff81 0x4b3fff81 0x4b3fff81 0x4b3fff81)) (i32.const 23)))
+                 (f32x4.lt (local.get $x1) (v128.const f32x4 -87.33654 -87.33654 -87.33654 -87.33654)))
+    (v128.andnot (f32x4.mul (local.get $p2) (i32x4.shl (i32x4.sub (local.get $big2) (v128.const i32x4 0x4b3fff81 0x4b3fff81 0x4b3fff81 0x4b3fff81)) (i32.const 23)))
+                 (f32x4.lt (local.get $x2) (v128.const f32x4 -87.33654 -87.33654 -87.33654 -87.33654)))
+    (v128.andnot (f32x4.mul (local.get $p3) (i32x4.shl (i32x4.sub (local.get $big3) (v128.const i32x4 0x4b3fff81 0x4b3fff81 0x4b3fff81 0x4b3fff81)) (i32.const 23)))
+                 (f32x4.lt (local.get $x3) (v128.const f32x4 -87.33654 -87.33654 -87.33654 -87.33654))))
+
+  ;; Attention probabilities in place: for each of `rows` rows of n4·4 floats at $s (row stride n4·4 floats),
+  ;; s ← softmax(s + mask) over the row, mask being n4·4 floats at $mask (−∞ in lanes past the row's true
+  ;; length, which then come out 0). As torch's softmax: the maximum, e = exp(v − max) and their sum (float32, by
+  ;; lane, the lanes added last), then e · (1 / sum).
+  (func (export "softmax_rows") (param $s i32) (param $mask i32) (param $rows i32) (param $n4 i32)
+    (local $bytes i32) (local $i i32) (local $v v128) (local $e1 v128) (local $e2 v128) (local $e3 v128) (local $m v128)
+    (local $acc v128) (local $max f32) (local $inv f32)
+    (local.set $bytes (i32.shl (local.get $n4) (i32.const 4)))
+    (block $rows_done
+      (loop $row
+        (br_if $rows_done (i32.eqz (local.get $rows)))
+        ;; v = s + mask, stored; the row's maximum
+        (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
+        (local.set $i (i32.const 0))
+        (block $d1
+          (loop $l1
+            (br_if $d1 (i32.ge_u (local.get $i) (local.get $bytes)))
+            (local.set $v (f32x4.add (v128.load (i32.add (local.get $s) (local.get $i)))
+                                     (v128.load (i32.add (local.get $mask) (local.get $i)))))
+            (v128.store (i32.add (local.get $s) (local.get $i)) (local.get $v))
+            (local.set $m (f32x4.pmax (local.get $m) (local.get $v)))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $l1)))
+        (local.set $max (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
+                                 (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
+        (local.set $m (f32x4.splat (local.get $max)))
+        ;; e = exp(v − max), stored; their sum: four vectors a step, then one
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $i (i32.const 0))
+        (block $d4
+          (loop $l4
+            (br_if $d4 (i32.gt_u (i32.add (local.get $i) (i32.const 64)) (local.get $bytes)))
+            (call $exp_neg4
+              (f32x4.sub (v128.load offset=0 (i32.add (local.get $s) (local.get $i))) (local.get $m))
+              (f32x4.sub (v128.load offset=16 (i32.add (local.get $s) (local.get $i))) (local.get $m))
+              (f32x4.sub (v128.load offset=32 (i32.add (local.get $s) (local.get $i))) (local.get $m))
+              (f32x4.sub (v128.load offset=48 (i32.add (local.get $s) (local.get $i))) (local.get $m)))
+            (local.set $e3) (local.set $e2) (local.set $e1) (local.set $v)
+            (v128.store offset=0 (i32.add (local.get $s) (local.get $i)) (local.get $v))
+            (v128.store offset=16 (i32.add (local.get $s) (local.get $i)) (local.get $e1))
+            (v128.store offset=32 (i32.add (local.get $s) (local.get $i)) (local.get $e2))
+            (v128.store offset=48 (i32.add (local.get $s) (local.get $i)) (local.get $e3))
+            (local.set $acc (f32x4.add (f32x4.add (local.get $acc) (local.get $v)) (f32x4.add (f32x4.add (local.get $e1) (local.get $e2)) (local.get $e3))))
+            (local.set $i (i32.add (local.get $i) (i32.const 64)))
+            (br $l4)))
+        (block $d2
+          (loop $l2
+            (br_if $d2 (i32.ge_u (local.get $i) (local.get $bytes)))
+            (local.set $v (call $exp_neg (f32x4.sub (v128.load (i32.add (local.get $s) (local.get $i))) (local.get $m))))
+            (v128.store (i32.add (local.get $s) (local.get $i)) (local.get $v))
+            (local.set $acc (f32x4.add (local.get $acc) (local.get $v)))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $l2)))
+        (local.set $inv (f32.div (f32.const 1)
+          (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+                   (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc))))))
+        (local.set $m (f32x4.splat (local.get $inv)))
+        (local.set $i (i32.const 0))
+        (block $d3
+          (loop $l3
+            (br_if $d3 (i32.ge_u (local.get $i) (local.get $bytes)))
+            (v128.store (i32.add (local.get $s) (local.get $i))
+                        (f32x4.mul (v128.load (i32.add (local.get $s) (local.get $i))) (local.get $m)))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $l3)))
+        (local.set $s (i32.add (local.get $s) (local.get $bytes)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $row))))
 )

@@ -8,6 +8,8 @@ export interface WasmBackend {
   wasm: { HEAPF32: Float32Array; asm?: { memory?: unknown } };
   dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  /** Frees a tensor's memory (`force`: whatever its reference count); for a kernel's scratch. */
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
 }
 
 /** The first `length` floats of tensor `t` on the heap, as it is now. */

@@ -7,12 +7,17 @@ import type { WasmBackend } from './wasm-heap.js';
 export interface SimdKernels {
   /** In place on n4·4 floats from byte offset `ptr`: exact GELU. */
   gelu(ptr: number, n4: number): void;
+  /** [n0, n1, n2, d4·4] at byte offset `src` → [n0, n2, n1, d4·4] at `dst` (not overlapping). */
+  swap_middle_axes(src: number, dst: number, n0: number, n1: number, n2: number, d4: number): void;
+  /**
+   * In place on `rows` rows of n4·4 floats at byte offset `s`: softmax(row + mask), mask being n4·4 floats at byte
+   * offset `mask` (−∞ in the lanes past a row's true length).
+   */
+  softmax_rows(s: number, mask: number, rows: number, n4: number): void;
   /**
    * `rows` rows of h4·4 floats: out = LayerNorm(x + res) (res 0: none) with weight w, bias b, and the sum x + res
    * into `sum` (0: not kept); all byte offsets.
    */
-  /** [n0, n1, n2, d4·4] at byte offset `src` → [n0, n2, n1, d4·4] at `dst` (not overlapping). */
-  swap_middle_axes(src: number, dst: number, n0: number, n1: number, n2: number, d4: number): void;
   layer_norm(
     x: number,
     res: number,
