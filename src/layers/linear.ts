@@ -2,7 +2,7 @@
 // with its weight stored pre-transposed as [in, out]: tfjs-wasm's matmul (XNNPACK) runs ~10× slower with
 // `transposeB`, and on 3-D inputs, so the input is flattened to [rows, in] and multiplied once, bias fused.
 import * as tf from '@tensorflow/tfjs-core';
-import { type DenseActivation, linear } from '../backend/kernels.js';
+import { type DenseActivation, linear, linearAdd } from '../backend/kernels.js';
 import type { Weights } from '../loader/weights.js';
 
 /** HF `[out, in]` → row-major `[in, out]`. */
@@ -41,23 +41,24 @@ export class Linear {
   }
 
   /** [..., in] → [..., out], then `activation` (fused with the matmul where the kernel allows). */
-  forward<R extends tf.Rank>(x: tf.Tensor<R>, activation: DenseActivation = 'linear'): tf.Tensor<R> {
+  forward<T extends tf.Tensor>(x: T, activation: DenseActivation = 'linear'): T {
     // A matrix goes in and comes out as it is: on tfjs-node each reshape is an op of its own.
-    if (x.rank === 2) return this.forward2d(x as tf.Tensor as tf.Tensor2D, activation) as tf.Tensor as tf.Tensor<R>;
+    if (x.rank === 2) return this.forward2d(x as tf.Tensor as tf.Tensor2D, activation) as tf.Tensor as T;
     const shape = x.shape;
     const rows = x.size / this.inFeatures;
     const y = this.forward2d(tf.reshape(x, [rows, this.inFeatures]) as tf.Tensor2D, activation);
-    return tf.reshape(y, [...shape.slice(0, -1), this.outFeatures]) as tf.Tensor as tf.Tensor<R>;
+    return tf.reshape(y, [...shape.slice(0, -1), this.outFeatures]) as tf.Tensor as T;
   }
 
+  /** x · w + b + residual for rows x [rows, in], residual [rows, out] (one kernel where the backend has it). */
+  forwardAdding(x: tf.Tensor2D, residual: tf.Tensor2D): tf.Tensor2D {
+    return linearAdd(x, this.weight, this.bias, residual, this.transposedWeight);
+  }
+
+  private readonly transposedWeight = () => (this.transposed ??= tf.keep(tf.transpose(this.weight)));
+
   private forward2d(x: tf.Tensor2D, activation: DenseActivation): tf.Tensor2D {
-    return linear(
-      x,
-      this.weight,
-      this.bias,
-      activation,
-      () => (this.transposed ??= tf.keep(tf.transpose(this.weight))),
-    );
+    return linear(x, this.weight, this.bias, activation, this.transposedWeight);
   }
 
   dispose(): void {

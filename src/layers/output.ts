@@ -1,9 +1,10 @@
 // BertOutput (modeling_bert.py): dense I → H, then LayerNorm(dense + residual) — TransformerLens's BertBlock:
 // `hook_mlp_out` (dense), `hook_resid_post` = normalized_resid_mid + mlp_out, `ln2.*`, `hook_normalized_resid_post`.
 import type * as tf from '@tensorflow/tfjs-core';
+import { linearAddIsOneKernel } from '../backend/kernels.js';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
-import type { HookPoint, HookRun, HookScope } from './hook.js';
+import type { Hidden, HookPoint, HookRun, HookScope } from './hook.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
 
@@ -27,8 +28,13 @@ export class BertOutput {
     );
   }
 
-  /** intermediate: [B, L, I]; residual (normalized_resid_mid): [B, L, H] → [B, L, H] */
-  forward(intermediate: tf.Tensor3D, residual: tf.Tensor3D, hooks?: HookRun): tf.Tensor3D {
+  /** intermediate: [B, L, I]; residual (normalized_resid_mid): [B, L, H] → [B, L, H] (or all as rows [B·L, ·]) */
+  forward<T extends Hidden>(intermediate: T, residual: T, hooks?: HookRun): T {
+    // Rows without hooks, where the backend adds the residual in the matmul: one op for dense + add.
+    if (!hooks && intermediate.rank === 2 && linearAddIsOneKernel())
+      return this.layerNorm.forward(
+        this.dense.forwardAdding(intermediate as tf.Tensor2D, residual as tf.Tensor2D),
+      ) as T;
     const mlpOut = this.hookMlpOut.run(this.dense.forward(intermediate), hooks);
     // The sum is a tensor of its own only when a hook wants it; otherwise it rides in the LayerNorm.
     const normed = hooks?.wants(this.hookResidPost)

@@ -2,9 +2,10 @@
 // pieces: `hook_attn_out` (dense), `hook_resid_mid` = resid_pre + attn_out, `hook_mlp_in` (= resid_mid, the MLP
 // side's input before ln1) and `ln1.*`.
 import type * as tf from '@tensorflow/tfjs-core';
+import { linearAddIsOneKernel } from '../backend/kernels.js';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
-import type { HookPoint, HookRun, HookScope } from './hook.js';
+import type { Hidden, HookPoint, HookRun, HookScope } from './hook.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
 
@@ -29,8 +30,11 @@ export class BertSelfOutput {
     );
   }
 
-  /** context (heads merged), residual (the block's input): [B, L, H] → normalized_resid_mid [B, L, H] */
-  forward(context: tf.Tensor3D, residual: tf.Tensor3D, hooks?: HookRun): tf.Tensor3D {
+  /** context (heads merged), residual (the block's input): [B, L, H] or rows → normalized_resid_mid, same shape */
+  forward<T extends Hidden>(context: T, residual: T, hooks?: HookRun): T {
+    // Rows without hooks, where the backend adds the residual in the matmul: one op for dense + add.
+    if (!hooks && context.rank === 2 && linearAddIsOneKernel())
+      return this.layerNorm.forward(this.dense.forwardAdding(context as tf.Tensor2D, residual as tf.Tensor2D)) as T;
     const attnOut = this.hookAttnOut.run(this.dense.forward(context), hooks);
     // The sum is a tensor of its own only when a hook wants it; otherwise it rides in the LayerNorm.
     if (!hooks?.wants(this.hookResidMid) && !hooks?.wants(this.hookMlpIn))
