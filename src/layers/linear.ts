@@ -60,9 +60,27 @@ export class Linear {
     return tf.reshape(y, [...shape.slice(0, -1), this.outFeatures]) as tf.Tensor as T;
   }
 
-  /** x · w + b + residual for rows x [rows, in], residual [rows, out] (one kernel where the backend has it). */
-  forwardAdding(x: tf.Tensor2D, residual: tf.Tensor2D): tf.Tensor2D {
-    return linearAdd(x, this.weight, this.bias, residual, this.transposedWeight);
+  /** x · w + b + residual: x [..., in], residual [..., out] → residual's shape (one kernel where the backend has it). */
+  forwardAdding<T extends tf.Tensor>(x: T, residual: T): T {
+    if (x.rank === 2)
+      return linearAdd(
+        x as tf.Tensor as tf.Tensor2D,
+        this.weight,
+        this.bias,
+        residual as tf.Tensor as tf.Tensor2D,
+        this.transposedWeight,
+      ) as tf.Tensor as T;
+    return tf.tidy(() => {
+      const rows = (t: tf.Tensor, n: number) => tf.reshape(t, [t.size / n, n]) as tf.Tensor2D;
+      const y = linearAdd(
+        rows(x, this.inFeatures),
+        this.weight,
+        this.bias,
+        rows(residual, this.outFeatures),
+        this.transposedWeight,
+      );
+      return tf.reshape(y, residual.shape) as tf.Tensor as T;
+    });
   }
 
   private readonly transposedWeight = () => (this.transposed ??= tf.keep(tf.transpose(this.weight)));

@@ -30,11 +30,13 @@ export class BertOutput {
 
   /** intermediate: [B, L, I]; residual (normalized_resid_mid): [B, L, H] → [B, L, H] (or all as rows [B·L, ·]) */
   forward<T extends Hidden>(intermediate: T, residual: T, hooks?: HookRun): T {
-    // Rows without hooks, where the backend adds the residual in the matmul: one op for dense + add.
-    if (!hooks && intermediate.rank === 2 && linearAddIsOneKernel())
-      return this.layerNorm.forward(
-        this.dense.forwardAdding(intermediate as tf.Tensor2D, residual as tf.Tensor2D),
-      ) as T;
+    // Where the backend adds the residual in the matmul, one op for dense + add unless a hook reads a point between
+    // them (as in BertSelfOutput).
+    if (linearAddIsOneKernel() && !hooks?.wants(this.hookMlpOut) && !hooks?.wants(this.hookResidPost))
+      return this.hookNormalizedResidPost.run(
+        this.layerNorm.forward(this.dense.forwardAdding(intermediate, residual), undefined, hooks),
+        hooks,
+      );
     const mlpOut = this.hookMlpOut.run(this.dense.forward(intermediate), hooks);
     // The sum is a tensor of its own only when a hook wants it; otherwise it rides in the LayerNorm.
     const normed = hooks?.wants(this.hookResidPost)

@@ -32,9 +32,11 @@ export class BertSelfOutput {
 
   /** context (heads merged), residual (the block's input): [B, L, H] or rows → normalized_resid_mid, same shape */
   forward<T extends Hidden>(context: T, residual: T, hooks?: HookRun): T {
-    // Rows without hooks, where the backend adds the residual in the matmul: one op for dense + add.
-    if (!hooks && context.rank === 2 && linearAddIsOneKernel())
-      return this.layerNorm.forward(this.dense.forwardAdding(context as tf.Tensor2D, residual as tf.Tensor2D)) as T;
+    // Where the backend adds the residual in the matmul, one op for dense + add unless a hook reads a point between
+    // them: the numbers then depend on which points are hooked, not on whether any hook is set elsewhere.
+    const between = [this.hookAttnOut, this.hookResidMid, this.hookMlpIn];
+    if (linearAddIsOneKernel() && !between.some((p) => hooks?.wants(p)))
+      return this.layerNorm.forward(this.dense.forwardAdding(context, residual), undefined, hooks);
     const attnOut = this.hookAttnOut.run(this.dense.forward(context), hooks);
     // The sum is a tensor of its own only when a hook wants it; otherwise it rides in the LayerNorm.
     if (!hooks?.wants(this.hookResidMid) && !hooks?.wants(this.hookMlpIn))
