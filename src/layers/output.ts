@@ -1,6 +1,5 @@
 // BertOutput (modeling_bert.py): dense I → H, then LayerNorm(dense + residual) — TransformerLens's BertBlock:
 // `hook_mlp_out` (dense), `hook_resid_post` = normalized_resid_mid + mlp_out, `ln2.*`, `hook_normalized_resid_post`.
-import type * as tf from '@tensorflow/tfjs-core';
 import { linearAddIsOneKernel } from '../backend/kernels.js';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';

@@ -1,7 +1,6 @@
 // BertSelfOutput (modeling_bert.py): dense, then LayerNorm(dense + residual) — TransformerLens's BertBlock names the
 // pieces: `hook_attn_out` (dense), `hook_resid_mid` = resid_pre + attn_out, `hook_mlp_in` (= resid_mid, the MLP
 // side's input before ln1) and `ln1.*`.
-import type * as tf from '@tensorflow/tfjs-core';
 import { linearAddIsOneKernel } from '../backend/kernels.js';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
