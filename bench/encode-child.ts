@@ -25,6 +25,9 @@ export interface EncodeChildResult {
   /** The first encode of all the sentences, and a second one (warm: kernels built, pool started). */
   encodeS: number;
   encodeAgainS: number;
+  /** The process's CPU seconds (all threads) in those two calls. */
+  encodeCpuS: number;
+  encodeAgainCpuS: number;
   /** The first padded batch's mean-pooled vectors, row after row (checked against the anchors). */
   firstBatch: number[];
 }
@@ -64,12 +67,20 @@ const enc = await SentenceEncoder.load(values.model, { backend: values.backend a
 const used = workers ?? defaultWorkers(choice.name, sentences.length);
 if (used === 1) void enc.model;
 const loadS = (performance.now() - t) / 1000;
+const cpuS = (since: NodeJS.CpuUsage) => {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) / 1e6;
+};
 t = performance.now();
+let c = process.cpuUsage();
 const vectors = await enc.encode(sentences, { batchSize });
 const encodeS = (performance.now() - t) / 1000;
+const encodeCpuS = cpuS(c);
 t = performance.now();
+c = process.cpuUsage();
 await enc.encode(sentences, { batchSize });
 const encodeAgainS = (performance.now() - t) / 1000;
+const encodeAgainCpuS = cpuS(c);
 const first = encodeJobs(enc.tokenize(sentences), batchSize, enc.tokenizer.padId, enc.batching)[0]!;
 const batching = enc.batching;
 await enc.dispose();
@@ -82,6 +93,8 @@ const result: EncodeChildResult = {
   loadS,
   encodeS,
   encodeAgainS,
+  encodeCpuS,
+  encodeAgainCpuS,
   firstBatch: first.rows.flatMap((r) => Array.from(vectors[r]!)),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

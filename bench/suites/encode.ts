@@ -137,6 +137,8 @@ async function measure(
     loadS: r.loadS,
     encodeS: r.encodeS,
     encodeAgainS: r.encodeAgainS,
+    encodeCpuS: r.encodeCpuS,
+    encodeAgainCpuS: r.encodeAgainCpuS,
     wholeProcessS: got.wallS,
   };
   ctx.note(label, { ...phases, workers: r.workers, reason: r.reason });

@@ -20,6 +20,8 @@ import {
   tensorflowLayerNorm,
   tensorflowLayerNormApplies,
   tensorflowLinear,
+  tensorflowLinearAdd,
+  tensorflowLinearAddApplies,
   tensorflowLinearApplies,
 } from './tensorflow-kernels.js';
 import { fusedAttention, fusedAttentionApplies } from './webgpu/attention.js';
@@ -73,6 +75,29 @@ export function linear(
   if (tensorflowLinearApplies()) return tensorflowLinear(x, w, b, activation);
   if (activation === 'gelu') return tf.tidy(() => geluOps(tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D));
   return tf.fused.matMul({ a: x, b: w, bias: b, activation }) as tf.Tensor2D;
+}
+
+/**
+ * Whether `linearAdd` is one kernel (tensorflow's oneDNN matmul with the add in its epilogue). Elsewhere a layer
+ * does better to leave the residual add to `layerNorm`, which fuses it on wasm + BLAS and webgpu.
+ */
+export function linearAddIsOneKernel(): boolean {
+  return !recordingGradients() && tensorflowLinearAddApplies();
+}
+
+/**
+ * x · w + b + residual (HF's nn.Linear, then the residual add of BertSelfOutput / BertOutput): one kernel where
+ * `linearAddIsOneKernel`, else `linear` then an add. x: [rows, in]; w: [in, out]; b: [out]; residual: [rows, out].
+ */
+export function linearAdd(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  residual: tf.Tensor2D,
+  transposedWeight?: () => tf.Tensor2D,
+): tf.Tensor2D {
+  if (linearAddIsOneKernel()) return tensorflowLinearAdd(x, w, b, residual);
+  return tf.tidy(() => tf.add(linear(x, w, b, 'linear', transposedWeight), residual));
 }
 
 /** torch's LayerNorm(x + residual) over the last axis (x alone without a residual); any rank, same shape out. */

@@ -40,8 +40,15 @@ interface NodeJSBackend {
     TF_ATTR_FLOAT: number;
     TF_FLOAT: number;
     TF_INT32: number;
+    createTensor(shape: number[], dtype: number, values: Float32Array | Int32Array): number;
+    deleteTensor(id: number): void;
+    executeOp(op: string, attrs: OpAttr[], inputs: number[], outputs: number): unknown[];
   };
   executeSingleOutput(op: string, attrs: OpAttr[], inputs: tf.TensorInfo[]): tf.Tensor;
+  /** tfjs-node's internals: TensorFlow handles for tfjs tensors (made on first use), and a tensor for an op's output. */
+  getInputTensorIds(inputs: tf.TensorInfo[]): number[];
+  createOutputTensor(metadata: unknown): tf.Tensor;
+  write(values: Float32Array | Int32Array | Uint8Array | Uint8Array[], shape: number[], dtype: tf.DataType): object;
   applyActivation(x: tf.Tensor, activation: string, prelu?: tf.TensorInfo, leakyreluAlpha?: number): tf.Tensor;
 }
 
@@ -67,13 +74,27 @@ export interface FusedOps {
   matMul: boolean;
   /** `_MklNativeFusedMatMul` with fused_ops BiasAdd [+ GeluExact | Relu]: the Linear layer as one op. */
   linear: boolean;
+  /** `_MklNativeFusedMatMul` with fused_ops BiasAdd, Add: a Linear and the residual add after it as one op. */
+  residual: boolean;
   /** `_MklLayerNorm`: LayerNorm over the last axis as one op. */
   layerNorm: boolean;
   /** `_MklFusedBatchMatMulV2` with fused_ops Mul, Add: q·kᵀ · scale + mask as one op. */
   scores: boolean;
+  /**
+   * Reshape, Transpose, Mean and the scores' scale with their shape / permutation / axes / scale as TensorFlow
+   * handles made once (`constantHandle`), not a tfjs tensor uploaded and disposed per call.
+   */
+  constants: boolean;
 }
 
-const NONE: FusedOps = { matMul: false, linear: false, layerNorm: false, scores: false };
+const NONE: FusedOps = {
+  matMul: false,
+  linear: false,
+  residual: false,
+  layerNorm: false,
+  scores: false,
+  constants: false,
+};
 let fused: FusedOps = NONE;
 
 /** The oneDNN ops in use (all false before the backend starts, or with SBERT_TF_KERNELS=tfjs). */
@@ -104,6 +125,61 @@ const fusedAttrs = (be: NodeJSBackend, ops: string[], args: number): OpAttr[] =>
   { name: 'num_args', type: be.binding.TF_ATTR_INT, value: args },
   { name: 'fused_ops', type: be.binding.TF_ATTR_STRING, value: ops },
 ];
+
+/**
+ * TensorFlow handles of small constants (shapes, permutations, axes, scales) by value, made once: tfjs-node
+ * makes a tfjs tensor for each reshape's shape and each transpose's permutation, uploads it and disposes it,
+ * about as much work as the op itself, and a forward runs ≈ 150 of them (docs/tensorflow.md). Outside tfjs's
+ * engine (they are no tfjs tensors, so `tf.memory()` does not count them); at `CONSTANTS_MAX` all are dropped.
+ */
+const constants = new Map<string, number>();
+const CONSTANTS_MAX = 4096;
+
+function constantHandle(be: NodeJSBackend, values: readonly number[], dtype: 'int32' | 'float32', scalar = false) {
+  const key = `${dtype}${scalar ? 's' : ''}:${values.join(',')}`;
+  let id = constants.get(key);
+  if (id === undefined) {
+    if (constants.size >= CONSTANTS_MAX) {
+      for (const old of constants.values()) be.binding.deleteTensor(old);
+      constants.clear();
+    }
+    const B = be.binding;
+    const data = dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
+    id = B.createTensor(scalar ? [] : [values.length], dtype === 'int32' ? B.TF_INT32 : B.TF_FLOAT, data);
+    constants.set(key, id);
+  }
+  return id;
+}
+
+/** Runs `op` on TensorFlow handles (tfjs tensors' via `handles`, constants') → its one output as a tfjs tensor. */
+function runOp(be: NodeJSBackend, op: string, attrs: OpAttr[], ids: number[]): tf.Tensor {
+  const [out] = be.binding.executeOp(op, attrs, ids, 1);
+  return be.createOutputTensor(out);
+}
+
+const handles = (be: NodeJSBackend, ...inputs: tf.TensorInfo[]): number[] => be.getInputTensorIds(inputs);
+
+/** TensorFlow's dtype attribute for float32 / int32 tensors (the only ones the constant-handle kernels take). */
+const dtypeAttr = (be: NodeJSBackend, name: string, dtype: tf.DataType): OpAttr => ({
+  name,
+  type: be.binding.TF_ATTR_TYPE,
+  value: dtype === 'int32' ? be.binding.TF_INT32 : be.binding.TF_FLOAT,
+});
+
+/** x reshaped to `shape` (one -1 allowed), as tfjs-node's Reshape kernel with the shape a cached handle. */
+function reshapeOp(be: NodeJSBackend, x: tf.TensorInfo, shape: readonly number[]): tf.Tensor {
+  const attrs = [dtypeAttr(be, 'T', x.dtype), dtypeAttr(be, 'Tshape', 'int32')];
+  return runOp(be, 'Reshape', attrs, [...handles(be, x), constantHandle(be, shape, 'int32')]);
+}
+
+/** x with its axes permuted by `perm`, as tfjs-node's Transpose kernel with the permutation a cached handle. */
+function transposeOp(be: NodeJSBackend, x: tf.TensorInfo, perm: readonly number[]): tf.Tensor {
+  const attrs = [dtypeAttr(be, 'T', x.dtype), dtypeAttr(be, 'Tperm', 'int32')];
+  return runOp(be, 'Transpose', attrs, [...handles(be, x), constantHandle(be, perm, 'int32')]);
+}
+
+/** The dtypes the constant-handle kernels take; others go to tfjs-node's own kernels. */
+const plainDtype = (x: tf.TensorInfo): boolean => x.dtype === 'float32' || x.dtype === 'int32';
 
 /** A 2-D a · b (transposes as asked) as TensorFlow's MatMul op (oneDNN's where it runs). */
 function matMul2d(
@@ -156,9 +232,10 @@ function matrixProduct(
   epilogue: (y: tf.Tensor) => tf.Tensor = (y) => y,
 ): tf.Tensor {
   if (a.shape.length === 2) return epilogue(matMul2d(be, a, b, transposeA, transposeB));
-  // tfjs-node's own Reshape kernel, called directly: each output is a tensor this function disposes.
+  // A Reshape kernel called directly: each output is a tensor this function disposes.
   const backend = be as unknown as tf.KernelBackend;
-  const to = (x: tf.TensorInfo, shape: number[]) => reshape({ inputs: { x }, attrs: { shape }, backend }) as tf.Tensor;
+  const to = (x: tf.TensorInfo, shape: number[]) =>
+    fused.constants ? reshapeOp(be, x, shape) : (reshape({ inputs: { x }, attrs: { shape }, backend }) as tf.Tensor);
   const [a2, b2] = [to(a, a.shape.slice(1)), to(b, b.shape.slice(1))];
   const y = epilogue(matMul2d(be, a2, b2, transposeA, transposeB));
   const out = to(y, [1, ...y.shape]);
@@ -232,6 +309,31 @@ export function installTensorflowKernels(): string {
       });
     },
   });
+  // Reshape and Transpose with their shape / permutation as a cached TensorFlow handle (`constantHandle`).
+  const originals: Record<string, tf.KernelFunc> = {};
+  for (const [name, run] of [
+    [
+      'Reshape',
+      (be: NodeJSBackend, x: tf.TensorInfo, attrs: tf.NamedAttrMap) => reshapeOp(be, x, attrs.shape as number[]),
+    ],
+    [
+      'Transpose',
+      (be: NodeJSBackend, x: tf.TensorInfo, attrs: tf.NamedAttrMap) => transposeOp(be, x, attrs.perm as number[]),
+    ],
+  ] as const) {
+    const original = tf.getKernel(name, 'tensorflow');
+    if (!original) continue;
+    originals[name] = original.kernelFunc;
+    tf.unregisterKernel(name, 'tensorflow');
+    tf.registerKernel({
+      ...original,
+      kernelFunc: (args) => {
+        const { x } = args.inputs as { x: tf.TensorInfo };
+        if (!fused.constants || !plainDtype(x)) return original.kernelFunc(args);
+        return run(args.backend as unknown as NodeJSBackend, x, args.attrs ?? {});
+      },
+    });
+  }
   // tfjs-node's Mean casts its input to float32 first, an op of its own even when it already is (LayerNorm
   // takes two means per call).
   const mean = tf.getKernel('Mean', 'tensorflow');
@@ -245,23 +347,25 @@ export function installTensorflowKernels(): string {
         if (x.dtype !== 'float32') return mean.kernelFunc(args);
         const be = args.backend as unknown as NodeJSBackend;
         const B = be.binding;
-        const axes = tf.tensor1d(tf.util.parseAxisParam(axis, x.shape), 'int32');
-        const y = be.executeSingleOutput(
-          'Mean',
-          [
-            { name: 'keep_dims', type: B.TF_ATTR_BOOL, value: keepDims },
-            { name: 'T', type: B.TF_ATTR_TYPE, value: B.TF_FLOAT },
-            { name: 'Tidx', type: B.TF_ATTR_TYPE, value: B.TF_INT32 },
-          ],
-          [x, axes],
-        );
+        const attrs = [
+          { name: 'keep_dims', type: B.TF_ATTR_BOOL, value: keepDims },
+          { name: 'T', type: B.TF_ATTR_TYPE, value: B.TF_FLOAT },
+          { name: 'Tidx', type: B.TF_ATTR_TYPE, value: B.TF_INT32 },
+        ];
+        const axisList = tf.util.parseAxisParam(axis, x.shape);
+        if (fused.constants)
+          return runOp(be, 'Mean', attrs, [...handles(be, x), constantHandle(be, axisList, 'int32')]);
+        const axes = tf.tensor1d(axisList, 'int32');
+        const y = be.executeSingleOutput('Mean', attrs, [x, axes]);
         axes.dispose();
         return y;
       },
     });
   }
   installed = true;
-  fused = checkFusedOps(tf.backend() as unknown as NodeJSBackend);
+  const be = tf.backend() as unknown as NodeJSBackend;
+  fused = checkFusedOps(be, originals);
+  uploadOnWrite(be);
   return report();
 }
 
@@ -270,10 +374,12 @@ function report(): string {
   const on = [
     fused.matMul && 'matmuls',
     fused.linear && 'Linear with its bias and GELU / ReLU as one op',
+    fused.residual && 'residual adds in the Linear',
     fused.layerNorm && 'LayerNorm as one op',
     fused.scores && 'attention scores with scale and mask as one op',
   ].filter(Boolean);
-  return `MatMul for 2-D products${on.length ? `; oneDNN ${on.join(', ')}` : ''}`;
+  const shapes = fused.constants ? '; shapes as cached handles' : '';
+  return `MatMul for 2-D products${on.length ? `; oneDNN ${on.join(', ')}` : ''}${shapes}`;
 }
 
 /** Deterministic probe values in [-scale, scale]. */
@@ -300,8 +406,22 @@ function agrees(op: () => tf.Tensor, want: () => tf.Tensor): boolean {
  * Runs each oneDNN op once on small inputs against the same arithmetic as tfjs ops; → those that agree.
  * A failure is silent (TensorFlow logs nothing for a missing kernel) and leaves the op out.
  */
-function checkFusedOps(be: NodeJSBackend): FusedOps {
+function checkFusedOps(be: NodeJSBackend, originals: Record<string, tf.KernelFunc>): FusedOps {
   const [m, k, n] = [5, 8, 6];
+  const backend = be as unknown as tf.KernelBackend;
+  const probe = tf.tensor3d(probeValues(2 * 3 * 4, 8), [2, 3, 4]);
+  const original = (name: string, attrs: tf.NamedAttrMap) => () =>
+    originals[name]!({ inputs: { x: probe }, attrs, backend }) as tf.Tensor;
+  // Twice each: the second call takes the cached handle.
+  const constants =
+    originals.Reshape !== undefined &&
+    originals.Transpose !== undefined &&
+    [0, 1].every(
+      () =>
+        agrees(() => reshapeOp(be, probe, [4, -1]), original('Reshape', { shape: [4, -1] })) &&
+        agrees(() => transposeOp(be, probe, [2, 0, 1]), original('Transpose', { perm: [2, 0, 1] })),
+    );
+  probe.dispose();
   const x = tf.tensor2d(probeValues(m * k, 1), [m, k]);
   const w = tf.tensor2d(probeValues(k * n, 2, 0.7), [k, n]);
   const b = tf.tensor1d(probeValues(n, 3, 0.5));
@@ -329,6 +449,12 @@ function checkFusedOps(be: NodeJSBackend): FusedOps {
       },
     ),
   );
+  const r = tf.tensor2d(probeValues(m * n, 9, 3), [m, n]);
+  const residual = agrees(
+    () => fusedLinearAdd(be, x, w, b, r),
+    () => tf.add(tf.add(matMul2d(be, x, w, false, false, false), b), r),
+  );
+  r.dispose();
   const h = tf.tensor3d(probeValues(2 * 3 * n, 4, 6), [2, 3, n]);
   const layerNorm = agrees(
     () => oneLayerNorm(be, h, b, tf.add(b, 1) as tf.Tensor1D, 1e-12),
@@ -343,7 +469,7 @@ function checkFusedOps(be: NodeJSBackend): FusedOps {
     () => tf.add(tf.mul(tf.matMul(q, kk, false, true), 0.5), mask),
   );
   tf.dispose([x, w, b, x3, h, q, kk, mask]);
-  return { matMul, linear, layerNorm, scores };
+  return { matMul, linear, residual, layerNorm, scores, constants };
 }
 
 /** The activations tensorflowLinear applies. */
@@ -377,6 +503,20 @@ function fusedLinear(
     [x, w, b],
   );
 }
+/** x · w + b + residual as one _MklNativeFusedMatMul (the residual added in oneDNN's epilogue). */
+function fusedLinearAdd(be: NodeJSBackend, x: tf.TensorInfo, w: tf.TensorInfo, b: tf.TensorInfo, r: tf.TensorInfo) {
+  return be.executeSingleOutput(
+    '_MklNativeFusedMatMul',
+    [
+      typeAttr(be),
+      boolAttr(be, 'transpose_a', false),
+      boolAttr(be, 'transpose_b', false),
+      ...fusedAttrs(be, ['BiasAdd', 'Add'], 2),
+      labelAttr(be),
+    ],
+    [x, w, b, r],
+  );
+}
 
 /** torch's LayerNorm over the last axis as one _MklLayerNorm (oneDNN's layer normalisation). */
 function oneLayerNorm(be: NodeJSBackend, x: tf.TensorInfo, weight: tf.TensorInfo, bias: tf.TensorInfo, eps: number) {
@@ -389,16 +529,41 @@ function oneLayerNorm(be: NodeJSBackend, x: tf.TensorInfo, weight: tf.TensorInfo
 
 /** q · kᵀ · scale + mask as one _MklFusedBatchMatMulV2. q, k: [B, heads, L, d]; mask: [B, 1, 1, L]. */
 function fusedScores(be: NodeJSBackend, q: tf.TensorInfo, k: tf.TensorInfo, mask: tf.TensorInfo, scale: number) {
+  const attrs = [
+    typeAttr(be),
+    boolAttr(be, 'adj_x', false),
+    boolAttr(be, 'adj_y', true),
+    ...fusedAttrs(be, ['Mul', 'Add'], 2),
+  ];
+  if (fused.constants) {
+    const [qk, m] = [handles(be, q, k), handles(be, mask)];
+    return runOp(be, '_MklFusedBatchMatMulV2', attrs, [...qk, constantHandle(be, [scale], 'float32', true), ...m]);
+  }
   const s = tf.scalar(scale);
   try {
-    return be.executeSingleOutput(
-      '_MklFusedBatchMatMulV2',
-      [typeAttr(be), boolAttr(be, 'adj_x', false), boolAttr(be, 'adj_y', true), ...fusedAttrs(be, ['Mul', 'Add'], 2)],
-      [q, k, s, mask],
-    );
+    return be.executeSingleOutput('_MklFusedBatchMatMulV2', attrs, [q, k, s, mask]);
   } finally {
     s.dispose();
   }
+}
+
+/** float32 tensors from this many elements up are uploaded to TensorFlow when made (`uploadOnWrite`). */
+export const UPLOAD_MIN_ELEMENTS = 1024;
+
+/**
+ * Makes tfjs-node upload float32 tensors of `UPLOAD_MIN_ELEMENTS` or more to TensorFlow when they are made, as
+ * the other backends do, instead of on their first use in an op: a model's weights are then in TensorFlow
+ * when loading ends, not uploaded by the first forward that reads them (≈ 0.8 CPU-s for BERT-base,
+ * docs/tensorflow.md). tfjs-node frees its JavaScript copy once uploaded, either way.
+ */
+function uploadOnWrite(be: NodeJSBackend): void {
+  if (typeof be.getInputTensorIds !== 'function') return;
+  const write = be.write.bind(be);
+  be.write = (values, shape, dtype) => {
+    const dataId = write(values, shape, dtype);
+    if (dtype === 'float32' && values.length >= UPLOAD_MIN_ELEMENTS) be.getInputTensorIds([{ dataId, shape, dtype }]);
+    return dataId;
+  };
 }
 
 /**
@@ -428,6 +593,25 @@ export function tensorflowLinear(
     if (activation === 'gelu_tanh') return geluTanh(y);
     return activation === 'relu' ? tf.relu(y) : activation === 'gelu' ? gelu(y) : y;
   });
+}
+
+/** True where `tensorflowLinearAdd` runs as one op (tensorflow, our kernels, the BiasAdd + Add epilogue checked). */
+export function tensorflowLinearAddApplies(): boolean {
+  return fused.residual && tensorflowLinearApplies();
+}
+
+/**
+ * x · w + b + residual as one _MklNativeFusedMatMul: the residual add of BertSelfOutput / BertOutput in the
+ * matmul's epilogue. No gradient (kernels.ts runs tfjs's ops while one is recorded). x: [rows, in]; w: [in, out];
+ * b: [out]; residual: [rows, out] → [rows, out].
+ */
+export function tensorflowLinearAdd(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  residual: tf.Tensor2D,
+): tf.Tensor2D {
+  return fusedLinearAdd(tf.backend() as unknown as NodeJSBackend, x, w, b, residual) as tf.Tensor2D;
 }
 
 /** True where `tensorflowLayerNorm` runs LayerNorm as one op (tensorflow, our kernels, _MklLayerNorm checked). */

@@ -2,7 +2,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
-import type { HookRun, HookScope } from './hook.js';
+import type { Hidden, HookRun, HookScope } from './hook.js';
 import { BertSelfAttention } from './self-attention.js';
 import { BertSelfOutput } from './self-output.js';
 
@@ -20,8 +20,8 @@ export class BertAttention {
     );
   }
 
-  /** x: [B, L, H] → the block's output [B, L, H] (after its LayerNorm). */
-  forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun): tf.Tensor3D {
+  /** x: [B, L, H] or rows [B·L, H] → the block's output (after its LayerNorm), shaped as x. */
+  forward<T extends Hidden>(x: T, mask: tf.Tensor4D, hooks?: HookRun): T {
     return this.output.forward(this.self.forward(x, mask, hooks), x, hooks);
   }
 

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
-import type { HookRun, HookScope } from './hook.js';
+import type { Hidden, HookRun, HookScope } from './hook.js';
 import { BertLayer } from './layer.js';
 
 export interface EncoderResult {
@@ -29,16 +29,24 @@ export class BertEncoder {
     opts: { hooks?: HookRun; outputHiddenStates?: boolean } = {},
   ): EncoderResult {
     const hiddenStates = opts.outputHiddenStates ? [x] : undefined;
-    let h = x;
+    // Without hooks the layers pass rows [B·L, H] (every Linear's input as it is): on tfjs-node each reshape is
+    // an op, and this saves seven a layer. Hook points see [B, L, H], so with hooks the layers keep that shape.
+    const shape = x.shape;
+    const flat = !opts.hooks;
+    let h: Hidden = flat ? (tf.reshape(x, [shape[0] * shape[1], shape[2]]) as tf.Tensor2D) : x;
     for (const layer of this.layers) {
       // One tidy per layer: its intermediates (QKV, scores, the FFN's [tokens, 3072] activations) are freed
       // as soon as the layer is done, so peak memory is one layer's worth, not the whole model's (wasm32's
       // heap stops at 4 GiB: a whole-model tidy ran out at batch 32 × 64 tokens).
       const input = h;
-      h = tf.tidy(() => layer.forward(input, mask, opts.hooks));
-      hiddenStates?.push(h);
+      h = tf.tidy(() => layer.forward(input, mask, opts.hooks)) as Hidden;
+      if (flat) input.dispose(); // rows made here: x's, then each layer's output
+      if (hiddenStates) hiddenStates.push(flat ? (tf.reshape(h, shape) as tf.Tensor3D) : (h as tf.Tensor3D));
     }
-    return { lastHiddenState: h, ...(hiddenStates && { hiddenStates }) };
+    if (!flat) return { lastHiddenState: h as tf.Tensor3D, ...(hiddenStates && { hiddenStates }) };
+    const last = hiddenStates ? hiddenStates[hiddenStates.length - 1]! : (tf.reshape(h, shape) as tf.Tensor3D);
+    h.dispose();
+    return { lastHiddenState: last, ...(hiddenStates && { hiddenStates }) };
   }
 
   dispose(): void {

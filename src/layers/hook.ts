@@ -19,6 +19,12 @@ export type HookFn = (t: tf.Tensor, ctx: HookContext) => tf.Tensor | void;
 /** Hook functions by full hook name. */
 export type Hooks = Record<string, HookFn | readonly HookFn[]>;
 
+/**
+ * Hidden states between layers: [B, L, H], or the same as rows [B·L, H] where no hook is set (BertEncoder
+ * flattens once: on tfjs-node every reshape is an op). Hook points always see [B, L, H].
+ */
+export type Hidden = tf.Tensor2D | tf.Tensor3D;
+
 /** What a forward consults at each point; `undefined` when no hooks are set. */
 export interface HookRun {
   wants(point: HookPoint): boolean;

@@ -4,7 +4,7 @@ import type { DenseActivation } from '../backend/kernels.js';
 import type { BertConfig, HiddenAct } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import { activation } from './activations.js';
-import type { HookPoint, HookRun, HookScope } from './hook.js';
+import type { Hidden, HookPoint, HookRun, HookScope } from './hook.js';
 import { Linear } from './linear.js';
 
 /** `hidden_act` as the Linear's epilogue (gelu_new and gelu_pytorch_tanh are one formula). */
@@ -33,8 +33,8 @@ export class BertIntermediate {
     );
   }
 
-  /** [B, L, H] → [B, L, I] */
-  forward(x: tf.Tensor3D, hooks?: HookRun): tf.Tensor3D {
+  /** [B, L, H] → [B, L, I], or rows [B·L, H] → [B·L, I] */
+  forward<T extends Hidden>(x: T, hooks?: HookRun): T {
     // The activation rides with the matmul (Linear's epilogue, where the backend has one) unless someone wants
     // the pre-activation.
     if (!hooks?.wants(this.hookPre)) return this.hookPost.run(this.dense.forward(x, EPILOGUE[this.hiddenAct]), hooks);

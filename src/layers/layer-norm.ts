@@ -30,13 +30,13 @@ export class LayerNorm {
   }
 
   /** LayerNorm(x), or LayerNorm(x + residual) (same shape). */
-  forward<R extends tf.Rank>(x: tf.Tensor<R>, residual?: tf.Tensor<R>, hooks?: HookRun): tf.Tensor<R> {
+  forward<T extends tf.Tensor>(x: T, residual?: T, hooks?: HookRun): T {
     if (!hooks?.wants(this.hookScale) && !hooks?.wants(this.hookNormalized)) {
-      return this.hookOut.run(layerNorm(x, residual, this.weight, this.bias, this.eps), hooks);
+      return this.hookOut.run(layerNorm(x, residual, this.weight, this.bias, this.eps) as T, hooks);
     }
     // The same ops as src/ops/layer-norm.ts, in the same order, with the scale made for its hook.
     return tf.tidy(() => {
-      const input = residual ? (tf.add(x, residual) as tf.Tensor<R>) : x;
+      const input: tf.Tensor = residual ? tf.add(x, residual) : x;
       const axis = input.rank - 1;
       const centered = tf.sub(input, tf.mean(input, axis, true));
       const varEps = tf.add(tf.mean(tf.square(centered), axis, true), this.eps);
@@ -47,7 +47,7 @@ export class LayerNorm {
         hooked === scale ? tf.mul(centered, tf.rsqrt(varEps)) : tf.div(centered, hooked),
         hooks,
       );
-      return this.hookOut.run(tf.add(tf.mul(normalized, this.weight), this.bias) as tf.Tensor<R>, hooks);
+      return this.hookOut.run(tf.add(tf.mul(normalized, this.weight), this.bias) as T, hooks);
     });
   }
 
@@ -55,17 +55,12 @@ export class LayerNorm {
    * LayerNorm(x + residual) where the hook points `sumPoints` read (or replace) the sum first, in order. Where the
    * norm is one kernel that can hand back the sum (wasm + BLAS), hooks that only read it cost no extra kernel.
    */
-  forwardAfter<R extends tf.Rank>(
-    sumPoints: HookPoint[],
-    x: tf.Tensor<R>,
-    residual: tf.Tensor<R>,
-    hooks?: HookRun,
-  ): tf.Tensor<R> {
+  forwardAfter<T extends tf.Tensor>(sumPoints: HookPoint[], x: T, residual: T, hooks?: HookRun): T {
     if (hooks?.wants(this.hookScale) || hooks?.wants(this.hookNormalized)) {
-      const sum = sumPoints.reduce((t, p) => p.run(t, hooks), tf.add(x, residual) as tf.Tensor<R>);
+      const sum = sumPoints.reduce((t, p) => p.run(t, hooks), tf.add(x, residual) as T);
       return this.forward(sum, undefined, hooks);
     }
-    const [sum, normed] = layerNormKeepingSum(x, residual, this.weight, this.bias, this.eps);
+    const [sum, normed] = layerNormKeepingSum(x, residual, this.weight, this.bias, this.eps) as [T, T];
     const hooked = sumPoints.reduce((t, p) => p.run(t, hooks), sum);
     if (hooked === sum) return this.hookOut.run(normed, hooks);
     normed.dispose();

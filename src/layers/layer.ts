@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import { BertAttention } from './attention.js';
-import type { HookPoint, HookRun, HookScope } from './hook.js';
+import type { Hidden, HookPoint, HookRun, HookScope } from './hook.js';
 import { BertIntermediate } from './intermediate.js';
 import { BertOutput } from './output.js';
 
@@ -26,8 +26,8 @@ export class BertLayer {
     );
   }
 
-  /** x: [B, L, H] → [B, L, H] = HF hidden_states[i + 1] */
-  forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun): tf.Tensor3D {
+  /** x: [B, L, H] → [B, L, H] = HF hidden_states[i + 1]; rows [B·L, H] (no hooks) → rows */
+  forward<T extends Hidden>(x: T, mask: tf.Tensor4D, hooks?: HookRun): T {
     const residPre = this.hookResidPre.run(x, hooks);
     // Its own tidy: the attention's temporaries (scores, probabilities) are freed before the FFN runs.
     const mid = tf.tidy(() => this.attention.forward(residPre, mask, hooks));

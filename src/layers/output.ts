@@ -1,9 +1,9 @@
 // BertOutput (modeling_bert.py): dense I → H, then LayerNorm(dense + residual) — TransformerLens's BertBlock:
 // `hook_mlp_out` (dense), `hook_resid_post` = normalized_resid_mid + mlp_out, `ln2.*`, `hook_normalized_resid_post`.
-import type * as tf from '@tensorflow/tfjs-core';
+import { linearAddIsOneKernel } from '../backend/kernels.js';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
-import type { HookPoint, HookRun, HookScope } from './hook.js';
+import type { Hidden, HookPoint, HookRun, HookScope } from './hook.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
 
@@ -27,8 +27,15 @@ export class BertOutput {
     );
   }
 
-  /** intermediate: [B, L, I]; residual (normalized_resid_mid): [B, L, H] → [B, L, H] */
-  forward(intermediate: tf.Tensor3D, residual: tf.Tensor3D, hooks?: HookRun): tf.Tensor3D {
+  /** intermediate: [B, L, I]; residual (normalized_resid_mid): [B, L, H] → [B, L, H] (or all as rows [B·L, ·]) */
+  forward<T extends Hidden>(intermediate: T, residual: T, hooks?: HookRun): T {
+    // Where the backend adds the residual in the matmul, one op for dense + add unless a hook reads a point between
+    // them (as in BertSelfOutput).
+    if (linearAddIsOneKernel() && !hooks?.wants(this.hookMlpOut) && !hooks?.wants(this.hookResidPost))
+      return this.hookNormalizedResidPost.run(
+        this.layerNorm.forward(this.dense.forwardAdding(intermediate, residual), undefined, hooks),
+        hooks,
+      );
     const mlpOut = this.hookMlpOut.run(this.dense.forward(intermediate), hooks);
     // The sum is a tensor of its own only when a hook wants it; otherwise it rides in the LayerNorm.
     const normed = hooks?.wants(this.hookResidPost)

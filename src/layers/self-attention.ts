@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { attention } from '../backend/kernels.js';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
-import type { HookPoint, HookRun, HookScope } from './hook.js';
+import type { Hidden, HookPoint, HookRun, HookScope } from './hook.js';
 import { Linear } from './linear.js';
 
 export class BertSelfAttention {
@@ -43,10 +43,15 @@ export class BertSelfAttention {
     );
   }
 
-  /** x: [B, L, H]; mask: additive [B, 1, 1, L] (0 or finfo(float32).min) → heads merged [B, L, H]. */
-  forward(x: tf.Tensor3D, mask: tf.Tensor4D, hooks?: HookRun): tf.Tensor3D {
-    const [B, L, H] = x.shape;
-    const rows = tf.reshape(x, [B * L, H]) as tf.Tensor2D; // once for the three (on tfjs-node a reshape is an op)
+  /**
+   * x: [B, L, H], or its rows [B·L, H]; mask: additive [B, 1, 1, L] (0 or finfo(float32).min) → heads merged,
+   * shaped as x.
+   */
+  forward<T extends Hidden>(x: T, mask: tf.Tensor4D, hooks?: HookRun): T {
+    const [B, , , L] = mask.shape;
+    const H = x.shape[x.rank - 1]!;
+    // Once for the three (on tfjs-node a reshape is an op); rows come as they are.
+    const rows = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [B * L, H]) as tf.Tensor2D);
     const split = (proj: Linear, point: HookPoint): tf.Tensor4D =>
       point.run(tf.reshape(proj.forward(rows), [B, L, this.numHeads, this.headDim]) as tf.Tensor4D, hooks); // [B, L, heads, d]
     const [q, k, v] = [split(this.query, this.hookQ), split(this.key, this.hookK), split(this.value, this.hookV)];
@@ -56,7 +61,7 @@ export class BertSelfAttention {
       onScores: (t) => this.hookAttnScores.run(t, hooks),
       onProbs: (t) => this.hookPattern.run(t, hooks),
     });
-    return tf.reshape(this.hookZ.run(z, hooks), [B, L, H]);
+    return tf.reshape(this.hookZ.run(z, hooks), x.shape) as T;
   }
 
   dispose(): void {

@@ -1,10 +1,10 @@
 // BertSelfOutput (modeling_bert.py): dense, then LayerNorm(dense + residual) — TransformerLens's BertBlock names the
 // pieces: `hook_attn_out` (dense), `hook_resid_mid` = resid_pre + attn_out, `hook_mlp_in` (= resid_mid, the MLP
 // side's input before ln1) and `ln1.*`.
-import type * as tf from '@tensorflow/tfjs-core';
+import { linearAddIsOneKernel } from '../backend/kernels.js';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
-import type { HookPoint, HookRun, HookScope } from './hook.js';
+import type { Hidden, HookPoint, HookRun, HookScope } from './hook.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
 
@@ -29,8 +29,13 @@ export class BertSelfOutput {
     );
   }
 
-  /** context (heads merged), residual (the block's input): [B, L, H] → normalized_resid_mid [B, L, H] */
-  forward(context: tf.Tensor3D, residual: tf.Tensor3D, hooks?: HookRun): tf.Tensor3D {
+  /** context (heads merged), residual (the block's input): [B, L, H] or rows → normalized_resid_mid, same shape */
+  forward<T extends Hidden>(context: T, residual: T, hooks?: HookRun): T {
+    // Where the backend adds the residual in the matmul, one op for dense + add unless a hook reads a point between
+    // them: the numbers then depend on which points are hooked, not on whether any hook is set elsewhere.
+    const between = [this.hookAttnOut, this.hookResidMid, this.hookMlpIn];
+    if (linearAddIsOneKernel() && !between.some((p) => hooks?.wants(p)))
+      return this.layerNorm.forward(this.dense.forwardAdding(context, residual), undefined, hooks);
     const attnOut = this.hookAttnOut.run(this.dense.forward(context), hooks);
     // The sum is a tensor of its own only when a hook wants it; otherwise it rides in the LayerNorm.
     if (!hooks?.wants(this.hookResidMid) && !hooks?.wants(this.hookMlpIn))

@@ -10,7 +10,9 @@ import {
   tensorflowKernels,
   tensorflowLayerNorm,
   tensorflowLinear,
+  tensorflowLinearAdd,
   tensorflowLinearApplies,
+  UPLOAD_MIN_ELEMENTS,
 } from '../../src/backend/tensorflow-kernels.js';
 import { attentionComposite } from '../../src/ops/attention.js';
 import { whyNotLoaded } from '../../src/backend/tensorflow.js';
@@ -198,6 +200,8 @@ describe('tensorflow backend: MatMul kernels', () => {
 
 describe('tensorflow backend: oneDNN fused ops', () => {
   let present = false;
+  // The backend sets TF_ENABLE_ONEDNN_OPTS=0 itself when it starts: what the user set is what counts.
+  const userOneDnnOpts = process.env.TF_ENABLE_ONEDNN_OPTS;
   beforeAll(async () => {
     present = (await setupBackend('tensorflow').catch(() => undefined)) !== undefined;
   });
@@ -205,12 +209,19 @@ describe('tensorflow backend: oneDNN fused ops', () => {
 
   // Where build:tensorflow built the addon (CI's stage), every fused op must be found and agree at start-up: a
   // binding without the string-list patch, or a libtensorflow that lost an op, shows here, not as a slow backend.
-  const expectAll = () =>
-    !process.env.SBERT_TF_KERNELS && !process.env.TF_ENABLE_ONEDNN_OPTS && tensorflowKernels() === 'native';
+  const expectAll = () => !process.env.SBERT_TF_KERNELS && !userOneDnnOpts && tensorflowKernels() === 'native';
 
   it('the patched binding passes a list(string) attribute: _MklNativeFusedMatMul with BiasAdd + GeluExact', async (ctx) => {
     if (!present) ctx.skip();
-    if (expectAll()) expect(fusedOps()).toEqual({ matMul: true, linear: true, layerNorm: true, scores: true });
+    if (expectAll())
+      expect(fusedOps()).toEqual({
+        matMul: true,
+        linear: true,
+        residual: true,
+        layerNorm: true,
+        scores: true,
+        constants: true,
+      });
     const be = tf.backend() as unknown as {
       binding: Record<string, number>;
       executeSingleOutput(op: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.Tensor;
@@ -246,6 +257,96 @@ describe('tensorflow backend: oneDNN fused ops', () => {
     const wantBias = matmul64(av, wv, m, k, n, false, false).map((v, i) => v + bv[i % n]!);
     expect(maxDiff(await biasOnly.data(), wantBias)).toBeLessThanOrEqual(2e-6);
     tf.dispose([a, w, b, y, biasOnly]);
+  });
+
+  it('a Linear with its residual add as one op equals float64', async (ctx) => {
+    if (!present || !fusedOps().residual) ctx.skip();
+    const before = tf.memory().numTensors;
+    const [rows, inF, outF] = [11, 32, 24];
+    const [av, wv, bv, rv] = [
+      values(rows * inF, -2, 2, 61),
+      values(inF * outF, -0.5, 0.5, 62),
+      values(outF, -1, 1, 63),
+      values(rows * outF, -4, 4, 64),
+    ];
+    const [a, w, b, r] = [
+      tf.tensor2d(av, [rows, inF]),
+      tf.tensor2d(wv, [inF, outF]),
+      tf.tensor1d(bv),
+      tf.tensor2d(rv, [rows, outF]),
+    ];
+    const got = tensorflowLinearAdd(a, w, b, r);
+    expect(got.shape).toEqual([rows, outF]);
+    const want = matmul64(av, wv, rows, inF, outF, false, false).map((v, i) => v + bv[i % outF]! + rv[i]!);
+    expect(maxDiff(await got.data(), want)).toBeLessThanOrEqual(4e-6);
+    // As the layers' other path computes it (Linear, then an Add), within float32 rounding of the sum.
+    const apart = tf.tidy(() => tf.add(tensorflowLinear(a, w, b, 'linear'), r));
+    expect(maxDiff(await got.data(), Array.from(await apart.data()))).toBeLessThanOrEqual(2e-6);
+    tf.dispose([a, w, b, r, got, apart]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('Reshape, Transpose and Mean with cached shape handles equal tfjs-node’s kernels, past the cache’s bound', async (ctx) => {
+    if (!present || !fusedOps().constants) ctx.skip();
+    const before = tf.memory().numTensors;
+    const xv = values(2 * 3 * 4, -3, 3, 71);
+    const x = tf.tensor3d(xv, [2, 3, 4]);
+    const xi = tf.tensor3d(Int32Array.from(xv, Math.round), [2, 3, 4], 'int32');
+    // Element (i, j, k) of x, row-major.
+    const at = (v: ArrayLike<number>, i: number, j: number, k: number) => v[i * 12 + j * 4 + k]!;
+    for (const t of [x, xi]) {
+      const v = await t.data();
+      for (let round = 0; round < 2; round++) {
+        const r = tf.reshape(t, [4, -1]);
+        expect(r.shape).toEqual([4, 6]);
+        expect(r.dtype).toBe(t.dtype);
+        expect(Array.from(await r.data())).toEqual(Array.from(v));
+        const p = tf.transpose(t, [2, 0, 1]);
+        expect(p.shape).toEqual([4, 2, 3]);
+        const pv = await p.data();
+        for (let i = 0; i < 2; i++)
+          for (let j = 0; j < 3; j++) for (let k = 0; k < 4; k++) expect(pv[k * 6 + i * 3 + j]).toBe(at(v, i, j, k));
+        tf.dispose([r, p]);
+      }
+    }
+    const m = tf.mean(x, [0, 2]);
+    const want = [0, 1, 2].map((j) => {
+      let s = 0;
+      for (let i = 0; i < 2; i++) for (let k = 0; k < 4; k++) s += at(xv, i, j, k);
+      return s / 8;
+    });
+    expect(maxDiff(await m.data(), want)).toBeLessThan(1e-6);
+    // More distinct shapes than the cache keeps (4 096): it starts over, and every result stays right.
+    const big = tf.tensor1d(values(4200, -1, 1, 72));
+    const bv = await big.data();
+    for (let n = 1; n <= 4200; n++) {
+      const s = tf.slice(big, 0, n);
+      const r = tf.reshape(s, [1, n]);
+      if (n % 700 === 0 || n === 4200) expect(Array.from(await r.data())).toEqual(Array.from(bv.subarray(0, n)));
+      tf.dispose([s, r]);
+    }
+    const again = tf.reshape(x, [4, -1]);
+    expect(Array.from(await again.data())).toEqual(Array.from(await x.data()));
+    tf.dispose([x, xi, m, big, again]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('float32 tensors of 1 024 elements or more are in TensorFlow when made (weights upload at load)', async (ctx) => {
+    if (!present || tensorflowKernels() !== 'native') ctx.skip();
+    const tensorMap = (tf.backend() as unknown as { tensorMap: { get(id: object): { values: unknown } } }).tensorMap;
+    const big = values(UPLOAD_MIN_ELEMENTS, -1, 1, 81);
+    const [t, small, ints] = [
+      tf.tensor1d(big),
+      tf.tensor1d(big.subarray(0, UPLOAD_MIN_ELEMENTS - 1)),
+      tf.tensor1d(Int32Array.from(big, Math.round), 'int32'),
+    ];
+    expect(tensorMap.get(t.dataId).values).toBeNull(); // uploaded: tfjs-node dropped its JavaScript copy
+    expect(tensorMap.get(small.dataId).values).not.toBeNull(); // uploaded on first use, as tfjs-node does
+    expect(tensorMap.get(ints.dataId).values).not.toBeNull();
+    expect(Array.from(await t.data())).toEqual(Array.from(big));
+    const twice = tf.mul(t, 2);
+    expect(Array.from(await twice.data())).toEqual(Array.from(big, (v) => v * 2));
+    tf.dispose([t, small, ints, twice]);
   });
 
   it('LayerNorm (with and without the residual) equals torch’s arithmetic in float64', async (ctx) => {

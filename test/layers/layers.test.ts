@@ -6,7 +6,7 @@ import { Weights } from '../../src/loader/weights.js';
 import { gelu, geluTanh } from '../../src/ops/activations.js';
 import { HookPoint, HookScope, HookSet } from '../../src/layers/hook.js';
 import { LayerNorm } from '../../src/layers/layer-norm.js';
-import { Linear } from '../../src/layers/linear.js';
+import { Linear, transposeRowMajor } from '../../src/layers/linear.js';
 import { BACKENDS } from '../model/helpers.js';
 import { maxDiff, values } from '../values.js';
 
@@ -128,6 +128,26 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('transposeRowMajor', () => {
+  it("turns HF's [out, in] into [in, out] for shapes on and off its 32 × 32 tiles", () => {
+    for (const [rows, cols] of [
+      [1, 1],
+      [1, 70],
+      [33, 1],
+      [32, 64],
+      [33, 70],
+      [70, 33],
+      [97, 31],
+    ] as const) {
+      const data = Float32Array.from({ length: rows * cols }, (_, i) => i);
+      const out = transposeRowMajor(data, rows, cols);
+      expect(out).toHaveLength(rows * cols);
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < cols; c++) expect(out[c * rows + r], `${rows}×${cols} at ${r}, ${c}`).toBe(r * cols + c);
+    }
+  });
+});
 
 describe('hook points', () => {
   it('scopes compose names and register each point once', () => {

@@ -8,7 +8,7 @@ import { fixture, ROOT } from '../fixtures.js';
 import { UsageError } from '../../src/errors.js';
 import type { BertInputs, BertModel, BertModelOutput } from '../../src/model/bert.js';
 import { blasAttentionApplies } from '../../src/backend/blas/wasm-attention.js';
-import { layerNormIsOneKernel, linearEpilogueIsOneKernel } from '../../src/backend/kernels.js';
+import { layerNormIsOneKernel, linearAddIsOneKernel, linearEpilogueIsOneKernel } from '../../src/backend/kernels.js';
 import { ablateHeads, headMask, runWithCache, runWithHooks } from '../../src/model/hooks.js';
 import {
   disposeInputs,
@@ -179,9 +179,13 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
     const lnInside = (n: string) => /\.hook_(scale|normalized)$/.test(n);
     const fused = layerNormIsOneKernel();
     // hook_pre likewise runs the activation apart from the matmul whose epilogue applies it unhooked (tensorflow's
-    // oneDNN GELU): within float32 rounding there; every other hook leaves every backend bit-identical.
-    const preAct = (n: string) => /\.mlp\.hook_pre$/.test(n);
-    const epilogue = linearEpilogueIsOneKernel();
+    // oneDNN GELU), and a hook between an output Linear and its residual add runs the add apart from the matmul
+    // whose epilogue adds it unhooked (tensorflow): within float32 rounding there; every other hook leaves every
+    // backend bit-identical.
+    const preAct = (n: string) =>
+      /\.mlp\.hook_pre$/.test(n) ||
+      (linearAddIsOneKernel() && /\.hook_(attn_out|resid_mid|mlp_in|mlp_out|resid_post)$/.test(n));
+    const epilogue = linearEpilogueIsOneKernel() || linearAddIsOneKernel();
     const picks = [(n: string) => !lnInside(n) && !preAct(n), (n: string) => !lnInside(n), () => true];
     for (const pick of picks) {
       const hooks = Object.fromEntries(
@@ -206,6 +210,42 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
       disposeOutput(hooked);
     }
     disposeOutput(plain);
+  });
+
+  it('without hooks (rows between layers, the residual add in the matmul where that is one kernel) as with them', async () => {
+    // No hook at all: the encoder passes rows [B·L, H] and, on tensorflow, each output Linear adds its residual
+    // in oneDNN's epilogue. With hooks the layers pass [B, L, H]: the same numbers, bit for bit, as long as no
+    // hook reads a point between a Linear and its residual add (so the explorer's ablations leave the layers
+    // before them untouched); a hook there makes the add apart, which rounds apart from the epilogue's on
+    // tensorflow: within float32 rounding.
+    const n0 = tf.memory().numTensors;
+    const plain = model.forward(inputs, { outputHiddenStates: true });
+    const last = model.forward(inputs);
+    expect(await data(last.lastHiddenState)).toEqual(await data(plain.lastHiddenState));
+    const between = (n: string) => /\.hook_(attn_out|resid_mid|mlp_in|mlp_out|resid_post)$/.test(n);
+    // Not the LayerNorms' insides, hook_pre (the activation apart), nor the attention's scores and probabilities
+    // (webgpu's fused attention is then a composite): hooks that change kernels, above.
+    const neutral = (n: string) => !/\.hook_(scale|normalized|pre|attn_scores|pattern)$/.test(n);
+    for (const [pick, exact] of [
+      [(n: string) => neutral(n) && !between(n), true],
+      [neutral, !linearAddIsOneKernel()],
+    ] as const) {
+      const names = model.hookNames().filter(pick);
+      expect(names.length).toBeGreaterThan(10);
+      const hooks = Object.fromEntries(names.map((n) => [n, (t: tf.Tensor) => t]));
+      const hooked = runWithHooks(model, inputs, hooks, { outputHiddenStates: true });
+      expect(plain.hiddenStates).toHaveLength(3);
+      for (let i = 0; i < 3; i++) {
+        const [a, b] = [await data(plain.hiddenStates![i]!), await data(hooked.hiddenStates![i]!)];
+        expect(plain.hiddenStates![i]!.shape).toEqual(hooked.hiddenStates![i]!.shape);
+        if (exact) expect(a, `hidden state ${i}`).toEqual(b);
+        else expect(maxAbsDiff(a, { shape: [], data: b }), `hidden state ${i}`).toBeLessThanOrEqual(1e-5);
+      }
+      disposeOutput(hooked);
+    }
+    disposeOutput(plain);
+    disposeOutput(last);
+    expect(tf.memory().numTensors).toBe(n0);
   });
 
   it("hook names mean what TransformerLens's mean (BertBlock, NormalizationBridge), on the fixture's tensors", async () => {
@@ -316,20 +356,23 @@ describe(`hook points (tiny, ${MAIN_BACKEND})`, () => {
     }
   });
 
-  it('with no hooks set, hook points add no kernels; a reading hook adds none either', async () => {
+  it('with no hooks set, hook points add no kernels; a reading hook adds none but reshapes and residual adds', async () => {
+    // Reshapes aside: with a hook set the layers pass [B, L, H] (hook points see that shape) instead of rows, a
+    // view everywhere but on tfjs-node; and where a Linear adds its residual in its epilogue (tensorflow), reading
+    // the sum (hook_resid_post) makes that add apart: one more.
     const count = async (f: () => BertModelOutput): Promise<number> => {
       const info = await tf.profile(() => {
         const o = f();
         return o.lastHiddenState;
       });
       (info.result as tf.Tensor).dispose();
-      return info.kernels.length;
+      return info.kernels.filter((k) => k.name !== 'Reshape').length;
     };
     const plain = await count(() => model.forward(inputs));
     const empty = await count(() => runWithHooks(model, inputs, {}));
     const reading = await count(() => runWithHooks(model, inputs, { 'blocks.1.hook_resid_post': () => undefined }));
     expect(empty).toBe(plain);
-    expect(reading).toBe(plain);
+    expect(reading).toBe(plain + (linearAddIsOneKernel() ? 1 : 0));
   });
 
   it('patching resid (normalized_resid_post of layer 0) of A with B makes every later hidden state equal B’s', async () => {
