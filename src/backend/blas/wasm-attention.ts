@@ -7,6 +7,7 @@
 // while our SIMD softmax (kernels.wat) adds the mask and normalises them. HF's eager attention, op for op:
 // scores = Q·Kᵀ · d^-½ (the scale as sgemm's alpha: one float32 multiply of each dot product, as tf.mul does)
 // + the additive mask, softmax over keys, · V.
+import { isMainThread } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Cblas } from './cblas.js';
 import { activeBlas, countBlasCall } from './state.js';
@@ -69,7 +70,7 @@ export interface AttentionScratch {
  * z = softmax(Q·Kᵀ · scale + mask) · V for every sequence and head, on `lib`. Q, K, V, Z: [B·L, heads·d] (a head is
  * the strided matrix of its d columns); mask: additive [B, L]. Each product is small (L × d × L), so the BLAS runs
  * them on one thread: waking a second one for each costs more than it saves (on oneDNN's two threads the heads
- * took 1.5–2× as long, docs/blas.md); its thread count is put back after.
+ * took 1.5–2× as long, docs/blas.md); its thread count is put back after. Worker threads leave it as it is.
  */
 export function attendHeads(
   lib: Cblas,
@@ -82,7 +83,9 @@ export function attendHeads(
   const { B, L, heads, d, stride } = dims;
   const H = heads * d;
   const { S, maskRow, simd } = scratch;
-  const threads = lib.threads();
+  // Only on the main thread: OpenMP keeps its thread count and thread team per calling thread, and a server's
+  // model worker that resized its team on every layer ended the process in a SIGSEGV at exit (CI, 2026-11-30).
+  const threads = isMainThread ? lib.threads() : undefined;
   const fewer = threads !== undefined && threads > 1 && lib.setThreads(1);
   try {
     for (let b = 0; b < B; b++) {
