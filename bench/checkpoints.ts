@@ -13,9 +13,8 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseHfConfig, type BertConfig } from '../src/loader/config.js';
 import { writeSafetensors } from '../src/loader/safetensors.js';
 import { synthTensorsToWrite } from '../src/loader/synth.js';
@@ -27,6 +26,7 @@ import {
   type TorchStorage,
   type TorchTensor,
 } from '../src/loader/torch-writer.js';
+import { filesKey, pruneStale } from '../test/cache-key.js';
 import { fixture, ROOT } from '../test/fixtures.js';
 
 export type CheckpointFormat = 'safetensors' | 'torch-zip' | 'torch-legacy';
@@ -96,22 +96,21 @@ function baseConfig(): BertConfig {
   return parseHfConfig(file, JSON.parse(readFileSync(file, 'utf8'))).config;
 }
 
-/** 12 hex digits of a hash of the writers' sources and the base fixture's config and tokenizer files. */
-function sourceKey(): string {
-  const h = createHash('sha256');
-  const files: [string, string][] = [
+/** The fixture files copied beside each weights file: [source, name in the folder]. */
+const copiedFiles = (): [string, string][] => [
+  ...['config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f): [string, string] => [
+    fixture('base', 'hf', f),
+    f,
+  ]),
+  [fixture('vocab.txt'), 'vocab.txt'],
+];
+
+/** What the folders are made from: the writers' sources and the copied fixture files. */
+const sourceKey = (): string =>
+  filesKey([
     ...WRITERS.map((f): [string, string] => [f, join(ROOT, f)]),
-    ...['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'].map((f): [string, string] => [
-      `fixture:${f}`,
-      fixture('base', 'hf', f),
-    ]),
-  ];
-  for (const [name, file] of files) {
-    h.update(`\0${name}\0`);
-    if (existsSync(file)) h.update(readFileSync(file));
-  }
-  return h.digest('hex').slice(0, 12);
-}
+    ...copiedFiles().map(([src, name]): [string, string] => [`fixture:${name}`, src]),
+  ]);
 
 export const cacheDir = (): string =>
   join(
@@ -140,14 +139,7 @@ export function syntheticBertBase(log: (m: string) => void = () => {}): Syntheti
     if (existsSync(file)) continue;
     mkdirSync(dir, { recursive: true });
     // Copied as new files: the fixtures are read-only, and copyFileSync would carry that mode over.
-    const copies: [string, string][] = [
-      ...['config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f): [string, string] => [
-        fixture('base', 'hf', f),
-        f,
-      ]),
-      [fixture('vocab.txt'), 'vocab.txt'],
-    ];
-    for (const [src, name] of copies)
+    for (const [src, name] of copiedFiles())
       if (!existsSync(join(dir, name))) writeFileSync(join(dir, name), readFileSync(src));
     log(`writing synthetic BERT-base ${format} to ${file}`);
     const t0 = performance.now();
@@ -162,6 +154,7 @@ export function syntheticBertBase(log: (m: string) => void = () => {}): Syntheti
     renameSync(tmp, file);
     writeS += (performance.now() - t0) / 1000;
   }
+  pruneStale(dirname(root), 'bert-base-synthetic', root);
   return { config, dirs, files, writeS };
 }
 

@@ -4,38 +4,27 @@
 // generator's source, the dtype), so a temp dir that outlives a run (CI machines keep theirs) never serves
 // weights an older generator wrote; it is built under a private name and renamed into place, so parallel test
 // files never see it half-written.
-import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseHfConfig } from '../src/loader/config.js';
 import { writeSafetensors } from '../src/loader/safetensors.js';
 import { type SynthDType, synthTensorsToWrite } from '../src/loader/synth.js';
+import { filesKey, pruneStale } from './cache-key.js';
 import { fixture, ROOT } from './fixtures.js';
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'vocab.txt'];
-const GENERATOR = join(ROOT, 'src', 'loader', 'synth.ts');
+const GENERATORS = ['src/loader/synth.ts', 'src/loader/safetensors.ts'];
 
-/** What a synthetic folder is made from, as 12 hex digits. */
-function sourceKey(src: string, dtype: SynthDType): string {
-  const h = createHash('sha256').update(readFileSync(GENERATOR)).update(dtype);
-  for (const f of ['config.json', ...TOKENIZER_FILES]) {
-    const file = join(src, f);
-    h.update(`\0${f}\0`);
-    if (existsSync(file)) h.update(readFileSync(file));
-  }
-  return h.digest('hex').slice(0, 12);
-}
+/** What a synthetic folder is made from: the generator's and the writer's sources, the fixture's files, the dtype. */
+const sourceKey = (src: string, dtype: SynthDType): string =>
+  filesKey(
+    [
+      ...GENERATORS.map((f): [string, string] => [f, join(ROOT, f)]),
+      ...['config.json', ...TOKENIZER_FILES].map((f): [string, string] => [f, join(src, f)]),
+    ],
+    dtype,
+  );
 
 /** `fixtures/<name>/hf` with synthetic weights, e.g. syntheticModelDir('base') → /tmp/sbert-tfjs-synthetic/base-f32-<key>. */
 export function syntheticModelDir(name = 'base', dtype: SynthDType = 'f32'): string {
@@ -62,17 +51,6 @@ export function syntheticModelDir(name = 'base', dtype: SynthDType = 'f32'): str
   }
   pruneStale(dirname(dir), `${name}-${dtype}`, dir);
   return dir;
-}
-
-/** Folders of `prefix` made from other sources (or before keys), untouched for an hour: base is 410 MB each. */
-function pruneStale(parent: string, prefix: string, keep: string): void {
-  const hourAgo = Date.now() - 3_600_000;
-  for (const entry of readdirSync(parent)) {
-    const path = join(parent, entry);
-    if (path === keep || !(entry === prefix || entry.startsWith(`${prefix}-`))) continue;
-    if (entry.includes('.partial-')) continue;
-    if (statSync(path).mtimeMs < hourAgo) rmSync(path, { recursive: true, force: true });
-  }
 }
 
 function writeFolder(src: string, dir: string, dtype: SynthDType): void {
