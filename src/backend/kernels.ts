@@ -184,19 +184,36 @@ export function attention(
   mask: tf.Tensor4D,
   opts: AttentionOptions,
 ): { z: tf.Tensor4D; probs?: tf.Tensor4D } {
-  const [B, L, heads, d] = q.shape;
+  const [, L, heads, d] = q.shape;
   if (!opts.needProbs && !recordingGradients() && fusedAttentionApplies(L, d)) {
-    return tf.tidy(() => {
-      const flat = (t: tf.Tensor4D) => tf.reshape(t, [B * L, heads * d]) as tf.Tensor2D;
-      const z = fusedAttention(flat(q), flat(k), flat(v), tf.reshape(mask, [B, L]) as tf.Tensor2D, heads, opts.scale);
-      return { z: tf.reshape(z, [B, L, heads, d]) as tf.Tensor4D };
-    });
+    return tf.tidy(() => ({
+      z: splitHeads(fusedAttention(...mergedHeads(q, k, v, mask), heads, opts.scale), q.shape),
+    }));
   }
   if (blasAttentionApplies()) return blasAttentionTapped(q, k, v, mask, opts);
   if (!recordingGradients() && tensorflowAttentionApplies())
     return tensorflowAttention(q, k, v, mask, opts.scale, opts.onScores, opts.onProbs);
   return attentionComposite(q, k, v, mask, opts.scale, opts.onScores, opts.onProbs);
 }
+
+/**
+ * q, k, v [B, L, heads, d] and the mask [B, 1, 1, L] as the one-kernel attention programs take them: [B·L,
+ * heads·d] (heads side by side; a view) and [B, L].
+ */
+function mergedHeads(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  mask: tf.Tensor4D,
+): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  const [B, L, heads, d] = q.shape;
+  const flat = (t: tf.Tensor4D) => tf.reshape(t, [B * L, heads * d]) as tf.Tensor2D;
+  return [flat(q), flat(k), flat(v), tf.reshape(mask, [B, L]) as tf.Tensor2D];
+}
+
+/** A one-kernel attention's z [B·L, heads·d] back as [B, L, heads, d] (`shape`). */
+const splitHeads = (z: tf.Tensor2D, shape: [number, number, number, number]): tf.Tensor4D =>
+  tf.reshape(z, shape) as tf.Tensor4D;
 
 /**
  * attention() on the wasm backend's BLAS: one kernel; where the probabilities are wanted, the same kernel keeps
@@ -210,14 +227,12 @@ function blasAttentionTapped(
   mask: tf.Tensor4D,
   opts: AttentionOptions,
 ): { z: tf.Tensor4D; probs?: tf.Tensor4D } {
-  const [B, L, heads, d] = q.shape;
-  const flat = (t: tf.Tensor4D) => tf.reshape(t, [B * L, heads * d]) as tf.Tensor2D;
-  const merged = (z: tf.Tensor) => tf.reshape(z, [B, L, heads, d]) as tf.Tensor4D;
-  const inputs = () => [flat(q), flat(k), flat(v), tf.reshape(mask, [B, L]) as tf.Tensor2D, heads, opts.scale] as const;
-  if (!opts.needProbs) return tf.tidy(() => ({ z: merged(blasAttention(...inputs())) }));
+  const heads = q.shape[2];
+  if (!opts.needProbs)
+    return tf.tidy(() => ({ z: splitHeads(blasAttention(...mergedHeads(q, k, v, mask), heads, opts.scale), q.shape) }));
   const kept = tf.tidy(() => {
-    const r = blasAttentionKeeping(...inputs());
-    return { ...r, z: merged(r.z) };
+    const r = blasAttentionKeeping(...mergedHeads(q, k, v, mask), heads, opts.scale);
+    return { ...r, z: splitHeads(r.z, q.shape) };
   });
   const scores = opts.onScores ? opts.onScores(kept.scores) : kept.scores;
   const softmaxed = scores === kept.scores ? kept.probs : (tf.softmax(scores) as tf.Tensor4D);
