@@ -317,15 +317,22 @@ function checkWheel(python, wheel) {
   }
 }
 
-/** Hard link (no copy of 850 MB when the cache is on the same file system), else copy. */
-function place(src, dest) {
+/**
+ * src at dest through a new file and a rename, so a process that has dest mapped keeps its old copy: a hard link
+ * where `link` (no copy of 850 MB when the cache is on the same file system) and the file system allows it, else
+ * a copy (the addon and helper, which nothing may change through the cache's name).
+ */
+function place(src, dest, link = true) {
   const partial = `${dest}.partial`;
   rmSync(partial, { force: true });
-  try {
-    linkSync(src, partial);
-  } catch {
-    copyFileSync(src, partial);
+  let linked = false;
+  if (link) {
+    try {
+      linkSync(src, partial);
+      linked = true;
+    } catch {}
   }
+  if (!linked) copyFileSync(src, partial);
   renameSync(partial, dest);
   // rename() of two links to one file succeeds and leaves both (POSIX).
   rmSync(partial, { force: true });
@@ -435,12 +442,6 @@ function addonHasPatch(file) {
   return readFileSync(file).includes('TFE_OpSetAttrStringList');
 }
 
-/** Copies src over dest through a new file, so a process that has dest mapped keeps its old copy. */
-function installFile(src, dest) {
-  copyFileSync(src, `${dest}.partial`);
-  renameSync(`${dest}.partial`, dest);
-}
-
 /** Applies BINDING_PATCH to the package's binding source (a no-op when it is there). */
 function patchBinding(pkg) {
   const file = join(pkg.dir, 'binding', 'tfjs_backend.cc');
@@ -500,7 +501,7 @@ function build(pkg, api, cache, headersDir) {
     const out = existsSync(target) ? target : join(pkg.dir, 'build', 'Release', 'tfjs_binding.node');
     rmSync(log, { force: true });
     if (!addonHasPatch(out)) throw new BuildError(`${out}: compiled without ${BINDING_PATCH}`);
-    installFile(out, built);
+    place(out, built, false);
     compiled = true;
   }
   if (!existsSync(preload)) {
@@ -520,8 +521,8 @@ function build(pkg, api, cache, headersDir) {
     renameSync(`${preload}.partial`, preload);
     compiled = true;
   }
-  installFile(built, target);
-  installFile(preload, join(pkg.dir, 'deps', PRELOAD));
+  place(built, target, false);
+  place(preload, join(pkg.dir, 'deps', PRELOAD), false);
   return compiled;
 }
 
