@@ -17,8 +17,8 @@
 // Steps, each skipped when its result is already there (so a second run, or one after `npm ci` wiped
 // node_modules, takes seconds): get the package (npm install --no-save --ignore-scripts), get the wheel
 // (pip download, pip's configured index), extract the two libraries and the C API headers into the cache,
-// patch the addon's source so that it passes string-list attributes (BINDING_PATCH, below), compile the addon
-// with node-gyp (bundled with npm) against Node's own headers, hard-link the libraries
+// patch the addon's source (string-list attributes, a lock for worker threads: BINDING_PATCHES, below),
+// compile the addon with node-gyp (bundled with npm) against Node's own headers, hard-link the libraries
 // into the package's deps/lib (where the addon's rpath points), then load the package in a fresh process
 // and multiply two matrices on it. Exit 0 only when that worked; otherwise one line `error: ...`.
 import { spawnSync } from 'node:child_process';
@@ -396,21 +396,34 @@ function probe(pkg) {
 }
 
 /**
- * Our one change to tfjs-node's binding source: a string attribute may be a list (TFE_OpSetAttrStringList).
- * tfjs-node's AssignOpAttr reads a TF_ATTR_STRING value as one string only, so an op with a `list(string)`
- * attribute cannot be called from JS; `_FusedMatMul`'s `fused_ops` (["BiasAdd", "GeluExact"]: the bias and the
- * exact GELU run in the matmul's output kernel) is one. An array value now becomes a string list; a string value
- * takes the original path unchanged. Applied to binding/tfjs_backend.cc before compiling, once (the marker says
- * it is there); src/backend/tensorflow-kernels.ts checks at start-up that the loaded addon has it.
+ * Our changes to tfjs-node's binding source (binding/tfjs_backend.cc), applied before compiling, each once (its
+ * marker says it is there; a source without the text it replaces is an error naming the file):
+ * - string-list: a string attribute may be a list (TFE_OpSetAttrStringList). tfjs-node's AssignOpAttr reads a
+ *   TF_ATTR_STRING value as one string only, so an op with a `list(string)` attribute cannot be called from JS;
+ *   `_MklNativeFusedMatMul`'s `fused_ops` (["BiasAdd", "GeluExact"]: the bias and the exact GELU run in the
+ *   matmul's epilogue) is one. An array value now becomes a string list; a string takes the original path.
+ *   src/backend/tensorflow-kernels.ts checks at start-up that the loaded addon has it.
+ * - attr-name-lock: AssignOpAttr keeps every attribute name in one process-wide std::set (ATTR_NAME_SET) and
+ *   inserts into it without a lock, so two worker threads running ops at once (the encoder's pool, a server's
+ *   workers) corrupt the tree: a SIGSEGV in std::set::insert, in about 1 run in 20 of 256 sentences on 2 workers
+ *   (2026-11-30). The insert now holds a mutex; the set's nodes never move, so the names it hands out stay valid.
+ * Each patch names what the compiled addon must then contain (`inAddon`), so a cached addon built from another
+ * source is never used.
  */
-const BINDING_PATCH = 'sbert-tfjs patch: string-list attributes';
-const BINDING_PATCH_ID = 'string-list-v1';
-const BINDING_PATCH_FROM = `    case TF_ATTR_STRING: {
+const BINDING_PATCHES = [
+  {
+    id: 'string-list-v1',
+    marker: 'sbert-tfjs patch: string-list attributes',
+    // Only the patched source calls it, so only a patched addon imports it (its dynamic symbol table).
+    inAddon: 'TFE_OpSetAttrStringList',
+    edits: [
+      [
+        `    case TF_ATTR_STRING: {
       // NOTE: String attribute values do not have to be utf8 encoded strings
       // (could be arbitrary byte sequences).
-      std::string str_value;`;
-const BINDING_PATCH_TO = `    case TF_ATTR_STRING: {
-      // ${BINDING_PATCH} (scripts/build-tensorflow.mjs).
+      std::string str_value;`,
+        `    case TF_ATTR_STRING: {
+      // sbert-tfjs patch: string-list attributes (scripts/build-tensorflow.mjs).
       if (IsArray(env, nstatus, &js_value)) {
         uint32_t length;
         nstatus = napi_get_array_length(env, js_value, &length);
@@ -432,27 +445,66 @@ const BINDING_PATCH_TO = `    case TF_ATTR_STRING: {
       }
       // NOTE: String attribute values do not have to be utf8 encoded strings
       // (could be arbitrary byte sequences).
-      std::string str_value;`;
+      std::string str_value;`,
+      ],
+    ],
+  },
+  {
+    id: 'attr-name-lock-v1',
+    marker: 'sbert-tfjs patch: attribute names under a lock',
+    // A string the patch puts in the addon's read-only data (kept: `used`).
+    inAddon: 'sbert-tfjs patch: attribute names under a lock',
+    edits: [
+      ['#include <memory>\n#include <set>\n', '#include <memory>\n#include <mutex>\n#include <set>\n'],
+      [
+        `static std::set<std::string> ATTR_NAME_SET;
+`,
+        `static std::set<std::string> ATTR_NAME_SET;
+// Worker threads each run ops, and the set is the process's (scripts/build-tensorflow.mjs):
+static std::mutex ATTR_NAME_SET_MUTEX;
+__attribute__((used)) static const char SBERT_ATTR_NAME_LOCK[] = "sbert-tfjs patch: attribute names under a lock";
+`,
+      ],
+      [
+        `  const char *attr_name =
+      ATTR_NAME_SET.insert(attr_name_string.c_str()).first->c_str();`,
+        `  const char *attr_name;
+  {
+    std::lock_guard<std::mutex> lock(ATTR_NAME_SET_MUTEX);
+    attr_name = ATTR_NAME_SET.insert(attr_name_string.c_str()).first->c_str();
+  }`,
+      ],
+    ],
+  },
+];
+/** What the stamp and the addon cache's slot name: every patch the addon is compiled with. */
+const BINDING_PATCH_ID = BINDING_PATCHES.map((p) => p.id).join('+');
 
-/**
- * Whether a compiled addon carries BINDING_PATCH: only the patched source calls TFE_OpSetAttrStringList, so only
- * a patched addon imports it (the name is in its dynamic symbol table). A cached addon is used only when it does.
- */
+/** Whether a compiled addon carries every patch (`inAddon` of each is in the file). */
 function addonHasPatch(file) {
-  return readFileSync(file).includes('TFE_OpSetAttrStringList');
+  const bytes = readFileSync(file);
+  return BINDING_PATCHES.every((p) => bytes.includes(p.inAddon));
 }
 
-/** Applies BINDING_PATCH to the package's binding source (a no-op when it is there). */
+/** Whether the binding source carries every patch. */
+const sourceHasPatch = (src) => BINDING_PATCHES.every((p) => src.includes(p.marker));
+
+/** Applies each of BINDING_PATCHES to the package's binding source that is not there yet. */
 function patchBinding(pkg) {
   const file = join(pkg.dir, 'binding', 'tfjs_backend.cc');
-  const src = readFileSync(file, 'utf8');
-  if (src.includes(BINDING_PATCH)) return;
-  if (!src.includes(BINDING_PATCH_FROM))
-    throw new BuildError(
-      `${file}: its TF_ATTR_STRING case is not the one this script patches (${pkg.name} ${pkg.version})`,
-    );
-  writeFileSync(file, src.replace(BINDING_PATCH_FROM, BINDING_PATCH_TO));
-  say(`patched ${file}: ${BINDING_PATCH}`);
+  let src = readFileSync(file, 'utf8');
+  for (const patch of BINDING_PATCHES) {
+    if (src.includes(patch.marker)) continue;
+    for (const [from, to] of patch.edits) {
+      if (!src.includes(from))
+        throw new BuildError(
+          `${file}: not the source this script patches (${pkg.name} ${pkg.version}; ${patch.id}: ${JSON.stringify(from.split('\n')[0])} not found)`,
+        );
+      src = src.replace(from, to);
+    }
+    writeFileSync(file, src);
+    say(`patched ${file}: ${patch.marker}`);
+  }
 }
 
 /** What src/backend/tensorflow.ts looks for beside the addon: the quiet loader of TensorFlow's libraries. */
@@ -500,7 +552,7 @@ function build(pkg, api, cache, headersDir) {
     });
     const out = existsSync(target) ? target : join(pkg.dir, 'build', 'Release', 'tfjs_binding.node');
     rmSync(log, { force: true });
-    if (!addonHasPatch(out)) throw new BuildError(`${out}: compiled without ${BINDING_PATCH}`);
+    if (!addonHasPatch(out)) throw new BuildError(`${out}: compiled without our patches (${BINDING_PATCH_ID})`);
     place(out, built, false);
     compiled = true;
   }
@@ -558,7 +610,7 @@ function main() {
       s.bindingPatch === BINDING_PATCH_ID &&
       existsSync(target) &&
       addonHasPatch(target) &&
-      readFileSync(join(pkg.dir, 'binding', 'tfjs_backend.cc'), 'utf8').includes(BINDING_PATCH);
+      sourceHasPatch(readFileSync(join(pkg.dir, 'binding', 'tfjs_backend.cc'), 'utf8'));
     if (same) {
       const p = probe(pkg);
       if (p.ok) {

@@ -82,18 +82,27 @@ describe('build:tensorflow where the backend is built', () => {
   const sourceFile = join(pkgDir, 'binding', 'tfjs_backend.cc');
   const addonFile = join(pkgDir, 'lib', 'napi-v8', 'tfjs_binding.node');
   const MARK = 'sbert-tfjs patch: string-list attributes';
+  const LOCK = 'sbert-tfjs patch: attribute names under a lock';
 
-  /** The installed addon, its source and the stamp all say the string-list patch is in. */
+  /** The installed addon, its source and the stamp all say both patches are in. */
   function expectPatched(stampNow: typeof stamp): void {
     const src = readFileSync(sourceFile, 'utf8');
     expect(src.split(MARK).length - 1).toBe(1);
     expect(src).toMatch(/TFE_OpSetAttrStringList\(tfe_op, attr_name, values\.data\(\), lengths\.data\(\)/);
-    // Only the patched source calls it, so only a patched addon imports it.
-    expect(readFileSync(addonFile).includes('TFE_OpSetAttrStringList')).toBe(true);
-    expect(stampNow?.bindingPatch).toBe('string-list-v1');
+    // The process-wide set of attribute names is written under a lock (worker threads run ops at once).
+    expect(src.split(LOCK).length - 1).toBe(1);
+    expect(src).toMatch(
+      /std::lock_guard<std::mutex> lock\(ATTR_NAME_SET_MUTEX\);\n\s+attr_name = ATTR_NAME_SET\.insert\(/,
+    );
+    expect(src).not.toMatch(/const char \*attr_name =\s+ATTR_NAME_SET\.insert/);
+    // Only the patched source calls TFE_OpSetAttrStringList and holds the lock's marker string.
+    const addon = readFileSync(addonFile);
+    expect(addon.includes('TFE_OpSetAttrStringList')).toBe(true);
+    expect(addon.includes(LOCK)).toBe(true);
+    expect(stampNow?.bindingPatch).toBe('string-list-v1+attr-name-lock-v1');
   }
 
-  it("the addon's source carries our string-list patch once, the addon imports what it calls, the stamp records it", (ctx) => {
+  it("the addon's source carries each of our patches once, the addon holds what they add, the stamp records them", (ctx) => {
     if (!stamp) ctx.skip();
     expectPatched(stamp);
   });
@@ -118,11 +127,20 @@ describe('build:tensorflow where the backend is built', () => {
   it('a fresh install restored from the build cache gets the patched source and the patched addon', async (ctx) => {
     if (!stamp?.requirement || process.env.SBERT_TF_WHEEL || process.env.SBERT_TF_REQUIREMENT) ctx.skip();
     const src = readFileSync(sourceFile, 'utf8');
-    const published = src.replace(
-      new RegExp(`\\n {6}// ${MARK}[\\s\\S]*?\\n( {6}// NOTE: String attribute values)`),
-      '\n$1',
-    );
+    // tfjs-node's source as published: both patches taken out again.
+    const published = src
+      .replace(new RegExp(`\\n {6}// ${MARK}[\\s\\S]*?\\n( {6}// NOTE: String attribute values)`), '\n$1')
+      .replace('#include <mutex>\n', '')
+      .replace(/\n\/\/ Worker threads each run ops[^\n]*\n[^\n]*\n[^\n]*\n/, '\n')
+      .replace(
+        /const char \*attr_name;\n {2}\{\n {4}std::lock_guard<std::mutex> lock\(ATTR_NAME_SET_MUTEX\);\n {4}attr_name = (ATTR_NAME_SET\.insert\(attr_name_string\.c_str\(\)\)\.first->c_str\(\));\n {2}\}/,
+        'const char *attr_name =\n      $1;',
+      );
     expect(published).not.toContain('TFE_OpSetAttrStringList');
+    expect(published).not.toContain('mutex');
+    expect(published).toContain(
+      'const char *attr_name =\n      ATTR_NAME_SET.insert(attr_name_string.c_str()).first->c_str();',
+    );
     writeFileSync(sourceFile, published);
     const r = await build(['--force'], {
       SBERT_TF_WHEEL: undefined,
@@ -131,6 +149,34 @@ describe('build:tensorflow where the backend is built', () => {
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/ (built|restored from the cache) against TensorFlow \S+'s C API/);
+    expectPatched(JSON.parse(readFileSync(stampFile, 'utf8')) as typeof stamp);
+  }, 600_000);
+
+  // A tfjs-node whose source lacks what a patch replaces (another version, an edited file): one line naming the
+  // file and the patch, exit 1, and nothing compiled from it. The source is put back and the build rechecked after.
+  it('a source without the text a patch replaces is an error naming the file and the patch', async (ctx) => {
+    if (!stamp?.requirement || process.env.SBERT_TF_WHEEL || process.env.SBERT_TF_REQUIREMENT) ctx.skip();
+    const src = readFileSync(sourceFile, 'utf8');
+    const env = { SBERT_TF_WHEEL: undefined, SBERT_TF_REQUIREMENT: undefined, SBERT_TF_PACKAGE: undefined };
+    try {
+      // The lock's patch taken out, and the line it anchors on renamed: nothing to patch.
+      const other = src
+        .replace(new RegExp(`\\n// Worker threads each run ops[^\\n]*\\n[^\\n]*\\n[^\\n]*${LOCK}[^\\n]*\\n`), '\n')
+        .replace('#include <mutex>\n', '')
+        .replace('static std::set<std::string> ATTR_NAME_SET;', 'static std::set<std::string> ATTR_NAMES;');
+      expect(other).not.toContain(LOCK);
+      writeFileSync(sourceFile, other);
+      const r = await build(['--force'], env);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n').pop()).toBe(
+        `error: build:tensorflow: ${sourceFile}: not the source this script patches (@tensorflow/tfjs-node 4.22.0; ` +
+          'attr-name-lock-v1: "static std::set<std::string> ATTR_NAME_SET;" not found)',
+      );
+    } finally {
+      writeFileSync(sourceFile, src);
+      const r = await build([], env);
+      expect(r.code, r.stderr).toBe(0);
+    }
     expectPatched(JSON.parse(readFileSync(stampFile, 'utf8')) as typeof stamp);
   }, 600_000);
 });
