@@ -15,20 +15,19 @@
 // Ours are timed end to end (tokenization, batching, forward, pooling, read-back), HF's forward + pooling only.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setupBackend } from '../src/backend/index.js';
 import { type BatchJob, batchingOf, encodeJobs } from '../src/encoder/batches.js';
 import { batchingKey, SentenceEncoder } from '../src/encoder/sentence-encoder.js';
 import { BertTokenizer } from '../src/tokenizer/index.js';
-import { ROOT } from '../test/fixtures.js';
 import { syntheticBertBase } from './checkpoints.js';
+import { hfPython, maxAbs, median, runHf, writeBatches } from './hf-anchor.js';
 import { stsSentences } from './inputs.js';
 import { machineInfo } from './machine.js';
 
 type Config = 'blas' | 'wasm' | 'hf';
 const CONFIGS: readonly Config[] = ['blas', 'wasm', 'hf'];
-const HF_SCRIPT = join(ROOT, 'bench', 'anchors', 'hf_batches.py');
 /** One configuration's run on the 2 456 sentences takes minutes on plain wasm; a hung one is cut off here. */
 const CHILD_TIMEOUT_S = 3600;
 
@@ -123,60 +122,14 @@ function runOurs(config: 'blas' | 'wasm', n: number, batchSize: number, work: st
   return { ...res, vectors: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) };
 }
 
-function runHf(python: string, dir: string, jobs: BatchJob[], n: number, hidden: number, work: string): Run {
+function runHfRun(python: string, dir: string, jobs: BatchJob[], n: number, hidden: number, work: string): Run {
   const file = join(work, `batches-${n}.json`);
-  const rows = (a: Int32Array, job: BatchJob) =>
-    Array.from({ length: job.batch }, (_, r) => Array.from(a.subarray(r * job.length, (r + 1) * job.length)));
-  writeFileSync(
-    file,
-    JSON.stringify({ batches: jobs.map((j) => ({ input_ids: rows(j.ids, j), attention_mask: rows(j.mask, j) })) }),
-  );
-  const threads = arg('hf-threads') ?? String(availableParallelism());
-  const r = spawnSync(python, [HF_SCRIPT, '--model', dir, '--batches', file, '--threads', threads, '--passes', '1'], {
-    encoding: 'utf8',
-    maxBuffer: 256 << 20,
-    timeout: CHILD_TIMEOUT_S * 1000,
-  });
-  if (r.status !== 0)
-    throw new Error(`${HF_SCRIPT}: exit ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').pop()}`);
-  const o = JSON.parse(r.stdout) as {
-    torch: string;
-    transformers: string;
-    threads: number;
-    attn_implementation: string;
-    seconds: number[];
-    cpuSeconds: number[];
-    pooled: number[];
-  };
-  // Its vectors come in batch-row order; put them in sentence order.
-  const vectors = new Float32Array(n * hidden);
-  let at = 0;
-  for (const job of jobs)
-    for (const row of job.rows) vectors.set(o.pooled.slice(at * hidden, ++at * hidden), row * hidden);
-  const label = `transformers ${o.transformers}, torch ${o.torch}, ${o.threads} threads, ${o.attn_implementation} attention`;
-  return { seconds: o.seconds[0]!, cpuSeconds: o.cpuSeconds[0]!, label, vectors, batching: '' };
+  writeBatches(jobs, file);
+  const hfThreads = arg('hf-threads');
+  const o = runHf(python, dir, jobs, file, hidden, { ...(hfThreads && { threads: intArg('hf-threads', 1) }) });
+  return { seconds: o.seconds[0]!, cpuSeconds: o.cpuSeconds[0]!, label: o.label, vectors: o.vectors, batching: '' };
 }
 
-function hfPython(): string | { missing: string } {
-  const tried: string[] = [];
-  for (const py of [process.env.SBERT_PYTHON, 'python3']) {
-    if (!py || tried.includes(py)) continue;
-    tried.push(py);
-    const r = spawnSync(py, ['-c', 'import torch, transformers'], { encoding: 'utf8', timeout: 120_000 });
-    if (r.status === 0) return py;
-  }
-  return { missing: `no python with torch and transformers (tried ${tried.join(', ')}; set SBERT_PYTHON)` };
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const maxAbs = (a: Float32Array, b: Float32Array): number => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-};
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
 
@@ -209,7 +162,7 @@ async function parent(): Promise<void> {
           process.stderr.write(`pass ${p + 1}/${passes}: ${c}, ${sentences.length} sentences ... `);
           const r =
             c === 'hf'
-              ? runHf(py as string, dir, jobs, sentences.length, hidden, work)
+              ? runHfRun(py as string, dir, jobs, sentences.length, hidden, work)
               : runOurs(c, sentences.length, batchSize, work);
           process.stderr.write(`${f2(r.seconds)} s (${f1(sentences.length / r.seconds)} sentences/s)\n`);
           if (c === 'blas' && r.batching !== key)

@@ -2,9 +2,11 @@
 // the whole process from outside): start-up = Node's start, the modules and the backend ready; load = the
 // checkpoint and tokenizer read and the model uploaded; encode = SentenceEncoder.encode of the sentences (what
 // `sbert encode` runs, less writing the output), first call and again; with worker threads, their start-up is
-// in the first call. One JSON line on stdout.
+// in load when --workers was given (SentenceEncoder.load starts the pool), else in the first call. One JSON line on stdout; with --vectors, the first call's vectors as float32 [sentence,
+// hidden] in that file.
 //   node dist/bench/encode-child.js --model DIR --backend B --sentences FILE.json [--workers N] [--batch-size N]
-import { readFileSync } from 'node:fs';
+//     [--vectors FILE.f32]
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type BackendName, BackendUnavailable, setupBackend } from '../src/backend/index.js';
 import { encodeJobs } from '../src/encoder/batches.js';
@@ -18,6 +20,8 @@ export interface EncodeChildResult {
   workers: number;
   /** The batching key its batches were cut by (`SentenceEncoder.batching`): what the anchors must cut by too. */
   batching: string;
+  /** The encoder's token limit per sentence (what the anchors' batches are cut to as well). */
+  maxSeqLength: number;
   /** Seconds since the process started until the backend was ready. */
   startupS: number;
   /** SentenceEncoder.load and the model's upload. */
@@ -39,6 +43,7 @@ const { values } = parseArgs({
     sentences: { type: 'string' },
     workers: { type: 'string' },
     'batch-size': { type: 'string', default: '32' },
+    vectors: { type: 'string' },
   },
 });
 if (!values.model || !values.backend || !values.sentences) {
@@ -62,8 +67,9 @@ try {
 const startupS = performance.now() / 1000; // performance's time origin is the process's start
 let t = performance.now();
 const enc = await SentenceEncoder.load(values.model, { backend: values.backend as BackendName, workers });
-// In process, the weights are uploaded on first use: here, so that load includes it. A worker pool starts
-// (each worker reading the shared weights and uploading its own copy) on the first encode instead.
+// In process, the weights are uploaded on first use: here, so that load includes it. A worker pool (each worker
+// reading the shared weights and uploading its own copy) starts in load when --workers > 1 was given, else on the
+// first encode.
 const used = workers ?? defaultWorkers(choice.name, sentences.length);
 if (used === 1) void enc.model;
 const loadS = (performance.now() - t) / 1000;
@@ -81,6 +87,11 @@ c = process.cpuUsage();
 await enc.encode(sentences, { batchSize });
 const encodeAgainS = (performance.now() - t) / 1000;
 const encodeAgainCpuS = cpuS(c);
+if (values.vectors) {
+  const flat = new Float32Array(vectors.length * enc.dimension);
+  vectors.forEach((v, i) => flat.set(v, i * enc.dimension));
+  writeFileSync(values.vectors, flat);
+}
 const first = encodeJobs(enc.tokenize(sentences), batchSize, enc.tokenizer.padId, enc.batching)[0]!;
 const batching = enc.batching;
 await enc.dispose();
@@ -89,6 +100,7 @@ const result: EncodeChildResult = {
   reason: choice.reason,
   workers: used,
   batching,
+  maxSeqLength: enc.maxSeqLength,
   startupS,
   loadS,
   encodeS,

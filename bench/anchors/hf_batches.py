@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""HF transformers' BertModel on given padded batches, timed: the anchor of `bench/blas.ts`.
+"""HF transformers' BertModel on given padded batches, timed: the anchor of `bench/blas.ts` and `bench/pairs.ts`.
 
 The model is `transformers.BertModel.from_pretrained(--model)` (config.json + model.safetensors, float32,
 transformers' default attention implementation), run under torch.inference_mode() on CPU with
 torch.set_num_threads(--threads); each batch's last hidden state is mean-pooled over its attention mask, as
 sentence-transformers does. Tokenization is not timed (the batches come as ids). Every pass runs all batches;
-the first pass is a warm-up. Prints one JSON object: versions, settings, seconds per pass, the pooled vectors
-of the last pass (row order of the batches) for checking against ours.
+the first pass is a warm-up (timed too: `warmupSeconds`, what a fresh process's first call costs). Prints one
+JSON object: versions, settings, seconds per pass, the pooled vectors of the last pass (row order of the
+batches) for checking against ours.
 
     python3 bench/anchors/hf_batches.py --model DIR --batches batches.json [--threads 2] [--passes 3]
 
@@ -49,7 +50,9 @@ def main():
 
     seconds, cpu = [], []
     with torch.inference_mode():
+        t0, c0 = time.perf_counter(), time.process_time()
         one_pass()  # warm-up
+        warmup, warmup_cpu = time.perf_counter() - t0, time.process_time() - c0
         for _ in range(args.passes):
             t0, c0 = time.perf_counter(), time.process_time()
             one_pass()
@@ -61,6 +64,8 @@ def main():
         "transformers": transformers.__version__,
         "threads": torch.get_num_threads(),
         "attn_implementation": getattr(model.config, "_attn_implementation", None),
+        "warmupSeconds": warmup,
+        "warmupCpuSeconds": warmup_cpu,
         "seconds": seconds,
         "cpuSeconds": cpu,
         "pooled": torch.cat(pooled).flatten().tolist(),

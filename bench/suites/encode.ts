@@ -3,8 +3,9 @@
 // phase by phase: start-up (Node, modules, the backend), load (checkpoint, tokenizer, weights uploaded), encode
 // (first call: what a `sbert encode` run spends; and again, warm), plus the whole process from outside.
 // Backends: those asked for except cpu (plain JS) and webgpu (bench:gpu covers GPUs) unless named; where a
-// backend's default is a pool of workers (wasm without a BLAS, ≥ 256 sentences), also one process alone. The
-// padded batches each backend ran go to the anchors (PyTorch, HF transformers), which time the same batches.
+// backend's default is a pool of workers (wasm without a BLAS from 256 sentences, tensorflow from 1 024), also
+// one process alone. The padded batches each backend ran go to the anchors (PyTorch, HF transformers), which
+// time the same batches.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -169,7 +170,7 @@ export function encodeSuite(env: BenchEnv): Suite {
           const file = join(dir, `sentences-${n}.json`);
           writeFileSync(file, JSON.stringify(sentences));
           for (const backend of backends) {
-            // Each backend's default; where that is a pool of workers (wasm without a BLAS), also one process alone.
+            // Each backend's default; where that is a pool of workers (defaultWorkers), also one process alone.
             const pooled = await measure(ctx, env, backend, sentences, file, undefined);
             if (pooled > 1) await measure(ctx, env, backend, sentences, file, 1);
           }

@@ -2,7 +2,8 @@
 // (libtensorflow) behind an N-API addon. Their install script downloads libtensorflow 2.9.1 from Google's
 // storage; where that cannot run, `npm run build:tensorflow` (scripts/build-tensorflow.mjs) builds the addon
 // against the C API of a TensorFlow Python wheel. Either way, one process runs each op on all cores
-// (TensorFlow's intra-op pool), so the encoder does not add worker threads on this backend.
+// (TensorFlow's intra-op pool); the encoder adds worker threads only for large calls on the CPU build
+// (defaultWorkers in src/encoder/sentence-encoder.ts).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,17 @@ import { BackendUnavailable } from './unavailable.js';
 export const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
 const BUILD_HINT = 'npm run build:tensorflow';
+
+/** The package whose backend is active in this thread, once `setupTensorflow` succeeded. */
+let active: (typeof TENSORFLOW_PACKAGES)[number] | undefined;
+
+/**
+ * True once tfjs-node (CPU) runs the `tensorflow` backend in this thread; false before, and with tfjs-node-gpu
+ * (whose ops run on a GPU: the encoder keeps it in process).
+ */
+export function tensorflowOnCpu(): boolean {
+  return active === '@tensorflow/tfjs-node';
+}
 
 /** What this file reads of the package: its versions (ESM's view of a CommonJS module has them twice). */
 interface NodeModule {
@@ -113,6 +125,7 @@ export async function setupTensorflow(activate: (name: string) => Promise<void>)
     const libVersion = (tf.backend() as unknown as NodeBackend).binding?.TF_Version ?? 'of unknown version';
     const threads = process.env.TF_NUM_INTRAOP_THREADS;
     const kernels = installTensorflowKernels();
+    active = pkg;
     const name = nodeVersion ? `${pkg} ${nodeVersion}` : pkg;
     return `${name}, libtensorflow ${libVersion}${threads ? `, TF_NUM_INTRAOP_THREADS=${threads}` : ''}; ${kernels}`;
   }

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupBackend } from '../../src/backend/index.js';
+import { setupBackend, tensorflowOnCpu } from '../../src/backend/index.js';
 import {
   fusedOps,
   tensorflowAttention,
@@ -16,7 +16,10 @@ import {
 } from '../../src/backend/tensorflow-kernels.js';
 import { attentionComposite } from '../../src/ops/attention.js';
 import { whyNotLoaded } from '../../src/backend/tensorflow.js';
+import { defaultWorkers, SentenceEncoder, TENSORFLOW_POOL_THRESHOLD } from '../../src/encoder/sentence-encoder.js';
+import type { WorkerPool } from '../../src/encoder/worker-pool.js';
 import { UsageError } from '../../src/errors.js';
+import { maxAbsRows, stRefs } from '../encoder/helpers.js';
 import { sbert } from '../cli.js';
 import { fixture } from '../fixtures.js';
 import { erfReference, maxDiff, values } from '../values.js';
@@ -409,5 +412,61 @@ describe('tensorflow backend: oneDNN fused ops', () => {
     expect(await zMax.data()).toEqual(new Float32Array([0]));
     tf.dispose([...qkv, mask, ref.z, ref.probs, got.z, got.probs, zMax]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('tensorflow backend: a pool of workers', () => {
+  let present = false;
+  beforeAll(async () => {
+    present = (await setupBackend('tensorflow').catch(() => undefined)) !== undefined;
+  });
+  afterAll(() => setupBackend('wasm'));
+  const poolOf = (enc: SentenceEncoder) => (enc as unknown as { pool?: Promise<WorkerPool> }).pool;
+
+  it('by default from 1 024 sentences a call on tfjs-node (CPU), one worker per core; the same vectors', async (ctx) => {
+    if (!present) ctx.skip();
+    expect(tensorflowOnCpu()).toBe(true); // this project builds tfjs-node, not -gpu
+    const cores = availableParallelism();
+    expect(TENSORFLOW_POOL_THRESHOLD).toBe(1024);
+    expect(defaultWorkers('tensorflow', 1023)).toBe(1);
+    expect(defaultWorkers('tensorflow', 1024)).toBe(Math.max(cores, 1));
+    if (cores < 2) return;
+    const refs = stRefs('tiny');
+    const many = Array.from({ length: 1024 }, (_, i) => refs.sentences[(i * 7) % refs.sentences.length]!);
+    const enc = await SentenceEncoder.load(fixture('tiny', 'st'), { backend: 'tensorflow' });
+    try {
+      const few = await enc.encode(refs.sentences); // in process: no pool yet
+      expect(poolOf(enc)).toBeUndefined();
+      expect(maxAbsRows(few, refs.mean)).toBeLessThanOrEqual(1e-5);
+      const before = tf.memory().numTensors;
+      const pooled = await enc.encode(many, { batchSize: 16 });
+      const pool = await poolOf(enc);
+      expect(pool?.threads).toHaveLength(cores);
+      expect(
+        maxAbsRows(
+          pooled,
+          many.map((_, i) => refs.mean[(i * 7) % refs.sentences.length]!),
+        ),
+      ).toBeLessThanOrEqual(1e-5);
+      expect(tf.memory().numTensors).toBe(before); // the workers' tensors are theirs; none left here
+    } finally {
+      await enc.dispose();
+    }
+  });
+
+  it('workers given to load start there: the pool is up before the first call, and that call uses it', async (ctx) => {
+    if (!present || availableParallelism() < 2) ctx.skip();
+    const refs = stRefs('tiny');
+    const enc = await SentenceEncoder.load(fixture('tiny', 'st'), { backend: 'tensorflow', workers: 2 });
+    try {
+      const pool = poolOf(enc);
+      expect(pool).toBeDefined();
+      expect((await pool!).threads).toHaveLength(2);
+      const got = await enc.encode(refs.sentences);
+      expect(maxAbsRows(got, refs.mean)).toBeLessThanOrEqual(1e-5);
+      expect(poolOf(enc)).toBe(pool); // no second pool
+    } finally {
+      await enc.dispose();
+    }
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../fixtures.js';
 import { syntheticModelDir } from '../synthetic.js';
 import { wasmBlasActive } from '../../src/backend/blas/index.js';
+import { tensorflowOnCpu } from '../../src/backend/index.js';
 import { defaultWorkers, SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
 import { InputError } from '../../src/errors.js';
 import { runWithCache } from '../../src/model/hooks.js';
@@ -159,8 +160,10 @@ describe('defaultWorkers', () => {
     expect(defaultWorkers('wasm', 256)).toBe(wasmBlasActive() ? 1 : availableParallelism());
     expect(defaultWorkers('cpu', 10_000)).toBe(availableParallelism());
     expect(defaultWorkers('wasm', 255)).toBe(1);
-    // TensorFlow's intra-op pool already uses every core; a GPU is one device.
-    expect(defaultWorkers('tensorflow', 10_000)).toBe(1);
+    // A GPU is one device. tensorflow: a pool from 1 024 sentences, only once tfjs-node (CPU) runs it
+    // (test/backend/tensorflow.test.ts); before, or without it, in process.
+    if (!tensorflowOnCpu()) expect(defaultWorkers('tensorflow', 10_000)).toBe(1);
+    expect(defaultWorkers('tensorflow', 1023)).toBe(1);
     expect(defaultWorkers('webgpu', 10_000)).toBe(1);
   });
 });
