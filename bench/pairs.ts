@@ -3,11 +3,12 @@
 // Each round runs both sides once, each in a fresh process: ours = bench/encode-child.ts (start-up, load, the
 // first encode of the sentences and a second one, end to end: tokenization, batching, forward, pooling,
 // read-back); HF = bench/anchors/hf_batches.py (BertModel forward + mean pooling on the same batches, a first
-// pass and a second). The order alternates (ours, HF; HF, ours; ...), so a steady drift does not favour either
-// side. Ratios are HF's seconds ÷ ours, round by round: the table gives their median and min–max.
+// pass and a second). The order alternates (ours, HF; HF, ours; ...), so over an even number of rounds a steady
+// drift favours neither side. Ratios are HF's seconds ÷ ours, round by round: the table gives their median and
+// min–max (a median of ratios, not the ratio of the median rates).
 //
 //   npm run bench:tensorflow   (= npm run build && node dist/bench/pairs.js --backend tensorflow)
-//   node dist/bench/pairs.js [--backend tensorflow] [--sentences 256,2456] [--rounds 3] [--batch-size 32]
+//   node dist/bench/pairs.js [--backend tensorflow] [--sentences 256,2456] [--rounds 4] [--batch-size 32]
 //     [--model DIR] [--hf-threads N] [--workers N]
 //
 // --model: a BERT checkpoint folder that both sides load (default: synthetic BERT-base, bench/checkpoints.ts).
@@ -34,7 +35,7 @@ const { values } = parseArgs({
   options: {
     backend: { type: 'string', default: 'tensorflow' },
     sentences: { type: 'string', default: '256,2456' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '4' },
     'batch-size': { type: 'string', default: '32' },
     model: { type: 'string' },
     'hf-threads': { type: 'string' },
@@ -44,7 +45,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   process.stdout.write(
-    'usage: node dist/bench/pairs.js [--backend tensorflow] [--sentences 256,2456] [--rounds 3] [--batch-size 32]\n' +
+    'usage: node dist/bench/pairs.js [--backend tensorflow] [--sentences 256,2456] [--rounds 4] [--batch-size 32]\n' +
       '         [--model DIR] [--hf-threads N] [--workers N]\n',
   );
   process.exit(0);
@@ -102,6 +103,8 @@ function runOurs(dir: string, file: string, work: string): Ours | { unavailable:
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
 const times = (x: number) => `${x.toFixed(2)}×`;
+/** Seconds in the progress lines: 3 significant digits, so that a round's ratio can be recomputed from them. */
+const sec = (x: number) => x.toPrecision(3);
 
 const dir = values.model ?? syntheticBertBase((m) => process.stderr.write(`${m}\n`)).dirs.safetensors;
 const hidden = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { hidden_size: number }).hidden_size;
@@ -111,6 +114,7 @@ const work = mkdtempSync(join(tmpdir(), 'sbert-bench-pairs-'));
 const rows: string[] = [];
 const labels = new Set<string>();
 let batchingNote = '';
+let unavailable: string | undefined;
 try {
   for (const n of counts) {
     const sentences = stsSentences('test', true).slice(0, n);
@@ -125,8 +129,8 @@ try {
     const oursOnce = () => {
       const r = runOurs(dir, file, work);
       if ('unavailable' in r) {
-        process.stderr.write(`bench:pairs: ${backend} is not available here: ${r.unavailable}\n`);
-        process.exit(0);
+        unavailable = r.unavailable;
+        return;
       }
       // The anchor runs the batches our first run cut (by its batching key); every later run must cut the same.
       if (!jobs) {
@@ -139,7 +143,7 @@ try {
       ours.push(r);
       labels.add(`${backend}: ${r.reason}`);
       log(
-        `ours: start-up ${f2(r.startupS)} s, load ${f2(r.loadS)} s, encode ${f2(r.encodeS)} s, again ${f2(r.encodeAgainS)} s`,
+        `ours: start-up ${sec(r.startupS)} s, load ${sec(r.loadS)} s, encode ${sec(r.encodeS)} s, again ${sec(r.encodeAgainS)} s`,
       );
     };
     const hfOnce = () => {
@@ -147,17 +151,18 @@ try {
       const r = runHf(py, dir, jobs!, batchesFile, hidden, { ...(hfThreads && { threads: hfThreads }) });
       hf.push(r);
       labels.add(`HF: ${r.label}`);
-      log(`HF: first pass ${f2(r.firstSeconds)} s, again ${f2(r.seconds[0]!)} s`);
+      log(`HF: first pass ${sec(r.firstSeconds)} s, again ${sec(r.seconds[0]!)} s`);
     };
-    for (; round < rounds; round++) {
+    for (; round < rounds && unavailable === undefined; round++) {
       if (round % 2 === 0 || !jobs) {
         oursOnce();
-        hfOnce();
+        if (unavailable === undefined) hfOnce();
       } else {
         hfOnce();
         oursOnce();
       }
     }
+    if (unavailable !== undefined) break;
     const tokens = jobs!.reduce((a, j) => a + j.batch * j.length, 0);
     const rate = (s: number) => n / s;
     const rateCell = (xs: number[]) => spread(xs.map(rate), f1);
@@ -194,6 +199,10 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+if (unavailable !== undefined) {
+  process.stderr.write(`bench:pairs: ${backend} is not available here: ${unavailable}\n`);
+  process.exit(0);
+}
 const m = machineInfo();
 const out = [
   `${values.model ? dir : 'BERT-base (synthetic weights)'}, STS-B test sentences, batch ${batchSize}; ${m.date.slice(0, 16)}Z, ${m.cpuModel}, ` +
@@ -206,7 +215,8 @@ const out = [
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows,
   '',
-  'Cells: median over the rounds (min–max). Ratios: HF seconds ÷ ours, round by round (above 1: ours is faster).',
+  'Cells: median over the rounds (min–max). Ratios: HF seconds ÷ ours, round by round (above 1: ours is faster), their',
+  'median and min–max (a median of ratios, so not always the ratio of the median rates).',
   'Ours: `SentenceEncoder.encode` end to end in a fresh process (tokenization included); HF: BertModel forward +',
   'mean pooling on the same padded batches. Start-up and load are not in the encode rates.',
 ];

@@ -23,7 +23,7 @@ import { resolveWebgpuMatmul } from './webgpu/matmul-choice.js';
 import { linearTile, webgpuMatmul } from './webgpu/settings.js';
 
 export { BACKEND_NAMES, BackendUnavailable, type BackendName };
-export { tensorflowOnCpu } from './tensorflow.js';
+export { tensorflowOnCpu, tensorflowWorkersSafe } from './tensorflow.js';
 
 export interface BackendChoice {
   /** The tfjs backend now active: `tensorflow`, `webgpu`, `wasm` or `cpu`. */

@@ -4,7 +4,7 @@
 // against the C API of a TensorFlow Python wheel. Either way, one process runs each op on all cores
 // (TensorFlow's intra-op pool); the encoder adds worker threads only for large calls on the CPU build
 // (defaultWorkers in src/encoder/sentence-encoder.ts).
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,46 @@ const BUILD_HINT = 'npm run build:tensorflow';
 
 /** The package whose backend is active in this thread, once `setupTensorflow` succeeded. */
 let active: (typeof TENSORFLOW_PACKAGES)[number] | undefined;
+/** Whether its addon carries the lock that lets worker threads run ops at once (`addonHasWorkerLock`). */
+let workerLock = false;
+
+/**
+ * What scripts/build-tensorflow.mjs's attr-name-lock patch puts in the compiled addon. tfjs-node's binding keeps
+ * attribute names in one process-wide std::set and inserts without a lock, so two threads running ops at once
+ * crash it (≈ 1 run in 20 with two encoder workers); the patch adds a mutex (docs/tensorflow.md).
+ */
+export const WORKER_LOCK_MARKER = 'sbert-tfjs patch: attribute names under a lock';
+
+/** True when the addon file `file` carries the lock (its marker string is in it); false if unreadable. */
+export function addonHasWorkerLock(file: string): boolean {
+  try {
+    return readFileSync(file).includes(WORKER_LOCK_MARKER);
+  } catch {
+    return false;
+  }
+}
+
+/** Every compiled addon of `pkg` (`lib/napi-v*\/tfjs_binding.node`) carries the lock, and there is one. */
+function packageHasWorkerLock(pkg: string): boolean {
+  try {
+    const lib = join(dirname(requireHere.resolve(`${pkg}/package.json`)), 'lib');
+    const addons = readdirSync(lib)
+      .filter((d) => /^napi-v\d+$/.test(d))
+      .map((d) => join(lib, d, 'tfjs_binding.node'))
+      .filter((f) => existsSync(f));
+    return addons.length > 0 && addons.every(addonHasWorkerLock);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether worker threads may each run the `tensorflow` backend at once: tfjs-node's addon as
+ * `npm run build:tensorflow` builds it (with the lock). tfjs-node's prebuilt addon runs in one thread only.
+ */
+export function tensorflowWorkersSafe(): boolean {
+  return active !== undefined && workerLock;
+}
 
 /**
  * True once tfjs-node (CPU) runs the `tensorflow` backend in this thread; false before, and with tfjs-node-gpu
@@ -126,6 +166,7 @@ export async function setupTensorflow(activate: (name: string) => Promise<void>)
     const threads = process.env.TF_NUM_INTRAOP_THREADS;
     const kernels = installTensorflowKernels();
     active = pkg;
+    workerLock = packageHasWorkerLock(pkg);
     const name = nodeVersion ? `${pkg} ${nodeVersion}` : pkg;
     return `${name}, libtensorflow ${libVersion}${threads ? `, TF_NUM_INTRAOP_THREADS=${threads}` : ''}; ${kernels}`;
   }

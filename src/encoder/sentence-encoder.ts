@@ -2,7 +2,13 @@
 // batches → BertModel (in process, or on a pool of worker threads) → pooling → vectors in input order.
 import { availableParallelism } from 'node:os';
 import { blasThreadsPerWorker, wasmBlasActive } from '../backend/blas/index.js';
-import { type BackendChoice, type BackendName, setupBackend, tensorflowOnCpu } from '../backend/index.js';
+import {
+  type BackendChoice,
+  type BackendName,
+  setupBackend,
+  tensorflowOnCpu,
+  tensorflowWorkersSafe,
+} from '../backend/index.js';
 import { InputError, UsageError } from '../errors.js';
 import { firstNonFinite } from '../loader/finite.js';
 import { DEFAULT_MODEL_ID } from '../hub/paths.js';
@@ -68,25 +74,25 @@ export { GPU_BACKENDS, MAX_FORWARD_TOKENS };
 /** Sentences per call below which a worker pool does not pay for its start-up. */
 export const POOL_THRESHOLD = 256;
 /**
- * The same on tensorflow, whose one process already uses every core: a pool there is 13–15 % faster once started,
- * and its start (≈ 1.3 s on 2 cores, less the 0.55 s of the in-process upload it saves) pays from ≈ 750
- * sentences on (docs/tensorflow.md#a-pool-of-workers).
+ * The same on tensorflow, whose one process already uses every core: a pool there takes 9–17 % less time a pass
+ * once started, and its start (≈ 1.3 s on 2 cores, less the 0.55 s of the in-process upload it saves) pays from
+ * ≈ 450–750 sentences on; 1 024 keeps a margin (docs/tensorflow.md#a-pool-of-workers).
  */
 export const TENSORFLOW_POOL_THRESHOLD = 1024;
 
 /**
  * Worker threads for a call of `sentences` sentences when `workers` was not set: one per core where the kernels
  * run on one core per process (cpu; wasm without a BLAS) from POOL_THRESHOLD sentences, and on tensorflow's CPU
- * build from TENSORFLOW_POOL_THRESHOLD: its intra-op threads idle while a forward's serial parts run (op dispatch,
- * small ops, JavaScript), and two forwards side by side fill them. A BLAS under wasm already uses every core, and
- * webgpu and tfjs-node-gpu compute on the GPU, so they stay in process.
+ * build from TENSORFLOW_POOL_THRESHOLD when its addon is ours (tensorflowWorkersSafe): its intra-op threads idle
+ * while a forward's serial parts run (op dispatch, small ops, JavaScript), and two forwards side by side fill them.
+ * A BLAS under wasm already uses every core, and webgpu and tfjs-node-gpu compute on the GPU: in process.
  */
 export function defaultWorkers(backend: string, sentences: number): number {
   const cores = availableParallelism();
   const oneCore = backend === 'cpu' || (backend === 'wasm' && !wasmBlasActive());
   if (oneCore && sentences >= POOL_THRESHOLD) return cores;
-  if (backend === 'tensorflow' && tensorflowOnCpu() && cores > 1 && sentences >= TENSORFLOW_POOL_THRESHOLD)
-    return cores;
+  const tensorflowPool = backend === 'tensorflow' && tensorflowOnCpu() && tensorflowWorkersSafe();
+  if (tensorflowPool && cores > 1 && sentences >= TENSORFLOW_POOL_THRESHOLD) return cores;
   return 1;
 }
 
@@ -128,7 +134,7 @@ export class SentenceEncoder {
       try {
         await enc.startPool(opts.workers);
       } catch (e) {
-        await enc.dispose().catch(() => {}); // the pool's own start failure, which `e` already is
+        await enc.dispose();
         throw e;
       }
     }
@@ -263,14 +269,20 @@ export class SentenceEncoder {
   }
 
   private startPool(size: number): Promise<WorkerPool> {
-    this.pool ??= WorkerPool.start(size, {
+    if (this.pool) return this.pool;
+    const started = WorkerPool.start(size, {
       backend: this.backend.name as BackendName,
       blasThreads: blasThreadsPerWorker(size),
       config: this.loaded.config,
       weights: shareWeights(this.loaded.weights),
       source: this.loaded.weightsFile,
     });
-    return this.pool;
+    this.pool = started;
+    // A pool that failed to start is forgotten: the next call tries again, and dispose does not rethrow.
+    started.catch(() => {
+      if (this.pool === started) this.pool = undefined;
+    });
+    return started;
   }
 
   async dispose(): Promise<void> {
@@ -279,6 +291,10 @@ export class SentenceEncoder {
     this.local = undefined;
     const pool = this.pool;
     this.pool = undefined;
-    if (pool) await (await pool).close();
+    if (pool)
+      await pool.then(
+        (p) => p.close(),
+        () => {},
+      ); // a start that failed was reported to its caller
   }
 }

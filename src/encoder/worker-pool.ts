@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type ResourceLimits, Worker } from 'node:worker_threads';
-import { InputError } from '../errors.js';
+import { tensorflowWorkersSafe } from '../backend/index.js';
+import { InputError, UsageError } from '../errors.js';
 import type { BatchJob } from './batches.js';
 import type { BatchSettings } from './run-batch.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker.js';
@@ -76,6 +77,12 @@ export class WorkerPool {
   }
 
   static async start(size: number, init: WorkerInit, opts: PoolOptions = {}): Promise<WorkerPool> {
+    // tfjs-node's own addon crashes when two threads run ops at once (docs/tensorflow.md); ours has a lock.
+    if (init.backend === 'tensorflow' && size > 1 && !tensorflowWorkersSafe())
+      throw new UsageError(
+        `backend tensorflow: ${size} worker threads need tfjs-node's addon as npm run build:tensorflow builds it ` +
+          '(this one lacks the lock that keeps threads running ops at once from crashing it); use 1 worker',
+      );
     const script = opts.script ?? workerScript();
     const workers = Array.from({ length: size }, () => spawn(script, init, opts));
     try {

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupBackend, tensorflowOnCpu } from '../../src/backend/index.js';
+import { setupBackend, tensorflowOnCpu, tensorflowWorkersSafe } from '../../src/backend/index.js';
 import {
   fusedOps,
   tensorflowAttention,
@@ -426,6 +426,7 @@ describe('tensorflow backend: a pool of workers', () => {
   it('by default from 1 024 sentences a call on tfjs-node (CPU), one worker per core; the same vectors', async (ctx) => {
     if (!present) ctx.skip();
     expect(tensorflowOnCpu()).toBe(true); // this project builds tfjs-node, not -gpu
+    expect(tensorflowWorkersSafe()).toBe(true); // and with the binding's lock (scripts/build-tensorflow.mjs)
     const cores = availableParallelism();
     expect(TENSORFLOW_POOL_THRESHOLD).toBe(1024);
     expect(defaultWorkers('tensorflow', 1023)).toBe(1);

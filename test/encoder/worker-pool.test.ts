@@ -9,6 +9,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tensorflowWorkersSafe } from '../../src/backend/index.js';
+import { addonHasWorkerLock, WORKER_LOCK_MARKER } from '../../src/backend/tensorflow.js';
 import { type BatchJob, padBatch } from '../../src/encoder/batches.js';
 import { SentenceEncoder } from '../../src/encoder/sentence-encoder.js';
 import { shareWeights } from '../../src/encoder/shared-weights.js';
@@ -16,6 +18,7 @@ import { WorkerDiedError, WorkerPool } from '../../src/encoder/worker-pool.js';
 import type { WorkerInit } from '../../src/encoder/worker.js';
 import { loadModelDir } from '../../src/loader/model-dir.js';
 import { BertTokenizer } from '../../src/tokenizer/index.js';
+import { UsageError } from '../../src/errors.js';
 import { fixture, ROOT } from '../fixtures.js';
 import { maxDiff } from '../values.js';
 import { stRefs } from './helpers.js';
@@ -215,5 +218,28 @@ describe('worker pool faults', () => {
     } finally {
       await enc.dispose();
     }
+  });
+});
+
+describe('WorkerPool on tensorflow without the binding lock', () => {
+  // tfjs-node's prebuilt addon crashes when two threads run ops at once (docs/tensorflow.md): more than one worker
+  // is refused before any thread starts. Here no tensorflow backend with our addon is active in this thread.
+  it.skipIf(tensorflowWorkersSafe())('two workers: a usage error naming the fix; one worker is allowed', async () => {
+    const err = await WorkerPool.start(2, { ...init, backend: 'tensorflow' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe(
+      "backend tensorflow: 2 worker threads need tfjs-node's addon as npm run build:tensorflow builds it " +
+        '(this one lacks the lock that keeps threads running ops at once from crashing it); use 1 worker',
+    );
+  });
+
+  it('the lock is read from the addon file: its marker string in it, or not', () => {
+    const yes = join(tmp, 'with.node');
+    const no = join(tmp, 'without.node');
+    writeFileSync(yes, Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0]), Buffer.from(WORKER_LOCK_MARKER)]));
+    writeFileSync(no, Buffer.from('\u007fELF\u0000 sbert-tfjs patch: string-list attributes'));
+    expect(addonHasWorkerLock(yes)).toBe(true);
+    expect(addonHasWorkerLock(no)).toBe(false);
+    expect(addonHasWorkerLock(join(tmp, 'missing.node'))).toBe(false);
   });
 });
