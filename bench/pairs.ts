@@ -18,17 +18,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BatchJob, batchingOf, encodeJobs } from '../src/encoder/batches.js';
 import { loadTokenizer } from '../src/tokenizer/index.js';
 import { syntheticBertBase } from './checkpoints.js';
 import type { EncodeChildResult } from './encode-child.js';
+import { ENCODE_CHILD, encodeChildArgs } from './encode-child-args.js';
 import { type HfRun, hfPython, maxAbs, median, runHf, spread, writeBatches } from './hf-anchor.js';
 import { stsSentences } from './inputs.js';
 import { machineInfo } from './machine.js';
 
-const CHILD = fileURLToPath(new URL('./encode-child.js', import.meta.url));
 const CHILD_TIMEOUT_S = 3600;
 
 const { values } = parseArgs({
@@ -74,22 +73,7 @@ function runOurs(dir: string, file: string, work: string): Ours | { unavailable:
   const out = join(work, 'ours.f32');
   const r = spawnSync(
     process.execPath,
-    [
-      CHILD,
-      ...[
-        '--model',
-        dir,
-        '--backend',
-        backend,
-        '--sentences',
-        file,
-        '--batch-size',
-        String(batchSize),
-        '--vectors',
-        out,
-      ],
-      ...(workers === undefined ? [] : ['--workers', String(workers)]),
-    ],
+    [ENCODE_CHILD, ...encodeChildArgs({ model: dir, backend, sentences: file, batchSize, workers, vectors: out })],
     { encoding: 'utf8', maxBuffer: 64 << 20, timeout: CHILD_TIMEOUT_S * 1000 },
   );
   if (r.status !== 0)

@@ -10,16 +10,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BenchEnv } from '../env.js';
 import type { EncodeChildResult } from '../encode-child.js';
+import { ENCODE_CHILD, encodeChildArgs } from '../encode-child-args.js';
 import { batchesFlops } from '../flops.js';
 import { resultFromSamples, type Suite, type SuiteContext } from '../harness.js';
 import { batchingOf } from '../../src/encoder/batches.js';
 import { encodeBatches, stsSentences } from '../inputs.js';
 import { CHILD_TIMEOUT_S } from '../isolate.js';
-
-const CHILD = fileURLToPath(new URL('../encode-child.js', import.meta.url));
 
 /** Sentence counts per mode: the issue's 256 and the whole distinct STS-B test set. */
 export const encodeSizes = (mode: 'quick' | 'full', override?: number): number[] =>
@@ -30,7 +28,7 @@ type ChildOutput = EncodeChildResult | { unavailable: string };
 function runChild(args: string[], timeoutS: number): Promise<{ result: ChildOutput; wallS: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [ENCODE_CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -95,17 +93,13 @@ async function measure(
     batching,
     workers: workers ?? 'default',
   };
-  const args = [
-    '--model',
-    env.model().dirs.safetensors,
-    '--backend',
+  const args = encodeChildArgs({
+    model: env.model().dirs.safetensors,
     backend,
-    '--sentences',
-    file,
-    '--batch-size',
-    String(batchSize),
-  ];
-  if (workers !== undefined) args.push('--workers', String(workers));
+    sentences: file,
+    batchSize,
+    ...(workers !== undefined && { workers }),
+  });
   ctx.log(`${label} ...`);
   let got: Awaited<ReturnType<typeof runChild>>;
   try {
