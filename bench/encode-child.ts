@@ -2,8 +2,8 @@
 // the whole process from outside): start-up = Node's start, the modules and the backend ready; load = the
 // checkpoint and tokenizer read and the model uploaded; encode = SentenceEncoder.encode of the sentences (what
 // `sbert encode` runs, less writing the output), first call and again; with worker threads, their start-up is
-// in load when --workers was given (SentenceEncoder.load starts the pool), else in the first call. One JSON line on stdout; with --vectors, the first call's vectors as float32 [sentence,
-// hidden] in that file.
+// in load when --workers was given (SentenceEncoder.load starts the pool), else in the first call. One JSON
+// line on stdout; with --vectors, the first call's vectors as float32 [sentence, hidden] in that file.
 //   node dist/bench/encode-child.js --model DIR --backend B --sentences FILE.json [--workers N] [--batch-size N]
 //     [--vectors FILE.f32]
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -19,8 +19,8 @@ const BUILD_HINT = 'npm run build:tensorflow';
 
 /** The package whose backend is active in this thread, once `setupTensorflow` succeeded. */
 let active: (typeof TENSORFLOW_PACKAGES)[number] | undefined;
-/** Whether its addon carries the lock that lets worker threads run ops at once (`addonHasWorkerLock`). */
-let workerLock = false;
+/** Whether its addon carries the lock that lets worker threads run ops at once: read on first ask, then kept. */
+let workerLock: boolean | undefined;
 
 /**
  * What scripts/build-tensorflow.mjs's attr-name-lock patch puts in the compiled addon. tfjs-node's binding keeps
@@ -57,7 +57,9 @@ function packageHasWorkerLock(pkg: string): boolean {
  * `npm run build:tensorflow` builds it (with the lock). tfjs-node's prebuilt addon runs in one thread only.
  */
 export function tensorflowWorkersSafe(): boolean {
-  return active !== undefined && workerLock;
+  if (active === undefined) return false;
+  workerLock ??= packageHasWorkerLock(active);
+  return workerLock;
 }
 
 /**
@@ -166,7 +168,6 @@ export async function setupTensorflow(activate: (name: string) => Promise<void>)
     const threads = process.env.TF_NUM_INTRAOP_THREADS;
     const kernels = installTensorflowKernels();
     active = pkg;
-    workerLock = packageHasWorkerLock(pkg);
     const name = nodeVersion ? `${pkg} ${nodeVersion}` : pkg;
     return `${name}, libtensorflow ${libVersion}${threads ? `, TF_NUM_INTRAOP_THREADS=${threads}` : ''}; ${kernels}`;
   }

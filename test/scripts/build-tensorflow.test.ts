@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WORKER_LOCK_MARKER } from '../../src/backend/tensorflow.js';
 import { errorLine, type Run } from '../cli.js';
 import { ROOT } from '../fixtures.js';
 
@@ -82,7 +83,8 @@ describe('build:tensorflow where the backend is built', () => {
   const sourceFile = join(pkgDir, 'binding', 'tfjs_backend.cc');
   const addonFile = join(pkgDir, 'lib', 'napi-v8', 'tfjs_binding.node');
   const MARK = 'sbert-tfjs patch: string-list attributes';
-  const LOCK = 'sbert-tfjs patch: attribute names under a lock';
+  // The string src/backend/tensorflow.ts looks for in the loaded addon: the script must put that very one in.
+  const LOCK = WORKER_LOCK_MARKER;
 
   /** The installed addon, its source and the stamp all say both patches are in. */
   function expectPatched(stampNow: typeof stamp): void {
