@@ -23,6 +23,8 @@ import {
   tensorflowLinearAdd,
   tensorflowLinearAddApplies,
   tensorflowLinearApplies,
+  tensorflowQkvApplies,
+  tensorflowQkvAttention,
 } from './tensorflow-kernels.js';
 import { fusedAttention, fusedAttentionApplies } from './webgpu/attention.js';
 import { fusedLayerNorm, fusedLayerNormApplies } from './webgpu/layer-norm.js';
@@ -194,6 +196,34 @@ export function attention(
   if (!recordingGradients() && tensorflowAttentionApplies())
     return tensorflowAttention(q, k, v, mask, opts.scale, opts.onScores, opts.onProbs);
   return attentionComposite(q, k, v, mask, opts.scale, opts.onScores, opts.onProbs);
+}
+
+/**
+ * Whether a self-attention does better with Q, K and V from one Linear of the three weights side by side
+ * ([H, 3H]) and `qkvAttention` (tensorflow with our kernels: one matmul and one transpose where the separate
+ * projections take three of each). A backend state, asked once at load; each call still asks `qkvAttentionApplies`.
+ */
+export function qkvProjectionIsOneKernel(): boolean {
+  return tensorflowQkvApplies();
+}
+
+/** Whether `qkvAttention` runs now (not while a gradient is recorded). */
+export function qkvAttentionApplies(): boolean {
+  return !recordingGradients() && tensorflowQkvApplies();
+}
+
+/**
+ * `attention` from one projection's Q, K, V side by side: qkv [B·L, 3·heads·d] (Q's columns, K's, V's), `shape`
+ * [B, L, heads, d] → z [B, L, heads, d] and the probabilities [B, heads, L, L] (always made; the taps as
+ * `attention`'s). Only where `qkvAttentionApplies`.
+ */
+export function qkvAttention(
+  qkv: tf.Tensor2D,
+  shape: readonly [number, number, number, number],
+  mask: tf.Tensor4D,
+  opts: AttentionOptions,
+): { z: tf.Tensor4D; probs?: tf.Tensor4D } {
+  return tensorflowQkvAttention(qkv, shape, mask, opts.scale, opts.onScores, opts.onProbs);
 }
 
 /**

@@ -81,6 +81,11 @@ export interface FusedOps {
   /** `_MklFusedBatchMatMulV2` with fused_ops Mul, Add: q·kᵀ · scale + mask as one op. */
   scores: boolean;
   /**
+   * `Unpack` of the heads-first [3, B, heads, L, d] Q, K, V that one [H, 3H] matmul and one transpose make: Q, K
+   * and V as views of it (TensorFlow shares the buffer when splitting along the first axis).
+   */
+  qkv: boolean;
+  /**
    * Reshape, Transpose, Mean and the scores' scale with their shape / permutation / axes / scale as TensorFlow
    * handles made once (`constantHandle`), not a tfjs tensor uploaded and disposed per call.
    */
@@ -93,6 +98,7 @@ const NONE: FusedOps = {
   residual: false,
   layerNorm: false,
   scores: false,
+  qkv: false,
   constants: false,
 };
 let fused: FusedOps = NONE;
@@ -158,6 +164,17 @@ function runOp(be: NodeJSBackend, op: string, attrs: OpAttr[], ids: number[]): t
 }
 
 const handles = (be: NodeJSBackend, ...inputs: tf.TensorInfo[]): number[] => be.getInputTensorIds(inputs);
+
+/** x [n, ...] as its n slices along the first axis, as TensorFlow's Unpack (views of x's buffer where aligned). */
+function unpackOp(be: NodeJSBackend, x: tf.TensorInfo, n: number): tf.Tensor[] {
+  const B = be.binding;
+  const attrs = [
+    typeAttr(be),
+    { name: 'num', type: B.TF_ATTR_INT, value: n },
+    { name: 'axis', type: B.TF_ATTR_INT, value: 0 },
+  ];
+  return B.executeOp('Unpack', attrs, handles(be, x), n).map((out) => be.createOutputTensor(out));
+}
 
 /** TensorFlow's dtype attribute for float32 / int32 tensors (the only ones the constant-handle kernels take). */
 const dtypeAttr = (be: NodeJSBackend, name: string, dtype: tf.DataType): OpAttr => ({
@@ -377,6 +394,7 @@ function report(): string {
     fused.residual && 'residual adds in the Linear',
     fused.layerNorm && 'LayerNorm as one op',
     fused.scores && 'attention scores with scale and mask as one op',
+    fused.qkv && 'Q, K, V as one matmul',
   ].filter(Boolean);
   const shapes = fused.constants ? '; shapes as cached handles' : '';
   return `MatMul for 2-D products${on.length ? `; oneDNN ${on.join(', ')}` : ''}${shapes}`;
@@ -468,8 +486,21 @@ function checkFusedOps(be: NodeJSBackend, originals: Record<string, tf.KernelFun
     () => fusedScores(be, q, kk, mask, 0.5),
     () => tf.add(tf.mul(tf.matMul(q, kk, false, true), 0.5), mask),
   );
-  tf.dispose([x, w, b, x3, h, q, kk, mask]);
-  return { matMul, linear, residual, layerNorm, scores, constants };
+  const packed = tf.tensor2d(probeValues(B * L * 3 * heads * d, 10), [B * L, 3 * heads * d]);
+  const qkv =
+    constants &&
+    agrees(
+      () => tf.concat(headsFirst(be, packed, [B, L, heads, d]), 0),
+      () =>
+        tf.concat(
+          tf
+            .split(tf.reshape(packed, [B, L, 3, heads, d]), 3, 2)
+            .map((t) => tf.transpose(tf.squeeze(t, [2]), [0, 2, 1, 3])),
+          0,
+        ),
+    );
+  tf.dispose([x, w, b, x3, h, q, kk, mask, packed]);
+  return { matMul, linear, residual, layerNorm, scores, qkv, constants };
 }
 
 /** The activations tensorflowLinear applies. */
@@ -656,16 +687,64 @@ export function tensorflowAttention(
   onScores: AttentionTap = (t) => t,
   onProbs: AttentionTap = (t) => t,
 ): { z: tf.Tensor4D; probs: tf.Tensor4D } {
+  const heads = (t: tf.Tensor4D) => tf.transpose(t, [0, 2, 1, 3]) as tf.Tensor4D; // [B, L, heads, d] → [B, heads, L, d]
+  return attentionOfHeads(heads(q), heads(k), heads(v), mask, scale, onScores, onProbs);
+}
+
+/** True where `tensorflowQkvAttention` runs (tensorflow, our kernels, the attention ops and Unpack checked). */
+export function tensorflowQkvApplies(): boolean {
+  return fused.qkv && tensorflowAttentionApplies();
+}
+
+/**
+ * `tensorflowAttention` from Q, K and V side by side, as one Linear of HF's three weights concatenated makes them:
+ * qkv [B·L, 3·heads·d] (columns: Q's, K's, V's) → z [B, L, heads, d] and the probabilities [B, heads, L, L]. One
+ * transpose makes all three heads-first, where the separate projections take three (docs/tensorflow.md). Same
+ * arithmetic as tensorflowAttention on the three parts; taps as there. No gradient.
+ */
+export function tensorflowQkvAttention(
+  qkv: tf.Tensor2D,
+  shape: readonly [number, number, number, number],
+  mask: tf.Tensor4D,
+  scale: number,
+  onScores?: AttentionTap,
+  onProbs?: AttentionTap,
+): { z: tf.Tensor4D; probs: tf.Tensor4D } {
+  const [q, k, v] = headsFirst(tf.backend() as unknown as NodeJSBackend, qkv, shape);
+  return attentionOfHeads(q, k, v, mask, scale, onScores, onProbs);
+}
+
+/** qkv [B·L, 3·heads·d] → Q, K, V as [B, heads, L, d] each: a reshape, one transpose, an Unpack (views). */
+function headsFirst(
+  be: NodeJSBackend,
+  qkv: tf.TensorInfo,
+  [B, L, heads, d]: readonly [number, number, number, number],
+): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
+  const split = reshapeOp(be, qkv, [B, L, 3, heads, d]);
+  const stacked = transposeOp(be, split, [2, 0, 3, 1, 4]); // [3, B, heads, L, d]
+  split.dispose();
+  const parts = unpackOp(be, stacked, 3) as tf.Tensor4D[];
+  stacked.dispose();
+  return parts as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+}
+
+/** The attention on heads-first q, k, v [B, heads, L, d] (disposed here) → z [B, L, heads, d] and the probabilities. */
+function attentionOfHeads(
+  qh: tf.Tensor4D,
+  kh: tf.Tensor4D,
+  vh: tf.Tensor4D,
+  mask: tf.Tensor4D,
+  scale: number,
+  onScores: AttentionTap = (t) => t,
+  onProbs: AttentionTap = (t) => t,
+): { z: tf.Tensor4D; probs: tf.Tensor4D } {
   const be = tf.backend() as unknown as NodeJSBackend;
-  const heads = (t: tf.Tensor4D) => tf.transpose(t, [0, 2, 1, 3]); // [B, L, heads, d] → [B, heads, L, d]
-  const [qh, kh] = [heads(q), heads(k)];
   const masked = fusedScores(be, qh, kh, mask, scale) as tf.Tensor4D;
   tf.dispose([qh, kh]);
   const scores = onScores(masked);
   const probs = onProbs(tf.softmax(scores)); // [B, heads, L, L]
   if (scores !== probs) scores.dispose();
   if (masked !== scores && masked !== probs) masked.dispose();
-  const vh = heads(v);
   const context = batchedMatMul(be, probs, vh, false, false);
   vh.dispose();
   const z = tf.transpose(context, [0, 2, 1, 3]) as tf.Tensor4D; // [B, L, heads, d]

@@ -9,8 +9,18 @@ import type { Weights } from '../loader/weights.js';
  * HF `[out, in]` → row-major `[in, out]`, in 32 × 32 tiles: a row at a time writes every element to another cache
  * line, and BERT-base's 72 weights took ≈ 0.7 s of the load that way (0.3 s tiled).
  */
-export function transposeRowMajor(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
+export function transposeRowMajor(
+  data: Float32Array,
+  rows: number,
+  cols: number,
+  /** Written at out[c · stride + offset + r] (default: a new [cols, rows]); a block of a wider matrix. */
+  into: { out: Float32Array; stride: number; offset: number } = {
+    out: new Float32Array(rows * cols),
+    stride: rows,
+    offset: 0,
+  },
+): Float32Array {
+  const { out, stride, offset } = into;
   const T = 32;
   for (let r0 = 0; r0 < rows; r0 += T) {
     const r1 = Math.min(r0 + T, rows);
@@ -18,7 +28,7 @@ export function transposeRowMajor(data: Float32Array, rows: number, cols: number
       const c1 = Math.min(c0 + T, cols);
       for (let r = r0; r < r1; r++) {
         const src = r * cols;
-        for (let c = c0; c < c1; c++) out[c * rows + r] = data[src + c]!;
+        for (let c = c0; c < c1; c++) out[c * stride + offset + r] = data[src + c]!;
       }
     }
   }
@@ -48,6 +58,31 @@ export class Linear {
   static load(w: Weights, inFeatures: number, outFeatures: number): Linear {
     const weight = transposeRowMajor(w.get('weight', [outFeatures, inFeatures]).data, outFeatures, inFeatures);
     return new Linear(tf.tensor2d(weight, [inFeatures, outFeatures]), tf.tensor1d(w.get('bias', [outFeatures]).data));
+  }
+
+  /**
+   * Several nn.Linear of the same input side by side as one: `ws[i]` holds HF's `weight` [out, in] and `bias`
+   * [out] → weight [in, n·out] (the i-th layer's columns at i·out) and bias [n·out]. Each output column is its
+   * layer's, computed from the same input row.
+   */
+  static loadConcatenated(ws: readonly Weights[], inFeatures: number, outFeatures: number): Linear {
+    const width = ws.length * outFeatures;
+    const weight = new Float32Array(inFeatures * width);
+    const bias = new Float32Array(width);
+    ws.forEach((w, i) => {
+      const into = { out: weight, stride: width, offset: i * outFeatures };
+      transposeRowMajor(w.get('weight', [outFeatures, inFeatures]).data, outFeatures, inFeatures, into);
+      bias.set(w.get('bias', [outFeatures]).data, i * outFeatures);
+    });
+    return new Linear(tf.tensor2d(weight, [inFeatures, width]), tf.tensor1d(bias));
+  }
+
+  /** The i-th of `n` equal column blocks as a Linear of its own (new tensors: the caller disposes it). */
+  columns(i: number, n: number): Linear {
+    const width = this.outFeatures / n;
+    // Kept: a lazy caller may run inside a tidy.
+    const weight = tf.keep(tf.slice(this.weight, [0, i * width], [this.inFeatures, width]));
+    return new Linear(weight, tf.keep(tf.slice(this.bias, [i * width], [width])));
   }
 
   /** [..., in] → [..., out], then `activation` (fused with the matmul where the kernel allows). */

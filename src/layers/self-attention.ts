@@ -1,20 +1,28 @@
 // BertSelfAttention (modeling_bert.py, eager attention): Q, K, V projections, scores = Q·Kᵀ · d^-½ +
 // additive mask, softmax over keys, probabilities · V, heads merged. The attention itself is one backend op
 // (fused where nothing needs the scores or probabilities).
-// Q, K and V stay three matmuls: on tfjs-wasm one fused [H, 3H] matmul is no faster (docs/benchmarks.md) and its
-// output must then be split, a strided copy of 3·B·L·H floats.
+// Q, K and V are three matmuls where the backend has no use for one: on tfjs-wasm one fused [H, 3H] matmul is no
+// faster (docs/benchmarks.md) and its output must then be split, a strided copy of 3·B·L·H floats. On tensorflow
+// (`qkvProjectionIsOneKernel`) they are one [H, 3H] Linear, whose output one transpose makes heads-first (a hook on
+// Q, K or V, or a gradient, gets the three cut from that output); `query`, `key` and `value` are cut from its weight
+// only when read.
 import * as tf from '@tensorflow/tfjs-core';
-import { attention } from '../backend/kernels.js';
+import { attention, qkvAttention, qkvAttentionApplies, qkvProjectionIsOneKernel } from '../backend/kernels.js';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import type { Hidden, HookPoint, HookRun, HookScope } from './hook.js';
 import { Linear } from './linear.js';
 
+const PROJECTIONS = ['query', 'key', 'value'] as const;
+
 export class BertSelfAttention {
+  /** query, key, value: loaded as three, or cut from `qkv` when first read (then the model's, disposed with it). */
+  private separate?: [Linear, Linear, Linear];
+
   private constructor(
-    readonly query: Linear,
-    readonly key: Linear,
-    readonly value: Linear,
+    /** The three projections side by side ([H, 3H]) where the backend runs them as one; else undefined. */
+    private readonly qkv: Linear | undefined,
+    separate: [Linear, Linear, Linear] | undefined,
     readonly numHeads: number,
     readonly headDim: number,
     readonly hookQ: HookPoint,
@@ -23,15 +31,18 @@ export class BertSelfAttention {
     readonly hookAttnScores: HookPoint,
     readonly hookPattern: HookPoint,
     readonly hookZ: HookPoint,
-  ) {}
+  ) {
+    this.separate = separate;
+  }
 
   /** `w`: `encoder.layer.{i}.attention.self`; `hp`: `blocks.{i}.attn`. */
   static load(w: Weights, c: BertConfig, hp: HookScope): BertSelfAttention {
     const H = c.hiddenSize;
+    const scopes = PROJECTIONS.map((name) => w.scope(name));
+    const one = qkvProjectionIsOneKernel();
     return new BertSelfAttention(
-      Linear.load(w.scope('query'), H, H),
-      Linear.load(w.scope('key'), H, H),
-      Linear.load(w.scope('value'), H, H),
+      one ? Linear.loadConcatenated(scopes, H, H) : undefined,
+      one ? undefined : (scopes.map((s) => Linear.load(s, H, H)) as [Linear, Linear, Linear]),
       c.numAttentionHeads,
       H / c.numAttentionHeads,
       hp.point('hook_q'), // [B, L, heads, d_head]
@@ -43,6 +54,26 @@ export class BertSelfAttention {
     );
   }
 
+  /** `attention.self.query`: weight [H, H] as [in, out], bias [H]. */
+  get query(): Linear {
+    return this.projections()[0];
+  }
+
+  /** `attention.self.key`. */
+  get key(): Linear {
+    return this.projections()[1];
+  }
+
+  /** `attention.self.value`. */
+  get value(): Linear {
+    return this.projections()[2];
+  }
+
+  private projections(): [Linear, Linear, Linear] {
+    this.separate ??= [0, 1, 2].map((i) => this.qkv!.columns(i, 3)) as [Linear, Linear, Linear];
+    return this.separate;
+  }
+
   /**
    * x: [B, L, H], or its rows [B·L, H]; mask: additive [B, 1, 1, L] (0 or finfo(float32).min) → heads merged,
    * shaped as x.
@@ -52,21 +83,39 @@ export class BertSelfAttention {
     const H = x.shape[x.rank - 1]!;
     // Once for the three (on tfjs-node a reshape is an op); rows come as they are.
     const rows = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [B * L, H]) as tf.Tensor2D);
-    const split = (proj: Linear, point: HookPoint): tf.Tensor4D =>
-      point.run(tf.reshape(proj.forward(rows), [B, L, this.numHeads, this.headDim]) as tf.Tensor4D, hooks); // [B, L, heads, d]
-    const [q, k, v] = [split(this.query, this.hookQ), split(this.key, this.hookK), split(this.value, this.hookV)];
-    const { z } = attention(q, k, v, mask, {
+    const opts = {
       scale: this.headDim ** -0.5,
       needProbs: hooks !== undefined && (hooks.wants(this.hookAttnScores) || hooks.wants(this.hookPattern)),
-      onScores: (t) => this.hookAttnScores.run(t, hooks),
-      onProbs: (t) => this.hookPattern.run(t, hooks),
-    });
+      onScores: (t: tf.Tensor4D) => this.hookAttnScores.run(t, hooks),
+      onProbs: (t: tf.Tensor4D) => this.hookPattern.run(t, hooks),
+    };
+    const shape = [B, L, this.numHeads, this.headDim] as const;
+    let q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D;
+    if (this.qkv) {
+      const both = this.qkv.forward(rows); // [B·L, 3H]: Q's columns, K's, V's
+      const hooksOnQkv = hooks !== undefined && [this.hookQ, this.hookK, this.hookV].some((p) => hooks.wants(p));
+      if (!hooksOnQkv && qkvAttentionApplies()) {
+        const { z } = qkvAttention(both, shape, mask, opts);
+        return tf.reshape(this.hookZ.run(z, hooks), x.shape) as T;
+      }
+      // A hook on Q, K or V, or a gradient: the three as the separate projections give them.
+      const parts = tf.split(tf.reshape(both, [B, L, 3, this.numHeads, this.headDim]), 3, 2);
+      [q, k, v] = parts.map((t) => tf.reshape(t, [...shape]) as tf.Tensor4D) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    } else {
+      const [query, key, value] = this.projections();
+      [q, k, v] = [query, key, value].map((proj) => tf.reshape(proj.forward(rows), [...shape]) as tf.Tensor4D) as [
+        tf.Tensor4D,
+        tf.Tensor4D,
+        tf.Tensor4D,
+      ];
+    }
+    [q, k, v] = [this.hookQ.run(q, hooks), this.hookK.run(k, hooks), this.hookV.run(v, hooks)];
+    const { z } = attention(q, k, v, mask, opts);
     return tf.reshape(this.hookZ.run(z, hooks), x.shape) as T;
   }
 
   dispose(): void {
-    this.query.dispose();
-    this.key.dispose();
-    this.value.dispose();
+    this.qkv?.dispose();
+    for (const p of this.separate ?? []) p.dispose();
   }
 }

@@ -51,7 +51,7 @@ export class BertModel {
     private readonly points: readonly HookPoint[],
   ) {}
 
-  /** Uploads the weights: Linear weights pre-transposed to [in, out], Q/K/V fused into one matrix. */
+  /** Uploads the weights: Linear weights pre-transposed to [in, out]; Q, K, V as one [H, 3H] where the backend runs them as one. */
   static load(config: BertConfig, weights: Weights): BertModel {
     const hp = new HookScope();
     const embeddings = BertEmbeddings.load(weights.scope('embeddings'), config, hp);

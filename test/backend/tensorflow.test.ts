@@ -12,8 +12,12 @@ import {
   tensorflowLinear,
   tensorflowLinearAdd,
   tensorflowLinearApplies,
+  tensorflowQkvAttention,
   UPLOAD_MIN_ELEMENTS,
 } from '../../src/backend/tensorflow-kernels.js';
+import { runWithHooks } from '../../src/model/hooks.js';
+import { disposeInputs, inputsFrom, readHfDir, readRefs } from '../model/helpers.js';
+import { BertModel } from '../../src/model/bert.js';
 import { attentionComposite } from '../../src/ops/attention.js';
 import { whyNotLoaded } from '../../src/backend/tensorflow.js';
 import { defaultWorkers, SentenceEncoder, TENSORFLOW_POOL_THRESHOLD } from '../../src/encoder/sentence-encoder.js';
@@ -223,6 +227,7 @@ describe('tensorflow backend: oneDNN fused ops', () => {
         residual: true,
         layerNorm: true,
         scores: true,
+        qkv: true,
         constants: true,
       });
     const be = tf.backend() as unknown as {
@@ -412,6 +417,104 @@ describe('tensorflow backend: oneDNN fused ops', () => {
     expect(await zMax.data()).toEqual(new Float32Array([0]));
     tf.dispose([...qkv, mask, ref.z, ref.probs, got.z, got.probs, zMax]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('tensorflow backend: Q, K, V as one matmul', () => {
+  let present = false;
+  beforeAll(async () => {
+    present = (await setupBackend('tensorflow').catch(() => undefined)) !== undefined;
+  });
+  afterAll(() => setupBackend('wasm'));
+
+  it('attention from one projection side by side equals the composite on its three parts, taps included', async (ctx) => {
+    if (!present || !fusedOps().qkv) ctx.skip();
+    const before = tf.memory().numTensors;
+    const [B, L, heads, d] = [2, 5, 3, 8];
+    const H = heads * d;
+    const packed = tf.tensor2d(values(B * L * 3 * H, -2, 2, 61), [B * L, 3 * H]);
+    // Q's columns, then K's, then V's, each [B·L, H] → [B, L, heads, d].
+    const parts = tf.tidy(() => tf.split(packed, 3, 1).map((t) => tf.reshape(t, [B, L, heads, d]) as tf.Tensor4D));
+    const [q, k, v] = parts as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const min = -3.4028234663852886e38;
+    const mask = tf.tensor4d([0, 0, 0, 0, 0, 0, 0, 0, min, min], [B, 1, 1, L]);
+    const seen: number[][] = [];
+    const tap = (t: tf.Tensor4D) => {
+      seen.push(Array.from(t.dataSync()));
+      return t;
+    };
+    const ref = tf.tidy(() => attentionComposite(q, k, v, mask, d ** -0.5, tap, tap));
+    const got = tensorflowQkvAttention(packed, [B, L, heads, d], mask, d ** -0.5, tap, tap);
+    expect(got.z.shape).toEqual([B, L, heads, d]);
+    expect(maxDiff(await got.z.data(), await ref.z.data())).toBeLessThanOrEqual(2e-6);
+    expect(maxDiff(await got.probs.data(), await ref.probs.data())).toBeLessThanOrEqual(1e-6);
+    expect(maxDiff(seen[2]!, seen[0]!)).toBeLessThanOrEqual(4e-6);
+    // The same op sequence as the three projections' path: bit for bit.
+    const three = tensorflowAttention(q, k, v, mask, d ** -0.5);
+    expect(await got.z.data()).toEqual(await three.z.data());
+    tf.dispose([packed, ...parts, mask, ref.z, ref.probs, got.z, got.probs, three.z, three.probs]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a forward runs 4 matmuls a layer, Q, K, V as one; hooks on them and query/key/value give what three would', async (ctx) => {
+    if (!present || !fusedOps().qkv) ctx.skip();
+    const { config, weights } = readHfDir(fixture('tiny', 'hf'));
+    const empty = tf.memory().numTensors;
+    const model = BertModel.load(config, weights);
+    const refs = readRefs(fixture('tiny', 'refs.safetensors'));
+    const before = tf.memory().numTensors;
+    const inputs = inputsFrom(refs);
+    // Each op tfjs-node's binding runs, by name (our kernels call it directly, so tf.profile does not see them).
+    const be = tf.backend() as unknown as { binding: { executeOp: (op: string, ...rest: unknown[]) => unknown } };
+    const binding = be.binding;
+    const ops: string[] = [];
+    be.binding = Object.create(binding, {
+      executeOp: {
+        value: (op: string, ...rest: unknown[]) => {
+          ops.push(op);
+          return binding.executeOp(op, ...rest);
+        },
+      },
+    });
+    let plain: tf.Tensor;
+    try {
+      plain = model.forward(inputs).lastHiddenState;
+    } finally {
+      be.binding = binding;
+    }
+    const count = (name: string) => ops.filter((o) => o === name).length;
+    expect(count('_MklNativeFusedMatMul')).toBe(4 * config.numHiddenLayers);
+    expect(count('Unpack')).toBe(config.numHiddenLayers);
+    // Hooks on Q, K and V see the three cut from the one product, and change nothing.
+    const seen = new Map<string, number[]>();
+    const names = ['blocks.0.attn.hook_q', 'blocks.0.attn.hook_k', 'blocks.0.attn.hook_v'];
+    const hooks = Object.fromEntries(
+      names.map((n) => [n, (t: tf.Tensor) => void seen.set(n, Array.from(t.dataSync()))]),
+    );
+    const hooked = runWithHooks(model, inputs, hooks);
+    expect(await hooked.lastHiddenState.data()).toEqual(await plain.data());
+    // query, key and value, read, are HF's weights as [in, out] and biases; with them, Q is what the hook saw.
+    const self = model.encoder.layers[0]!.attention.self;
+    const H = config.hiddenSize;
+    const [B, L] = inputs.inputIds.shape;
+    for (const [i, name] of (['query', 'key', 'value'] as const).entries()) {
+      const hf = weights.scope(`encoder.layer.0.attention.self.${name}`);
+      const w = hf.get('weight', [H, H]).data;
+      const got = await self[name].weight.data();
+      expect(Array.from({ length: H * H }, (_, j) => got[(j % H) * H + Math.floor(j / H)])).toEqual(Array.from(w));
+      expect(await self[name].bias.data()).toEqual(hf.get('bias', [H]).data);
+      const x = tf.tidy(() => {
+        const emb = model.embeddings.forward(inputs.inputIds, inputs.tokenTypeIds!);
+        return self[name].forward(tf.reshape(emb, [B * L, H]) as tf.Tensor2D);
+      });
+      expect(maxDiff(await x.data(), seen.get(names[i]!)!)).toBeLessThanOrEqual(1e-6);
+      x.dispose();
+    }
+    tf.dispose([plain, hooked.lastHiddenState]);
+    disposeInputs(inputs);
+    expect(tf.memory().numTensors).toBe(before + 6); // the three Linears read above, the model's from now on
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(empty);
   });
 });
 
