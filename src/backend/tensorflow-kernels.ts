@@ -603,7 +603,9 @@ function uploadOnWrite(be: NodeJSBackend): void {
  * TensorFlow call and a shape tensor uploaded): six per Linear, half the ops of a BERT forward.
  */
 export function tensorflowLinearApplies(): boolean {
-  return installed && tf.getBackend() === 'tensorflow' && tensorflowKernels() === 'native';
+  // `installed` means SBERT_TF_KERNELS was native when the backend started (it is read then, not per op: reading
+  // process.env costs ≈ 1 µs, and this runs a few times per op).
+  return installed && tf.getBackend() === 'tensorflow';
 }
 
 /**
