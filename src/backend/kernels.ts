@@ -79,6 +79,54 @@ export function linear(
   return tf.fused.matMul({ a: x, b: w, bias: b, activation }) as tf.Tensor2D;
 }
 
+let outInAsked = false;
+
+/**
+ * Asks Linear layers loaded from now on in this thread to keep HF's [out, in] weights where the backend takes them
+ * as they are (`linearWeightsOutIn`). The encoder's pool workers ask: their forwards share the cores, and there
+ * oneDNN runs [out, in] weights (transpose_b) 3–4 % faster than [in, out] ones, with no transpose at load; a
+ * forward alone on two threads runs them 0–5 % slower, so the main thread keeps [in, out] (docs/tensorflow.md).
+ */
+export function preferLinearWeightsOutIn(on: boolean): void {
+  outInAsked = on;
+}
+
+/**
+ * Whether a Linear layer loaded now keeps HF's [out, in] weight and calls `linearOutIn` / `linearAddOutIn`:
+ * asked for (`preferLinearWeightsOutIn`), on tensorflow with our kernels (oneDNN's matmul with transpose_b).
+ */
+export function linearWeightsOutIn(): boolean {
+  return outInAsked && tensorflowLinearApplies();
+}
+
+/**
+ * `linear` with the weight as HF keeps it: x [rows, in]; wOutIn [out, in]; b [out] → [rows, out]. Where
+ * `linearWeightsOutIn` no longer holds (a gradient recorded, another backend since load), `linear` on the
+ * [in, out] weight that `weightInOut` gives.
+ */
+export function linearOutIn(
+  x: tf.Tensor2D,
+  wOutIn: tf.Tensor2D,
+  b: tf.Tensor1D,
+  activation: DenseActivation,
+  weightInOut: () => tf.Tensor2D,
+): tf.Tensor2D {
+  if (!recordingGradients() && tensorflowLinearApplies()) return tensorflowLinear(x, wOutIn, b, activation, true);
+  return linear(x, weightInOut(), b, activation, () => wOutIn);
+}
+
+/** `linearAdd` with the weight as HF keeps it ([out, in]; `linearOutIn`). */
+export function linearAddOutIn(
+  x: tf.Tensor2D,
+  wOutIn: tf.Tensor2D,
+  b: tf.Tensor1D,
+  residual: tf.Tensor2D,
+  weightInOut: () => tf.Tensor2D,
+): tf.Tensor2D {
+  if (linearAddIsOneKernel()) return tensorflowLinearAdd(x, wOutIn, b, residual, true);
+  return tf.tidy(() => tf.add(linearOutIn(x, wOutIn, b, 'linear', weightInOut), residual));
+}
+
 /**
  * Whether `linearAdd` is one kernel (tensorflow's oneDNN matmul with the add in its epilogue). Elsewhere a layer
  * does better to leave the residual add to `layerNorm`, which fuses it on wasm + BLAS and webgpu.

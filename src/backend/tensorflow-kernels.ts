@@ -468,10 +468,19 @@ function checkFusedOps(be: NodeJSBackend, originals: Record<string, tf.KernelFun
     ),
   );
   const r = tf.tensor2d(probeValues(m * n, 9, 3), [m, n]);
-  const residual = agrees(
-    () => fusedLinearAdd(be, x, w, b, r),
-    () => tf.add(tf.add(matMul2d(be, x, w, false, false, false), b), r),
+  // HF's [out, in] weights with transpose_b (Linear layers keep them so on tensorflow) against the same products.
+  const wT = tf.transpose(w);
+  const linearOutIn = agrees(
+    () => fusedLinear(be, x, wT, b, 'gelu', true),
+    () => gelu(tf.add(matMul2d(be, x, w, false, false, false), b)),
   );
+  const residual = [false, true].every((outIn) =>
+    agrees(
+      () => fusedLinearAdd(be, x, outIn ? wT : w, b, r, outIn),
+      () => tf.add(tf.add(matMul2d(be, x, w, false, false, false), b), r),
+    ),
+  );
+  wT.dispose();
   r.dispose();
   const h = tf.tensor3d(probeValues(2 * 3 * n, 4, 6), [2, 3, n]);
   const layerNorm = agrees(
@@ -500,7 +509,7 @@ function checkFusedOps(be: NodeJSBackend, originals: Record<string, tf.KernelFun
         ),
     );
   tf.dispose([x, w, b, x3, h, q, kk, mask, packed]);
-  return { matMul, linear, residual, layerNorm, scores, qkv, constants };
+  return { matMul, linear: linear && linearOutIn, residual, layerNorm, scores, qkv, constants };
 }
 
 /** The activations tensorflowLinear applies. */
@@ -521,13 +530,14 @@ function fusedLinear(
   w: tf.TensorInfo,
   b: tf.TensorInfo,
   activation: TensorflowActivation,
+  transposeB = false,
 ): tf.Tensor {
   return be.executeSingleOutput(
     '_MklNativeFusedMatMul',
     [
       typeAttr(be),
       boolAttr(be, 'transpose_a', false),
-      boolAttr(be, 'transpose_b', false),
+      boolAttr(be, 'transpose_b', transposeB),
       ...fusedAttrs(be, EPILOGUES[activation], 1),
       labelAttr(be),
     ],
@@ -535,13 +545,20 @@ function fusedLinear(
   );
 }
 /** x · w + b + residual as one _MklNativeFusedMatMul (the residual added in oneDNN's epilogue). */
-function fusedLinearAdd(be: NodeJSBackend, x: tf.TensorInfo, w: tf.TensorInfo, b: tf.TensorInfo, r: tf.TensorInfo) {
+function fusedLinearAdd(
+  be: NodeJSBackend,
+  x: tf.TensorInfo,
+  w: tf.TensorInfo,
+  b: tf.TensorInfo,
+  r: tf.TensorInfo,
+  transposeB = false,
+) {
   return be.executeSingleOutput(
     '_MklNativeFusedMatMul',
     [
       typeAttr(be),
       boolAttr(be, 'transpose_a', false),
-      boolAttr(be, 'transpose_b', false),
+      boolAttr(be, 'transpose_b', transposeB),
       ...fusedAttrs(be, ['BiasAdd', 'Add'], 2),
       labelAttr(be),
     ],
@@ -611,18 +628,20 @@ export function tensorflowLinearApplies(): boolean {
 /**
  * x · w + b, then the activation (exact or tanh GELU, ReLU), as one oneDNN op where `fusedOps().linear`, else as tfjs ops that
  * reach TensorFlow without reshapes: tf.matMul of 2-D operands (MatMul, above), one broadcasting add and GELU as
- * src/ops composes it. No gradient: kernels.ts runs tfjs's ops while one is recorded. x: [rows, in]; w: [in, out];
- * b: [out] → [rows, out].
+ * src/ops composes it. No gradient: kernels.ts runs tfjs's ops while one is recorded. x: [rows, in]; w: [in, out]
+ * (HF's [out, in] with `transposeB`); b: [out] → [rows, out].
  */
 export function tensorflowLinear(
   x: tf.Tensor2D,
   w: tf.Tensor2D,
   b: tf.Tensor1D,
   activation: TensorflowActivation,
+  transposeB = false,
 ): tf.Tensor2D {
-  if (fused.linear) return fusedLinear(tf.backend() as unknown as NodeJSBackend, x, w, b, activation) as tf.Tensor2D;
+  const be = tf.backend() as unknown as NodeJSBackend;
+  if (fused.linear) return fusedLinear(be, x, w, b, activation, transposeB) as tf.Tensor2D;
   return tf.tidy(() => {
-    const y = tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
+    const y = tf.add(tf.matMul(x, w, false, transposeB), b) as tf.Tensor2D;
     if (activation === 'gelu_tanh') return geluTanh(y);
     return activation === 'relu' ? tf.relu(y) : activation === 'gelu' ? gelu(y) : y;
   });
@@ -635,16 +654,17 @@ export function tensorflowLinearAddApplies(): boolean {
 
 /**
  * x · w + b + residual as one _MklNativeFusedMatMul: the residual add of BertSelfOutput / BertOutput in the
- * matmul's epilogue. No gradient (kernels.ts runs tfjs's ops while one is recorded). x: [rows, in]; w: [in, out];
- * b: [out]; residual: [rows, out] → [rows, out].
+ * matmul's epilogue. No gradient (kernels.ts runs tfjs's ops while one is recorded). x: [rows, in]; w: [in, out]
+ * (HF's [out, in] with `transposeB`); b: [out]; residual: [rows, out] → [rows, out].
  */
 export function tensorflowLinearAdd(
   x: tf.Tensor2D,
   w: tf.Tensor2D,
   b: tf.Tensor1D,
   residual: tf.Tensor2D,
+  transposeB = false,
 ): tf.Tensor2D {
-  return fusedLinearAdd(tf.backend() as unknown as NodeJSBackend, x, w, b, residual) as tf.Tensor2D;
+  return fusedLinearAdd(tf.backend() as unknown as NodeJSBackend, x, w, b, residual, transposeB) as tf.Tensor2D;
 }
 
 /** True where `tensorflowLayerNorm` runs LayerNorm as one op (tensorflow, our kernels, _MklLayerNorm checked). */

@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { activeBlas } from '../backend/blas/index.js';
 import { type BackendName, setupBackend } from '../backend/index.js';
+import { preferLinearWeightsOutIn } from '../backend/kernels.js';
 import type { BertConfig } from '../loader/config.js';
 import { BertModel } from '../model/bert.js';
 import type { BatchJob } from './batches.js';
@@ -33,6 +34,8 @@ const fail = (id: number, e: unknown) =>
 try {
   const choice = await setupBackend(init.backend);
   activeBlas()?.setThreads(init.blasThreads);
+  // Forwards side by side: HF's [out, in] weights run faster there, and load without a transpose (tensorflow).
+  preferLinearWeightsOutIn(true);
   const model = BertModel.load(init.config, unshareWeights(init.weights, init.source));
   port.on('message', (req: WorkerRequest) => {
     // Only batch requests; anything else posted to the thread is not ours to answer.

@@ -1,8 +1,17 @@
 // nn.Linear (https://github.com/huggingface/transformers/blob/main/src/transformers/models/bert/modeling_bert.py)
 // with its weight stored pre-transposed as [in, out]: tfjs-wasm's matmul (XNNPACK) runs ~10× slower with
-// `transposeB`, and on 3-D inputs, so the input is flattened to [rows, in] and multiplied once, bias fused.
+// `transposeB`, and on 3-D inputs, so the input is flattened to [rows, in] and multiplied once, bias fused. In the
+// encoder's tensorflow workers the weight stays HF's [out, in] (`linearWeightsOutIn`): faster there, and load skips
+// the transpose.
 import * as tf from '@tensorflow/tfjs-core';
-import { type DenseActivation, linear, linearAdd } from '../backend/kernels.js';
+import {
+  type DenseActivation,
+  linear,
+  linearAdd,
+  linearAddOutIn,
+  linearOutIn,
+  linearWeightsOutIn,
+} from '../backend/kernels.js';
 import type { Weights } from '../loader/weights.js';
 
 /**
@@ -35,54 +44,76 @@ export function transposeRowMajor(
   return out;
 }
 
+/** How a Linear keeps its weight: transposed as [in, out], or as HF's [out, in] (`linearWeightsOutIn`). */
+export type LinearLayout = 'in-out' | 'out-in';
+
 export class Linear {
-  /** The weight as [out, in], made on the first backward pass that needs it (gradients only). */
-  private transposed?: tf.Tensor2D;
+  /** [in, out]: the weight as loaded, or made from `outIn` on first read. */
+  private inOut?: tf.Tensor2D;
+  /** [out, in]: the weight as loaded, or made from `inOut` on the first backward pass that needs it. */
+  private outIn?: tf.Tensor2D;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
 
   constructor(
-    /** [in, out] */
-    readonly weight: tf.Tensor2D,
+    /** [in, out], or [out, in] with layout `out-in` */
+    weight: tf.Tensor2D,
     /** [out] */
     readonly bias: tf.Tensor1D,
-  ) {}
-
-  get inFeatures(): number {
-    return this.weight.shape[0];
+    readonly layout: LinearLayout = 'in-out',
+  ) {
+    const [rows, cols] = weight.shape;
+    if (layout === 'in-out') [this.inOut, this.inFeatures, this.outFeatures] = [weight, rows, cols];
+    else [this.outIn, this.inFeatures, this.outFeatures] = [weight, cols, rows];
   }
 
-  get outFeatures(): number {
-    return this.weight.shape[1];
+  /**
+   * The weight as [in, out] (HF's transposed). Where the layer keeps HF's [out, in] (tensorflow) it is made on
+   * first read and kept with the layer.
+   */
+  get weight(): tf.Tensor2D {
+    // Kept: a lazy read may run inside a tidy.
+    return (this.inOut ??= tf.keep(tf.transpose(this.outIn!)));
   }
 
   /** `w` holds HF's `weight` [out, in] and `bias` [out]. */
   static load(w: Weights, inFeatures: number, outFeatures: number): Linear {
-    const weight = transposeRowMajor(w.get('weight', [outFeatures, inFeatures]).data, outFeatures, inFeatures);
-    return new Linear(tf.tensor2d(weight, [inFeatures, outFeatures]), tf.tensor1d(w.get('bias', [outFeatures]).data));
+    const hf = w.get('weight', [outFeatures, inFeatures]).data;
+    const bias = tf.tensor1d(w.get('bias', [outFeatures]).data);
+    if (linearWeightsOutIn()) return new Linear(tf.tensor2d(hf, [outFeatures, inFeatures]), bias, 'out-in');
+    const weight = transposeRowMajor(hf, outFeatures, inFeatures);
+    return new Linear(tf.tensor2d(weight, [inFeatures, outFeatures]), bias);
   }
 
   /**
    * Several nn.Linear of the same input side by side as one: `ws[i]` holds HF's `weight` [out, in] and `bias`
-   * [out] → weight [in, n·out] (the i-th layer's columns at i·out) and bias [n·out]. Each output column is its
+   * [out] → one Linear of n·out outputs (the i-th layer's at i·out) and bias [n·out]. Each output column is its
    * layer's, computed from the same input row.
    */
   static loadConcatenated(ws: readonly Weights[], inFeatures: number, outFeatures: number): Linear {
     const width = ws.length * outFeatures;
     const weight = new Float32Array(inFeatures * width);
     const bias = new Float32Array(width);
+    const outIn = linearWeightsOutIn();
     ws.forEach((w, i) => {
-      const into = { out: weight, stride: width, offset: i * outFeatures };
-      transposeRowMajor(w.get('weight', [outFeatures, inFeatures]).data, outFeatures, inFeatures, into);
+      const hf = w.get('weight', [outFeatures, inFeatures]).data;
+      // [out, in] layouts stack: the i-th layer's rows at i·out; [in, out] ones sit side by side.
+      if (outIn) weight.set(hf, i * outFeatures * inFeatures);
+      else transposeRowMajor(hf, outFeatures, inFeatures, { out: weight, stride: width, offset: i * outFeatures });
       bias.set(w.get('bias', [outFeatures]).data, i * outFeatures);
     });
-    return new Linear(tf.tensor2d(weight, [inFeatures, width]), tf.tensor1d(bias));
+    const shape: [number, number] = outIn ? [width, inFeatures] : [inFeatures, width];
+    return new Linear(tf.tensor2d(weight, shape), tf.tensor1d(bias), outIn ? 'out-in' : 'in-out');
   }
 
-  /** The i-th of `n` equal column blocks as a Linear of its own (new tensors: the caller disposes it). */
+  /** The i-th of `n` equal blocks of outputs as a Linear of its own (new tensors: the caller disposes it). */
   columns(i: number, n: number): Linear {
     const width = this.outFeatures / n;
     // Kept: a lazy caller may run inside a tidy.
-    const weight = tf.keep(tf.slice(this.weight, [0, i * width], [this.inFeatures, width]));
-    return new Linear(weight, tf.keep(tf.slice(this.bias, [i * width], [width])));
+    const bias = tf.keep(tf.slice(this.bias, [i * width], [width]));
+    if (this.outIn && this.layout === 'out-in')
+      return new Linear(tf.keep(tf.slice(this.outIn, [i * width, 0], [width, this.inFeatures])), bias, 'out-in');
+    return new Linear(tf.keep(tf.slice(this.weight, [0, i * width], [this.inFeatures, width])), bias);
   }
 
   /** [..., in] → [..., out], then `activation` (fused with the matmul where the kernel allows). */
@@ -98,35 +129,33 @@ export class Linear {
   /** x · w + b + residual: x [..., in], residual [..., out] → residual's shape (one kernel where the backend has it). */
   forwardAdding<T extends tf.Tensor>(x: T, residual: T): T {
     if (x.rank === 2)
-      return linearAdd(
-        x as tf.Tensor as tf.Tensor2D,
-        this.weight,
-        this.bias,
-        residual as tf.Tensor as tf.Tensor2D,
-        this.transposedWeight,
-      ) as tf.Tensor as T;
+      return this.adding2d(x as tf.Tensor as tf.Tensor2D, residual as tf.Tensor as tf.Tensor2D) as tf.Tensor as T;
     return tf.tidy(() => {
       const rows = (t: tf.Tensor, n: number) => tf.reshape(t, [t.size / n, n]) as tf.Tensor2D;
-      const y = linearAdd(
-        rows(x, this.inFeatures),
-        this.weight,
-        this.bias,
-        rows(residual, this.outFeatures),
-        this.transposedWeight,
-      );
+      const y = this.adding2d(rows(x, this.inFeatures), rows(residual, this.outFeatures));
       return tf.reshape(y, residual.shape) as tf.Tensor as T;
     });
   }
 
-  private readonly transposedWeight = () => (this.transposed ??= tf.keep(tf.transpose(this.weight)));
+  /** The weight as [out, in]: as loaded, or transposed on first use (a backward pass's dy · wᵀ). */
+  private readonly transposedWeight = () => (this.outIn ??= tf.keep(tf.transpose(this.weight)));
+  private readonly weightInOut = () => this.weight;
 
   private forward2d(x: tf.Tensor2D, activation: DenseActivation): tf.Tensor2D {
+    if (this.layout === 'out-in')
+      return linearOutIn(x, this.transposedWeight(), this.bias, activation, this.weightInOut);
     return linear(x, this.weight, this.bias, activation, this.transposedWeight);
   }
 
+  private adding2d(x: tf.Tensor2D, residual: tf.Tensor2D): tf.Tensor2D {
+    if (this.layout === 'out-in')
+      return linearAddOutIn(x, this.transposedWeight(), this.bias, residual, this.weightInOut);
+    return linearAdd(x, this.weight, this.bias, residual, this.transposedWeight);
+  }
+
   dispose(): void {
-    this.weight.dispose();
+    this.inOut?.dispose();
+    this.outIn?.dispose();
     this.bias.dispose();
-    this.transposed?.dispose();
   }
 }

@@ -16,6 +16,7 @@ import {
   UPLOAD_MIN_ELEMENTS,
 } from '../../src/backend/tensorflow-kernels.js';
 import { runWithHooks } from '../../src/model/hooks.js';
+import { preferLinearWeightsOutIn } from '../../src/backend/kernels.js';
 import { disposeInputs, inputsFrom, readHfDir, readRefs } from '../model/helpers.js';
 import { BertModel } from '../../src/model/bert.js';
 import { attentionComposite } from '../../src/ops/attention.js';
@@ -27,6 +28,21 @@ import { maxAbsRows, stRefs } from '../encoder/helpers.js';
 import { sbert } from '../cli.js';
 import { fixture } from '../fixtures.js';
 import { erfReference, maxDiff, values } from '../values.js';
+
+/**
+ * The attention tests' mask and tap: HF's additive mask (finfo(float32).min on padding) for 2 sentences of 5
+ * tokens, the second 3 long, [2, 1, 1, 5]; a tap that records each tensor it sees, in order.
+ */
+function attentionProbe() {
+  const min = -3.4028234663852886e38;
+  const mask = tf.tensor4d([0, 0, 0, 0, 0, 0, 0, 0, min, min], [2, 1, 1, 5]);
+  const seen: number[][] = [];
+  const tap = (t: tf.Tensor4D) => {
+    seen.push(Array.from(t.dataSync()));
+    return t;
+  };
+  return { mask, seen, tap };
+}
 
 describe('tensorflow backend: reports', () => {
   it('tells "not installed" from "addon not built" from a missing libtensorflow', () => {
@@ -392,13 +408,7 @@ describe('tensorflow backend: oneDNN fused ops', () => {
     const [B, L, heads, d] = [2, 5, 3, 8];
     const qkv = [51, 52, 53].map((seed) => tf.tensor4d(values(B * L * heads * d, -2, 2, seed), [B, L, heads, d]));
     const [q, k, v] = qkv as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-    const min = -3.4028234663852886e38; // finfo(float32).min, HF's additive mask on padding
-    const mask = tf.tensor4d([0, 0, 0, 0, 0, 0, 0, 0, min, min], [B, 1, 1, L]);
-    const seen: number[][] = [];
-    const tap = (t: tf.Tensor4D) => {
-      seen.push(Array.from(t.dataSync()));
-      return t;
-    };
+    const { mask, seen, tap } = attentionProbe();
     // (the composite leaves a temporary to the caller's tidy)
     const ref = tf.tidy(() => attentionComposite(q, k, v, mask, d ** -0.5, tap, tap));
     const got = tensorflowAttention(q, k, v, mask, d ** -0.5, tap, tap);
@@ -436,13 +446,7 @@ describe('tensorflow backend: Q, K, V as one matmul', () => {
     // Q's columns, then K's, then V's, each [B·L, H] → [B, L, heads, d].
     const parts = tf.tidy(() => tf.split(packed, 3, 1).map((t) => tf.reshape(t, [B, L, heads, d]) as tf.Tensor4D));
     const [q, k, v] = parts as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-    const min = -3.4028234663852886e38;
-    const mask = tf.tensor4d([0, 0, 0, 0, 0, 0, 0, 0, min, min], [B, 1, 1, L]);
-    const seen: number[][] = [];
-    const tap = (t: tf.Tensor4D) => {
-      seen.push(Array.from(t.dataSync()));
-      return t;
-    };
+    const { mask, seen, tap } = attentionProbe();
     const ref = tf.tidy(() => attentionComposite(q, k, v, mask, d ** -0.5, tap, tap));
     const got = tensorflowQkvAttention(packed, [B, L, heads, d], mask, d ** -0.5, tap, tap);
     expect(got.z.shape).toEqual([B, L, heads, d]);
@@ -456,11 +460,21 @@ describe('tensorflow backend: Q, K, V as one matmul', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('a forward runs 4 matmuls a layer, Q, K, V as one; hooks on them and query/key/value give what three would', async (ctx) => {
+  it('a forward runs 4 matmuls a layer, on HF’s [out, in] weights where asked, Q, K, V as one; hooks on them and query/key/value give what three would', async (ctx) => {
     if (!present || !fusedOps().qkv) ctx.skip();
     const { config, weights } = readHfDir(fixture('tiny', 'hf'));
     const empty = tf.memory().numTensors;
-    const model = BertModel.load(config, weights);
+    // In process Linears keep [in, out]; the pool's workers ask for HF's [out, in], as here.
+    const inProcess = BertModel.load(config, weights);
+    expect(inProcess.encoder.layers[0]!.intermediate.dense.layout).toBe('in-out');
+    inProcess.dispose();
+    preferLinearWeightsOutIn(true);
+    let model: BertModel;
+    try {
+      model = BertModel.load(config, weights);
+    } finally {
+      preferLinearWeightsOutIn(false);
+    }
     const refs = readRefs(fixture('tiny', 'refs.safetensors'));
     const before = tf.memory().numTensors;
     const inputs = inputsFrom(refs);
@@ -484,6 +498,10 @@ describe('tensorflow backend: Q, K, V as one matmul', () => {
     }
     const count = (name: string) => ops.filter((o) => o === name).length;
     expect(count('_MklNativeFusedMatMul')).toBe(4 * config.numHiddenLayers);
+    // Every Linear keeps HF's [out, in] weight (no transpose at load); oneDNN takes it with transpose_b.
+    const layer = model.encoder.layers[0]!;
+    for (const lin of [layer.intermediate.dense, layer.output.dense, layer.attention.output.dense])
+      expect(lin.layout).toBe('out-in');
     expect(count('Unpack')).toBe(config.numHiddenLayers);
     // Hooks on Q, K and V see the three cut from the one product, and change nothing.
     const seen = new Map<string, number[]>();
@@ -512,7 +530,8 @@ describe('tensorflow backend: Q, K, V as one matmul', () => {
     }
     tf.dispose([plain, hooked.lastHiddenState]);
     disposeInputs(inputs);
-    expect(tf.memory().numTensors).toBe(before + 6); // the three Linears read above, the model's from now on
+    // The three Linears read above (weights and biases), each weight made [in, out] when read: the model's now.
+    expect(tf.memory().numTensors).toBe(before + 9);
     model.dispose();
     expect(tf.memory().numTensors).toBe(empty);
   });

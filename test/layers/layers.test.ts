@@ -126,6 +126,41 @@ for (const backend of BACKENDS) {
       tf.dispose([xt, y, yr]);
       lin.dispose();
     });
+
+    it('Linear in both layouts ([in, out], HF’s [out, in]): the same forward, residual add, blocks and gradient', async () => {
+      await setupBackend(backend);
+      const before = tf.memory().numTensors;
+      const [rows, inF, outF] = [6, 16, 24];
+      const W = values(outF * inF, -0.5, 0.5, 7); // HF's [out, in]
+      const bias = values(outF, -1, 1, 8);
+      const inOut = new Linear(tf.tensor2d(transposeRowMajor(W, outF, inF), [inF, outF]), tf.tensor1d(bias));
+      const outIn = new Linear(tf.tensor2d(W, [outF, inF]), tf.tensor1d(bias), 'out-in');
+      expect([outIn.inFeatures, outIn.outFeatures]).toEqual([inF, outF]);
+      const x = tf.tensor2d(values(rows * inF, -2, 2, 9), [rows, inF]);
+      const r = tf.tensor2d(values(rows * outF, -1, 1, 10), [rows, outF]);
+      const same = async (a: tf.Tensor, b: tf.Tensor, what: string) =>
+        expect(maxDiff(await a.data(), await b.data()), what).toBeLessThanOrEqual(1e-6);
+      const outs = tf.tidy(() => [
+        [inOut.forward(x, 'gelu'), outIn.forward(x, 'gelu')],
+        [inOut.forwardAdding(x, r), outIn.forwardAdding(x, r)],
+        [
+          tf.grad((v: tf.Tensor) => tf.sum(tf.square(inOut.forward(v as tf.Tensor2D, 'gelu'))))(x),
+          tf.grad((v: tf.Tensor) => tf.sum(tf.square(outIn.forward(v as tf.Tensor2D, 'gelu'))))(x),
+        ],
+      ]);
+      await same(outs[0]![0]!, outs[0]![1]!, 'forward');
+      await same(outs[1]![0]!, outs[1]![1]!, 'forward adding the residual');
+      await same(outs[2]![0]!, outs[2]![1]!, 'gradient to x');
+      // The second of two blocks of outputs, and the [in, out] weight read from the [out, in] one.
+      const [a, b] = [inOut.columns(1, 2), outIn.columns(1, 2)];
+      expect(b.layout).toBe('out-in');
+      const ys = tf.tidy(() => [a.forward(x), b.forward(x)]);
+      await same(ys[0]!, ys[1]!, 'a block of outputs');
+      expect(await outIn.weight.data()).toEqual(await inOut.weight.data());
+      tf.dispose([x, r, ...outs.flat(), ...ys]);
+      for (const l of [inOut, outIn, a, b]) l.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
   });
 }
 
