@@ -83,9 +83,9 @@ let outInAsked = false;
 
 /**
  * Asks Linear layers loaded from now on in this thread to keep HF's [out, in] weights where the backend takes them
- * as they are (`linearWeightsOutIn`). The encoder's pool workers ask: their forwards share the cores, and there
- * oneDNN runs [out, in] weights (transpose_b) 3–4 % faster than [in, out] ones, with no transpose at load; a
- * forward alone on two threads runs them 0–5 % slower, so the main thread keeps [in, out] (docs/tensorflow.md).
+ * as they are (`linearWeightsOutIn`). The encoder's pool workers ask: they then load without a transpose (a pool
+ * of 2 starts 0.3–0.7 s sooner) and run as fast (≈ 1.01× in a pool; 1.03–1.05× on one intra-op thread); a forward
+ * alone on two threads runs them 0–5 % slower, so the main thread keeps [in, out] (docs/tensorflow.md).
  */
 export function preferLinearWeightsOutIn(on: boolean): void {
   outInAsked = on;
@@ -93,10 +93,11 @@ export function preferLinearWeightsOutIn(on: boolean): void {
 
 /**
  * Whether a Linear layer loaded now keeps HF's [out, in] weight and calls `linearOutIn` / `linearAddOutIn`:
- * asked for (`preferLinearWeightsOutIn`), on tensorflow with our kernels (oneDNN's matmul with transpose_b).
+ * asked for (`preferLinearWeightsOutIn`), on tensorflow with our kernels, oneDNN's fused matmuls with transpose_b
+ * checked at start-up (`fusedOps().outIn`).
  */
 export function linearWeightsOutIn(): boolean {
-  return outInAsked && tensorflowLinearApplies();
+  return outInAsked && tensorflowLinearApplies() && fusedOps().outIn;
 }
 
 /**

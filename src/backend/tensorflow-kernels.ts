@@ -76,6 +76,8 @@ export interface FusedOps {
   linear: boolean;
   /** `_MklNativeFusedMatMul` with fused_ops BiasAdd, Add: a Linear and the residual add after it as one op. */
   residual: boolean;
+  /** The same two with HF's [out, in] weights (transpose_b), as the encoder's workers keep them. */
+  outIn: boolean;
   /** `_MklLayerNorm`: LayerNorm over the last axis as one op. */
   layerNorm: boolean;
   /** `_MklFusedBatchMatMulV2` with fused_ops Mul, Add: q·kᵀ · scale + mask as one op. */
@@ -96,6 +98,7 @@ const NONE: FusedOps = {
   matMul: false,
   linear: false,
   residual: false,
+  outIn: false,
   layerNorm: false,
   scores: false,
   qkv: false,
@@ -470,16 +473,16 @@ function checkFusedOps(be: NodeJSBackend, originals: Record<string, tf.KernelFun
   const r = tf.tensor2d(probeValues(m * n, 9, 3), [m, n]);
   // HF's [out, in] weights with transpose_b (Linear layers keep them so on tensorflow) against the same products.
   const wT = tf.transpose(w);
-  const linearOutIn = agrees(
-    () => fusedLinear(be, x, wT, b, 'gelu', true),
-    () => gelu(tf.add(matMul2d(be, x, w, false, false, false), b)),
-  );
-  const residual = [false, true].every((outIn) =>
+  const withResidual = () => tf.add(tf.add(matMul2d(be, x, w, false, false, false), b), r);
+  const residual = agrees(() => fusedLinearAdd(be, x, w, b, r), withResidual);
+  const outIn =
+    linear &&
+    residual &&
     agrees(
-      () => fusedLinearAdd(be, x, outIn ? wT : w, b, r, outIn),
-      () => tf.add(tf.add(matMul2d(be, x, w, false, false, false), b), r),
-    ),
-  );
+      () => fusedLinear(be, x, wT, b, 'gelu', true),
+      () => gelu(tf.add(matMul2d(be, x, w, false, false, false), b)),
+    ) &&
+    agrees(() => fusedLinearAdd(be, x, wT, b, r, true), withResidual);
   wT.dispose();
   r.dispose();
   const h = tf.tensor3d(probeValues(2 * 3 * n, 4, 6), [2, 3, n]);
@@ -509,7 +512,7 @@ function checkFusedOps(be: NodeJSBackend, originals: Record<string, tf.KernelFun
         ),
     );
   tf.dispose([x, w, b, x3, h, q, kk, mask, packed]);
-  return { matMul, linear: linear && linearOutIn, residual, layerNorm, scores, qkv, constants };
+  return { matMul, linear, residual, outIn, layerNorm, scores, qkv, constants };
 }
 
 /** The activations tensorflowLinear applies. */

@@ -34,7 +34,7 @@ const fail = (id: number, e: unknown) =>
 try {
   const choice = await setupBackend(init.backend);
   activeBlas()?.setThreads(init.blasThreads);
-  // Forwards side by side: HF's [out, in] weights run faster there, and load without a transpose (tensorflow).
+  // Forwards side by side: HF's [out, in] weights run as fast there and load without a transpose (tensorflow).
   preferLinearWeightsOutIn(true);
   const model = BertModel.load(init.config, unshareWeights(init.weights, init.source));
   port.on('message', (req: WorkerRequest) => {

@@ -1,8 +1,8 @@
 // nn.Linear (https://github.com/huggingface/transformers/blob/main/src/transformers/models/bert/modeling_bert.py)
 // with its weight stored pre-transposed as [in, out]: tfjs-wasm's matmul (XNNPACK) runs ~10× slower with
 // `transposeB`, and on 3-D inputs, so the input is flattened to [rows, in] and multiplied once, bias fused. In the
-// encoder's tensorflow workers the weight stays HF's [out, in] (`linearWeightsOutIn`): faster there, and load skips
-// the transpose.
+// encoder's tensorflow workers the weight stays HF's [out, in] (`linearWeightsOutIn`): as fast there, and load
+// skips the transpose.
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type DenseActivation,

@@ -51,7 +51,10 @@ export class BertModel {
     private readonly points: readonly HookPoint[],
   ) {}
 
-  /** Uploads the weights: Linear weights pre-transposed to [in, out]; Q, K, V as one [H, 3H] where the backend runs them as one. */
+  /**
+   * Uploads the weights: Linear weights pre-transposed to [in, out] (HF's [out, in] where asked: the tensorflow
+   * pool's workers); Q, K, V as one [H, 3H] where the backend runs them as one.
+   */
   static load(config: BertConfig, weights: Weights): BertModel {
     const hp = new HookScope();
     const embeddings = BertEmbeddings.load(weights.scope('embeddings'), config, hp);

@@ -17,7 +17,7 @@ import {
 } from '../../src/backend/tensorflow-kernels.js';
 import { runWithHooks } from '../../src/model/hooks.js';
 import { preferLinearWeightsOutIn } from '../../src/backend/kernels.js';
-import { disposeInputs, inputsFrom, readHfDir, readRefs } from '../model/helpers.js';
+import { disposeInputs, inputsFrom, maxAbsDiff, readHfDir, readRefs, ref } from '../model/helpers.js';
 import { BertModel } from '../../src/model/bert.js';
 import { attentionComposite } from '../../src/ops/attention.js';
 import { whyNotLoaded } from '../../src/backend/tensorflow.js';
@@ -241,6 +241,7 @@ describe('tensorflow backend: oneDNN fused ops', () => {
         matMul: true,
         linear: true,
         residual: true,
+        outIn: true,
         layerNorm: true,
         scores: true,
         qkv: true,
@@ -461,7 +462,7 @@ describe('tensorflow backend: Q, K, V as one matmul', () => {
   });
 
   it('a forward runs 4 matmuls a layer, on HF’s [out, in] weights where asked, Q, K, V as one; hooks on them and query/key/value give what three would', async (ctx) => {
-    if (!present || !fusedOps().qkv) ctx.skip();
+    if (!present || !fusedOps().qkv || !fusedOps().outIn) ctx.skip();
     const { config, weights } = readHfDir(fixture('tiny', 'hf'));
     const empty = tf.memory().numTensors;
     // In process Linears keep [in, out]; the pool's workers ask for HF's [out, in], as here.
@@ -496,6 +497,9 @@ describe('tensorflow backend: Q, K, V as one matmul', () => {
     } finally {
       be.binding = binding;
     }
+    // HF's own output for these inputs (unpadded positions).
+    const refMask = ref(refs, 'attention_mask');
+    expect(maxAbsDiff(await plain.data(), ref(refs, 'last_hidden_state'), refMask)).toBeLessThanOrEqual(2e-5);
     const count = (name: string) => ops.filter((o) => o === name).length;
     expect(count('_MklNativeFusedMatMul')).toBe(4 * config.numHiddenLayers);
     // Every Linear keeps HF's [out, in] weight (no transpose at load); oneDNN takes it with transpose_b.
