@@ -46,7 +46,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_REQUIREMENT = 'tensorflow-cpu==2.21.0';
 const PACKAGES = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
 /** Bump when what is cached changes shape, so old entries are not reused. */
-const C_API_CACHE = 'c-api-v1';
+const C_API_CACHE = 'c-api-v2';
 const ADDON_CACHE = 'addon-v2';
 
 /** Exit status when pip could not get the wheel (CI skips the tensorflow stage on it; anything else fails). */
@@ -239,7 +239,8 @@ import json, os, shutil, sys, zipfile
 wheel, dest = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
 LIBS = ("tensorflow/libtensorflow_cc.so.2", "tensorflow/libtensorflow_framework.so.2")
 HEADERS = ("tensorflow/include/tensorflow/c/", "tensorflow/include/tensorflow/core/platform/",
-           "tensorflow/include/tsl/platform/", "tensorflow/include/xla/tsl/c/")
+           "tensorflow/include/tsl/platform/", "tensorflow/include/xla/tsl/c/",
+           "tensorflow/include/tensorflow/core/common_runtime/next_pluggable_device/c/")
 def fail(msg):
     sys.stderr.write(msg + "\n"); sys.exit(2)
 try:
@@ -512,6 +513,41 @@ const PRELOAD = 'sbert-preload.node';
 const PRELOAD_SOURCE = join(ROOT, 'scripts', 'tensorflow-preload.cc');
 /** Which version of the helper's source a build has (a changed helper is rebuilt). */
 const preloadHash = () => createHash('sha256').update(readFileSync(PRELOAD_SOURCE)).digest('hex').slice(0, 12);
+/** Our own TensorFlow ops (SbertAttention, SbertLayerNorm), loaded by the helper after TensorFlow's libraries. */
+const OPS = 'sbert-ops.so';
+const OPS_SOURCE = join(ROOT, 'scripts', 'tensorflow-ops.cc');
+const opsHash = () => createHash('sha256').update(readFileSync(OPS_SOURCE)).digest('hex').slice(0, 12);
+
+/**
+ * Compiles scripts/tensorflow-ops.cc against the wheel's C API headers and libtensorflow_framework (their rpath
+ * finds it beside them in deps/lib) into `out`; → undefined, or why not (the backend then runs without them, as
+ * it does with a tfjs-node that was not built here).
+ */
+function buildOps(api, out) {
+  const cxx = (process.env.CXX ?? 'g++').split(' ');
+  const flags = [
+    '-shared',
+    '-fPIC',
+    '-O3',
+    '-std=c++17',
+    '-fno-math-errno',
+    '-Wno-psabi',
+    '-pthread',
+    `-I${join(api.dir, 'include')}`,
+  ];
+  const link = [`-L${join(api.dir, 'lib')}`, '-l:libtensorflow_framework.so.2', '-Wl,-rpath,$ORIGIN/lib'];
+  try {
+    run(cxx[0] ?? 'g++', [...cxx.slice(1), ...flags, OPS_SOURCE, '-o', `${out}.partial`, ...link], {
+      what: `compiling ${OPS_SOURCE}`,
+    });
+  } catch (e) {
+    rmSync(`${out}.partial`, { force: true });
+    if (!(e instanceof BuildError)) throw e;
+    return e.message.split('\n')[0];
+  }
+  renameSync(`${out}.partial`, out);
+  return undefined;
+}
 
 /**
  * tfjs-node's addon (node-gyp, tfjs-node's binding.gyp) and our preload helper (one C++ file), each compiled
@@ -527,6 +563,7 @@ function build(pkg, api, cache, headersDir) {
   );
   const built = join(slot, 'tfjs_binding.node');
   const preload = join(slot, `sbert-preload-${preloadHash()}.node`);
+  const ops = join(slot, `sbert-ops-${opsHash()}.so`);
   mkdirSync(dirname(target), { recursive: true });
   mkdirSync(slot, { recursive: true });
   let compiled = false;
@@ -573,8 +610,15 @@ function build(pkg, api, cache, headersDir) {
     renameSync(`${preload}.partial`, preload);
     compiled = true;
   }
+  if (!existsSync(ops)) {
+    const why = buildOps(api, ops);
+    if (why) say(`warning: our TensorFlow ops were not built (${why}); the backend runs on TensorFlow's alone`);
+    else compiled = true;
+  }
   place(built, target, false);
   place(preload, join(pkg.dir, 'deps', PRELOAD), false);
+  if (existsSync(ops)) place(ops, join(pkg.dir, 'deps', OPS), false);
+  else rmSync(join(pkg.dir, 'deps', OPS), { force: true });
   return compiled;
 }
 
@@ -607,6 +651,7 @@ function main() {
     const same =
       sameWheel &&
       s.preload === preloadHash() &&
+      s.ops === opsHash() &&
       s.bindingPatch === BINDING_PATCH_ID &&
       existsSync(target) &&
       addonHasPatch(target) &&
@@ -633,6 +678,7 @@ function main() {
   const record = {
     ...wanted,
     preload: preloadHash(),
+    ops: opsHash(),
     bindingPatch: BINDING_PATCH_ID,
     wheelBytes: statSync(wheel).size,
     wheel: api.wheel,

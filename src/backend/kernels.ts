@@ -23,6 +23,8 @@ import {
   tensorflowLinearAdd,
   tensorflowLinearAddApplies,
   tensorflowLinearApplies,
+  tensorflowAttentionRows,
+  tensorflowAttentionRowsApplies,
   tensorflowQkvApplies,
   tensorflowQkvAttention,
 } from './tensorflow-kernels.js';
@@ -254,6 +256,19 @@ export function attention(
  */
 export function qkvProjectionIsOneKernel(): boolean {
   return tensorflowQkvApplies();
+}
+
+/** Whether `qkvAttentionRows` runs now for heads `headDim` wide: tensorflow with our SbertAttention op, no gradient. */
+export function qkvAttentionRowsApplies(headDim: number): boolean {
+  return !recordingGradients() && tensorflowAttentionRowsApplies(headDim);
+}
+
+/**
+ * `qkvAttention` to the heads merged, as one kernel: qkv [B·L, 3·heads·d], mask [B, 1, 1, L] → z as rows
+ * [B·L, heads·d]. No probabilities (nothing may need them). Only where `qkvAttentionRowsApplies`.
+ */
+export function qkvAttentionRows(qkv: tf.Tensor2D, heads: number, mask: tf.Tensor4D, scale: number): tf.Tensor2D {
+  return tensorflowAttentionRows(qkv, heads, mask, scale);
 }
 
 /** Whether `qkvAttention` runs now (not while a gradient is recorded). */

@@ -15,7 +15,12 @@
 //   op (_MklLayerNorm), and the attention scores q·kᵀ · scale + mask as one op (_MklFusedBatchMatMulV2). In eager
 //   mode the last two run only with TensorFlow's automatic oneDNN rewrites off (TF_ENABLE_ONEDNN_OPTS=0, which
 //   src/backend/tensorflow.ts sets unless told otherwise); the matmuls then run on oneDNN by name (_MklMatMul).
+// - Two ops of ours (scripts/tensorflow-ops.cc, built by build:tensorflow, checked the same way): a layer's whole
+//   attention from its Q, K, V projection to the heads merged (SbertAttention: no transposes, one dispatch where
+//   TensorFlow's ops take six) and LayerNorm without _MklLayerNorm's per-call primitive (SbertLayerNorm).
 // Measured in docs/tensorflow.md. SBERT_TF_KERNELS=tfjs keeps tfjs-node's kernels and tfjs's fused matMul.
+import { availableParallelism } from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
 import { gelu, geluTanh } from '../ops/activations.js';
@@ -88,6 +93,13 @@ export interface FusedOps {
    */
   qkv: boolean;
   /**
+   * `SbertAttention`, an op of ours (scripts/tensorflow-ops.cc, built by `npm run build:tensorflow`): a layer's
+   * attention from the one [H, 3H] projection's output to the heads merged, [B·L, 3H] → [B·L, H], as one kernel.
+   */
+  sbertAttention: boolean;
+  /** `SbertLayerNorm`, an op of ours: LayerNorm over the last axis, in place of _MklLayerNorm. */
+  sbertLayerNorm: boolean;
+  /**
    * Reshape, Transpose, Mean and the scores' scale with their shape / permutation / axes / scale as TensorFlow
    * handles made once (`constantHandle`), not a tfjs tensor uploaded and disposed per call.
    */
@@ -102,6 +114,8 @@ const NONE: FusedOps = {
   layerNorm: false,
   scores: false,
   qkv: false,
+  sbertAttention: false,
+  sbertLayerNorm: false,
   constants: false,
 };
 let fused: FusedOps = NONE;
@@ -399,8 +413,10 @@ function report(): string {
     fused.scores && 'attention scores with scale and mask as one op',
     fused.qkv && 'Q, K, V as one matmul',
   ].filter(Boolean);
+  const mine = [fused.sbertAttention && 'SbertAttention', fused.sbertLayerNorm && 'SbertLayerNorm'].filter(Boolean);
+  const ours = mine.length ? `; ops of ours: ${mine.join(', ')}` : '';
   const shapes = fused.constants ? '; shapes as cached handles' : '';
-  return `MatMul for 2-D products${on.length ? `; oneDNN ${on.join(', ')}` : ''}${shapes}`;
+  return `MatMul for 2-D products${on.length ? `; oneDNN ${on.join(', ')}` : ''}${ours}${shapes}`;
 }
 
 /** Deterministic probe values in [-scale, scale]. */
@@ -512,7 +528,80 @@ function checkFusedOps(be: NodeJSBackend, originals: Record<string, tf.KernelFun
         ),
     );
   tf.dispose([x, w, b, x3, h, q, kk, mask, packed]);
-  return { matMul, linear, residual, outIn, layerNorm, scores, qkv, constants };
+  return {
+    matMul,
+    linear,
+    residual,
+    outIn,
+    layerNorm,
+    scores,
+    qkv,
+    sbertAttention: qkv && checkAttentionOp(be),
+    sbertLayerNorm: checkLayerNormOp(be),
+    constants,
+  };
+}
+
+/** SbertLayerNorm against tfjs's ops: rows of 40 (two vectors and a tail), one of them constant (variance 0). */
+function checkLayerNormOp(be: NodeJSBackend): boolean {
+  const [N, H] = [3, 40];
+  const values = probeValues(N * H, 12, 3);
+  values.fill(0.25, H, 2 * H);
+  const x = tf.tensor2d(values, [N, H]);
+  const gamma = tf.tensor1d(probeValues(H, 13, 1));
+  const beta = tf.tensor1d(probeValues(H, 14, 0.5));
+  const ok = agrees(
+    () => sbertLayerNorm(be, x, gamma, beta, 1e-12),
+    () => layerNormComposite(x, gamma, beta, 1e-12),
+  );
+  tf.dispose([x, gamma, beta]);
+  return ok;
+}
+
+/** SbertLayerNorm (scripts/tensorflow-ops.cc): LayerNorm over the last axis, any rank, shaped as x. */
+function sbertLayerNorm(be: NodeJSBackend, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, eps: number) {
+  return be.executeSingleOutput(
+    'SbertLayerNorm',
+    [{ name: 'epsilon', type: be.binding.TF_ATTR_FLOAT, value: eps }],
+    [x, gamma, beta],
+  );
+}
+
+/**
+ * SbertAttention against tfjs's ops on a probe with a masked key and a sentence whose keys are all masked (torch's
+ * softmax is then uniform).
+ */
+function checkAttentionOp(be: NodeJSBackend): boolean {
+  const [B, L, heads, d] = [3, 4, 2, 24];
+  const H = heads * d;
+  const packed = tf.tensor2d(probeValues(B * L * 3 * H, 11), [B * L, 3 * H]);
+  const min = -3.4028234663852886e38;
+  const mask = tf.tensor4d([0, 0, min, 0, 0, 0, 0, 0, min, min, min, min], [B, 1, 1, L]);
+  const ok = agrees(
+    () => sbertAttention(be, packed, mask, heads, 0.3),
+    () => {
+      const [q, k, v] = tf
+        .split(tf.reshape(packed, [B, L, 3, heads, d]), 3, 2)
+        .map((t) => tf.transpose(tf.reshape(t, [B, L, heads, d]), [0, 2, 1, 3]));
+      const probs = tf.softmax(tf.add(tf.mul(tf.matMul(q!, k!, false, true), 0.3), mask));
+      return tf.reshape(tf.transpose(tf.matMul(probs, v!), [0, 2, 1, 3]), [B * L, H]);
+    },
+  );
+  tf.dispose([packed, mask]);
+  return ok;
+}
+
+/** SbertAttention (scripts/tensorflow-ops.cc): qkv [B·L, 3H], mask [B, 1, 1, L] → z [B·L, H], heads merged. */
+function sbertAttention(be: NodeJSBackend, qkv: tf.TensorInfo, mask: tf.TensorInfo, heads: number, scale: number) {
+  return be.executeSingleOutput(
+    'SbertAttention',
+    [
+      { name: 'heads', type: be.binding.TF_ATTR_INT, value: heads },
+      { name: 'scale', type: be.binding.TF_ATTR_FLOAT, value: scale },
+      { name: 'threads', type: be.binding.TF_ATTR_INT, value: attentionThreads() },
+    ],
+    [qkv, mask],
+  ) as tf.Tensor2D;
 }
 
 /** The activations tensorflowLinear applies. */
@@ -677,7 +766,7 @@ export function tensorflowLayerNormApplies(): boolean {
 
 /**
  * torch's LayerNorm(x + residual) over the last axis (x alone without a residual): the add, then one
- * _MklLayerNorm. No gradient (kernels.ts runs tfjs's ops while one is recorded). Any rank ≥ 2, same shape out.
+ * SbertLayerNorm (ours) or _MklLayerNorm. No gradient (kernels.ts runs tfjs's ops while one is recorded). Any rank ≥ 2, same shape out.
  */
 export function tensorflowLayerNorm<R extends tf.Rank>(
   x: tf.Tensor<R>,
@@ -688,7 +777,8 @@ export function tensorflowLayerNorm<R extends tf.Rank>(
 ): tf.Tensor<R> {
   const be = tf.backend() as unknown as NodeJSBackend;
   const sum = residual ? tf.add(x, residual) : x;
-  const y = oneLayerNorm(be, sum, weight, bias, eps) as tf.Tensor<R>;
+  const ours = fused.sbertLayerNorm;
+  const y = (ours ? sbertLayerNorm : oneLayerNorm)(be, sum, weight, bias, eps) as tf.Tensor<R>;
   if (sum !== x) sum.dispose();
   return y;
 }
@@ -737,6 +827,38 @@ export function tensorflowQkvAttention(
 ): { z: tf.Tensor4D; probs: tf.Tensor4D } {
   const [q, k, v] = headsFirst(tf.backend() as unknown as NodeJSBackend, qkv, shape);
   return attentionOfHeads(q, k, v, mask, scale, onScores, onProbs);
+}
+
+/**
+ * True where `tensorflowAttentionRows` runs for heads `headDim` wide: tensorflowQkvApplies, our SbertAttention op
+ * checked, and a head width it takes (up to 256: BERT-base's is 64).
+ */
+export function tensorflowAttentionRowsApplies(headDim: number): boolean {
+  return fused.sbertAttention && headDim <= 256 && tensorflowQkvApplies();
+}
+
+/**
+ * Threads SbertAttention splits its heads over: in the main thread TensorFlow's intra-op count (one per core, or
+ * TF_NUM_INTRAOP_THREADS), whose threads idle while it runs; in a pool's worker 1 (the workers fill the cores).
+ */
+function attentionThreads(): number {
+  if (!isMainThread) return 1;
+  const set = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Math.min(256, Number.isInteger(set) && set > 0 ? set : availableParallelism());
+}
+
+/**
+ * The attention as one op of ours (SbertAttention): qkv [B·L, 3·heads·d] as tensorflowQkvAttention takes it, mask
+ * [B, 1, 1, L] → z [B·L, heads·d], the heads merged (what the output projection reads). No probabilities, no taps,
+ * no gradient: for those, tensorflowQkvAttention.
+ */
+export function tensorflowAttentionRows(
+  qkv: tf.Tensor2D,
+  heads: number,
+  mask: tf.Tensor4D,
+  scale: number,
+): tf.Tensor2D {
+  return sbertAttention(tf.backend() as unknown as NodeJSBackend, qkv, mask, heads, scale);
 }
 
 /** qkv [B·L, 3·heads·d] → Q, K, V as [B, heads, L, d] each: a reshape, one transpose, an Unpack (views). */

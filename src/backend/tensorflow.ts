@@ -83,14 +83,21 @@ interface NodeBackend {
 const importOptional = (specifier: string): Promise<unknown> => import(specifier);
 const requireHere = createRequire(import.meta.url);
 
+/**
+ * Our own TensorFlow ops (scripts/tensorflow-ops.cc: SbertAttention, SbertLayerNorm), built beside the preload
+ * helper and loaded after TensorFlow's libraries (they register through its C API); not with SBERT_TF_KERNELS=tfjs.
+ */
+const OPS_LIBRARY = 'sbert-ops.so';
+
 /** What TensorFlow ≥ 2.16 prints while its libraries load (absl INFO lines, whatever TF_CPP_MIN_LOG_LEVEL says). */
 const LOAD_NOISE =
   /^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR|I\d{4} .*)$/;
 
 /**
  * Where `npm run build:tensorflow` built `pkg`, its helper (scripts/tensorflow-preload.cc) loads TensorFlow's
- * two libraries with stderr captured; the INFO lines are dropped, anything else is passed on. tfjs-node's
- * addon then finds the libraries loaded. Elsewhere (tfjs-node's own libtensorflow) nothing happens here.
+ * two libraries, then our ops' library, with stderr captured; the INFO lines are dropped, anything else is passed
+ * on. tfjs-node's addon then finds the libraries loaded. Elsewhere (tfjs-node's own libtensorflow) nothing happens
+ * here.
  */
 function preloadQuietly(pkg: string): void {
   let dir: string;
@@ -106,7 +113,10 @@ function preloadQuietly(pkg: string): void {
   let error: string | undefined;
   try {
     const { load } = requireHere(helper) as { load(libraries: string[], capture: string): string | undefined };
-    error = load([join(lib, 'libtensorflow_framework.so.2'), join(lib, 'libtensorflow_cc.so.2')], capture);
+    const ops = join(dir, 'deps', OPS_LIBRARY);
+    const libraries = [join(lib, 'libtensorflow_framework.so.2'), join(lib, 'libtensorflow_cc.so.2')];
+    const withOps = existsSync(ops) && tensorflowKernels() === 'native';
+    error = load(withOps ? [...libraries, ops] : libraries, capture);
   } finally {
     const kept = (existsSync(capture) ? readFileSync(capture, 'utf8') : '')
       .split('\n')

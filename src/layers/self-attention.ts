@@ -7,7 +7,14 @@
 // Q, K or V, or a gradient, gets the three cut from that output); `query`, `key` and `value` are cut from its weight
 // only when read.
 import * as tf from '@tensorflow/tfjs-core';
-import { attention, qkvAttention, qkvAttentionApplies, qkvProjectionIsOneKernel } from '../backend/kernels.js';
+import {
+  attention,
+  qkvAttention,
+  qkvAttentionApplies,
+  qkvAttentionRows,
+  qkvAttentionRowsApplies,
+  qkvProjectionIsOneKernel,
+} from '../backend/kernels.js';
 import type { BertConfig } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import type { Hidden, HookPoint, HookRun, HookScope } from './hook.js';
@@ -94,13 +101,45 @@ export class BertSelfAttention {
     if (this.qkv) {
       const both = this.qkv.forward(rows); // [B·L, 3H]: Q's columns, K's, V's
       const hooksOnQkv = hooks !== undefined && [this.hookQ, this.hookK, this.hookV].some((p) => hooks.wants(p));
+      const cut = () => {
+        const parts = tf.split(tf.reshape(both, [B, L, 3, this.numHeads, this.headDim]), 3, 2);
+        return parts.map((t) => tf.reshape(t, [...shape]) as tf.Tensor4D) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+      };
+      if (qkvAttentionRowsApplies(this.headDim)) {
+        // The whole attention as one kernel, to the heads merged as rows, with or without hooks, so that what a
+        // hook reads never changes the arithmetic after it. Hooks on Q, K or V see the three cut from the product,
+        // and what they return goes back side by side.
+        let packed = both;
+        if (hooksOnQkv) {
+          const [hq, hk, hv] = cut().map((t, i) => [this.hookQ, this.hookK, this.hookV][i]!.run(t, hooks));
+          packed = tf.concat(
+            [hq!, hk!, hv!].map((t) => tf.reshape(t, [B * L, H]) as tf.Tensor2D),
+            1,
+          );
+        }
+        if (opts.needProbs) {
+          // The kernel makes no probabilities: TensorFlow's ops make them for the hooks (and HF's `attentions`);
+          // only where a hook replaces the scores or the probabilities does z come from those ops.
+          let replaced = false;
+          const tap = (hook: HookPoint) => (t: tf.Tensor4D) => {
+            const out = hook.run(t, hooks);
+            replaced ||= out !== t;
+            return out;
+          };
+          const taps = { ...opts, onScores: tap(this.hookAttnScores), onProbs: tap(this.hookPattern) };
+          const { z: viaOps } = qkvAttention(packed, shape, mask, taps);
+          if (replaced) return tf.reshape(this.hookZ.run(viaOps, hooks), x.shape) as T;
+        }
+        const z = qkvAttentionRows(packed, this.numHeads, mask, opts.scale);
+        if (!hooks?.wants(this.hookZ)) return (x.rank === 2 ? z : tf.reshape(z, x.shape)) as T;
+        return tf.reshape(this.hookZ.run(tf.reshape(z, [...shape]) as tf.Tensor4D, hooks), x.shape) as T;
+      }
       if (!hooksOnQkv && qkvAttentionApplies()) {
         const { z } = qkvAttention(both, shape, mask, opts);
         return tf.reshape(this.hookZ.run(z, hooks), x.shape) as T;
       }
       // A hook on Q, K or V, or a gradient: the three as the separate projections give them.
-      const parts = tf.split(tf.reshape(both, [B, L, 3, this.numHeads, this.headDim]), 3, 2);
-      [q, k, v] = parts.map((t) => tf.reshape(t, [...shape]) as tf.Tensor4D) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+      [q, k, v] = cut();
     } else {
       const [query, key, value] = this.projections();
       [q, k, v] = [query, key, value].map((proj) => tf.reshape(proj.forward(rows), [...shape]) as tf.Tensor4D) as [

@@ -7,6 +7,7 @@ import { setupBackend, tensorflowOnCpu, tensorflowWorkersSafe } from '../../src/
 import {
   fusedOps,
   tensorflowAttention,
+  tensorflowAttentionRows,
   tensorflowKernels,
   tensorflowLayerNorm,
   tensorflowLinear,
@@ -245,6 +246,8 @@ describe('tensorflow backend: oneDNN fused ops', () => {
         layerNorm: true,
         scores: true,
         qkv: true,
+        sbertAttention: true,
+        sbertLayerNorm: true,
         constants: true,
       });
     const be = tf.backend() as unknown as {
@@ -506,8 +509,10 @@ describe('tensorflow backend: Q, K, V as one matmul', () => {
     const layer = model.encoder.layers[0]!;
     for (const lin of [layer.intermediate.dense, layer.output.dense, layer.attention.output.dense])
       expect(lin.layout).toBe('out-in');
-    expect(count('Unpack')).toBe(config.numHiddenLayers);
-    // Hooks on Q, K and V see the three cut from the one product, and change nothing.
+    // The attention is our one op (scripts/tensorflow-ops.cc) where it was built, else TensorFlow's, heads first.
+    expect(count(fusedOps().sbertAttention ? 'SbertAttention' : 'Unpack')).toBe(config.numHiddenLayers);
+    // Hooks on Q, K and V see the three cut from the one product, and change nothing (with our attention op, what
+    // they return goes back to it side by side).
     const seen = new Map<string, number[]>();
     const names = ['blocks.0.attn.hook_q', 'blocks.0.attn.hook_k', 'blocks.0.attn.hook_v'];
     const hooks = Object.fromEntries(
@@ -538,6 +543,138 @@ describe('tensorflow backend: Q, K, V as one matmul', () => {
     expect(tf.memory().numTensors).toBe(before + 9);
     model.dispose();
     expect(tf.memory().numTensors).toBe(empty);
+  });
+});
+
+/**
+ * BERT's attention in float64 from one projection's output side by side: qkv [B·L, 3·heads·d], the additive mask
+ * [B·L] → z [B·L, heads·d]. Scores get the mask added in float32, as torch adds finfo(float32).min (which swallows
+ * the score: a sentence with every key masked then has equal scores, and torch's softmax is uniform).
+ */
+function attention64(qkv: Float32Array, mask: Float32Array, B: number, L: number, heads: number, d: number) {
+  const H = heads * d;
+  const z = new Float64Array(B * L * H);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < L; i++) {
+        const row = (b * L + i) * 3 * H;
+        const s = Array.from({ length: L }, (_, j) => {
+          let dot = 0;
+          for (let c = 0; c < d; c++) dot += qkv[row + h * d + c]! * qkv[(b * L + j) * 3 * H + H + h * d + c]!;
+          return Math.fround(Math.fround(dot * d ** -0.5) + mask[b * L + j]!);
+        });
+        const max = Math.max(...s);
+        const e = s.map((x) => Math.exp(x - max));
+        const sum = e.reduce((a, x) => a + x, 0);
+        for (let c = 0; c < d; c++) {
+          let acc = 0;
+          for (let j = 0; j < L; j++) acc += (e[j]! / sum) * qkv[(b * L + j) * 3 * H + 2 * H + h * d + c]!;
+          z[(b * L + i) * H + h * d + c] = acc;
+        }
+      }
+    }
+  }
+  return z;
+}
+
+describe('tensorflow backend: ops of ours (scripts/tensorflow-ops.cc)', () => {
+  let present = false;
+  let report = '';
+  beforeAll(async () => {
+    const choice = await setupBackend('tensorflow').catch(() => undefined);
+    present = choice !== undefined;
+    report = choice?.reason ?? '';
+  });
+  afterAll(() => setupBackend('wasm'));
+
+  it('the report names them where they were built and checked', (ctx) => {
+    if (!present) ctx.skip();
+    const { sbertAttention, sbertLayerNorm } = fusedOps();
+    expect(report.includes('ops of ours: SbertAttention, SbertLayerNorm')).toBe(sbertAttention && sbertLayerNorm);
+  });
+
+  // Head widths with and without a tail past whole vectors of 16; sentences of one to more than 16 keys; masked
+  // keys, and a sentence whose keys are all masked; the last shape is large enough to be split over threads.
+  const shapes: [number, number, number, number][] = [
+    [3, 7, 4, 8],
+    [2, 17, 2, 24],
+    [1, 1, 2, 16],
+    [16, 24, 12, 64],
+  ];
+  for (const [B, L, heads, d] of shapes)
+    it(`SbertAttention [B ${B}, L ${L}, heads ${heads}, d ${d}] equals float64, one thread or several alike`, async (ctx) => {
+      if (!present || !fusedOps().sbertAttention) ctx.skip();
+      const before = tf.memory().numTensors;
+      const H = heads * d;
+      const qv = values(B * L * 3 * H, -2, 2, B * 100 + L);
+      const min = -3.4028234663852886e38;
+      const mv = Float32Array.from({ length: B * L }, (_, i) => {
+        const [b, j] = [Math.floor(i / L), i % L];
+        return (b === 1 && j >= L - 2) || b === 2 ? min : 0; // sentence 1 loses its last two keys, 2 all of them
+      });
+      const [qkv, mask] = [tf.tensor2d(qv, [B * L, 3 * H]), tf.tensor4d(mv, [B, 1, 1, L])];
+      const got = tensorflowAttentionRows(qkv, heads, mask, d ** -0.5);
+      expect(got.shape).toEqual([B * L, H]);
+      const data = await got.data();
+      expect(maxDiff(data, attention64(qv, mv, B, L, heads, d))).toBeLessThanOrEqual(2e-6);
+      // Each head is computed whole by one thread: how many run does not change a bit.
+      const be = tf.backend() as unknown as {
+        binding: Record<string, number>;
+        executeSingleOutput(op: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.Tensor;
+      };
+      const run = (threads: number) =>
+        be.executeSingleOutput(
+          'SbertAttention',
+          [
+            { name: 'heads', type: be.binding.TF_ATTR_INT, value: heads },
+            { name: 'scale', type: be.binding.TF_ATTR_FLOAT, value: d ** -0.5 },
+            { name: 'threads', type: be.binding.TF_ATTR_INT, value: threads },
+          ],
+          [qkv, mask],
+        );
+      const [one, four] = [run(1), run(4)];
+      expect(await one.data()).toEqual(data);
+      expect(await four.data()).toEqual(data);
+      tf.dispose([qkv, mask, got, one, four]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+  it('SbertAttention refuses shapes it cannot take, with a message naming the op', (ctx) => {
+    if (!present || !fusedOps().sbertAttention) ctx.skip();
+    const before = tf.memory().numTensors;
+    const qkv = tf.zeros([6, 24]) as tf.Tensor2D;
+    const wrongRows = tf.zeros([2, 1, 1, 4]) as tf.Tensor4D; // 2 · 4 ≠ 6 rows
+    expect(() => tensorflowAttentionRows(qkv, 2, wrongRows, 0.5)).toThrow(/SbertAttention: expected float qkv/);
+    const wrongHeads = tf.zeros([2, 1, 1, 3]) as tf.Tensor4D;
+    expect(() => tensorflowAttentionRows(qkv, 5, wrongHeads, 0.5)).toThrow(/SbertAttention: expected float qkv/);
+    tf.dispose([qkv, wrongRows, wrongHeads]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('SbertLayerNorm equals torch’s arithmetic in float64, any rank, widths with a tail; a constant row gives β', async (ctx) => {
+    if (!present || !fusedOps().sbertLayerNorm) ctx.skip();
+    const before = tf.memory().numTensors;
+    for (const H of [40, 768]) {
+      const rows = 6;
+      const xv = values(rows * H, 5, 9, H); // far from zero mean, as residual streams are
+      xv.fill(0.75, H, 2 * H);
+      const [gv, bv] = [values(H, 0.5, 1.5, H + 1), values(H, -0.2, 0.2, H + 2)];
+      const want: number[] = [];
+      for (let i = 0; i < rows; i++) {
+        const row = Array.from(xv.subarray(i * H, (i + 1) * H));
+        const mean = row.reduce((s, t) => s + t, 0) / H;
+        const variance = row.reduce((s, t) => s + (t - mean) ** 2, 0) / H;
+        row.forEach((t, j) => want.push(((t - mean) / Math.sqrt(variance + 1e-12)) * gv[j]! + bv[j]!));
+      }
+      const [x, g, b] = [tf.tensor3d(xv, [2, 3, H]), tf.tensor1d(gv), tf.tensor1d(bv)];
+      const y = tensorflowLayerNorm(x, undefined, g, b, 1e-12);
+      expect(y.shape).toEqual([2, 3, H]);
+      const got = await y.data();
+      expect(maxDiff(got, want)).toBeLessThanOrEqual(2e-5);
+      expect(got.subarray(H, 2 * H)).toEqual(bv);
+      tf.dispose([x, g, b, y]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

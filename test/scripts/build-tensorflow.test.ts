@@ -1,6 +1,7 @@
 // `npm run build:tensorflow` (scripts/build-tensorflow.mjs): bad input ends in one `error:` line and a non-zero
 // exit before anything is installed or compiled; where the backend is already built, a second run is a no-op.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,7 +77,12 @@ describe('build:tensorflow on bad input', () => {
 describe('build:tensorflow where the backend is built', () => {
   const stampFile = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node', 'deps', 'sbert-build.json');
   const stamp = existsSync(stampFile)
-    ? (JSON.parse(readFileSync(stampFile, 'utf8')) as { requirement?: string; wheel: string; bindingPatch?: string })
+    ? (JSON.parse(readFileSync(stampFile, 'utf8')) as {
+        requirement?: string;
+        wheel: string;
+        bindingPatch?: string;
+        ops?: string;
+      })
     : undefined;
 
   const pkgDir = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node');
@@ -102,6 +108,11 @@ describe('build:tensorflow where the backend is built', () => {
     expect(addon.includes('TFE_OpSetAttrStringList')).toBe(true);
     expect(addon.includes(LOCK)).toBe(true);
     expect(stampNow?.bindingPatch).toBe('string-list-v1+attr-name-lock-v1');
+    // Our ops' library, built from the source as it is now, registers both ops (their names are in it).
+    const opsSource = readFileSync(join(ROOT, 'scripts', 'tensorflow-ops.cc'));
+    expect(stampNow?.ops).toBe(createHash('sha256').update(opsSource).digest('hex').slice(0, 12));
+    const ops = readFileSync(join(pkgDir, 'deps', 'sbert-ops.so'));
+    expect(ops.includes('SbertAttention') && ops.includes('SbertLayerNorm')).toBe(true);
   }
 
   it("the addon's source carries each of our patches once, the addon holds what they add, the stamp records them", (ctx) => {
