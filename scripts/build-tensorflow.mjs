@@ -381,14 +381,29 @@ function bindingPath(pkg) {
 
 /** Loads the package in a fresh process and computes [1 2]·[3 4]ᵀ; → libtensorflow's version. */
 function probe(pkg) {
+  const deps = join(pkg.dir, 'deps');
+  // As src/backend/tensorflow.ts loads it: TensorFlow's libraries through the helper, then our ops (optional).
   const code = `
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+    process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
+    const { existsSync } = require('node:fs');
+    const { join } = require('node:path');
+    const deps = ${JSON.stringify(deps)};
+    const helper = require(join(deps, ${JSON.stringify(PRELOAD)}));
+    const error = helper.load([join(deps, 'lib', 'libtensorflow_framework.so.2'), join(deps, 'lib', 'libtensorflow_cc.so.2')],
+      join(require('node:os').tmpdir(), 'sbert-build-probe-' + process.pid + '.log'));
+    if (error) throw new Error(error);
+    const ops = join(deps, ${JSON.stringify(OPS)});
+    const opsError = existsSync(ops) ? helper.loadOptional(ops) : undefined;
+    if (opsError) process.stderr.write('OPS-ERROR ' + opsError.split('\\n')[0] + '\\n');
     const tf = require(${JSON.stringify(pkg.dir)});
     const y = tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync()[0];
     if (tf.getBackend() !== 'tensorflow' || y !== 11) throw new Error('backend ' + tf.getBackend() + ' computed ' + y);
     process.stdout.write(tf.backend().binding.TF_Version);`;
   const r = spawnSync(process.execPath, ['-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  if (r.status === 0) return { ok: true, version: r.stdout.trim() };
+  rmSync(join(tmpdir(), `sbert-build-probe-${r.pid}.log`), { force: true });
+  const opsError = /^OPS-ERROR (.*)$/m.exec(r.stderr ?? '')?.[1];
+  if (r.status === 0) return { ok: true, version: r.stdout.trim(), opsError };
   const lines = `${r.stderr ?? ''}`
     .split('\n')
     .map((l) => l.trim())
@@ -516,7 +531,15 @@ const preloadHash = () => createHash('sha256').update(readFileSync(PRELOAD_SOURC
 /** Our own TensorFlow ops (SbertAttention, SbertLayerNorm), loaded by the helper after TensorFlow's libraries. */
 const OPS = 'sbert-ops.so';
 const OPS_SOURCE = join(ROOT, 'scripts', 'tensorflow-ops.cc');
-const opsHash = () => createHash('sha256').update(readFileSync(OPS_SOURCE)).digest('hex').slice(0, 12);
+/** Flags our ops are compiled with (beside the include and link flags). */
+const OPS_FLAGS = ['-shared', '-fPIC', '-O3', '-std=c++17', '-fno-math-errno', '-Wno-psabi', '-pthread'];
+/** Which build of our ops a stamp or cache entry has: the source, the compiler asked for and the flags. */
+const opsHash = () =>
+  createHash('sha256')
+    .update(readFileSync(OPS_SOURCE))
+    .update(JSON.stringify([process.env.CXX ?? 'g++', OPS_FLAGS]))
+    .digest('hex')
+    .slice(0, 12);
 
 /**
  * Compiles scripts/tensorflow-ops.cc against the wheel's C API headers and libtensorflow_framework (their rpath
@@ -525,16 +548,7 @@ const opsHash = () => createHash('sha256').update(readFileSync(OPS_SOURCE)).dige
  */
 function buildOps(api, out) {
   const cxx = (process.env.CXX ?? 'g++').split(' ');
-  const flags = [
-    '-shared',
-    '-fPIC',
-    '-O3',
-    '-std=c++17',
-    '-fno-math-errno',
-    '-Wno-psabi',
-    '-pthread',
-    `-I${join(api.dir, 'include')}`,
-  ];
+  const flags = [...OPS_FLAGS, `-I${join(api.dir, 'include')}`];
   const link = [`-L${join(api.dir, 'lib')}`, '-l:libtensorflow_framework.so.2', '-Wl,-rpath,$ORIGIN/lib'];
   try {
     run(cxx[0] ?? 'g++', [...cxx.slice(1), ...flags, OPS_SOURCE, '-o', `${out}.partial`, ...link], {
@@ -675,10 +689,17 @@ function main() {
   const compiled = build(pkg, api, cache, headersDir);
   const p = probe(pkg);
   if (!p.ok) throw new BuildError(`${pkg.name} was built but does not load: ${p.why}`);
+  const opsFile = join(pkg.dir, 'deps', OPS);
+  if (p.opsError) {
+    say(
+      `warning: our TensorFlow ops were built but do not load (${p.opsError}); the backend runs on TensorFlow's alone`,
+    );
+    rmSync(opsFile, { force: true });
+  }
   const record = {
     ...wanted,
     preload: preloadHash(),
-    ops: opsHash(),
+    ...(existsSync(opsFile) && { ops: opsHash() }),
     bindingPatch: BINDING_PATCH_ID,
     wheelBytes: statSync(wheel).size,
     wheel: api.wheel,

@@ -13,8 +13,11 @@
 // (heads merged, as BertSelfAttention's output is). What this saves over TensorFlow's ops: the transposes to
 // heads-first and back, and one dispatch each for the scores, softmax and products (docs/tensorflow.md). Heads are
 // independent; the kernel runs them on the calling thread (an eager op's), reading q, k and v where they lie.
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -53,6 +56,10 @@ inline void Store(float* p, V16 v) { *reinterpret_cast<V16u*>(p) = v; }
 // backend's kernels.wat), within 2 ulp of expf on [-87.3, 0]; below that 0 (torch's exp of a masked score is 0).
 inline V16 ExpNonPositive(V16 x) {
   const I16 under = x < -87.3f;
+  // Clamped to [-87.3, 0] first: every lane's conversion to int below is then in range (a masked score, or a lane
+  // past the keys, would not be), and the lanes under it are set to 0 at the end.
+  x = under ? V16{} - 87.3f : x;
+  x = x > 0.0f ? V16{} : x;
   const V16 t = x * 1.44269504088896341f + 0.5f;
   const I16 ti = __builtin_convertvector(t, I16);  // toward zero
   const V16 tf = __builtin_convertvector(ti, V16);
@@ -64,7 +71,7 @@ inline V16 ExpNonPositive(V16 x) {
   y = y * r + 1.6666665459e-1f;
   y = y * r + 5.0000001201e-1f;
   y = y * r * r + r + 1.0f;
-  const I16 e = (__builtin_convertvector(under ? 0.0f : fx, I16) + 127) << 23;
+  const I16 e = (__builtin_convertvector(fx, I16) + 127) << 23;
   return under ? V16{} : y * __builtin_bit_cast(V16, e);
 }
 
@@ -175,9 +182,18 @@ void Compute(void* kernel, TF_OpKernelContext* ctx) {
         const float* m = static_cast<const float*>(TF_TensorData(mask));
         float* z = static_cast<float*>(TF_TensorData(out));
         const int64_t Lp = (L + 15) / 16 * 16;
-        // Heads of sentences [from, to) in B·heads order, on this thread's scratch.
-        auto run = [=](int64_t from, int64_t to) {
-          std::vector<float> scratch(static_cast<size_t>((d + L) * Lp));
+        // Heads of sentences [from, to) in B·heads order, on this thread's scratch. Never throws: a scratch that
+        // cannot be had is reported once all threads are done (an exception must not reach TensorFlow, nor end a
+        // helper thread).
+        std::atomic<bool> no_memory{false};
+        auto run = [=, &no_memory](int64_t from, int64_t to) noexcept {
+          std::vector<float> scratch;
+          try {
+            scratch.resize(static_cast<size_t>((d + L) * Lp));
+          } catch (...) {
+            no_memory = true;
+            return;
+          }
           for (int64_t n = from; n < to; ++n) {
             const int64_t b = n / heads, h = n % heads;
             const float* xb = x + b * L * width;
@@ -191,17 +207,21 @@ void Compute(void* kernel, TF_OpKernelContext* ctx) {
         const int64_t flops = work * L * L * d * 4;
         const int64_t threads = flops < (int64_t{1} << 22) ? 1 : std::min<int64_t>(attrs.threads, work);
         std::vector<std::thread> helpers;
-        int64_t mine = work / threads;  // the caller's share grows by any a helper could not be started for
+        try {
+          helpers.reserve(static_cast<size_t>(threads - 1));
+        } catch (...) {
+        }
         for (int64_t t = 1; t < threads; ++t) {
           try {
             helpers.emplace_back(run, work * t / threads, work * (t + 1) / threads);
           } catch (...) {
-            run(work * t / threads, work);
+            run(work * t / threads, work);  // no thread for this share and the rest: the caller runs them
             break;
           }
         }
-        run(0, mine);
+        run(0, work / threads);
         for (std::thread& t : helpers) t.join();
+        if (no_memory) TF_SetStatus(status, TF_RESOURCE_EXHAUSTED, "SbertAttention: out of memory for its scratch");
       }
     }
   }
@@ -214,7 +234,7 @@ void Compute(void* kernel, TF_OpKernelContext* ctx) {
 
 // ---- SbertLayerNorm(x: float [..., H], gamma: float [H], beta: float [H]; epsilon: float) → y, shaped as x ----
 // torch's LayerNorm over the last axis: mean, then the biased variance of x - mean (two
-// passes, each a fixed-order sum of 16 lanes accumulated in float64), y = (x - mean) / sqrt(var + eps) · γ + β.
+// passes, each summing 16 float32 lanes, whose sum is then taken in float64), y = (x - mean) / sqrt(var + eps) · γ + β.
 // What this saves over _MklLayerNorm: that op builds its oneDNN primitive and copies γ and β on every call (≈ 0.3 ms
 // of its 0.4 ms on BERT-base's rows, docs/tensorflow.md).
 

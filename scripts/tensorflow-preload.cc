@@ -6,6 +6,8 @@
 // that is not INFO. Built by scripts/build-tensorflow.mjs into tfjs-node's deps/ folder.
 //
 //   load(libraries: string[], capture: string): string | undefined   (undefined, or dlerror()'s message)
+//   loadOptional(library: string): string | undefined   (the same for a library that may be missing or broken:
+//                                                        our ops, loaded after TensorFlow's; never throws)
 //
 // Once per process: worker threads that set up the backend after the main thread find it done (file descriptor 2
 // is the whole process's, so two redirections at once would leave it pointing at a file).
@@ -95,11 +97,35 @@ napi_value Load(napi_env env, napi_callback_info info) {
   return result;
 }
 
+napi_value LoadOptional(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  std::string library;
+  napi_value result;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 1 ||
+      !GetString(env, argv[0], &library)) {
+    const char* usage = "loadOptional(library: string)";
+    napi_create_string_utf8(env, usage, NAPI_AUTO_LENGTH, &result);
+    return result;
+  }
+  std::lock_guard<std::mutex> lock(load_mutex);
+  if (dlopen(library.c_str(), RTLD_NOW | RTLD_GLOBAL) != nullptr) {
+    napi_get_undefined(env, &result);
+  } else {
+    const char* e = dlerror();
+    const std::string error = e ? e : ("cannot load " + library);
+    napi_create_string_utf8(env, error.c_str(), error.size(), &result);
+  }
+  return result;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "load", NAPI_AUTO_LENGTH, Load, nullptr, &fn);
   napi_set_named_property(env, exports, "load", fn);
+  napi_create_function(env, "loadOptional", NAPI_AUTO_LENGTH, LoadOptional, nullptr, &fn);
+  napi_set_named_property(env, exports, "loadOptional", fn);
   return exports;
 }

@@ -759,9 +759,9 @@ export function tensorflowLinearAdd(
   return fusedLinearAdd(tf.backend() as unknown as NodeJSBackend, x, w, b, residual, transposeB) as tf.Tensor2D;
 }
 
-/** True where `tensorflowLayerNorm` runs LayerNorm as one op (tensorflow, our kernels, _MklLayerNorm checked). */
+/** True where `tensorflowLayerNorm` runs LayerNorm as one op (tensorflow, our kernels, ours or _MklLayerNorm checked). */
 export function tensorflowLayerNormApplies(): boolean {
-  return fused.layerNorm && tensorflowLinearApplies();
+  return (fused.sbertLayerNorm || fused.layerNorm) && tensorflowLinearApplies();
 }
 
 /**

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { threadId } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { installTensorflowKernels, tensorflowKernels } from './tensorflow-kernels.js';
 import { BackendUnavailable } from './unavailable.js';
@@ -112,11 +112,20 @@ function preloadQuietly(pkg: string): void {
   const capture = join(tmpdir(), `sbert-tensorflow-load-${process.pid}-${threadId}.log`);
   let error: string | undefined;
   try {
-    const { load } = requireHere(helper) as { load(libraries: string[], capture: string): string | undefined };
+    const { load, loadOptional } = requireHere(helper) as {
+      load(libraries: string[], capture: string): string | undefined;
+      loadOptional?(library: string): string | undefined;
+    };
+    error = load([join(lib, 'libtensorflow_framework.so.2'), join(lib, 'libtensorflow_cc.so.2')], capture);
     const ops = join(dir, 'deps', OPS_LIBRARY);
-    const libraries = [join(lib, 'libtensorflow_framework.so.2'), join(lib, 'libtensorflow_cc.so.2')];
-    const withOps = existsSync(ops) && tensorflowKernels() === 'native';
-    error = load(withOps ? [...libraries, ops] : libraries, capture);
+    if (!error && loadOptional && existsSync(ops) && tensorflowKernels() === 'native') {
+      // Optional: a library that does not load leaves TensorFlow's ops to run (the start-up check finds ours absent).
+      const why = loadOptional(ops);
+      if (why && isMainThread)
+        process.stderr.write(
+          `sbert: ${ops} did not load (${firstLine(why)}); TensorFlow's ops run instead (${BUILD_HINT})\n`,
+        );
+    }
   } finally {
     const kept = (existsSync(capture) ? readFileSync(capture, 'utf8') : '')
       .split('\n')

@@ -1,7 +1,10 @@
 // The tensorflow backend: why a missing or unbuilt tfjs-node is reported as it is, and, where tfjs-node loads
 // (npm run build:tensorflow), that our MatMul kernels compute what tfjs-node's own and float64 compute.
 import * as tf from '@tensorflow/tfjs-core';
-import { availableParallelism } from 'node:os';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend, tensorflowOnCpu, tensorflowWorkersSafe } from '../../src/backend/index.js';
 import {
@@ -46,6 +49,28 @@ function attentionProbe() {
 }
 
 describe('tensorflow backend: reports', () => {
+  it('our ops are optional: the helper that loads them reports a library that does not load, and throws nothing', (ctx) => {
+    const req = createRequire(import.meta.url);
+    let helper: string;
+    try {
+      helper = join(dirname(req.resolve('@tensorflow/tfjs-node/package.json')), 'deps', 'sbert-preload.node');
+    } catch {
+      return ctx.skip();
+    }
+    if (!existsSync(helper)) ctx.skip();
+    const { loadOptional } = req(helper) as { loadOptional(library: string): string | undefined };
+    const dir = mkdtempSync(join(tmpdir(), 'sbert-ops-'));
+    try {
+      expect(loadOptional(join(dir, 'absent.so'))).toMatch(/absent\.so: cannot open shared object file/);
+      writeFileSync(join(dir, 'not-a-library.so'), 'text, not ELF');
+      expect(loadOptional(join(dir, 'not-a-library.so'))).toMatch(
+        /not-a-library\.so: (file too short|invalid ELF header)/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('tells "not installed" from "addon not built" from a missing libtensorflow', () => {
     const notFound = Object.assign(new Error("Cannot find package '@tensorflow/tfjs-node' imported from /x/y.js"), {
       code: 'ERR_MODULE_NOT_FOUND',
