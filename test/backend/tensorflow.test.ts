@@ -111,6 +111,18 @@ describe('tensorflow backend: reports', () => {
   });
 });
 
+/** The tensorflow backend for one describe block (wasm again after it): whether it started, and its report. */
+function tensorflowBackendForBlock(): { present: boolean; report: string } {
+  const state = { present: false, report: '' };
+  beforeAll(async () => {
+    const choice = await setupBackend('tensorflow').catch(() => undefined);
+    state.present = choice !== undefined;
+    state.report = choice?.reason ?? '';
+  });
+  afterAll(() => setupBackend('wasm'));
+  return state;
+}
+
 /** torch's exact GELU in float64. */
 const gelu64 = (v: number): number => 0.5 * v * (1 + erfReference(v / Math.SQRT2));
 
@@ -136,18 +148,11 @@ function matmul64(
 }
 
 describe('tensorflow backend: MatMul kernels', () => {
-  let present = false;
-  let report = '';
-  beforeAll(async () => {
-    const choice = await setupBackend('tensorflow').catch(() => undefined);
-    present = choice !== undefined;
-    report = choice?.reason ?? '';
-  });
-  afterAll(() => setupBackend('wasm'));
+  const backend = tensorflowBackendForBlock();
 
   it('2-D products (every transpose), the fused bias and relu, and batched products equal float64', async (ctx) => {
-    if (!present) ctx.skip(); // reported as skipped where tfjs-node is absent or unbuilt (npm run build:tensorflow)
-    if (!process.env.SBERT_TF_KERNELS) expect(report).toMatch(/; MatMul for 2-D products(;|$)/);
+    if (!backend.present) ctx.skip(); // reported as skipped where tfjs-node is absent or unbuilt (npm run build:tensorflow)
+    if (!process.env.SBERT_TF_KERNELS) expect(backend.report).toMatch(/; MatMul for 2-D products(;|$)/);
     const [m, k, n] = [37, 70, 53];
     const a = values(m * k, -1, 1, 11);
     const b = values(k * n, -1, 1, 12);
@@ -197,7 +202,7 @@ describe('tensorflow backend: MatMul kernels', () => {
   });
 
   it('mean over any axes, and the Linear path (matMul + bias, relu, gelu), equal what tfjs-node computes', async (ctx) => {
-    if (!present) ctx.skip();
+    if (!backend.present) ctx.skip();
     const before = tf.memory().numTensors;
     const x = tf.tensor3d(values(2 * 5 * 7, -3, 3, 16), [2, 5, 7]);
     const mean = tf.mean(x, -1, true);
@@ -236,7 +241,7 @@ describe('tensorflow backend: MatMul kernels', () => {
   });
 
   it("sbert encode on tensorflow leaves stderr to us: none of TensorFlow's load-time lines, with worker threads too", async (ctx) => {
-    if (!present) ctx.skip();
+    if (!backend.present) ctx.skip();
     for (const workers of availableParallelism() > 1 ? ['1', '2'] : ['1']) {
       const args = ['encode', '--model', fixture('tiny', 'st'), '--backend', 'tensorflow', '--workers', workers];
       const r = await sbert(args, { input: '你好\n那个人很开心\n' });
@@ -603,19 +608,14 @@ function attention64(qkv: Float32Array, mask: Float32Array, B: number, L: number
 }
 
 describe('tensorflow backend: ops of ours (scripts/tensorflow-ops.cc)', () => {
-  let present = false;
-  let report = '';
-  beforeAll(async () => {
-    const choice = await setupBackend('tensorflow').catch(() => undefined);
-    present = choice !== undefined;
-    report = choice?.reason ?? '';
-  });
-  afterAll(() => setupBackend('wasm'));
+  const backend = tensorflowBackendForBlock();
 
   it('the report names them where they were built and checked', (ctx) => {
-    if (!present) ctx.skip();
+    if (!backend.present) ctx.skip();
     const { sbertAttention, sbertLayerNorm } = fusedOps();
-    expect(report.includes('ops of ours: SbertAttention, SbertLayerNorm')).toBe(sbertAttention && sbertLayerNorm);
+    expect(backend.report.includes('ops of ours: SbertAttention, SbertLayerNorm')).toBe(
+      sbertAttention && sbertLayerNorm,
+    );
   });
 
   // Head widths with and without a tail past whole vectors of 16; sentences of one to more than 16 keys; masked
@@ -628,7 +628,7 @@ describe('tensorflow backend: ops of ours (scripts/tensorflow-ops.cc)', () => {
   ];
   for (const [B, L, heads, d] of shapes)
     it(`SbertAttention [B ${B}, L ${L}, heads ${heads}, d ${d}] equals float64, one thread or several alike`, async (ctx) => {
-      if (!present || !fusedOps().sbertAttention) ctx.skip();
+      if (!backend.present || !fusedOps().sbertAttention) ctx.skip();
       const before = tf.memory().numTensors;
       const H = heads * d;
       const qv = values(B * L * 3 * H, -2, 2, B * 100 + L);
@@ -665,7 +665,7 @@ describe('tensorflow backend: ops of ours (scripts/tensorflow-ops.cc)', () => {
     });
 
   it('SbertAttention refuses shapes it cannot take, with a message naming the op', (ctx) => {
-    if (!present || !fusedOps().sbertAttention) ctx.skip();
+    if (!backend.present || !fusedOps().sbertAttention) ctx.skip();
     const before = tf.memory().numTensors;
     const qkv = tf.zeros([6, 24]) as tf.Tensor2D;
     const wrongRows = tf.zeros([2, 1, 1, 4]) as tf.Tensor4D; // 2 · 4 ≠ 6 rows
@@ -677,7 +677,7 @@ describe('tensorflow backend: ops of ours (scripts/tensorflow-ops.cc)', () => {
   });
 
   it('SbertLayerNorm equals torch’s arithmetic in float64, any rank, widths with a tail; a constant row gives β', async (ctx) => {
-    if (!present || !fusedOps().sbertLayerNorm) ctx.skip();
+    if (!backend.present || !fusedOps().sbertLayerNorm) ctx.skip();
     const before = tf.memory().numTensors;
     for (const H of [40, 768]) {
       const rows = 6;
