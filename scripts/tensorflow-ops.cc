@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <new>
 #include <thread>
 #include <vector>
@@ -319,37 +320,29 @@ void UnknownShape(TF_ShapeInferenceContext* ctx, TF_Status* status) {
   TF_ShapeInferenceContextSetUnknownShape(ctx, status);
 }
 
-// Registered when the preload helper loads this library (after TensorFlow's, before the first context).
-__attribute__((constructor)) void Register() {
+// One op and its CPU kernel, through the C API; a failure leaves the op unregistered (the start-up check then finds
+// it absent and TensorFlow's ops run).
+void RegisterOp(const char* name, std::initializer_list<const char*> inputs, const char* output,
+                std::initializer_list<const char*> attrs, void* (*create)(TF_OpKernelConstruction*),
+                void (*compute)(void*, TF_OpKernelContext*), void (*destroy)(void*)) {
   TF_Status* status = TF_NewStatus();
-  TF_OpDefinitionBuilder* op = TF_NewOpDefinitionBuilder("SbertAttention");
-  TF_OpDefinitionBuilderAddInput(op, "qkv: float");
-  TF_OpDefinitionBuilderAddInput(op, "mask: float");
-  TF_OpDefinitionBuilderAddOutput(op, "z: float");
-  TF_OpDefinitionBuilderAddAttr(op, "heads: int >= 1");
-  TF_OpDefinitionBuilderAddAttr(op, "scale: float");
-  TF_OpDefinitionBuilderAddAttr(op, "threads: int = 1");
+  TF_OpDefinitionBuilder* op = TF_NewOpDefinitionBuilder(name);
+  for (const char* input : inputs) TF_OpDefinitionBuilderAddInput(op, input);
+  TF_OpDefinitionBuilderAddOutput(op, output);
+  for (const char* attr : attrs) TF_OpDefinitionBuilderAddAttr(op, attr);
   TF_OpDefinitionBuilderSetShapeInferenceFunction(op, &UnknownShape);
   TF_RegisterOpDefinition(op, status);
-  if (TF_GetCode(status) == TF_OK) {
-    TF_KernelBuilder* builder = TF_NewKernelBuilder("SbertAttention", "CPU", &Create, &Compute, &Delete);
-    TF_RegisterKernelBuilder("SbertAttention", builder, status);
-  }
+  if (TF_GetCode(status) == TF_OK)
+    TF_RegisterKernelBuilder(name, TF_NewKernelBuilder(name, "CPU", create, compute, destroy), status);
   TF_DeleteStatus(status);
-  status = TF_NewStatus();
-  TF_OpDefinitionBuilder* norm = TF_NewOpDefinitionBuilder("SbertLayerNorm");
-  TF_OpDefinitionBuilderAddInput(norm, "x: float");
-  TF_OpDefinitionBuilderAddInput(norm, "gamma: float");
-  TF_OpDefinitionBuilderAddInput(norm, "beta: float");
-  TF_OpDefinitionBuilderAddOutput(norm, "y: float");
-  TF_OpDefinitionBuilderAddAttr(norm, "epsilon: float");
-  TF_OpDefinitionBuilderSetShapeInferenceFunction(norm, &UnknownShape);
-  TF_RegisterOpDefinition(norm, status);
-  if (TF_GetCode(status) == TF_OK) {
-    TF_KernelBuilder* builder = TF_NewKernelBuilder("SbertLayerNorm", "CPU", &NormCreate, &NormCompute, &NormDelete);
-    TF_RegisterKernelBuilder("SbertLayerNorm", builder, status);
-  }
-  TF_DeleteStatus(status);
+}
+
+// Registered when the preload helper loads this library (after TensorFlow's, before the first context).
+__attribute__((constructor)) void Register() {
+  RegisterOp("SbertAttention", {"qkv: float", "mask: float"}, "z: float",
+             {"heads: int >= 1", "scale: float", "threads: int = 1"}, &Create, &Compute, &Delete);
+  RegisterOp("SbertLayerNorm", {"x: float", "gamma: float", "beta: float"}, "y: float", {"epsilon: float"},
+             &NormCreate, &NormCompute, &NormDelete);
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ import { isMainThread } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
 import { gelu, geluTanh } from '../ops/activations.js';
-import type { AttentionTap } from '../ops/attention.js';
+import { type AttentionTap, attentionComposite } from '../ops/attention.js';
 import { layerNormComposite } from '../ops/layer-norm.js';
 
 /** An op attribute as tfjs-node's binding takes it. */
@@ -582,9 +582,8 @@ function checkAttentionOp(be: NodeJSBackend): boolean {
     () => {
       const [q, k, v] = tf
         .split(tf.reshape(packed, [B, L, 3, heads, d]), 3, 2)
-        .map((t) => tf.transpose(tf.reshape(t, [B, L, heads, d]), [0, 2, 1, 3]));
-      const probs = tf.softmax(tf.add(tf.mul(tf.matMul(q!, k!, false, true), 0.3), mask));
-      return tf.reshape(tf.transpose(tf.matMul(probs, v!), [0, 2, 1, 3]), [B * L, H]);
+        .map((t) => tf.reshape(t, [B, L, heads, d]) as tf.Tensor4D);
+      return tf.reshape(attentionComposite(q!, k!, v!, mask, 0.3).z, [B * L, H]);
     },
   );
   tf.dispose([packed, mask]);
