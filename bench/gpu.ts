@@ -1,14 +1,19 @@
 // The GPU benchmark (issue 8): SentenceEncoder.encode of the 2 456 distinct STS-B test sentences on a GPU
 // backend at batch 32 and 128, with PyTorch on the same machine running the same padded batches beside it.
 //   node dist/bench/gpu.js [--backend webgpu] [--model DIR] [--batches 32,128] [--matmul tfjs,tiled] [--out DIR]
-//                          [--python python3]
+//                          [--python python3 | --torch-json FILE] [--submit-batch 15,64] [--label TEXT]
+// --submit-batch: tfjs-webgpu's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE (dispatches recorded per queue submit), each
+// measured in turn (default: as the backend sets it). PyTorch's result (speeds and the vectors checked against) is
+// kept in torch.json; --torch-json reads one instead of running PyTorch again (a second run in another process,
+// under other settings, on the same machine). --label names the run's rows (e.g. the Dawn flags it ran
+// under, SBERT_WEBGPU_DAWN_FLAGS); its table and JSON then go to gpu-table-LABEL.md / gpu-LABEL.json.
 // --matmul: each measured in turn on webgpu: `tfjs` = tfjs-webgpu's kernels only; `tiled` = our tiled matmul
 // for the Linear layers, with LayerNorm and the activation fused (src/backend/webgpu/linear.ts, layer-norm.ts).
 // Each batch size: one untimed pass (WebGPU compiles a shader per new shape), then two timed passes; the
 // best is reported. PyTorch times the forward only (ids already on the device, no tokenization or
 // pooling), float32, eager, with torch.cuda.synchronize() — so the ratio flatters PyTorch slightly.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { planBatches } from '../src/encoder/batches.js';
@@ -16,6 +21,7 @@ import { SentenceEncoder } from '../src/encoder/sentence-encoder.js';
 import { BertTokenizer } from '../src/tokenizer/index.js';
 import type { BackendName } from '../src/backend/index.js';
 import { setWebgpuMatmul, WEBGPU_MATMULS, type WebgpuMatmul } from '../src/backend/webgpu/settings.js';
+import * as tf from '@tensorflow/tfjs-core';
 import { ROOT } from '../test/fixtures.js';
 import { syntheticModelDir } from '../test/synthetic.js';
 import { sentenceBatches, stsSentences, toRows } from './inputs.js';
@@ -29,6 +35,9 @@ const { values } = parseArgs({
     matmul: { type: 'string', default: 'tfjs,tiled' },
     out: { type: 'string', default: join(ROOT, 'bench', 'results') },
     python: { type: 'string', default: 'python3' },
+    'torch-json': { type: 'string' },
+    'submit-batch': { type: 'string' },
+    label: { type: 'string' },
     sentences: { type: 'string' },
   },
 });
@@ -56,21 +65,24 @@ try {
   }));
   const casesFile = join(values.out!, 'gpu-cases.json');
   writeFileSync(casesFile, JSON.stringify({ cases }));
-  const stdout = execFileSync(
-    values.python!,
-    [
-      join(ROOT, 'bench', 'anchors', 'pytorch_bert.py'),
-      '--cases',
-      casesFile,
-      '--weights',
-      join(model, 'model.safetensors'),
-      '--config',
-      join(model, 'config.json'),
-      '--device',
-      'auto',
-    ],
-    { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const run = () =>
+    execFileSync(
+      values.python!,
+      [
+        join(ROOT, 'bench', 'anchors', 'pytorch_bert.py'),
+        '--cases',
+        casesFile,
+        '--weights',
+        join(model, 'model.safetensors'),
+        '--config',
+        join(model, 'config.json'),
+        '--device',
+        'auto',
+      ],
+      { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+  const stdout = values['torch-json'] ? readFileSync(values['torch-json'], 'utf8') : run();
+  writeFileSync(join(values.out!, 'torch.json'), stdout);
   const res = JSON.parse(stdout) as {
     torch: string;
     device: string;
@@ -92,8 +104,18 @@ try {
 
 const enc = await SentenceEncoder.load(model, { backend: values.backend as BackendName, workers: 1 });
 log(`backend ${enc.backend.name} (${enc.backend.reason}); ${sentences.length} sentences`);
+const SUBMIT_FLAG = 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE';
+const onWebgpu = enc.backend.name === 'webgpu';
+const submitBatches = values['submit-batch']?.split(',').map(Number) ?? [
+  onWebgpu ? Number(tf.env().get(SUBMIT_FLAG)) : 0,
+];
+for (const n of submitBatches)
+  if (!(Number.isInteger(n) && n >= 0))
+    throw new Error(`--submit-batch: "${values['submit-batch']}" is not a list of counts`);
 interface Row {
+  label?: string;
   matmul: WebgpuMatmul;
+  submitBatch: number;
   batch: number;
   sentencesPerSecond: number;
   coldSeconds: number;
@@ -102,11 +124,23 @@ interface Row {
   padded: number;
   maxAbsVsTorch?: number;
 }
-const encodings = sentences.map((s) => tokenizer.encode(s, { maxLength: 512 }));
+// Tokenization is part of each timed encode; timed here alone (third of three runs, JIT warm) to say how much.
+let tokenizeSeconds = 0;
+let encodings = sentences.map((s) => tokenizer.encode(s, { maxLength: 512 }));
+for (let i = 0; i < 2; i++) {
+  const t = performance.now();
+  encodings = sentences.map((s) => tokenizer.encode(s, { maxLength: 512 }));
+  tokenizeSeconds = (performance.now() - t) / 1000;
+}
+log(`tokenizing the ${sentences.length} sentences alone: ${(tokenizeSeconds * 1000).toFixed(0)} ms`);
 const rows: Row[] = [];
 // The matmul choice only matters on webgpu; elsewhere one pass under the first name.
-for (const matmul of enc.backend.name === 'webgpu' ? matmuls : matmuls.slice(0, 1)) {
+const variants = (onWebgpu ? matmuls : matmuls.slice(0, 1)).flatMap((matmul) =>
+  submitBatches.map((submitBatch) => ({ matmul, submitBatch })),
+);
+for (const { matmul, submitBatch } of variants) {
   setWebgpuMatmul(matmul);
+  if (onWebgpu) tf.env().set(SUBMIT_FLAG, submitBatch);
   for (const batchSize of batchSizes) {
     const t0 = performance.now();
     await enc.encode(sentences, { batchSize });
@@ -131,7 +165,9 @@ for (const matmul of enc.backend.name === 'webgpu' ? matmuls : matmuls.slice(0, 
     }
     const batches = sentenceBatches(enc.tokenizer, sentences, batchSize, enc.maxSeqLength);
     const row = {
+      label: values.label,
       matmul,
+      submitBatch,
       batch: batchSize,
       sentencesPerSecond: sentences.length / Math.min(...seconds),
       coldSeconds: cold,
@@ -142,7 +178,7 @@ for (const matmul of enc.backend.name === 'webgpu' ? matmuls : matmuls.slice(0, 
     };
     rows.push(row);
     log(
-      `${matmul} matmul, batch ${batchSize}: ${row.sentencesPerSecond.toFixed(1)} sentences/s (cold pass ${cold.toFixed(1)} s), max abs vs PyTorch ${maxAbsVsTorch?.toExponential(2) ?? 'n/a'}`,
+      `${values.label ? `${values.label}: ` : ''}${matmul} matmul, submit batch ${submitBatch}, batch ${batchSize}: ${row.sentencesPerSecond.toFixed(1)} sentences/s (cold pass ${cold.toFixed(1)} s), max abs vs PyTorch ${maxAbsVsTorch?.toExponential(2) ?? 'n/a'}`,
     );
   }
 }
@@ -153,23 +189,28 @@ const result = {
   machine: machineInfo(),
   backend: enc.backend,
   sentences: sentences.length,
+  tokenizeSeconds,
   rows,
   torch,
 };
-writeFileSync(join(values.out!, 'gpu-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+const suffix = values.label ? `-${values.label.replace(/[^\w.-]+/g, '_')}` : '';
+writeFileSync(
+  join(values.out!, values.label ? `gpu${suffix}.json` : 'gpu-latest.json'),
+  `${JSON.stringify(result, null, 2)}\n`,
+);
 const t = 'rows' in torch ? torch : undefined;
 const lines: string[] = [];
 lines.push(
-  `| backend | kernels (SBERT_WEBGPU_MATMUL) | batch | sentences/s | PyTorch${t ? ` (${t.device}, torch ${t.torch})` : ''} sentences/s | ratio | max abs vs PyTorch (first batch) |`,
+  `| backend | run | kernels (SBERT_WEBGPU_MATMUL) | submit batch | batch | sentences/s | PyTorch${t ? ` (${t.device}, torch ${t.torch})` : ''} sentences/s | ratio | max abs vs PyTorch (first batch) |`,
 );
-lines.push('|---|---|---|---|---|---|---|');
+lines.push('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const p = t?.rows.find((x) => x.batch === r.batch);
   lines.push(
-    `| ${enc.backend.name} | ${r.matmul} | ${r.batch} | ${r.sentencesPerSecond.toFixed(0)} | ${p ? p.sentencesPerSecond.toFixed(0) : 'n/a'} | ${p ? (r.sentencesPerSecond / p.sentencesPerSecond).toFixed(2) : 'n/a'} | ${r.maxAbsVsTorch?.toExponential(1) ?? 'n/a'} |`,
+    `| ${enc.backend.name} | ${r.label ?? 'default'} | ${r.matmul} | ${r.submitBatch} | ${r.batch} | ${r.sentencesPerSecond.toFixed(0)} | ${p ? p.sentencesPerSecond.toFixed(0) : 'n/a'} | ${p ? (r.sentencesPerSecond / p.sentencesPerSecond).toFixed(2) : 'n/a'} | ${r.maxAbsVsTorch?.toExponential(1) ?? 'n/a'} |`,
   );
 }
 if (!t) lines.push(`\nPyTorch: ${'error' in torch ? torch.error : ''}`);
 // Dawn prints its own diagnostics on stdout, so the table also goes to a file of its own.
-writeFileSync(join(values.out!, 'gpu-table.md'), `${lines.join('\n')}\n`);
+writeFileSync(join(values.out!, `gpu-table${suffix}.md`), `${lines.join('\n')}\n`);
 console.log(lines.join('\n'));

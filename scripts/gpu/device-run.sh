@@ -9,11 +9,13 @@
 #   4. the Linear-shape matmul benchmark (tfjs-webgpu vs src/backend/webgpu/linear.ts, each tile), GFLOP/s
 #   5. the model's fixture tests on the GPU backend (vitest, SBERT_TEST_BACKENDS), with each matmul
 #   6. `sbert compare` on every fixture reference (tiny, activations, fp16/bf16, synthetic BERT-base)
+#   bench-dawn (named only): step 2 again under Dawn flags (SBERT_GPU_DAWN_FLAGS), PyTorch's figures reused
 # Each step writes its output under $OUT; a failing step does not stop the others.
 # Locally (to rehearse): SBERT_GPU_BACKEND=wasm OUT=/tmp/gpu-out bash scripts/gpu/device-run.sh, or on webgpu
 # over lavapipe: eval "$(scripts/lavapipe.sh)"; SBERT_GPU_SENTENCES=24 SBERT_GPU_MATMUL_ARGS="--rows 128
 # --square 0 --reps 1" OUT=/tmp/gpu-out bash scripts/gpu/device-run.sh setup bench matmul tests
-# Extra arguments: SBERT_GPU_BENCH_ARGS (bench/gpu.ts, e.g. "--matmul tiled"), SBERT_GPU_MATMUL_ARGS (gpu-matmul.js).
+# Extra arguments: SBERT_GPU_BENCH_ARGS (bench/gpu.ts, e.g. "--matmul tiled --submit-batch 15,64"),
+# SBERT_GPU_MATMUL_ARGS (gpu-matmul.js), SBERT_GPU_PROFILE_MATMULS (default "tfjs tiled").
 set -u
 FINAL=${OUT:-/tmp/gpu-out}
 OUT=/tmp/gpu-work  # everything lands here; $FINAL gets steps.log, bench.md and one .tgz (the device tool returns few files)
@@ -54,18 +56,19 @@ for step in $STEPS; do
     ;;
   tests)
     log "tests on $BACKEND"
-    # (not the layouts test, whose checkpoint folders the bundle leaves out, nor the backend-free batching one)
+    # (not the layouts and XLM-R tests, whose checkpoint folders the bundle leaves out, the backend-free batching
+    # one, nor the BLAS one, which rebuilds the wasm module with tools the bundle leaves out)
     NO_COLOR=1 SBERT_TEST_BACKENDS=$BACKEND SBERT_WEBGPU_MATMUL=tfjs timeout 240 node node_modules/vitest/vitest.mjs run test/model test/backend \
-      --exclude test/model/layouts.test.ts --exclude test/model/batching.test.ts \
-      > "$OUT/vitest-$BACKEND.txt" 2>&1
+      --exclude test/model/layouts.test.ts --exclude test/model/batching.test.ts --exclude test/model/xlmr.test.ts \
+      --exclude test/backend/blas.test.ts > "$OUT/vitest-$BACKEND.txt" 2>&1
     log "tests exit $? ($(grep -E 'Tests +[0-9]' "$OUT/vitest-$BACKEND.txt" | tail -1))"
     NO_COLOR=1 SBERT_TEST_BACKENDS=$BACKEND SBERT_WEBGPU_MATMUL=tiled timeout 180 node node_modules/vitest/vitest.mjs run test/model \
-      --exclude test/model/layouts.test.ts --exclude test/model/batching.test.ts \
+      --exclude test/model/layouts.test.ts --exclude test/model/batching.test.ts --exclude test/model/xlmr.test.ts \
       > "$OUT/vitest-$BACKEND-tiled.txt" 2>&1
     log "tests (tiled matmul) exit $? ($(grep -E 'Tests +[0-9]' "$OUT/vitest-$BACKEND-tiled.txt" | tail -1))"
     ;;
   profile)
-    for m in tfjs tiled; do
+    for m in ${SBERT_GPU_PROFILE_MATMULS:-tfjs tiled}; do
       SBERT_WEBGPU_MATMUL=$m timeout 120 node dist/bench/forward.js --backend "$BACKEND" \
         --sentences "${SBERT_GPU_PROFILE_SENTENCES:-512}" --batch-size 128 --runs 2 > "$OUT/profile-$m.txt" 2>&1
       log "profile on $BACKEND, $m matmul: exit $?"
@@ -93,6 +96,17 @@ relu $F/activations/relu/hf $F/activations/relu/refs.safetensors
 base /tmp/base $F/base/refs.safetensors
 base-long /tmp/base $F/base/refs_long.safetensors
 LIST
+    ;;
+  bench-dawn)
+    # The same encode under Dawn flags (SBERT_GPU_DAWN_FLAGS, default: no validation, no bounds checks), in a process
+    # of its own (Dawn reads them when the device is made); PyTorch's figures and vectors from the bench step's run.
+    flags=${SBERT_GPU_DAWN_FLAGS:-enable-dawn-features=skip_validation,disable_robustness}
+    log "bench on $BACKEND under $flags"
+    SBERT_WEBGPU_DAWN_FLAGS=$flags timeout 300 node dist/bench/gpu.js --backend "$BACKEND" --model /tmp/base --out "$OUT" \
+      --torch-json "$OUT/torch.json" --label dawn-flags ${SBERT_GPU_SENTENCES:+--sentences $SBERT_GPU_SENTENCES} \
+      ${SBERT_GPU_BENCH_ARGS:-} > "$OUT/bench-dawn-stdout.txt" 2> "$OUT/bench-dawn.err"
+    log "bench under Dawn flags exit $?"
+    cat "$OUT/gpu-table-dawn-flags.md" >> "$OUT/bench.md" 2>/dev/null
     ;;
   bench)
     log "bench on $BACKEND"

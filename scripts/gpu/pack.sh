@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs what the lent GPU machine needs (it has no Node and no network; see ../shared/GPU.md) into .device/
 # (git-ignored): node.xz, the Vulkan loader .debs, and bundle.tar.xz = trimmed node_modules + dist + a subset
-# of the fixtures. Run after `npm run build`. The device command is scripts/gpu/device-run.sh.
+# of the fixtures (not the CPU-only backends and tools: tfjs-node, the tfjs union package, biome, ...; ≈ 55 MB in
+# all, under the device call's 64 MiB). Run after `npm run build`. The device command is scripts/gpu/device-run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p .device
@@ -26,6 +27,12 @@ tar -cJf .device/bundle.tar.xz \
   --exclude='node_modules/webgpu/dist/darwin-universal' --exclude='node_modules/webgpu/dist/win32-*' \
   --exclude='node_modules/webgpu/dist/linux-arm64' --exclude='node_modules/@tensorflow/*/src' \
   --exclude='node_modules/@tensorflow/tfjs-core/dist/*/' \
+  --exclude='node_modules/@tensorflow/tfjs-node' --exclude='node_modules/@tensorflow/tfjs' \
+  --exclude='node_modules/@tensorflow/tfjs-layers' --exclude='node_modules/@tensorflow/tfjs-converter' \
+  --exclude='node_modules/@tensorflow/tfjs-data' --exclude='node_modules/@tensorflow/tfjs-backend-webgl' \
+  --exclude='node_modules/@biomejs' --exclude='node_modules/openai' --exclude='node_modules/core-js' \
+  --exclude='node_modules/playwright-core' --exclude='node_modules/@swc' --exclude='node_modules/wabt' \
+  --exclude='node_modules/@esbuild' --exclude='node_modules/esbuild' --exclude='node_modules/*/test' \
   node_modules dist bin package.json -C "$stage" shared
 rm -rf "$stage"
 ls -la .device

@@ -17,10 +17,11 @@ import { setupTensorflow } from './tensorflow.js';
 import { BackendUnavailable } from './unavailable.js';
 import { shareWasmIdentity } from './wasm-identity.js';
 import { checkFusedAttention } from './webgpu/attention.js';
+import { checkMaskValues } from './webgpu/mask.js';
 import { type DeviceCheck, passed } from './webgpu/device-check.js';
 import { checkFusedLayerNorm } from './webgpu/layer-norm.js';
 import { resolveWebgpuMatmul } from './webgpu/matmul-choice.js';
-import { linearTile, webgpuMatmul } from './webgpu/settings.js';
+import { applyWebgpuFlags, linearTile, webgpuMatmul } from './webgpu/settings.js';
 
 export { BACKEND_NAMES, BackendUnavailable, type BackendName };
 export { tensorflowOnCpu, tensorflowWorkersSafe } from './tensorflow.js';
@@ -101,6 +102,15 @@ function vulkanLoaderPresent(): boolean {
 let dawnGpu: Gpu | undefined;
 
 /**
+ * Flags for Dawn's Node binding (`webgpu`'s create()), from SBERT_WEBGPU_DAWN_FLAGS, space-separated: e.g.
+ * `enable-dawn-features=skip_validation,disable_robustness` (Dawn's toggles, for measuring what validation and
+ * bounds checks cost; docs/gpu.md). Unset: none.
+ */
+export function dawnFlags(): string[] {
+  return (process.env.SBERT_WEBGPU_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean);
+}
+
+/**
  * `auto` passes `auto = true`: a software adapter then counts as absent, since it runs far slower than wasm.
  * Asked for by name, a software adapter is used (that is how the webgpu paths are tested without a GPU).
  */
@@ -119,7 +129,7 @@ async function webgpu(auto = false): Promise<string> {
   if (!g.navigator?.gpu && !vulkanLoaderPresent()) {
     throw new BackendUnavailable('backend webgpu: no WebGPU adapter (no Vulkan loader libvulkan.so.1 on this machine)');
   }
-  const gpu = g.navigator?.gpu ?? (dawnGpu ??= dawn.create([]));
+  const gpu = g.navigator?.gpu ?? (dawnGpu ??= dawn.create(dawnFlags()));
   const adapter = await (gpu as Gpu).requestAdapter();
   if (!adapter)
     throw new BackendUnavailable('backend webgpu: no WebGPU adapter found (Dawn found no Vulkan/Metal/D3D12 GPU)');
@@ -147,6 +157,7 @@ async function webgpu(auto = false): Promise<string> {
     );
   }
   await activate('webgpu');
+  applyWebgpuFlags();
   return `WebGPU adapter ${name}${software ? ' (software, slow)' : ''}; ${await resolveWebgpuMatmul()}${await resolveFusedKernels()}`;
 }
 
@@ -162,7 +173,8 @@ async function resolveFusedKernels(): Promise<string> {
   };
   return (
     say('LayerNorm', await checkFusedLayerNorm(layerNormComposite), "tfjs's ops") +
-    say('attention', await checkFusedAttention(), 'a float64 attention')
+    say('attention', await checkFusedAttention(), 'a float64 attention') +
+    say('mask', await checkMaskValues(), 'its int32 values')
   );
 }
 

@@ -28,9 +28,10 @@ import {
   tensorflowQkvApplies,
   tensorflowQkvAttention,
 } from './tensorflow-kernels.js';
-import { fusedAttention, fusedAttentionApplies } from './webgpu/attention.js';
+import { fusedAttention, fusedAttentionApplies, fusedQkvAttention } from './webgpu/attention.js';
 import { fusedLayerNorm, fusedLayerNormApplies } from './webgpu/layer-norm.js';
 import { tiledLinear } from './webgpu/linear.js';
+import { maskValues, maskValuesApply } from './webgpu/mask.js';
 import type { LinearActivation } from './webgpu/linear-wgsl.js';
 import { tiledLinearApplies } from './webgpu/matmul-choice.js';
 
@@ -164,6 +165,9 @@ export function layerNorm<R extends tf.Rank>(
   if (recordingGradients()) return layerNormForGradients(x, residual, weight, bias, eps);
   if (fusedLayerNormApplies()) {
     const size = weight.shape[0];
+    // Rows pass as they are (a reshape is an op of its own, with its host cost, even to the same shape).
+    if (x.rank === 2 && (!residual || residual.rank === 2))
+      return fusedLayerNorm(x as tf.Tensor2D, residual as tf.Tensor2D | undefined, weight, bias, eps) as tf.Tensor<R>;
     return tf.tidy(() => {
       const flat = (t: tf.Tensor) => tf.reshape(t, [-1, size]) as tf.Tensor2D;
       return tf.reshape(
@@ -237,8 +241,8 @@ export function attention(
   mask: tf.Tensor4D,
   opts: AttentionOptions,
 ): { z: tf.Tensor4D; probs?: tf.Tensor4D } {
-  const [, L, heads, d] = q.shape;
-  if (!opts.needProbs && !recordingGradients() && fusedAttentionApplies(L, d)) {
+  const [, , heads, d] = q.shape;
+  if (!opts.needProbs && !recordingGradients() && fusedAttentionApplies(d)) {
     return tf.tidy(() => ({
       z: splitHeads(fusedAttention(...mergedHeads(q, k, v, mask), heads, opts.scale), q.shape),
     }));
@@ -250,25 +254,45 @@ export function attention(
 }
 
 /**
- * Whether a self-attention does better with Q, K and V from one Linear of the three weights side by side
- * ([H, 3H]) and `qkvAttention` (tensorflow with our kernels: one matmul and one transpose where the separate
- * projections take three of each). A backend state, asked once at load; each call still asks `qkvAttentionApplies`.
+ * An int32 attention mask (1 = token, 0 = padding; any shape) as float32 of the same shape: `on` where mask > 0,
+ * else `off` (pooling's 1/0, BertModel's additive 0/float32 min). One program on webgpu (src/backend/webgpu/mask.ts),
+ * else tfjs's where (never a cast: tfjs-webgpu's int32 → float32 cast only relabels the buffer).
  */
-export function qkvProjectionIsOneKernel(): boolean {
-  return tensorflowQkvApplies();
+export function maskFloats<T extends tf.Tensor>(mask: T, on: number, off: number): T {
+  if (!recordingGradients() && maskValuesApply()) return maskValues(mask, on, off);
+  return tf.tidy(
+    () => tf.where(tf.greater(mask, 0), tf.fill(mask.shape, on, 'float32'), tf.fill(mask.shape, off, 'float32')) as T,
+  );
 }
 
-/** Whether `qkvAttentionRows` runs now for heads `headDim` wide: tensorflow with our SbertAttention op, no gradient. */
-export function qkvAttentionRowsApplies(headDim: number): boolean {
-  return !recordingGradients() && tensorflowAttentionRowsApplies(headDim);
+/**
+ * Whether a self-attention with heads `headDim` wide does better with Q, K and V from one Linear of the three
+ * weights side by side ([H, 3H]): tensorflow with our kernels (one matmul and one transpose where the separate
+ * projections take three of each), and webgpu with our programs (one dispatch instead of three, and a product
+ * three times as wide, which fills a big GPU at small batches; the fused attention reads Q, K, V in place). A
+ * backend state, asked once at load; each call still asks `qkvAttentionRowsApplies` / `qkvAttentionApplies`.
+ */
+export function qkvProjectionIsOneKernel(headDim: number): boolean {
+  return tensorflowQkvApplies() || fusedAttentionApplies(headDim);
+}
+
+/**
+ * Whether `qkvAttentionRows` runs now for heads `headDim` wide, no gradient recorded: tensorflow with our
+ * SbertAttention op (which leaves `needProbs` to the caller: TensorFlow's ops make the probabilities beside it),
+ * or webgpu's fused program where nothing needs the probabilities (`needProbs` false).
+ */
+export function qkvAttentionRowsApplies(headDim: number, needProbs: boolean): boolean {
+  if (recordingGradients()) return false;
+  return tensorflowAttentionRowsApplies(headDim) || (!needProbs && fusedAttentionApplies(headDim));
 }
 
 /**
  * `qkvAttention` to the heads merged, as one kernel: qkv [B·L, 3·heads·d], mask [B, 1, 1, L] → z as rows
- * [B·L, heads·d]. No probabilities (nothing may need them). Only where `qkvAttentionRowsApplies`.
+ * [B·L, heads·d]. No probabilities. Only where `qkvAttentionRowsApplies`.
  */
 export function qkvAttentionRows(qkv: tf.Tensor2D, heads: number, mask: tf.Tensor4D, scale: number): tf.Tensor2D {
-  return tensorflowAttentionRows(qkv, heads, mask, scale);
+  if (tensorflowAttentionRowsApplies(qkv.shape[1] / 3 / heads)) return tensorflowAttentionRows(qkv, heads, mask, scale);
+  return fusedQkvAttention(qkv, mask, heads, scale);
 }
 
 /** Whether `qkvAttention` runs now (not while a gradient is recorded). */

@@ -32,6 +32,8 @@ Environment:
   SBERT_WEBGPU_MATMUL   auto (default: time both on the device, keep the faster) | tiled | tfjs (tfjs's kernels only)
   SBERT_WEBGPU_TILE     the tiled matmul's output tile: auto (default, by the product's size) | 64x64 | 64x128 |
                         128x64 | 128x128 (for tuning on your GPU with bench/gpu-matmul.js)
+  SBERT_WEBGPU_DAWN_FLAGS flags for Dawn, space-separated (e.g. enable-dawn-features=disable_robustness; docs/gpu.md)
+  SBERT_GPU_IN_FLIGHT   batches queued on a GPU before the first result is awaited (1–64, default 4)
   SBERT_BLAS            the wasm backend's matmuls: a BLAS library file or name to load | off (XNNPACK);
                         default: OpenBLAS / MKL / Accelerate where found (README: A BLAS under the wasm backend)
   SBERT_TF_KERNELS      native (default: 2-D matmuls as TensorFlow's MatMul op) | tfjs (tfjs-node's kernels only)

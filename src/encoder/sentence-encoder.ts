@@ -30,6 +30,7 @@ import {
 import { loadModelAndTokenizer } from './load.js';
 import { type BatchSettings, runBatch } from './run-batch.js';
 import { shareWeights } from './shared-weights.js';
+import { gpuBatchesInFlight } from './in-flight.js';
 import { checkWorkers } from './max-workers.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -232,7 +233,7 @@ export class SentenceEncoder {
       const model = this.model;
       // A GPU overlaps: queue a few batches before waiting for the first one's result (on CPU backends
       // the forward computes while it is queued, so one at a time loses nothing).
-      const window = GPU_BACKENDS.has(this.backend.name) ? 4 : 1;
+      const window = GPU_BACKENDS.has(this.backend.name) ? gpuBatchesInFlight() : 1;
       const inflight: Promise<void>[] = [];
       for (const job of jobs) {
         const p = runBatch(model, job, settings).then((data) => place(job, data));

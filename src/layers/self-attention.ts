@@ -2,10 +2,10 @@
 // additive mask, softmax over keys, probabilities · V, heads merged. The attention itself is one backend op
 // (fused where nothing needs the scores or probabilities).
 // Q, K and V are three matmuls where the backend has no use for one: on tfjs-wasm one fused [H, 3H] matmul is no
-// faster (docs/benchmarks.md) and its output must then be split, a strided copy of 3·B·L·H floats. On tensorflow
-// (`qkvProjectionIsOneKernel`) they are one [H, 3H] Linear, whose output one transpose makes heads-first (a hook on
-// Q, K or V, or a gradient, gets the three cut from that output); `query`, `key` and `value` are cut from its weight
-// only when read.
+// faster (docs/benchmarks.md) and its output must then be split, a strided copy of 3·B·L·H floats. On tensorflow and
+// on webgpu with our programs (`qkvProjectionIsOneKernel`) they are one [H, 3H] Linear, whose output the one-kernel
+// attention reads in place (a hook on Q, K or V, or a gradient, gets the three cut from that output); `query`, `key`
+// and `value` are cut from its weight only when read.
 import * as tf from '@tensorflow/tfjs-core';
 import {
   attention,
@@ -46,7 +46,7 @@ export class BertSelfAttention {
   static load(w: Weights, c: BertConfig, hp: HookScope): BertSelfAttention {
     const H = c.hiddenSize;
     const scopes = PROJECTIONS.map((name) => w.scope(name));
-    const one = qkvProjectionIsOneKernel();
+    const one = qkvProjectionIsOneKernel(H / c.numAttentionHeads);
     return new BertSelfAttention(
       one ? Linear.loadConcatenated(scopes, H, H) : undefined,
       one ? undefined : (scopes.map((s) => Linear.load(s, H, H)) as [Linear, Linear, Linear]),
@@ -101,11 +101,15 @@ export class BertSelfAttention {
     if (this.qkv) {
       const both = this.qkv.forward(rows); // [B·L, 3H]: Q's columns, K's, V's
       const hooksOnQkv = hooks !== undefined && [this.hookQ, this.hookK, this.hookV].some((p) => hooks.wants(p));
-      const cut = () => {
-        const parts = tf.split(tf.reshape(both, [B, L, 3, this.numHeads, this.headDim]), 3, 2);
-        return parts.map((t) => tf.reshape(t, [...shape]) as tf.Tensor4D) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-      };
-      if (qkvAttentionRowsApplies(this.headDim)) {
+      // Three column slices rather than one split: Slice has a gradient wherever a model runs
+      // (src/backend/gradients.ts), and 2-D slices run on every backend (tfjs-webgpu compiles no rank-5 programs).
+      const cut = () =>
+        [0, 1, 2].map((i) => tf.reshape(tf.slice(both, [0, i * H], [B * L, H]), [...shape]) as tf.Tensor4D) as [
+          tf.Tensor4D,
+          tf.Tensor4D,
+          tf.Tensor4D,
+        ];
+      if (qkvAttentionRowsApplies(this.headDim, opts.needProbs)) {
         // The whole attention as one kernel, to the heads merged as rows, with or without hooks, so that what a
         // hook reads never changes the arithmetic after it. Hooks on Q, K or V see the three cut from the product,
         // and what they return goes back side by side.

@@ -1,12 +1,12 @@
 // BertModel (modeling_bert.py) without the pooler: embeddings, then the encoder, with HF's additive
 // attention mask. Weights come with canonical HF names without the `bert.` prefix (the loader strips it).
 import * as tf from '@tensorflow/tfjs-core';
+import { maskFloats } from '../backend/kernels.js';
 import { InputError } from '../errors.js';
 import { type BertConfig, maxTokens } from '../loader/config.js';
 import type { Weights } from '../loader/weights.js';
 import { BertEmbeddings } from '../layers/embeddings.js';
 import { BertEncoder } from '../layers/encoder.js';
-import { floatMask } from './mask.js';
 import { combineHooks, type HookPoint, type Hooks, HookScope, HookSet } from '../layers/hook.js';
 
 /** torch.finfo(torch.float32).min, what HF adds to the scores of masked keys. */
@@ -109,7 +109,8 @@ export class BertModel {
       const tokenTypeIds = inputs.tokenTypeIds ?? tf.zerosLike(inputIds);
       const [B, L] = inputIds.shape;
       // [B, L] 1/0 → [B, 1, 1, L] 0/min, added to every head's scores for every query.
-      const mask = tf.mul(tf.sub(1, tf.reshape(floatMask(attentionMask), [B, 1, 1, L])), FLOAT32_MIN) as tf.Tensor4D;
+      // HF: (1 − mask) · finfo(float32).min, 0 on tokens
+      const mask = tf.reshape(maskFloats(attentionMask, 0, FLOAT32_MIN), [B, 1, 1, L]) as tf.Tensor4D;
       const x = this.embeddings.forward(inputIds, tokenTypeIds, hooks, opts.inputsEmbeds);
       const out = this.encoder.forward(x, mask, { hooks, outputHiddenStates: opts.outputHiddenStates });
       return out as BertModelOutput & tf.TensorContainerObject;

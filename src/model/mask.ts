@@ -1,11 +1,8 @@
-// The attention mask as float32 1/0, computed rather than cast: tfjs-webgpu's int32 → float32 cast only
-// relabels the int32 buffer, and its transpose / reduce kernels then read that buffer with the wrong
-// type (a WGSL validation error, and garbage pools). A `where` writes a real float32 buffer everywhere.
-import * as tf from '@tensorflow/tfjs-core';
+// The attention mask as float32 1/0, computed rather than cast (src/backend/kernels.ts, maskFloats, says why).
+import type * as tf from '@tensorflow/tfjs-core';
+import { maskFloats } from '../backend/kernels.js';
 
 /** int32 [..] 1 = token, 0 = padding → float32 [..] 1/0 */
 export function floatMask<T extends tf.Tensor>(mask: T): T {
-  return tf.tidy(
-    () => tf.where(tf.greater(mask, 0), tf.ones(mask.shape, 'float32'), tf.zeros(mask.shape, 'float32')) as T,
-  );
+  return maskFloats(mask, 1, 0);
 }

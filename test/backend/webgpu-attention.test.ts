@@ -1,5 +1,6 @@
 // The fused WGSL attention (src/backend/webgpu/attention.ts) against a float64 attention, at lengths below,
-// at and past one 64-thread sweep up to 512, with padding; and when BertSelfAttention takes it. Needs a WebGPU
+// at and past one workgroup's query rows (32 or 64) and key blocks (16, or 8 for heads of 128) up to 512, with
+// padding, from three projections and from one [B·L, 3H] product; and when BertSelfAttention takes it. Needs a WebGPU
 // adapter (a GPU, or lavapipe: `eval "$(scripts/lavapipe.sh)"`); skipped, and says so, without one.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import {
   checkFusedAttention,
   fusedAttention,
   fusedAttentionApplies,
+  fusedQkvAttention,
 } from '../../src/backend/webgpu/attention.js';
 import { setWebgpuMatmul } from '../../src/backend/webgpu/settings.js';
 import { FLOAT32_MIN } from '../../src/model/bert.js';
@@ -50,11 +52,15 @@ it("the float64 reference equals tfjs's own attention ops (wasm), padding includ
 describe.skipIf(adapter !== null)('fused attention on webgpu', () => {
   onWebgpu();
 
-  // [B, L, heads, d, real tokens of the last sentence]: one token; ragged sizes; past 64 keys; BERT-base heads at 512.
+  // [B, L, heads, d, real tokens of the last sentence]: one token; 32 rows (one 32-row workgroup) and 33 (one
+  // 64-row one), ragged sizes; past 64 queries; heads of 128 (8-key blocks); BERT-base heads at 512.
   const CASES: [number, number, number, number, number][] = [
     [3, 1, 2, 8, 1],
+    [2, 32, 3, 4, 17],
+    [2, 33, 2, 12, 33],
     [2, 37, 3, 20, 30],
     [2, 130, 4, 64, 77],
+    [2, 45, 2, 128, 3],
     [1, 512, 2, 64, 512],
   ];
 
@@ -66,34 +72,43 @@ describe.skipIf(adapter !== null)('fused attention on webgpu', () => {
       const ms = Float32Array.from({ length: B * L }, (_, i) => (i >= (B - 1) * L + real ? FLOAT32_MIN : 0));
       const [q, k, v] = [qs, ks, vs].map((a) => tf.tensor2d(a, [B * L, n * d]));
       const mask = tf.tensor2d(ms, [B, L]);
-      const y = fusedAttention(q!, k!, v!, mask, n, d ** -0.5);
-      expect(y.shape).toEqual([B * L, n * d]);
-      const got = (await y.data()) as Float32Array;
+      const qkv = tf.concat([q!, k!, v!], 1);
       const want = reference(qs, ks, vs, ms, B, L, n, d);
-      expect(maxDiff(got, want), `${B}×${L}, ${n} heads of ${d}`).toBeLessThanOrEqual(1e-5);
-      tf.dispose([q!, k!, v!, mask, y]);
+      for (const [how, y] of [
+        ['three projections', fusedAttention(q!, k!, v!, mask, n, d ** -0.5)],
+        ['one [B·L, 3H]', fusedQkvAttention(qkv, mask, n, d ** -0.5)],
+      ] as const) {
+        expect(y.shape).toEqual([B * L, n * d]);
+        const got = (await y.data()) as Float32Array;
+        expect(maxDiff(got, want), `${B}×${L}, ${n} heads of ${d}, ${how}`).toBeLessThanOrEqual(1e-5);
+        y.dispose();
+      }
+      tf.dispose([q!, k!, v!, qkv, mask]);
     }
     expect(tf.memory().numTensors).toBe(n0);
   });
 
   it('BertSelfAttention takes it only when nothing asks for the probabilities or an attention hook', async () => {
     expect((await checkFusedAttention()).error).toBeNull();
-    expect(fusedAttentionApplies(512, 64)).toBe(true);
-    expect(fusedAttentionApplies(513, 64)).toBe(false);
-    expect(fusedAttentionApplies(16, 256)).toBe(false);
+    expect(fusedAttentionApplies(64)).toBe(true);
+    expect(fusedAttentionApplies(128)).toBe(true);
+    expect(fusedAttentionApplies(62)).toBe(false); // not vec4s
+    expect(fusedAttentionApplies(256)).toBe(false);
     const model = loadHfDir(fixture('tiny', 'hf'));
     const inputIds = tf.tensor2d([[101, 800, 702, 782, 102, 0]], [1, 6], 'int32');
     const attentionMask = tf.tensor2d([[1, 1, 1, 1, 1, 0]], [1, 6], 'int32');
     const run = async (f: () => tf.Tensor) => {
       const p = await tf.profile(f);
       const fused = p.kernels.filter((k) => k.name === ATTENTION_KERNEL).length; // read now: tf.profile reuses its object
+      const products = p.kernels.filter((k) => ['SbertLinear', '_FusedMatMul'].includes(k.name)).length;
       const out = p.result as tf.Tensor;
       const data = (await out.data()) as Float32Array;
       out.dispose();
-      return { fused, data };
+      return { fused, products, data };
     };
     const plain = await run(() => model.forward({ inputIds, attentionMask }).lastHiddenState);
     expect(plain.fused).toBe(2); // both layers
+    expect(plain.products).toBe(2 * 4); // per layer: Q, K and V as one [H, 3H] product, then three Linears
     const withProbs = await run(() => {
       const o = model.forward({ inputIds, attentionMask }, { outputAttentions: true });
       tf.dispose(o.attentions);

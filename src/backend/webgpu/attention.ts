@@ -1,82 +1,166 @@
 // Scaled dot-product attention, heads split and merged, as one WGSL program for the webgpu backend. tfjs
 // runs it as nine kernels per layer (three head transposes, Q·Kᵀ, the scale, the mask, softmax, P·V, the
-// transpose back) and materialises the [B, heads, L, L] scores and probabilities. Here one 64-thread
-// workgroup takes one query row of one head: its scores against every key (Q·Kᵀ summed over d in order,
-// times d^-½, plus the additive mask, as tfjs and HF's eager attention do), softmax (max, exp(s − max),
-// the sum, then each divided by it), and the probabilities times V, written straight into [B, L, H].
+// transpose back) and materialises the [B, heads, L, L] scores and probabilities. Here each thread takes one
+// query row of one head (flash-attention's loop, without its running rescale): the scores against every key
+// (Q·Kᵀ · d^-½ plus the additive mask, as HF's eager attention), softmax and the probabilities times V, reading
+// Q, K, V where the projections wrote them (three [B·L, H] tensors, or one [B·L, 3H]) and writing the heads
+// merged into [B·L, H]. Measured on the H200 against the first version (one workgroup per query row, K and V
+// read per row from global memory): docs/gpu.md.
 //
-// Only where nothing needs the probabilities (no `output_attentions`, no attention hook), for L ≤ 512 and
-// head size ≤ 128, on our kernels (SBERT_WEBGPU_MATMUL not `tfjs`), and after `checkFusedAttention` found it
-// equal to a float64 attention on this device.
+// Only where nothing needs the probabilities (no `output_attentions`, no attention hook), for heads of
+// 4·n ≤ 128, on our kernels (SBERT_WEBGPU_MATMUL not `tfjs`), and after `checkFusedAttention` found it equal to
+// a float64 attention on this device.
 import * as tf from '@tensorflow/tfjs-core';
 import { type DeviceCheck, passed, trustedDiff, withDeviceErrors } from './device-check.js';
 import { ownKernelsAllowed } from './settings.js';
-import { registerWebgpuKernel, type WebgpuProgram, workgroupReduceWgsl } from './program.js';
+import { registerWebgpuKernel, type WebgpuProgram } from './program.js';
 
 export const ATTENTION_KERNEL = 'SbertAttention';
-const THREADS = 64;
-const MAX_LEN = 512;
 const MAX_HEAD = 128;
 
-function program(batch: number, len: number, heads: number, width: number): WebgpuProgram {
+/**
+ * One workgroup per (sentence, head, block of Q query rows), one thread per query row, its q and z in registers
+ * (d / 4 vec4s each). Keys come in blocks of KB through workgroup memory (K, V rows and the mask, read
+ * coalesced once per block for all Q rows). Two sweeps over the keys: the row's max score, then exp(s − max),
+ * their sum and Σ exp(s − max)·v, divided by the sum at the end (softmax then P·V, with the division moved
+ * after the sum: equal within float32 rounding, and no [L] scores kept per row).
+ */
+function program(batch: number, len: number, heads: number, headSize: number): WebgpuProgram {
+  const D4 = headSize / 4;
+  const Q = len <= 32 ? 32 : 64;
+  const KB = headSize <= 64 ? 16 : 8; // K and V blocks: 2·KB·d floats, ≤ 8 KiB of workgroup memory
+  const range = (n: number) => [...Array(n).keys()];
+  const each = (f: (c: number) => string, sep = '\n          ') => range(D4).map(f).join(sep);
   return {
-    outputShape: [batch * len, width],
-    shaderKey: 'sbertAttention',
+    outputShape: [batch * len, heads * headSize],
+    shaderKey: `sbertAttention_${D4}_${Q}`,
     dispatchLayout: { x: [1], y: [0] },
-    dispatch: [len * heads, batch, 1],
+    dispatch: [heads * Math.ceil(len / Q), batch, 1],
     variableNames: ['q', 'k', 'v', 'mask'],
-    workgroupSize: [THREADS, 1, 1],
-    uniforms: 'len : i32, heads : i32, headSize : i32, scale : f32,',
+    variableComponents: [4, 4, 4, 1],
+    outputComponent: 4,
+    workgroupSize: [Q, 1, 1],
+    uniforms: 'len : i32, heads : i32, stride4 : i32, qOff4 : i32, kOff4 : i32, vOff4 : i32, scale : f32,',
     getUserCode: () => `
-      var<workgroup> qs : array<f32, ${MAX_HEAD}>;
-      var<workgroup> ps : array<f32, ${MAX_LEN}>;
-      var<workgroup> red : array<f32, ${THREADS}>;
-      // Reductions over the workgroup; every barrier sits in uniform control flow (loops bounded by uniforms).
-      ${workgroupReduceWgsl('workgroupMax', (a, b) => `max(${a}, ${b})`, THREADS, 'red')}
-      ${workgroupReduceWgsl('workgroupSum', (a, b) => `${a} + ${b}`, THREADS, 'red')}
+      var<workgroup> ks : array<array<vec4<f32>, ${D4}>, ${KB}>;
+      var<workgroup> vs : array<array<vec4<f32>, ${D4}>, ${KB}>;
+      var<workgroup> ms : array<f32, ${KB}>;
+      // Keys j0 … j0 + KB − 1 of this sentence and head into workgroup memory (V too when withV); past L: zeros,
+      // masked out of every sum by n below.
+      fn loadBlock(j0 : i32, row0 : i32, col4 : i32, t : i32, withV : bool) {
+        let L = uniforms.len;
+        for (var e = t; e < ${KB * D4}; e = e + ${Q}) {
+          let r = e / ${D4};
+          let c = e % ${D4};
+          var kv = vec4<f32>(0.0);
+          var vv = vec4<f32>(0.0);
+          if (j0 + r < L) {
+            let at = (row0 + j0 + r) * uniforms.stride4 + col4 + c;
+            kv = k[at + uniforms.kOff4];
+            if (withV) { vv = v[at + uniforms.vOff4]; }
+          }
+          ks[r][c] = kv;
+          vs[r][c] = vv;
+        }
+        if (t < ${KB}) {
+          var m = 0.0;
+          if (j0 + t < L) { m = mask[row0 + j0 + t]; }
+          ms[t] = m;
+        }
+      }
       fn main() {
         let t = i32(localIndex);
         let L = uniforms.len;
-        let d = uniforms.headSize;
-        let H = uniforms.heads * d;
-        let i = i32(workgroupId.x) % L;
-        let h = i32(workgroupId.x) / L;
-        let b = i32(workgroupId.y);
-        let col = h * d;
-        for (var c = t; c < d; c = c + ${THREADS}) { qs[c] = q[(b * L + i) * H + col + c]; }
-        workgroupBarrier();
-        var m = -3.402823466e+38;
-        for (var j = t; j < L; j = j + ${THREADS}) {
-          let kRow = (b * L + j) * H + col;
-          var dot = 0.0;
-          for (var c = 0; c < d; c = c + 1) { dot = dot + qs[c] * k[kRow + c]; }
-          let s = dot * uniforms.scale + mask[b * L + j];
-          ps[j] = s;
-          m = max(m, s);
+        let h = i32(workgroupId.x) % uniforms.heads;
+        let i = (i32(workgroupId.x) / uniforms.heads) * ${Q} + t;
+        let row0 = i32(workgroupId.y) * L;
+        let col4 = h * ${D4};
+        let live = i < L;
+        var at = 0;
+        if (live) { at = (row0 + i) * uniforms.stride4 + col4; }
+        ${each((c) => `var q${c} = vec4<f32>(0.0);`)}
+        if (live) {
+          ${each((c) => `q${c} = q[at + uniforms.qOff4 + ${c}];`)}
         }
-        let rowMax = workgroupMax(m, t);
-        var sum = 0.0;
-        for (var j = t; j < L; j = j + ${THREADS}) {
-          let e = exp(ps[j] - rowMax);
-          ps[j] = e;
-          sum = sum + e;
+        // d in four interleaved partial sums (vec4 lanes), then their sum.
+        var rowMax = -3.402823466e+38;
+        for (var j0 = 0; j0 < L; j0 = j0 + ${KB}) {
+          loadBlock(j0, row0, col4, t, false);
+          workgroupBarrier();
+          let n = min(${KB}, L - j0);
+          for (var r = 0; r < n; r = r + 1) {
+            var p = vec4<f32>(0.0);
+            ${each((c) => `p = fma(q${c}, ks[r][${c}], p);`)}
+            rowMax = max(rowMax, (p.x + p.y + p.z + p.w) * uniforms.scale + ms[r]);
+          }
+          workgroupBarrier();
         }
-        let total = workgroupSum(sum, t);
-        for (var j = t; j < L; j = j + ${THREADS}) { ps[j] = ps[j] / total; }
-        workgroupBarrier();
-        for (var c = t; c < d; c = c + ${THREADS}) {
-          var o = 0.0;
-          for (var j = 0; j < L; j = j + 1) { o = o + ps[j] * v[(b * L + j) * H + col + c]; }
-          result[(b * L + i) * H + col + c] = o;
+        var total = 0.0;
+        ${each((c) => `var z${c} = vec4<f32>(0.0);`)}
+        for (var j0 = 0; j0 < L; j0 = j0 + ${KB}) {
+          loadBlock(j0, row0, col4, t, true);
+          workgroupBarrier();
+          let n = min(${KB}, L - j0);
+          for (var r = 0; r < n; r = r + 1) {
+            var p = vec4<f32>(0.0);
+            ${each((c) => `p = fma(q${c}, ks[r][${c}], p);`)}
+            let e = exp((p.x + p.y + p.z + p.w) * uniforms.scale + ms[r] - rowMax);
+            total = total + e;
+            let ev = vec4<f32>(e);
+            ${each((c) => `z${c} = fma(ev, vs[r][${c}], z${c});`)}
+          }
+          workgroupBarrier();
+        }
+        if (live) {
+          let outAt = (row0 + i) * uniforms.heads * ${D4} + col4;
+          ${each((c) => `result[outAt + ${c}] = z${c} / total;`)}
         }
       }
     `,
   };
 }
 
+/** Q, K, V (heads·d = `width` columns each) in rows `stride` floats apart, each at its column offset. */
+interface AttentionLayout {
+  q: tf.Tensor2D;
+  k: tf.Tensor2D;
+  v: tf.Tensor2D;
+  width: number;
+  stride: number;
+  offsets: [number, number, number];
+}
+
+function runAttention(x: AttentionLayout, mask: tf.Tensor, heads: number, scale: number): tf.Tensor2D {
+  registerWebgpuKernel(ATTENTION_KERNEL, (inputs, attrs) => {
+    const { q: qi, k: ki, v: vi, mask: mi } = inputs as Record<'q' | 'k' | 'v' | 'mask', tf.TensorInfo>;
+    const [batch, len] = [mi.shape[0]!, mi.shape[mi.shape.length - 1]!]; // [B, L] or [B, 1, 1, L]
+    const n = attrs.heads as number;
+    const width = attrs.width as number;
+    const [qo, ko, vo] = attrs.offsets as number[];
+    const int = (v: number) => ({ type: 'int32' as const, data: [v] });
+    return {
+      program: program(batch, len, n, width / n),
+      inputs: [qi, ki, vi, mi],
+      uniforms: [
+        int(len),
+        int(n),
+        int((attrs.stride as number) / 4),
+        int(qo! / 4),
+        int(ko! / 4),
+        int(vo! / 4),
+        { type: 'float32', data: [attrs.scale as number] },
+      ],
+    };
+  });
+  const attrs = { heads, scale, width: x.width, stride: x.stride, offsets: x.offsets };
+  return tf
+    .engine()
+    .runKernel(ATTENTION_KERNEL, { q: x.q, k: x.k, v: x.v, mask }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
 /**
  * softmax(Q·Kᵀ · scale + mask) · V per head. q, k, v: [B·L, heads·d] (the projections, heads side by side);
- * mask: [B, L] additive (0, or float32's min for padding). → [B·L, heads·d].
+ * mask: [B, L] additive (0, or float32's min for padding). → [B·L, heads·d]. d must be a multiple of 4, ≤ 128.
  */
 export function fusedAttention(
   q: tf.Tensor2D,
@@ -86,32 +170,29 @@ export function fusedAttention(
   heads: number,
   scale: number,
 ): tf.Tensor2D {
-  registerWebgpuKernel(ATTENTION_KERNEL, (inputs, attrs) => {
-    const { q: qi, k: ki, v: vi, mask: mi } = inputs as Record<'q' | 'k' | 'v' | 'mask', tf.TensorInfo>;
-    const [batch, len] = mi.shape as [number, number];
-    const n = attrs.heads as number;
-    const width = qi.shape[1]!;
-    return {
-      program: program(batch, len, n, width),
-      inputs: [qi, ki, vi, mi],
-      uniforms: [
-        { type: 'int32', data: [len] },
-        { type: 'int32', data: [n] },
-        { type: 'int32', data: [width / n] },
-        { type: 'float32', data: [attrs.scale as number] },
-      ],
-    };
-  });
-  return tf
-    .engine()
-    .runKernel(ATTENTION_KERNEL, { q, k, v, mask }, { heads, scale } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  const H = q.shape[1];
+  return runAttention({ q, k, v, width: H, stride: H, offsets: [0, 0, 0] }, mask, heads, scale);
+}
+
+/**
+ * fusedAttention from one projection of Q, K and V side by side: qkv [B·L, 3·heads·d] (Q's columns, K's, V's,
+ * as one [H, 3H] Linear gives them), read in place; mask [B, L] or BertModel's [B, 1, 1, L] → [B·L, heads·d].
+ */
+export function fusedQkvAttention(
+  qkv: tf.Tensor2D,
+  mask: tf.Tensor2D | tf.Tensor4D,
+  heads: number,
+  scale: number,
+): tf.Tensor2D {
+  const H = qkv.shape[1] / 3;
+  return runAttention({ q: qkv, k: qkv, v: qkv, width: H, stride: 3 * H, offsets: [0, H, 2 * H] }, mask, heads, scale);
 }
 
 let agreement: DeviceCheck | undefined;
 
-/** True when attention of `len` tokens and head size `headSize` may run as the fused program here. */
-export function fusedAttentionApplies(len: number, headSize: number): boolean {
-  return ownKernelsAllowed() && len <= MAX_LEN && headSize <= MAX_HEAD && passed(agreement);
+/** True when attention with heads of `headSize` may run as the fused program here (any length). */
+export function fusedAttentionApplies(headSize: number): boolean {
+  return ownKernelsAllowed() && headSize % 4 === 0 && headSize <= MAX_HEAD && passed(agreement);
 }
 
 /** softmax(q·kᵀ · scale + mask) · v in float64, per batch row and head (the device check's yardstick). */
