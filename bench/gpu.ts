@@ -9,6 +9,9 @@
 // under, SBERT_WEBGPU_DAWN_FLAGS); its table and JSON then go to gpu-table-LABEL.md / gpu-LABEL.json.
 // --matmul: each measured in turn on webgpu: `tfjs` = tfjs-webgpu's kernels only; `tiled` = our tiled matmul
 // for the Linear layers, with LayerNorm and the activation fused (src/backend/webgpu/linear.ts, layer-norm.ts).
+// The model is loaded once, under SBERT_WEBGPU_MATMUL (default auto): loaded with our kernels, Q, K and V are one
+// [H, 3H] product, which `tfjs` rows then run on tfjs's matmul; for tfjs's kernels as they load, run the bench with
+// SBERT_WEBGPU_MATMUL=tfjs.
 // Each batch size: one untimed pass (WebGPU compiles a shader per new shape), then two timed passes; the
 // best is reported. PyTorch times the forward only (ids already on the device, no tokenization or
 // pooling), float32, eager, with torch.cuda.synchronize() — so the ratio flatters PyTorch slightly.
@@ -110,8 +113,8 @@ const submitBatches = values['submit-batch']?.split(',').map(Number) ?? [
   onWebgpu ? Number(tf.env().get(SUBMIT_FLAG)) : 0,
 ];
 for (const n of submitBatches)
-  if (!(Number.isInteger(n) && n >= 0))
-    throw new Error(`--submit-batch: "${values['submit-batch']}" is not a list of counts`);
+  if (values['submit-batch'] !== undefined && !(Number.isInteger(n) && n >= 1))
+    throw new Error(`--submit-batch: "${values['submit-batch']}" is not a list of counts ≥ 1`);
 interface Row {
   label?: string;
   matmul: WebgpuMatmul;

@@ -231,7 +231,7 @@ export interface AttentionOptions {
 /**
  * softmax(q·kᵀ · scale + mask) · v per head (HF's eager attention). q, k, v: [B, L, heads, d]; mask: additive
  * [B, 1, 1, L] (0, or float32's min on padding) → z [B, L, heads, d], and the probabilities [B, heads, L, L] when
- * `needProbs`. Without `needProbs` it runs as one fused program where that applies (webgpu, L ≤ 512, d ≤ 128; the
+ * `needProbs`. Without `needProbs` it runs as one fused program where that applies (webgpu, heads of 4·n ≤ 128; the
  * wasm backend on a BLAS).
  */
 export function attention(

@@ -88,6 +88,17 @@ describe.skipIf(adapter !== null)('fused attention on webgpu', () => {
     expect(tf.memory().numTensors).toBe(n0);
   });
 
+  it("a mask whose sentences × tokens are not Q, K, V's rows is an error naming the kernel, and nothing leaks", () => {
+    const n0 = tf.memory().numTensors;
+    const qkv = tf.zeros([2 * 5, 3 * 8]) as tf.Tensor2D;
+    const broadcast = tf.zeros([1, 1, 1, 5]) as tf.Tensor4D; // one mask row for two sentences
+    expect(() => fusedQkvAttention(qkv, broadcast, 2, 0.5)).toThrow(
+      'SbertAttention: 10 rows of Q, K, V for a mask of 1 × 5',
+    );
+    tf.dispose([qkv, broadcast]);
+    expect(tf.memory().numTensors).toBe(n0);
+  });
+
   it('BertSelfAttention takes it only when nothing asks for the probabilities or an attention hook', async () => {
     expect((await checkFusedAttention()).error).toBeNull();
     expect(fusedAttentionApplies(64)).toBe(true);

@@ -17,6 +17,8 @@ import { registerWebgpuKernel, type WebgpuProgram } from './program.js';
 
 export const ATTENTION_KERNEL = 'SbertAttention';
 const MAX_HEAD = 128;
+/** Sentences per dispatch (WebGPU allows 65 535 workgroups per dimension; the y dimension is the sentence). */
+const MAX_BATCH = 65535;
 
 /**
  * One workgroup per (sentence, head, block of Q query rows), one thread per query row, its q and z in registers
@@ -60,7 +62,7 @@ function program(batch: number, len: number, heads: number, headSize: number): W
             if (withV) { vv = v[at + uniforms.vOff4]; }
           }
           ks[r][c] = kv;
-          vs[r][c] = vv;
+          if (withV) { vs[r][c] = vv; }
         }
         if (t < ${KB}) {
           var m = 0.0;
@@ -134,6 +136,11 @@ function runAttention(x: AttentionLayout, mask: tf.Tensor, heads: number, scale:
   registerWebgpuKernel(ATTENTION_KERNEL, (inputs, attrs) => {
     const { q: qi, k: ki, v: vi, mask: mi } = inputs as Record<'q' | 'k' | 'v' | 'mask', tf.TensorInfo>;
     const [batch, len] = [mi.shape[0]!, mi.shape[mi.shape.length - 1]!]; // [B, L] or [B, 1, 1, L]
+    if (qi.shape[0] !== batch * len || batch > MAX_BATCH) {
+      throw new Error(
+        `${ATTENTION_KERNEL}: ${qi.shape[0]} rows of Q, K, V for a mask of ${batch} × ${len} (at most ${MAX_BATCH} sentences)`,
+      );
+    }
     const n = attrs.heads as number;
     const width = attrs.width as number;
     const [qo, ko, vo] = attrs.offsets as number[];
@@ -231,31 +238,52 @@ export function attentionReference(
   return out;
 }
 
+/** One start-up case: [B, L, heads, d], real tokens of the last sentence, and the layout the model uses. */
+const CHECK_CASES: { shape: [number, number, number, number]; real: number; packed: boolean }[] = [
+  { shape: [2, 37, 3, 20], real: 30, packed: false }, // three projections, sizes that fill no loop evenly
+  { shape: [2, 23, 2, 64], real: 17, packed: true }, // BERT-base heads, 32-row workgroups, one [B·L, 3H] product
+  { shape: [2, 40, 2, 128], real: 33, packed: true }, // heads of 128 (8-key blocks), 64-row workgroups
+];
+
 /**
- * Runs the fused attention against a float64 attention once per process (2 sentences × 37 tokens, some of
- * them padding, 3 heads of 20: sizes that fill no loop evenly) with the device's errors captured, and
- * enables it only if the max abs difference is ≤ 1e-5 and the device reported no error.
+ * Runs the fused attention against a float64 attention once per process, in each program the models use (heads
+ * of 64 and 128, 32- and 64-row workgroups, Q, K, V from three tensors and from one [B·L, 3H] product with
+ * BertModel's [B, 1, 1, L] mask, padding masked with float32's min) with the device's errors captured, and enables
+ * it only if the max abs difference is ≤ 1e-5 everywhere and the device reported no error.
  */
 export async function checkFusedAttention(): Promise<DeviceCheck> {
   if (agreement) return agreement;
-  const [B, L, n, d] = [2, 37, 3, 20];
-  const scale = d ** -0.5;
-  const rand = (len: number, seed: number) =>
-    Float32Array.from({ length: len }, (_, i) => Math.sin(seed * 7919 + i * 12.9898) * 2);
-  const [qs, ks, vs] = [rand(B * L * n * d, 1), rand(B * L * n * d, 2), rand(B * L * n * d, 3)];
-  // sentence 1 has 30 real tokens; the rest is padding, masked with float32's min as BertModel does
-  const ms = Float32Array.from({ length: B * L }, (_, i) => (i >= L + 30 ? -3.4028234663852886e38 : 0));
-  const want = attentionReference(qs, ks, vs, ms, B, L, n, d, scale);
-  const { value: got, error } = await withDeviceErrors(async () => {
-    const [q, k, v] = [qs, ks, vs].map((a) => tf.tensor2d(a, [B * L, n * d]));
-    const mask = tf.tensor2d(ms, [B, L]);
-    const y = fusedAttention(q!, k!, v!, mask, n, scale);
-    const data = (await y.data()) as Float32Array;
-    tf.dispose([q!, k!, v!, mask, y]);
-    return data;
-  });
   let diff = 0;
-  if (!error) for (let i = 0; i < want.length; i++) diff = Math.max(diff, trustedDiff(Math.abs(got[i]! - want[i]!)));
+  let error: string | null = null;
+  for (const { shape, real, packed } of CHECK_CASES) {
+    const [B, L, n, d] = shape;
+    const scale = d ** -0.5;
+    const rand = (len: number, seed: number) =>
+      Float32Array.from({ length: len }, (_, i) => Math.sin(seed * 7919 + i * 12.9898) * 2);
+    const [qs, ks, vs] = [rand(B * L * n * d, 1), rand(B * L * n * d, 2), rand(B * L * n * d, 3)];
+    const ms = Float32Array.from({ length: B * L }, (_, i) => (i >= (B - 1) * L + real ? -3.4028234663852886e38 : 0));
+    const want = attentionReference(qs, ks, vs, ms, B, L, n, d, scale);
+    const run = await withDeviceErrors(async () => {
+      const inputs = [qs, ks, vs].map((a) => tf.tensor2d(a, [B * L, n * d]));
+      const mask = packed ? tf.tensor4d(ms, [B, 1, 1, L]) : tf.tensor2d(ms, [B, L]);
+      const qkv = packed ? tf.concat(inputs, 1) : undefined;
+      try {
+        const y = qkv
+          ? fusedQkvAttention(qkv, mask as tf.Tensor4D, n, scale)
+          : fusedAttention(inputs[0]!, inputs[1]!, inputs[2]!, mask as tf.Tensor2D, n, scale);
+        try {
+          return (await y.data()) as Float32Array;
+        } finally {
+          y.dispose();
+        }
+      } finally {
+        tf.dispose([...inputs, mask, ...(qkv ? [qkv] : [])]);
+      }
+    });
+    error ??= run.error;
+    if (!run.error)
+      for (let i = 0; i < want.length; i++) diff = Math.max(diff, trustedDiff(Math.abs(run.value[i]! - want[i]!)));
+  }
   agreement = { diff: error ? Infinity : diff, error };
   return agreement;
 }

@@ -72,10 +72,17 @@ export async function checkMaskValues(): Promise<DeviceCheck> {
   const off = -3.4028234663852886e38;
   const { value: wrong, error } = await withDeviceErrors(async () => {
     const m = tf.tensor2d(values, [3, 37], 'int32');
-    const y = maskValues(m, 1, off);
-    const got = (await y.data()) as Float32Array;
-    tf.dispose([m, y]);
-    return values.filter((v, i) => got[i] !== (v > 0 ? 1 : Math.fround(off))).length;
+    try {
+      const y = maskValues(m, 1, off);
+      try {
+        const got = (await y.data()) as Float32Array;
+        return values.filter((v, i) => got[i] !== (v > 0 ? 1 : Math.fround(off))).length;
+      } finally {
+        y.dispose();
+      }
+    } finally {
+      m.dispose();
+    }
   });
   agreement = { diff: error || wrong > 0 ? Infinity : 0, error };
   return agreement;
