@@ -165,15 +165,11 @@ export function layerNorm<R extends tf.Rank>(
   if (recordingGradients()) return layerNormForGradients(x, residual, weight, bias, eps);
   if (fusedLayerNormApplies()) {
     const size = weight.shape[0];
-    // Rows pass as they are (a reshape is an op of its own, with its host cost, even to the same shape).
-    if (x.rank === 2 && (!residual || residual.rank === 2))
-      return fusedLayerNorm(x as tf.Tensor2D, residual as tf.Tensor2D | undefined, weight, bias, eps) as tf.Tensor<R>;
     return tf.tidy(() => {
-      const flat = (t: tf.Tensor) => tf.reshape(t, [-1, size]) as tf.Tensor2D;
-      return tf.reshape(
-        fusedLayerNorm(flat(x), residual && flat(residual), weight, bias, eps),
-        x.shape,
-      ) as tf.Tensor<R>;
+      // Rows pass as they are (a reshape is an op of its own, with its host cost, even to the same shape).
+      const flat = (t: tf.Tensor) => (t.rank === 2 ? t : tf.reshape(t, [-1, size])) as tf.Tensor2D;
+      const y = fusedLayerNorm(flat(x), residual && flat(residual), weight, bias, eps);
+      return (x.rank === 2 ? y : tf.reshape(y, x.shape)) as tf.Tensor<R>;
     });
   }
   if (wasmElementwiseApplies()) return wasmLayerNorm(x, residual, weight, bias, eps);

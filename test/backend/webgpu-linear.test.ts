@@ -13,7 +13,12 @@ import {
   tuneWebgpuMatmul,
   verifyTiledLinear,
 } from '../../src/backend/webgpu/matmul-choice.js';
-import { setWebgpuMatmul, WEBGPU_SUBMIT_BATCH, webgpuMatmul } from '../../src/backend/webgpu/settings.js';
+import {
+  setWebgpuMatmul,
+  WEBGPU_SUBMIT_BATCH,
+  WEBGPU_SUBMIT_FLAG,
+  webgpuMatmul,
+} from '../../src/backend/webgpu/settings.js';
 import { Linear } from '../../src/layers/linear.js';
 import { erfReference as erf, maxDiff, values } from '../values.js';
 import { webgpuUnavailable } from './webgpu.js';
@@ -141,7 +146,8 @@ describe.skipIf(adapter !== null)('auto: the faster matmul, measured on this dev
       /; fused LayerNorm \(agrees with tfjs's ops to \d\.\de-\d+\); fused attention \(agrees with a float64 attention to \d\.\de-\d+\); fused mask \(agrees with its int32 values to 0\.0e\+0\)$/,
     );
     // tfjs-webgpu submits every WEBGPU_SUBMIT_BATCH dispatches (not its default 15: docs/gpu.md)
-    expect(tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')).toBe(WEBGPU_SUBMIT_BATCH);
+    expect(tf.env().get(WEBGPU_SUBMIT_FLAG)).toBe(WEBGPU_SUBMIT_BATCH);
+    expect(WEBGPU_SUBMIT_FLAG).toBe('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE');
     expect(WEBGPU_SUBMIT_BATCH).not.toBe(15);
     expect(await tuneWebgpuMatmul()).toBe(t); // once per process
     setWebgpuMatmul('tfjs');

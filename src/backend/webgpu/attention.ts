@@ -33,6 +33,20 @@ function program(batch: number, len: number, heads: number, headSize: number): W
   const KB = headSize <= 64 ? 16 : 8; // K and V blocks: 2·KB·d floats, ≤ 8 KiB of workgroup memory
   const range = (n: number) => [...Array(n).keys()];
   const each = (f: (c: number) => string, sep = '\n          ') => range(D4).map(f).join(sep);
+  // One sweep over the keys, block by block (V loaded too when withV): `body` runs per key r of the block with its
+  // score s (Q·K over d in four interleaved partial sums, the vec4 lanes, then their sum; scaled; masked).
+  const sweep = (withV: boolean, body: string) => `for (var j0 = 0; j0 < L; j0 = j0 + ${KB}) {
+          loadBlock(j0, row0, col4, t, ${withV});
+          workgroupBarrier();
+          let n = min(${KB}, L - j0);
+          for (var r = 0; r < n; r = r + 1) {
+            var p = vec4<f32>(0.0);
+            ${each((c) => `p = fma(q${c}, ks[r][${c}], p);`, '\n            ')}
+            let s = (p.x + p.y + p.z + p.w) * uniforms.scale + ms[r];
+            ${body}
+          }
+          workgroupBarrier();
+        }`;
   return {
     outputShape: [batch * len, heads * headSize],
     shaderKey: `sbertAttention_${D4}_${Q}`,
@@ -84,35 +98,17 @@ function program(batch: number, len: number, heads: number, headSize: number): W
         if (live) {
           ${each((c) => `q${c} = q[at + uniforms.qOff4 + ${c}];`)}
         }
-        // d in four interleaved partial sums (vec4 lanes), then their sum.
         var rowMax = -3.402823466e+38;
-        for (var j0 = 0; j0 < L; j0 = j0 + ${KB}) {
-          loadBlock(j0, row0, col4, t, false);
-          workgroupBarrier();
-          let n = min(${KB}, L - j0);
-          for (var r = 0; r < n; r = r + 1) {
-            var p = vec4<f32>(0.0);
-            ${each((c) => `p = fma(q${c}, ks[r][${c}], p);`)}
-            rowMax = max(rowMax, (p.x + p.y + p.z + p.w) * uniforms.scale + ms[r]);
-          }
-          workgroupBarrier();
-        }
+        ${sweep(false, 'rowMax = max(rowMax, s);')}
         var total = 0.0;
         ${each((c) => `var z${c} = vec4<f32>(0.0);`)}
-        for (var j0 = 0; j0 < L; j0 = j0 + ${KB}) {
-          loadBlock(j0, row0, col4, t, true);
-          workgroupBarrier();
-          let n = min(${KB}, L - j0);
-          for (var r = 0; r < n; r = r + 1) {
-            var p = vec4<f32>(0.0);
-            ${each((c) => `p = fma(q${c}, ks[r][${c}], p);`)}
-            let e = exp((p.x + p.y + p.z + p.w) * uniforms.scale + ms[r] - rowMax);
+        ${sweep(
+          true,
+          `let e = exp(s - rowMax);
             total = total + e;
             let ev = vec4<f32>(e);
-            ${each((c) => `z${c} = fma(ev, vs[r][${c}], z${c});`)}
-          }
-          workgroupBarrier();
-        }
+            ${each((c) => `z${c} = fma(ev, vs[r][${c}], z${c});`)}`,
+        )}
         if (live) {
           let outAt = (row0 + i) * uniforms.heads * ${D4} + col4;
           ${each((c) => `result[outAt + ${c}] = z${c} / total;`)}

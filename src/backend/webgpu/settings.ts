@@ -49,8 +49,10 @@ export function linearTile(): LinearTile | 'auto' {
  * submits win: batch 128 at 4 → 6 576 sentences/s, 15 → 5 433, 64 → 3 071; 1 or 2 lose again to the submits' cost.
  */
 export const WEBGPU_SUBMIT_BATCH = 4;
+/** tfjs-webgpu's flag for it. */
+export const WEBGPU_SUBMIT_FLAG = 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE';
 
 /** Sets tfjs-webgpu's submit batch (WEBGPU_SUBMIT_BATCH); called when the webgpu backend starts. */
 export function applyWebgpuFlags(): void {
-  tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', WEBGPU_SUBMIT_BATCH);
+  tf.env().set(WEBGPU_SUBMIT_FLAG, WEBGPU_SUBMIT_BATCH);
 }
