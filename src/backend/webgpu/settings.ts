@@ -52,7 +52,10 @@ export const WEBGPU_SUBMIT_BATCH = 4;
 /** tfjs-webgpu's flag for it. */
 export const WEBGPU_SUBMIT_FLAG = 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE';
 
-/** Sets tfjs-webgpu's submit batch (WEBGPU_SUBMIT_BATCH); called when the webgpu backend starts. */
+/**
+ * Sets tfjs-webgpu's submit batch (WEBGPU_SUBMIT_BATCH); called each time the webgpu backend starts, so a program
+ * that wants its own sets the flag after `setupBackend`.
+ */
 export function applyWebgpuFlags(): void {
   tf.env().set(WEBGPU_SUBMIT_FLAG, WEBGPU_SUBMIT_BATCH);
 }
