@@ -528,15 +528,18 @@ const PRELOAD = 'sbert-preload.node';
 const PRELOAD_SOURCE = join(ROOT, 'scripts', 'tensorflow-preload.cc');
 /** Which version of the helper's source a build has (a changed helper is rebuilt). */
 const preloadHash = () => createHash('sha256').update(readFileSync(PRELOAD_SOURCE)).digest('hex').slice(0, 12);
-/** Our own TensorFlow ops (SbertAttention, SbertLayerNorm), loaded by the helper after TensorFlow's libraries. */
+/** Our own TensorFlow ops (SbertAttention, SbertLayerNorm, SbertLinear), loaded by the helper after TensorFlow's libraries. */
 const OPS = 'sbert-ops.so';
 const OPS_SOURCE = join(ROOT, 'scripts', 'tensorflow-ops.cc');
+/** What OPS_SOURCE includes from beside it: its vector kernels, once per instruction set. */
+const OPS_HEADERS = [join(ROOT, 'scripts', 'tensorflow-kernels.h')];
 /** Flags our ops are compiled with (beside the include and link flags). */
 const OPS_FLAGS = ['-shared', '-fPIC', '-O3', '-std=c++17', '-fno-math-errno', '-Wno-psabi', '-pthread'];
 /** Which build of our ops a stamp or cache entry has: the source, the compiler asked for and the flags. */
 const opsHash = () =>
   createHash('sha256')
     .update(readFileSync(OPS_SOURCE))
+    .update(Buffer.concat(OPS_HEADERS.map((f) => readFileSync(f))))
     .update(JSON.stringify([process.env.CXX ?? 'g++', OPS_FLAGS]))
     .digest('hex')
     .slice(0, 12);

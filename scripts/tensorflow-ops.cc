@@ -1,8 +1,9 @@
-// sbert-tfjs's own TensorFlow op: BERT's attention core as one kernel, registered through TensorFlow's stable C
-// API (tensorflow/c/ops.h, kernels.h), so it builds against any TensorFlow wheel's headers and loads beside its
-// libraries. Built by scripts/build-tensorflow.mjs into tfjs-node's deps/ folder and loaded by the preload helper
-// (scripts/tensorflow-preload.cc) after TensorFlow's libraries; src/backend/tensorflow-kernels.ts checks it at
-// start-up against TensorFlow's own ops and runs without it where it is missing or wrong.
+// sbert-tfjs's own TensorFlow ops: BERT's attention core, LayerNorm and the Linear layer each as one kernel,
+// registered through TensorFlow's stable C API (tensorflow/c/ops.h, kernels.h), so they build against any
+// TensorFlow wheel's headers and load beside its libraries. Built by scripts/build-tensorflow.mjs into tfjs-node's
+// deps/ folder and loaded by the preload helper (scripts/tensorflow-preload.cc) after TensorFlow's libraries;
+// src/backend/tensorflow-kernels.ts checks each op at start-up against TensorFlow's own ops and runs without it
+// where it is missing or wrong. The vector kernels are in tensorflow-kernels.h, compiled once per instruction set.
 //
 //   SbertAttention(qkv: float [B·L, 3·heads·d], mask: float [B, 1, 1, L]; heads: int, scale: float)
 //     → z: float [B·L, heads·d]
@@ -13,12 +14,28 @@
 // (heads merged, as BertSelfAttention's output is). What this saves over TensorFlow's ops: the transposes to
 // heads-first and back, and one dispatch each for the scores, softmax and products (docs/tensorflow.md). Heads are
 // independent; the kernel runs them on the calling thread (an eager op's), reading q, k and v where they lie.
+//
+//   SbertLinear(x: float [M, K], w: float [K, N] ([N, K] with transpose_w), bias: float [N];
+//               transpose_w: bool, activation: linear | relu | gelu | gelu_tanh, threads: int) → y: float [M, N]
+//   SbertLinearAdd(x, w, bias, residual: float [M, N]; the same attributes) → y = activation(x·w + bias) + residual
+//
+// torch's nn.Linear (+ F.gelu, HF's gelu_new, ReLU; + BertSelfOutput's / BertOutput's residual add) as one
+// matrix product with its epilogue in registers (tensorflow-gemm.h). What this saves over oneDNN's
+// _MklNativeFusedMatMul: its sgemm ran these shapes at 60–75 % of the rate torch's MKL does on the machines
+// measured (docs/tensorflow.md).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <functional>
 #include <initializer_list>
+#include <mutex>
 #include <new>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -36,107 +53,173 @@ struct Attrs {
   int32_t threads = 1;
 };
 
-// On x86-64 the kernels are compiled three ways and the loader picks what the CPU runs (GCC's and clang's
-// function multiversioning); elsewhere once, for the compiler's default target.
-#if defined(__x86_64__)
-#define SBERT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SBERT_CLONES
-#endif
+// Helper threads, started on first use and kept for the life of the process: an eager op runs on the thread that
+// dispatched it, and TensorFlow's C API gives kernels no thread pool. Starting a thread per call cost ≈ 30 µs, as
+// much as a small op. A call's shares go to one queue; the caller runs share 0, then any of its shares no helper
+// has taken (so a call finishes even where no helper could be started), then waits for the rest. Never destroyed:
+// the helpers are detached and wait on the queue until the process ends.
+class Helpers {
+ public:
+  static Helpers& Get() {
+    static Helpers* helpers = new Helpers;
+    return *helpers;
+  }
 
-// 16 floats as one value: GCC lowers these to AVX-512, AVX2 or SSE by the target of each clone of Head below.
-typedef float V16 __attribute__((vector_size(64)));
-typedef int32_t I16 __attribute__((vector_size(64)));
-// The same, for loads and stores at any float's alignment.
-typedef float V16u __attribute__((vector_size(64), aligned(4)));
-
-inline V16 Load(const float* p) { return *reinterpret_cast<const V16u*>(p); }
-inline void Store(float* p, V16 v) { *reinterpret_cast<V16u*>(p) = v; }
-
-// expf of x ≤ 0 (a softmax's shifted scores), 16 at a time: Cephes' range reduction and polynomial (as the wasm
-// backend's kernels.wat), within 2 ulp of expf on [-87.3, 0]; below that 0 (torch's exp of a masked score is 0).
-inline V16 ExpNonPositive(V16 x) {
-  const I16 under = x < -87.3f;
-  // Clamped to [-87.3, 0] first: every lane's conversion to int below is then in range (a masked score, or a lane
-  // past the keys, would not be), and the lanes under it are set to 0 at the end.
-  x = under ? V16{} - 87.3f : x;
-  x = x > 0.0f ? V16{} : x;
-  const V16 t = x * 1.44269504088896341f + 0.5f;
-  const I16 ti = __builtin_convertvector(t, I16);  // toward zero
-  const V16 tf = __builtin_convertvector(ti, V16);
-  const V16 fx = tf + __builtin_convertvector((tf > t) ? -1 : 0, V16);  // floor
-  const V16 r = x - fx * 0.693359375f + fx * 2.12194440e-4f;
-  V16 y = r * 1.9875691500e-4f + 1.3981999507e-3f;
-  y = y * r + 8.3334519073e-3f;
-  y = y * r + 4.1665795894e-2f;
-  y = y * r + 1.6666665459e-1f;
-  y = y * r + 5.0000001201e-1f;
-  y = y * r * r + r + 1.0f;
-  const I16 e = (__builtin_convertvector(fx, I16) + 127) << 23;
-  return under ? V16{} : y * __builtin_bit_cast(V16, e);
-}
-
-// One sentence's one head; d at most 256 (16 vectors of z's row in registers; a tail past the last whole vector). q, k, v: its first row's element at the head's first
-// column, rows `ld` apart; mask: L additive values; z: its first row's output at the head's first column, rows
-// `ldz` apart; kT: d·Lp and S: L·Lp scratch floats, Lp = L rounded up to 16 (keys past L are zero, their lanes
-// dropped). Every sum runs in a fixed order: q·k over the columns in order, p·v over the keys in order.
-SBERT_CLONES void Head(const float* q, const float* k,
-                                                                          const float* v, int64_t ld,
-                                                                          const float* mask, int64_t L, int64_t d,
-                                                                          float scale, float* z, int64_t ldz,
-                                                                          float* kT, float* S) {
-  const int64_t Lp = (L + 15) / 16 * 16;
-  for (int64_t c = 0; c < d; ++c)
-    for (int64_t j = L; j < Lp; ++j) kT[c * Lp + j] = 0.0f;
-  for (int64_t j = 0; j < L; ++j)
-    for (int64_t c = 0; c < d; ++c) kT[c * Lp + j] = k[j * ld + c];
-  // Scores of four queries at a time against 16 keys: four independent sums in registers.
-  for (int64_t i0 = 0; i0 < L; i0 += 4) {
-    const float* q0 = q + i0 * ld;
-    const float* q1 = q + (i0 + 1 < L ? i0 + 1 : i0) * ld;
-    const float* q2 = q + (i0 + 2 < L ? i0 + 2 : i0) * ld;
-    const float* q3 = q + (i0 + 3 < L ? i0 + 3 : i0) * ld;
-    for (int64_t j0 = 0; j0 < Lp; j0 += 16) {
-      V16 a0{}, a1{}, a2{}, a3{};
-      for (int64_t c = 0; c < d; ++c) {
-        const V16 kr = Load(kT + c * Lp + j0);
-        a0 += q0[c] * kr;
-        a1 += q1[c] * kr;
-        a2 += q2[c] * kr;
-        a3 += q3[c] * kr;
+  // share(0) … share(n − 1), concurrently where helpers are free; returns when all have run. `share` must not
+  // throw.
+  void Run(int64_t n, const std::function<void(int64_t)>& share) {
+    if (n <= 1) {
+      if (n == 1) share(0);
+      return;
+    }
+    Call call;
+    call.left = n - 1;
+    int64_t queued = 1;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      try {
+        for (; queued < n; ++queued) queue_.push_back(Task{&share, queued, &call});
+        while (static_cast<int64_t>(started_) < std::min<int64_t>(n - 1, kMaxHelpers)) {
+          std::thread(&Helpers::Serve, this).detach();
+          ++started_;
+        }
+      } catch (...) {  // no memory or no thread: the caller runs what is not queued, and takes the queue's below
       }
-      Store(S + i0 * Lp + j0, a0);
-      if (i0 + 1 < L) Store(S + (i0 + 1) * Lp + j0, a1);
-      if (i0 + 2 < L) Store(S + (i0 + 2) * Lp + j0, a2);
-      if (i0 + 3 < L) Store(S + (i0 + 3) * Lp + j0, a3);
+    }
+    work_.notify_all();
+    share(0);
+    for (int64_t i = queued; i < n; ++i) {
+      share(i);
+      Finish(&call);
+    }
+    for (;;) {  // this call's shares still queued
+      Task task{};
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Task& t) { return t.call == &call; });
+        if (it == queue_.end()) break;
+        task = *it;
+        queue_.erase(it);
+      }
+      (*task.share)(task.index);
+      Finish(&call);
+    }
+    std::unique_lock<std::mutex> lock(call.mutex);
+    call.done.wait(lock, [&] { return call.left == 0; });
+  }
+
+ private:
+  static constexpr int64_t kMaxHelpers = 255;
+  struct Call {
+    std::mutex mutex;
+    std::condition_variable done;
+    int64_t left = 0;  // under `mutex`: the last share's Finish may not touch the call after the caller returns
+  };
+  struct Task {
+    const std::function<void(int64_t)>* share;
+    int64_t index;
+    Call* call;
+  };
+
+  static void Finish(Call* call) {
+    std::lock_guard<std::mutex> lock(call->mutex);
+    if (--call->left == 0) call->done.notify_all();
+  }
+
+  void Serve() {
+    for (;;) {
+      Task task{};
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        work_.wait(lock, [&] { return !queue_.empty(); });
+        task = queue_.front();
+        queue_.pop_front();
+      }
+      (*task.share)(task.index);
+      Finish(task.call);
     }
   }
-  const int64_t blocks = d / 16;
-  for (int64_t i = 0; i < L; ++i) {
-    float* s = S + i * Lp;
-    float max = -__builtin_inff();
-    for (int64_t j = 0; j < L; ++j) {
-      s[j] = s[j] * scale + mask[j];
-      max = s[j] > max ? s[j] : max;
+
+  std::mutex mutex_;
+  std::condition_variable work_;
+  std::deque<Task> queue_;
+  int started_ = 0;
+};
+
+// The vector kernels, once per instruction set (tensorflow-kernels.h), each compiled for it whatever the
+// compiler's default target; `Isa()` picks one.
+enum class Activation { kLinear, kRelu, kGelu, kGeluTanh };
+
+// One product: x [M, K] row-major; w [K, N], or [N, K] (HF's nn.Linear layout) with w_out_in; y [M, N].
+struct Gemm {
+  const float* x;
+  const float* w;
+  const float* bias;
+  const float* residual;  // [M, N] or null
+  float* y;
+  int64_t M, K, N;
+  bool w_out_in;
+  Activation act;
+};
+
+#if defined(__x86_64__)
+#pragma GCC push_options
+#pragma GCC target("avx512f,fma")
+#define SBERT_KERNELS_NS avx512
+#define SBERT_KERNELS_W 16
+#include "tensorflow-kernels.h"
+#undef SBERT_KERNELS_NS
+#undef SBERT_KERNELS_W
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#define SBERT_KERNELS_NS avx2
+#define SBERT_KERNELS_W 8
+#include "tensorflow-kernels.h"
+#undef SBERT_KERNELS_NS
+#undef SBERT_KERNELS_W
+#pragma GCC pop_options
+#endif
+#define SBERT_KERNELS_NS baseline
+#define SBERT_KERNELS_W 4
+#include "tensorflow-kernels.h"
+#undef SBERT_KERNELS_NS
+#undef SBERT_KERNELS_W
+
+// One instruction set's kernels.
+struct Kernels {
+  const char* name;
+  int32_t width;   // floats per vector
+  int64_t mr, nr;  // the product's tile
+  int64_t (*scratch_floats)(int64_t cols);
+  void (*gemm_block)(const Gemm&, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch);
+  void (*head)(const float* q, const float* k, const float* v, int64_t ld, const float* mask, int64_t L, int64_t d,
+               float scale, float* z, int64_t ldz, float* kT, float* S);
+  void (*norm_rows)(const float* x, const float* gamma, const float* beta, int64_t rows, int64_t H, float eps,
+                    float* y);
+};
+
+#define SBERT_KERNELS(ns) \
+  Kernels { #ns, ns::W, ns::MR, ns::NR, &ns::ScratchFloats, &ns::GemmBlock, &ns::Head, &ns::NormRows }
+
+// The widest the CPU runs; SBERT_TF_KERNELS_ISA (avx512, avx2, baseline) asks for a narrower one, to test each.
+const Kernels& Isa() {
+  static const Kernels chosen = [] {
+#if defined(__x86_64__)
+    const Kernels isas[] = {SBERT_KERNELS(avx512), SBERT_KERNELS(avx2)};
+    __builtin_cpu_init();
+    const bool runs[] = {__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma"),
+                         __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")};
+    const char* asked = std::getenv("SBERT_TF_KERNELS_ISA");
+    bool skip = asked != nullptr && *asked != '\0';
+    for (int i = 0; i < 2; ++i) {
+      if (skip && std::strcmp(asked, isas[i].name) == 0) skip = false;
+      if (runs[i] && !skip) return isas[i];
     }
-    for (int64_t j0 = 0; j0 < Lp; j0 += 16) Store(s + j0, ExpNonPositive(Load(s + j0) - max));
-    float sum = 0.0f;
-    for (int64_t j = 0; j < L; ++j) sum += s[j];
-    const float inv = 1.0f / sum;
-    V16 acc[16];
-    float tail[16];
-    for (int64_t b = 0; b < blocks; ++b) acc[b] = V16{};
-    for (int64_t c = 16 * blocks; c < d; ++c) tail[c - 16 * blocks] = 0.0f;
-    for (int64_t j = 0; j < L; ++j) {
-      const float p = s[j] * inv;
-      const float* vj = v + j * ld;
-      for (int64_t b = 0; b < blocks; ++b) acc[b] += p * Load(vj + 16 * b);
-      for (int64_t c = 16 * blocks; c < d; ++c) tail[c - 16 * blocks] += p * vj[c];
-    }
-    float* zi = z + i * ldz;
-    for (int64_t b = 0; b < blocks; ++b) Store(zi + 16 * b, acc[b]);
-    for (int64_t c = 16 * blocks; c < d; ++c) zi[c] = tail[c - 16 * blocks];
-  }
+#endif
+    return SBERT_KERNELS(baseline);
+  }();
+  return chosen;
 }
 
 void* Create(TF_OpKernelConstruction* ctx) {
@@ -198,30 +281,16 @@ void Compute(void* kernel, TF_OpKernelContext* ctx) {
           for (int64_t n = from; n < to; ++n) {
             const int64_t b = n / heads, h = n % heads;
             const float* xb = x + b * L * width;
-            Head(xb + h * d, xb + H + h * d, xb + 2 * H + h * d, width, m + b * L, L, d, attrs.scale,
-                 z + b * L * H + h * d, H, scratch.data(), scratch.data() + d * Lp);
+            Isa().head(xb + h * d, xb + H + h * d, xb + 2 * H + h * d, width, m + b * L, L, d, attrs.scale,
+                       z + b * L * H + h * d, H, scratch.data(), scratch.data() + d * Lp);
           }
         };
-        // The caller's thread takes the first share, threads - 1 helpers the rest (TensorFlow's own threads idle
-        // meanwhile: an eager op runs on the thread that dispatched it). Small work stays on one thread.
+        // Split over `threads` shares (the caller's thread and helpers; TensorFlow's own threads idle meanwhile: an
+        // eager op runs on the thread that dispatched it). Small work stays on one thread.
         const int64_t work = B * heads;
         const int64_t flops = work * L * L * d * 4;
         const int64_t threads = flops < (int64_t{1} << 22) ? 1 : std::min<int64_t>(attrs.threads, work);
-        std::vector<std::thread> helpers;
-        try {
-          helpers.reserve(static_cast<size_t>(threads - 1));
-        } catch (...) {
-        }
-        for (int64_t t = 1; t < threads; ++t) {
-          try {
-            helpers.emplace_back(run, work * t / threads, work * (t + 1) / threads);
-          } catch (...) {
-            run(work * t / threads, work);  // no thread for this share and the rest: the caller runs them
-            break;
-          }
-        }
-        run(0, work / threads);
-        for (std::thread& t : helpers) t.join();
+        Helpers::Get().Run(threads, [&](int64_t t) { run(work * t / threads, work * (t + 1) / threads); });
         if (no_memory) TF_SetStatus(status, TF_RESOURCE_EXHAUSTED, "SbertAttention: out of memory for its scratch");
       }
     }
@@ -234,42 +303,14 @@ void Compute(void* kernel, TF_OpKernelContext* ctx) {
 }
 
 // ---- SbertLayerNorm(x: float [..., H], gamma: float [H], beta: float [H]; epsilon: float) → y, shaped as x ----
-// torch's LayerNorm over the last axis: mean, then the biased variance of x - mean (two
-// passes, each summing 16 float32 lanes, whose sum is then taken in float64), y = (x - mean) / sqrt(var + eps) · γ + β.
+// torch's LayerNorm over the last axis: mean, then the biased variance of x - mean (two passes, each summing a
+// vector's float32 lanes, whose sum is then taken in float64), y = (x - mean) / sqrt(var + eps) · γ + β.
 // What this saves over _MklLayerNorm: that op builds its oneDNN primitive and copies γ and β on every call (≈ 0.3 ms
 // of its 0.4 ms on BERT-base's rows, docs/tensorflow.md).
 
 struct NormAttrs {
   float epsilon = 1e-12f;
 };
-
-SBERT_CLONES void NormRows(const float* x, const float* gamma,
-                                                                              const float* beta, int64_t rows,
-                                                                              int64_t H, float eps, float* y) {
-  const int64_t whole = H / 16 * 16;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * H;
-    V16 lanes{};
-    for (int64_t c = 0; c < whole; c += 16) lanes += Load(xr + c);
-    double sum = 0.0;
-    for (int u = 0; u < 16; ++u) sum += lanes[u];
-    for (int64_t c = whole; c < H; ++c) sum += xr[c];
-    const float mean = static_cast<float>(sum / static_cast<double>(H));
-    V16 sq{};
-    for (int64_t c = 0; c < whole; c += 16) {
-      const V16 dv = Load(xr + c) - mean;
-      sq += dv * dv;
-    }
-    double ss = 0.0;
-    for (int u = 0; u < 16; ++u) ss += sq[u];
-    for (int64_t c = whole; c < H; ++c) ss += static_cast<double>(xr[c] - mean) * (xr[c] - mean);
-    const float rstd = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(H) + static_cast<double>(eps)));
-    float* yr = y + r * H;
-    for (int64_t c = 0; c < whole; c += 16)
-      Store(yr + c, (Load(xr + c) - mean) * rstd * Load(gamma + c) + Load(beta + c));
-    for (int64_t c = whole; c < H; ++c) yr[c] = (xr[c] - mean) * rstd * gamma[c] + beta[c];
-  }
-}
 
 void* NormCreate(TF_OpKernelConstruction* ctx) {
   auto* attrs = new NormAttrs;
@@ -304,14 +345,129 @@ void NormCompute(void* kernel, TF_OpKernelContext* ctx) {
       const int64_t count = TF_TensorElementCount(in[0]);
       out = TF_AllocateOutput(ctx, 0, TF_FLOAT, dims, rank, static_cast<size_t>(count) * sizeof(float), status);
       if (TF_GetCode(status) == TF_OK && count > 0) {
-        NormRows(static_cast<const float*>(TF_TensorData(in[0])), static_cast<const float*>(TF_TensorData(in[1])),
-                 static_cast<const float*>(TF_TensorData(in[2])), count / H, H, attrs.epsilon,
-                 static_cast<float*>(TF_TensorData(out)));
+        Isa().norm_rows(static_cast<const float*>(TF_TensorData(in[0])),
+                        static_cast<const float*>(TF_TensorData(in[1])),
+                        static_cast<const float*>(TF_TensorData(in[2])), count / H, H, attrs.epsilon,
+                        static_cast<float*>(TF_TensorData(out)));
       }
     }
   }
   if (TF_GetCode(status) != TF_OK) TF_OpKernelContext_Failure(ctx, status);
   for (TF_Tensor* t : in) TF_DeleteTensor(t);
+  TF_DeleteTensor(out);
+  TF_DeleteStatus(status);
+}
+
+// ---- SbertLinear / SbertLinearAdd: y = activation(x · w + bias) [+ residual] (see the top of this file) ----
+
+struct LinearAttrs {
+  bool w_out_in = false;
+  Activation act = Activation::kLinear;
+  int32_t threads = 1;
+};
+
+void* LinearCreate(TF_OpKernelConstruction* ctx) {
+  auto* attrs = new LinearAttrs;
+  TF_Status* status = TF_NewStatus();
+  TF_Bool out_in = 0;
+  char act[16] = {};
+  TF_OpKernelConstruction_GetAttrBool(ctx, "transpose_w", &out_in, status);
+  if (TF_GetCode(status) == TF_OK)
+    TF_OpKernelConstruction_GetAttrString(ctx, "activation", act, sizeof act - 1, status);
+  if (TF_GetCode(status) == TF_OK) TF_OpKernelConstruction_GetAttrInt32(ctx, "threads", &attrs->threads, status);
+  attrs->w_out_in = out_in != 0;
+  const std::string name(act);
+  attrs->act = name == "relu"        ? Activation::kRelu
+               : name == "gelu"      ? Activation::kGelu
+               : name == "gelu_tanh" ? Activation::kGeluTanh
+                                     : Activation::kLinear;
+  if (TF_GetCode(status) == TF_OK && (attrs->threads < 1 || attrs->threads > 256))
+    TF_SetStatus(status, TF_INVALID_ARGUMENT, "SbertLinear: threads must be in [1, 256]");
+  if (TF_GetCode(status) != TF_OK) TF_OpKernelConstruction_Failure(ctx, status);
+  TF_DeleteStatus(status);
+  return attrs;
+}
+
+void LinearDelete(void* kernel) { delete static_cast<LinearAttrs*>(kernel); }
+
+void LinearCompute(void* kernel, TF_OpKernelContext* ctx) {
+  const LinearAttrs& attrs = *static_cast<LinearAttrs*>(kernel);
+  TF_Status* status = TF_NewStatus();
+  const int inputs = TF_NumInputs(ctx);
+  TF_Tensor* in[4] = {nullptr, nullptr, nullptr, nullptr};
+  TF_Tensor* out = nullptr;
+  for (int i = 0; i < inputs && i < 4 && TF_GetCode(status) == TF_OK; ++i) TF_GetInput(ctx, i, &in[i], status);
+  if (TF_GetCode(status) == TF_OK) {
+    TF_Tensor *x = in[0], *w = in[1], *b = in[2], *r = inputs == 4 ? in[3] : nullptr;
+    bool ok = TF_NumDims(x) == 2 && TF_NumDims(w) == 2 && TF_NumDims(b) == 1 && (!r || TF_NumDims(r) == 2);
+    for (int i = 0; i < inputs && i < 4; ++i) ok = ok && TF_TensorType(in[i]) == TF_FLOAT;
+    const int64_t M = ok ? TF_Dim(x, 0) : 0, K = ok ? TF_Dim(x, 1) : 0;
+    const int64_t N = ok ? TF_Dim(w, attrs.w_out_in ? 0 : 1) : 0;
+    ok = ok && TF_Dim(w, attrs.w_out_in ? 1 : 0) == K && TF_Dim(b, 0) == N &&
+         (!r || (TF_Dim(r, 0) == M && TF_Dim(r, 1) == N));
+    if (!ok) {
+      TF_SetStatus(status, TF_INVALID_ARGUMENT,
+                   "SbertLinear: expected float x [M, K], w [K, N] ([N, K] with transpose_w), bias [N] and "
+                   "residual [M, N]");
+    } else {
+      const int64_t dims[2] = {M, N};
+      out = TF_AllocateOutput(ctx, 0, TF_FLOAT, dims, 2, static_cast<size_t>(M * N) * sizeof(float), status);
+      if (TF_GetCode(status) == TF_OK && M > 0 && N > 0) {
+        const Gemm g{static_cast<const float*>(TF_TensorData(x)),
+                     static_cast<const float*>(TF_TensorData(w)),
+                     static_cast<const float*>(TF_TensorData(b)),
+                     r ? static_cast<const float*>(TF_TensorData(r)) : nullptr,
+                     static_cast<float*>(TF_TensorData(out)),
+                     M,
+                     K,
+                     N,
+                     attrs.w_out_in,
+                     attrs.act};
+        const Kernels& isa = Isa();
+        // Shares: column ranges of whole slivers, and row ranges of whole panels once the columns run short (a
+        // share needs a few slivers to amortise packing its rows). Small products stay on one thread.
+        const int64_t slivers = (N + isa.nr - 1) / isa.nr, panels = (M + isa.mr - 1) / isa.mr;
+        const int64_t threads = 2 * M * N * K < (int64_t{1} << 22) ? 1 : attrs.threads;
+        const int64_t tn = std::min<int64_t>(threads, std::max<int64_t>(1, slivers / 4));
+        const int64_t tm = std::min<int64_t>(std::max<int64_t>(1, threads / tn), panels);
+        std::atomic<bool> no_memory{false};
+        Helpers::Get().Run(tn * tm, [&](int64_t share) {
+          const int64_t a = share / tn, c = share % tn;
+          const int64_t m0 = std::min(M, panels * a / tm * isa.mr), m1 = std::min(M, panels * (a + 1) / tm * isa.mr);
+          const int64_t n0 = std::min(N, slivers * c / tn * isa.nr);
+          const int64_t n1 = std::min(N, slivers * (c + 1) / tn * isa.nr);
+          if (m0 >= m1 || n0 >= n1) return;
+          // Packing space, kept per thread between calls (a fresh megabyte each call costs page faults).
+          thread_local std::vector<float> scratch;
+          try {
+            const size_t need = static_cast<size_t>(isa.scratch_floats(n1 - n0));
+            if (scratch.size() < need) scratch.resize(need);
+          } catch (...) {
+            no_memory = true;
+            return;
+          }
+          isa.gemm_block(g, m0, m1, n0, n1, scratch.data());
+        });
+        if (no_memory) TF_SetStatus(status, TF_RESOURCE_EXHAUSTED, "SbertLinear: out of memory for its scratch");
+      }
+    }
+  }
+  if (TF_GetCode(status) != TF_OK) TF_OpKernelContext_Failure(ctx, status);
+  for (TF_Tensor* t : in) TF_DeleteTensor(t);
+  TF_DeleteTensor(out);
+  TF_DeleteStatus(status);
+}
+
+// ---- SbertKernels() → width: int32 scalar, the floats per vector of the kernels in use (16, 8 or 4): what the
+// backend report names (AVX-512, AVX2, the baseline) ----
+
+void* KernelsCreate(TF_OpKernelConstruction*) { return nullptr; }
+void KernelsDelete(void*) {}
+void KernelsCompute(void*, TF_OpKernelContext* ctx) {
+  TF_Status* status = TF_NewStatus();
+  TF_Tensor* out = TF_AllocateOutput(ctx, 0, TF_INT32, nullptr, 0, sizeof(int32_t), status);
+  if (TF_GetCode(status) == TF_OK) *static_cast<int32_t*>(TF_TensorData(out)) = Isa().width;
+  else TF_OpKernelContext_Failure(ctx, status);
   TF_DeleteTensor(out);
   TF_DeleteStatus(status);
 }
@@ -343,6 +499,13 @@ __attribute__((constructor)) void Register() {
              {"heads: int >= 1", "scale: float", "threads: int = 1"}, &Create, &Compute, &Delete);
   RegisterOp("SbertLayerNorm", {"x: float", "gamma: float", "beta: float"}, "y: float", {"epsilon: float"},
              &NormCreate, &NormCompute, &NormDelete);
+  const auto linear_attrs = {"transpose_w: bool = false",
+                             "activation: {'linear', 'relu', 'gelu', 'gelu_tanh'} = 'linear'", "threads: int = 1"};
+  RegisterOp("SbertLinear", {"x: float", "w: float", "bias: float"}, "y: float", linear_attrs, &LinearCreate,
+             &LinearCompute, &LinearDelete);
+  RegisterOp("SbertKernels", {}, "width: int32", {}, &KernelsCreate, &KernelsCompute, &KernelsDelete);
+  RegisterOp("SbertLinearAdd", {"x: float", "w: float", "bias: float", "residual: float"}, "y: float", linear_attrs,
+             &LinearCreate, &LinearCompute, &LinearDelete);
 }
 
 }  // namespace

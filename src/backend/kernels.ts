@@ -100,7 +100,7 @@ export function preferLinearWeightsOutIn(on: boolean): void {
  * checked at start-up (`fusedOps().outIn`).
  */
 export function linearWeightsOutIn(): boolean {
-  return outInAsked && tensorflowLinearApplies() && fusedOps().outIn;
+  return outInAsked && tensorflowLinearApplies() && (fusedOps().outIn || fusedOps().sbertLinear);
 }
 
 /**

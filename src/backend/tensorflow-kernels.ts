@@ -100,6 +100,11 @@ export interface FusedOps {
   /** `SbertLayerNorm`, an op of ours: LayerNorm over the last axis, in place of _MklLayerNorm. */
   sbertLayerNorm: boolean;
   /**
+   * `SbertLinear` / `SbertLinearAdd`, ops of ours: the Linear layer (bias, activation, residual add) on our own
+   * matrix product, in place of _MklNativeFusedMatMul, for both weight layouts.
+   */
+  sbertLinear: boolean;
+  /**
    * Reshape, Transpose, Mean and the scores' scale with their shape / permutation / axes / scale as TensorFlow
    * handles made once (`constantHandle`), not a tfjs tensor uploaded and disposed per call.
    */
@@ -116,9 +121,12 @@ const NONE: FusedOps = {
   qkv: false,
   sbertAttention: false,
   sbertLayerNorm: false,
+  sbertLinear: false,
   constants: false,
 };
 let fused: FusedOps = NONE;
+/** The floats per vector of our ops' kernels (scripts/tensorflow-kernels.h), as the CPU runs them; 0 if unknown. */
+let kernelWidth = 0;
 
 /** The oneDNN ops in use (all false before the backend starts, or with SBERT_TF_KERNELS=tfjs). */
 export function fusedOps(): Readonly<FusedOps> {
@@ -399,22 +407,44 @@ export function installTensorflowKernels(): string {
   installed = true;
   const be = tf.backend() as unknown as NodeJSBackend;
   fused = checkFusedOps(be, originals);
+  kernelWidth = opsVectorWidth(be);
   uploadOnWrite(be);
   return report();
+}
+
+/** What our ops' kernels run on, for the report: ` (AVX2 kernels)`, or nothing where unknown. */
+function vectorsNamed(width: number): string {
+  if (width === 16) return ' (AVX-512 kernels)';
+  if (width === 8) return ' (AVX2 kernels)';
+  if (width === 4) return process.arch === 'x64' ? ' (SSE2 kernels)' : ' (4-float vector kernels)';
+  return '';
+}
+
+/** SbertKernels: the floats per vector of the kernels our ops picked for this CPU (0 where the op is missing). */
+function opsVectorWidth(be: NodeJSBackend): number {
+  try {
+    return tf.tidy(() => be.executeSingleOutput('SbertKernels', [], []).dataSync()[0] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** The backend report's words for our kernels: `MatMul for 2-D products; oneDNN: …`. */
 function report(): string {
   const on = [
     fused.matMul && 'matmuls',
-    fused.linear && 'Linear with its bias and GELU / ReLU as one op',
-    fused.residual && 'residual adds in the Linear',
+    !fused.sbertLinear && fused.linear && 'Linear with its bias and GELU / ReLU as one op',
+    !fused.sbertLinear && fused.residual && 'residual adds in the Linear',
     fused.layerNorm && 'LayerNorm as one op',
     fused.scores && 'attention scores with scale and mask as one op',
     fused.qkv && 'Q, K, V as one matmul',
   ].filter(Boolean);
-  const mine = [fused.sbertAttention && 'SbertAttention', fused.sbertLayerNorm && 'SbertLayerNorm'].filter(Boolean);
-  const ours = mine.length ? `; ops of ours: ${mine.join(', ')}` : '';
+  const mine = [
+    fused.sbertLinear && 'SbertLinear (with its bias, GELU / ReLU and residual add)',
+    fused.sbertAttention && 'SbertAttention',
+    fused.sbertLayerNorm && 'SbertLayerNorm',
+  ].filter(Boolean);
+  const ours = mine.length ? `; ops of ours${vectorsNamed(kernelWidth)}: ${mine.join(', ')}` : '';
   const shapes = fused.constants ? '; shapes as cached handles' : '';
   return `MatMul for 2-D products${on.length ? `; oneDNN ${on.join(', ')}` : ''}${ours}${shapes}`;
 }
@@ -538,8 +568,68 @@ function checkFusedOps(be: NodeJSBackend, originals: Record<string, tf.KernelFun
     qkv,
     sbertAttention: qkv && checkAttentionOp(be),
     sbertLayerNorm: checkLayerNormOp(be),
+    sbertLinear: checkLinearOp(be),
     constants,
   };
+}
+
+/**
+ * SbertLinear and SbertLinearAdd against MatMul and tfjs's ops: every activation, both weight layouts, with and
+ * without the residual, on a product whose rows and columns end in partial tiles and whose k spans two of the
+ * kernel's slices (docs/tensorflow.md).
+ */
+function checkLinearOp(be: NodeJSBackend): boolean {
+  const [m, k, n] = [13, 300, 70];
+  const x = tf.tensor2d(probeValues(m * k, 15), [m, k]);
+  const w = tf.tensor2d(probeValues(k * n, 16, 0.2), [k, n]);
+  const wT = tf.transpose(w);
+  const b = tf.tensor1d(probeValues(n, 17, 0.5));
+  const r = tf.tensor2d(probeValues(m * n, 18, 3), [m, n]);
+  const product = () => tf.add(matMul2d(be, x, w, false, false, false), b);
+  const ok = [false, true].every((outIn) => {
+    const weight = outIn ? wT : w;
+    return (
+      (['gelu', 'gelu_tanh', 'relu', 'linear'] as const).every((act) =>
+        agrees(
+          () => sbertLinear(be, x, weight, b, undefined, act, outIn),
+          () => {
+            const y = product();
+            return act === 'gelu' ? gelu(y) : act === 'gelu_tanh' ? geluTanh(y) : act === 'relu' ? tf.relu(y) : y;
+          },
+        ),
+      ) &&
+      agrees(
+        () => sbertLinear(be, x, weight, b, r, 'linear', outIn),
+        () => tf.add(product(), r),
+      )
+    );
+  });
+  tf.dispose([x, w, wT, b, r]);
+  return ok;
+}
+
+/**
+ * SbertLinear (scripts/tensorflow-ops.cc): activation(x · w + b) [+ residual] as one op. x [rows, in]; w [in, out]
+ * (HF's [out, in] with `transposeB`); b [out]; residual [rows, out] → [rows, out].
+ */
+function sbertLinear(
+  be: NodeJSBackend,
+  x: tf.TensorInfo,
+  w: tf.TensorInfo,
+  b: tf.TensorInfo,
+  residual: tf.TensorInfo | undefined,
+  activation: TensorflowActivation,
+  transposeB: boolean,
+): tf.Tensor {
+  return be.executeSingleOutput(
+    residual ? 'SbertLinearAdd' : 'SbertLinear',
+    [
+      boolAttr(be, 'transpose_w', transposeB),
+      { name: 'activation', type: be.binding.TF_ATTR_STRING, value: activation },
+      { name: 'threads', type: be.binding.TF_ATTR_INT, value: opThreads() },
+    ],
+    residual ? [x, w, b, residual] : [x, w, b],
+  );
 }
 
 /** SbertLayerNorm against tfjs's ops: rows of 40 (two vectors and a tail), one of them constant (variance 0). */
@@ -597,7 +687,7 @@ function sbertAttention(be: NodeJSBackend, qkv: tf.TensorInfo, mask: tf.TensorIn
     [
       { name: 'heads', type: be.binding.TF_ATTR_INT, value: heads },
       { name: 'scale', type: be.binding.TF_ATTR_FLOAT, value: scale },
-      { name: 'threads', type: be.binding.TF_ATTR_INT, value: attentionThreads() },
+      { name: 'threads', type: be.binding.TF_ATTR_INT, value: opThreads() },
     ],
     [qkv, mask],
   ) as tf.Tensor2D;
@@ -623,6 +713,7 @@ function fusedLinear(
   activation: TensorflowActivation,
   transposeB = false,
 ): tf.Tensor {
+  if (fused.sbertLinear) return sbertLinear(be, x, w, b, undefined, activation, transposeB);
   return be.executeSingleOutput(
     '_MklNativeFusedMatMul',
     [
@@ -644,6 +735,7 @@ function fusedLinearAdd(
   r: tf.TensorInfo,
   transposeB = false,
 ) {
+  if (fused.sbertLinear) return sbertLinear(be, x, w, b, r, 'linear', transposeB);
   return be.executeSingleOutput(
     '_MklNativeFusedMatMul',
     [
@@ -730,7 +822,7 @@ export function tensorflowLinear(
   transposeB = false,
 ): tf.Tensor2D {
   const be = tf.backend() as unknown as NodeJSBackend;
-  if (fused.linear) return fusedLinear(be, x, w, b, activation, transposeB) as tf.Tensor2D;
+  if (fused.linear || fused.sbertLinear) return fusedLinear(be, x, w, b, activation, transposeB) as tf.Tensor2D;
   return tf.tidy(() => {
     const y = tf.add(tf.matMul(x, w, false, transposeB), b) as tf.Tensor2D;
     if (activation === 'gelu_tanh') return geluTanh(y);
@@ -740,7 +832,7 @@ export function tensorflowLinear(
 
 /** True where `tensorflowLinearAdd` runs as one op (tensorflow, our kernels, the BiasAdd + Add epilogue checked). */
 export function tensorflowLinearAddApplies(): boolean {
-  return fused.residual && tensorflowLinearApplies();
+  return (fused.residual || fused.sbertLinear) && tensorflowLinearApplies();
 }
 
 /**
@@ -837,10 +929,11 @@ export function tensorflowAttentionRowsApplies(headDim: number): boolean {
 }
 
 /**
- * Threads SbertAttention splits its heads over: in the main thread TensorFlow's intra-op count (one per core, or
- * TF_NUM_INTRAOP_THREADS), whose threads idle while it runs; in a pool's worker 1 (the workers fill the cores).
+ * Threads our ops split their work over (SbertAttention its heads, SbertLinear its tiles): in the main thread
+ * TensorFlow's intra-op count (one per core, or TF_NUM_INTRAOP_THREADS), whose threads idle while an eager op runs;
+ * in a pool's worker 1 (the workers fill the cores).
  */
-function attentionThreads(): number {
+function opThreads(): number {
   if (!isMainThread) return 1;
   const set = Number(process.env.TF_NUM_INTRAOP_THREADS);
   return Math.min(256, Number.isInteger(set) && set > 0 ? set : availableParallelism());

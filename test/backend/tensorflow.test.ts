@@ -1,7 +1,7 @@
 // The tensorflow backend: why a missing or unbuilt tfjs-node is reported as it is, and, where tfjs-node loads
 // (npm run build:tensorflow), that our MatMul kernels compute what tfjs-node's own and float64 compute.
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -278,6 +278,7 @@ describe('tensorflow backend: oneDNN fused ops', () => {
         qkv: true,
         sbertAttention: true,
         sbertLayerNorm: true,
+        sbertLinear: true,
         constants: true,
       });
     const be = tf.backend() as unknown as {
@@ -534,8 +535,13 @@ describe('tensorflow backend: Q, K, V as one matmul', () => {
     const refMask = ref(refs, 'attention_mask');
     expect(maxAbsDiff(await plain.data(), ref(refs, 'last_hidden_state'), refMask)).toBeLessThanOrEqual(2e-5);
     const count = (name: string) => ops.filter((o) => o === name).length;
-    expect(count('_MklNativeFusedMatMul')).toBe(4 * config.numHiddenLayers);
-    // Every Linear keeps HF's [out, in] weight (no transpose at load); oneDNN takes it with transpose_b.
+    // Our Linear op where it was built (with the residual add: SbertLinearAdd), else oneDNN's fused matmul.
+    const linears = fusedOps().sbertLinear
+      ? count('SbertLinear') + count('SbertLinearAdd')
+      : count('_MklNativeFusedMatMul');
+    expect(linears).toBe(4 * config.numHiddenLayers);
+    if (fusedOps().sbertLinear) expect(count('SbertLinearAdd')).toBe(2 * config.numHiddenLayers);
+    // Every Linear keeps HF's [out, in] weight (no transpose at load); the op takes it as it is (transpose_w).
     const layer = model.encoder.layers[0]!;
     for (const lin of [layer.intermediate.dense, layer.output.dense, layer.attention.output.dense])
       expect(lin.layout).toBe('out-in');
@@ -610,12 +616,127 @@ function attention64(qkv: Float32Array, mask: Float32Array, B: number, L: number
 describe('tensorflow backend: ops of ours (scripts/tensorflow-ops.cc)', () => {
   const backend = tensorflowBackendForBlock();
 
-  it('the report names them where they were built and checked', (ctx) => {
+  it('the report names them and the kernels the CPU runs, where they were built and checked', (ctx) => {
     if (!backend.present) ctx.skip();
-    const { sbertAttention, sbertLayerNorm } = fusedOps();
-    expect(backend.report.includes('ops of ours: SbertAttention, SbertLayerNorm')).toBe(
-      sbertAttention && sbertLayerNorm,
+    const { sbertAttention, sbertLayerNorm, sbertLinear } = fusedOps();
+    const all = sbertAttention && sbertLayerNorm && sbertLinear;
+    const ours =
+      /; ops of ours \((AVX-512|AVX2|SSE2|4-float vector) kernels\): SbertLinear \(with its bias, GELU \/ ReLU and residual add\), SbertAttention, SbertLayerNorm(;|$)/;
+    expect(ours.test(backend.report), backend.report).toBe(all);
+    // With our Linear, oneDNN's fused matmul is not named as what runs the Linear layers.
+    if (sbertLinear) expect(backend.report).not.toMatch(/Linear with its bias and GELU/);
+  });
+
+  // torch's nn.Linear (+ activation, + residual) in float64: x [m, k] · w ([k, n], or [n, k] as HF keeps it) + b.
+  const linear64 = (
+    x: Float32Array,
+    w: Float32Array,
+    b: Float32Array,
+    [m, k, n]: readonly number[],
+    outIn: boolean,
+    act: (v: number) => number,
+    r?: Float32Array,
+  ) => matmul64(x, w, m!, k!, n!, false, outIn).map((v, i) => act(v + b[i % n!]!) + (r ? r[i]! : 0));
+  const acts64 = {
+    linear: (v: number) => v,
+    relu: (v: number) => Math.max(0, v),
+    gelu: gelu64,
+    gelu_tanh: (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))),
+  };
+  // SbertLinear run directly, with its threads attribute (the model's path sets it to the intra-op count).
+  const runLinear = (inputs: tf.TensorInfo[], outIn: boolean, activation: string, threads: number): tf.Tensor => {
+    const be = tf.backend() as unknown as {
+      binding: Record<string, number>;
+      executeSingleOutput(op: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.Tensor;
+    };
+    return be.executeSingleOutput(
+      inputs.length === 4 ? 'SbertLinearAdd' : 'SbertLinear',
+      [
+        { name: 'transpose_w', type: be.binding.TF_ATTR_BOOL, value: outIn },
+        { name: 'activation', type: be.binding.TF_ATTR_STRING, value: activation },
+        { name: 'threads', type: be.binding.TF_ATTR_INT, value: threads },
+      ],
+      inputs,
     );
+  };
+
+  // Rows and columns ending in partial tiles (a tile is 6 rows × 8, 16 or 32 columns, by the CPU), k of one to
+  // three slices of 256, rows past a block of 144, one output, BERT-base's widths; large enough to be split.
+  const linearShapes: [number, number, number][] = [
+    [1, 1, 1],
+    [7, 5, 17],
+    [13, 300, 70],
+    [150, 520, 40],
+    [40, 768, 2304],
+  ];
+  for (const [m, k, n] of linearShapes)
+    it(`SbertLinear [${m}, ${k}] · [${k}, ${n}] equals float64: each activation, both weight layouts, the residual; threads alike`, async (ctx) => {
+      if (!backend.present || !fusedOps().sbertLinear) ctx.skip();
+      const before = tf.memory().numTensors;
+      const [xv, wv, bv, rv] = [
+        values(m * k, -1, 1, m + k),
+        values(k * n, -0.2, 0.2, k + n),
+        values(n, -1, 1, n),
+        values(m * n, -3, 3, m * n),
+      ];
+      const x = tf.tensor2d(xv, [m, k]);
+      const b = tf.tensor1d(bv);
+      const r = tf.tensor2d(rv, [m, n]);
+      const wT = Float32Array.from({ length: k * n }, (_, i) => wv[(i % k) * n + Math.floor(i / k)]!);
+      for (const outIn of [false, true]) {
+        const w = outIn ? tf.tensor2d(wT, [n, k]) : tf.tensor2d(wv, [k, n]);
+        for (const [act, f] of Object.entries(acts64)) {
+          const want = linear64(xv, wv, bv, [m, k, n], false, f);
+          const got = tensorflowLinear(x, w, b, act as keyof typeof acts64, outIn);
+          expect(got.shape).toEqual([m, n]);
+          const data = await got.data();
+          // float32 sums of up to 768 products of magnitude ≤ 0.2 (outputs up to ≈ 10).
+          expect(maxDiff(data, want), `${act}, [out, in] ${outIn}`).toBeLessThanOrEqual(1e-5);
+          // Each output is one sum in a fixed order, whichever thread computes it.
+          const [one, four] = [runLinear([x, w, b], outIn, act, 1), runLinear([x, w, b], outIn, act, 4)];
+          expect(await one.data()).toEqual(data);
+          expect(await four.data()).toEqual(data);
+          tf.dispose([got, one, four]);
+        }
+        const added = tensorflowLinearAdd(x, w, b, r, outIn);
+        expect(
+          maxDiff(await added.data(), linear64(xv, wv, bv, [m, k, n], false, acts64.linear, rv)),
+        ).toBeLessThanOrEqual(1e-5);
+        const geluAdded = runLinear([x, w, b, r], outIn, 'gelu', 2); // activation, then the residual
+        expect(maxDiff(await geluAdded.data(), linear64(xv, wv, bv, [m, k, n], false, gelu64, rv))).toBeLessThanOrEqual(
+          1e-5,
+        );
+        tf.dispose([w, added, geluAdded]);
+      }
+      tf.dispose([x, b, r]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+  it('SbertLinear on an empty product: no rows gives [0, n]; k = 0 gives the bias through the activation', async (ctx) => {
+    if (!backend.present || !fusedOps().sbertLinear) ctx.skip();
+    const before = tf.memory().numTensors;
+    const [x0, w, b] = [tf.zeros([0, 3]), tf.ones([3, 4]), tf.tensor1d([-1, 0, 0.5, 2])];
+    const none = runLinear([x0, w, b], false, 'linear', 2);
+    expect(none.shape).toEqual([0, 4]);
+    const [xk, wk] = [tf.zeros([2, 0]), tf.zeros([0, 4])];
+    const bias = runLinear([xk, wk, b], false, 'relu', 1);
+    expect(Array.from(await bias.data())).toEqual([0, 0, 0.5, 2, 0, 0, 0.5, 2]);
+    tf.dispose([x0, w, b, none, xk, wk, bias]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('SbertLinear refuses shapes it cannot take, with a message naming the op', (ctx) => {
+    if (!backend.present || !fusedOps().sbertLinear) ctx.skip();
+    const before = tf.memory().numTensors;
+    const [x, w, b, r] = [tf.zeros([3, 4]), tf.zeros([5, 6]), tf.zeros([6]), tf.zeros([3, 5])];
+    const message = /SbertLinear: expected float x \[M, K\], w \[K, N\]/;
+    expect(() => runLinear([x, w, b], false, 'linear', 1)).toThrow(message); // k 4 ≠ 5
+    const [w2, b5, x3] = [tf.zeros([4, 6]), tf.zeros([5]), tf.zeros([2, 3, 4])];
+    expect(() => runLinear([x, w2, b5], false, 'linear', 1)).toThrow(message); // bias 5 ≠ 6 columns
+    expect(() => runLinear([x, w2, b, r], false, 'linear', 1)).toThrow(message); // residual [3, 5] ≠ [3, 6]
+    expect(() => runLinear([x3, w2, b], false, 'linear', 1)).toThrow(message); // x not a matrix
+    tf.dispose([x, w, b, r, w2, b5, x3]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   // Head widths with and without a tail past whole vectors of 16; sentences of one to more than 16 keys; masked
@@ -663,6 +784,44 @@ describe('tensorflow backend: ops of ours (scripts/tensorflow-ops.cc)', () => {
       tf.dispose([qkv, mask, got, one, four]);
       expect(tf.memory().numTensors).toBe(before);
     });
+
+  // The kernels are compiled once per instruction set (scripts/tensorflow-kernels.h) and picked by the CPU;
+  // SBERT_TF_KERNELS_ISA asks for a narrower one, so each set this CPU runs is checked here, whole models against
+  // HF's references: BERT-base's shape (every tensor), and GELU-tanh and ReLU models (the other epilogues).
+  const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const cpuHas = (flag: string) => new RegExp(`^flags\\s*:.*\\b${flag}\\b`, 'm').test(flags);
+  const isas: [string, string, boolean][] = [
+    ['baseline', process.arch === 'x64' ? 'SSE2' : '4-float vector', true],
+    ['avx2', 'AVX2', process.arch === 'x64' && cpuHas('avx2') && cpuHas('fma')],
+    ['avx512', 'AVX-512', process.arch === 'x64' && cpuHas('avx512f') && cpuHas('fma')],
+  ];
+  // BERT-base's shape with the synthetic weights its references were made with (SYNTHETIC.md), written once.
+  let base: Promise<string> | undefined;
+  const baseDir = () =>
+    (base ??= (async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sbert-isa-base-'));
+      const run = await sbert(['synth', '--config', fixture('base', 'hf', 'config.json'), '--out', dir]);
+      if (run.code !== 0) throw new Error(run.stderr);
+      for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(fixture('base', 'hf', f), join(dir, f));
+      return dir;
+    })());
+  afterAll(async () => {
+    if (base) rmSync(await base, { recursive: true, force: true });
+  });
+  for (const [isa, name, runs] of isas)
+    it(`SBERT_TF_KERNELS_ISA=${isa}: the ${name} kernels pass sbert compare on BERT-base's shape, gelu_new and relu`, async (ctx) => {
+      if (!backend.present || !fusedOps().sbertLinear) ctx.skip();
+      if (!runs) ctx.skip(); // this CPU does not run them
+      for (const model of ['base', 'activations/gelu_new', 'activations/relu']) {
+        const dir = model === 'base' ? await baseDir() : fixture(model, 'hf');
+        const run = await sbert(
+          ['compare', '--backend', 'tensorflow', '--model', dir, '--reference', fixture(model, 'refs.safetensors')],
+          { env: { SBERT_TF_KERNELS_ISA: isa, SBERT_QUIET: '0' }, timeoutMs: 300_000 },
+        );
+        expect(run.code, `${model}: ${run.stderr}`).toBe(0);
+        expect(run.stderr).toContain(`ops of ours (${name} kernels): SbertLinear`);
+      }
+    }, 600_000);
 
   it('SbertAttention refuses shapes it cannot take, with a message naming the op', (ctx) => {
     if (!backend.present || !fusedOps().sbertAttention) ctx.skip();
