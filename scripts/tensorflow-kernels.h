@@ -65,6 +65,29 @@ inline double LaneSum(V v) {
 
 // ---- SbertLinear ----
 
+// The first (Lo) or second (Hi) halves of a and b, lane by lane: a0 b0 a1 b1 ….
+template <size_t... L>
+inline V InterleaveLo(V a, V b, std::index_sequence<L...>) {
+  return __builtin_shufflevector(a, b, (L % 2 ? W + L / 2 : L / 2)...);
+}
+template <size_t... L>
+inline V InterleaveHi(V a, V b, std::index_sequence<L...>) {
+  return __builtin_shufflevector(a, b, (L % 2 ? W + W / 2 + L / 2 : W / 2 + L / 2)...);
+}
+
+// r (W rows of W) transposed in place: log2(W) rounds of interleaving row i with row i + W/2 (a perfect shuffle of
+// the rows' lanes each round).
+inline void Transpose(V (&r)[W]) {
+  for (int round = 1; round < W; round *= 2) {
+    V t[W];
+    for (int i = 0; i < W / 2; ++i) {
+      t[2 * i] = InterleaveLo(r[i], r[i + W / 2], std::make_index_sequence<W>{});
+      t[2 * i + 1] = InterleaveHi(r[i], r[i + W / 2], std::make_index_sequence<W>{});
+    }
+    for (int i = 0; i < W; ++i) r[i] = t[i];
+  }
+}
+
 // erf(x): Eigen's and XLA's float32 rational approximation x·P(x²)/Q(x²), x clamped to [-4, 4] (beyond it erf is
 // ±1 in float32); the same coefficients as the wasm backend's kernels.wat.
 inline V Erf(V a) {
@@ -169,13 +192,24 @@ void GemmBlock(const Gemm& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, fl
     for (int64_t s = 0; g.w_out_in && s < slivers; ++s) {
       const int64_t j0 = n0 + s * NR, jn = std::min<int64_t>(NR, n1 - j0);
       float* dst = Bp + s * kc * NR;
-      {  // w [N, K]: column j of the product is row j of w
+      // w [N, K]: column j of the product is row j of w. Whole slivers W × W at a time: W rows' next W values
+      // read as vectors, transposed in registers, written as W rows of the sliver.
+      int64_t k0 = 0;
+      if (jn == NR)
+        for (; k0 + W <= kc; k0 += W)
+          for (int h = 0; h < NR / W; ++h) {
+            V r[W];
+            for (int i = 0; i < W; ++i) r[i] = LoadU(g.w + (j0 + h * W + i) * K + pc + k0);
+            Transpose(r);
+            for (int i = 0; i < W; ++i) *reinterpret_cast<V*>(dst + (k0 + i) * NR + h * W) = r[i];
+          }
+      if (k0 < kc) {
         for (int64_t j = 0; j < NR; ++j) {
           const float* src = g.w + (j0 + j) * K + pc;
           if (j < jn)
-            for (int64_t k = 0; k < kc; ++k) dst[k * NR + j] = src[k];
+            for (int64_t k = k0; k < kc; ++k) dst[k * NR + j] = src[k];
           else
-            for (int64_t k = 0; k < kc; ++k) dst[k * NR + j] = 0.0f;
+            for (int64_t k = k0; k < kc; ++k) dst[k * NR + j] = 0.0f;
         }
       }
     }

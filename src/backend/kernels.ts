@@ -87,20 +87,22 @@ let outInAsked = false;
 /**
  * Asks Linear layers loaded from now on in this thread to keep HF's [out, in] weights where the backend takes them
  * as they are (`linearWeightsOutIn`). The encoder's pool workers ask: they then load without a transpose (a pool
- * of 2 starts 0.3–0.7 s sooner) and run as fast (≈ 1.01× in a pool; 1.03–1.05× on one intra-op thread); a forward
- * alone on two threads runs them 0–5 % slower, so the main thread keeps [in, out] (docs/tensorflow.md).
+ * of 2 starts 0.3–0.7 s sooner). Where our SbertLinear op runs, every thread keeps them, asked or not: it packs
+ * either layout as fast, and the load skips ≈ 0.7 s of transposes on BERT-base (docs/tensorflow.md). oneDNN's
+ * fused matmul alone ran a forward on two threads 0–5 % slower with them, so there only the workers ask.
  */
 export function preferLinearWeightsOutIn(on: boolean): void {
   outInAsked = on;
 }
 
 /**
- * Whether a Linear layer loaded now keeps HF's [out, in] weight and calls `linearOutIn` / `linearAddOutIn`:
- * asked for (`preferLinearWeightsOutIn`), on tensorflow with our kernels, oneDNN's fused matmuls with transpose_b
- * checked at start-up (`fusedOps().outIn`).
+ * Whether a Linear layer loaded now keeps HF's [out, in] weight and calls `linearOutIn` / `linearAddOutIn`: on
+ * tensorflow with our kernels, where our SbertLinear op runs, or where asked for (`preferLinearWeightsOutIn`) and
+ * oneDNN's fused matmuls with transpose_b were checked at start-up (`fusedOps().outIn`).
  */
 export function linearWeightsOutIn(): boolean {
-  return outInAsked && tensorflowLinearApplies() && (fusedOps().outIn || fusedOps().sbertLinear);
+  const ops = fusedOps();
+  return tensorflowLinearApplies() && (ops.sbertLinear || (outInAsked && ops.outIn));
 }
 
 /**
