@@ -326,7 +326,8 @@ void Compute(void* kernel, TF_OpKernelContext* ctx) {
   TF_DeleteStatus(status);
 }
 
-// ---- SbertLayerNorm(x: float [..., H], gamma: float [H], beta: float [H]; epsilon: float) → y, shaped as x ----
+// ---- SbertLayerNorm(x: float [..., H], gamma: float [H], beta: float [H]; epsilon: float, threads: int) → y,
+// shaped as x ----
 // torch's LayerNorm over the last axis: mean, then the biased variance of x - mean (two passes, each summing a
 // vector's float32 lanes, whose sum is then taken in float64), y = (x - mean) / sqrt(var + eps) · γ + β.
 // What this saves over _MklLayerNorm: that op builds its oneDNN primitive and copies γ and β on every call (≈ 0.3 ms
@@ -334,14 +335,18 @@ void Compute(void* kernel, TF_OpKernelContext* ctx) {
 
 struct NormAttrs {
   float epsilon = 1e-12f;
+  int32_t threads = 1;
 };
 
 void* NormCreate(TF_OpKernelConstruction* ctx) {
   auto* attrs = new NormAttrs;
   TF_Status* status = TF_NewStatus();
   TF_OpKernelConstruction_GetAttrFloat(ctx, "epsilon", &attrs->epsilon, status);
+  if (TF_GetCode(status) == TF_OK) TF_OpKernelConstruction_GetAttrInt32(ctx, "threads", &attrs->threads, status);
   if (TF_GetCode(status) == TF_OK && !(attrs->epsilon >= 0.0f))
     TF_SetStatus(status, TF_INVALID_ARGUMENT, "SbertLayerNorm: epsilon must be a number >= 0");
+  if (TF_GetCode(status) == TF_OK && (attrs->threads < 1 || attrs->threads > 256))
+    TF_SetStatus(status, TF_INVALID_ARGUMENT, "SbertLayerNorm: threads must be in [1, 256]");
   if (TF_GetCode(status) != TF_OK) TF_OpKernelConstruction_Failure(ctx, status);
   TF_DeleteStatus(status);
   return attrs;
@@ -369,10 +374,17 @@ void NormCompute(void* kernel, TF_OpKernelContext* ctx) {
       const int64_t count = TF_TensorElementCount(in[0]);
       out = TF_AllocateOutput(ctx, 0, TF_FLOAT, dims, rank, static_cast<size_t>(count) * sizeof(float), status);
       if (TF_GetCode(status) == TF_OK && count > 0) {
-        Isa().norm_rows(static_cast<const float*>(TF_TensorData(in[0])),
-                        static_cast<const float*>(TF_TensorData(in[1])),
-                        static_cast<const float*>(TF_TensorData(in[2])), count / H, H, attrs.epsilon,
-                        static_cast<float*>(TF_TensorData(out)));
+        const float* x = static_cast<const float*>(TF_TensorData(in[0]));
+        const float* gamma = static_cast<const float*>(TF_TensorData(in[1]));
+        const float* beta = static_cast<const float*>(TF_TensorData(in[2]));
+        float* y = static_cast<float*>(TF_TensorData(out));
+        // Rows split over the threads (each row whole on one: the same bits however many); under 64 K values, one.
+        const int64_t rows = count / H;
+        const int64_t threads = count < (int64_t{1} << 16) ? 1 : std::min<int64_t>(attrs.threads, rows);
+        Helpers::Get().Run(threads, [&](int64_t t) {
+          const int64_t from = rows * t / threads, to = rows * (t + 1) / threads;
+          Isa().norm_rows(x + from * H, gamma, beta, to - from, H, attrs.epsilon, y + from * H);
+        });
       }
     }
   }
@@ -521,8 +533,8 @@ void RegisterOp(const char* name, std::initializer_list<const char*> inputs, con
 __attribute__((constructor)) void Register() {
   RegisterOp("SbertAttention", {"qkv: float", "mask: float"}, "z: float",
              {"heads: int >= 1", "scale: float", "threads: int = 1"}, &Create, &Compute, &Delete);
-  RegisterOp("SbertLayerNorm", {"x: float", "gamma: float", "beta: float"}, "y: float", {"epsilon: float"},
-             &NormCreate, &NormCompute, &NormDelete);
+  RegisterOp("SbertLayerNorm", {"x: float", "gamma: float", "beta: float"}, "y: float",
+             {"epsilon: float", "threads: int = 1"}, &NormCreate, &NormCompute, &NormDelete);
   const auto linear_attrs = {"transpose_w: bool = false",
                              "activation: {'linear', 'relu', 'gelu', 'gelu_tanh'} = 'linear'", "threads: int = 1"};
   RegisterOp("SbertLinear", {"x: float", "w: float", "bias: float"}, "y: float", linear_attrs, &LinearCreate,

@@ -12,7 +12,7 @@ import { layerNormComposite } from '../ops/layer-norm.js';
 import { setupWasmBlas } from './blas/index.js';
 import { registerGradients } from './gradients.js';
 import { BACKEND_NAMES, type BackendName } from './names.js';
-import { tensorflowKernels } from './tensorflow-kernels.js';
+import { tensorflowKernels, tensorflowKernelsIsa } from './tensorflow-kernels.js';
 import { setupTensorflow } from './tensorflow.js';
 import { BackendUnavailable } from './unavailable.js';
 import { shareWasmIdentity } from './wasm-identity.js';
@@ -237,6 +237,7 @@ async function chooseBackend(name: BackendName): Promise<BackendChoice> {
   webgpuMatmul();
   linearTile();
   tensorflowKernels();
+  tensorflowKernelsIsa();
   if (name !== 'auto') return { name, reason: await SETUP[name]() };
   const skipped: string[] = [];
   for (const candidate of ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const) {

@@ -67,6 +67,22 @@ export function tensorflowKernels(): TensorflowKernels {
   return v;
 }
 
+/** Instruction sets our ops' kernels are compiled for (scripts/tensorflow-kernels.h), widest first. */
+const KERNEL_ISAS = ['avx512', 'avx2', 'baseline'] as const;
+
+/**
+ * SBERT_TF_KERNELS_ISA: unset (the widest the CPU runs), or `avx512`, `avx2` or `baseline` to ask for one no wider
+ * (the op takes the widest the CPU runs up to it). Read by scripts/tensorflow-ops.cc at first use; checked here,
+ * since the op cannot report a bad value.
+ */
+export function tensorflowKernelsIsa(): (typeof KERNEL_ISAS)[number] | undefined {
+  const v = process.env.SBERT_TF_KERNELS_ISA;
+  if (v === undefined || v === '') return undefined;
+  const isa = KERNEL_ISAS.find((name) => name === v);
+  if (!isa) throw new UsageError(`SBERT_TF_KERNELS_ISA="${v}" is not one of ${KERNEL_ISAS.join(', ')}`);
+  return isa;
+}
+
 let installed = false;
 
 /**
@@ -435,7 +451,7 @@ function report(): string {
     fused.matMul && 'matmuls',
     !fused.sbertLinear && fused.linear && 'Linear with its bias and GELU / ReLU as one op',
     !fused.sbertLinear && fused.residual && 'residual adds in the Linear',
-    fused.layerNorm && 'LayerNorm as one op',
+    !fused.sbertLayerNorm && fused.layerNorm && 'LayerNorm as one op',
     fused.scores && 'attention scores with scale and mask as one op',
     fused.qkv && 'Q, K, V as one matmul',
   ].filter(Boolean);
@@ -652,7 +668,10 @@ function checkLayerNormOp(be: NodeJSBackend): boolean {
 function sbertLayerNorm(be: NodeJSBackend, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, eps: number) {
   return be.executeSingleOutput(
     'SbertLayerNorm',
-    [{ name: 'epsilon', type: be.binding.TF_ATTR_FLOAT, value: eps }],
+    [
+      { name: 'epsilon', type: be.binding.TF_ATTR_FLOAT, value: eps },
+      { name: 'threads', type: be.binding.TF_ATTR_INT, value: opThreads() },
+    ],
     [x, gamma, beta],
   );
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { installTensorflowKernels, tensorflowKernels } from './tensorflow-kernels.js';
+import { installTensorflowKernels, tensorflowKernels, tensorflowKernelsIsa } from './tensorflow-kernels.js';
 import { BackendUnavailable } from './unavailable.js';
 
 export const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -160,7 +160,8 @@ export function whyNotLoaded(pkg: string, e: unknown): string {
  * Throws BackendUnavailable saying how to install or build it.
  */
 export async function setupTensorflow(activate: (name: string) => Promise<void>): Promise<string> {
-  tensorflowKernels(); // a bad SBERT_TF_KERNELS fails here, before anything loads
+  tensorflowKernels(); // a bad SBERT_TF_KERNELS (or _ISA) fails here, before anything loads
+  tensorflowKernelsIsa();
   // TensorFlow's INFO lines (CPU features, thread pools) are not output of ours; set TF_CPP_MIN_LOG_LEVEL=0 to see them.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
   // With TensorFlow's automatic oneDNN rewrites on, eager mode asks every oneDNN op for a kernel label that

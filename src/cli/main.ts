@@ -37,6 +37,8 @@ Environment:
   SBERT_BLAS            the wasm backend's matmuls: a BLAS library file or name to load | off (XNNPACK);
                         default: OpenBLAS / MKL / Accelerate where found (README: A BLAS under the wasm backend)
   SBERT_TF_KERNELS      native (default: 2-D matmuls as TensorFlow's MatMul op) | tfjs (tfjs-node's kernels only)
+  SBERT_TF_KERNELS_ISA  the tensorflow backend's ops of ours: the widest vectors the CPU runs (default) | avx512 |
+                        avx2 | baseline (no wider than that; docs/tensorflow.md)
   TF_NUM_INTRAOP_THREADS  TensorFlow's threads per op on the tensorflow backend (default: one per core)
   SBERT_PROGRESS=0      no progress bars (they show only on a terminal anyway)
   SBERT_QUIET=1         no "sbert: backend ..." line or warnings on stderr

@@ -859,6 +859,25 @@ describe('tensorflow backend: ops of ours (scripts/tensorflow-ops.cc)', () => {
       expect(got.subarray(H, 2 * H)).toEqual(bv);
       tf.dispose([x, g, b, y]);
     }
+    // Rows split over threads from 64 K values: each row is whole on one thread, so any count gives the same bits.
+    const [rows, H] = [100, 768];
+    const [x, g, b] = [tf.tensor2d(values(rows * H, -4, 6, 7), [rows, H]), tf.ones([H]), tf.zeros([H])];
+    const be = tf.backend() as unknown as {
+      binding: Record<string, number>;
+      executeSingleOutput(op: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.Tensor;
+    };
+    const run = (threads: number) =>
+      be.executeSingleOutput(
+        'SbertLayerNorm',
+        [
+          { name: 'epsilon', type: be.binding.TF_ATTR_FLOAT, value: 1e-12 },
+          { name: 'threads', type: be.binding.TF_ATTR_INT, value: threads },
+        ],
+        [x, g, b],
+      );
+    const [one, three] = [run(1), run(3)];
+    expect(await three.data()).toEqual(await one.data());
+    tf.dispose([x, g, b, one, three]);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -56,4 +56,14 @@ describe('environment values', () => {
     expect(errorLine(run)).toBe('error: SBERT_TF_KERNELS="fast" is not one of native, tfjs');
     expect(run.stdout).toBe('');
   });
+
+  it('a bad SBERT_TF_KERNELS_ISA is a usage error naming the variable and the choices (exit 1), on any machine', async () => {
+    const run = await sbert(['encode', '--model', fixture('tiny', 'st'), '--backend', 'auto'], {
+      input: '你好\n',
+      env: { SBERT_TF_KERNELS_ISA: 'avx3' },
+    });
+    expect(run.code).toBe(1);
+    expect(errorLine(run)).toBe('error: SBERT_TF_KERNELS_ISA="avx3" is not one of avx512, avx2, baseline');
+    expect(run.stdout).toBe('');
+  });
 });
