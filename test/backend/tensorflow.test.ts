@@ -33,6 +33,13 @@ import { sbert } from '../cli.js';
 import { fixture } from '../fixtures.js';
 import { erfReference, maxDiff, values } from '../values.js';
 
+/** tfjs-node's backend, as far as these tests call TensorFlow ops on it by name. */
+const nodeBackend = () =>
+  tf.backend() as unknown as {
+    binding: Record<string, number>;
+    executeSingleOutput(op: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.Tensor;
+  };
+
 /**
  * The attention tests' mask and tap: HF's additive mask (finfo(float32).min on padding) for 2 sentences of 5
  * tokens, the second 3 long, [2, 1, 1, 5]; a tap that records each tensor it sees, in order.
@@ -281,10 +288,7 @@ describe('tensorflow backend: oneDNN fused ops', () => {
         sbertLinear: true,
         constants: true,
       });
-    const be = tf.backend() as unknown as {
-      binding: Record<string, number>;
-      executeSingleOutput(op: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.Tensor;
-    };
+    const be = nodeBackend();
     const B = be.binding;
     const [m, k, n] = [6, 10, 7];
     const [av, wv, bv] = [values(m * k, -2, 2, 31), values(k * n, -0.6, 0.6, 32), values(n, -1, 1, 33)];
@@ -646,10 +650,7 @@ describe('tensorflow backend: ops of ours (scripts/tensorflow-ops.cc)', () => {
   };
   // SbertLinear run directly, with its threads attribute (the model's path sets it to the intra-op count).
   const runLinear = (inputs: tf.TensorInfo[], outIn: boolean, activation: string, threads: number): tf.Tensor => {
-    const be = tf.backend() as unknown as {
-      binding: Record<string, number>;
-      executeSingleOutput(op: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.Tensor;
-    };
+    const be = nodeBackend();
     return be.executeSingleOutput(
       inputs.length === 4 ? 'SbertLinearAdd' : 'SbertLinear',
       [
@@ -765,10 +766,7 @@ describe('tensorflow backend: ops of ours (scripts/tensorflow-ops.cc)', () => {
       const data = await got.data();
       expect(maxDiff(data, attention64(qv, mv, B, L, heads, d))).toBeLessThanOrEqual(2e-6);
       // Each head is computed whole by one thread: how many run does not change a bit.
-      const be = tf.backend() as unknown as {
-        binding: Record<string, number>;
-        executeSingleOutput(op: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.Tensor;
-      };
+      const be = nodeBackend();
       const run = (threads: number) =>
         be.executeSingleOutput(
           'SbertAttention',
@@ -862,10 +860,7 @@ describe('tensorflow backend: ops of ours (scripts/tensorflow-ops.cc)', () => {
     // Rows split over threads from 64 K values: each row is whole on one thread, so any count gives the same bits.
     const [rows, H] = [100, 768];
     const [x, g, b] = [tf.tensor2d(values(rows * H, -4, 6, 7), [rows, H]), tf.ones([H]), tf.zeros([H])];
-    const be = tf.backend() as unknown as {
-      binding: Record<string, number>;
-      executeSingleOutput(op: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.Tensor;
-    };
+    const be = nodeBackend();
     const run = (threads: number) =>
       be.executeSingleOutput(
         'SbertLayerNorm',
