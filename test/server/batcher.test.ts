@@ -11,6 +11,10 @@ import { corpus } from '../fixtures.js';
 import { readFileSync } from 'node:fs';
 import { Gate, maxAbs, TINY, until } from './helpers.js';
 
+// The server batches texts other than encode does: other padded shapes, so a BLAS may block and round its sums
+// differently (oneDNN on an AMD EPYC: 1.2e-6 on the tiny model, 2026-12-01).
+const BATCHING_TOLERANCE = 5e-6;
+
 const sts = readFileSync(corpus('sts-b.test.tsv'), 'utf8')
   .split('\n')
   .filter(Boolean)
@@ -58,7 +62,7 @@ describe('Batcher', () => {
     gate.open();
     const results = await Promise.all(pending);
     for (const [k, r] of results.entries()) {
-      expect(maxAbs(r.vectors, await enc.encode(requests[k]!))).toBeLessThanOrEqual(1e-6);
+      expect(maxAbs(r.vectors, await enc.encode(requests[k]!))).toBeLessThanOrEqual(BATCHING_TOLERANCE);
     }
     // Then full batches (but the last)...
     const sizes = gate.ran.map((j) => j.batch);
@@ -85,12 +89,12 @@ describe('Batcher', () => {
     const b = batcher(gate, { batchSize: 32, maxBatchTokens: 600 }, stats);
     const texts = Array.from({ length: 12 }, (_, i) => '好'.repeat(40 + 20 * i)); // 42 … 262 tokens
     const r = await b.submit(enc.tokenize(texts), settings);
-    expect(maxAbs(r.vectors, await enc.encode(texts))).toBeLessThanOrEqual(1e-6);
+    expect(maxAbs(r.vectors, await enc.encode(texts))).toBeLessThanOrEqual(BATCHING_TOLERANCE);
     for (const s of stats) expect(s.paddedTokens).toBeLessThanOrEqual(600);
     expect(stats.reduce((n, s) => n + s.texts, 0)).toBe(12);
     // A text longer than the budget still runs, alone.
     const long = await b.submit(enc.tokenize(['好'.repeat(700)]), settings);
-    expect(maxAbs(long.vectors, await enc.encode(['好'.repeat(700)]))).toBeLessThanOrEqual(1e-6);
+    expect(maxAbs(long.vectors, await enc.encode(['好'.repeat(700)]))).toBeLessThanOrEqual(BATCHING_TOLERANCE);
     expect(stats.at(-1)).toMatchObject({ texts: 1, paddedTokens: 512 });
   });
 
@@ -110,9 +114,11 @@ describe('Batcher', () => {
       [6, false], // the oldest waiting text is plain's: plain and more go together
       [3, true],
     ]);
-    expect(maxAbs(p.vectors, await enc.encode(sts.slice(0, 3)))).toBeLessThanOrEqual(1e-6);
-    expect(maxAbs(u.vectors, await enc.encode(sts.slice(3, 6), { normalize: true }))).toBeLessThanOrEqual(1e-6);
-    expect(maxAbs(m.vectors, await enc.encode(sts.slice(6, 9)))).toBeLessThanOrEqual(1e-6);
+    expect(maxAbs(p.vectors, await enc.encode(sts.slice(0, 3)))).toBeLessThanOrEqual(BATCHING_TOLERANCE);
+    expect(maxAbs(u.vectors, await enc.encode(sts.slice(3, 6), { normalize: true }))).toBeLessThanOrEqual(
+      BATCHING_TOLERANCE,
+    );
+    expect(maxAbs(m.vectors, await enc.encode(sts.slice(6, 9)))).toBeLessThanOrEqual(BATCHING_TOLERANCE);
   });
 
   it('starts the next forward before handing out the answers of the one that finished', async () => {
@@ -127,7 +133,7 @@ describe('Batcher', () => {
     const takenWhenAnswered = first.then(() => gate.taken);
     gate.open();
     expect(await takenWhenAnswered).toBe(2);
-    expect(maxAbs((await second).vectors, await enc.encode(sts.slice(0, 3)))).toBeLessThanOrEqual(1e-6);
+    expect(maxAbs((await second).vectors, await enc.encode(sts.slice(0, 3)))).toBeLessThanOrEqual(BATCHING_TOLERANCE);
   });
 
   it("cuts a batch by the rule it is given and runs the oldest text's piece; the rest waits for the next forward", async () => {
@@ -157,7 +163,7 @@ describe('Batcher', () => {
     // Taken when the model came free: the three long texts (the oldest is long); the short ones wait.
     expect(b.queueDepth).toBe(3);
     gate.open();
-    expect(maxAbs((await r).vectors, await enc.encode(texts))).toBeLessThanOrEqual(1e-6);
+    expect(maxAbs((await r).vectors, await enc.encode(texts))).toBeLessThanOrEqual(BATCHING_TOLERANCE);
     expect(stats.slice(1).map((s) => [s.texts, s.paddedTokens])).toEqual([
       [3, 3 * 42],
       [3, 3 * 3],
@@ -188,7 +194,7 @@ describe('Batcher', () => {
     const e = await failure;
     expect(e).toBeInstanceOf(ApiError);
     expect(e).toMatchObject({ status: 500, message: 'the model failed on a batch: boom' });
-    expect(maxAbs((await short).vectors, await enc.encode(sts.slice(0, 2)))).toBeLessThanOrEqual(1e-6);
+    expect(maxAbs((await short).vectors, await enc.encode(sts.slice(0, 2)))).toBeLessThanOrEqual(BATCHING_TOLERANCE);
     // Forwards that reached the model: the held one, the failed one, the short one.
     expect(gate.ran.map((j) => [j.batch, j.length])).toEqual([
       [1, 3],

@@ -7,6 +7,10 @@ import { errorLine, sbert } from '../cli.js';
 import { get, maxAbs, post, TINY, until } from './helpers.js';
 import { serve } from './spawn.js';
 
+// The server batches texts other than encode does: other padded shapes, so a BLAS may block and round its sums
+// differently (oneDNN on an AMD EPYC: 1.2e-6 on the tiny model, 2026-12-01).
+const BATCHING_TOLERANCE = 5e-6;
+
 describe('sbert serve (process)', () => {
   let enc: SentenceEncoder;
   beforeAll(async () => {
@@ -124,7 +128,7 @@ describe('sbert serve (process)', () => {
         json.data.map((d) => d.embedding),
         await enc.encode(texts),
       ),
-    ).toBeLessThanOrEqual(1e-6);
+    ).toBeLessThanOrEqual(BATCHING_TOLERANCE);
     expect(await p.exited).toBe(0);
     expect(p.stderr()).toMatch(/sbert: stopped\n$/);
   });

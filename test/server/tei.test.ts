@@ -7,6 +7,10 @@ import type { SbertServer } from '../../src/server/server.js';
 import { maxAbsRows, stRefs } from '../encoder/helpers.js';
 import { expectTeiError, get, maxAbs, post, TINY, tinyServer } from './helpers.js';
 
+// The server batches texts other than encode does: other padded shapes, so a BLAS may block and round its sums
+// differently (oneDNN on an AMD EPYC: 1.2e-6 on the tiny model, 2026-12-01).
+const BATCHING_TOLERANCE = 5e-6;
+
 describe('TEI routes', () => {
   const refs = stRefs('tiny');
   let server: SbertServer;
@@ -25,7 +29,7 @@ describe('TEI routes', () => {
     const res = await post(`${server.url}/embed`, { inputs: refs.sentences });
     expect(res.status).toBe(200);
     const got = res.body as number[][];
-    expect(maxAbs(got, await enc.encode(refs.sentences, { normalize: true }))).toBeLessThanOrEqual(1e-6);
+    expect(maxAbs(got, await enc.encode(refs.sentences, { normalize: true }))).toBeLessThanOrEqual(BATCHING_TOLERANCE);
     expect(maxAbsRows(got, refs.normalized)).toBeLessThanOrEqual(1e-5);
     const tokens = enc.tokenize(refs.sentences).reduce((n, e) => n + e.inputIds.length, 0);
     expect(res.headers.get('x-compute-tokens')).toBe(String(tokens));
@@ -36,7 +40,7 @@ describe('TEI routes', () => {
   it('/embed normalize: false gives the pooled vectors (st.mean); a string input gives one row', async () => {
     const res = await post(`${server.url}/embed`, { inputs: refs.sentences, normalize: false });
     expect(maxAbsRows(res.body as number[][], refs.mean)).toBeLessThanOrEqual(1e-5);
-    expect(maxAbs(res.body as number[][], await enc.encode(refs.sentences))).toBeLessThanOrEqual(1e-6);
+    expect(maxAbs(res.body as number[][], await enc.encode(refs.sentences))).toBeLessThanOrEqual(BATCHING_TOLERANCE);
     const one = await post(`${server.url}/embed`, { inputs: refs.sentences[2], normalize: false });
     expect(maxAbs(one.body as number[][], [refs.mean[2]!])).toBeLessThanOrEqual(1e-5);
   });
@@ -45,7 +49,7 @@ describe('TEI routes', () => {
     const head = '那个人很开心。'.repeat(80);
     const long = `${head}但是那只猫在吃东西`;
     const right = await post(`${server.url}/embed`, { inputs: [long], normalize: false });
-    expect(maxAbs(right.body as number[][], await enc.encode([long]))).toBeLessThanOrEqual(1e-6);
+    expect(maxAbs(right.body as number[][], await enc.encode([long]))).toBeLessThanOrEqual(BATCHING_TOLERANCE);
     expect(right.headers.get('x-compute-tokens')).toBe(String(enc.maxSeqLength));
 
     // Left: [CLS] + the text's last maxSeqLength − 2 tokens + [SEP] — the same as encoding that tail alone.
@@ -55,7 +59,7 @@ describe('TEI routes', () => {
     expect(tail.at(-1)).toBe('西');
     const ids = enc.tokenizer.encode(tail.join('')).inputIds; // Chinese characters: one token each, no spaces
     expect(ids.length).toBe(enc.maxSeqLength);
-    expect(maxAbs(left.body as number[][], await enc.encode([tail.join('')]))).toBeLessThanOrEqual(1e-6);
+    expect(maxAbs(left.body as number[][], await enc.encode([tail.join('')]))).toBeLessThanOrEqual(BATCHING_TOLERANCE);
     expect(maxAbs(left.body as number[][], right.body as number[][])).toBeGreaterThan(1e-3);
 
     const refused = await post(`${server.url}/embed`, { inputs: ['短', long], truncate: false });
@@ -78,7 +82,7 @@ describe('TEI routes', () => {
     const want = rest.map((v) => cosine(a!, v));
     const got = res.body as number[];
     expect(got).toHaveLength(3);
-    got.forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThanOrEqual(1e-6));
+    got.forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThanOrEqual(BATCHING_TOLERANCE));
   });
 
   it('/similarity validates its nested fields', async () => {
@@ -163,7 +167,7 @@ describe('two worker threads', () => {
         groups.map((inputs) => post(`${server.url}/embed`, { inputs, normalize: false })),
       );
       for (const [k, a] of answers.entries())
-        expect(maxAbs(a.body as number[][], await enc.encode(groups[k]!))).toBeLessThanOrEqual(1e-6);
+        expect(maxAbs(a.body as number[][], await enc.encode(groups[k]!))).toBeLessThanOrEqual(BATCHING_TOLERANCE);
       expect(server.context.batcher!.options.batchSize).toBe(3);
     } finally {
       await server.shutdown();
