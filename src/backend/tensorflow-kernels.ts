@@ -528,7 +528,7 @@ function checkFusedOps(be: NodeJSBackend, originals: Record<string, tf.KernelFun
       () => fusedLinear(be, x, w, b, act),
       () => {
         const y = tf.add(matMul2d(be, x, w, false, false, false), b);
-        return act === 'gelu' ? gelu(y) : act === 'gelu_tanh' ? geluTanh(y) : act === 'relu' ? tf.relu(y) : y;
+        return activate(y, act);
       },
     ),
   );
@@ -608,10 +608,7 @@ function checkLinearOp(be: NodeJSBackend): boolean {
       (['gelu', 'gelu_tanh', 'relu', 'linear'] as const).every((act) =>
         agrees(
           () => sbertLinear(be, x, weight, b, undefined, act, outIn),
-          () => {
-            const y = product();
-            return act === 'gelu' ? gelu(y) : act === 'gelu_tanh' ? geluTanh(y) : act === 'relu' ? tf.relu(y) : y;
-          },
+          () => activate(product(), act),
         ),
       ) &&
       agrees(
@@ -714,6 +711,13 @@ function sbertAttention(be: NodeJSBackend, qkv: tf.TensorInfo, mask: tf.TensorIn
 
 /** The activations tensorflowLinear applies. */
 export type TensorflowActivation = 'linear' | 'relu' | 'gelu' | 'gelu_tanh';
+
+/** `activation` on y as tfjs ops (src/ops' GELU forms): the fallback path, and what the start-up checks compare to. */
+function activate<T extends tf.Tensor>(y: T, activation: TensorflowActivation): T {
+  if (activation === 'gelu') return gelu(y);
+  if (activation === 'gelu_tanh') return geluTanh(y);
+  return activation === 'relu' ? tf.relu(y) : y;
+}
 
 const EPILOGUES: Record<TensorflowActivation, string[]> = {
   linear: ['BiasAdd'],
@@ -844,8 +848,7 @@ export function tensorflowLinear(
   if (fused.linear || fused.sbertLinear) return fusedLinear(be, x, w, b, activation, transposeB) as tf.Tensor2D;
   return tf.tidy(() => {
     const y = tf.add(tf.matMul(x, w, false, transposeB), b) as tf.Tensor2D;
-    if (activation === 'gelu_tanh') return geluTanh(y);
-    return activation === 'relu' ? tf.relu(y) : activation === 'gelu' ? gelu(y) : y;
+    return activate(y, activation);
   });
 }
 
